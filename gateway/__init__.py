@@ -1,0 +1,3 @@
+"""rq-gateway: a REST and GraphQL gateway over RQ (Redis Queue)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,84 @@
+"""The gateway's one error tree. Every transport maps these classes once.
+
+    GatewayError                  base; never raised itself
+    ├── NotFound                  the thing asked for does not exist
+    │   ├── JobNotFound           no job hash under that id (status, lookups)
+    │   ├── FailedJobNotFound     the id is not in the queue's failed registry
+    │   └── JobDataGone           the id is in the failed registry but its job hash is gone (orphan)
+    ├── InvalidInput              the request can never succeed as written
+    │   ├── InvalidJobId          the id is not one RQ could have produced
+    │   └── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
+    └── BackendUnavailable        Redis did not answer in time or refused the connection
+
+Messages are written for API clients: they never contain Redis keys or RQ's own texts.
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error the service layer raises on purpose."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(GatewayError):
+    """Raised when the job, or its entry in a registry, does not exist."""
+
+
+class JobNotFound(NotFound):
+    """Raised when no job with the id exists."""
+
+    def __init__(self, job_id: str):
+        super().__init__(f"Job {job_id} not found")
+        self.job_id = job_id
+
+
+class FailedJobNotFound(NotFound):
+    """Raised when a failed-job operation names an id that is not in the failed registry."""
+
+    def __init__(self, job_id: str):
+        super().__init__(f"Job {job_id} not found in failed jobs registry")
+        self.job_id = job_id
+
+
+class JobDataGone(NotFound):
+    """Raised when a failed-registry entry has no job hash left, so it cannot be retried."""
+
+    def __init__(self, job_id: str):
+        super().__init__(
+            f"Job {job_id} is in the failed jobs registry but its data is gone "
+            "(expired or deleted); it cannot be retried, only deleted"
+        )
+        self.job_id = job_id
+
+
+class InvalidInput(GatewayError):
+    """Raised when the request is malformed and can never succeed as written."""
+
+
+class InvalidJobId(InvalidInput):
+    """Raised for ids that RQ could never have produced; Redis is not touched."""
+
+    def __init__(self, job_id: str):
+        shown = job_id if len(job_id) <= 64 else job_id[:64] + "..."
+        super().__init__(
+            f"Invalid job id {shown!r}: job ids contain only letters, digits, '-' and '_' "
+            "and are at most 128 characters long"
+        )
+        self.job_id = job_id
+
+
+class InvalidParameter(InvalidInput):
+    """Raised for a bad parameter such as a queue name, a limit or a cursor."""
+
+
+class BackendUnavailable(GatewayError):
+    """Raised when Redis is unreachable, refuses, or does not answer within the timeout."""
+
+    retry_after_seconds = 5
+
+    def __init__(self, message: str = "Redis is unavailable; try again shortly"):
+        super().__init__(message)

@@ -1,0 +1,115 @@
+"""Retry and delete failed jobs. Each job's claim and action run in one Lua script, so two
+callers never both act on one job and a crash between claim and enqueue cannot happen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from redis import Redis
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+
+from gateway.services import keys, scripts
+from gateway.services.registry import Entry, RegistryReader, now_timestamp
+
+REQUEUED, NOT_IN_REGISTRY, ORPHAN, RATE_LIMITED = 1, 0, -1, 2
+DELETED = 1
+
+# Ids per script call: keeps each script's time inside Redis short (a few ms) and memory bounded.
+BULK_CHUNK = 500
+
+ORPHAN_RETRY_ERROR = "Job data is gone (expired or deleted); it cannot be retried, only deleted"
+
+
+class FailedJobActions:
+    """The write side of one queue's failed registry."""
+
+    def __init__(self, connection: Redis, queue_name: str, serializer: Any):
+        self._connection = connection
+        self._queue_name = queue_name
+        self._serializer = serializer
+        self._registry_key = keys.registry_key("failed", queue_name)
+        self._reader = RegistryReader(connection)
+        self._requeue = connection.register_script(scripts.REQUEUE)
+        self._delete = connection.register_script(scripts.DELETE)
+
+    def requeue(self, job_ids: list[str]) -> list[int]:
+        """One code per id: REQUEUED, NOT_IN_REGISTRY, ORPHAN or RATE_LIMITED."""
+        now = datetime.now(timezone.utc)
+        codes = self._requeue(
+            keys=[self._registry_key],
+            args=[
+                now_timestamp(),
+                now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                keys.JOB_PREFIX,
+                keys.QUEUE_PREFIX,
+                keys.QUEUES_SET,
+                self._queue_name,
+                *job_ids,
+            ],
+        )
+        return [self._finish_rate_limited(job_id, int(code)) for job_id, code in zip(job_ids, codes)]
+
+    def _finish_rate_limited(self, job_id: str, code: int) -> int:
+        # RQ 3 rate-limited jobs must reacquire a slot through RQ's own code path.
+        if code != RATE_LIMITED:
+            return code
+        registry = FailedJobRegistry(self._queue_name, connection=self._connection, serializer=self._serializer)
+        try:
+            registry.requeue(Job.fetch(job_id, connection=self._connection, serializer=self._serializer))
+        except Exception:
+            return NOT_IN_REGISTRY
+        return REQUEUED
+
+    def delete(self, job_ids: list[str]) -> list[int]:
+        """One code per id: DELETED (orphans included) or NOT_IN_REGISTRY."""
+        parts = [
+            (keys.JOB_PREFIX, ""),
+            keys.RESULTS_KEY_PARTS,
+            keys.DEPENDENTS_KEY_PARTS,
+            keys.DEPENDENCIES_KEY_PARTS,
+        ]
+        args: list[Any] = [now_timestamp()]
+        for prefix, suffix in parts:
+            args.extend((prefix, suffix))
+        codes = self._delete(keys=[self._registry_key], args=[*args, *job_ids])
+        return [int(code) for code in codes]
+
+    def chunks(self) -> Iterator[tuple[int, list[Entry]]]:
+        """Live entries in registry order, BULK_CHUNK at a time, up to the last entry present
+        when the walk began: jobs that fail again meanwhile are not picked up a second time."""
+        total, last = self._reader.slice(self._registry_key, offset=0, limit=0)
+        if total == 0:
+            return
+        _, last = self._reader.slice(self._registry_key, offset=total - 1, limit=1)
+        bound = (float(last[0].score), last[0].job_id)
+        cursor = None
+        while True:
+            _, entries = self._reader.after(self._registry_key, cursor, BULK_CHUNK)
+            entries = [e for e in entries if (float(e.score), e.job_id) <= bound]
+            if not entries:
+                return
+            yield total, entries
+            cursor = (entries[-1].score, entries[-1].job_id)
+
+
+def run_bulk(
+    actions: FailedJobActions,
+    act: Callable[[list[str]], list[int]],
+    errors_for: dict[int, str],
+    done_code: int,
+) -> tuple[int, list[str], list[tuple[str, str]]]:
+    """Walk the registry in chunks and act on each; (total seen at start, done ids, errors)."""
+    total = 0
+    done: list[str] = []
+    errors: list[tuple[str, str]] = []
+    for total, entries in actions.chunks():
+        ids = [entry.job_id for entry in entries]
+        for job_id, code in zip(ids, act(ids)):
+            if code == done_code:
+                done.append(job_id)
+            elif code in errors_for:
+                errors.append((job_id, errors_for[code]))
+    return total, done, errors

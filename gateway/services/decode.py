@@ -1,0 +1,174 @@
+"""Turn what Redis holds for a job into a JobInfo without letting one bad payload fail a list.
+
+RQ 2+ keeps the traceback and the return value in the job's results stream, not in the job hash,
+so callers pass the stream's latest entry beside the hash.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import pickle
+import zlib
+from typing import Any
+
+from rq.job import JobStatus
+from rq.results import Result
+from rq.serializers import DefaultSerializer
+from rq.utils import str_to_date
+
+from gateway.services.models import JobInfo
+
+log = logging.getLogger(__name__)
+
+_STATUSES = {status.value for status in JobStatus}
+_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def to_json(value: Any) -> Any:
+    """Convert a Python value to JSON-compatible data; what JSON cannot hold becomes its repr."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key if isinstance(key, str) else repr(key): to_json(item) for key, item in value.items()}
+    return repr(value)
+
+
+class _Unimportable:
+    """Stands in for a class or function the gateway cannot import, so the rest still decodes."""
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        return object.__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+
+class _TolerantUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return super().find_class(module, name)
+        except Exception:
+            return type(name, (_Unimportable,), {})
+
+
+def _holds_unimportable(value: Any) -> bool:
+    if isinstance(value, _Unimportable):
+        return True
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_unimportable(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_unimportable(k) or _holds_unimportable(v) for k, v in value.items())
+    return False
+
+
+def _decode_call(data: bytes | None, serializer: Any) -> tuple[str | None, Any, Any]:
+    """(func_name, args, kwargs) as JSON data; each part that cannot be decoded is None."""
+    if not data:
+        return None, None, None
+    try:
+        payload = zlib.decompress(data)
+    except zlib.error:
+        payload = data
+    try:
+        func_name, _instance, args, kwargs = serializer.loads(payload)
+        return str(func_name), to_json(list(args)), to_json(dict(kwargs))
+    except Exception:
+        pass
+    if serializer is not DefaultSerializer:
+        return None, None, None
+    try:
+        func_name, _instance, args, kwargs = _TolerantUnpickler(io.BytesIO(payload)).load()
+    except Exception:
+        return None, None, None
+    return (
+        func_name if isinstance(func_name, str) else None,
+        None if _holds_unimportable(args) else to_json(list(args)),
+        None if _holds_unimportable(kwargs) else to_json(dict(kwargs)),
+    )
+
+
+def format_timestamp(raw: bytes | None) -> str | None:
+    """RQ's stored timestamp as ISO 8601 UTC with a trailing Z; None when absent or unreadable."""
+    if not raw:
+        return None
+    try:
+        return str_to_date(raw).strftime(_TIMESTAMP_FORMAT)
+    except ValueError:
+        return None
+
+
+def _text(raw: bytes | None) -> str | None:
+    return raw.decode("utf-8", "replace") if raw else None
+
+
+def _latest_result(job_id: str, entry: Any, serializer: Any) -> Result | None:
+    if not entry:
+        return None
+    result_id, payload = entry[0]
+    try:
+        return Result.restore(job_id, result_id.decode(), payload, connection=None, serializer=serializer)
+    except Exception:
+        log.warning("job %s: latest result could not be decoded", job_id)
+        return None
+
+
+def _legacy_exc_info(raw: bytes | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        return zlib.decompress(raw).decode("utf-8", "replace") or None
+    except zlib.error:
+        return raw.decode("utf-8", "replace") or None
+
+
+def orphan(job_id: str, queue_name: str) -> JobInfo:
+    """A failed-registry entry whose job hash is gone: shown so it can be seen and cleaned up."""
+    return JobInfo(job_id=job_id, status=JobStatus.FAILED.value, origin=queue_name)
+
+
+def decode_job(
+    job_id: str,
+    raw: dict[bytes, bytes],
+    latest: Any,
+    serializer: Any,
+    queue_name: str,
+    default_status: str = JobStatus.CREATED.value,
+) -> JobInfo:
+    """Build a JobInfo from a job hash and its latest results-stream entry (XREVRANGE COUNT 1)."""
+    status = _text(raw.get(b"status"))
+    if status not in _STATUSES:
+        status = default_status
+    func_name, args, kwargs = _decode_call(raw.get(b"data"), serializer)
+    result = _latest_result(job_id, latest, serializer)
+
+    exc_info = None
+    return_value = None
+    if status == JobStatus.FAILED.value:
+        exc_info = (result.exc_string if result else None) or _legacy_exc_info(raw.get(b"exc_info"))
+    elif status == JobStatus.FINISHED.value and result and result.type == Result.Type.SUCCESSFUL:
+        return_value = to_json(result.return_value)
+
+    return JobInfo(
+        job_id=job_id,
+        status=status,
+        origin=_text(raw.get(b"origin")) or queue_name,
+        func_name=func_name,
+        args=args,
+        kwargs=kwargs,
+        description=_text(raw.get(b"description")),
+        created_at=format_timestamp(raw.get(b"created_at")),
+        enqueued_at=format_timestamp(raw.get(b"enqueued_at")),
+        started_at=format_timestamp(raw.get(b"started_at")),
+        ended_at=format_timestamp(raw.get(b"ended_at")),
+        result=return_value,
+        exc_info=exc_info,
+    )

@@ -1,0 +1,60 @@
+"""Redis key names, taken from RQ's own classes so a custom RQ_KEY_PREFIX is honoured."""
+
+from __future__ import annotations
+
+from rq.job import Job
+from rq.queue import Queue
+from rq.registry import (
+    CanceledJobRegistry,
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
+from rq.results import Result
+
+_MARK = "\x00"
+
+
+def _split_template(key: str) -> tuple[str, str]:
+    prefix, _, suffix = key.partition(_MARK)
+    return prefix, suffix
+
+
+def job_key(job_id: str) -> str:
+    return Job.key_for(job_id)
+
+
+def results_key(job_id: str) -> str:
+    return Result.get_key(job_id)
+
+
+def queue_key(queue_name: str) -> str:
+    return Queue.redis_queue_namespace_prefix + queue_name
+
+
+QUEUES_SET = Queue.redis_queues_keys
+JOB_PREFIX = Job.redis_job_namespace_prefix
+QUEUE_PREFIX = Queue.redis_queue_namespace_prefix
+
+# Keys RQ keeps beside a job hash, as (prefix, suffix) around the job id. RQ's own
+# `dependencies_key` has a doubled colon; using its property keeps us deleting the real key.
+RESULTS_KEY_PARTS = _split_template(Result.get_key(_MARK))
+DEPENDENTS_KEY_PARTS = _split_template(Job.dependents_key_for(_MARK))
+DEPENDENCIES_KEY_PARTS = _split_template(
+    Job.dependencies_key.fget(type("_IdOnly", (), {"id": _MARK, "redis_job_namespace_prefix": JOB_PREFIX})())
+)
+
+_REGISTRY_CLASSES = {
+    "failed": FailedJobRegistry,
+    "started": StartedJobRegistry,
+    "finished": FinishedJobRegistry,
+    "deferred": DeferredJobRegistry,
+    "scheduled": ScheduledJobRegistry,
+    "canceled": CanceledJobRegistry,
+}
+
+
+def registry_key(state: str, queue_name: str) -> str:
+    return _REGISTRY_CLASSES[state].key_template.format(queue_name)

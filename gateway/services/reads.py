@@ -1,0 +1,42 @@
+"""Fetch many jobs in one round trip: HGETALL plus the latest results-stream entry for each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis import Redis
+
+from gateway.services import keys
+from gateway.services.decode import decode_job, orphan
+
+# Jobs per pipeline: bounds the size of one Redis reply when a whole registry is listed.
+READ_CHUNK = 1000
+
+
+def fetch_jobs(
+    connection: Redis,
+    job_ids: list[str],
+    serializer: Any,
+    queue_name: str,
+    in_failed_registry: bool = False,
+) -> list[Any]:
+    """JobInfo for each id, in order. A missing hash gives None, or an orphan entry when the ids
+    come from the failed registry (so a list always matches failed_count)."""
+    jobs: list[Any] = []
+    for start in range(0, len(job_ids), READ_CHUNK):
+        chunk = job_ids[start : start + READ_CHUNK]
+        with connection.pipeline(transaction=False) as pipe:
+            for job_id in chunk:
+                pipe.hgetall(keys.job_key(job_id))
+                pipe.xrevrange(keys.results_key(job_id), "+", "-", count=1)
+            replies = pipe.execute()
+        for index, job_id in enumerate(chunk):
+            raw, latest = replies[2 * index], replies[2 * index + 1]
+            if raw:
+                default_status = "failed" if in_failed_registry else "created"
+                jobs.append(decode_job(job_id, raw, latest, serializer, queue_name, default_status))
+            elif in_failed_registry:
+                jobs.append(orphan(job_id, queue_name))
+            else:
+                jobs.append(None)
+    return jobs

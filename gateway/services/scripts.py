@@ -1,0 +1,155 @@
+"""Lua scripts: each runs atomically inside Redis, so a claim and its action are one step.
+
+Registry entries whose score lies in [0, now] are ones RQ's own cleanup would delete; every
+script treats them as absent and never writes them. Scores below 0 (failure_ttl=-1) never expire.
+"""
+
+from __future__ import annotations
+
+# Shared helpers, prepended to every script.
+_PRELUDE = r"""
+local function live_bounds(key, now)
+  local neg = redis.call('ZCOUNT', key, '-inf', '(0')
+  local expired = redis.call('ZCOUNT', key, 0, now)
+  return neg, expired, redis.call('ZCARD', key)
+end
+
+-- memcmp order, as Redis sorts equal-score members (Lua's own < follows the locale).
+local function id_le(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a <= #b
+end
+
+-- First rank whose (score, id) comes after the cursor (score, id).
+local function rank_after(key, score, id)
+  local lo = redis.call('ZCOUNT', key, '-inf', '(' .. score)
+  local hi = lo + redis.call('ZCOUNT', key, score, score)
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local member = redis.call('ZRANGE', key, mid, mid)[1]
+    if id_le(member, id) then lo = mid + 1 else hi = mid end
+  end
+  return lo
+end
+
+-- Up to `limit` live entries starting at rank `start`, as flat {id, score, ...}.
+local function live_from(key, start, limit, neg, expired, card)
+  local out = {}
+  if start >= neg and start < neg + expired then start = neg + expired end
+  while limit > 0 and start < card do
+    local stop = card - 1
+    if start < neg then stop = neg - 1 end
+    stop = math.min(stop, start + limit - 1)
+    local got = redis.call('ZRANGE', key, start, stop, 'WITHSCORES')
+    for i = 1, #got do out[#out + 1] = got[i] end
+    limit = limit - (stop - start + 1)
+    start = stop + 1
+    if start == neg then start = neg + expired end
+  end
+  return out
+end
+
+local function to_score(s)
+  if s == 'inf' or s == '+inf' then return math.huge end
+  if s == '-inf' then return -math.huge end
+  return tonumber(s)
+end
+
+local function is_live(score, now)
+  return score < 0 or score > now
+end
+"""
+
+# KEYS[1] registry; ARGV now, offset, limit (-1: all). Returns {live_total, {id, score, ...}}.
+LIVE_SLICE = (
+    _PRELUDE
+    + r"""
+local key, now = KEYS[1], tonumber(ARGV[1])
+local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local neg, expired, card = live_bounds(key, now)
+local total = card - expired
+if limit < 0 then limit = total end
+local start = offset
+if offset >= neg then start = offset + expired end
+return {total, live_from(key, start, limit, neg, expired, card)}
+"""
+)
+
+# KEYS[1] registry; ARGV now, limit, [cursor score, cursor id]. Entries strictly after the cursor.
+LIVE_AFTER = (
+    _PRELUDE
+    + r"""
+local key, now, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+local neg, expired, card = live_bounds(key, now)
+local start = 0
+if ARGV[3] then start = rank_after(key, ARGV[3], ARGV[4]) end
+return {card - expired, live_from(key, start, limit, neg, expired, card)}
+"""
+)
+
+# Requeue, as RQ's FailedJobRegistry.requeue leaves a job, but claim and enqueue are one step.
+# KEYS[1] failed registry. ARGV: now, now_iso, job prefix, queue prefix, queues set,
+# fallback origin, then ids. Per id: 1 requeued, 0 not (or no longer) in the registry,
+# -1 orphan (hash gone; left in place for delete), 2 rate-limited (left for RQ's own requeue).
+REQUEUE = (
+    _PRELUDE
+    + r"""
+local reg, now, now_iso = KEYS[1], tonumber(ARGV[1]), ARGV[2]
+local job_prefix, queue_prefix, queues_set, fallback = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local codes = {}
+for i = 7, #ARGV do
+  local id = ARGV[i]
+  local score = redis.call('ZSCORE', reg, id)
+  local jk = job_prefix .. id
+  if not score or not is_live(to_score(score), now) then
+    codes[#codes + 1] = 0
+  elseif redis.call('EXISTS', jk) == 0 then
+    codes[#codes + 1] = -1
+  elseif (redis.call('HGET', jk, 'rate_limit_key') or '') ~= '' then
+    codes[#codes + 1] = 2
+  else
+    local origin = redis.call('HGET', jk, 'origin')
+    if not origin or origin == '' then origin = fallback end
+    redis.call('ZREM', reg, id)
+    redis.call('HSET', jk, 'status', 'queued', 'origin', origin, 'enqueued_at', now_iso,
+               'started_at', '', 'ended_at', '')
+    redis.call('HDEL', jk, 'exc_info')
+    local ttl = tonumber(redis.call('HGET', jk, 'ttl') or '')
+    if ttl and ttl > 0 then redis.call('EXPIRE', jk, ttl) else redis.call('PERSIST', jk) end
+    local qk = queue_prefix .. origin
+    redis.call('SADD', queues_set, qk)
+    redis.call('RPUSH', qk, id)
+    codes[#codes + 1] = 1
+  end
+end
+return codes
+"""
+)
+
+# Delete from the failed registry with everything RQ keeps for the job. KEYS[1] failed registry.
+# ARGV: now, then the (prefix, suffix) pairs of the job, results, dependents and dependencies
+# keys, then ids. Per id: 1 deleted (orphans too), 0 not (or no longer) in the registry.
+DELETE = (
+    _PRELUDE
+    + r"""
+local reg, now = KEYS[1], tonumber(ARGV[1])
+local codes = {}
+for i = 10, #ARGV do
+  local id = ARGV[i]
+  local score = redis.call('ZSCORE', reg, id)
+  if score and is_live(to_score(score), now) then
+    redis.call('ZREM', reg, id)
+    redis.call('DEL', ARGV[2] .. id .. ARGV[3], ARGV[4] .. id .. ARGV[5],
+               ARGV[6] .. id .. ARGV[7], ARGV[8] .. id .. ARGV[9])
+    codes[#codes + 1] = 1
+  else
+    codes[#codes + 1] = 0
+  end
+end
+return codes
+"""
+)

@@ -1,0 +1,170 @@
+"""JobService: the one entry point both transports call. It validates input, talks to Redis
+through RQ's key layout, and turns Redis failures into BackendUnavailable."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import redis
+from rq.serializers import resolve_serializer
+
+from gateway.errors import (
+    BackendUnavailable,
+    FailedJobNotFound,
+    InvalidJobId,
+    InvalidParameter,
+    JobDataGone,
+    JobNotFound,
+)
+from gateway.services import keys
+from gateway.services.actions import (
+    DELETED,
+    NOT_IN_REGISTRY,
+    ORPHAN,
+    ORPHAN_RETRY_ERROR,
+    REQUEUED,
+    FailedJobActions,
+    run_bulk,
+)
+from gateway.services.models import BulkOutcome, JobError, JobInfo, JobPage, QueueStats, RetryOutcome
+from gateway.services.reads import fetch_jobs
+from gateway.services.registry import RegistryReader, decode_cursor
+from gateway.services.stats import queue_stats
+
+log = logging.getLogger(__name__)
+
+JOB_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+MAX_PAGE_SIZE = 1000
+
+T = TypeVar("T")
+
+
+def _backend_guard(method: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            log.warning("Redis unavailable during %s: %s", method.__name__, error)
+            raise BackendUnavailable() from None
+        except redis.ResponseError as error:
+            if str(error).startswith(("LOADING", "MASTERDOWN", "BUSY")):
+                raise BackendUnavailable() from None
+            raise
+
+    return wrapper
+
+
+def validate_job_id(job_id: str) -> str:
+    """RQ ids match [A-Za-z0-9_-]+; anything else could address a different key (e.g. 'a:b')."""
+    if not JOB_ID_PATTERN.fullmatch(job_id):
+        raise InvalidJobId(job_id)
+    return job_id
+
+
+def validate_queue_name(name: str) -> str:
+    if not QUEUE_NAME_PATTERN.fullmatch(name):
+        raise InvalidParameter(
+            f"Invalid queue name {name[:80]!r}: use letters, digits, '.', '-' and '_' (at most 128)"
+        )
+    return name
+
+
+class JobService:
+    def __init__(self, connection: redis.Redis, default_queue: str = "default", serializer: Any = None):
+        self.connection = connection
+        self.default_queue = validate_queue_name(default_queue)
+        self.serializer = resolve_serializer(serializer)
+        self._reader = RegistryReader(connection)
+
+    def queue_name(self, queue: str | None = None) -> str:
+        return validate_queue_name(queue if queue is not None else self.default_queue)
+
+    def _actions(self, queue: str | None) -> FailedJobActions:
+        return FailedJobActions(self.connection, self.queue_name(queue), self.serializer)
+
+    @_backend_guard
+    def ping(self) -> bool:
+        return bool(self.connection.ping())
+
+    @_backend_guard
+    def list_failed(self, queue: str | None = None, offset: int = 0, limit: int | None = None) -> list[JobInfo]:
+        """Failed jobs in registry order (ascending score, ties by id), orphans included."""
+        if offset < 0:
+            raise InvalidParameter("offset must be 0 or more")
+        if limit is not None and limit < 0:
+            raise InvalidParameter("limit must be 0 or more")
+        name = self.queue_name(queue)
+        _, entries = self._reader.slice(keys.registry_key("failed", name), offset, limit)
+        return fetch_jobs(
+            self.connection, [e.job_id for e in entries], self.serializer, name, in_failed_registry=True
+        )
+
+    @_backend_guard
+    def failed_page(self, queue: str | None = None, first: int = 100, after: str | None = None) -> JobPage:
+        """A cursor page of failed jobs: the cursor is the last entry's (score, id), so a page
+        continues exactly after it even when earlier entries were retried or deleted meanwhile."""
+        if first < 0 or first > MAX_PAGE_SIZE:
+            raise InvalidParameter(f"first must be between 0 and {MAX_PAGE_SIZE}")
+        cursor = decode_cursor(after) if after else None
+        name = self.queue_name(queue)
+        total, entries = self._reader.after(keys.registry_key("failed", name), cursor, first + 1)
+        page = entries[:first]
+        jobs = fetch_jobs(
+            self.connection, [e.job_id for e in page], self.serializer, name, in_failed_registry=True
+        )
+        cursors = [e.cursor for e in page]
+        return JobPage(
+            jobs=jobs,
+            total=total,
+            end_cursor=cursors[-1] if cursors else None,
+            has_next_page=len(entries) > first,
+            cursors=cursors,
+        )
+
+    @_backend_guard
+    def get_job(self, job_id: str) -> JobInfo:
+        validate_job_id(job_id)
+        (job,) = fetch_jobs(self.connection, [job_id], self.serializer, self.default_queue)
+        if job is None:
+            raise JobNotFound(job_id)
+        return job
+
+    @_backend_guard
+    def stats(self, queue: str | None = None) -> QueueStats:
+        return queue_stats(self.connection, self.queue_name(queue))
+
+    @_backend_guard
+    def retry(self, job_id: str, queue: str | None = None) -> RetryOutcome:
+        validate_job_id(job_id)
+        (code,) = self._actions(queue).requeue([job_id])
+        if code == ORPHAN:
+            raise JobDataGone(job_id)
+        if code != REQUEUED:
+            raise FailedJobNotFound(job_id)
+        return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")
+
+    @_backend_guard
+    def delete(self, job_id: str, queue: str | None = None) -> RetryOutcome:
+        validate_job_id(job_id)
+        (code,) = self._actions(queue).delete([job_id])
+        if code == NOT_IN_REGISTRY:
+            raise FailedJobNotFound(job_id)
+        return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been deleted successfully")
+
+    @_backend_guard
+    def retry_all(self, queue: str | None = None) -> BulkOutcome:
+        actions = self._actions(queue)
+        total, done, errors = run_bulk(actions, actions.requeue, {ORPHAN: ORPHAN_RETRY_ERROR}, REQUEUED)
+        return BulkOutcome(total, done, [JobError(job_id, error) for job_id, error in errors])
+
+    @_backend_guard
+    def clear(self, queue: str | None = None) -> BulkOutcome:
+        actions = self._actions(queue)
+        total, done, errors = run_bulk(actions, actions.delete, {}, DELETED)
+        return BulkOutcome(total, done, [JobError(job_id, error) for job_id, error in errors])

@@ -1,0 +1,40 @@
+"""Queue statistics in one pipelined round trip, constant in the size of the registries."""
+
+from __future__ import annotations
+
+from redis import Redis
+
+from gateway.services import keys
+from gateway.services.models import QueueStats
+from gateway.services.registry import now_timestamp
+
+_REGISTRIES = ("failed", "started", "finished", "deferred", "scheduled", "canceled")
+
+
+def queue_stats(connection: Redis, queue_name: str) -> QueueStats:
+    """Counts leave out entries RQ's cleanup would delete (score in [0, now]) without deleting them.
+
+    Scheduled and deferred registries score by run time and creation time, not expiry, so they
+    are counted whole."""
+    now = now_timestamp()
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.llen(keys.queue_key(queue_name))
+        for state in _REGISTRIES:
+            key = keys.registry_key(state, queue_name)
+            pipe.zcard(key)
+            pipe.zcount(key, 0, now)
+        replies = pipe.execute()
+    counts = {}
+    for index, state in enumerate(_REGISTRIES):
+        card, expired = replies[1 + 2 * index], replies[2 + 2 * index]
+        counts[state] = card if state in ("scheduled", "deferred") else card - expired
+    return QueueStats(
+        queue_name=queue_name,
+        queued_count=replies[0],
+        failed_count=counts["failed"],
+        started_count=counts["started"],
+        finished_count=counts["finished"],
+        deferred_count=counts["deferred"],
+        scheduled_count=counts["scheduled"],
+        canceled_count=counts["canceled"],
+    )
