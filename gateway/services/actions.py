@@ -50,13 +50,17 @@ class FailedJobActions:
                 *job_ids,
             ],
         )
-        return [self._finish_rate_limited(job_id, int(code)) for job_id, code in zip(job_ids, codes)]
+        return [
+            self._finish_rate_limited(job_id, int(code)) for job_id, code in zip(job_ids, codes, strict=True)
+        ]
 
     def _finish_rate_limited(self, job_id: str, code: int) -> int:
         # RQ 3 rate-limited jobs must reacquire a slot through RQ's own code path.
         if code != RATE_LIMITED:
             return code
-        registry = FailedJobRegistry(self._queue_name, connection=self._connection, serializer=self._serializer)
+        registry = FailedJobRegistry(
+            self._queue_name, connection=self._connection, serializer=self._serializer
+        )
         try:
             registry.requeue(Job.fetch(job_id, connection=self._connection, serializer=self._serializer))
         except Exception:
@@ -105,9 +109,10 @@ def run_bulk(
     total = 0
     done: list[str] = []
     errors: list[tuple[str, str]] = []
-    for total, entries in actions.chunks():
+    for seen_at_start, entries in actions.chunks():
+        total = seen_at_start
         ids = [entry.job_id for entry in entries]
-        for job_id, code in zip(ids, act(ids)):
+        for job_id, code in zip(ids, act(ids), strict=True):
             if code == done_code:
                 done.append(job_id)
             elif code in errors_for:

@@ -58,9 +58,7 @@ class RegistryReader:
 
     def slice(self, key: str, offset: int = 0, limit: int | None = None) -> tuple[int, list[Entry]]:
         """(live total, entries) from position `offset`; limit None means all of them."""
-        total, flat = self._slice(
-            keys=[key], args=[now_timestamp(), offset, -1 if limit is None else limit]
-        )
+        total, flat = self._slice(keys=[key], args=[now_timestamp(), offset, -1 if limit is None else limit])
         return int(total), _entries(flat)
 
     def after(self, key: str, cursor: tuple[str, str] | None, limit: int) -> tuple[int, list[Entry]]:

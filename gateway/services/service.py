@@ -93,7 +93,9 @@ class JobService:
         return bool(self.connection.ping())
 
     @_backend_guard
-    def list_failed(self, queue: str | None = None, offset: int = 0, limit: int | None = None) -> list[JobInfo]:
+    def list_failed(
+        self, queue: str | None = None, offset: int = 0, limit: int | None = None
+    ) -> list[JobInfo]:
         """Failed jobs in registry order (ascending score, ties by id), orphans included."""
         if offset < 0:
             raise InvalidParameter("offset must be 0 or more")

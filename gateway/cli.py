@@ -1,0 +1,153 @@
+"""rq-gateway command line: `serve` and `export-schema`. Every option has an environment twin."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import click
+
+from gateway.config import DEFAULT_QUEUE, Settings
+
+log = logging.getLogger("gateway")
+
+_SETTINGS_ENV = {
+    "redis_url": "REDIS_URL",
+    "default_queue": "RQ_GATEWAY_DEFAULT_QUEUE",
+    "redis_timeout": "RQ_GATEWAY_REDIS_TIMEOUT",
+}
+
+
+def settings_from_env() -> Settings:
+    """Settings for uvicorn worker processes, which get them from the parent's environment."""
+    return Settings(
+        redis_url=os.environ.get("REDIS_URL") or None,
+        default_queue=os.environ.get("RQ_GATEWAY_DEFAULT_QUEUE", DEFAULT_QUEUE),
+        redis_timeout=float(os.environ.get("RQ_GATEWAY_REDIS_TIMEOUT", Settings.redis_timeout)),
+    )
+
+
+def app_from_env():
+    """uvicorn factory for --workers > 1."""
+    from gateway.app import create_app
+
+    return create_app(settings_from_env())
+
+
+@click.group()
+@click.version_option(package_name="rq-gateway")
+def main() -> None:
+    """REST and GraphQL gateway for RQ (Redis Queue)."""
+
+
+@main.command()
+@click.option(
+    "--redis-url",
+    envvar="REDIS_URL",
+    default=None,
+    show_envvar=True,
+    help="Redis of your RQ deployment, e.g. redis://localhost:6379/0. "
+    "Without it the gateway runs in demo mode on an embedded in-memory Redis.",
+)
+@click.option("--host", envvar="RQ_GATEWAY_HOST", default="127.0.0.1", show_default=True, show_envvar=True)
+@click.option("--port", envvar="RQ_GATEWAY_PORT", default=8000, type=int, show_default=True, show_envvar=True)
+@click.option(
+    "--workers",
+    envvar="RQ_GATEWAY_WORKERS",
+    default=1,
+    type=click.IntRange(min=1),
+    show_default=True,
+    show_envvar=True,
+    help="uvicorn worker processes (1 in demo mode).",
+)
+@click.option(
+    "--default-queue",
+    envvar="RQ_GATEWAY_DEFAULT_QUEUE",
+    default=DEFAULT_QUEUE,
+    show_default=True,
+    show_envvar=True,
+    help="Queue used when a request names none.",
+)
+@click.option(
+    "--redis-timeout",
+    envvar="RQ_GATEWAY_REDIS_TIMEOUT",
+    default=Settings.redis_timeout,
+    type=float,
+    show_default=True,
+    show_envvar=True,
+    help="Seconds one Redis command may take.",
+)
+@click.option(
+    "--log-level",
+    envvar="RQ_GATEWAY_LOG_LEVEL",
+    default="info",
+    show_default=True,
+    show_envvar=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def serve(redis_url, host, port, workers, default_queue, redis_timeout, log_level) -> None:
+    """Serve the REST API (/api/v1/jobs, /docs) and GraphQL (/graphql)."""
+    import uvicorn
+
+    from gateway.app import create_app
+
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(message)s")
+    settings = Settings(redis_url=redis_url or None, default_queue=default_queue, redis_timeout=redis_timeout)
+    if settings.demo:
+        from gateway.demo.seed import demo_connection
+
+        log.warning(
+            "DEMO MODE: not connected to a real Redis. Serving an embedded in-memory Redis with demo "
+            "jobs; nothing is persisted. Pass --redis-url (or REDIS_URL) to manage your RQ jobs."
+        )
+        app = create_app(settings, connection=demo_connection())
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        return
+
+    log.info("Managing RQ jobs on %s (default queue %r)", _redacted(settings.redis_url), default_queue)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        return
+    os.environ.update({env: str(getattr(settings, field)) for field, env in _SETTINGS_ENV.items()})
+    uvicorn.run(
+        "gateway.cli:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level
+    )
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+def render_schemas() -> dict[str, str]:
+    """The contract files, as `export-schema` writes them: {file name: text}."""
+    import redis
+
+    from gateway.app import create_app
+    from gateway.graphql.schema import schema
+
+    app = create_app(Settings(redis_url="redis://127.0.0.1:6379/0"), connection=redis.Redis())
+    return {
+        "schema.graphql": schema.as_str() + "\n",
+        "openapi.json": json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n",
+    }
+
+
+@main.command("export-schema")
+@click.option(
+    "--out-dir", default="schema", show_default=True, type=click.Path(file_okay=False, path_type=Path)
+)
+def export_schema(out_dir: Path) -> None:
+    """Write schema/schema.graphql and schema/openapi.json from the code."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in render_schemas().items():
+        (out_dir / name).write_text(text)
+        click.echo(f"wrote {out_dir / name}")

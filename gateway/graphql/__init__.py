@@ -1,0 +1,1 @@
+"""The GraphQL transport: a Strawberry schema over the same service layer as REST."""

@@ -1,0 +1,65 @@
+"""Domain errors to GraphQL errors: the same messages as REST `detail`, plus extensions.code."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from gateway.errors import BackendUnavailable, GatewayError, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+CODE_BY_ERROR: dict[type[GatewayError], str] = {
+    NotFound: "NOT_FOUND",
+    InvalidInput: "BAD_REQUEST",
+    BackendUnavailable: "SERVICE_UNAVAILABLE",
+}
+INTERNAL = "INTERNAL"
+INTERNAL_MESSAGE = "Internal server error"
+
+T = TypeVar("T")
+
+
+def code_for(error: GatewayError) -> str:
+    for cls in type(error).__mro__:
+        if cls in CODE_BY_ERROR:
+            return CODE_BY_ERROR[cls]
+    return INTERNAL
+
+
+async def call_service(function: Callable[..., T], *args: Any) -> T:
+    """Run a blocking service call off the event loop, translating domain errors."""
+    try:
+        return await anyio.to_thread.run_sync(function, *args)
+    except GatewayError as error:
+        raise GraphQLError(error.message, extensions={"code": code_for(error)}) from None
+
+
+class ErrorCodes(MaskErrors):
+    """Every error leaves with a code: unexpected exceptions are masked as INTERNAL (the log
+    keeps the traceback), and parse or validation errors are BAD_REQUEST."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=self._unexpected, error_message=INTERNAL_MESSAGE)
+
+    @staticmethod
+    def _unexpected(error: GraphQLError) -> bool:
+        return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        log.error("Unexpected error in GraphQL resolver", exc_info=error.original_error)
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": INTERNAL}
+        return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "BAD_REQUEST"}
+        return processed

@@ -1,0 +1,175 @@
+"""Strawberry types. Field names are the camelCase forms of the REST keys; values are identical."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gateway import services
+
+
+@strawberry.enum
+class JobStatus(Enum):
+    CREATED = "created"
+    QUEUED = "queued"
+    FINISHED = "finished"
+    FAILED = "failed"
+    STARTED = "started"
+    DEFERRED = "deferred"
+    SCHEDULED = "scheduled"
+    STOPPED = "stopped"
+    CANCELED = "canceled"
+
+
+@strawberry.type
+class Job:
+    id: strawberry.ID
+    status: JobStatus
+    func_name: str | None
+    args: JSON | None
+    kwargs: JSON | None
+    created_at: str | None
+    enqueued_at: str | None
+    started_at: str | None
+    ended_at: str | None
+    result: JSON | None
+    exc_info: str | None
+    origin: str
+    description: str | None
+    is_finished: bool
+    is_failed: bool
+    is_started: bool
+    is_queued: bool
+
+    @classmethod
+    def of(cls, job: services.JobInfo) -> Job:
+        return cls(
+            id=strawberry.ID(job.job_id),
+            status=JobStatus(job.status),
+            func_name=job.func_name,
+            args=job.args,
+            kwargs=job.kwargs,
+            created_at=job.created_at,
+            enqueued_at=job.enqueued_at,
+            started_at=job.started_at,
+            ended_at=job.ended_at,
+            result=job.result,
+            exc_info=job.exc_info,
+            origin=job.origin,
+            description=job.description,
+            is_finished=job.is_finished,
+            is_failed=job.is_failed,
+            is_started=job.is_started,
+            is_queued=job.is_queued,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class JobEdge:
+    cursor: str
+    node: Job
+
+
+@strawberry.type
+class JobConnection:
+    total_count: int
+    nodes: list[Job]
+    edges: list[JobEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: services.JobPage) -> JobConnection:
+        nodes = [Job.of(job) for job in page.jobs]
+        return cls(
+            total_count=page.total,
+            nodes=nodes,
+            edges=[JobEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        )
+
+
+@strawberry.type
+class QueueStats:
+    queue_name: str
+    queued_count: int
+    failed_count: int
+    started_count: int
+    finished_count: int
+    deferred_count: int
+    scheduled_count: int
+    canceled_count: int
+
+    @classmethod
+    def of(cls, stats: services.QueueStats) -> QueueStats:
+        return cls(**stats.__dict__)
+
+
+@strawberry.type
+class JobError:
+    job_id: strawberry.ID
+    error: str
+
+
+@strawberry.type
+class JobActionResult:
+    success: bool
+    job_id: strawberry.ID
+    message: str
+
+    @classmethod
+    def of(cls, outcome: services.RetryOutcome) -> JobActionResult:
+        return cls(success=outcome.success, job_id=strawberry.ID(outcome.job_id), message=outcome.message)
+
+
+def _errors(outcome: services.BulkOutcome) -> list[JobError]:
+    return [JobError(job_id=strawberry.ID(e.job_id), error=e.error) for e in outcome.errors]
+
+
+@strawberry.type
+class RetryAllResult:
+    success: bool
+    total_failed: int
+    requeued_count: int
+    error_count: int
+    requeued_jobs: list[strawberry.ID]
+    errors: list[JobError]
+
+    @classmethod
+    def of(cls, outcome: services.BulkOutcome) -> RetryAllResult:
+        return cls(
+            success=outcome.success,
+            total_failed=outcome.total_failed,
+            requeued_count=outcome.done_count,
+            error_count=outcome.error_count,
+            requeued_jobs=[strawberry.ID(i) for i in outcome.done_jobs],
+            errors=_errors(outcome),
+        )
+
+
+@strawberry.type
+class ClearResult:
+    success: bool
+    total_failed: int
+    deleted_count: int
+    error_count: int
+    deleted_jobs: list[strawberry.ID]
+    errors: list[JobError]
+
+    @classmethod
+    def of(cls, outcome: services.BulkOutcome) -> ClearResult:
+        return cls(
+            success=outcome.success,
+            total_failed=outcome.total_failed,
+            deleted_count=outcome.done_count,
+            error_count=outcome.error_count,
+            deleted_jobs=[strawberry.ID(i) for i in outcome.done_jobs],
+            errors=_errors(outcome),
+        )

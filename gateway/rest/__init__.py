@@ -1,0 +1,1 @@
+"""The REST transport: the documented /api/v1/jobs contract, plus health probes."""

@@ -1,0 +1,20 @@
+"""FastAPI dependency providers, shared by the REST routes and the GraphQL context."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from gateway.services import JobService
+
+
+def get_service(request: Request) -> JobService:
+    return request.app.state.service
+
+
+ServiceDep = Annotated[JobService, Depends(get_service)]
+QueueParam = Annotated[
+    str | None,
+    Query(description="Queue name; defaults to the gateway's default queue.", examples=["default"]),
+]

@@ -1,0 +1,46 @@
+"""Domain errors to HTTP answers: one table, one handler, registered once on the app."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from gateway.errors import BackendUnavailable, GatewayError, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: dict[type[GatewayError], int] = {
+    NotFound: 404,
+    InvalidInput: 422,
+    BackendUnavailable: 503,
+}
+
+
+def status_for(error: GatewayError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500
+
+
+def error_response(error: GatewayError) -> JSONResponse:
+    status = status_for(error)
+    headers = {"Retry-After": str(BackendUnavailable.retry_after_seconds)} if status == 503 else None
+    return JSONResponse({"detail": error.message}, status_code=status, headers=headers)
+
+
+async def _gateway_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, GatewayError)
+    return error_response(error)
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    log.exception("Unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return JSONResponse({"detail": "Internal server error"}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(GatewayError, _gateway_error)
+    app.add_exception_handler(Exception, _unexpected_error)

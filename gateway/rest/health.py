@@ -1,0 +1,23 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gateway.rest import models
+from gateway.rest.deps import ServiceDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", name="healthz")
+def healthz() -> dict[str, str]:
+    """200 while the process runs."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", name="readyz", responses={503: {"model": models.ErrorDetail}})
+def readyz(service: ServiceDep) -> dict[str, str]:
+    """200 only when Redis answers; 503 with Retry-After otherwise."""
+    service.ping()
+    return {"status": "ready"}

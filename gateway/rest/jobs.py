@@ -1,0 +1,71 @@
+"""The seven documented endpoints under /api/v1/jobs. Handlers are plain `def`, so FastAPI runs
+their blocking Redis calls in its threadpool, never on the event loop."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from gateway.rest import models
+from gateway.rest.deps import QueueParam, ServiceDep
+
+_ERRORS = {
+    404: {"model": models.ErrorDetail, "description": "No such job (or not in the failed registry)"},
+    422: {"model": models.ErrorDetail, "description": "Invalid job id or parameter"},
+    503: {"model": models.ErrorDetail, "description": "Redis is unavailable; see Retry-After"},
+}
+_LIST_ERRORS = {code: _ERRORS[code] for code in (422, 503)}
+
+JobIdPath = Annotated[str, Path(description="RQ job id: letters, digits, '-' and '_'.", examples=["abc-123"])]
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+
+
+@router.get("/failed", response_model=list[models.Job], responses=_LIST_ERRORS, name="list_failed_jobs")
+def list_failed_jobs(
+    service: ServiceDep,
+    queue: QueueParam = None,
+    limit: Annotated[int | None, Query(ge=0, description="At most this many jobs; all when omitted.")] = None,
+    offset: Annotated[int, Query(ge=0, description="Skip this many jobs first.")] = 0,
+) -> list[models.Job]:
+    """Every failed job of the queue, in registry order (oldest failure first)."""
+    return [models.Job.of(job) for job in service.list_failed(queue, offset=offset, limit=limit)]
+
+
+@router.post("/failed/retry-all", response_model=models.RetryAll, responses=_LIST_ERRORS, name="retry_all")
+def retry_all_failed_jobs(service: ServiceDep, queue: QueueParam = None) -> models.RetryAll:
+    """Requeue every failed job on its origin queue. Each job is enqueued exactly once."""
+    return models.RetryAll.of(service.retry_all(queue))
+
+
+# Declared before /failed/{job_id} so a job whose id is "clear" cannot shadow it.
+@router.delete("/failed/clear", response_model=models.Clear, responses=_LIST_ERRORS, name="clear_failed")
+def clear_failed_jobs(service: ServiceDep, queue: QueueParam = None) -> models.Clear:
+    """Delete every failed job: registry entry, job hash, results stream and dependency keys."""
+    return models.Clear.of(service.clear(queue))
+
+
+@router.post("/failed/{job_id}/retry", response_model=models.JobAction, responses=_ERRORS, name="retry_job")
+def retry_failed_job(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None) -> models.JobAction:
+    """Requeue one failed job on its origin queue, as RQ's own requeue does."""
+    return models.JobAction.of(service.retry(job_id, queue))
+
+
+@router.delete("/failed/{job_id}", response_model=models.JobAction, responses=_ERRORS, name="delete_job")
+def delete_failed_job(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None) -> models.JobAction:
+    """Delete one failed job and everything RQ keeps for it."""
+    return models.JobAction.of(service.delete(job_id, queue))
+
+
+@router.get("/status/{job_id}", response_model=models.Job, responses=_ERRORS, name="job_status")
+def job_status(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None) -> models.Job:
+    """Status and details of any job, whatever queue or registry it is in."""
+    service.queue_name(queue)
+    return models.Job.of(service.get_job(job_id))
+
+
+@router.get("/stats", response_model=models.Stats, responses=_LIST_ERRORS, name="queue_stats")
+def queue_stats(service: ServiceDep, queue: QueueParam = None) -> models.Stats:
+    """Counts of the queue and its registries, in one Redis round trip."""
+    return models.Stats.of(service.stats(queue))

@@ -1,0 +1,151 @@
+"""Response models matching ../shared/api/job-management-api.md. Keys may be added, never renamed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.services import BulkOutcome, JobInfo, QueueStats, RetryOutcome
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": "abc-123",
+                    "status": "failed",
+                    "func_name": "app.workers.jobs.simulate_replicated_trade",
+                    "args": [1],
+                    "kwargs": {},
+                    "created_at": "2024-01-01T12:00:00.000000Z",
+                    "enqueued_at": "2024-01-01T12:00:00.100000Z",
+                    "started_at": "2024-01-01T12:00:01.000000Z",
+                    "ended_at": "2024-01-01T12:01:00.000000Z",
+                    "exc_info": "Traceback (most recent call last): ...",
+                    "result": None,
+                    "origin": "default",
+                    "description": "app.workers.jobs.simulate_replicated_trade(1)",
+                    "is_finished": False,
+                    "is_failed": True,
+                    "is_started": False,
+                    "is_queued": False,
+                }
+            ]
+        }
+    )
+
+    job_id: str
+    status: str = Field(description="RQ job status: queued, started, finished, failed, deferred, ...")
+    func_name: str | None
+    args: Any = Field(description="Positional arguments as JSON; null when they cannot be decoded.")
+    kwargs: Any = Field(description="Keyword arguments as JSON; null when they cannot be decoded.")
+    created_at: str | None = Field(description="ISO 8601, UTC, ending in Z.")
+    enqueued_at: str | None
+    started_at: str | None
+    ended_at: str | None
+    result: Any = Field(description="Return value of a finished job as JSON (repr when JSON cannot hold it).")
+    exc_info: str | None = Field(description="Traceback of the latest failure, while the job is failed.")
+    origin: str
+    description: str | None
+    is_finished: bool
+    is_failed: bool
+    is_started: bool
+    is_queued: bool
+
+    @classmethod
+    def of(cls, job: JobInfo) -> Job:
+        return cls(
+            job_id=job.job_id,
+            status=job.status,
+            func_name=job.func_name,
+            args=job.args,
+            kwargs=job.kwargs,
+            created_at=job.created_at,
+            enqueued_at=job.enqueued_at,
+            started_at=job.started_at,
+            ended_at=job.ended_at,
+            result=job.result,
+            exc_info=job.exc_info,
+            origin=job.origin,
+            description=job.description,
+            is_finished=job.is_finished,
+            is_failed=job.is_failed,
+            is_started=job.is_started,
+            is_queued=job.is_queued,
+        )
+
+
+class JobAction(BaseModel):
+    success: bool
+    job_id: str
+    message: str
+
+    @classmethod
+    def of(cls, outcome: RetryOutcome) -> JobAction:
+        return cls(success=outcome.success, job_id=outcome.job_id, message=outcome.message)
+
+
+class JobError(BaseModel):
+    job_id: str
+    error: str
+
+
+class RetryAll(BaseModel):
+    success: bool
+    total_failed: int
+    requeued_count: int
+    error_count: int
+    requeued_jobs: list[str]
+    errors: list[JobError]
+
+    @classmethod
+    def of(cls, outcome: BulkOutcome) -> RetryAll:
+        return cls(
+            success=outcome.success,
+            total_failed=outcome.total_failed,
+            requeued_count=outcome.done_count,
+            error_count=outcome.error_count,
+            requeued_jobs=outcome.done_jobs,
+            errors=[JobError(job_id=e.job_id, error=e.error) for e in outcome.errors],
+        )
+
+
+class Clear(BaseModel):
+    success: bool
+    total_failed: int
+    deleted_count: int
+    error_count: int
+    deleted_jobs: list[str]
+    errors: list[JobError]
+
+    @classmethod
+    def of(cls, outcome: BulkOutcome) -> Clear:
+        return cls(
+            success=outcome.success,
+            total_failed=outcome.total_failed,
+            deleted_count=outcome.done_count,
+            error_count=outcome.error_count,
+            deleted_jobs=outcome.done_jobs,
+            errors=[JobError(job_id=e.job_id, error=e.error) for e in outcome.errors],
+        )
+
+
+class Stats(BaseModel):
+    queue_name: str
+    queued_count: int
+    failed_count: int
+    started_count: int
+    finished_count: int
+    deferred_count: int
+    scheduled_count: int
+    canceled_count: int
+
+    @classmethod
+    def of(cls, stats: QueueStats) -> Stats:
+        return cls(**stats.__dict__)
+
+
+class ErrorDetail(BaseModel):
+    detail: str = Field(examples=["Job abc-123 not found in failed jobs registry"])
