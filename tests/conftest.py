@@ -1,0 +1,103 @@
+"""Fast fixtures: a fresh in-memory Redis (fakeredis with Lua) per test, and factories that put
+jobs into each state by running them through a real in-process RQ worker."""
+
+from __future__ import annotations
+
+import logging
+
+import fakeredis
+import pytest
+from fastapi.testclient import TestClient
+from rq import Queue, SimpleWorker
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.demo import jobs
+from gateway.services import JobService
+
+
+@pytest.fixture
+def conn() -> fakeredis.FakeRedis:
+    return fakeredis.FakeRedis(server=fakeredis.FakeServer())
+
+
+@pytest.fixture
+def service(conn) -> JobService:
+    return JobService(conn)
+
+
+@pytest.fixture
+def client(conn) -> TestClient:
+    app = create_app(Settings(redis_url="redis://unused"), connection=conn)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def run_worker(conn, *queue_names: str) -> None:
+    rq_log = logging.getLogger("rq.worker")
+    level = rq_log.level
+    rq_log.setLevel(logging.CRITICAL)
+    try:
+        queues = [Queue(name, connection=conn) for name in queue_names or ("default",)]
+        SimpleWorker(queues, connection=conn).work(burst=True, logging_level="CRITICAL")
+    finally:
+        rq_log.setLevel(level)
+
+
+class Factory:
+    """Puts jobs into a given state with a real RQ SimpleWorker."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def failed(self, count: int = 1, queue: str = "default", **enqueue_kwargs) -> list[str]:
+        q = Queue(queue, connection=self.conn)
+        ids = [q.enqueue(jobs.parse_report, f"bad-{i}", **enqueue_kwargs).id for i in range(count)]
+        run_worker(self.conn, queue)
+        return ids
+
+    def flaky_failed(self, queue: str = "default") -> str:
+        q = Queue(queue, connection=self.conn)
+        job_id = q.enqueue(jobs.flaky_charge, 7).id
+        run_worker(self.conn, queue)
+        return job_id
+
+    def finished(self, queue: str = "default") -> str:
+        q = Queue(queue, connection=self.conn)
+        job_id = q.enqueue(jobs.add, 2, 3).id
+        run_worker(self.conn, queue)
+        return job_id
+
+    def queued(self, queue: str = "default") -> str:
+        return Queue(queue, connection=self.conn).enqueue(jobs.add, 1, 1).id
+
+
+@pytest.fixture
+def factory(conn) -> Factory:
+    return Factory(conn)
+
+
+class RoundTrips:
+    """Counts Redis round trips made through a client: single commands and pipeline executions."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, conn) -> None:
+        self.count = 0
+        command = conn.execute_command
+
+        def counted_command(*args, **kwargs):
+            self.count += 1
+            return command(*args, **kwargs)
+
+        monkeypatch.setattr(conn, "execute_command", counted_command)
+        pipeline_class = type(conn.pipeline())
+        execute = pipeline_class.execute
+
+        def counted_execute(pipe, *args, **kwargs):
+            self.count += 1
+            return execute(pipe, *args, **kwargs)
+
+        monkeypatch.setattr(pipeline_class, "execute", counted_execute)
+
+
+@pytest.fixture
+def round_trips(monkeypatch, conn) -> RoundTrips:
+    return RoundTrips(monkeypatch, conn)

@@ -1,0 +1,205 @@
+"""The service layer on fakeredis: what RQ does that we hide, and what we promise instead."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from rq import Queue
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+
+from gateway.errors import FailedJobNotFound, InvalidJobId, InvalidParameter, JobDataGone, JobNotFound
+from gateway.services import JobService
+from gateway.services import actions as actions_module
+
+
+def registry(conn, queue="default"):
+    return FailedJobRegistry(queue, connection=conn)
+
+
+def test_list_is_in_registry_order_with_ties_by_id(conn, service, factory):
+    ids = factory.failed(3)
+    key = registry(conn).key
+    # Same score for all: Redis orders ties by member, and so must we.
+    conn.zadd(key, {job_id: 9_999_999_999 for job_id in ids})
+    assert [j.job_id for j in service.list_failed()] == sorted(ids)
+    conn.zadd(key, {ids[2]: -1})  # failure_ttl=-1 entries sort first and never expire
+    assert [j.job_id for j in service.list_failed()][0] == ids[2]
+
+
+def test_reads_hide_expired_entries_without_deleting_them(conn, service, factory):
+    ids = factory.failed(2)
+    key = registry(conn).key
+    conn.zadd(key, {ids[0]: int(time.time()) - 100})
+    assert [j.job_id for j in service.list_failed()] == [ids[1]]
+    assert service.stats().failed_count == 1
+    assert service.failed_page().total == 1
+    assert conn.zscore(key, ids[0]) is not None, "a read must not clean up the registry"
+
+
+def test_limit_and_offset(service, factory):
+    ids = factory.failed(5)
+    order = [j.job_id for j in service.list_failed()]
+    assert sorted(order) == sorted(ids)
+    assert [j.job_id for j in service.list_failed(offset=1, limit=2)] == order[1:3]
+    assert service.list_failed(offset=10) == []
+    with pytest.raises(InvalidParameter):
+        service.list_failed(offset=-1)
+
+
+def test_exc_info_comes_from_the_results_stream_only_while_failed(conn, service, factory):
+    (job_id,) = factory.failed()
+    job = service.get_job(job_id)
+    assert job.status == "failed"
+    assert "ValueError: malformed report header" in job.exc_info
+    assert Job.fetch(job_id, connection=conn).to_dict().get("exc_info") is None
+    service.retry(job_id)
+    assert service.get_job(job_id).exc_info is None
+
+
+def test_finished_job_result_and_flags(service, factory):
+    job = service.get_job(factory.finished())
+    assert (job.status, job.result, job.is_finished, job.is_failed) == ("finished", 5, True, False)
+    assert job.created_at.endswith("Z") and job.ended_at.endswith("Z")
+
+
+def test_retry_leaves_the_job_as_rq_requeue_does(conn, service, factory):
+    job_id = factory.flaky_failed()
+    service.retry(job_id)
+    job = Job.fetch(job_id, connection=conn)
+    assert job.get_status() == "queued"
+    assert job.started_at is None and job.ended_at is None
+    assert Queue("default", connection=conn).job_ids == [job_id]
+    assert job_id not in registry(conn).get_job_ids(cleanup=False)
+    assert conn.ttl(job.key) == -1
+
+
+def test_retry_twice_enqueues_once(conn, service, factory):
+    (job_id,) = factory.failed()
+    service.retry(job_id)
+    with pytest.raises(FailedJobNotFound):
+        service.retry(job_id)
+    assert conn.lrange("rq:queue:default", 0, -1) == [job_id.encode()]
+
+
+def test_orphans_are_listed_refused_for_retry_and_deletable(conn, service, factory):
+    orphan, healthy = factory.failed(2)
+    conn.delete(Job.key_for(orphan))
+    listed = {j.job_id: j for j in service.list_failed()}
+    assert listed[orphan].status == "failed" and listed[orphan].func_name is None
+    assert len(listed) == service.stats().failed_count == 2
+    with pytest.raises(JobDataGone):
+        service.retry(orphan)
+    outcome = service.retry_all()
+    assert outcome.done_jobs == [healthy]
+    assert [e.job_id for e in outcome.errors] == [orphan]
+    assert "data is gone" in outcome.errors[0].error
+    assert not outcome.success
+    assert service.delete(orphan).job_id == orphan
+    assert registry(conn).get_job_count(cleanup=False) == 0
+
+
+def test_delete_removes_everything_rq_keeps(conn, service, factory):
+    (job_id,) = factory.failed()
+    job = Job.fetch(job_id, connection=conn)
+    conn.sadd(job.dependents_key, "x")
+    conn.sadd(job.dependencies_key, "y")
+    assert conn.exists(f"rq:results:{job_id}")
+    service.delete(job_id)
+    for key in (job.key, f"rq:results:{job_id}", job.dependents_key, job.dependencies_key):
+        assert not conn.exists(key), key
+    with pytest.raises(FailedJobNotFound):
+        service.delete(job_id)
+
+
+def test_clear_handles_a_job_called_clear(conn, service, factory):
+    factory.failed(2)
+    factory.failed(1, job_id="clear")
+    outcome = service.clear()
+    assert outcome.total_failed == 3 and outcome.done_count == 3 and outcome.success
+    assert "clear" in outcome.done_jobs
+    assert registry(conn).get_job_count(cleanup=False) == 0
+
+
+def test_bulk_walks_in_chunks_and_ignores_jobs_that_fail_again(conn, service, factory, monkeypatch):
+    monkeypatch.setattr(actions_module, "BULK_CHUNK", 2)
+    ids = factory.failed(5)
+    calls = []
+    original = actions_module.FailedJobActions.requeue
+
+    def spy(self, job_ids):
+        calls.append(list(job_ids))
+        # A worker failing a requeued job again mid-walk: it lands after the walk's bound.
+        conn.zadd(registry(conn).key, {job_ids[0]: int(time.time()) + 10**8})
+        return original(self, job_ids)
+
+    monkeypatch.setattr(actions_module.FailedJobActions, "requeue", spy)
+    outcome = service.retry_all()
+    assert [len(c) for c in calls] == [2, 2, 1]
+    assert sorted(outcome.done_jobs) == sorted(ids)
+
+
+def test_cursor_pages_do_not_skip_or_repeat_when_earlier_jobs_leave(service, factory):
+    ids = factory.failed(6)
+    first = service.failed_page(first=2)
+    seen = [j.job_id for j in first.jobs]
+    service.delete(seen[0])  # an earlier job leaves the registry between pages
+    rest = []
+    cursor = first.end_cursor
+    while True:
+        page = service.failed_page(first=2, after=cursor)
+        rest += [j.job_id for j in page.jobs]
+        if not page.has_next_page:
+            break
+        cursor = page.end_cursor
+    assert sorted(seen + rest) == sorted(ids)
+    assert len(set(seen + rest)) == 6
+
+
+@pytest.mark.parametrize("bad", ["bad:x", "a b", "", "x" * 129, "../etc", "é", "a\x00b"])
+def test_invalid_ids_never_reach_redis(conn, bad, round_trips):
+    service = JobService(conn)
+    for call in (service.get_job, service.retry, service.delete):
+        with pytest.raises(InvalidJobId):
+            call(bad)
+    assert round_trips.count == 0
+
+
+def test_a_page_costs_constant_round_trips(service, factory, round_trips):
+    factory.failed(30)
+    service.failed_page(first=1), service.list_failed(limit=1)  # load the Lua scripts once
+    for size in (1, 10, 30):
+        round_trips.count = 0
+        assert len(service.failed_page(first=size).jobs) == size
+        small = round_trips.count
+        round_trips.count = 0
+        assert len(service.list_failed(limit=size)) == size
+        assert small == round_trips.count == 2, "one script call for ids, one pipeline for the jobs"
+
+
+def test_stats_is_one_round_trip(service, factory, round_trips):
+    factory.failed(3)
+    round_trips.count = 0
+    assert service.stats().failed_count == 3
+    assert round_trips.count == 1
+
+
+def test_missing_job(service):
+    with pytest.raises(JobNotFound, match="Job nope not found"):
+        service.get_job("nope")
+    with pytest.raises(FailedJobNotFound, match="Job nope not found in failed jobs registry"):
+        service.retry("nope")
+
+
+@pytest.mark.parametrize("queue", ["a:b", "", "x" * 200, "q/../r"])
+def test_invalid_queue_names(service, queue):
+    with pytest.raises(InvalidParameter):
+        service.stats(queue)
+
+
+def test_invalid_cursor(service):
+    with pytest.raises(InvalidParameter):
+        service.failed_page(after="not-a-cursor")
+    with pytest.raises(InvalidParameter):
+        service.failed_page(first=1001)
