@@ -25,7 +25,7 @@ def test_list_is_in_registry_order_with_ties_by_id(conn, service, factory):
     conn.zadd(key, {job_id: 9_999_999_999 for job_id in ids})
     assert [j.job_id for j in service.list_failed()] == sorted(ids)
     conn.zadd(key, {ids[2]: -1})  # failure_ttl=-1 entries sort first and never expire
-    assert [j.job_id for j in service.list_failed()][0] == ids[2]
+    assert service.list_failed()[0].job_id == ids[2]
 
 
 def test_reads_hide_expired_entries_without_deleting_them(conn, service, factory):
