@@ -1,0 +1,90 @@
+"""The CLI: `serve` in demo mode under real uvicorn, environment twins, and `export-schema`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from gateway.cli import _redacted, main, render_schemas
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, process: subprocess.Popen, deadline_s: float = 30) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read()
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)  # polling interval, bounded by the deadline
+    raise AssertionError(f"{url} not ready within {deadline_s}s")
+
+
+@pytest.mark.e2e
+def test_serve_without_redis_runs_the_seeded_demo():
+    port = free_port()
+    env = {**os.environ, "RQ_GATEWAY_PORT": str(port), "RQ_GATEWAY_DEFAULT_QUEUE": "reports"}
+    env.pop("REDIS_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(f"{base}/readyz", process)
+        stats = httpx.get(f"{base}/api/v1/jobs/stats").json()
+        assert stats["queue_name"] == "reports", "RQ_GATEWAY_DEFAULT_QUEUE is the twin of --default-queue"
+        default = httpx.get(f"{base}/api/v1/jobs/stats?queue=default").json()
+        assert (
+            default["failed_count"] >= 1 and default["finished_count"] >= 1 and default["queued_count"] >= 1
+        )
+        failed = httpx.get(f"{base}/api/v1/jobs/failed?queue=default").json()
+        assert all("Traceback" in job["exc_info"] for job in failed)
+        flaky = next(job for job in failed if job["func_name"].endswith("flaky_charge"))
+        retried = httpx.post(f"{base}/api/v1/jobs/failed/{flaky['job_id']}/retry?queue=default").json()
+        assert retried["success"] is True
+        assert httpx.get(f"{base}/docs").status_code == 200
+        graphql = httpx.post(f"{base}/graphql", json={"query": "{ queueStats { queueName } }"}).json()
+        assert graphql == {"data": {"queueStats": {"queueName": "reports"}}}
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=15)
+    first_line = stderr.strip().splitlines()[0]
+    assert "DEMO MODE" in first_line and "not connected to a real Redis" in first_line
+
+
+def test_every_serve_option_has_an_environment_twin():
+    serve = main.commands["serve"]
+    for option in serve.params:
+        assert option.envvar, option.name
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert "REDIS_URL" in result.output and "RQ_GATEWAY_PORT" in result.output
+
+
+def test_export_schema_writes_the_rendered_files(tmp_path):
+    result = CliRunner().invoke(main, ["export-schema", "--out-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for name, text in render_schemas().items():
+        assert (tmp_path / name).read_text() == text
+
+
+def test_passwords_are_redacted_from_logged_urls():
+    assert _redacted("redis://user:s3cret@host:6379/0") == "redis://user:***@host:6379/0"
+    assert _redacted("redis://host:6379/0") == "redis://host:6379/0"
