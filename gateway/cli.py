@@ -30,10 +30,25 @@ def settings_from_env() -> Settings:
 
 
 def app_from_env():
-    """uvicorn factory for --workers > 1."""
+    """uvicorn factory for --workers > 1: each worker process configures its own logging."""
     from gateway.app import create_app
 
+    configure_logging(os.environ.get("RQ_GATEWAY_LOG_LEVEL", "info"))
     return create_app(settings_from_env())
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(levelname)s:     %(message)s")
+
+
+def _valid_queue(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    from gateway.errors import InvalidParameter
+    from gateway.services.service import validate_queue_name
+
+    try:
+        return validate_queue_name(value)
+    except InvalidParameter as error:
+        raise click.BadParameter(error.message) from None
 
 
 @click.group()
@@ -68,6 +83,7 @@ def main() -> None:
     default=DEFAULT_QUEUE,
     show_default=True,
     show_envvar=True,
+    callback=_valid_queue,
     help="Queue used when a request names none.",
 )
 @click.option(
@@ -93,14 +109,16 @@ def serve(redis_url, host, port, workers, default_queue, redis_timeout, log_leve
 
     from gateway.app import create_app
 
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(message)s")
+    configure_logging(log_level)
     settings = Settings(redis_url=redis_url or None, default_queue=default_queue, redis_timeout=redis_timeout)
     if settings.demo:
         from gateway.demo.seed import demo_connection
 
-        log.warning(
+        # Printed, not logged, so that no --log-level can hide it.
+        click.echo(
             "DEMO MODE: not connected to a real Redis. Serving an embedded in-memory Redis with demo "
-            "jobs; nothing is persisted. Pass --redis-url (or REDIS_URL) to manage your RQ jobs."
+            "jobs; nothing is persisted. Pass --redis-url (or REDIS_URL) to manage your RQ jobs.",
+            err=True,
         )
         app = create_app(settings, connection=demo_connection())
         uvicorn.run(app, host=host, port=port, log_level=log_level)
@@ -111,6 +129,7 @@ def serve(redis_url, host, port, workers, default_queue, redis_timeout, log_leve
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
         return
     os.environ.update({env: str(getattr(settings, field)) for field, env in _SETTINGS_ENV.items()})
+    os.environ["RQ_GATEWAY_LOG_LEVEL"] = log_level
     uvicorn.run(
         "gateway.cli:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level
     )

@@ -3,8 +3,6 @@ jobs into each state by running them through a real in-process RQ worker."""
 
 from __future__ import annotations
 
-import logging
-
 import fakeredis
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +11,7 @@ from rq import Queue, SimpleWorker
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.demo import jobs
+from gateway.demo.seed import run_worker_quietly
 from gateway.services import JobService
 
 
@@ -33,14 +32,8 @@ def client(conn) -> TestClient:
 
 
 def run_worker(conn, *queue_names: str) -> None:
-    rq_log = logging.getLogger("rq.worker")
-    level = rq_log.level
-    rq_log.setLevel(logging.CRITICAL)
-    try:
-        queues = [Queue(name, connection=conn) for name in queue_names or ("default",)]
-        SimpleWorker(queues, connection=conn).work(burst=True, logging_level="CRITICAL")
-    finally:
-        rq_log.setLevel(level)
+    queues = [Queue(name, connection=conn) for name in queue_names or ("default",)]
+    run_worker_quietly(SimpleWorker(queues, connection=conn))
 
 
 class Factory:

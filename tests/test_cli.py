@@ -66,6 +66,8 @@ def test_serve_without_redis_runs_the_seeded_demo():
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=15)
+    assert "Traceback" not in stderr, "Ctrl+C / docker stop must shut the demo down cleanly"
+    assert process.returncode != 1
     first_line = stderr.strip().splitlines()[0]
     assert "DEMO MODE" in first_line and "not connected to a real Redis" in first_line
 
@@ -83,6 +85,12 @@ def test_export_schema_writes_the_rendered_files(tmp_path):
     assert result.exit_code == 0, result.output
     for name, text in render_schemas().items():
         assert (tmp_path / name).read_text() == text
+
+
+def test_bad_default_queue_is_a_usage_error():
+    result = CliRunner().invoke(main, ["serve", "--default-queue", "bad/q"])
+    assert result.exit_code == 2
+    assert "Invalid queue name" in result.output
 
 
 def test_passwords_are_redacted_from_logged_urls():

@@ -30,7 +30,9 @@ def test_limit_offset_and_queue_params(client, factory):
     assert len(client.get("/api/v1/jobs/failed").json()) == 3
     assert len(client.get("/api/v1/jobs/failed?queue=reports").json()) == 2
     assert len(client.get("/api/v1/jobs/failed?limit=2&offset=2").json()) == 1
-    assert client.get("/api/v1/jobs/failed?limit=-1").status_code == 422
+    invalid = client.get("/api/v1/jobs/failed?limit=-1")
+    assert invalid.status_code == 422
+    assert invalid.json() == {"detail": "Invalid request: limit: Input should be greater than or equal to 0"}
     assert client.get("/api/v1/jobs/stats?queue=reports").json()["failed_count"] == 2
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 
 import fakeredis
 from rq import Queue, SimpleWorker
@@ -10,6 +11,21 @@ from rq import Queue, SimpleWorker
 from gateway.demo import jobs
 
 DEMO_QUEUES = ("default", "reports")
+
+
+def run_worker_quietly(worker: SimpleWorker) -> None:
+    """Run a burst without its log output, and give back the signal handlers RQ's worker
+    installs: otherwise Ctrl+C or `docker stop` of the gateway would raise StopRequested."""
+    worker_log = logging.getLogger("rq.worker")
+    level = worker_log.level
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    worker_log.setLevel(logging.CRITICAL)
+    try:
+        worker.work(burst=True, logging_level="CRITICAL")
+    finally:
+        worker_log.setLevel(level)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 def demo_connection() -> fakeredis.FakeRedis:
@@ -27,13 +43,7 @@ def demo_connection() -> fakeredis.FakeRedis:
     reports.enqueue(jobs.parse_report, "garbled-2024-02")  # fails every time
     reports.enqueue(jobs.parse_report, "garbled-2024-03")
 
-    worker_log = logging.getLogger("rq.worker")
-    level = worker_log.level
-    worker_log.setLevel(logging.CRITICAL)
-    try:
-        SimpleWorker([default, reports], connection=connection).work(burst=True, logging_level="CRITICAL")
-    finally:
-        worker_log.setLevel(level)
+    run_worker_quietly(SimpleWorker([default, reports], connection=connection))
 
     # Left queued so the demo has queued jobs too (no worker runs in demo mode).
     default.enqueue(jobs.simulate_replicated_trade, 4)

@@ -63,4 +63,11 @@ class Mutation:
         return ClearResult.of(await call_service(_service(info).clear, queue))
 
 
-schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=[ErrorCodes])
+class _Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # Expected outcomes (not found, bad input, Redis down) are answers, not server faults;
+        # unexpected ones were logged with their traceback when ErrorCodes masked them.
+        return None
+
+
+schema = _Schema(query=Query, mutation=Mutation, extensions=[ErrorCodes])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from gateway.errors import BackendUnavailable, GatewayError, InvalidInput, NotFound
@@ -41,6 +42,17 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Internal server error"}, status_code=500)
 
 
+async def _invalid_request(_: Request, error: Exception) -> JSONResponse:
+    """FastAPI's own parameter checks, answered in the same {"detail": str} shape as ours."""
+    assert isinstance(error, RequestValidationError)
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"][1:]) or str(item["loc"][0])
+        problems.append(f"{where}: {item['msg']}")
+    return JSONResponse({"detail": "Invalid request: " + "; ".join(problems)}, status_code=422)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(GatewayError, _gateway_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -84,11 +84,10 @@ class FailedJobActions:
     def chunks(self) -> Iterator[tuple[int, list[Entry]]]:
         """Live entries in registry order, BULK_CHUNK at a time, up to the last entry present
         when the walk began: jobs that fail again meanwhile are not picked up a second time."""
-        total, last = self._reader.slice(self._registry_key, offset=0, limit=0)
-        if total == 0:
+        total, last = self._reader.last(self._registry_key)
+        if last is None:
             return
-        _, last = self._reader.slice(self._registry_key, offset=total - 1, limit=1)
-        bound = (float(last[0].score), last[0].job_id)
+        bound = (float(last.score), last.job_id)
         cursor = None
         while True:
             _, entries = self._reader.after(self._registry_key, cursor, BULK_CHUNK)

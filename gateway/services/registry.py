@@ -55,6 +55,13 @@ class RegistryReader:
     def __init__(self, connection: Redis):
         self._slice = connection.register_script(scripts.LIVE_SLICE)
         self._after = connection.register_script(scripts.LIVE_AFTER)
+        self._last = connection.register_script(scripts.LIVE_LAST)
+
+    def last(self, key: str) -> tuple[int, Entry | None]:
+        """(live total, the last live entry or None), read atomically."""
+        total, flat = self._last(keys=[key], args=[now_timestamp()])
+        entries = _entries(flat)
+        return int(total), entries[0] if entries else None
 
     def slice(self, key: str, offset: int = 0, limit: int | None = None) -> tuple[int, list[Entry]]:
         """(live total, entries) from position `offset`; limit None means all of them."""

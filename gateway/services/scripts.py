@@ -79,6 +79,20 @@ return {total, live_from(key, start, limit, neg, expired, card)}
 """
 )
 
+# KEYS[1] registry; ARGV now. Returns {live_total, {id, score}} of the last live entry, read in
+# one step so a registry that shrinks meanwhile cannot leave the two out of step.
+LIVE_LAST = (
+    _PRELUDE
+    + r"""
+local key, now = KEYS[1], tonumber(ARGV[1])
+local neg, expired, card = live_bounds(key, now)
+local rank = card - 1
+if rank < neg + expired then rank = neg - 1 end
+if rank < 0 then return {card - expired, {}} end
+return {card - expired, redis.call('ZRANGE', key, rank, rank, 'WITHSCORES')}
+"""
+)
+
 # KEYS[1] registry; ARGV now, limit, [cursor score, cursor id]. Entries strictly after the cursor.
 LIVE_AFTER = (
     _PRELUDE

@@ -9,13 +9,14 @@ from gateway.services.models import QueueStats
 from gateway.services.registry import now_timestamp
 
 _REGISTRIES = ("failed", "started", "finished", "deferred", "scheduled", "canceled")
+# Scored by run, creation or cancel time rather than expiry, and never cleaned by score.
+_SCORED_BY_TIME = ("scheduled", "deferred", "canceled")
 
 
 def queue_stats(connection: Redis, queue_name: str) -> QueueStats:
     """Counts leave out entries RQ's cleanup would delete (score in [0, now]) without deleting them.
 
-    Scheduled and deferred registries score by run time and creation time, not expiry, so they
-    are counted whole."""
+    Scheduled, deferred and canceled registries are counted whole (see _SCORED_BY_TIME)."""
     now = now_timestamp()
     with connection.pipeline(transaction=False) as pipe:
         pipe.llen(keys.queue_key(queue_name))
@@ -27,7 +28,7 @@ def queue_stats(connection: Redis, queue_name: str) -> QueueStats:
     counts = {}
     for index, state in enumerate(_REGISTRIES):
         card, expired = replies[1 + 2 * index], replies[2 + 2 * index]
-        counts[state] = card if state in ("scheduled", "deferred") else card - expired
+        counts[state] = card if state in _SCORED_BY_TIME else card - expired
     return QueueStats(
         queue_name=queue_name,
         queued_count=replies[0],

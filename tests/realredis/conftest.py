@@ -1,0 +1,104 @@
+"""Fixtures for the real-Redis tests: one redis-server per session (FLUSHALLed before each test),
+the gateway in-process under TestClient, and a real `rq worker --burst` to fail jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from rq import Queue
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.demo import jobs
+
+from .helpers import HERE, RedisServer, failed_ids, require_redis_server, run_worker, start_redis_server
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test in this directory needs a real redis-server (runs before -m deselection)."""
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.redis_server)
+
+
+@pytest.fixture(scope="session")
+def redis_server_binary() -> str:
+    return require_redis_server()
+
+
+@pytest.fixture(scope="session")
+def redis_server(redis_server_binary: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = start_redis_server(redis_server_binary, tmp_path_factory.mktemp("redis-session"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
+
+
+@pytest.fixture(autouse=True)
+def flushall(redis_server: RedisServer) -> None:
+    """Every test starts from an empty session Redis."""
+    client = redis_server.client()
+    try:
+        client.flushall()
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def r(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    """A raw client on the session server (already FLUSHALLed for this test)."""
+    client = redis_server.client()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def app(r: redis.Redis, redis_url: str):
+    application = create_app(Settings(redis_url=redis_url))
+    try:
+        yield application
+    finally:
+        application.state.service.connection.close()
+
+
+@pytest.fixture
+def client(app) -> TestClient:
+    return TestClient(app)
+
+
+@pytest.fixture
+def worker(redis_url: str) -> Callable[..., object]:
+    """worker("default", "other", extra_paths=[...]) runs one real burst worker to completion."""
+
+    def run(*queues: str, extra_paths=(), timeout: float = 60.0):
+        return run_worker(redis_url, queues or ("default",), extra_paths=extra_paths, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture
+def fail_jobs(r: redis.Redis, worker) -> Callable[..., list[str]]:
+    """fail_jobs(n, queue) enqueues n parse_report jobs with bad input and lets a real worker fail
+    them; returns their ids in enqueue order."""
+
+    def make(count: int, queue: str = "default", **enqueue_kwargs) -> list[str]:
+        q = Queue(queue, connection=r)
+        ids = [q.enqueue(jobs.parse_report, f"bad-{queue}-{i}", **enqueue_kwargs).id for i in range(count)]
+        worker(queue)
+        assert set(ids) <= set(failed_ids(r, queue)), "the worker did not fail every job"
+        return ids
+
+    return make
