@@ -74,10 +74,12 @@ class RoundTrips:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, conn) -> None:
         self.count = 0
+        self.commands: list[str] = []
         command = conn.execute_command
 
         def counted_command(*args, **kwargs):
             self.count += 1
+            self.commands.append(str(args[0]).upper())
             return command(*args, **kwargs)
 
         monkeypatch.setattr(conn, "execute_command", counted_command)
@@ -86,9 +88,14 @@ class RoundTrips:
 
         def counted_execute(pipe, *args, **kwargs):
             self.count += 1
+            self.commands.extend(str(command[0][0]).upper() for command in pipe.command_stack)
             return execute(pipe, *args, **kwargs)
 
         monkeypatch.setattr(pipeline_class, "execute", counted_execute)
+
+    def reset(self) -> None:
+        self.count = 0
+        self.commands.clear()
 
 
 @pytest.fixture

@@ -107,3 +107,32 @@ def test_every_error_class_is_in_both_tables():
         error = cls.__new__(cls)
         assert status_for(error) != 500, cls
         assert code_for(error) != "INTERNAL", cls
+
+
+def test_a_page_costs_the_same_round_trips_whatever_its_size(client, factory, round_trips):
+    factory.failed(40)
+    query = "query($n: Int) { failedJobs(first: $n) { nodes { id funcName excInfo } } }"
+    gql(client, query, n=1)  # load the Lua scripts once
+    counts = {}
+    for size in (1, 40):
+        round_trips.reset()
+        assert len(gql(client, query, n=size)["data"]["failedJobs"]["nodes"]) == size
+        counts[size] = round_trips.count
+        assert round_trips.commands.count("XREVRANGE") == size
+    assert counts[1] == counts[40] == 2
+
+
+def test_results_streams_are_read_only_when_asked_for(client, factory, round_trips):
+    (job_id,) = factory.failed(1)
+    gql(client, "{ failedJobs { totalCount } }")
+    round_trips.reset()
+    body = gql(client, "{ failedJobs { nodes { id funcName } } }")
+    assert body["data"]["failedJobs"]["nodes"][0]["funcName"].endswith("parse_report")
+    assert "XREVRANGE" not in round_trips.commands
+    round_trips.reset()
+    body = gql(client, "{ failedJobs { edges { node { ... on Job { excInfo } } } } }")
+    assert "ValueError" in body["data"]["failedJobs"]["edges"][0]["node"]["excInfo"]
+    assert "XREVRANGE" in round_trips.commands
+    round_trips.reset()
+    assert "ValueError" in gql(client, f'{{ job(id: "{job_id}") {{ excInfo }} }}')["data"]["job"]["excInfo"]
+    assert round_trips.commands.count("XREVRANGE") == 1

@@ -124,3 +124,28 @@ def test_graphiql_and_openapi(client):
     assert "/graphql" not in paths
     operations = [(m, p) for p, item in paths.items() if p.startswith("/api/v1/jobs") for m in item]
     assert len(operations) == 7
+
+
+def test_lists_are_fetched_and_rendered_off_the_event_loop(client, factory, monkeypatch):
+    import threading
+
+    from gateway.rest import jobs as jobs_module
+
+    factory.failed(2)
+    threads = {}
+    real_dumps = jobs_module.json.dumps
+
+    def recording_dumps(*args, **kwargs):
+        threads["render"] = threading.current_thread()
+        return real_dumps(*args, **kwargs)
+
+    monkeypatch.setattr(jobs_module.json, "dumps", recording_dumps)
+
+    @client.app.get("/_loop_thread")
+    async def loop_thread():
+        threads["loop"] = threading.current_thread()
+        return {}
+
+    client.get("/_loop_thread")
+    assert len(client.get("/api/v1/jobs/failed").json()) == 2
+    assert threads["render"] is not threads["loop"]

@@ -21,6 +21,19 @@ def _service(info: Info) -> JobService:
     return info.context["service"]
 
 
+# Job fields read from the results stream: fetched for a whole page in its one pipeline, and
+# only when the query asks for one of them.
+_RESULT_FIELDS = frozenset({"excInfo", "result"})
+
+
+def _asks_for_results(selections) -> bool:
+    return any(
+        getattr(selection, "name", None) in _RESULT_FIELDS
+        or _asks_for_results(getattr(selection, "selections", ()))
+        for selection in selections
+    )
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Failed jobs of a queue in registry order, as a Relay connection.")
@@ -28,12 +41,14 @@ class Query:
         self, info: Info, queue: str | None = None, first: int | None = 100, after: str | None = None
     ) -> JobConnection:
         size = 100 if first is None else first
-        page = await call_service(_service(info).failed_page, queue, size, after)
+        with_results = _asks_for_results(info.selected_fields)
+        page = await call_service(_service(info).failed_page, queue, size, after, with_results)
         return JobConnection.of(page)
 
     @strawberry.field(description="Any job by id; null (with a NOT_FOUND error) when it does not exist.")
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
-        return Job.of(await call_service(_service(info).get_job, str(id)))
+        with_results = _asks_for_results(info.selected_fields)
+        return Job.of(await call_service(_service(info).get_job, str(id), with_results))
 
     @strawberry.field(description="Counts of a queue and its registries.")
     async def queue_stats(self, info: Info, queue: str | None = None) -> QueueStats:

@@ -3,9 +3,10 @@ their blocking Redis calls in its threadpool, never on the event loop."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
@@ -28,9 +29,13 @@ def list_failed_jobs(
     queue: QueueParam = None,
     limit: Annotated[int | None, Query(ge=0, description="At most this many jobs; all when omitted.")] = None,
     offset: Annotated[int, Query(ge=0, description="Skip this many jobs first.")] = 0,
-) -> list[models.Job]:
+) -> Response:
     """Every failed job of the queue, in registry order (oldest failure first)."""
-    return [models.Job.of(job) for job in service.list_failed(queue, offset=offset, limit=limit)]
+    jobs = service.list_failed(queue, offset=offset, limit=limit)
+    # Rendered here, in the threadpool: FastAPI would serialize a returned list on the event
+    # loop, stalling every other request while a 100k-job list is encoded.
+    body = json.dumps([models.job_dict(job) for job in jobs], separators=(",", ":"))
+    return Response(body, media_type="application/json")
 
 
 @router.post("/failed/retry-all", response_model=models.RetryAll, responses=_LIST_ERRORS, name="retry_all")

@@ -19,19 +19,24 @@ def fetch_jobs(
     serializer: Any,
     queue_name: str,
     in_failed_registry: bool = False,
+    with_results: bool = True,
 ) -> list[Any]:
     """JobInfo for each id, in order. A missing hash gives None, or an orphan entry when the ids
-    come from the failed registry (so a list always matches failed_count)."""
+    come from the failed registry (so a list always matches failed_count). Without
+    `with_results` the results streams are not read, and exc_info and result stay None."""
     jobs: list[Any] = []
     for start in range(0, len(job_ids), READ_CHUNK):
         chunk = job_ids[start : start + READ_CHUNK]
         with connection.pipeline(transaction=False) as pipe:
             for job_id in chunk:
                 pipe.hgetall(keys.job_key(job_id))
-                pipe.xrevrange(keys.results_key(job_id), "+", "-", count=1)
+                if with_results:
+                    pipe.xrevrange(keys.results_key(job_id), "+", "-", count=1)
             replies = pipe.execute()
+        step = 2 if with_results else 1
         for index, job_id in enumerate(chunk):
-            raw, latest = replies[2 * index], replies[2 * index + 1]
+            raw = replies[step * index]
+            latest = replies[step * index + 1] if with_results else None
             if raw:
                 default_status = "failed" if in_failed_registry else "created"
                 jobs.append(decode_job(job_id, raw, latest, serializer, queue_name, default_status))

@@ -108,7 +108,9 @@ class JobService:
         )
 
     @_backend_guard
-    def failed_page(self, queue: str | None = None, first: int = 100, after: str | None = None) -> JobPage:
+    def failed_page(
+        self, queue: str | None = None, first: int = 100, after: str | None = None, with_results: bool = True
+    ) -> JobPage:
         """A cursor page of failed jobs: the cursor is the last entry's (score, id), so a page
         continues exactly after it even when earlier entries were retried or deleted meanwhile."""
         if first < 0 or first > MAX_PAGE_SIZE:
@@ -118,7 +120,12 @@ class JobService:
         total, entries = self._reader.after(keys.registry_key("failed", name), cursor, first + 1)
         page = entries[:first]
         jobs = fetch_jobs(
-            self.connection, [e.job_id for e in page], self.serializer, name, in_failed_registry=True
+            self.connection,
+            [e.job_id for e in page],
+            self.serializer,
+            name,
+            in_failed_registry=True,
+            with_results=with_results,
         )
         cursors = [e.cursor for e in page]
         return JobPage(
@@ -130,9 +137,11 @@ class JobService:
         )
 
     @_backend_guard
-    def get_job(self, job_id: str) -> JobInfo:
+    def get_job(self, job_id: str, with_results: bool = True) -> JobInfo:
         validate_job_id(job_id)
-        (job,) = fetch_jobs(self.connection, [job_id], self.serializer, self.default_queue)
+        (job,) = fetch_jobs(
+            self.connection, [job_id], self.serializer, self.default_queue, with_results=with_results
+        )
         if job is None:
             raise JobNotFound(job_id)
         return job
