@@ -115,27 +115,35 @@ REQUEUE = (
 local reg, now, now_iso = KEYS[1], tonumber(ARGV[1]), ARGV[2]
 local job_prefix, queue_prefix, queues_set, fallback = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local codes = {}
+local registered = {}
 for i = 7, #ARGV do
   local id = ARGV[i]
   local score = redis.call('ZSCORE', reg, id)
   local jk = job_prefix .. id
-  if not score or not is_live(to_score(score), now) then
+  local fields = nil
+  if score and is_live(to_score(score), now) then
+    fields = redis.call('HMGET', jk, 'status', 'origin', 'rate_limit_key', 'ttl')
+  end
+  if not fields then
     codes[#codes + 1] = 0
-  elseif redis.call('EXISTS', jk) == 0 then
+  elseif not fields[1] and redis.call('EXISTS', jk) == 0 then
     codes[#codes + 1] = -1
-  elseif (redis.call('HGET', jk, 'rate_limit_key') or '') ~= '' then
+  elseif fields[3] and fields[3] ~= '' then
     codes[#codes + 1] = 2
   else
-    local origin = redis.call('HGET', jk, 'origin')
+    local origin = fields[2]
     if not origin or origin == '' then origin = fallback end
     redis.call('ZREM', reg, id)
     redis.call('HSET', jk, 'status', 'queued', 'origin', origin, 'enqueued_at', now_iso,
                'started_at', '', 'ended_at', '')
     redis.call('HDEL', jk, 'exc_info')
-    local ttl = tonumber(redis.call('HGET', jk, 'ttl') or '')
+    local ttl = tonumber(fields[4] or '')
     if ttl and ttl > 0 then redis.call('EXPIRE', jk, ttl) else redis.call('PERSIST', jk) end
     local qk = queue_prefix .. origin
-    redis.call('SADD', queues_set, qk)
+    if not registered[qk] then
+      redis.call('SADD', queues_set, qk)
+      registered[qk] = true
+    end
     redis.call('RPUSH', qk, id)
     codes[#codes + 1] = 1
   end
