@@ -43,7 +43,7 @@ def configure_logging(level: str) -> None:
 
 def _valid_queue(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     from gateway.errors import InvalidParameter
-    from gateway.services.service import validate_queue_name
+    from gateway.services.validation import validate_queue_name
 
     try:
         return validate_queue_name(value)

@@ -66,7 +66,7 @@ class InvalidJobId(InvalidInput):
         shown = job_id if len(job_id) <= 64 else job_id[:64] + "..."
         super().__init__(
             f"Invalid job id {shown!r}: job ids contain only letters, digits, '-' and '_' "
-            "and are at most 128 characters long"
+            "and are at most 512 characters long"
         )
         self.job_id = job_id
 

@@ -9,9 +9,11 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
+from gateway.demo import jobs
 from gateway.errors import FailedJobNotFound, InvalidJobId, InvalidParameter, JobDataGone, JobNotFound
 from gateway.services import JobService
 from gateway.services import actions as actions_module
+from tests.conftest import run_worker
 
 
 def registry(conn, queue="default"):
@@ -58,6 +60,17 @@ def test_exc_info_comes_from_the_results_stream_only_while_failed(conn, service,
     assert service.get_job(job_id).exc_info is None
 
 
+def test_self_referencing_values_do_not_break_a_list(conn, service, factory):
+    loop = [1]
+    loop.append(loop)
+    q = Queue("default", connection=conn)
+    job_id = q.enqueue(jobs.parse_report, loop).id
+    run_worker(conn)
+    (job,) = service.list_failed()
+    assert job.job_id == job_id and job.func_name.endswith("parse_report")
+    assert job.args[0][0] == 1 and "[...]" in str(job.args)
+
+
 def test_finished_job_result_and_flags(service, factory):
     job = service.get_job(factory.finished())
     assert (job.status, job.result, job.is_finished, job.is_failed) == ("finished", 5, True, False)
@@ -65,14 +78,24 @@ def test_finished_job_result_and_flags(service, factory):
 
 
 def test_retry_leaves_the_job_as_rq_requeue_does(conn, service, factory):
-    job_id = factory.flaky_failed()
-    service.retry(job_id)
-    job = Job.fetch(job_id, connection=conn)
+    ours, theirs = factory.failed(2)
+    service.retry(ours)
+    FailedJobRegistry("default", connection=conn).requeue(theirs)
+
+    def state(job_id):
+        fields = conn.hgetall(Job.key_for(job_id))
+        for varying in (b"data", b"description", b"enqueued_at", b"created_at", b"last_heartbeat"):
+            fields.pop(varying, None)
+        fields.pop(b"worker_name", None)
+        return fields
+
+    assert state(ours) == state(theirs)
+    assert abs(conn.ttl(Job.key_for(ours)) - conn.ttl(Job.key_for(theirs))) <= 1
+    job = Job.fetch(ours, connection=conn)
     assert job.get_status() == "queued"
     assert job.started_at is None and job.ended_at is None
-    assert Queue("default", connection=conn).job_ids == [job_id]
-    assert job_id not in registry(conn).get_job_ids(cleanup=False)
-    assert conn.ttl(job.key) == -1
+    assert Queue("default", connection=conn).job_ids == [ours, theirs]
+    assert registry(conn).get_job_ids(cleanup=False) == []
 
 
 def test_retry_twice_enqueues_once(conn, service, factory):
@@ -157,7 +180,7 @@ def test_cursor_pages_do_not_skip_or_repeat_when_earlier_jobs_leave(service, fac
     assert len(set(seen + rest)) == 6
 
 
-@pytest.mark.parametrize("bad", ["bad:x", "a b", "", "x" * 129, "../etc", "é", "a\x00b"])
+@pytest.mark.parametrize("bad", ["bad:x", "a b", "", "x" * 513, "../etc", "é", "a\x00b", "a%2Fb"])
 def test_invalid_ids_never_reach_redis(conn, bad, round_trips):
     service = JobService(conn)
     for call in (service.get_job, service.retry, service.delete):
@@ -192,7 +215,7 @@ def test_missing_job(service):
         service.retry("nope")
 
 
-@pytest.mark.parametrize("queue", ["a:b", "", "x" * 200, "q/../r"])
+@pytest.mark.parametrize("queue", ["a b", "", "x" * 513, "q/../r", "*", "é"])
 def test_invalid_queue_names(service, queue):
     with pytest.raises(InvalidParameter):
         service.stats(queue)
@@ -203,3 +226,25 @@ def test_invalid_cursor(service):
         service.failed_page(after="not-a-cursor")
     with pytest.raises(InvalidParameter):
         service.failed_page(first=1001)
+
+
+def test_long_ids_page_with_their_own_cursors(service, factory):
+    factory.failed(1, job_id="L" * 300)
+    factory.failed(1)
+    first = service.failed_page(first=1)
+    second = service.failed_page(first=1, after=first.end_cursor)
+    assert {first.jobs[0].job_id, second.jobs[0].job_id} >= {"L" * 300}
+    assert service.retry("L" * 300).job_id == "L" * 300
+
+
+@pytest.mark.parametrize("score", ["nan", "1_0", "-nan", "\u0661", "inf0", ""])
+def test_cursors_with_scores_redis_would_reject_are_bad_input(service, score):
+    from gateway.services.registry import encode_cursor
+
+    with pytest.raises(InvalidParameter):
+        service.failed_page(after=encode_cursor(score, "x"))
+
+
+def test_queue_names_may_hold_colons(service, factory):
+    factory.failed(2, queue="tenant:42")
+    assert service.stats("tenant:42").failed_count == 2

@@ -9,18 +9,10 @@ from strawberry.scalars import JSON
 
 from gateway import services
 
-
-@strawberry.enum
-class JobStatus(Enum):
-    CREATED = "created"
-    QUEUED = "queued"
-    FINISHED = "finished"
-    FAILED = "failed"
-    STARTED = "started"
-    DEFERRED = "deferred"
-    SCHEDULED = "scheduled"
-    STOPPED = "stopped"
-    CANCELED = "canceled"
+JobStatus = strawberry.enum(
+    Enum("JobStatus", {status.upper(): status for status in services.JOB_STATUSES}),
+    description="RQ job status; the REST API gives the same value in lower case.",
+)
 
 
 @strawberry.type

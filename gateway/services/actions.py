@@ -3,6 +3,7 @@ callers never both act on one job and a crash between claim and enqueue cannot h
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -16,6 +17,9 @@ from gateway.services.registry import Entry, RegistryReader, now_timestamp
 
 REQUEUED, NOT_IN_REGISTRY, ORPHAN, RATE_LIMITED = 1, 0, -1, 2
 DELETED = 1
+
+# What RQ's requeue writes for exc_info: its `job._exc_info = ''`, compressed by Job.to_dict.
+_EMPTY_EXC_INFO = zlib.compress(b"")
 
 # Ids per script call: keeps each script's time inside Redis short (a few ms) and memory bounded.
 BULK_CHUNK = 500
@@ -47,6 +51,8 @@ class FailedJobActions:
                 keys.QUEUE_PREFIX,
                 keys.QUEUES_SET,
                 self._queue_name,
+                _EMPTY_EXC_INFO,
+                *keys.DEPENDENCIES_KEY_PARTS,
                 *job_ids,
             ],
         )

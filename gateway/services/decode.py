@@ -18,25 +18,40 @@ from rq.results import Result
 from rq.serializers import DefaultSerializer
 from rq.utils import str_to_date
 
-from gateway.services.models import JobInfo
+from gateway.services.models import JOB_STATUSES, JobInfo
 
 log = logging.getLogger(__name__)
 
-_STATUSES = {status.value for status in JobStatus}
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
-def to_json(value: Any) -> Any:
-    """Convert a Python value to JSON-compatible data; what JSON cannot hold becomes its repr."""
+_MAX_DEPTH = 64
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:
+        return f"<unrepresentable {type(value).__name__}>"
+
+
+def to_json(value: Any, _depth: int = 0) -> Any:
+    """Convert a Python value to JSON-compatible data; what JSON cannot hold becomes its repr,
+    and so does a container nested too deep (self-referencing ones included)."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
+    if _depth >= _MAX_DEPTH and isinstance(value, (list, tuple, dict)):
+        return _safe_repr(value)
     if isinstance(value, (list, tuple)):
-        return [to_json(item) for item in value]
+        return [to_json(item, _depth + 1) for item in value]
     if isinstance(value, dict):
-        return {key if isinstance(key, str) else repr(key): to_json(item) for key, item in value.items()}
-    return repr(value)
+        return {
+            key if isinstance(key, str) else _safe_repr(key): to_json(item, _depth + 1)
+            for key, item in value.items()
+        }
+    return _safe_repr(value)
 
 
 class _Unimportable:
@@ -60,13 +75,17 @@ class _TolerantUnpickler(pickle.Unpickler):
             return type(name, (_Unimportable,), {})
 
 
-def _holds_unimportable(value: Any) -> bool:
+def _holds_unimportable(value: Any, _depth: int = 0) -> bool:
     if isinstance(value, _Unimportable):
         return True
+    if _depth >= _MAX_DEPTH:
+        return False
     if isinstance(value, (list, tuple, set, frozenset)):
-        return any(_holds_unimportable(item) for item in value)
+        return any(_holds_unimportable(item, _depth + 1) for item in value)
     if isinstance(value, dict):
-        return any(_holds_unimportable(k) or _holds_unimportable(v) for k, v in value.items())
+        return any(
+            _holds_unimportable(k, _depth + 1) or _holds_unimportable(v, _depth + 1) for k, v in value.items()
+        )
     return False
 
 
@@ -80,9 +99,10 @@ def _decode_call(data: bytes | None, serializer: Any) -> tuple[str | None, Any, 
         payload = data
     try:
         func_name, _instance, args, kwargs = serializer.loads(payload)
-        return str(func_name), to_json(list(args)), to_json(dict(kwargs))
     except Exception:
         pass
+    else:
+        return str(func_name), _json_or_none(list, args), _json_or_none(dict, kwargs)
     if serializer is not DefaultSerializer:
         return None, None, None
     try:
@@ -91,9 +111,16 @@ def _decode_call(data: bytes | None, serializer: Any) -> tuple[str | None, Any, 
         return None, None, None
     return (
         func_name if isinstance(func_name, str) else None,
-        None if _holds_unimportable(args) else to_json(list(args)),
-        None if _holds_unimportable(kwargs) else to_json(dict(kwargs)),
+        None if _holds_unimportable(args) else _json_or_none(list, args),
+        None if _holds_unimportable(kwargs) else _json_or_none(dict, kwargs),
     )
+
+
+def _json_or_none(kind: type, value: Any) -> Any:
+    try:
+        return to_json(kind(value))
+    except Exception:
+        return None
 
 
 def format_timestamp(raw: bytes | None) -> str | None:
@@ -145,7 +172,7 @@ def decode_job(
 ) -> JobInfo:
     """Build a JobInfo from a job hash and its latest results-stream entry (XREVRANGE COUNT 1)."""
     status = _text(raw.get(b"status"))
-    if status not in _STATUSES:
+    if status not in JOB_STATUSES:
         status = default_status
     func_name, args, kwargs = _decode_call(raw.get(b"data"), serializer)
     result = _latest_result(job_id, latest, serializer)
@@ -155,7 +182,7 @@ def decode_job(
     if status == JobStatus.FAILED.value:
         exc_info = (result.exc_string if result else None) or _legacy_exc_info(raw.get(b"exc_info"))
     elif status == JobStatus.FINISHED.value and result and result.type == Result.Type.SUCCESSFUL:
-        return_value = to_json(result.return_value)
+        return_value = _json_or_none(lambda value: value, result.return_value)
 
     return JobInfo(
         job_id=job_id,

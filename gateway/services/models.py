@@ -5,6 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Every status RQ 2 and 3 write. A status outside this list (a future RQ's) is shown as the
+# registry's own state, or "created".
+JOB_STATUSES = (
+    "created",
+    "queued",
+    "finished",
+    "failed",
+    "started",
+    "deferred",
+    "scheduled",
+    "stopped",
+    "canceled",
+    "rate_limited",
+    "ready_to_enqueue",
+)
+
 
 @dataclass(frozen=True)
 class JobInfo:

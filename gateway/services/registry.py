@@ -11,6 +11,7 @@ from redis import Redis
 
 from gateway.errors import InvalidParameter
 from gateway.services import scripts
+from gateway.services.validation import JOB_ID_PATTERN, is_score
 
 
 def now_timestamp() -> int:
@@ -34,14 +35,14 @@ def encode_cursor(score: str, job_id: str) -> str:
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
     """(score, job_id) of an opaque cursor; InvalidParameter when it is not one of ours."""
+    invalid = InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         score, job_id = text.split("|", 1)
-        float(score)
     except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise InvalidParameter(f"Invalid cursor {cursor[:80]!r}") from None
-    if not job_id or len(job_id) > 128 or not all(c.isalnum() or c in "-_" for c in job_id):
-        raise InvalidParameter(f"Invalid cursor {cursor[:80]!r}")
+        raise invalid from None
+    if not is_score(score) or not JOB_ID_PATTERN.fullmatch(job_id):
+        raise invalid
     return score, job_id
 
 

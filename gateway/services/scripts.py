@@ -106,27 +106,29 @@ return {card - expired, live_from(key, start, limit, neg, expired, card)}
 )
 
 # Requeue, as RQ's FailedJobRegistry.requeue leaves a job, but claim and enqueue are one step.
-# KEYS[1] failed registry. ARGV: now, now_iso, job prefix, queue prefix, queues set,
-# fallback origin, then ids. Per id: 1 requeued, 0 not (or no longer) in the registry,
-# -1 orphan (hash gone; left in place for delete), 2 rate-limited (left for RQ's own requeue).
+# KEYS[1] failed registry. ARGV: now, now_iso, job prefix, queue prefix, queues set, fallback
+# origin, RQ's empty exc_info value, the dependencies key's prefix and suffix, then ids.
+# Per id: 1 requeued, 0 not (or no longer) in the registry, -1 orphan (hash gone; left in place
+# for delete), 2 rate-limited (left for RQ's own requeue).
 REQUEUE = (
     _PRELUDE
     + r"""
 local reg, now, now_iso = KEYS[1], tonumber(ARGV[1]), ARGV[2]
 local job_prefix, queue_prefix, queues_set, fallback = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local empty_exc_info, deps_prefix, deps_suffix = ARGV[7], ARGV[8], ARGV[9]
 local codes = {}
 local registered = {}
-for i = 7, #ARGV do
+for i = 10, #ARGV do
   local id = ARGV[i]
   local score = redis.call('ZSCORE', reg, id)
   local jk = job_prefix .. id
   local fields = nil
   if score and is_live(to_score(score), now) then
-    fields = redis.call('HMGET', jk, 'status', 'origin', 'rate_limit_key', 'ttl')
+    fields = redis.call('HMGET', jk, 'status', 'origin', 'rate_limit_key', 'ttl', 'data')
   end
   if not fields then
     codes[#codes + 1] = 0
-  elseif not fields[1] and redis.call('EXISTS', jk) == 0 then
+  elseif not fields[1] and not fields[5] and redis.call('EXISTS', jk) == 0 then
     codes[#codes + 1] = -1
   elseif fields[3] and fields[3] ~= '' then
     codes[#codes + 1] = 2
@@ -135,10 +137,14 @@ for i = 7, #ARGV do
     if not origin or origin == '' then origin = fallback end
     redis.call('ZREM', reg, id)
     redis.call('HSET', jk, 'status', 'queued', 'origin', origin, 'enqueued_at', now_iso,
-               'started_at', '', 'ended_at', '')
-    redis.call('HDEL', jk, 'exc_info')
+               'started_at', '', 'ended_at', '', 'exc_info', empty_exc_info)
+    -- As RQ's Job.cleanup(ttl=job.ttl): a positive job ttl restarts; otherwise TTLs stay.
     local ttl = tonumber(fields[4] or '')
-    if ttl and ttl > 0 then redis.call('EXPIRE', jk, ttl) else redis.call('PERSIST', jk) end
+    if ttl and ttl > 0 then
+      redis.call('EXPIRE', jk, ttl)
+      redis.call('EXPIRE', jk .. ':dependents', ttl)
+      redis.call('EXPIRE', deps_prefix .. id .. deps_suffix, ttl)
+    end
     local qk = queue_prefix .. origin
     if not registered[qk] then
       redis.call('SADD', queues_set, qk)

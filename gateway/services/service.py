@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,7 +14,6 @@ from rq.serializers import resolve_serializer
 from gateway.errors import (
     BackendUnavailable,
     FailedJobNotFound,
-    InvalidJobId,
     InvalidParameter,
     JobDataGone,
     JobNotFound,
@@ -34,11 +32,10 @@ from gateway.services.models import BulkOutcome, JobError, JobInfo, JobPage, Que
 from gateway.services.reads import fetch_jobs
 from gateway.services.registry import RegistryReader, decode_cursor
 from gateway.services.stats import queue_stats
+from gateway.services.validation import validate_job_id, validate_queue_name
 
 log = logging.getLogger(__name__)
 
-JOB_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
-QUEUE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 MAX_PAGE_SIZE = 1000
 
 T = TypeVar("T")
@@ -58,21 +55,6 @@ def _backend_guard(method: Callable[..., T]) -> Callable[..., T]:
             raise
 
     return wrapper
-
-
-def validate_job_id(job_id: str) -> str:
-    """RQ ids match [A-Za-z0-9_-]+; anything else could address a different key (e.g. 'a:b')."""
-    if not JOB_ID_PATTERN.fullmatch(job_id):
-        raise InvalidJobId(job_id)
-    return job_id
-
-
-def validate_queue_name(name: str) -> str:
-    if not QUEUE_NAME_PATTERN.fullmatch(name):
-        raise InvalidParameter(
-            f"Invalid queue name {name[:80]!r}: use letters, digits, '.', '-' and '_' (at most 128)"
-        )
-    return name
 
 
 class JobService:
