@@ -163,6 +163,27 @@ def test_bulk_walks_in_chunks_and_ignores_jobs_that_fail_again(conn, service, fa
     assert sorted(outcome.done_jobs) == sorted(ids)
 
 
+def test_a_job_failing_again_ahead_of_the_walk_is_not_requeued_twice(conn, service, factory, monkeypatch):
+    monkeypatch.setattr(actions_module, "BULK_CHUNK", 2)
+    ids = factory.failed(5)
+    key = registry(conn).key
+    conn.zadd(key, {ids[-1]: "+inf"})  # e.g. a job kept forever: the walk's bound is +inf
+    original = actions_module.FailedJobActions.requeue
+
+    def requeue_then_fail_again(self, job_ids):
+        codes = original(self, job_ids)
+        # A worker fails the first requeued job again: it re-enters with a fresh score.
+        conn.lrem("rq:queue:default", 0, job_ids[0])
+        conn.hset(Job.key_for(job_ids[0]), "status", "failed")
+        conn.zadd(key, {job_ids[0]: int(time.time()) + 31_536_000 + 100})  # now + failure_ttl
+        return codes
+
+    monkeypatch.setattr(actions_module.FailedJobActions, "requeue", requeue_then_fail_again)
+    outcome = service.retry_all()
+    assert sorted(outcome.done_jobs) == sorted(ids)
+    assert len(outcome.done_jobs) == len(set(outcome.done_jobs))
+
+
 def test_cursor_pages_do_not_skip_or_repeat_when_earlier_jobs_leave(service, factory):
     ids = factory.failed(6)
     first = service.failed_page(first=2)

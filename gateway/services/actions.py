@@ -89,19 +89,24 @@ class FailedJobActions:
 
     def chunks(self) -> Iterator[tuple[int, list[Entry]]]:
         """Live entries in registry order, BULK_CHUNK at a time, up to the last entry present
-        when the walk began: jobs that fail again meanwhile are not picked up a second time."""
+        when the walk began. An id is yielded once per walk: a job that fails again meanwhile
+        re-enters the registry with a new score, possibly ahead of the walk, and is left there."""
         total, last = self._reader.last(self._registry_key)
         if last is None:
             return
         bound = (float(last.score), last.job_id)
+        seen: set[str] = set()
         cursor = None
         while True:
             _, entries = self._reader.after(self._registry_key, cursor, BULK_CHUNK)
-            entries = [e for e in entries if (float(e.score), e.job_id) <= bound]
-            if not entries:
+            in_bound = [e for e in entries if (float(e.score), e.job_id) <= bound]
+            if not in_bound:
                 return
-            yield total, entries
-            cursor = (entries[-1].score, entries[-1].job_id)
+            cursor = (in_bound[-1].score, in_bound[-1].job_id)
+            fresh = [e for e in in_bound if e.job_id not in seen]
+            seen.update(e.job_id for e in fresh)
+            if fresh:
+                yield total, fresh
 
 
 def run_bulk(
