@@ -7,7 +7,8 @@
     │   └── JobDataGone           the id is in the failed registry but its job hash is gone (orphan)
     ├── InvalidInput              the request can never succeed as written
     │   ├── InvalidJobId          the id is not one RQ could have produced
-    │   └── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
+    │   ├── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
+    │   └── JobUnreadable         the job's data cannot be read, so RQ cannot requeue it
     └── BackendUnavailable        Redis did not answer in time or refused the connection
 
 Messages are written for API clients: they never contain Redis keys or RQ's own texts.
@@ -47,11 +48,10 @@ class FailedJobNotFound(NotFound):
 class JobDataGone(NotFound):
     """Raised when a failed-registry entry has no job hash left, so it cannot be retried."""
 
+    reason = "Job data is gone (expired or deleted); it cannot be retried, only deleted"
+
     def __init__(self, job_id: str):
-        super().__init__(
-            f"Job {job_id} is in the failed jobs registry but its data is gone "
-            "(expired or deleted); it cannot be retried, only deleted"
-        )
+        super().__init__(f"Job {job_id} is in the failed jobs registry but its data is gone: {self.reason}")
         self.job_id = job_id
 
 
@@ -73,6 +73,16 @@ class InvalidJobId(InvalidInput):
 
 class InvalidParameter(InvalidInput):
     """Raised for a bad parameter such as a queue name, a limit or a cursor."""
+
+
+class JobUnreadable(InvalidInput):
+    """Raised when RQ itself cannot load a job it would have to requeue (e.g. corrupt fields)."""
+
+    reason = "Job data cannot be read by RQ, so it cannot be requeued; inspect it, then delete it"
+
+    def __init__(self, job_id: str):
+        super().__init__(f"Job {job_id}: {self.reason}")
+        self.job_id = job_id
 
 
 class BackendUnavailable(GatewayError):

@@ -10,7 +10,14 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from gateway.demo import jobs
-from gateway.errors import FailedJobNotFound, InvalidJobId, InvalidParameter, JobDataGone, JobNotFound
+from gateway.errors import (
+    FailedJobNotFound,
+    InvalidJobId,
+    InvalidParameter,
+    JobDataGone,
+    JobNotFound,
+    JobUnreadable,
+)
 from gateway.services import JobService
 from gateway.services import actions as actions_module
 from tests.conftest import run_worker
@@ -269,3 +276,19 @@ def test_cursors_with_scores_redis_would_reject_are_bad_input(service, score):
 def test_queue_names_may_hold_colons(service, factory):
     factory.failed(2, queue="tenant:42")
     assert service.stats("tenant:42").failed_count == 2
+
+
+def test_rate_limited_jobs_go_through_rqs_requeue_and_report_unreadable_ones(conn, service):
+    rate_limit = pytest.importorskip("rq.rate_limit", reason="RQ 3 rate limits").RateLimit
+    q = Queue("rl", connection=conn)
+    ok = q.enqueue(jobs.parse_report, "x", rate_limit=rate_limit("k", 1)).id
+    corrupt = q.enqueue(jobs.parse_report, "y", rate_limit=rate_limit("k", 1)).id
+    run_worker(conn, "rl")
+    conn.hset(Job.key_for(corrupt), "created_at", "garbage")
+    with pytest.raises(JobUnreadable):
+        service.retry(corrupt, "rl")
+    outcome = service.retry_all("rl")
+    assert outcome.done_jobs == [ok]
+    assert [e.job_id for e in outcome.errors] == [corrupt] and not outcome.success
+    assert service.get_job(ok).status != "failed"
+    assert [j.job_id for j in service.list_failed("rl")] == [corrupt]

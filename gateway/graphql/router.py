@@ -10,7 +10,7 @@ from gateway.graphql.schema import schema
 from gateway.rest.deps import ServiceDep
 
 
-def _context(service: ServiceDep) -> dict[str, Any]:
+async def _context(service: ServiceDep) -> dict[str, Any]:
     return {"service": service}
 
 

@@ -9,7 +9,8 @@ from fastapi import Depends, Query, Request
 from gateway.services import JobService
 
 
-def get_service(request: Request) -> JobService:
+async def get_service(request: Request) -> JobService:
+    # async: a plain def dependency would take a threadpool slot just to read an attribute.
     return request.app.state.service
 
 

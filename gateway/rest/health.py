@@ -11,8 +11,9 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", name="healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """200 while the process runs."""
+    # async: served on the event loop, so threads stuck on a frozen Redis cannot delay it.
     return {"status": "ok"}
 
 

@@ -9,13 +9,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
+from gateway.errors import JobDataGone, JobUnreadable
 from gateway.services import keys, scripts
 from gateway.services.registry import Entry, RegistryReader, now_timestamp
 
-REQUEUED, NOT_IN_REGISTRY, ORPHAN, RATE_LIMITED = 1, 0, -1, 2
+REQUEUED, NOT_IN_REGISTRY, ORPHAN, RATE_LIMITED, UNREADABLE = 1, 0, -1, 2, 3
 DELETED = 1
 
 # What RQ's requeue writes for exc_info: its `job._exc_info = ''`, compressed by Job.to_dict.
@@ -24,7 +27,8 @@ _EMPTY_EXC_INFO = zlib.compress(b"")
 # Ids per script call: keeps each script's time inside Redis short (a few ms) and memory bounded.
 BULK_CHUNK = 500
 
-ORPHAN_RETRY_ERROR = "Job data is gone (expired or deleted); it cannot be retried, only deleted"
+ORPHAN_RETRY_ERROR = JobDataGone.reason
+UNREADABLE_RETRY_ERROR = JobUnreadable.reason
 
 
 class FailedJobActions:
@@ -40,7 +44,7 @@ class FailedJobActions:
         self._delete = connection.register_script(scripts.DELETE)
 
     def requeue(self, job_ids: list[str]) -> list[int]:
-        """One code per id: REQUEUED, NOT_IN_REGISTRY, ORPHAN or RATE_LIMITED."""
+        """One code per id: REQUEUED, NOT_IN_REGISTRY, ORPHAN or UNREADABLE."""
         now = datetime.now(timezone.utc)
         codes = self._requeue(
             keys=[self._registry_key],
@@ -64,12 +68,21 @@ class FailedJobActions:
         # RQ 3 rate-limited jobs must reacquire a slot through RQ's own code path.
         if code != RATE_LIMITED:
             return code
+        # Unlike our script, RQ claims (ZREM) and enqueues in two steps here.
         registry = FailedJobRegistry(
             self._queue_name, connection=self._connection, serializer=self._serializer
         )
         try:
-            registry.requeue(Job.fetch(job_id, connection=self._connection, serializer=self._serializer))
+            job = Job.fetch(job_id, connection=self._connection, serializer=self._serializer)
+        except NoSuchJobError:
+            return ORPHAN
+        except RedisError:
+            raise
         except Exception:
+            return UNREADABLE
+        try:
+            registry.requeue(job)
+        except InvalidJobOperation:
             return NOT_IN_REGISTRY
         return REQUEUED
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import ResponseError
 
 from gateway.services import keys
 from gateway.services.decode import decode_job, orphan
@@ -32,11 +33,12 @@ def fetch_jobs(
                 pipe.hgetall(keys.job_key(job_id))
                 if with_results:
                     pipe.xrevrange(keys.results_key(job_id), "+", "-", count=1)
-            replies = pipe.execute()
+            # One key of the wrong type (say a string at a job key) must not fail the whole page.
+            replies = pipe.execute(raise_on_error=False)
         step = 2 if with_results else 1
         for index, job_id in enumerate(chunk):
-            raw = replies[step * index]
-            latest = replies[step * index + 1] if with_results else None
+            raw = _unless_error(replies[step * index])
+            latest = _unless_error(replies[step * index + 1]) if with_results else None
             if raw:
                 default_status = "failed" if in_failed_registry else "created"
                 jobs.append(decode_job(job_id, raw, latest, serializer, queue_name, default_status))
@@ -45,3 +47,11 @@ def fetch_jobs(
             else:
                 jobs.append(None)
     return jobs
+
+
+def _unless_error(reply: Any) -> Any:
+    if isinstance(reply, ResponseError) and str(reply).startswith("WRONGTYPE"):
+        return None
+    if isinstance(reply, Exception):
+        raise reply
+    return reply

@@ -3,20 +3,18 @@ through RQ's key layout, and turns Redis failures into BackendUnavailable."""
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import redis
 from rq.serializers import resolve_serializer
 
 from gateway.errors import (
-    BackendUnavailable,
     FailedJobNotFound,
     InvalidParameter,
     JobDataGone,
     JobNotFound,
+    JobUnreadable,
 )
 from gateway.services import keys
 from gateway.services.actions import (
@@ -25,9 +23,12 @@ from gateway.services.actions import (
     ORPHAN,
     ORPHAN_RETRY_ERROR,
     REQUEUED,
+    UNREADABLE,
+    UNREADABLE_RETRY_ERROR,
     FailedJobActions,
     run_bulk,
 )
+from gateway.services.backend import BackendHealth, backend_call
 from gateway.services.models import BulkOutcome, JobError, JobInfo, JobPage, QueueStats, RetryOutcome
 from gateway.services.reads import fetch_jobs
 from gateway.services.registry import RegistryReader, decode_cursor
@@ -38,24 +39,6 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 1000
 
-T = TypeVar("T")
-
-
-def _backend_guard(method: Callable[..., T]) -> Callable[..., T]:
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
-            return method(*args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            log.warning("Redis unavailable during %s: %s", method.__name__, error)
-            raise BackendUnavailable() from None
-        except redis.ResponseError as error:
-            if str(error).startswith(("LOADING", "MASTERDOWN", "BUSY")):
-                raise BackendUnavailable() from None
-            raise
-
-    return wrapper
-
 
 class JobService:
     def __init__(self, connection: redis.Redis, default_queue: str = "default", serializer: Any = None):
@@ -63,6 +46,7 @@ class JobService:
         self.default_queue = validate_queue_name(default_queue)
         self.serializer = resolve_serializer(serializer)
         self._reader = RegistryReader(connection)
+        self.health = BackendHealth()
 
     def queue_name(self, queue: str | None = None) -> str:
         return validate_queue_name(queue if queue is not None else self.default_queue)
@@ -70,11 +54,11 @@ class JobService:
     def _actions(self, queue: str | None) -> FailedJobActions:
         return FailedJobActions(self.connection, self.queue_name(queue), self.serializer)
 
-    @_backend_guard
+    @backend_call(probe=True)
     def ping(self) -> bool:
         return bool(self.connection.ping())
 
-    @_backend_guard
+    @backend_call()
     def list_failed(
         self, queue: str | None = None, offset: int = 0, limit: int | None = None
     ) -> list[JobInfo]:
@@ -89,7 +73,7 @@ class JobService:
             self.connection, [e.job_id for e in entries], self.serializer, name, in_failed_registry=True
         )
 
-    @_backend_guard
+    @backend_call()
     def failed_page(
         self, queue: str | None = None, first: int = 100, after: str | None = None, with_results: bool = True
     ) -> JobPage:
@@ -118,7 +102,7 @@ class JobService:
             cursors=cursors,
         )
 
-    @_backend_guard
+    @backend_call()
     def get_job(self, job_id: str, with_results: bool = True) -> JobInfo:
         validate_job_id(job_id)
         (job,) = fetch_jobs(
@@ -128,21 +112,23 @@ class JobService:
             raise JobNotFound(job_id)
         return job
 
-    @_backend_guard
+    @backend_call()
     def stats(self, queue: str | None = None) -> QueueStats:
         return queue_stats(self.connection, self.queue_name(queue))
 
-    @_backend_guard
+    @backend_call()
     def retry(self, job_id: str, queue: str | None = None) -> RetryOutcome:
         validate_job_id(job_id)
         (code,) = self._actions(queue).requeue([job_id])
         if code == ORPHAN:
             raise JobDataGone(job_id)
+        if code == UNREADABLE:
+            raise JobUnreadable(job_id)
         if code != REQUEUED:
             raise FailedJobNotFound(job_id)
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")
 
-    @_backend_guard
+    @backend_call()
     def delete(self, job_id: str, queue: str | None = None) -> RetryOutcome:
         validate_job_id(job_id)
         (code,) = self._actions(queue).delete([job_id])
@@ -150,13 +136,14 @@ class JobService:
             raise FailedJobNotFound(job_id)
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been deleted successfully")
 
-    @_backend_guard
+    @backend_call()
     def retry_all(self, queue: str | None = None) -> BulkOutcome:
         actions = self._actions(queue)
-        total, done, errors = run_bulk(actions, actions.requeue, {ORPHAN: ORPHAN_RETRY_ERROR}, REQUEUED)
+        retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
+        total, done, errors = run_bulk(actions, actions.requeue, retry_errors, REQUEUED)
         return BulkOutcome(total, done, [JobError(job_id, error) for job_id, error in errors])
 
-    @_backend_guard
+    @backend_call()
     def clear(self, queue: str | None = None) -> BulkOutcome:
         actions = self._actions(queue)
         total, done, errors = run_bulk(actions, actions.delete, {}, DELETED)

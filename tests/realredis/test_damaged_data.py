@@ -217,7 +217,7 @@ def _commands_processed(r) -> int:
         ("GET", f"{API}/status/bad:x"),
         ("POST", f"{API}/failed/bad:x/retry"),
         ("DELETE", f"{API}/failed/bad:x"),
-        ("GET", f"{API}/status/{'a' * 129}"),
+        ("GET", f"{API}/status/{'a' * 513}"),
     ],
 )
 def test_invalid_job_id_is_422_and_never_reaches_redis(client, r, method, path):
