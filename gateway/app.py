@@ -34,7 +34,9 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
-    app.state.service = JobService(connection, default_queue=settings.default_queue)
+    app.state.service = JobService(
+        connection, default_queue=settings.default_queue, serializer=settings.serializer
+    )
     errors.install(app)
     app.include_router(jobs.router)
     app.include_router(health.router)

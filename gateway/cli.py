@@ -17,6 +17,7 @@ _SETTINGS_ENV = {
     "redis_url": "REDIS_URL",
     "default_queue": "RQ_GATEWAY_DEFAULT_QUEUE",
     "redis_timeout": "RQ_GATEWAY_REDIS_TIMEOUT",
+    "serializer": "RQ_GATEWAY_SERIALIZER",
 }
 
 
@@ -26,6 +27,7 @@ def settings_from_env() -> Settings:
         redis_url=os.environ.get("REDIS_URL") or None,
         default_queue=os.environ.get("RQ_GATEWAY_DEFAULT_QUEUE", DEFAULT_QUEUE),
         redis_timeout=float(os.environ.get("RQ_GATEWAY_REDIS_TIMEOUT", Settings.redis_timeout)),
+        serializer=os.environ.get("RQ_GATEWAY_SERIALIZER") or None,
     )
 
 
@@ -47,6 +49,16 @@ def _valid_queue(_ctx: click.Context, _param: click.Parameter, value: str) -> st
 
     try:
         return validate_queue_name(value)
+    except InvalidParameter as error:
+        raise click.BadParameter(error.message) from None
+
+
+def _valid_serializer(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from gateway.errors import InvalidParameter
+    from gateway.services.validation import validate_serializer
+
+    try:
+        return validate_serializer(value)
     except InvalidParameter as error:
         raise click.BadParameter(error.message) from None
 
@@ -96,6 +108,14 @@ def main() -> None:
     help="Seconds one Redis command may take.",
 )
 @click.option(
+    "--serializer",
+    envvar="RQ_GATEWAY_SERIALIZER",
+    default=None,
+    show_envvar=True,
+    callback=_valid_serializer,
+    help="Serializer of your RQ jobs, as for `rq worker --serializer` (default: RQ's pickle).",
+)
+@click.option(
     "--log-level",
     envvar="RQ_GATEWAY_LOG_LEVEL",
     default="info",
@@ -103,14 +123,19 @@ def main() -> None:
     show_envvar=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
-def serve(redis_url, host, port, workers, default_queue, redis_timeout, log_level) -> None:
+def serve(redis_url, host, port, workers, default_queue, redis_timeout, serializer, log_level) -> None:
     """Serve the REST API (/api/v1/jobs, /docs) and GraphQL (/graphql)."""
     import uvicorn
 
     from gateway.app import create_app
 
     configure_logging(log_level)
-    settings = Settings(redis_url=redis_url or None, default_queue=default_queue, redis_timeout=redis_timeout)
+    settings = Settings(
+        redis_url=redis_url or None,
+        default_queue=default_queue,
+        redis_timeout=redis_timeout,
+        serializer=serializer,
+    )
     if settings.demo:
         from gateway.demo.seed import demo_connection
 
@@ -128,7 +153,10 @@ def serve(redis_url, host, port, workers, default_queue, redis_timeout, log_leve
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
         return
-    os.environ.update({env: str(getattr(settings, field)) for field, env in _SETTINGS_ENV.items()})
+    for field, env in _SETTINGS_ENV.items():
+        value = getattr(settings, field)
+        if value is not None:
+            os.environ[env] = str(value)
     os.environ["RQ_GATEWAY_LOG_LEVEL"] = log_level
     uvicorn.run(
         "gateway.cli:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level

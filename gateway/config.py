@@ -15,6 +15,7 @@ DEFAULT_QUEUE = "default"
 class Settings:
     redis_url: str | None = None
     default_queue: str = DEFAULT_QUEUE
+    serializer: str | None = None
     # Seconds one Redis command may take. redis-py retries multiply it: we allow one retry on a
     # dropped connection (so a restarted Redis is picked up silently), giving a bound of about
     # 2 x (connect + socket) timeouts, well inside the 10 s a client should wait for a 503.

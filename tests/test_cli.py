@@ -93,6 +93,12 @@ def test_bad_default_queue_is_a_usage_error():
     assert "Invalid queue name" in result.output
 
 
+def test_unknown_serializer_is_a_usage_error():
+    result = CliRunner().invoke(main, ["serve", "--serializer", "no.such.Serializer"])
+    assert result.exit_code == 2
+    assert "Cannot import serializer" in result.output
+
+
 def test_passwords_are_redacted_from_logged_urls():
     assert _redacted("redis://user:s3cret@host:6379/0") == "redis://user:***@host:6379/0"
     assert _redacted("redis://host:6379/0") == "redis://host:6379/0"

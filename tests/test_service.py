@@ -292,3 +292,14 @@ def test_rate_limited_jobs_go_through_rqs_requeue_and_report_unreadable_ones(con
     assert [e.job_id for e in outcome.errors] == [corrupt] and not outcome.success
     assert service.get_job(ok).status != "failed"
     assert [j.job_id for j in service.list_failed("rl")] == [corrupt]
+
+
+def test_jobs_of_a_json_serializer_deployment_decode_with_that_serializer(conn):
+    from rq.serializers import JSONSerializer
+
+    q = Queue("json", connection=conn, serializer=JSONSerializer)
+    job_id = q.enqueue("gateway.demo.jobs.add", 2, 3).id
+    service = JobService(conn, serializer="rq.serializers.JSONSerializer")
+    job = service.get_job(job_id)
+    assert (job.func_name, job.args, job.kwargs) == ("gateway.demo.jobs.add", [2, 3], {})
+    assert JobService(conn).get_job(job_id).args is None, "pickle cannot read JSON payloads"

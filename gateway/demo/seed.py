@@ -10,8 +10,6 @@ from rq import Queue, SimpleWorker
 
 from gateway.demo import jobs
 
-DEMO_QUEUES = ("default", "reports")
-
 
 def run_worker_quietly(worker: SimpleWorker) -> None:
     """Run a burst without its log output, and give back the signal handlers RQ's worker

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from rq.serializers import resolve_serializer
+
 from gateway.errors import InvalidJobId, InvalidParameter
 
 # RQ's own id pattern. RQ sets no length limit; ours only stops absurd inputs.
@@ -34,3 +36,13 @@ def validate_queue_name(name: str) -> str:
 
 def is_score(text: str) -> bool:
     return SCORE_PATTERN.fullmatch(text) is not None
+
+
+def validate_serializer(path: str | None) -> str | None:
+    """A dotted path to an RQ serializer (as `rq worker --serializer` takes), or None for RQ's."""
+    if path:
+        try:
+            resolve_serializer(path)
+        except Exception:
+            raise InvalidParameter(f"Cannot import serializer {path!r}") from None
+    return path
