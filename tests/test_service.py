@@ -135,10 +135,15 @@ def test_delete_removes_everything_rq_keeps(conn, service, factory):
     job = Job.fetch(job_id, connection=conn)
     conn.sadd(job.dependents_key, "x")
     conn.sadd(job.dependencies_key, "y")
+    conn.sadd(f"rq:executions:{job_id}", "z")
+    conn.hset(job.key, "group_id", "batch-1")
+    conn.sadd("rq:group:batch-1", job_id, "other-job")
     assert conn.exists(f"rq:results:{job_id}")
     service.delete(job_id)
     for key in (job.key, f"rq:results:{job_id}", job.dependents_key, job.dependencies_key):
         assert not conn.exists(key), key
+    assert not conn.exists(f"rq:executions:{job_id}")
+    assert conn.smembers("rq:group:batch-1") == {b"other-job"}
     with pytest.raises(FailedJobNotFound):
         service.delete(job_id)
 

@@ -88,16 +88,10 @@ class FailedJobActions:
 
     def delete(self, job_ids: list[str]) -> list[int]:
         """One code per id: DELETED (orphans included) or NOT_IN_REGISTRY."""
-        parts = [
-            (keys.JOB_PREFIX, ""),
-            keys.RESULTS_KEY_PARTS,
-            keys.DEPENDENTS_KEY_PARTS,
-            keys.DEPENDENCIES_KEY_PARTS,
-        ]
-        args: list[Any] = [now_timestamp()]
-        for prefix, suffix in parts:
+        args: list[Any] = [now_timestamp(), keys.GROUP_PREFIX]
+        for prefix, suffix in keys.JOB_KEY_PARTS:
             args.extend((prefix, suffix))
-        codes = self._delete(keys=[self._registry_key], args=[*args, *job_ids])
+        codes = self._delete(keys=[self._registry_key], args=[*args, "--", *job_ids])
         return [int(code) for code in codes]
 
     def chunks(self) -> Iterator[tuple[int, list[Entry]]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rq.executions import ExecutionRegistry
+from rq.group import Group
 from rq.job import Job
 from rq.queue import Queue
 from rq.registry import (
@@ -44,6 +46,18 @@ RESULTS_KEY_PARTS = _split_template(Result.get_key(_MARK))
 DEPENDENTS_KEY_PARTS = _split_template(Job.dependents_key_for(_MARK))
 DEPENDENCIES_KEY_PARTS = _split_template(
     Job.dependencies_key.fget(type("_IdOnly", (), {"id": _MARK, "redis_job_namespace_prefix": JOB_PREFIX})())
+)
+
+EXECUTIONS_KEY_PARTS = _split_template(ExecutionRegistry.key_template.format(_MARK))
+GROUP_PREFIX = Group.REDIS_GROUP_NAME_PREFIX
+
+# Everything Job.delete removes per job, the job hash first.
+JOB_KEY_PARTS = (
+    (JOB_PREFIX, ""),
+    RESULTS_KEY_PARTS,
+    DEPENDENTS_KEY_PARTS,
+    DEPENDENCIES_KEY_PARTS,
+    EXECUTIONS_KEY_PARTS,
 )
 
 _REGISTRY_CLASSES = {

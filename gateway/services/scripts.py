@@ -158,21 +158,29 @@ return codes
 """
 )
 
-# Delete from the failed registry with everything RQ keeps for the job. KEYS[1] failed registry.
-# ARGV: now, then the (prefix, suffix) pairs of the job, results, dependents and dependencies
-# keys, then ids. Per id: 1 deleted (orphans too), 0 not (or no longer) in the registry.
+# Delete from the failed registry with everything RQ's Job.delete removes: the job hash, results
+# stream, dependents, dependencies and executions keys, and the id in its group.
+# KEYS[1] failed registry. ARGV: now, group key prefix, then the (prefix, suffix) pairs of the
+# keys to delete, then "--", then ids. Per id: 1 deleted (orphans too), 0 not (or no longer) in
+# the registry.
 DELETE = (
     _PRELUDE
     + r"""
-local reg, now = KEYS[1], tonumber(ARGV[1])
+local reg, now, group_prefix = KEYS[1], tonumber(ARGV[1]), ARGV[2]
+local parts, first_id = {}, nil
+for i = 3, #ARGV, 2 do
+  if ARGV[i] == '--' then first_id = i + 1 break end
+  parts[#parts + 1] = {ARGV[i], ARGV[i + 1]}
+end
 local codes = {}
-for i = 10, #ARGV do
+for i = first_id, #ARGV do
   local id = ARGV[i]
   local score = redis.call('ZSCORE', reg, id)
   if score and is_live(to_score(score), now) then
     redis.call('ZREM', reg, id)
-    redis.call('DEL', ARGV[2] .. id .. ARGV[3], ARGV[4] .. id .. ARGV[5],
-               ARGV[6] .. id .. ARGV[7], ARGV[8] .. id .. ARGV[9])
+    local group = redis.call('HGET', parts[1][1] .. id .. parts[1][2], 'group_id')
+    if group and group ~= '' then redis.call('SREM', group_prefix .. group, id) end
+    for _, part in ipairs(parts) do redis.call('DEL', part[1] .. id .. part[2]) end
     codes[#codes + 1] = 1
   else
     codes[#codes + 1] = 0
