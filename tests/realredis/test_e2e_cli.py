@@ -212,3 +212,42 @@ def test_contract_python_requests_example(served: ServedGateway, r, fail_jobs, c
     assert len(failed_jobs) == 2
     assert capsys.readouterr().out == "Requeued 2 jobs\nFailed jobs: 0\n"
     assert stats["queued_count"] == 2
+
+
+def test_several_worker_processes_share_the_work(redis_server: RedisServer, r, fail_jobs, tmp_path):
+    failed = fail_jobs(3)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_URL", "RQ_GATEWAY_"))}
+    env.update({"REDIS_URL": redis_server.url, "RQ_GATEWAY_WORKERS": "2", "RQ_GATEWAY_LOG_LEVEL": "info"})
+    log = tmp_path / "gateway.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    api = f"{base}{API}"
+
+    def ready() -> bool:
+        assert process.poll() is None, log.read_text()
+        try:
+            return requests.get(f"{base}/readyz", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_until(ready, 30, "the 2-worker gateway to answer GET /readyz", interval=0.1)
+        stats = [requests.get(f"{api}/stats", timeout=5).json() for _ in range(20)]
+        assert {s["failed_count"] for s in stats} == {3}
+        body = requests.post(f"{api}/failed/retry-all", timeout=10).json()
+        assert sorted(body["requeued_jobs"]) == sorted(failed)
+        assert sorted(queued_ids(r)) == sorted(failed)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    output = log.read_text()
+    assert output.count("Started server process") == 2, output
+    assert "Traceback" not in output
