@@ -19,6 +19,8 @@ def test_to_json_converts_tuples_and_reprs_what_json_cannot_hold():
 
 def test_timestamps_are_iso_utc_with_z():
     assert format_timestamp(b"2024-01-01T12:00:00.123456Z") == "2024-01-01T12:00:00.123456Z"
+    assert format_timestamp(b"2024-01-01T12:00:00Z") == "2024-01-01T12:00:00.000000Z"
+    assert format_timestamp(b"2024-01-01T14:00:00+02:00") == "2024-01-01T12:00:00.000000Z"
     assert format_timestamp(b"") is None
     assert format_timestamp(b"not a date") is None
 

@@ -10,19 +10,23 @@ import io
 import logging
 import math
 import pickle
+import re
 import zlib
+from base64 import b64decode
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from rq.job import JobStatus
 from rq.results import Result
 from rq.serializers import DefaultSerializer
-from rq.utils import str_to_date
 
 from gateway.services.models import JOB_STATUSES, JobInfo
 
 log = logging.getLogger(__name__)
 
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_RQ_TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
 _MAX_DEPTH = 64
@@ -127,22 +131,44 @@ def format_timestamp(raw: bytes | None) -> str | None:
     """RQ's stored timestamp as ISO 8601 UTC with a trailing Z; None when absent or unreadable."""
     if not raw:
         return None
+    if _RQ_TIMESTAMP.fullmatch(raw):
+        return raw.decode()  # already in our format: skip parsing, the hot path of every list
     try:
-        return str_to_date(raw).strftime(_TIMESTAMP_FORMAT)
-    except ValueError:
+        parsed = datetime.fromisoformat(raw.decode().replace("Z", "+00:00"))
+    except (ValueError, UnicodeDecodeError):
         return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed.strftime(_TIMESTAMP_FORMAT)
 
 
 def _text(raw: bytes | None) -> str | None:
     return raw.decode("utf-8", "replace") if raw else None
 
 
-def _latest_result(job_id: str, entry: Any, serializer: Any) -> Result | None:
+@dataclass(frozen=True)
+class _LatestResult:
+    type: int
+    exc_string: str | None
+    return_value: Any
+
+
+def _latest_result(job_id: str, entry: Any, serializer: Any) -> _LatestResult | None:
+    """The newest results-stream entry, decoded as RQ's Result.restore does (without building a
+    Result per job, which costs more than the decoding itself)."""
     if not entry:
         return None
-    result_id, payload = entry[0]
+    _result_id, payload = entry[0]
     try:
-        return Result.restore(job_id, result_id.decode(), payload, connection=None, serializer=serializer)
+        exc_string = payload.get(b"exc_string")
+        return_value = payload.get(b"return_value")
+        return _LatestResult(
+            type=int(payload[b"type"]),
+            exc_string=zlib.decompress(b64decode(exc_string)).decode("utf-8", "replace")
+            if exc_string
+            else None,
+            return_value=serializer.loads(b64decode(return_value)) if return_value is not None else None,
+        )
     except Exception:
         log.warning("job %s: latest result could not be decoded", job_id)
         return None
@@ -181,7 +207,7 @@ def decode_job(
     return_value = None
     if status == JobStatus.FAILED.value:
         exc_info = (result.exc_string if result else None) or _legacy_exc_info(raw.get(b"exc_info"))
-    elif status == JobStatus.FINISHED.value and result and result.type == Result.Type.SUCCESSFUL:
+    elif status == JobStatus.FINISHED.value and result and result.type == Result.Type.SUCCESSFUL.value:
         return_value = _json_or_none(lambda value: value, result.return_value)
 
     return JobInfo(
