@@ -180,7 +180,9 @@ for i = first_id, #ARGV do
     redis.call('ZREM', reg, id)
     local group = redis.call('HGET', parts[1][1] .. id .. parts[1][2], 'group_id')
     if group and group ~= '' then redis.call('SREM', group_prefix .. group, id) end
-    for _, part in ipairs(parts) do redis.call('DEL', part[1] .. id .. part[2]) end
+    local doomed = {}
+    for j, part in ipairs(parts) do doomed[j] = part[1] .. id .. part[2] end
+    redis.call('DEL', unpack(doomed))
     codes[#codes + 1] = 1
   else
     codes[#codes + 1] = 0
