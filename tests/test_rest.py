@@ -133,13 +133,15 @@ def test_lists_are_fetched_and_rendered_off_the_event_loop(client, factory, monk
 
     factory.failed(2)
     threads = {}
-    real_dumps = jobs_module.json.dumps
+    real_dumps = jobs_module._dumps
+    rendered = []
 
-    def recording_dumps(*args, **kwargs):
+    def recording_dumps(value):
         threads["render"] = threading.current_thread()
-        return real_dumps(*args, **kwargs)
+        rendered.append(value["job_id"])
+        return real_dumps(value)
 
-    monkeypatch.setattr(jobs_module.json, "dumps", recording_dumps)
+    monkeypatch.setattr(jobs_module, "_dumps", recording_dumps)
 
     @client.app.get("/_loop_thread")
     async def loop_thread():
@@ -149,3 +151,4 @@ def test_lists_are_fetched_and_rendered_off_the_event_loop(client, factory, monk
     client.get("/_loop_thread")
     assert len(client.get("/api/v1/jobs/failed").json()) == 2
     assert threads["render"] is not threads["loop"]
+    assert len(rendered) == 2, "each job is encoded by its own call, so the GIL is released between them"
