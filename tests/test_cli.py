@@ -102,3 +102,19 @@ def test_unknown_serializer_is_a_usage_error():
 def test_passwords_are_redacted_from_logged_urls():
     assert _redacted("redis://user:s3cret@host:6379/0") == "redis://user:***@host:6379/0"
     assert _redacted("redis://host:6379/0") == "redis://host:6379/0"
+
+
+def test_settle_heap_freezes_the_startup_heap_and_slows_full_collections():
+    import gc
+
+    from gateway.cli import settle_heap
+
+    threshold = gc.get_threshold()
+    try:
+        app = object()
+        assert settle_heap(app) is app
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[2] >= 100
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

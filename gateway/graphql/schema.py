@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import Info
 
 from gateway.graphql.errors import ErrorCodes, call_service
@@ -85,4 +86,9 @@ class _Schema(strawberry.Schema):
         return None
 
 
-schema = _Schema(query=Query, mutation=Mutation, extensions=[ErrorCodes])
+# Dashboards send the same few queries again and again: parse and validate each text once.
+schema = _Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+)
