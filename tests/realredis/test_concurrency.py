@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 
+import pytest
 import redis
 from fastapi.testclient import TestClient
 from rq import Queue
@@ -76,11 +77,12 @@ def race(app, requests: list[tuple[str, str]]) -> list[tuple[object, float, floa
     return results
 
 
-def test_two_concurrent_retry_all_requeue_each_of_2000_jobs_exactly_once(app, r, fail_jobs):
+@pytest.mark.parametrize("total", [TOTAL_FAILED, 10_000], ids=["2k", "10k"])
+def test_two_concurrent_retry_all_requeue_each_job_exactly_once(app, r, fail_jobs, total):
     (source,) = fail_jobs(1)
-    all_ids = {source, *clone_failed_job(r, source, TOTAL_FAILED - 1)}
-    assert r.zcard("rq:failed:default") == TOTAL_FAILED
-    assert TestClient(app).get(f"{API}/stats").json()["failed_count"] == TOTAL_FAILED
+    all_ids = {source, *clone_failed_job(r, source, total - 1)}
+    assert r.zcard("rq:failed:default") == total
+    assert TestClient(app).get(f"{API}/stats").json()["failed_count"] == total
 
     (first, s1, e1), (second, s2, e2) = race(
         app, [("POST", f"{API}/failed/retry-all"), ("POST", f"{API}/failed/retry-all")]
@@ -99,13 +101,32 @@ def test_two_concurrent_retry_all_requeue_each_of_2000_jobs_exactly_once(app, r,
     requeued = [set(body["requeued_jobs"]) for body in bodies]
     assert not requeued[0] & requeued[1], "a job was requeued by both calls"
     assert set().union(*requeued) == all_ids
-    assert sum(body["requeued_count"] for body in bodies) == TOTAL_FAILED
+    assert sum(body["requeued_count"] for body in bodies) == total
     in_queue = Counter(queued_ids(r))
     assert set(in_queue) == all_ids
     assert max(in_queue.values()) == 1, [job for job, n in in_queue.items() if n > 1][:5]
-    assert r.llen("rq:queue:default") == TOTAL_FAILED
+    assert r.llen("rq:queue:default") == total
     assert r.zcard("rq:failed:default") == 0
-    assert len(Queue("default", connection=r)) == TOTAL_FAILED
+    assert len(Queue("default", connection=r)) == total
+
+
+def test_retry_all_racing_clear_over_10k_jobs_loses_and_duplicates_nothing(app, r, fail_jobs):
+    (source,) = fail_jobs(1)
+    all_ids = {source, *clone_failed_job(r, source, 10_000 - 1)}
+
+    (retried, _, _), (cleared, _, _) = race(
+        app, [("POST", f"{API}/failed/retry-all"), ("DELETE", f"{API}/failed/clear")]
+    )
+
+    assert retried.status_code == 200 and cleared.status_code == 200
+    requeued, deleted = set(retried.json()["requeued_jobs"]), set(cleared.json()["deleted_jobs"])
+    assert not requeued & deleted, "a job was both requeued and deleted"
+    assert requeued | deleted == all_ids, "a job was neither requeued nor deleted"
+    in_queue = Counter(queued_ids(r))
+    assert set(in_queue) == requeued and max(in_queue.values(), default=1) == 1
+    assert r.zcard("rq:failed:default") == 0
+    for job_id in list(deleted)[:200]:
+        assert not r.exists(f"rq:job:{job_id}")
 
 
 class InterleavingRedis(redis.Redis):
