@@ -16,19 +16,20 @@ from rq import Queue
 
 from gateway.demo import jobs
 
-from .helpers import API, PROJECT_ROOT, RedisServer, failed_ids, free_port, queued_ids, wait_until
+from .helpers import (
+    API,
+    CONTRACT_JOB_KEYS,
+    CONTRACT_STATUS_KEYS,
+    PROJECT_ROOT,
+    RedisServer,
+    failed_ids,
+    free_port,
+    queued_ids,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
-CONTRACT_JOB_KEYS = {"job_id", "func_name", "args", "kwargs", "created_at", "ended_at", "exc_info", "result"}
-CONTRACT_STATUS_KEYS = CONTRACT_JOB_KEYS | {
-    "status",
-    "started_at",
-    "is_finished",
-    "is_failed",
-    "is_started",
-    "is_queued",
-}
 CONTRACT_STATS_KEYS = {"queue_name", "queued_count", "failed_count", "started_count", "finished_count"}
 CONTRACT_RETRY_ALL_KEYS = {
     "success",
