@@ -118,3 +118,14 @@ def test_settle_heap_freezes_the_startup_heap_and_slows_full_collections():
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+def test_readme_configuration_table_matches_the_serve_options():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = dict(re.findall(r"^\| `(--[a-z-]+)` \| `([A-Z_]+)` \|", table, flags=re.M))
+    options = {param.opts[0]: param.envvar for param in main.commands["serve"].params}
+    assert documented == options
