@@ -3,7 +3,6 @@ through RQ's key layout, and turns Redis failures into BackendUnavailable."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import redis
@@ -34,8 +33,6 @@ from gateway.services.reads import fetch_jobs
 from gateway.services.registry import RegistryReader, decode_cursor
 from gateway.services.stats import queue_stats
 from gateway.services.validation import validate_job_id, validate_queue_name
-
-log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 1000
 
