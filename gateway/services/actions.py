@@ -16,6 +16,7 @@ from rq.registry import FailedJobRegistry
 
 from gateway.errors import JobDataGone, JobUnreadable
 from gateway.services import keys, scripts
+from gateway.services.models import BulkOutcome, JobError
 from gateway.services.registry import Entry, RegistryReader, now_timestamp
 
 REQUEUED, NOT_IN_REGISTRY, ORPHAN, RATE_LIMITED, UNREADABLE = 1, 0, -1, 2, 3
@@ -121,11 +122,12 @@ def run_bulk(
     act: Callable[[list[str]], list[int]],
     errors_for: dict[int, str],
     done_code: int,
-) -> tuple[int, list[str], list[tuple[str, str]]]:
-    """Walk the registry in chunks and act on each; (total seen at start, done ids, errors)."""
+) -> BulkOutcome:
+    """Walk the registry in chunks and act on each. Codes in neither `done_code` nor
+    `errors_for` are ids another caller took first: they go in neither list."""
     total = 0
     done: list[str] = []
-    errors: list[tuple[str, str]] = []
+    errors: list[JobError] = []
     for seen_at_start, entries in actions.chunks():
         total = seen_at_start
         ids = [entry.job_id for entry in entries]
@@ -133,5 +135,5 @@ def run_bulk(
             if code == done_code:
                 done.append(job_id)
             elif code in errors_for:
-                errors.append((job_id, errors_for[code]))
-    return total, done, errors
+                errors.append(JobError(job_id, errors_for[code]))
+    return BulkOutcome(total, done, errors)

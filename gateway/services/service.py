@@ -28,7 +28,7 @@ from gateway.services.actions import (
     run_bulk,
 )
 from gateway.services.backend import BackendHealth, backend_call
-from gateway.services.models import BulkOutcome, JobError, JobInfo, JobPage, QueueStats, RetryOutcome
+from gateway.services.models import BulkOutcome, JobInfo, JobPage, QueueStats, RetryOutcome
 from gateway.services.reads import fetch_jobs
 from gateway.services.registry import RegistryReader, decode_cursor
 from gateway.services.stats import queue_stats
@@ -137,11 +137,9 @@ class JobService:
     def retry_all(self, queue: str | None = None) -> BulkOutcome:
         actions = self._actions(queue)
         retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
-        total, done, errors = run_bulk(actions, actions.requeue, retry_errors, REQUEUED)
-        return BulkOutcome(total, done, [JobError(job_id, error) for job_id, error in errors])
+        return run_bulk(actions, actions.requeue, retry_errors, REQUEUED)
 
     @backend_call()
     def clear(self, queue: str | None = None) -> BulkOutcome:
         actions = self._actions(queue)
-        total, done, errors = run_bulk(actions, actions.delete, {}, DELETED)
-        return BulkOutcome(total, done, [JobError(job_id, error) for job_id, error in errors])
+        return run_bulk(actions, actions.delete, {}, DELETED)
