@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-CONTRACT_LIST_KEYS = {"job_id", "func_name", "args", "kwargs", "created_at", "ended_at", "exc_info", "result"}
-CONTRACT_STATUS_KEYS = CONTRACT_LIST_KEYS | {
-    "status",
-    "started_at",
-    "is_finished",
-    "is_failed",
-    "is_started",
-    "is_queued",
-}
+from tests.contract import CONTRACT_JOB_KEYS, CONTRACT_STATUS_KEYS
 
 
 def test_list_failed_has_the_documented_keys(client, factory):
     (job_id,) = factory.failed()
     (job,) = client.get("/api/v1/jobs/failed").json()
-    assert job.keys() >= CONTRACT_LIST_KEYS
+    assert job.keys() >= CONTRACT_JOB_KEYS
     assert job["job_id"] == job_id
     assert job["func_name"] == "gateway.demo.jobs.parse_report"
     assert job["args"] == ["bad-0"] and job["kwargs"] == {}

@@ -235,15 +235,3 @@ def restore(r: redis.Redis, snap: dict[bytes, tuple[int, bytes]]) -> None:
         for key, (pttl, dumped) in snap.items():
             pipe.restore(key, max(pttl, 0), dumped)
         pipe.execute()
-
-
-# The contract's documented keys (../shared/api/job-management-api.md); responses may add more.
-CONTRACT_JOB_KEYS = {"job_id", "func_name", "args", "kwargs", "created_at", "ended_at", "exc_info", "result"}
-CONTRACT_STATUS_KEYS = CONTRACT_JOB_KEYS | {
-    "status",
-    "started_at",
-    "is_finished",
-    "is_failed",
-    "is_started",
-    "is_queued",
-}

@@ -15,11 +15,10 @@ import requests
 from rq import Queue
 
 from gateway.demo import jobs
+from tests.contract import CONTRACT_JOB_KEYS, CONTRACT_STATUS_KEYS
 
 from .helpers import (
     API,
-    CONTRACT_JOB_KEYS,
-    CONTRACT_STATUS_KEYS,
     PROJECT_ROOT,
     RedisServer,
     failed_ids,

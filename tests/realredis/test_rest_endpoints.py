@@ -17,11 +17,10 @@ from rq.registry import (
 )
 
 from gateway.demo import jobs
+from tests.contract import CONTRACT_JOB_KEYS, CONTRACT_STATUS_KEYS
 
 from .helpers import (
     API,
-    CONTRACT_JOB_KEYS,
-    CONTRACT_STATUS_KEYS,
     failed_ids,
     queued_ids,
     start_worker,
