@@ -1,0 +1,51 @@
+"""What a failure says about itself: the exception type and message, read from the traceback's
+last line, and that line normalized so failures differing only in values fall together."""
+
+from __future__ import annotations
+
+import re
+
+# `module.Error: message`, `Error: message` or a bare `Error` on the last non-empty line.
+_EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<message>.*))?$", re.DOTALL)
+
+# Order matters: UUIDs and hex before plain numbers, quoted values before what they contain.
+_NORMALIZERS = (
+    (re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""), "<str>"),
+    (
+        re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
+        "<uuid>",
+    ),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
+    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
+    (re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"), "<num>"),
+)
+
+
+def last_line(exc_info: str | None) -> str | None:
+    """The traceback's last non-empty line, stripped: Python puts `Type: message` there."""
+    if not exc_info:
+        return None
+    for line in reversed(exc_info.splitlines()):
+        if line.strip():
+            return line.strip()
+    return None
+
+
+def exception_type(exc_info: str | None) -> str | None:
+    """The exception class as the traceback names it (`ValueError`, `requests.HTTPError`)."""
+    line = last_line(exc_info)
+    if line is None:
+        return None
+    match = _EXCEPTION_LINE.match(line)
+    return match.group("type") if match else None
+
+
+def normalized_last_line(exc_info: str | None) -> str | None:
+    """The last line with numbers, hex, UUIDs and quoted values replaced by placeholders, so
+    `ValueError: boom 1` and `ValueError: boom 2` normalize to the same text."""
+    line = last_line(exc_info)
+    if line is None:
+        return None
+    for pattern, placeholder in _NORMALIZERS:
+        line = pattern.sub(placeholder, line)
+    return line
