@@ -7,6 +7,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from gateway.graphql.errors import ErrorCodes
+from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.jobs import JobMutation, JobQuery
 
 # One entry per concept module; each keeps its own resolvers.
@@ -25,5 +26,6 @@ class _Schema(strawberry.Schema):
 schema = _Schema(
     query=Query,
     mutation=Mutation,
+    execution_context_class=LeafObjectExecutionContext,
     extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
 )
