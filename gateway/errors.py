@@ -4,7 +4,8 @@
     ├── NotFound                  the thing asked for does not exist
     │   ├── JobNotFound           no job hash under that id (status, lookups)
     │   ├── FailedJobNotFound     the id is not in the queue's failed registry
-    │   └── JobDataGone           the id is in the failed registry but its job hash is gone (orphan)
+    │   ├── JobDataGone           the id is in the failed registry but its job hash is gone (orphan)
+    │   └── QueueNotFound         RQ does not know the queue and it has no jobs or workers
     ├── InvalidInput              the request can never succeed as written
     │   ├── InvalidJobId          the id is not one RQ could have produced
     │   ├── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
@@ -92,3 +93,11 @@ class BackendUnavailable(GatewayError):
 
     def __init__(self, message: str = "Redis is unavailable; try again shortly"):
         super().__init__(message)
+
+
+class QueueNotFound(NotFound):
+    """Raised when a queue is not in RQ's set of queues and nothing of it exists in Redis."""
+
+    def __init__(self, queue_name: str):
+        super().__init__(f"Queue {queue_name} not found")
+        self.queue_name = queue_name

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rq.executions import ExecutionRegistry
+from rq import worker_registration
+from rq.executions import WORKER_EXECUTIONS_KEY_TEMPLATE, Execution, ExecutionRegistry
 from rq.group import Group
 from rq.job import Job
 from rq.queue import Queue
@@ -15,6 +16,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 from rq.results import Result
+from rq.worker import Worker
 
 _MARK = "\x00"
 
@@ -72,3 +74,21 @@ _REGISTRY_CLASSES = {
 
 def registry_key(state: str, queue_name: str) -> str:
     return _REGISTRY_CLASSES[state].key_template.format(queue_name)
+
+
+# Workers: the set of all worker keys, each worker's hash, the per-queue sets of listening
+# workers, and each worker's set of active executions ("job_id:execution_id").
+WORKERS_SET = worker_registration.REDIS_WORKER_KEYS
+WORKER_PREFIX = Worker.redis_worker_namespace_prefix
+
+
+def workers_of_queue_key(queue_name: str) -> str:
+    return worker_registration.WORKERS_BY_QUEUE_KEY % queue_name
+
+
+def worker_executions_key(worker_name: str) -> str:
+    return WORKER_EXECUTIONS_KEY_TEMPLATE.format(worker_name)
+
+
+def execution_key(composite_key: str) -> str:
+    return Execution.from_composite_key(composite_key, connection=None).key  # type: ignore[arg-type]

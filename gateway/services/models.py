@@ -114,3 +114,47 @@ class BulkOutcome:
     @property
     def success(self) -> bool:
         return not self.errors
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """A queue with the counts of its registries, its latency and its listening workers."""
+
+    stats: QueueStats
+    # Seconds since the job at the head of the queue was enqueued; None when the queue is empty
+    # or the head job's enqueued_at cannot be read.
+    latency_seconds: float | None
+    worker_count: int
+
+    @property
+    def name(self) -> str:
+        return self.stats.queue_name
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """One RQ worker as its hash in Redis describes it. Timestamps are ISO 8601 UTC with Z."""
+
+    name: str
+    state: str
+    queues: list[str]
+    current_job_id: str | None
+    successful_job_count: int
+    failed_job_count: int
+    total_working_time: float
+    last_heartbeat: str | None
+    birth_date: str | None
+    hostname: str | None
+    pid: int | None
+
+
+@dataclass(frozen=True)
+class CleanupOutcome:
+    """Registry entries RQ's cleanup removed from each registry of a queue."""
+
+    queue_name: str
+    removed: dict[str, int]
+
+    @property
+    def total_removed(self) -> int:
+        return sum(self.removed.values())

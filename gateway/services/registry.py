@@ -11,7 +11,7 @@ from redis import Redis
 
 from gateway.errors import InvalidParameter
 from gateway.services import scripts
-from gateway.services.validation import JOB_ID_PATTERN, is_score
+from gateway.services.validation import REGISTRY_MEMBER_PATTERN, is_score
 
 
 def now_timestamp() -> int:
@@ -41,7 +41,7 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         score, job_id = text.split("|", 1)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise invalid from None
-    if not is_score(score) or not JOB_ID_PATTERN.fullmatch(job_id):
+    if not is_score(score) or not REGISTRY_MEMBER_PATTERN.fullmatch(job_id):
         raise invalid
     return score, job_id
 
@@ -57,6 +57,7 @@ class RegistryReader:
         self._slice = connection.register_script(scripts.LIVE_SLICE)
         self._after = connection.register_script(scripts.LIVE_AFTER)
         self._last = connection.register_script(scripts.LIVE_LAST)
+        self._before = connection.register_script(scripts.LIVE_BEFORE)
 
     def last(self, key: str) -> tuple[int, Entry | None]:
         """(live total, the last live entry or None), read atomically."""
@@ -69,10 +70,28 @@ class RegistryReader:
         total, flat = self._slice(keys=[key], args=[now_timestamp(), offset, -1 if limit is None else limit])
         return int(total), _entries(flat)
 
-    def after(self, key: str, cursor: tuple[str, str] | None, limit: int) -> tuple[int, list[Entry]]:
-        """(live total, up to `limit` entries) strictly after the (score, id) cursor."""
-        args: list[object] = [now_timestamp(), limit]
+    def after(
+        self, key: str, cursor: tuple[str, str] | None, limit: int, expiring: bool = True
+    ) -> tuple[int, list[Entry]]:
+        """(live total, up to `limit` entries) strictly after the (score, id) cursor. A registry
+        that is not `expiring` (scored by time, not expiry) counts every entry as live."""
+        args: list[object] = [_now(expiring), limit]
         if cursor is not None:
             args.extend(cursor)
         total, flat = self._after(keys=[key], args=args)
         return int(total), _entries(flat)
+
+    def before(
+        self, key: str, cursor: tuple[str, str] | None, limit: int, expiring: bool = True
+    ) -> tuple[int, list[Entry]]:
+        """(live total, up to `limit` entries) strictly before the cursor, newest first."""
+        args: list[object] = [_now(expiring), limit]
+        if cursor is not None:
+            args.extend(cursor)
+        total, flat = self._before(keys=[key], args=args)
+        return int(total), _entries(flat)
+
+
+def _now(expiring: bool) -> int:
+    # -1 puts no score in the expired band [0, now]: every entry counts as live.
+    return now_timestamp() if expiring else -1

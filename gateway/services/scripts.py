@@ -191,3 +191,82 @@ end
 return codes
 """
 )
+
+# Descending twins of rank_after/live_from, for listings newest first.
+_PRELUDE_DESC = r"""
+-- Number of entries whose (score, id) comes before the cursor (score, id): the rank to end at.
+local function rank_before(key, score, id)
+  local lo = redis.call('ZCOUNT', key, '-inf', '(' .. score)
+  local hi = lo + redis.call('ZCOUNT', key, score, score)
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local member = redis.call('ZRANGE', key, mid, mid)[1]
+    if id_le(id, member) then hi = mid else lo = mid + 1 end
+  end
+  return lo
+end
+
+-- Up to `limit` live entries from rank `start` down to rank 0, as flat {id, score, ...}.
+local function live_down(key, start, limit, neg, expired)
+  local out = {}
+  if start >= neg and start < neg + expired then start = neg - 1 end
+  while limit > 0 and start >= 0 do
+    local low = 0
+    if start >= neg + expired then low = neg + expired end
+    low = math.max(low, start - limit + 1)
+    local got = redis.call('ZRANGE', key, low, start, 'WITHSCORES')
+    for i = #got - 1, 1, -2 do
+      out[#out + 1] = got[i]
+      out[#out + 1] = got[i + 1]
+    end
+    limit = limit - (start - low + 1)
+    start = low - 1
+    if start >= neg and start < neg + expired then start = neg - 1 end
+  end
+  return out
+end
+"""
+
+# KEYS[1] registry; ARGV now, limit, [cursor score, cursor id]. Entries strictly before the
+# cursor, newest (highest score) first.
+LIVE_BEFORE = (
+    _PRELUDE
+    + _PRELUDE_DESC
+    + r"""
+local key, now, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+local neg, expired, card = live_bounds(key, now)
+local stop = card
+if ARGV[3] then stop = rank_before(key, ARGV[3], ARGV[4]) end
+return {card - expired, live_down(key, stop - 1, limit, neg, expired)}
+"""
+)
+
+# KEYS[1] a queue (list, head = next to run); ARGV limit, direction ('asc' from the head,
+# 'desc' from the tail), [cursor job id]. A cursor is the last job id seen, found again by
+# value (LPOS), so jobs taken from the head or pushed at either end never shift a page. When
+# that job has left the queue, 'asc' restarts at the head (in a FIFO queue a job leaves with
+# every job ahead of it) and 'desc' ends. Returns {length, {id, ...}}.
+QUEUE_PAGE = r"""
+local key, limit, direction, after = KEYS[1], tonumber(ARGV[1]), ARGV[2], ARGV[3]
+local length = redis.call('LLEN', key)
+if limit <= 0 then return {length, {}} end
+if direction == 'asc' then
+  local start = 0
+  if after then
+    local pos = redis.call('LPOS', key, after)
+    if pos then start = pos + 1 end
+  end
+  return {length, redis.call('LRANGE', key, start, start + limit - 1)}
+end
+local stop = length - 1
+if after then
+  local pos = redis.call('LPOS', key, after, 'RANK', -1)
+  if not pos then return {length, {}} end
+  stop = pos - 1
+end
+if stop < 0 then return {length, {}} end
+local got = redis.call('LRANGE', key, math.max(0, stop - limit + 1), stop)
+local out = {}
+for i = #got, 1, -1 do out[#out + 1] = got[i] end
+return {length, out}
+"""

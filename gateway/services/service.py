@@ -3,6 +3,7 @@ through RQ's key layout, and turns Redis failures into BackendUnavailable."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import redis
@@ -28,11 +29,24 @@ from gateway.services.actions import (
     run_bulk,
 )
 from gateway.services.backend import BackendHealth, backend_call
-from gateway.services.models import BulkOutcome, JobInfo, JobPage, QueueStats, RetryOutcome
+from gateway.services.browse import Browser, check_page_args
+from gateway.services.cleanup import cleanup_queue
+from gateway.services.models import (
+    BulkOutcome,
+    CleanupOutcome,
+    JobInfo,
+    JobPage,
+    QueueInfo,
+    QueueStats,
+    RetryOutcome,
+    WorkerInfo,
+)
+from gateway.services.queues import get_queue, list_queues
 from gateway.services.reads import fetch_jobs
-from gateway.services.registry import RegistryReader, decode_cursor
+from gateway.services.registry import RegistryReader
 from gateway.services.stats import queue_stats
 from gateway.services.validation import validate_job_id, validate_queue_name
+from gateway.services.workers import list_workers
 
 MAX_PAGE_SIZE = 1000
 
@@ -76,28 +90,7 @@ class JobService:
     ) -> JobPage:
         """A cursor page of failed jobs: the cursor is the last entry's (score, id), so a page
         continues exactly after it even when earlier entries were retried or deleted meanwhile."""
-        if first < 0 or first > MAX_PAGE_SIZE:
-            raise InvalidParameter(f"first must be between 0 and {MAX_PAGE_SIZE}")
-        cursor = decode_cursor(after) if after else None
-        name = self.queue_name(queue)
-        total, entries = self._reader.after(keys.registry_key("failed", name), cursor, first + 1)
-        page = entries[:first]
-        jobs = fetch_jobs(
-            self.connection,
-            [e.job_id for e in page],
-            self.serializer,
-            name,
-            in_failed_registry=True,
-            with_results=with_results,
-        )
-        cursors = [e.cursor for e in page]
-        return JobPage(
-            jobs=jobs,
-            total=total,
-            end_cursor=cursors[-1] if cursors else None,
-            has_next_page=len(entries) > first,
-            cursors=cursors,
-        )
+        return self.queue_jobs(queue, "failed", first, after, "asc", with_results)
 
     @backend_call()
     def get_job(self, job_id: str, with_results: bool = True) -> JobInfo:
@@ -143,3 +136,41 @@ class JobService:
     def clear(self, queue: str | None = None) -> BulkOutcome:
         actions = self._actions(queue)
         return run_bulk(actions, actions.delete, {}, DELETED)
+
+    @cached_property
+    def _browser(self) -> Browser:
+        return Browser(self.connection, self._reader, self.serializer)
+
+    @backend_call()
+    def queue_jobs(
+        self,
+        queue: str | None = None,
+        state: str = "queued",
+        first: int = 100,
+        after: str | None = None,
+        order: str = "asc",
+        with_results: bool = True,
+    ) -> JobPage:
+        """A cursor page of a queue's jobs in one state (the queue itself for "queued"), oldest
+        first with order "asc". See services/browse.py for how cursors stay stable."""
+        check_page_args(state, order, first, MAX_PAGE_SIZE)
+        return self._browser.page(self.queue_name(queue), state, first, after, order, with_results)
+
+    @backend_call()
+    def queues(self) -> list[QueueInfo]:
+        """Every queue in RQ's queues set, by name, with counts, latency and workers."""
+        return list_queues(self.connection)
+
+    @backend_call()
+    def queue(self, name: str) -> QueueInfo:
+        return get_queue(self.connection, validate_queue_name(name))
+
+    @backend_call()
+    def workers(self) -> list[WorkerInfo]:
+        return list_workers(self.connection)
+
+    @backend_call()
+    def cleanup_queue(self, name: str) -> CleanupOutcome:
+        """MUTATES: runs RQ's registry cleanup on the queue (expired entries are removed and
+        abandoned started jobs move to the failed registry)."""
+        return cleanup_queue(self.connection, validate_queue_name(name), self.serializer)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis import Redis
+from redis.client import Pipeline
 
 from gateway.services import keys
 from gateway.services.models import QueueStats
@@ -11,20 +14,30 @@ from gateway.services.registry import now_timestamp
 _REGISTRIES = ("failed", "started", "finished", "deferred", "scheduled", "canceled")
 # Scored by run, creation or cancel time rather than expiry, and never cleaned by score.
 _SCORED_BY_TIME = ("scheduled", "deferred", "canceled")
+# Replies count_commands adds to a pipeline.
+COUNT_REPLIES = 1 + 2 * len(_REGISTRIES)
 
 
 def queue_stats(connection: Redis, queue_name: str) -> QueueStats:
     """Counts leave out entries RQ's cleanup would delete (score in [0, now]) without deleting them.
 
     Scheduled, deferred and canceled registries are counted whole (see _SCORED_BY_TIME)."""
-    now = now_timestamp()
     with connection.pipeline(transaction=False) as pipe:
-        pipe.llen(keys.queue_key(queue_name))
-        for state in _REGISTRIES:
-            key = keys.registry_key(state, queue_name)
-            pipe.zcard(key)
-            pipe.zcount(key, 0, now)
+        count_commands(pipe, queue_name, now_timestamp())
         replies = pipe.execute()
+    return stats_from(queue_name, replies)
+
+
+def count_commands(pipe: Pipeline, queue_name: str, now: int) -> None:
+    """Queue the COUNT_REPLIES reads of one queue's counts, for stats_from."""
+    pipe.llen(keys.queue_key(queue_name))
+    for state in _REGISTRIES:
+        key = keys.registry_key(state, queue_name)
+        pipe.zcard(key)
+        pipe.zcount(key, 0, now)
+
+
+def stats_from(queue_name: str, replies: list[Any]) -> QueueStats:
     counts = {}
     for index, state in enumerate(_REGISTRIES):
         card, expired = replies[1 + 2 * index], replies[2 + 2 * index]

@@ -14,6 +14,8 @@ JOB_ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_NAME_LENGTH}}}")
 # RQ allows any queue name; these characters cover real deployments ('high', 'emails.v2',
 # 'tenant:42') while keeping spaces, slashes, wildcards and control characters out of keys.
 QUEUE_NAME_PATTERN = re.compile(rf"[A-Za-z0-9_.:-]{{1,{MAX_NAME_LENGTH}}}")
+# A registry member: a job id, or in the started registry RQ's "job_id:execution_id".
+REGISTRY_MEMBER_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_NAME_LENGTH}}}(:[A-Za-z0-9_-]{{1,64}})?")
 # Scores as Redis prints them: integers, decimals, exponents, and +/-inf.
 SCORE_PATTERN = re.compile(r"[-+]?(inf|[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)")
 

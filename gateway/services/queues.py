@@ -1,0 +1,97 @@
+"""Every queue RQ knows, with its registry counts, latency and listening workers: three pipelined
+round trips whatever the number of queues, and no writes (RQ's own counts clean up first)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from redis import Redis
+
+from gateway.errors import QueueNotFound
+from gateway.services import keys
+from gateway.services.models import QueueInfo
+from gateway.services.registry import now_timestamp
+from gateway.services.stats import COUNT_REPLIES, count_commands, stats_from
+
+_RQ_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# Replies per queue in the second round trip: the counts, the head job id, the listening workers.
+_PER_QUEUE = COUNT_REPLIES + 2
+_REGISTRIES = ("started", "failed", "finished", "deferred", "scheduled", "canceled")
+
+
+def queue_names(connection: Redis) -> list[str]:
+    """Names in RQ's queues set, sorted. Members without RQ's queue prefix are not queues."""
+    prefix = keys.QUEUE_PREFIX
+    members = (member.decode() for member in connection.smembers(keys.QUEUES_SET))
+    return sorted(member[len(prefix) :] for member in members if member.startswith(prefix))
+
+
+def list_queues(connection: Redis) -> list[QueueInfo]:
+    return _read(connection, queue_names(connection))
+
+
+def get_queue(connection: Redis, name: str) -> QueueInfo:
+    """One queue; QueueNotFound when it is not in RQ's queues set, has no queue or registry key
+    (not even expired entries) and no worker listens to it."""
+    (info,) = _read(connection, [name], check_known=True)
+    return info
+
+
+def _read(connection: Redis, names: list[str], check_known: bool = False) -> list[QueueInfo]:
+    now = now_timestamp()
+    with connection.pipeline(transaction=False) as pipe:
+        for name in names:
+            count_commands(pipe, name, now)
+            pipe.lindex(keys.queue_key(name), 0)
+            pipe.smembers(keys.workers_of_queue_key(name))
+        if check_known:
+            pipe.sismember(keys.QUEUES_SET, keys.queue_key(names[0]))
+            pipe.exists(keys.queue_key(names[0]), *(keys.registry_key(s, names[0]) for s in _REGISTRIES))
+        replies = pipe.execute()
+    per_queue = [replies[i * _PER_QUEUE : (i + 1) * _PER_QUEUE] for i in range(len(names))]
+    heads = [part[COUNT_REPLIES] for part in per_queue]
+    listening = [{member.decode() for member in part[COUNT_REPLIES + 1]} for part in per_queue]
+    enqueued, alive = _heads_and_workers(connection, heads, set().union(*listening))
+    read_at = time.time()
+    queues = [
+        QueueInfo(
+            stats=stats_from(name, part[:COUNT_REPLIES]),
+            latency_seconds=_age(enqueued.get(head), read_at) if head else None,
+            worker_count=len(workers & alive),
+        )
+        for name, part, head, workers in zip(names, per_queue, heads, listening, strict=True)
+    ]
+    if check_known and not replies[-2] and not replies[-1] and not listening[0]:
+        raise QueueNotFound(names[0])
+    return queues
+
+
+def _heads_and_workers(
+    connection: Redis, heads: list[bytes | None], worker_keys: set[str]
+) -> tuple[dict[bytes, bytes | None], set[str]]:
+    """enqueued_at of each head job, and the worker keys whose hash still exists (a worker that
+    died without unregistering leaves its key in the sets; RQ's Worker.all skips it too)."""
+    head_ids = [head for head in heads if head]
+    workers = sorted(worker_keys)
+    if not head_ids and not workers:
+        return {}, set()
+    with connection.pipeline(transaction=False) as pipe:
+        for head in head_ids:
+            pipe.hget(keys.job_key(head.decode()), "enqueued_at")
+        for worker in workers:
+            pipe.exists(worker)
+        replies = pipe.execute()
+    enqueued = dict(zip(head_ids, replies[: len(head_ids)], strict=True))
+    alive = {worker for worker, exists in zip(workers, replies[len(head_ids) :], strict=True) if exists}
+    return enqueued, alive
+
+
+def _age(enqueued_at: bytes | None, read_at: float) -> float | None:
+    if not enqueued_at:
+        return None
+    try:
+        stamp = datetime.strptime(enqueued_at.decode(), _RQ_TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return round(max(0.0, read_at - stamp.timestamp()), 3)

@@ -1,0 +1,76 @@
+"""Every RQ worker in at most three pipelined round trips, whatever their number: the workers set,
+then each worker's hash and execution index, then whether those executions are still alive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis import Redis
+from rq.utils import parse_composite_key
+
+from gateway.services import keys
+from gateway.services.decode import format_timestamp
+from gateway.services.models import WorkerInfo
+
+
+def list_workers(connection: Redis) -> list[WorkerInfo]:
+    """Workers sorted by name. A key left in the workers set by a worker that died without
+    unregistering (its hash expired) is skipped, as RQ's Worker.all does, but not removed."""
+    worker_keys = sorted(member.decode() for member in connection.smembers(keys.WORKERS_SET))
+    worker_keys = [key for key in worker_keys if key.startswith(keys.WORKER_PREFIX)]
+    if not worker_keys:
+        return []
+    names = [key[len(keys.WORKER_PREFIX) :] for key in worker_keys]
+    with connection.pipeline(transaction=False) as pipe:
+        for key, name in zip(worker_keys, names, strict=True):
+            pipe.hgetall(key)
+            pipe.smembers(keys.worker_executions_key(name))
+        replies = pipe.execute()
+    hashes = replies[0::2]
+    executions = [sorted(member.decode() for member in members) for members in replies[1::2]]
+    running = [member for data, members in zip(hashes, executions, strict=True) if data for member in members]
+    alive = _alive_executions(running, connection)
+    return [
+        _worker(name, data, [e for e in running if e in alive])
+        for name, data, running in zip(names, hashes, executions, strict=True)
+        if data
+    ]
+
+
+def _alive_executions(composite_keys: list[str], connection: Redis) -> set[str]:
+    """The executions whose hash still exists: RQ drops index members whose hash expired."""
+    if not composite_keys:
+        return set()
+    with connection.pipeline(transaction=False) as pipe:
+        for composite in composite_keys:
+            pipe.exists(keys.execution_key(composite))
+        replies = pipe.execute()
+    return {composite for composite, exists in zip(composite_keys, replies, strict=True) if exists}
+
+
+def _worker(name: str, data: dict[bytes, bytes], executions: list[str]) -> WorkerInfo:
+    text = {key.decode(): value.decode("utf-8", "replace") for key, value in data.items()}
+    if executions:
+        current: str | None = parse_composite_key(executions[0])[0]
+    else:
+        current = text.get("current_job") or None  # RQ 1.x workers kept it in their hash
+    return WorkerInfo(
+        name=name,
+        state=text.get("state") or "?",
+        queues=[queue for queue in text.get("queues", "").split(",") if queue],
+        current_job_id=current,
+        successful_job_count=_number(int, text.get("successful_job_count")),
+        failed_job_count=_number(int, text.get("failed_job_count")),
+        total_working_time=_number(float, text.get("total_working_time")),
+        last_heartbeat=format_timestamp(data.get(b"last_heartbeat")),
+        birth_date=format_timestamp(data.get(b"birth")),
+        hostname=text.get("hostname") or None,
+        pid=_number(int, text.get("pid")) or None,
+    )
+
+
+def _number(kind: Any, raw: str | None) -> Any:
+    try:
+        return kind(raw) if raw else kind(0)
+    except ValueError:
+        return kind(0)
