@@ -165,3 +165,50 @@ class ClearResult:
             deleted_jobs=[strawberry.ID(i) for i in outcome.done_jobs],
             errors=_errors(outcome),
         )
+
+
+@strawberry.type
+class Worker:
+    name: str
+    state: str = strawberry.field(description="RQ's worker state: started, idle, busy, suspended (or '?').")
+    queues: list[str]
+    current_job_id: strawberry.ID | None
+    successful_job_count: int
+    failed_job_count: int
+    total_working_time: float = strawberry.field(description="Seconds spent running jobs.")
+    last_heartbeat: str | None
+    birth_date: str | None
+    hostname: str | None
+    pid: int | None
+
+    @classmethod
+    def of(cls, worker: services.WorkerInfo) -> Worker:
+        fields = dict(worker.__dict__)
+        if worker.current_job_id is not None:
+            fields["current_job_id"] = strawberry.ID(worker.current_job_id)
+        return cls(**fields)
+
+
+@strawberry.type
+class RegistryCounts:
+    started: int
+    finished: int
+    failed: int
+    deferred: int
+    scheduled: int
+    canceled: int
+
+
+@strawberry.type
+class CleanupResult:
+    queue_name: str
+    total_removed: int
+    removed: RegistryCounts
+
+    @classmethod
+    def of(cls, outcome: services.CleanupOutcome) -> CleanupResult:
+        return cls(
+            queue_name=outcome.queue_name,
+            total_removed=outcome.total_removed,
+            removed=RegistryCounts(**outcome.removed),
+        )

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.services import BulkOutcome, JobInfo, QueueStats, RetryOutcome
+from gateway.services.models import CleanupOutcome, QueueInfo, WorkerInfo
 
 
 class Job(BaseModel):
@@ -155,3 +156,143 @@ class Stats(BaseModel):
 
 class ErrorDetail(BaseModel):
     detail: str = Field(examples=["Job abc-123 not found in failed jobs registry"])
+
+
+class Queue(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "queue_name": "default",
+                    "queued_count": 12,
+                    "failed_count": 2,
+                    "started_count": 1,
+                    "finished_count": 340,
+                    "deferred_count": 0,
+                    "scheduled_count": 3,
+                    "canceled_count": 0,
+                    "latency_seconds": 4.215,
+                    "worker_count": 2,
+                }
+            ]
+        }
+    )
+
+    queue_name: str
+    queued_count: int
+    failed_count: int
+    started_count: int
+    finished_count: int
+    deferred_count: int
+    scheduled_count: int
+    canceled_count: int
+    latency_seconds: float | None = Field(
+        description="Seconds since the job at the head of the queue was enqueued; null when empty."
+    )
+    worker_count: int = Field(description="Live workers listening to this queue.")
+
+    @classmethod
+    def of(cls, queue: QueueInfo) -> Queue:
+        return cls(
+            **queue.stats.__dict__, latency_seconds=queue.latency_seconds, worker_count=queue.worker_count
+        )
+
+
+class JobList(BaseModel):
+    """A cursor page of jobs. Rendered by hand in the route; this model documents it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "jobs": [Job.model_config["json_schema_extra"]["examples"][0]],
+                    "total": 42,
+                    "next_cursor": "MTcwNDExMDQwMHxhYmMtMTIz",
+                }
+            ]
+        }
+    )
+
+    jobs: list[Job]
+    total: int = Field(description="Live entries of the whole registry (or queue), not just this page.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class Worker(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "3f1c9a2e7b5d4c60a1e2f3b4c5d6e7f8",
+                    "state": "busy",
+                    "queues": ["default", "reports"],
+                    "current_job_id": "abc-123",
+                    "successful_job_count": 120,
+                    "failed_job_count": 3,
+                    "total_working_time": 96.5,
+                    "last_heartbeat": "2024-01-01T12:00:00.000000Z",
+                    "birth_date": "2024-01-01T08:00:00.000000Z",
+                    "hostname": "worker-1",
+                    "pid": 4242,
+                }
+            ]
+        }
+    )
+
+    name: str
+    state: str = Field(description="RQ's worker state: started, idle, busy, suspended (or '?').")
+    queues: list[str]
+    current_job_id: str | None
+    successful_job_count: int
+    failed_job_count: int
+    total_working_time: float = Field(description="Seconds spent running jobs.")
+    last_heartbeat: str | None = Field(description="ISO 8601, UTC, ending in Z.")
+    birth_date: str | None = Field(description="ISO 8601, UTC, ending in Z.")
+    hostname: str | None
+    pid: int | None
+
+    @classmethod
+    def of(cls, worker: WorkerInfo) -> Worker:
+        return cls(**worker.__dict__)
+
+
+class RegistryCounts(BaseModel):
+    started: int
+    finished: int
+    failed: int
+    deferred: int
+    scheduled: int
+    canceled: int
+
+
+class Cleanup(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "queue_name": "default",
+                    "total_removed": 5,
+                    "removed": {
+                        "started": 1,
+                        "finished": 3,
+                        "failed": 1,
+                        "deferred": 0,
+                        "scheduled": 0,
+                        "canceled": 0,
+                    },
+                }
+            ]
+        }
+    )
+
+    queue_name: str
+    total_removed: int
+    removed: RegistryCounts = Field(description="Expired entries removed, per registry.")
+
+    @classmethod
+    def of(cls, outcome: CleanupOutcome) -> Cleanup:
+        return cls(
+            queue_name=outcome.queue_name,
+            total_removed=outcome.total_removed,
+            removed=RegistryCounts(**outcome.removed),
+        )

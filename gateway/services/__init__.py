@@ -3,11 +3,14 @@
 from gateway.services.models import (
     JOB_STATUSES,
     BulkOutcome,
+    CleanupOutcome,
     JobError,
     JobInfo,
     JobPage,
+    QueueInfo,
     QueueStats,
     RetryOutcome,
+    WorkerInfo,
 )
 from gateway.services.service import MAX_PAGE_SIZE, JobService
 
@@ -15,10 +18,13 @@ __all__ = [
     "JOB_STATUSES",
     "MAX_PAGE_SIZE",
     "BulkOutcome",
+    "CleanupOutcome",
     "JobError",
     "JobInfo",
     "JobPage",
     "JobService",
+    "QueueInfo",
     "QueueStats",
     "RetryOutcome",
+    "WorkerInfo",
 ]

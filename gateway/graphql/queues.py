@@ -1,0 +1,82 @@
+"""Queue queries and the cleanup mutation: parse, call the service, map the result."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from gateway import services
+from gateway.graphql.errors import call_service
+from gateway.graphql.jobs import _asks_for_results, _service
+from gateway.graphql.types import CleanupResult, JobConnection
+from gateway.services.browse import ORDERS, STATES
+
+JobState = strawberry.enum(
+    Enum("JobState", {state.upper(): state for state in STATES}),
+    description="Where a queue's jobs are: QUEUED is the queue itself, the others its registries.",
+)
+SortOrder = strawberry.enum(
+    Enum("SortOrder", {order.upper(): order for order in ORDERS}),
+    description="ASC: oldest first (next to run, for the queue); DESC: newest first.",
+)
+
+
+@strawberry.type
+class Queue:
+    queue_name: str
+    queued_count: int
+    failed_count: int
+    started_count: int
+    finished_count: int
+    deferred_count: int
+    scheduled_count: int
+    canceled_count: int
+    latency_seconds: float | None = strawberry.field(
+        description="Seconds since the job at the head of the queue was enqueued; null when empty."
+    )
+    worker_count: int = strawberry.field(description="Live workers listening to this queue.")
+
+    @classmethod
+    def of(cls, queue: services.QueueInfo) -> Queue:
+        return cls(
+            **queue.stats.__dict__, latency_seconds=queue.latency_seconds, worker_count=queue.worker_count
+        )
+
+    @strawberry.field(description="A page of this queue's jobs in one state, as a Relay connection.")
+    async def jobs(
+        self,
+        info: Info,
+        state: JobState = JobState.QUEUED,  # type: ignore[attr-defined]
+        first: int | None = 100,
+        after: str | None = None,
+        order: SortOrder = SortOrder.ASC,  # type: ignore[attr-defined]
+    ) -> JobConnection:
+        size = 100 if first is None else first
+        with_results = _asks_for_results(info.selected_fields)
+        page = await call_service(
+            _service(info).queue_jobs, self.queue_name, state.value, size, after, order.value, with_results
+        )
+        return JobConnection.of(page)
+
+
+@strawberry.type
+class QueueQuery:
+    @strawberry.field(description="Every queue in RQ's set of queues, sorted by name.")
+    async def queues(self, info: Info) -> list[Queue]:
+        return [Queue.of(queue) for queue in await call_service(_service(info).queues)]
+
+    @strawberry.field(description="One queue; null (with a NOT_FOUND error) when RQ does not know it.")
+    async def queue(self, info: Info, name: str) -> Queue | None:
+        return Queue.of(await call_service(_service(info).queue, name))
+
+
+@strawberry.type
+class QueueMutation:
+    @strawberry.mutation(
+        description="Run RQ's registry cleanup on a queue now (expired entries; abandoned started jobs "
+        "move to the failed registry). Reads never clean up."
+    )
+    async def cleanup_queue(self, info: Info, name: str) -> CleanupResult:
+        return CleanupResult.of(await call_service(_service(info).cleanup_queue, name))

@@ -1,0 +1,17 @@
+"""The workers query."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.graphql.errors import call_service
+from gateway.graphql.jobs import _service
+from gateway.graphql.types import Worker
+
+
+@strawberry.type
+class WorkerQuery:
+    @strawberry.field(description="Every live RQ worker, sorted by name.")
+    async def workers(self, info: Info) -> list[Worker]:
+        return [Worker.of(worker) for worker in await call_service(_service(info).workers)]

@@ -1,0 +1,75 @@
+"""Queues, their registries and their cleanup under /api/v1/queues. Plain `def` handlers: FastAPI
+runs their blocking Redis calls in its threadpool."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+
+from gateway.rest import models
+from gateway.rest.deps import ServiceDep
+from gateway.services import MAX_PAGE_SIZE
+from gateway.services.browse import ORDERS, STATES
+
+_ERRORS = {
+    404: {"model": models.ErrorDetail, "description": "RQ does not know this queue"},
+    422: {"model": models.ErrorDetail, "description": "Invalid queue name or parameter"},
+    503: {"model": models.ErrorDetail, "description": "Redis is unavailable; see Retry-After"},
+}
+_NO_404 = {code: _ERRORS[code] for code in (422, 503)}
+
+QueuePath = Annotated[
+    str, Path(description="Queue name: letters, digits, '.', ':', '-' and '_'.", examples=["default"])
+]
+State = Literal[STATES]  # type: ignore[valid-type]
+Order = Literal[ORDERS]  # type: ignore[valid-type]
+
+router = APIRouter(prefix="/api/v1/queues", tags=["queues"])
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@router.get("", response_model=list[models.Queue], responses={503: _ERRORS[503]}, name="list_queues")
+def list_queues(service: ServiceDep) -> list[models.Queue]:
+    """Every queue in RQ's set of queues, sorted by name, with the live count of each registry,
+    the latency (age of the oldest queued job) and the number of live workers listening. Three
+    Redis round trips whatever the number of queues; nothing is cleaned up."""
+    return [models.Queue.of(queue) for queue in service.queues()]
+
+
+@router.get("/{queue}", response_model=models.Queue, responses=_ERRORS, name="get_queue")
+def get_queue(queue: QueuePath, service: ServiceDep) -> models.Queue:
+    """One queue. 404 when it is not in RQ's set of queues, has no job, registry entry or
+    listening worker. A queue RQ knows but that is empty answers 200 with zero counts."""
+    return models.Queue.of(service.queue(queue))
+
+
+@router.get("/{queue}/jobs", response_model=models.JobList, responses=_NO_404, name="list_queue_jobs")
+def list_queue_jobs(
+    queue: QueuePath,
+    service: ServiceDep,
+    state: Annotated[State, Query(description="Which jobs: the queue itself, or one registry.")] = "queued",
+    limit: Annotated[int, Query(ge=0, le=MAX_PAGE_SIZE, description="Jobs per page.")] = 100,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page, unchanged.")] = None,
+    order: Annotated[
+        Order, Query(description="asc: oldest first (next to run, for the queue); desc: newest first.")
+    ] = "asc",
+) -> Response:
+    """A page of the queue's jobs in one state. Registry pages are in registry-score order and
+    the cursor is the last entry's (score, id), so paging while jobs are retried or deleted
+    never skips or repeats a job that stayed. Expired entries are hidden, never removed. An
+    unknown queue gives an empty page."""
+    page = service.queue_jobs(queue, state, limit, cursor, order)
+    jobs = ",".join(_dumps(models.job_dict(job)) for job in page.jobs)
+    tail = _dumps({"total": page.total, "next_cursor": page.end_cursor if page.has_next_page else None})
+    return Response('{"jobs":[' + jobs + "]," + tail[1:], media_type="application/json")
+
+
+@router.post("/{queue}/cleanup", response_model=models.Cleanup, responses=_NO_404, name="cleanup_queue")
+def cleanup_queue(queue: QueuePath, service: ServiceDep) -> models.Cleanup:
+    """Run RQ's registry cleanup on the queue now, as `rq worker` does in its maintenance pass:
+    expired entries of the started, finished and failed registries are removed, and abandoned
+    started jobs move to the failed registry (or are retried). Deferred, scheduled and canceled
+    entries never expire, so their counts are always 0. This writes to Redis."""
+    return models.Cleanup.of(service.cleanup_queue(queue))
