@@ -1,0 +1,59 @@
+"""Explicit cleanup (services/cleanup.py) on fakeredis: RQ's own cleanup, counted per registry."""
+
+from __future__ import annotations
+
+import time
+
+from rq import Queue
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry, clean_registries
+
+from gateway.demo import jobs
+
+
+def test_cleanup_removes_expired_entries_and_reports_them(conn, service, factory):
+    failed = factory.failed(3)
+    finished = factory.finished()
+    past = int(time.time()) - 100
+    conn.zadd("rq:failed:default", {failed[0]: past, failed[1]: past})
+    conn.zadd("rq:finished:default", {finished: past})
+    conn.zadd("rq:scheduled:default", {"due": past})  # time-scored: never cleaned up
+    before = service.stats()
+
+    outcome = service.cleanup_queue("default")
+
+    assert outcome.removed == {
+        "started": 0,
+        "finished": 1,
+        "failed": 2,
+        "deferred": 0,
+        "scheduled": 0,
+        "canceled": 0,
+    }
+    assert outcome.total_removed == 3
+    assert [m.decode() for m in conn.zrange("rq:failed:default", 0, -1)] == [failed[2]]
+    assert conn.zcard("rq:finished:default") == 0
+    assert conn.zscore("rq:scheduled:default", "due") == past
+    assert service.stats() == before  # the reads had already hidden what cleanup removed
+
+
+def test_abandoned_started_jobs_move_to_failed_as_rq_does(conn, service):
+    job = Queue("default", connection=conn).enqueue(jobs.add, 1, 1)
+    conn.lpop("rq:queue:default")
+    job.set_status(JobStatus.STARTED)
+    conn.zadd(StartedJobRegistry("default", connection=conn).key, {f"{job.id}:exec": time.time() - 10})
+
+    outcome = service.cleanup_queue("default")
+
+    assert outcome.removed["started"] == 1
+    assert Job.fetch(job.id, connection=conn).get_status() == JobStatus.FAILED
+    assert conn.zscore("rq:failed:default", job.id) is not None
+
+
+def test_after_our_cleanup_rq_finds_nothing_left_to_do(conn, service, factory):
+    failed = factory.failed(2)
+    conn.zadd("rq:failed:default", {failed[0]: int(time.time()) - 5})
+    service.cleanup_queue("default")
+    snapshot = {key: conn.dump(key) for key in conn.scan_iter()}
+    clean_registries(Queue("default", connection=conn))
+    assert {key: conn.dump(key) for key in conn.scan_iter()} == snapshot
