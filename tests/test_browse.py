@@ -15,7 +15,11 @@ from gateway.demo import jobs
 from gateway.errors import InvalidParameter
 from gateway.services.browse import STATES
 
-NOW = int(time.time())
+
+@pytest.fixture
+def now() -> int:
+    """Read per test: a module-level time would be stale by the time a long suite gets here."""
+    return int(time.time())
 
 
 def walk(service, state, order="asc", size=2, queue="default"):
@@ -35,33 +39,33 @@ def expected_order(conn, key, live):
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_seeks_match_redis_order_both_ways_around_negative_expired_and_tied_scores(conn, service, seed):
+def test_seeks_match_redis_order_both_ways_around_negative_expired_and_tied_scores(conn, service, seed, now):
     """The Lua seeks against a plain Python model, over random registries mixing never-expiring
     (-1), expired ([0, now]) and live scores, with ties, for every page size."""
     rng = random.Random(seed)
     key = "rq:finished:default"
-    pool = [-1, -1, 0, NOW - 50, NOW - 50, NOW + 100, NOW + 100, NOW + 200, float("inf")]
+    pool = [-1, -1, 0, now - 50, now - 50, now + 1000, now + 1000, now + 2000, float("inf")]
     members = {f"j{rng.randrange(10_000):05d}": rng.choice(pool) for _ in range(rng.randrange(0, 25))}
     if members:
         conn.zadd(key, members)
-    live = expected_order(conn, key, lambda score: score < 0 or score > NOW)
+    live = expected_order(conn, key, lambda score: score < 0 or score > now)
     for size in (1, 2, 3, 7, 50):
         assert walk(service, "finished", "asc", size) == (len(live), live)
         assert walk(service, "finished", "desc", size) == (len(live), live[::-1])
 
 
-def test_time_scored_registries_count_every_entry_as_live(conn, service):
+def test_time_scored_registries_count_every_entry_as_live(conn, service, now):
     """Scheduled, deferred and canceled are scored by time, not expiry: past scores still show."""
     for state in ("scheduled", "deferred", "canceled"):
-        conn.zadd(f"rq:{state}:default", {"past": NOW - 1000, "future": NOW + 1000})
+        conn.zadd(f"rq:{state}:default", {"past": now - 1000, "future": now + 1000})
         assert walk(service, state) == (2, ["past", "future"])
         assert walk(service, state, "desc") == (2, ["future", "past"])
 
 
-def test_started_entries_are_job_and_execution_keys(conn, service, factory):
+def test_started_entries_are_job_and_execution_keys(conn, service, factory, now):
     job_id = factory.queued()
     key = StartedJobRegistry("default", connection=conn).key
-    conn.zadd(key, {f"{job_id}:exec1": NOW + 60, "gone:exec2": NOW + 90, "old:exec3": NOW - 5})
+    conn.zadd(key, {f"{job_id}:exec1": now + 1000, "gone:exec2": now + 2000, "old:exec3": now - 5})
     page = service.queue_jobs("default", "started", 1)
     assert [job.job_id for job in page.jobs] == [job_id]
     assert page.total == 2
@@ -163,10 +167,10 @@ def test_cursors_of_one_kind_are_refused_by_the_other(conn, service, factory):
         service.queue_jobs("default", "failed", 1, queue_cursor)
 
 
-def test_pages_are_read_only_and_two_round_trips(conn, service, factory, round_trips):
+def test_pages_are_read_only_and_two_round_trips(conn, service, factory, round_trips, now):
     factory.failed(3)
     for state in STATES:
-        conn.zadd(f"rq:{'wip' if state == 'started' else state}:default", {"old": NOW - 100})
+        conn.zadd(f"rq:{'wip' if state == 'started' else state}:default", {"old": now - 100})
         conn.zadd(f"rq:{'wip' if state == 'started' else state}:default", {"live": -1})
     Queue("default", connection=conn).enqueue(jobs.add, 1, 1)
     service.queue_jobs("default", "queued", 1)  # loads the scripts once
@@ -179,5 +183,5 @@ def test_pages_are_read_only_and_two_round_trips(conn, service, factory, round_t
     # One script call for the ids, one pipeline for the jobs: nothing else, and no writes.
     assert round_trips.count == 2 * len(STATES) * 2
     assert set(round_trips.commands) == {"EVALSHA", "HGETALL", "XREVRANGE"}
-    assert conn.zscore("rq:failed:default", "old") == NOW - 100
-    assert conn.zscore("rq:wip:default", "old") == NOW - 100
+    assert conn.zscore("rq:failed:default", "old") == now - 100
+    assert conn.zscore("rq:wip:default", "old") == now - 100
