@@ -38,3 +38,21 @@ def test_values_are_normalized_so_one_bug_is_one_line():
     assert normalized_last_line("E: sha deadbeef1234") == "E: sha <hex>"
     assert normalized_last_line("TimeoutError: took 2.5s of 30") == "TimeoutError: took <num>s of <num>"
     assert normalized_last_line("ValueError: boom") != normalized_last_line("TypeError: boom")
+
+
+def test_timestamps_are_one_placeholder_whatever_their_hour():
+    # Plain-number replacement alone left the `T12`/`T13` of ISO timestamps behind.
+    at_noon = normalized_last_line("ValueError: stale since 2024-01-01T12:00:00Z")
+    at_one = normalized_last_line("ValueError: stale since 2024-03-09T13:05:59.123+00:00")
+    assert at_noon == at_one == "ValueError: stale since <datetime>"
+    # RQ's own text for abandoned jobs carries str(datetime): a space, microseconds and an offset.
+    assert normalized_last_line(
+        "Moved to FailedJobRegistry, due to AbandonedJobError, at 2026-11-28 11:53:36.123456+00:00"
+    ) == ("Moved to FailedJobRegistry, due to AbandonedJobError, at <datetime>")
+
+
+def test_dotted_numbers_are_one_placeholder():
+    # Plain-number replacement alone kept `.0.5` of `10.0.0.5`, splitting one outage per host.
+    first = normalized_last_line("ConnectionError: 10.0.0.5:6379 refused")
+    second = normalized_last_line("ConnectionError: 10.0.0.6:6379 refused")
+    assert first == second == "ConnectionError: <num>:<num> refused"

@@ -8,15 +8,24 @@ import re
 # `module.Error: message`, `Error: message` or a bare `Error` on the last non-empty line.
 _EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<message>.*))?$", re.DOTALL)
 
-# Order matters: UUIDs and hex before plain numbers, quoted values before what they contain.
+# Order matters: quoted values before what they contain; timestamps, UUIDs, hex and dotted
+# numbers (IP addresses, versions) before plain numbers, which would otherwise take them apart
+# and leave pieces such as the `T12` of `2024-01-01T12:00:00` or the `.0.5` of `10.0.0.5` behind.
 _NORMALIZERS = (
     (re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\""), "<str>"),
+    (
+        re.compile(
+            r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?)?(?:Z|[+-]\d\d:?\d\d)?(?![\w.])"
+        ),
+        "<datetime>",
+    ),
     (
         re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
         "<uuid>",
     ),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
     (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
+    (re.compile(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w.])"), "<num>"),
     (re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"), "<num>"),
 )
 
