@@ -5,7 +5,8 @@
     │   ├── JobNotFound           no job hash under that id (status, lookups)
     │   ├── FailedJobNotFound     the id is not in the queue's failed registry
     │   ├── JobDataGone           the id is in the failed registry but its job hash is gone (orphan)
-    │   └── QueueNotFound         RQ does not know the queue and it has no jobs or workers
+    │   ├── QueueNotFound         RQ does not know the queue and it has no jobs or workers
+    │   └── FailureGroupNotFound  no failed job of the queue is in that failure group (now)
     ├── InvalidInput              the request can never succeed as written
     │   ├── InvalidJobId          the id is not one RQ could have produced
     │   ├── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
@@ -54,6 +55,14 @@ class JobDataGone(NotFound):
     def __init__(self, job_id: str):
         super().__init__(f"Job {job_id} is in the failed jobs registry but its data is gone: {self.reason}")
         self.job_id = job_id
+
+
+class FailureGroupNotFound(NotFound):
+    """Raised when a group action finds no current member of the group in the failed registry."""
+
+    def __init__(self, group_id: str, queue_name: str):
+        super().__init__(f"Failure group {group_id} has no failed jobs in queue {queue_name!r}")
+        self.group_id = group_id
 
 
 class InvalidInput(GatewayError):

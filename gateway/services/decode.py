@@ -225,3 +225,8 @@ def decode_job(
         result=return_value,
         exc_info=exc_info,
     )
+
+
+# For readers that need only part of a job (failure groups read the function and traceback).
+decode_call = _decode_call
+legacy_exc_info = _legacy_exc_info

@@ -158,3 +158,35 @@ class CleanupOutcome:
     @property
     def total_removed(self) -> int:
         return sum(self.removed.values())
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """Failed jobs sharing one cause: function, exception type and normalized last traceback
+    line. `kind` is "failure", or "orphan"/"unreadable" for jobs that cannot say their cause."""
+
+    group_id: str
+    kind: str
+    func_name: str | None
+    exc_type: str | None
+    message: str | None
+    count: int
+    first_failed_at: str | None
+    last_failed_at: str | None
+    sample_job_id: str
+
+
+@dataclass(frozen=True)
+class FailureGroups:
+    groups: list[FailureGroup]
+    total_failed: int
+
+
+@dataclass(frozen=True)
+class GroupOutcome(BulkOutcome):
+    """A group retry or delete: the bulk answer, plus how many members the walk found. In a dry
+    run `done_jobs` and `errors` are what a real run would give, and nothing is changed."""
+
+    group_id: str = ""
+    dry_run: bool = False
+    matched_count: int = 0

@@ -31,9 +31,12 @@ from gateway.services.actions import (
 from gateway.services.backend import BackendHealth, backend_call
 from gateway.services.browse import Browser, check_page_args
 from gateway.services.cleanup import cleanup_queue
+from gateway.services.groups import act_on_group, failure_groups, validate_group_id
 from gateway.services.models import (
     BulkOutcome,
     CleanupOutcome,
+    FailureGroups,
+    GroupOutcome,
     JobInfo,
     JobPage,
     QueueInfo,
@@ -174,3 +177,28 @@ class JobService:
         """MUTATES: runs RQ's registry cleanup on the queue (expired entries are removed and
         abandoned started jobs move to the failed registry)."""
         return cleanup_queue(self.connection, validate_queue_name(name), self.serializer)
+
+    @backend_call()
+    def failure_groups(self, queue: str | None = None) -> FailureGroups:
+        """The queue's failed jobs grouped by function, exception type and normalized last line."""
+        return failure_groups(self.connection, self.queue_name(queue), self.serializer)
+
+    @backend_call()
+    def retry_failure_group(
+        self, group_id: str, queue: str | None = None, dry_run: bool = False
+    ) -> GroupOutcome:
+        """Requeue every current member of a failure group (FailureGroupNotFound when none)."""
+        return self._act_on_group(group_id, queue, retry=True, dry_run=dry_run)
+
+    @backend_call()
+    def delete_failure_group(
+        self, group_id: str, queue: str | None = None, dry_run: bool = False
+    ) -> GroupOutcome:
+        """Delete every current member of a failure group (FailureGroupNotFound when none)."""
+        return self._act_on_group(group_id, queue, retry=False, dry_run=dry_run)
+
+    def _act_on_group(self, group_id: str, queue: str | None, retry: bool, dry_run: bool) -> GroupOutcome:
+        validate_group_id(group_id)
+        name = self.queue_name(queue)
+        actions = FailedJobActions(self.connection, name, self.serializer)
+        return act_on_group(actions, self.connection, self.serializer, name, group_id, retry, dry_run)

@@ -1,0 +1,229 @@
+"""Failure groups: a queue's failed jobs grouped by cause, and retry or delete of one group.
+
+A job's cause is (function, exception type, normalized last traceback line), read as cheaply as
+possible: per job one HMGET of the few hash fields needed plus the newest results-stream entry,
+one pipeline per chunk of the registry. Memory is one chunk plus the group table.
+
+group_id = the first 16 hex digits of SHA-256 over "v1", kind, func_name, exc_type and message
+(missing parts as ""), joined by U+001F. It depends only on the cause, so the same group has the
+same id across calls, processes and restarts (Python's own hash() is salted per process).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from base64 import b64decode
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import ResponseError
+
+from gateway.errors import FailureGroupNotFound, InvalidParameter, JobDataGone, JobUnreadable
+from gateway.services import decode, keys
+from gateway.services.actions import (
+    DELETED,
+    ORPHAN,
+    REQUEUED,
+    UNREADABLE,
+    FailedJobActions,
+)
+from gateway.services.models import FailureGroup, FailureGroups, GroupOutcome, JobError
+from gateway.services.registry import Entry, RegistryReader
+from gateway.services.tracebacks import exception_type, normalized_last_line
+
+GROUP_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
+
+FAILURE, ORPHAN_KIND, UNREADABLE_KIND = "failure", "orphan", "unreadable"
+ORPHAN_MESSAGE = "Job data is gone (expired or deleted)"
+
+# Registry entries per read pipeline: bounds one Redis reply and the memory of one step.
+READ_CHUNK = 1000
+
+# Only what the cause and the failure time need; exc_info is RQ < 2's place for the traceback.
+_FIELDS = ("data", "ended_at", "exc_info")
+
+Cause = tuple[str, str | None, str | None, str | None]  # (kind, func_name, exc_type, message)
+
+
+def group_id_of(cause: Cause) -> str:
+    text = "\x1f".join(("v1", *(part or "" for part in cause)))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def validate_group_id(group_id: str) -> str:
+    if not GROUP_ID_PATTERN.fullmatch(group_id):
+        shown = group_id if len(group_id) <= 64 else group_id[:64] + "..."
+        raise InvalidParameter(
+            f"Invalid group id {shown!r}: group ids are 16 lowercase hex digits, "
+            "as GET /api/v1/jobs/failed/groups gives them"
+        )
+    return group_id
+
+
+@dataclass(frozen=True)
+class _Member:
+    job_id: str
+    cause: Cause
+    failed_at: str | None
+
+
+def _func_name(data: bytes | None, serializer: Any) -> str | None:
+    if not data:
+        return None
+    try:  # the common case without the tolerant decoder's work on args and kwargs
+        func_name = serializer.loads(zlib.decompress(data))[0]
+    except Exception:
+        return decode.decode_call(data, serializer)[0]
+    return func_name if isinstance(func_name, str) else None
+
+
+def _traceback(latest: Any, legacy: bytes | None) -> str | None:
+    if latest:
+        encoded = latest[0][1].get(b"exc_string")
+        if encoded:
+            try:
+                return zlib.decompress(b64decode(encoded)).decode("utf-8", "replace")
+            except Exception:
+                return None
+    return decode.legacy_exc_info(legacy)
+
+
+def _unless_wrongtype(reply: Any) -> Any:
+    # A key of the wrong type is damaged data, read as absent (as reads.fetch_jobs does).
+    if isinstance(reply, ResponseError) and str(reply).startswith("WRONGTYPE"):
+        return None
+    if isinstance(reply, Exception):
+        raise reply
+    return reply
+
+
+def _members(connection: Redis, job_ids: list[str], serializer: Any) -> list[_Member]:
+    """The cause of each job, in one pipeline."""
+    with connection.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.hmget(keys.job_key(job_id), _FIELDS)
+            pipe.xrevrange(keys.results_key(job_id), "+", "-", count=1)
+        replies = pipe.execute(raise_on_error=False)
+    members = []
+    for index, job_id in enumerate(job_ids):
+        fields = _unless_wrongtype(replies[2 * index]) or (None, None, None)
+        data, ended_at, legacy = fields
+        if data is None and ended_at is None and legacy is None:
+            # No hash (or none of a job's fields): an orphan, as the failed list shows it.
+            members.append(_Member(job_id, (ORPHAN_KIND, None, None, ORPHAN_MESSAGE), None))
+            continue
+        text = _traceback(_unless_wrongtype(replies[2 * index + 1]), legacy)
+        func_name = _func_name(data, serializer)
+        kind = FAILURE if func_name is not None else UNREADABLE_KIND
+        cause = (kind, func_name, exception_type(text), normalized_last_line(text))
+        members.append(_Member(job_id, cause, decode.format_timestamp(ended_at)))
+    return members
+
+
+def _live_chunks(reader: RegistryReader, key: str) -> Iterator[tuple[int, list[Entry]]]:
+    """(live total at the start, entries) READ_CHUNK at a time, up to the last entry present
+    when the walk began, so jobs failing meanwhile cannot make the walk endless."""
+    total, last = reader.last(key)
+    if last is None:
+        return
+    bound = (float(last.score), last.job_id)
+    cursor = None
+    while True:
+        _, entries = reader.after(key, cursor, READ_CHUNK)
+        in_bound = [e for e in entries if (float(e.score), e.job_id) <= bound]
+        if not in_bound:
+            return
+        cursor = (in_bound[-1].score, in_bound[-1].job_id)
+        yield total, in_bound
+
+
+def failure_groups(connection: Redis, queue_name: str, serializer: Any) -> FailureGroups:
+    """Every failed job of the queue in exactly one group; sorted by count (largest first),
+    then group_id. Times are the jobs' ended_at; orphans have none."""
+    table: dict[Cause, list[Any]] = {}  # cause -> [count, first, last, sample id]
+    total = 0
+    registry = keys.registry_key("failed", queue_name)
+    for seen_at_start, entries in _live_chunks(RegistryReader(connection), registry):
+        total = seen_at_start
+        for member in _members(connection, [e.job_id for e in entries], serializer):
+            row = table.get(member.cause)
+            at = member.failed_at
+            if row is None:
+                table[member.cause] = [1, at, at, member.job_id]
+                continue
+            row[0] += 1
+            if at is not None:
+                if row[1] is None or at < row[1]:
+                    row[1] = at
+                if row[2] is None or at >= row[2]:  # the sample is the latest failure
+                    row[2], row[3] = at, member.job_id
+    groups = [
+        FailureGroup(
+            group_id=group_id_of(cause),
+            kind=cause[0],
+            func_name=cause[1],
+            exc_type=cause[2],
+            message=cause[3],
+            count=count,
+            first_failed_at=first,
+            last_failed_at=last,
+            sample_job_id=sample,
+        )
+        for cause, (count, first, last, sample) in table.items()
+    ]
+    groups.sort(key=lambda g: (-g.count, g.group_id))
+    return FailureGroups(groups=groups, total_failed=total)
+
+
+_RETRY_ERRORS = {ORPHAN: JobDataGone.reason, UNREADABLE: JobUnreadable.reason}
+
+
+def act_on_group(
+    actions: FailedJobActions,
+    connection: Redis,
+    serializer: Any,
+    queue_name: str,
+    group_id: str,
+    retry: bool,
+    dry_run: bool,
+) -> GroupOutcome:
+    """Retry (or delete) every current member of the group. Membership is read chunk by chunk
+    just before acting; each job's claim and action is one Lua call, so concurrent callers act on
+    each job once. A dry run reads the same members and changes nothing."""
+    validate_group_id(group_id)
+    total, matched = 0, 0
+    done: list[str] = []
+    errors: list[JobError] = []
+    for seen_at_start, entries in actions.chunks():
+        total = seen_at_start
+        members = [
+            m
+            for m in _members(connection, [e.job_id for e in entries], serializer)
+            if group_id_of(m.cause) == group_id
+        ]
+        if not members:
+            continue
+        matched += len(members)
+        ids = [m.job_id for m in members]
+        if dry_run:
+            # What the scripts would answer for members nobody else takes meanwhile.
+            if retry:
+                codes = [ORPHAN if m.cause[0] == ORPHAN_KIND else REQUEUED for m in members]
+            else:
+                codes = [DELETED] * len(members)
+        else:
+            codes = actions.requeue(ids) if retry else actions.delete(ids)
+        done_code = REQUEUED if retry else DELETED
+        for job_id, code in zip(ids, codes, strict=True):
+            if code == done_code:
+                done.append(job_id)
+            elif retry and code in _RETRY_ERRORS:
+                errors.append(JobError(job_id, _RETRY_ERRORS[code]))
+            # Any other code: another caller took the job first; it goes in neither list.
+    if not matched:
+        raise FailureGroupNotFound(group_id, queue_name)
+    return GroupOutcome(total, done, errors, group_id=group_id, dry_run=dry_run, matched_count=matched)
