@@ -10,6 +10,7 @@ from gateway import __version__
 from gateway.config import Settings, connect
 from gateway.graphql.router import graphql_router
 from gateway.rest import errors, health, jobs
+from gateway.rest import groups as group_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
 from gateway.services import JobService
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         connection, default_queue=settings.default_queue, serializer=settings.serializer
     )
     errors.install(app)
+    # Before the jobs router: /failed/groups must not be read as a job id.
+    app.include_router(group_routes.router)
     app.include_router(jobs.router)
     app.include_router(health.router)
     app.include_router(queue_routes.router)

@@ -212,3 +212,72 @@ class CleanupResult:
             total_removed=outcome.total_removed,
             removed=RegistryCounts(**outcome.removed),
         )
+
+
+@strawberry.type(description="Failed jobs sharing one cause; the same values as REST's group.")
+class FailureGroup:
+    group_id: strawberry.ID
+    kind: str
+    func_name: str | None
+    exc_type: str | None
+    message: str | None
+    count: int
+    first_failed_at: str | None
+    last_failed_at: str | None
+    sample_job_id: strawberry.ID
+
+    @classmethod
+    def of(cls, group: services.FailureGroup) -> FailureGroup:
+        return cls(
+            group_id=strawberry.ID(group.group_id),
+            kind=group.kind,
+            func_name=group.func_name,
+            exc_type=group.exc_type,
+            message=group.message,
+            count=group.count,
+            first_failed_at=group.first_failed_at,
+            last_failed_at=group.last_failed_at,
+            sample_job_id=strawberry.ID(group.sample_job_id),
+        )
+
+
+@strawberry.type
+class FailureGroups:
+    groups: list[FailureGroup]
+    total_failed: int
+
+    @classmethod
+    def of(cls, result: services.FailureGroups) -> FailureGroups:
+        return cls(groups=[FailureGroup.of(g) for g in result.groups], total_failed=result.total_failed)
+
+
+@strawberry.type
+class RetryFailureGroupResult(RetryAllResult):
+    group_id: strawberry.ID
+    dry_run: bool
+    matched_count: int
+
+    @classmethod
+    def of(cls, outcome: services.GroupOutcome) -> RetryFailureGroupResult:
+        base = RetryAllResult.of(outcome)
+        return cls(**base.__dict__, **_group_fields(outcome))
+
+
+@strawberry.type
+class DeleteFailureGroupResult(ClearResult):
+    group_id: strawberry.ID
+    dry_run: bool
+    matched_count: int
+
+    @classmethod
+    def of(cls, outcome: services.GroupOutcome) -> DeleteFailureGroupResult:
+        base = ClearResult.of(outcome)
+        return cls(**base.__dict__, **_group_fields(outcome))
+
+
+def _group_fields(outcome: services.GroupOutcome) -> dict:
+    return {
+        "group_id": strawberry.ID(outcome.group_id),
+        "dry_run": outcome.dry_run,
+        "matched_count": outcome.matched_count,
+    }
