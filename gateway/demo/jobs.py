@@ -44,3 +44,12 @@ def parse_report(report: str) -> dict:
 def slow_task(seconds: float = 1.0) -> float:
     time.sleep(seconds)
     return seconds
+
+
+_FAILURES = {"KeyError": KeyError, "TimeoutError": TimeoutError, "ValueError": ValueError}
+
+
+def fail_with(exception: str, message: str) -> None:
+    """Always fails with the named exception (KeyError, TimeoutError or ValueError) and message:
+    failures of a chosen cause, for failure groups in the demo and the tests."""
+    raise _FAILURES[exception](message)
