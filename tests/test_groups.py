@@ -48,7 +48,8 @@ def test_values_fall_together_and_causes_fall_apart(conn, service):
     values = groups[(FAIL_WITH, "ValueError: boom <num>")]
     assert (values.count, values.exc_type, values.kind) == (2, "ValueError", "failure")
     assert groups[(FAIL_WITH, "KeyError: <str>")].sample_job_id == key_error[0]
-    assert groups[("gateway.demo.jobs.parse_report", "ValueError: malformed report header in <str>")].count == 1
+    parse_report = ("gateway.demo.jobs.parse_report", "ValueError: malformed report header in <str>")
+    assert groups[parse_report].count == 1
     assert other_function[0] in {g.sample_job_id for g in result.groups}
     # Largest first, then by id; every id is distinct.
     assert [g.count for g in result.groups] == [2, 1, 1]
@@ -137,12 +138,12 @@ def test_dry_runs_change_nothing_and_say_what_would_happen(conn, service):
     ids = fail(conn, (jobs.parse_report, "a"), (jobs.parse_report, "b"))
     conn.delete(f"rq:job:{ids[0]}")
     orphans, failures = sorted(service.failure_groups().groups, key=lambda g: g.kind != "orphan")
-    before = {key: conn.dump(key) for key in conn.keys()}
+    before = {key: conn.dump(key) for key in conn.scan_iter()}
 
     retry = service.retry_failure_group(orphans.group_id, dry_run=True)
     delete = service.delete_failure_group(failures.group_id, dry_run=True)
 
-    assert {key: conn.dump(key) for key in conn.keys()} == before
+    assert {key: conn.dump(key) for key in conn.scan_iter()} == before
     assert (retry.done_jobs, retry.dry_run) == ([], True)
     assert [(e.job_id, e.error) for e in retry.errors] == [
         (ids[0], "Job data is gone (expired or deleted); it cannot be retried, only deleted")
@@ -174,8 +175,10 @@ def test_rest_errors_and_routing(client, conn):
     deleted_job = client.delete(f"{API}/failed/groups")
 
     assert unknown.status_code == 404
-    assert unknown.json() == {"detail": "Failure group 0123456789abcdef has no failed jobs in queue 'default'"}
-    assert invalid.status_code == 422 and invalid.json()["detail"].startswith("Invalid group id 'not-a-group'")
+    detail = "Failure group 0123456789abcdef has no failed jobs in queue 'default'"
+    assert unknown.json() == {"detail": detail}
+    assert invalid.status_code == 422
+    assert invalid.json()["detail"].startswith("Invalid group id 'not-a-group'")
     assert bad_queue.status_code == 422
     assert [g["count"] for g in listed["groups"]] == [2] and listed["total_failed"] == 2
     assert deleted_job.status_code == 200 and deleted_job.json()["job_id"] == "groups"
@@ -234,7 +237,7 @@ def test_parity_of_groups_and_group_actions(client, conn):
         assert rest_groups(client, queue) == graphql_groups(client, queue)
     groups = rest_groups(client)["groups"]
     assert len(groups) == 3
-    snapshot = {key: (conn.dump(key), conn.pttl(key)) for key in conn.keys()}
+    snapshot = {key: (conn.dump(key), conn.pttl(key)) for key in conn.scan_iter()}
     for group in groups:
         for retry in (True, False):
             for dry_run in (True, False):
