@@ -154,6 +154,8 @@ def test_two_concurrent_group_retries_enqueue_each_job_once(app, r, fail_jobs, w
 
     results = race(app, [("POST", f"{API}/failed/groups/{group['group_id']}/retry")] * 2)
 
+    (_, s1, e1), (_, s2, e2) = results
+    assert s1 < e2 and s2 < e1, "the two requests were not in flight at the same time"
     bodies = []
     for response, _, _ in results:
         assert response.status_code == 200, response.text
