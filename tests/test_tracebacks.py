@@ -56,3 +56,10 @@ def test_dotted_numbers_are_one_placeholder():
     first = normalized_last_line("ConnectionError: 10.0.0.5:6379 refused")
     second = normalized_last_line("ConnectionError: 10.0.0.6:6379 refused")
     assert first == second == "ConnectionError: <num>:<num> refused"
+
+
+def test_last_line_handles_every_line_break_and_blank_tail():
+    assert last_line("a\r\nValueError: 1\r\n") == "ValueError: 1"
+    assert last_line("a\rValueError: 2") == "ValueError: 2"
+    assert last_line("a\u2028ValueError: 3\n \t\n") == "ValueError: 3"
+    assert last_line("Traceback\n\tValueError: 4\n") == "ValueError: 4"

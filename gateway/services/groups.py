@@ -1,8 +1,8 @@
 """Failure groups: a queue's failed jobs grouped by cause, and retry or delete of one group.
 
 A job's cause is (function, exception type, normalized last traceback line), read as cheaply as
-possible: per job one HMGET of the few hash fields needed plus the newest results-stream entry,
-one pipeline per chunk of the registry. Memory is one chunk plus the group table.
+possible: the few hash fields needed plus the newest results-stream entry's traceback, read by
+one read-only Lua call per chunk of the registry. Memory is one chunk plus the group table.
 
 group_id = the first 16 hex digits of SHA-256 over "v1", kind, func_name, exc_type and message
 (missing parts as ""), joined by U+001F. It depends only on the cause, so the same group has the
@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
-from redis.exceptions import ResponseError
 
 from gateway.errors import FailureGroupNotFound, InvalidParameter, JobDataGone, JobUnreadable
-from gateway.services import decode, keys
+from gateway.services import decode, keys, scripts
 from gateway.services.actions import (
     DELETED,
     ORPHAN,
@@ -33,7 +32,7 @@ from gateway.services.actions import (
 )
 from gateway.services.models import FailureGroup, FailureGroups, GroupOutcome, JobError
 from gateway.services.registry import Entry, RegistryReader
-from gateway.services.tracebacks import exception_type, normalized_last_line
+from gateway.services.tracebacks import exception_type_of_line, last_line, normalize_line
 
 GROUP_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 
@@ -42,9 +41,6 @@ ORPHAN_MESSAGE = "Job data is gone (expired or deleted)"
 
 # Registry entries per read pipeline: bounds one Redis reply and the memory of one step.
 READ_CHUNK = 1000
-
-# Only what the cause and the failure time need; exc_info is RQ < 2's place for the traceback.
-_FIELDS = ("data", "ended_at", "exc_info")
 
 Cause = tuple[str, str | None, str | None, str | None]  # (kind, func_name, exc_type, message)
 
@@ -81,45 +77,31 @@ def _func_name(data: bytes | None, serializer: Any) -> str | None:
     return func_name if isinstance(func_name, str) else None
 
 
-def _traceback(latest: Any, legacy: bytes | None) -> str | None:
-    if latest:
-        encoded = latest[0][1].get(b"exc_string")
-        if encoded:
-            try:
-                return zlib.decompress(b64decode(encoded)).decode("utf-8", "replace")
-            except Exception:
-                return None
+def _traceback(exc_string: bytes | None, legacy: bytes | None) -> str | None:
+    """The traceback as RQ's Result.restore decodes it, else the job hash's (RQ < 2)."""
+    if exc_string:
+        try:
+            return zlib.decompress(b64decode(exc_string)).decode("utf-8", "replace")
+        except Exception:
+            return None
     return decode.legacy_exc_info(legacy)
 
 
-def _unless_wrongtype(reply: Any) -> Any:
-    # A key of the wrong type is damaged data, read as absent (as reads.fetch_jobs does).
-    if isinstance(reply, ResponseError) and str(reply).startswith("WRONGTYPE"):
-        return None
-    if isinstance(reply, Exception):
-        raise reply
-    return reply
-
-
 def _members(connection: Redis, job_ids: list[str], serializer: Any) -> list[_Member]:
-    """The cause of each job, in one pipeline."""
-    with connection.pipeline(transaction=False) as pipe:
-        for job_id in job_ids:
-            pipe.hmget(keys.job_key(job_id), _FIELDS)
-            pipe.xrevrange(keys.results_key(job_id), "+", "-", count=1)
-        replies = pipe.execute(raise_on_error=False)
+    """The cause of each job, in one read-only script call."""
+    read = connection.register_script(scripts.CAUSE_FIELDS)
+    flat = read(args=[keys.JOB_PREFIX, *keys.RESULTS_KEY_PARTS, *job_ids])
     members = []
     for index, job_id in enumerate(job_ids):
-        fields = _unless_wrongtype(replies[2 * index]) or (None, None, None)
-        data, ended_at, legacy = fields
+        data, ended_at, legacy, exc_string = flat[4 * index : 4 * index + 4]
         if data is None and ended_at is None and legacy is None:
             # No hash (or none of a job's fields): an orphan, as the failed list shows it.
             members.append(_Member(job_id, (ORPHAN_KIND, None, None, ORPHAN_MESSAGE), None))
             continue
-        text = _traceback(_unless_wrongtype(replies[2 * index + 1]), legacy)
         func_name = _func_name(data, serializer)
         kind = FAILURE if func_name is not None else UNREADABLE_KIND
-        cause = (kind, func_name, exception_type(text), normalized_last_line(text))
+        line = last_line(_traceback(exc_string, legacy))
+        cause = (kind, func_name, exception_type_of_line(line), normalize_line(line))
         members.append(_Member(job_id, cause, decode.format_timestamp(ended_at)))
     return members
 

@@ -28,33 +28,49 @@ _NORMALIZERS = (
     (re.compile(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w.])"), "<num>"),
     (re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"), "<num>"),
 )
+_DIGIT = re.compile(r"\d")
 
 
 def last_line(exc_info: str | None) -> str | None:
     """The traceback's last non-empty line, stripped: Python puts `Type: message` there."""
     if not exc_info:
         return None
-    for line in reversed(exc_info.splitlines()):
-        if line.strip():
-            return line.strip()
-    return None
+    text = exc_info.rstrip()
+    # Only the tail is split: a traceback can be many kilobytes, and groups read thousands.
+    line = text[text.rfind("\n") + 1 :]
+    if not line.isprintable():  # other line breaks (\r, \x0b, \u2028...), or tabs
+        line = line.splitlines()[-1]
+    return line.strip() or None
 
 
-def exception_type(exc_info: str | None) -> str | None:
-    """The exception class as the traceback names it (`ValueError`, `requests.HTTPError`)."""
-    line = last_line(exc_info)
+def exception_type_of_line(line: str | None) -> str | None:
+    """exception_type for a last line already read."""
     if line is None:
         return None
     match = _EXCEPTION_LINE.match(line)
     return match.group("type") if match else None
 
 
-def normalized_last_line(exc_info: str | None) -> str | None:
-    """The last line with numbers, hex, UUIDs and quoted values replaced by placeholders, so
-    `ValueError: boom 1` and `ValueError: boom 2` normalize to the same text."""
-    line = last_line(exc_info)
+def normalize_line(line: str | None) -> str | None:
+    """normalized_last_line for a last line already read."""
     if line is None:
         return None
-    for pattern, placeholder in _NORMALIZERS:
-        line = pattern.sub(placeholder, line)
+    quotes, values = _NORMALIZERS[0], _NORMALIZERS[1:]
+    if "'" in line or '"' in line:
+        line = quotes[0].sub(quotes[1], line)
+    # Every other placeholder stands for text with a digit: most lines need no more passes.
+    if _DIGIT.search(line):
+        for pattern, placeholder in values:
+            line = pattern.sub(placeholder, line)
     return line
+
+
+def exception_type(exc_info: str | None) -> str | None:
+    """The exception class as the traceback names it (`ValueError`, `requests.HTTPError`)."""
+    return exception_type_of_line(last_line(exc_info))
+
+
+def normalized_last_line(exc_info: str | None) -> str | None:
+    """The last line with numbers, hex, UUIDs, timestamps and quoted values replaced by
+    placeholders, so `ValueError: boom 1` and `ValueError: boom 2` normalize to the same text."""
+    return normalize_line(last_line(exc_info))
