@@ -598,7 +598,25 @@ def measure_ops(
         floor=timed(list_reps, lambda: floor_list(r, None), count_is(n)),
     )
     ops["list"].loop = loop_or_extrapolate("list", lambda: loop_list(r, None), count_is(n), None)
+
+    log(f"N={n:,}: failure groups")
+    restore(r, snapshot)
+    ops["groups"] = measure_groups(n, client, gateway, reps)
     return ops
+
+
+def measure_groups(n: int, client: httpx.Client, gateway: Server, reps: int) -> OpResult:
+    """GET /failed/groups over the whole registry (a read: runs share one restore). The seeded jobs
+    all fail alike, so every job is read, decoded and normalized, and they form one group."""
+
+    def grouped_all(resp: httpx.Response) -> None:
+        body = resp.json()
+        expect(body["total_failed"] == n, f"groups: total_failed {body['total_failed']}")
+        expect(sum(g["count"] for g in body["groups"]) == n, f"groups: {str(body)[:200]}")
+
+    groups = lambda: http_json(client, "GET", gateway.base + "/api/v1/jobs/failed/groups")  # noqa: E731
+    groups()  # warm-up: loads the read script into Redis
+    return OpResult(f"failure groups over {n:,} failed jobs (REST)", gateway=timed(reps, groups, grouped_all))
 
 
 WRK_RE = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -797,6 +815,7 @@ def ops_table(n: int, ops: dict[str, OpResult]) -> list[str]:
         "page": ("≤ 2x floor", 2.0),
         "graphql": ("≤ 1.5x the REST page", 1.5),
         "list": ("≤ 3x floor", 3.0),
+        "groups": ("≤ 2 s", 2.0),
     }
     for key, op in ops.items():
         ratio = op.gateway.median / op.floor.median if op.gateway and op.floor else None
@@ -807,6 +826,8 @@ def ops_table(n: int, ops: dict[str, OpResult]) -> list[str]:
             if key == "graphql":
                 vs_rest = op.gateway.median / ops["page"].gateway.median
                 met = verdict(vs_rest <= limit, f"{vs_rest:.2f}x REST")
+            elif key == "groups":
+                met = verdict(op.gateway.median <= limit, fmt_s(op.gateway.median))
             elif key == "retry":
                 ok = ratio <= limit and per_job is not None and per_job >= 30
                 met = verdict(ok, f"{ratio:.2f}x floor, per-job {fmt_ratio(per_job)}")
@@ -969,6 +990,8 @@ def render(args, seeding: dict, results: dict, started: datetime, wall: float) -
             f"{fmt_sample(results['http'][n])}.",
             "",
         ]
+    if not results["stats"]:  # --only: the operations table alone
+        return "\n".join(lines)
     lines += [
         f"### Stats throughput (wrk -t2 -c20 -d{args.wrk_seconds}s, median of {args.wrk_runs} runs)",
         "",
@@ -1012,6 +1035,8 @@ def summary(results: dict) -> list[str]:
             cells = [c.strip() for c in line.strip("|").split("|")]
             if len(cells) >= 8:
                 lines.append(f"{cells[0]}: {cells[7]}")
+    if not results["stats"]:
+        return lines
     for line in stats_table(results["stats"])[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
         lines.append(f"stats N={cells[0]}: {cells[-1]}")
@@ -1067,6 +1092,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"(default {WORKER_SEED_CAP})",
     )
     parser.add_argument("--out", type=Path, help="rewrite the results section of this markdown file")
+    parser.add_argument(
+        "--only",
+        choices=["groups"],
+        help="time only this row (no other rows, throughput, memory or latency sections)",
+    )
     args = parser.parse_args(argv)
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     if args.with_100k:
@@ -1098,7 +1128,13 @@ def main(argv: list[str] | None = None) -> int:
         log(f"gateway pid {gateway.pid} at {gateway.base}; floor app pid {floor.pid} at {floor.base}")
 
         measured_loops: dict[str, tuple[int, Sample]] = {}
-        for n in sizes:
+        for n in sizes if args.only == "groups" else ():
+            restore(r, snapshots[n])
+            results["http"][n] = timed(
+                4 * args.repeat, lambda: http_json(client, "GET", gateway.base + "/healthz"), lambda _: None
+            )
+            results["ops"][n] = {"groups": measure_groups(n, client, gateway, args.repeat)}
+        for n in sizes if not args.only else ():
             big = n >= 100_000
             reps = min(args.repeat, 3) if big else args.repeat
             loop_reps = min(args.loop_repeat, reps)
@@ -1120,9 +1156,10 @@ def main(argv: list[str] | None = None) -> int:
             log(f"N={n:,}: peak RSS of retry-all and clear (fresh gateway each)")
             results["rss"][n] = measure_rss(n, r, redis_url, workdir, snapshots[n])
 
-        results["stats"] = measure_stats_throughput(
-            r, gateway, floor, snapshots, args.wrk_seconds, args.wrk_runs
-        )
+        if not args.only:
+            results["stats"] = measure_stats_throughput(
+                r, gateway, floor, snapshots, args.wrk_seconds, args.wrk_runs
+            )
 
     body = render(args, seeding, results, started_at, time.perf_counter() - wall)
     print(body)
