@@ -254,3 +254,16 @@ def test_graphql_error_codes_match_rest(client):
         assert rest.status_code == status
         assert body["errors"][0]["extensions"]["code"] == code
         assert body["errors"][0]["message"] == rest.json()["detail"]
+
+
+def test_keys_of_the_wrong_type_read_as_absent(conn, service):
+    hash_gone, stream_gone = fail(conn, *[(jobs.fail_with, "ValueError", "boom") for _ in range(2)])
+    conn.delete(f"rq:job:{hash_gone}", f"rq:results:{stream_gone}")
+    conn.set(f"rq:job:{hash_gone}", "not a hash")
+    conn.set(f"rq:results:{stream_gone}", "not a stream")
+
+    groups = {g.kind: g for g in service.failure_groups().groups}
+
+    assert groups["orphan"].sample_job_id == hash_gone
+    assert groups["failure"].sample_job_id == stream_gone
+    assert (groups["failure"].exc_type, groups["failure"].message) == (None, None)

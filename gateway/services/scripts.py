@@ -124,10 +124,13 @@ for i = 10, #ARGV do
   local jk = job_prefix .. id
   local fields = nil
   if score and is_live(to_score(score), now) then
-    fields = redis.call('HMGET', jk, 'status', 'origin', 'rate_limit_key', 'ttl', 'data')
+    -- pcall: a job key of the wrong type is damaged data, read as an orphan (as lists show it).
+    fields = redis.pcall('HMGET', jk, 'status', 'origin', 'rate_limit_key', 'ttl', 'data')
   end
   if not fields then
     codes[#codes + 1] = 0
+  elseif fields.err then
+    codes[#codes + 1] = -1
   elseif not fields[1] and not fields[5] and redis.call('EXISTS', jk) == 0 then
     codes[#codes + 1] = -1
   elseif fields[3] and fields[3] ~= '' then
@@ -178,8 +181,9 @@ for i = first_id, #ARGV do
   local score = redis.call('ZSCORE', reg, id)
   if score and is_live(to_score(score), now) then
     redis.call('ZREM', reg, id)
-    local group = redis.call('HGET', parts[1][1] .. id .. parts[1][2], 'group_id')
-    if group and group ~= '' then redis.call('SREM', group_prefix .. group, id) end
+    -- pcall: a job key of the wrong type (damaged data) must not fail the whole chunk.
+    local group = redis.pcall('HGET', parts[1][1] .. id .. parts[1][2], 'group_id')
+    if type(group) == 'string' and group ~= '' then redis.call('SREM', group_prefix .. group, id) end
     local doomed = {}
     for j, part in ipairs(parts) do doomed[j] = part[1] .. id .. part[2] end
     redis.call('DEL', unpack(doomed))

@@ -166,3 +166,25 @@ def test_two_concurrent_group_retries_enqueue_each_job_once(app, r, fail_jobs, w
     in_queue = Counter(queued_ids(r))
     assert set(in_queue) == members and max(in_queue.values()) == 1
     assert sorted(failed_ids(r)) == sorted(bystanders)
+
+
+def test_damaged_keys_and_orphans_form_their_own_groups(client, r, fail_jobs):
+    orphan, wrong_type, unreadable, fine = fail_jobs(4)
+    r.delete(f"rq:job:{orphan}", f"rq:job:{wrong_type}")
+    r.set(f"rq:job:{wrong_type}", "not a hash")
+    r.hset(f"rq:job:{unreadable}", "data", b"not a pickled call")
+
+    body = client.get(f"{API}/failed/groups").json()
+
+    kinds = {g["kind"]: g for g in body["groups"]}
+    assert (kinds["orphan"]["count"], kinds["unreadable"]["count"], kinds["failure"]["count"]) == (2, 1, 1)
+    assert kinds["unreadable"]["sample_job_id"] == unreadable
+    assert kinds["failure"]["sample_job_id"] == fine
+    assert body["total_failed"] == 4
+    retried = client.post(f"{API}/failed/groups/{kinds['orphan']['group_id']}/retry")
+    assert retried.status_code == 200, retried.text
+    assert sorted(e["job_id"] for e in retried.json()["errors"]) == sorted([orphan, wrong_type])
+    assert retried.json()["requeued_jobs"] == []
+    deleted = client.delete(f"{API}/failed/groups/{kinds['orphan']['group_id']}").json()
+    assert sorted(deleted["deleted_jobs"]) == sorted([orphan, wrong_type])
+    assert sorted(failed_ids(r)) == sorted([unreadable, fine])
