@@ -180,12 +180,13 @@ def act_on_group(
     total, matched = 0, 0
     done: list[str] = []
     errors: list[JobError] = []
+    ids_of: dict[Cause, str] = {}  # one hash per distinct cause, not per job
     for seen_at_start, entries in actions.chunks():
         total = seen_at_start
         members = [
             m
             for m in _members(connection, [e.job_id for e in entries], serializer)
-            if group_id_of(m.cause) == group_id
+            if (ids_of.get(m.cause) or ids_of.setdefault(m.cause, group_id_of(m.cause))) == group_id
         ]
         if not members:
             continue
