@@ -11,6 +11,7 @@ same id across calls, processes and restarts (Python's own hash() is salted per 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import zlib
@@ -39,12 +40,13 @@ GROUP_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 FAILURE, ORPHAN_KIND, UNREADABLE_KIND = "failure", "orphan", "unreadable"
 ORPHAN_MESSAGE = "Job data is gone (expired or deleted)"
 
-# Registry entries per read pipeline: bounds one Redis reply and the memory of one step.
+# Registry entries per read script call: bounds one Redis reply and the memory of one step.
 READ_CHUNK = 1000
 
 Cause = tuple[str, str | None, str | None, str | None]  # (kind, func_name, exc_type, message)
 
 
+@functools.lru_cache(maxsize=4096)  # a group action hashes per distinct cause, not per job
 def group_id_of(cause: Cause) -> str:
     text = "\x1f".join(("v1", *(part or "" for part in cause)))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
@@ -176,17 +178,15 @@ def act_on_group(
     """Retry (or delete) every current member of the group. Membership is read chunk by chunk
     just before acting; each job's claim and action is one Lua call, so concurrent callers act on
     each job once. A dry run reads the same members and changes nothing."""
-    validate_group_id(group_id)
     total, matched = 0, 0
     done: list[str] = []
     errors: list[JobError] = []
-    ids_of: dict[Cause, str] = {}  # one hash per distinct cause, not per job
     for seen_at_start, entries in actions.chunks():
         total = seen_at_start
         members = [
             m
             for m in _members(connection, [e.job_id for e in entries], serializer)
-            if (ids_of.get(m.cause) or ids_of.setdefault(m.cause, group_id_of(m.cause))) == group_id
+            if group_id_of(m.cause) == group_id
         ]
         if not members:
             continue
