@@ -306,7 +306,7 @@ class FailureGroup(BaseModel):
                 {
                     "group_id": "a8d494807ed75704",
                     "kind": "failure",
-                    "func_name": "app.workers.jobs.parse_report",
+                    "func_name": "gateway.demo.jobs.parse_report",
                     "exc_type": "ValueError",
                     "message": "ValueError: malformed report header in <str>",
                     "count": 42,
@@ -342,6 +342,17 @@ class FailureGroup(BaseModel):
 
 
 class FailureGroups(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "groups": FailureGroup.model_config["json_schema_extra"]["examples"],
+                    "total_failed": 45,
+                }
+            ]
+        }
+    )
+
     groups: list[FailureGroup] = Field(description="Largest group first, then by group_id.")
     total_failed: int = Field(description="Entries of the failed registry when the walk began.")
 
