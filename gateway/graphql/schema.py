@@ -9,12 +9,13 @@ from strawberry.tools import merge_types
 from gateway.graphql.errors import ErrorCodes
 from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.jobs import JobMutation, JobQuery
+from gateway.graphql.lifecycle import LifecycleMutation
 from gateway.graphql.queues import QueueMutation, QueueQuery
 from gateway.graphql.workers import WorkerQuery
 
 # One entry per concept module; each keeps its own resolvers.
 Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery))
-Mutation = merge_types("Mutation", (JobMutation, QueueMutation))
+Mutation = merge_types("Mutation", (JobMutation, QueueMutation, LifecycleMutation))
 
 
 class _Schema(strawberry.Schema):

@@ -1,11 +1,13 @@
 """The service layer: the only code that imports rq or builds a Redis key."""
 
+from gateway.services.filters import FailedJobFilter
 from gateway.services.models import (
     JOB_STATUSES,
     BulkOutcome,
     CleanupOutcome,
     JobError,
     JobInfo,
+    JobLocation,
     JobPage,
     QueueInfo,
     QueueStats,
@@ -19,8 +21,10 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "BulkOutcome",
     "CleanupOutcome",
+    "FailedJobFilter",
     "JobError",
     "JobInfo",
+    "JobLocation",
     "JobPage",
     "JobService",
     "QueueInfo",
