@@ -31,13 +31,20 @@ def _talks_to_gateway(block: str) -> bool:
 def runnable_examples() -> list[str]:
     """Blocks that talk to a running gateway (not install, serve, docker or export commands),
     except the operator recipes, which run on their own fresh demo."""
-    before_recipes = README.read_text().split(RECIPES_HEADING)[0]
-    return [block for block in bash_blocks(before_recipes) if _talks_to_gateway(block)]
+    before, _, after = _split_at_recipes()
+    return [block for block in bash_blocks(before + after) if _talks_to_gateway(block)]
 
 
 def recipe_examples() -> list[str]:
-    section = README.read_text().split(RECIPES_HEADING)[1].split("\n## ")[0]
-    return [block for block in bash_blocks(section) if _talks_to_gateway(block)]
+    _, recipes, _ = _split_at_recipes()
+    return [block for block in bash_blocks(recipes) if _talks_to_gateway(block)]
+
+
+def _split_at_recipes() -> tuple[str, str, str]:
+    """(README before the recipes section, the section, README after it)."""
+    before, rest = README.read_text().split(RECIPES_HEADING)
+    recipes, _, after = rest.partition("\n## ")
+    return before, recipes, ("\n## " + after) if after else ""
 
 
 def run_against_demo(examples: list[str]) -> list[str]:
