@@ -14,9 +14,47 @@ router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 _CONFLICT = {
     409: {"model": models.ErrorDetail, "description": "The job is not in a state the action applies to"}
 }
+_MISSING = "Job gone-1 not found in failed jobs registry"
 
 
-@router.post("/failed/retry", response_model=models.RetryAll, responses=_LIST_ERRORS, name="retry_selected")
+def _example(value: dict) -> dict:
+    return {200: {"content": {"application/json": {"example": value}}}}
+
+
+_RETRIED = _example(
+    {
+        "success": False,
+        "total_failed": 2,
+        "requeued_count": 1,
+        "error_count": 1,
+        "requeued_jobs": ["abc-123"],
+        "errors": [{"job_id": "gone-1", "error": _MISSING}],
+    }
+)
+_DELETED = _example(
+    {
+        "success": False,
+        "total_failed": 2,
+        "deleted_count": 1,
+        "error_count": 1,
+        "deleted_jobs": ["abc-123"],
+        "errors": [{"job_id": "gone-1", "error": _MISSING}],
+    }
+)
+_CANCELED = _example(
+    {"success": True, "job_id": "abc-123", "message": "Job abc-123 has been canceled successfully"}
+)
+_REQUEUED = _example(
+    {"success": True, "job_id": "abc-123", "message": "Job abc-123 has been requeued successfully"}
+)
+
+
+@router.post(
+    "/failed/retry",
+    response_model=models.RetryAll,
+    responses={**_LIST_ERRORS, **_RETRIED},
+    name="retry_selected",
+)
 def retry_selected_jobs(
     body: models.SelectedJobs, service: ServiceDep, queue: QueueParam = None
 ) -> models.RetryAll:
@@ -25,7 +63,12 @@ def retry_selected_jobs(
     return models.RetryAll.of(service.retry_selected(body.job_ids, queue))
 
 
-@router.post("/failed/delete", response_model=models.Clear, responses=_LIST_ERRORS, name="delete_selected")
+@router.post(
+    "/failed/delete",
+    response_model=models.Clear,
+    responses={**_LIST_ERRORS, **_DELETED},
+    name="delete_selected",
+)
 def delete_selected_jobs(
     body: models.SelectedJobs, service: ServiceDep, queue: QueueParam = None
 ) -> models.Clear:
@@ -35,7 +78,10 @@ def delete_selected_jobs(
 
 
 @router.post(
-    "/{job_id}/cancel", response_model=models.JobAction, responses={**_ERRORS, **_CONFLICT}, name="cancel_job"
+    "/{job_id}/cancel",
+    response_model=models.JobAction,
+    responses={**_ERRORS, **_CONFLICT, **_CANCELED},
+    name="cancel_job",
 )
 def cancel_job(job_id: JobIdPath, service: ServiceDep) -> models.JobAction:
     """Cancel a queued, deferred or scheduled job, as RQ's Job.cancel() leaves it (status canceled,
@@ -46,7 +92,7 @@ def cancel_job(job_id: JobIdPath, service: ServiceDep) -> models.JobAction:
 @router.post(
     "/{job_id}/requeue",
     response_model=models.JobAction,
-    responses={**_ERRORS, **_CONFLICT},
+    responses={**_ERRORS, **_CONFLICT, **_REQUEUED},
     name="requeue_job",
 )
 def requeue_job(job_id: JobIdPath, service: ServiceDep) -> models.JobAction:

@@ -109,3 +109,25 @@ def test_graphql_cancel_and_requeue_codes(client, r, fail_jobs):
     body = client.post("/graphql", json={"query": query % ("requeueJob", "no-such-job")}).json()
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert _status(client, failed)["location"] == {"queue": "default", "registry": "failed"}
+
+
+def test_cancel_racing_a_real_worker_never_cancels_a_job_that_runs(client, r, redis_url, tmp_path):
+    q = Queue("default", connection=r)
+    ids = [q.enqueue(jobs.add, i, i).id for i in range(60)]
+    process = start_worker(redis_url, log=tmp_path / "worker.log")
+    try:
+        # Cancel from the back of the queue while the worker eats it from the front.
+        answers = {job_id: client.post(f"{API}/{job_id}/cancel").status_code for job_id in reversed(ids)}
+    finally:
+        wait_worker(process)
+    canceled = {job_id for job_id, code in answers.items() if code == 200}
+    assert set(answers.values()) <= {200, 409}
+    assert canceled, "the worker ran every job before any cancel: the race did not happen"
+    for job_id in ids:
+        job = Job.fetch(job_id, connection=r)
+        if job_id in canceled:
+            assert job.get_status() == "canceled" and job.return_value() is None, job_id
+        else:
+            assert job.get_status() == "finished", job_id
+    assert set(CanceledJobRegistry(queue=q).get_job_ids(cleanup=False)) == canceled
+    assert r.llen("rq:queue:default") == 0
