@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 from gateway import __version__
 from gateway.config import Settings, connect
 from gateway.graphql.router import graphql_router
-from gateway.rest import errors, health, jobs
+from gateway.rest import errors, health, jobs, lifecycle
 from gateway.rest import groups as group_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     # Before the jobs router: /failed/groups must not be read as a job id.
     app.include_router(group_routes.router)
     app.include_router(jobs.router)
+    app.include_router(lifecycle.router)
     app.include_router(health.router)
     app.include_router(queue_routes.router)
     app.include_router(worker_routes.router)

@@ -11,6 +11,7 @@
     │   ├── InvalidJobId          the id is not one RQ could have produced
     │   ├── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
     │   └── JobUnreadable         the job's data cannot be read, so RQ cannot requeue it
+    ├── Conflict                  the job exists but its state does not allow the action
     └── BackendUnavailable        Redis did not answer in time or refused the connection
 
 Messages are written for API clients: they never contain Redis keys or RQ's own texts.
@@ -110,3 +111,12 @@ class QueueNotFound(NotFound):
     def __init__(self, queue_name: str):
         super().__init__(f"Queue {queue_name} not found")
         self.queue_name = queue_name
+
+
+class Conflict(GatewayError):
+    """Raised when the job exists but is in a state the action does not apply to (cancel a
+    finished job, requeue a queued one), or left that state while the action ran."""
+
+    def __init__(self, job_id: str, message: str):
+        super().__init__(message)
+        self.job_id = job_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,25 +17,38 @@ from tests.test_cli import free_port, wait_ready
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def bash_blocks() -> list[str]:
-    return re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.S)
+RECIPES_HEADING = "\n## Operator recipes\n"
+
+
+def bash_blocks(text: str | None = None) -> list[str]:
+    return re.findall(r"```bash\n(.*?)```", README.read_text() if text is None else text, flags=re.S)
+
+
+def _talks_to_gateway(block: str) -> bool:
+    return "localhost:8000" in block and "docker" not in block
 
 
 def runnable_examples() -> list[str]:
-    """Blocks that talk to a running gateway (not install, serve, docker or export commands)."""
-    return [block for block in bash_blocks() if "localhost:8000" in block and "docker" not in block]
+    """Blocks that talk to a running gateway (not install, serve, docker or export commands),
+    except the operator recipes, which run on their own fresh demo."""
+    before, _, after = _split_at_recipes()
+    return [block for block in bash_blocks(before + after) if _talks_to_gateway(block)]
 
 
-@pytest.mark.e2e
-def test_readme_http_examples_run_against_the_demo():
-    if not shutil.which("curl"):
-        if os.environ.get("CI") == "true":
-            pytest.fail("curl is needed to run the README examples")
-        pytest.skip("curl is not installed")
-    examples = runnable_examples()
-    assert len(examples) >= 5, "the README lost its examples"
-    # The REST walk-through clears the reports queue, so the GraphQL examples run first.
-    examples.sort(key=lambda block: "/api/v1/jobs/failed/clear" in block)
+def recipe_examples() -> list[str]:
+    _, recipes, _ = _split_at_recipes()
+    return [block for block in bash_blocks(recipes) if _talks_to_gateway(block)]
+
+
+def _split_at_recipes() -> tuple[str, str, str]:
+    """(README before the recipes section, the section, README after it)."""
+    before, rest = README.read_text().split(RECIPES_HEADING)
+    recipes, _, after = rest.partition("\n## ")
+    return before, recipes, ("\n## " + after) if after else ""
+
+
+def run_against_demo(examples: list[str]) -> list[str]:
+    """Run each block with bash (set -euo pipefail) against a fresh demo server; their stdout."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
     server = subprocess.Popen(
@@ -55,9 +69,69 @@ def test_readme_http_examples_run_against_the_demo():
     finally:
         server.terminate()
         server.communicate(timeout=15)
-    text = "\n".join(outputs)
+    return outputs
+
+
+def _need_curl() -> None:
+    if not shutil.which("curl"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("curl is needed to run the README examples")
+        pytest.skip("curl is not installed")
+
+
+@pytest.mark.e2e
+def test_readme_http_examples_run_against_the_demo():
+    _need_curl()
+    examples = runnable_examples()
+    assert len(examples) >= 5, "the README lost its examples"
+    # The REST walk-through clears the reports queue, so the GraphQL examples run first.
+    examples.sort(key=lambda block: "/api/v1/jobs/failed/clear" in block)
+    text = "\n".join(run_against_demo(examples))
     assert '"requeued_count"' in text and '"deleted_count"' in text
     assert '"retryFailedJob":{"success":true' in text.replace(" ", "")
     assert '"code":"NOT_FOUND"' in text.replace(" ", "")
     assert "HTTP/1.1 422" in text and "HTTP/1.1 404" in text
     assert "Internal server error" not in text
+
+
+@pytest.mark.e2e
+def test_readme_operator_recipes_do_what_they_say_on_a_fresh_demo():
+    _need_curl()
+    window, last_night, bad_input, hold = (json_lines(out) for out in run_against_demo(recipe_examples()))
+    # A dry run over the demo's two ConnectionErrors (default queue) changes nothing...
+    assert window[0]["data"]["retryAllFailedJobs"]["requeuedCount"] == 2
+    # ...so last night's recipe still finds both, and retries exactly those.
+    listed = [line.split()[0] for line in last_night if isinstance(line, str)]
+    (retried,) = [line for line in last_night if isinstance(line, dict)]
+    assert sorted(retried["requeued_jobs"]) == sorted(listed) and len(listed) == 2
+    dry, real = bad_input
+    assert dry["deleted_jobs"] == real["deleted_jobs"] and len(real["deleted_jobs"]) == 1
+    job_id = hold[0]["job_id"]  # the retry's answer
+    assert hold[1]["message"] == f"Job {job_id} has been canceled successfully"
+    assert hold[-3:] == [
+        "{'queue': 'reports', 'registry': 'canceled'}",
+        {
+            "success": True,
+            "job_id": job_id,
+            "message": f"Job {job_id} has been requeued successfully",
+        },
+        "{'queue': 'reports', 'registry': 'queued'}",
+    ]
+
+
+def json_lines(output: str) -> list:
+    """Output lines as text, except JSON objects, each parsed on its own (curl -s ends none of
+    them with a newline, so two answers can share a line)."""
+    decoder, parsed = json.JSONDecoder(), []
+    for line in output.splitlines():
+        if not line.startswith("{"):
+            parsed.append(line)
+            continue
+        index = 0
+        while index < len(line):
+            try:
+                value, index = decoder.raw_decode(line, index)
+            except ValueError:  # text printed right after a JSON answer
+                value, index = line[index:], len(line)
+            parsed.append(value)
+    return parsed

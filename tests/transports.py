@@ -10,6 +10,8 @@ JOB_FIELDS = (
     "id status funcName args kwargs createdAt enqueuedAt startedAt endedAt result excInfo origin "
     "description isFinished isFailed isStarted isQueued"
 )
+# job(id) also says where the job is and what it depends on.
+STATUS_FIELDS = f"{JOB_FIELDS} location {{ queue registry }} dependencyIds dependentIds"
 BULK_FIELDS = "success totalFailed errorCount errors { jobId error }"
 
 
@@ -68,6 +70,31 @@ class Rest:
     def clear(self, queue=None):
         return self._json(self.client.delete("/api/v1/jobs/failed/clear", params=_q(queue)))
 
+    def failed_filtered(self, queue=None, **criteria):
+        return self._json(self.client.get("/api/v1/jobs/failed", params={**(_q(queue) or {}), **criteria}))
+
+    def retry_all_filtered(self, queue=None, dry_run=False, **criteria):
+        params = {**(_q(queue) or {}), **criteria, "dry_run": str(dry_run).lower()}
+        return self._json(self.client.post("/api/v1/jobs/failed/retry-all", params=params))
+
+    def clear_filtered(self, queue=None, dry_run=False, **criteria):
+        params = {**(_q(queue) or {}), **criteria, "dry_run": str(dry_run).lower()}
+        return self._json(self.client.delete("/api/v1/jobs/failed/clear", params=params))
+
+    def retry_selected(self, job_ids, queue=None):
+        body = {"job_ids": job_ids}
+        return self._json(self.client.post("/api/v1/jobs/failed/retry", params=_q(queue), json=body))
+
+    def delete_selected(self, job_ids, queue=None):
+        body = {"job_ids": job_ids}
+        return self._json(self.client.post("/api/v1/jobs/failed/delete", params=_q(queue), json=body))
+
+    def cancel(self, job_id):
+        return self._json(self.client.post(f"/api/v1/jobs/{job_id}/cancel"))
+
+    def requeue(self, job_id):
+        return self._json(self.client.post(f"/api/v1/jobs/{job_id}/requeue"))
+
 
 class GraphQL:
     name = "graphql"
@@ -86,7 +113,7 @@ class GraphQL:
         return self.run(query, q=queue)["failed_jobs"]["nodes"]
 
     def status(self, job_id):
-        return self.run(f"query($id: ID!) {{ job(id: $id) {{ {JOB_FIELDS} }} }}", id=job_id)["job"]
+        return self.run(f"query($id: ID!) {{ job(id: $id) {{ {STATUS_FIELDS} }} }}", id=job_id)["job"]
 
     def stats(self, queue=None):
         query = (
@@ -117,6 +144,55 @@ class GraphQL:
         query = f"mutation($q: String) {{ clearFailedJobs(queue: $q) {{ {fields} }} }}"
         return self.run(query, q=queue)["clear_failed_jobs"]
 
+    def failed_filtered(self, queue=None, **criteria):
+        query = (
+            "query($q: String, $f: FailedJobFilter) { failedJobs(queue: $q, first: 1000, filter: $f) "
+            f"{{ nodes {{ {JOB_FIELDS} }} }} }}"
+        )
+        return self.run(query, q=queue, f=_camel(criteria))["failed_jobs"]["nodes"]
+
+    def retry_all_filtered(self, queue=None, dry_run=False, **criteria):
+        fields = f"{BULK_FIELDS} requeuedCount requeuedJobs"
+        query = (
+            "mutation($q: String, $f: FailedJobFilter, $d: Boolean!) "
+            f"{{ retryAllFailedJobs(queue: $q, filter: $f, dryRun: $d) {{ {fields} }} }}"
+        )
+        return self.run(query, q=queue, f=_camel(criteria), d=dry_run)["retry_all_failed_jobs"]
+
+    def clear_filtered(self, queue=None, dry_run=False, **criteria):
+        fields = f"{BULK_FIELDS} deletedCount deletedJobs"
+        query = (
+            "mutation($q: String, $f: FailedJobFilter, $d: Boolean!) "
+            f"{{ clearFailedJobs(queue: $q, filter: $f, dryRun: $d) {{ {fields} }} }}"
+        )
+        return self.run(query, q=queue, f=_camel(criteria), d=dry_run)["clear_failed_jobs"]
+
+    def retry_selected(self, job_ids, queue=None):
+        fields = f"{BULK_FIELDS} requeuedCount requeuedJobs"
+        query = (
+            f"mutation($ids: [ID!]!, $q: String) {{ retryFailedJobs(ids: $ids, queue: $q) {{ {fields} }} }}"
+        )
+        return self.run(query, ids=job_ids, q=queue)["retry_failed_jobs"]
+
+    def delete_selected(self, job_ids, queue=None):
+        fields = f"{BULK_FIELDS} deletedCount deletedJobs"
+        query = (
+            f"mutation($ids: [ID!]!, $q: String) {{ deleteFailedJobs(ids: $ids, queue: $q) {{ {fields} }} }}"
+        )
+        return self.run(query, ids=job_ids, q=queue)["delete_failed_jobs"]
+
+    def cancel(self, job_id):
+        query = "mutation($id: ID!) { cancelJob(id: $id) { success jobId message } }"
+        return self.run(query, id=job_id)["cancel_job"]
+
+    def requeue(self, job_id):
+        query = "mutation($id: ID!) { requeueJob(id: $id) { success jobId message } }"
+        return self.run(query, id=job_id)["requeue_job"]
+
 
 def _q(queue):
     return {"queue": queue} if queue is not None else None
+
+
+def _camel(criteria: dict) -> dict | None:
+    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in criteria.items()} or None

@@ -10,7 +10,7 @@ import anyio.to_thread
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from gateway.errors import BackendUnavailable, GatewayError, InvalidInput, NotFound
+from gateway.errors import BackendUnavailable, Conflict, GatewayError, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +18,7 @@ CODE_BY_ERROR: dict[type[GatewayError], str] = {
     NotFound: "NOT_FOUND",
     InvalidInput: "BAD_REQUEST",
     BackendUnavailable: "SERVICE_UNAVAILABLE",
+    Conflict: "CONFLICT",
 }
 INTERNAL = "INTERNAL"
 INTERNAL_MESSAGE = "Internal server error"

@@ -10,12 +10,13 @@ from gateway.graphql.errors import ErrorCodes
 from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.groups import GroupMutation, GroupQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
+from gateway.graphql.lifecycle import LifecycleMutation
 from gateway.graphql.queues import QueueMutation, QueueQuery
 from gateway.graphql.workers import WorkerQuery
 
 # One entry per concept module; each keeps its own resolvers.
 Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery))
-Mutation = merge_types("Mutation", (JobMutation, QueueMutation, GroupMutation))
+Mutation = merge_types("Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation))
 
 
 class _Schema(strawberry.Schema):

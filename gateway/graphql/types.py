@@ -34,6 +34,15 @@ class Job:
     is_failed: bool
     is_started: bool
     is_queued: bool
+    location: JobLocation | None = strawberry.field(
+        default=None, description="Where the job is; only `job(id)` sets it (null in lists)."
+    )
+    dependency_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Jobs this job waits for; only `job(id)` sets it (null in lists)."
+    )
+    dependent_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Jobs waiting for this job; only `job(id)` sets it (null in lists)."
+    )
 
     @classmethod
     def of(cls, job: services.JobInfo) -> Job:
@@ -55,7 +64,16 @@ class Job:
             is_failed=job.is_failed,
             is_started=job.is_started,
             is_queued=job.is_queued,
+            location=JobLocation(queue=job.location.queue, registry=job.location.registry)
+            if job.location
+            else None,
+            dependency_ids=_ids(job.dependency_ids),
+            dependent_ids=_ids(job.dependent_ids),
         )
+
+
+def _ids(values: list[str] | None) -> list[strawberry.ID] | None:
+    return None if values is None else [strawberry.ID(v) for v in values]
 
 
 @strawberry.type
@@ -281,3 +299,34 @@ def _group_fields(outcome: services.GroupOutcome) -> dict:
         "dry_run": outcome.dry_run,
         "matched_count": outcome.matched_count,
     }
+
+
+@strawberry.input(
+    name="FailedJobFilter", description="All given criteria must hold; see REST's query parameters."
+)
+class FailedJobFilterInput:
+    func_name: str | None = strawberry.field(default=None, description="Exact function name.")
+    exc_type: str | None = strawberry.field(default=None, description="Exact exception class.")
+    search: str | None = strawberry.field(
+        default=None, description="Case-sensitive substring of the traceback."
+    )
+    failed_after: str | None = strawberry.field(
+        default=None, description="ISO 8601; naive means UTC. Matches ended_at >= failedAfter."
+    )
+    failed_before: str | None = strawberry.field(
+        default=None, description="ISO 8601; naive means UTC. Matches ended_at < failedBefore."
+    )
+
+    def parse(self) -> services.FailedJobFilter:
+        """InvalidParameter on a bad date or an oversized text."""
+        return services.FailedJobFilter.parse(
+            self.func_name, self.exc_type, self.search, self.failed_after, self.failed_before
+        )
+
+
+@strawberry.type
+class JobLocation:
+    queue: str
+    registry: str | None = strawberry.field(
+        description="queued, started, failed, finished, deferred, scheduled or canceled; null when in none."
+    )

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from gateway.errors import BackendUnavailable, GatewayError, InvalidInput, NotFound
+from gateway.errors import BackendUnavailable, Conflict, GatewayError, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,7 @@ STATUS_BY_ERROR: dict[type[GatewayError], int] = {
     NotFound: 404,
     InvalidInput: 422,
     BackendUnavailable: 503,
+    Conflict: 409,
 }
 
 

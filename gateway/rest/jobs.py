@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
+from gateway.rest.filters import DryRunParam, FilterParams
 
 _ERRORS = {
     404: {"model": models.ErrorDetail, "description": "No such job (or not in the failed registry)"},
@@ -30,9 +31,11 @@ def list_failed_jobs(
     queue: QueueParam = None,
     limit: Annotated[int | None, Query(ge=0, description="At most this many jobs; all when omitted.")] = None,
     offset: Annotated[int, Query(ge=0, description="Skip this many jobs first.")] = 0,
+    job_filter: FilterParams = None,
 ) -> Response:
-    """Every failed job of the queue, in registry order (oldest failure first)."""
-    jobs = service.list_failed(queue, offset=offset, limit=limit)
+    """Every failed job of the queue, in registry order (oldest failure first). The filter
+    parameters narrow the list; `offset` and `limit` then count matching jobs."""
+    jobs = service.list_failed(queue, offset=offset, limit=limit, job_filter=job_filter)
     # Rendered here, in the threadpool: FastAPI would serialize a returned list on the event
     # loop. One json.dumps per job, not one for the list: a single C call over 10k jobs would
     # hold the GIL for tens of milliseconds and stall the event loop all that time.
@@ -41,16 +44,28 @@ def list_failed_jobs(
 
 
 @router.post("/failed/retry-all", response_model=models.RetryAll, responses=_LIST_ERRORS, name="retry_all")
-def retry_all_failed_jobs(service: ServiceDep, queue: QueueParam = None) -> models.RetryAll:
-    """Requeue every failed job on its origin queue. Each job is enqueued exactly once."""
-    return models.RetryAll.of(service.retry_all(queue))
+def retry_all_failed_jobs(
+    service: ServiceDep,
+    queue: QueueParam = None,
+    job_filter: FilterParams = None,
+    dry_run: DryRunParam = False,
+) -> models.RetryAll:
+    """Requeue every failed job on its origin queue. Each job is enqueued exactly once. With
+    filter parameters, only matching jobs (total_failed counts them); with dry_run, nothing changes."""
+    return models.RetryAll.of(service.retry_all(queue, job_filter=job_filter, dry_run=dry_run))
 
 
 # Declared before /failed/{job_id} so a job whose id is "clear" cannot shadow it.
 @router.delete("/failed/clear", response_model=models.Clear, responses=_LIST_ERRORS, name="clear_failed")
-def clear_failed_jobs(service: ServiceDep, queue: QueueParam = None) -> models.Clear:
-    """Delete every failed job: registry entry, job hash, results stream and dependency keys."""
-    return models.Clear.of(service.clear(queue))
+def clear_failed_jobs(
+    service: ServiceDep,
+    queue: QueueParam = None,
+    job_filter: FilterParams = None,
+    dry_run: DryRunParam = False,
+) -> models.Clear:
+    """Delete every failed job: registry entry, job hash, results stream and dependency keys. With
+    filter parameters, only matching jobs (total_failed counts them); with dry_run, nothing changes."""
+    return models.Clear.of(service.clear(queue, job_filter=job_filter, dry_run=dry_run))
 
 
 @router.post("/failed/{job_id}/retry", response_model=models.JobAction, responses=_ERRORS, name="retry_job")
@@ -65,11 +80,12 @@ def delete_failed_job(job_id: JobIdPath, service: ServiceDep, queue: QueueParam 
     return models.JobAction.of(service.delete(job_id, queue))
 
 
-@router.get("/status/{job_id}", response_model=models.Job, responses=_ERRORS, name="job_status")
-def job_status(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None) -> models.Job:
-    """Status and details of any job, whatever queue or registry it is in."""
+@router.get("/status/{job_id}", response_model=models.JobDetail, responses=_ERRORS, name="job_status")
+def job_status(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None) -> models.JobDetail:
+    """Status and details of any job, whatever queue or registry it is in, with where it is
+    (`location`) and its `dependency_ids` and `dependent_ids`."""
     service.queue_name(queue)
-    return models.Job.of(service.get_job(job_id))
+    return models.JobDetail.of(service.get_job(job_id))
 
 
 @router.get("/stats", response_model=models.Stats, responses=_LIST_ERRORS, name="queue_stats")

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import services
 from gateway.services import BulkOutcome, JobInfo, QueueStats, RetryOutcome
+from gateway.services.bulk import MAX_SELECTED_IDS
 from gateway.services.models import CleanupOutcome, QueueInfo, WorkerInfo
 
 
@@ -420,3 +421,54 @@ class GroupDelete(_GroupAction, Clear):
 
 def _group_fields(outcome: services.GroupOutcome) -> dict[str, Any]:
     return {"group_id": outcome.group_id, "dry_run": outcome.dry_run, "matched_count": outcome.matched_count}
+
+
+class JobLocation(BaseModel):
+    queue: str = Field(description="The job's origin queue.", examples=["default"])
+    registry: str | None = Field(
+        description="Where the job is: queued (in the queue list), started, failed, finished, deferred, "
+        "scheduled or canceled; null when it is in none of them.",
+        examples=["failed"],
+    )
+
+
+class JobDetail(Job):
+    """A job as /status gives it: the list's keys plus where it is and its dependencies."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **Job.model_config["json_schema_extra"]["examples"][0],
+                    "location": {"queue": "default", "registry": "failed"},
+                    "dependency_ids": [],
+                    "dependent_ids": ["def-456"],
+                }
+            ]
+        }
+    )
+
+    location: JobLocation | None = Field(description="The job's queue and the registry it is in.")
+    dependency_ids: list[str] = Field(description="Jobs this job waits for (RQ's depends_on).")
+    dependent_ids: list[str] = Field(description="Jobs waiting for this job.")
+
+    @classmethod
+    def of(cls, job: JobInfo) -> JobDetail:
+        location = job.location
+        return cls.model_construct(
+            **job_dict(job),
+            location=JobLocation(queue=location.queue, registry=location.registry) if location else None,
+            dependency_ids=job.dependency_ids or [],
+            dependent_ids=job.dependent_ids or [],
+        )
+
+
+class SelectedJobs(BaseModel):
+    """The body of the selective bulk actions."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"job_ids": ["abc-123", "def-456"]}]})
+
+    job_ids: list[str] = Field(
+        max_length=MAX_SELECTED_IDS,
+        description=f"Failed job ids, at most {MAX_SELECTED_IDS}; each is acted on once.",
+    )

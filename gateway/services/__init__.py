@@ -1,5 +1,6 @@
 """The service layer: the only code that imports rq or builds a Redis key."""
 
+from gateway.services.filters import FailedJobFilter
 from gateway.services.models import (
     JOB_STATUSES,
     BulkOutcome,
@@ -9,6 +10,7 @@ from gateway.services.models import (
     GroupOutcome,
     JobError,
     JobInfo,
+    JobLocation,
     JobPage,
     QueueInfo,
     QueueStats,
@@ -22,11 +24,13 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "BulkOutcome",
     "CleanupOutcome",
+    "FailedJobFilter",
     "FailureGroup",
     "FailureGroups",
     "GroupOutcome",
     "JobError",
     "JobInfo",
+    "JobLocation",
     "JobPage",
     "JobService",
     "QueueInfo",

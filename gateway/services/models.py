@@ -39,6 +39,10 @@ class JobInfo:
     ended_at: str | None = None
     result: Any = None
     exc_info: str | None = None
+    # Set only by a single-job lookup (status, job(id)); lists leave them None.
+    location: JobLocation | None = None
+    dependency_ids: list[str] | None = None
+    dependent_ids: list[str] | None = None
 
     @property
     def is_finished(self) -> bool:
@@ -190,3 +194,12 @@ class GroupOutcome(BulkOutcome):
     group_id: str = ""
     dry_run: bool = False
     matched_count: int = 0
+
+
+@dataclass(frozen=True)
+class JobLocation:
+    """Where a job is: its origin queue, and the registry holding it ("queued" for the queue
+    list), or None when it is in none of them (e.g. deleted from the queue, or expired)."""
+
+    queue: str
+    registry: str | None

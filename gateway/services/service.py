@@ -30,8 +30,13 @@ from gateway.services.actions import (
 )
 from gateway.services.backend import BackendHealth, backend_call
 from gateway.services.browse import Browser, check_page_args
+from gateway.services.bulk import FilteredChunks, dry_delete, dry_requeue, run_selected
 from gateway.services.cleanup import cleanup_queue
+from gateway.services.filtered import FilteredView, filtered_list, filtered_page
+from gateway.services.filters import FailedJobFilter
 from gateway.services.groups import act_on_group, failure_groups, validate_group_id
+from gateway.services.lifecycle import Lifecycle
+from gateway.services.locate import fetch_located_job
 from gateway.services.models import (
     BulkOutcome,
     CleanupOutcome,
@@ -46,7 +51,7 @@ from gateway.services.models import (
 )
 from gateway.services.queues import get_queue, list_queues
 from gateway.services.reads import fetch_jobs
-from gateway.services.registry import RegistryReader
+from gateway.services.registry import RegistryReader, decode_cursor
 from gateway.services.stats import queue_stats
 from gateway.services.validation import validate_job_id, validate_queue_name
 from gateway.services.workers import list_workers
@@ -74,14 +79,21 @@ class JobService:
 
     @backend_call()
     def list_failed(
-        self, queue: str | None = None, offset: int = 0, limit: int | None = None
+        self,
+        queue: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        job_filter: FailedJobFilter | None = None,
     ) -> list[JobInfo]:
-        """Failed jobs in registry order (ascending score, ties by id), orphans included."""
+        """Failed jobs in registry order (ascending score, ties by id), orphans included.
+        With a filter, offset and limit count matching jobs."""
         if offset < 0:
             raise InvalidParameter("offset must be 0 or more")
         if limit is not None and limit < 0:
             raise InvalidParameter("limit must be 0 or more")
         name = self.queue_name(queue)
+        if job_filter is not None and not job_filter.is_empty:
+            return filtered_list(self._view(name, job_filter), offset, limit)
         _, entries = self._reader.slice(keys.registry_key("failed", name), offset, limit)
         return fetch_jobs(
             self.connection, [e.job_id for e in entries], self.serializer, name, in_failed_registry=True
@@ -89,17 +101,29 @@ class JobService:
 
     @backend_call()
     def failed_page(
-        self, queue: str | None = None, first: int = 100, after: str | None = None, with_results: bool = True
+        self,
+        queue: str | None = None,
+        first: int = 100,
+        after: str | None = None,
+        with_results: bool = True,
+        job_filter: FailedJobFilter | None = None,
+        with_total: bool = True,
     ) -> JobPage:
         """A cursor page of failed jobs: the cursor is the last entry's (score, id), so a page
         continues exactly after it even when earlier entries were retried or deleted meanwhile."""
+        if job_filter is not None and not job_filter.is_empty:
+            if first < 0 or first > MAX_PAGE_SIZE:
+                raise InvalidParameter(f"first must be between 0 and {MAX_PAGE_SIZE}")
+            cursor = decode_cursor(after) if after else None
+            view = self._view(self.queue_name(queue), job_filter)
+            return filtered_page(view, first, cursor, with_results, with_total)
         return self.queue_jobs(queue, "failed", first, after, "asc", with_results)
 
     @backend_call()
     def get_job(self, job_id: str, with_results: bool = True) -> JobInfo:
         validate_job_id(job_id)
-        (job,) = fetch_jobs(
-            self.connection, [job_id], self.serializer, self.default_queue, with_results=with_results
+        job = fetch_located_job(
+            self.connection, job_id, self.serializer, self.default_queue, with_results=with_results
         )
         if job is None:
             raise JobNotFound(job_id)
@@ -130,15 +154,21 @@ class JobService:
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been deleted successfully")
 
     @backend_call()
-    def retry_all(self, queue: str | None = None) -> BulkOutcome:
+    def retry_all(
+        self, queue: str | None = None, job_filter: FailedJobFilter | None = None, dry_run: bool = False
+    ) -> BulkOutcome:
         actions = self._actions(queue)
         retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
-        return run_bulk(actions, actions.requeue, retry_errors, REQUEUED)
+        act = dry_requeue(self.connection, self.serializer) if dry_run else actions.requeue
+        return run_bulk(self._bulk_source(actions, queue, job_filter), act, retry_errors, REQUEUED)
 
     @backend_call()
-    def clear(self, queue: str | None = None) -> BulkOutcome:
+    def clear(
+        self, queue: str | None = None, job_filter: FailedJobFilter | None = None, dry_run: bool = False
+    ) -> BulkOutcome:
         actions = self._actions(queue)
-        return run_bulk(actions, actions.delete, {}, DELETED)
+        act = dry_delete if dry_run else actions.delete
+        return run_bulk(self._bulk_source(actions, queue, job_filter), act, {}, DELETED)
 
     @cached_property
     def _browser(self) -> Browser:
@@ -202,3 +232,43 @@ class JobService:
         name = self.queue_name(queue)
         actions = FailedJobActions(self.connection, name, self.serializer)
         return act_on_group(actions, self.connection, self.serializer, name, group_id, retry, dry_run)
+
+    # --- Filters, dry runs, selective bulk actions, cancel/requeue (issue 4) ---
+
+    def _view(self, queue_name: str, job_filter: FailedJobFilter) -> FilteredView:
+        return FilteredView(self.connection, queue_name, job_filter, self.serializer)
+
+    def _bulk_source(
+        self, actions: FailedJobActions, queue: str | None, job_filter: FailedJobFilter | None
+    ) -> Any:
+        """What run_bulk walks: the whole registry, or only the entries matching the filter."""
+        if job_filter is None or job_filter.is_empty:
+            return actions
+        return FilteredChunks(self._view(self.queue_name(queue), job_filter))
+
+    @backend_call()
+    def retry_selected(self, job_ids: list[str], queue: str | None = None) -> BulkOutcome:
+        """Requeue the given failed jobs, each once; ids not in the failed registry are errors."""
+        actions = self._actions(queue)
+        retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
+        return run_selected(job_ids, actions.requeue, retry_errors, REQUEUED)
+
+    @backend_call()
+    def delete_selected(self, job_ids: list[str], queue: str | None = None) -> BulkOutcome:
+        """Delete the given failed jobs, each once; ids not in the failed registry are errors."""
+        actions = self._actions(queue)
+        return run_selected(job_ids, actions.delete, {}, DELETED)
+
+    @backend_call()
+    def cancel(self, job_id: str) -> RetryOutcome:
+        """Cancel a queued, deferred or scheduled job, atomically against workers dequeuing it."""
+        validate_job_id(job_id)
+        Lifecycle(self.connection, self.default_queue, self.serializer).cancel(job_id)
+        return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been canceled successfully")
+
+    @backend_call()
+    def requeue(self, job_id: str) -> RetryOutcome:
+        """Requeue a canceled or stopped job on its origin queue, as RQ's registry requeue does."""
+        validate_job_id(job_id)
+        Lifecycle(self.connection, self.default_queue, self.serializer).requeue(job_id)
+        return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")

@@ -110,7 +110,8 @@ def test_job_matches_rest_status_for_finished_failed_and_queued(client, r, worke
     statuses = []
     for job_id in ids:
         rest = client.get(f"{API}/status/{job_id}").json()
-        job = data(client, f"query($id: ID!) {{ job(id: $id) {{ {JOB_FIELDS} }} }}", id=job_id)["job"]
+        fields = f"{JOB_FIELDS} location {{ queue registry }} dependencyIds dependentIds"
+        job = data(client, f"query($id: ID!) {{ job(id: $id) {{ {fields} }} }}", id=job_id)["job"]
         assert job == as_graphql(rest)
         statuses.append(job["status"])
     assert statuses == ["FINISHED", "FAILED", "QUEUED"]

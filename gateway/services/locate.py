@@ -1,0 +1,120 @@
+"""Where a job is, and what it waits for or holds up, read in the same round trip as the job.
+
+One pipeline: the job hash, its latest result, one read-only script that finds the job in its
+origin's queue list (LPOS) or registries (ZSCORE; the started registry holds `id:execution`
+members, found through the job's executions key), and the job's dependents set. Dependencies
+come from the hash's `dependency_ids`, as RQ's Job.restore reads them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import ResponseError
+
+from gateway.services import keys
+from gateway.services.decode import decode_job
+from gateway.services.models import JobInfo, JobLocation
+from gateway.services.registry import now_timestamp
+from gateway.services.scripts import _PRELUDE
+
+# Registries scored by expiry: an entry whose score lies in [0, now] is one RQ's cleanup would
+# delete, so it is treated as absent, as everywhere else in the gateway.
+_BY_EXPIRY = ("failed", "finished")
+_BY_TIME = ("deferred", "scheduled", "canceled")
+
+# ARGV: id, job prefix, queue prefix, fallback origin, now, executions (prefix, suffix), started
+# (prefix, suffix), then (state, prefix, suffix, expires 1|0) per registry.
+# Returns {origin, state or false}.
+LOCATE = (
+    _PRELUDE
+    + r"""
+local id, job_prefix, queue_prefix, fallback, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local origin = redis.call('HGET', job_prefix .. id, 'origin')
+if not origin or origin == '' then origin = fallback end
+if redis.call('LPOS', queue_prefix .. origin, id) then return {origin, 'queued'} end
+local started = ARGV[8] .. origin .. ARGV[9]
+local function live_in(key, member, expires)
+  local score = redis.call('ZSCORE', key, member)
+  return score and (expires == '0' or is_live(to_score(score), now))
+end
+if live_in(started, id, '1') then return {origin, 'started'} end
+for _, execution in ipairs(redis.call('ZRANGE', ARGV[6] .. id .. ARGV[7], 0, -1)) do
+  if live_in(started, id .. ':' .. execution, '1') then return {origin, 'started'} end
+end
+for i = 10, #ARGV, 4 do
+  if live_in(ARGV[i + 1] .. origin .. ARGV[i + 2], id, ARGV[i + 3]) then return {origin, ARGV[i]} end
+end
+return {origin, false}
+"""
+)
+
+
+def _template(state: str) -> tuple[str, str]:
+    prefix, _, suffix = keys.registry_key(state, "\x00").partition("\x00")
+    return prefix, suffix
+
+
+def _locate_args(job_id: str, fallback: str) -> list[Any]:
+    args: list[Any] = [job_id, keys.JOB_PREFIX, keys.QUEUE_PREFIX, fallback, now_timestamp()]
+    args.extend(keys.EXECUTIONS_KEY_PARTS)
+    args.extend(_template("started"))
+    for state in (*_BY_EXPIRY, *_BY_TIME):
+        args.extend((state, *_template(state), "1" if state in _BY_EXPIRY else "0"))
+    return args
+
+
+def fetch_located_job(
+    connection: Redis, job_id: str, serializer: Any, default_queue: str, with_results: bool = True
+) -> JobInfo | None:
+    """The job with location, dependency_ids and dependent_ids; None when there is no job hash."""
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.hgetall(keys.job_key(job_id))
+        if with_results:
+            pipe.xrevrange(keys.results_key(job_id), "+", "-", count=1)
+        # EVAL, not EVALSHA: the script travels in this same round trip, cached or not.
+        pipe.eval(LOCATE, 0, *_locate_args(job_id, default_queue))
+        pipe.smembers(keys.job_key(job_id) + keys.DEPENDENTS_KEY_PARTS[1])
+        replies = pipe.execute(raise_on_error=False)
+    raw, *rest = replies
+    latest = rest.pop(0) if with_results else None
+    located, dependents = rest
+    if _is_wrongtype(raw):
+        return None
+    for reply in (raw, latest, located, dependents):
+        if isinstance(reply, Exception) and not _is_wrongtype(reply):
+            raise reply
+    if not raw:
+        return None
+    job = decode_job(job_id, raw, None if _is_wrongtype(latest) else latest, serializer, default_queue)
+    origin, state = located
+    return _with_details(
+        job,
+        JobLocation(queue=origin.decode(), registry=state.decode() if state else None),
+        _dependency_ids(raw),
+        [] if _is_wrongtype(dependents) else sorted(m.decode() for m in dependents),
+    )
+
+
+def _with_details(job: JobInfo, location: JobLocation, deps: list[str], dependents: list[str]) -> JobInfo:
+    return replace(job, location=location, dependency_ids=deps, dependent_ids=dependents)
+
+
+def _is_wrongtype(reply: Any) -> bool:
+    return isinstance(reply, ResponseError) and str(reply).startswith("WRONGTYPE")
+
+
+def _dependency_ids(raw: dict[bytes, bytes]) -> list[str]:
+    """As RQ's Job.restore: the JSON list `dependency_ids`, else the single legacy `dependency_id`."""
+    value = raw.get(b"dependency_ids")
+    if value:
+        try:
+            ids = json.loads(value.decode())
+        except (ValueError, UnicodeDecodeError):
+            return []
+        return [str(i) for i in ids] if isinstance(ids, list) else []
+    single = raw.get(b"dependency_id")
+    return [single.decode("utf-8", "replace")] if single else []

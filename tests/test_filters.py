@@ -1,0 +1,163 @@
+"""FailedJobFilter parsing and matching, and the filtered list, page and bulk walks (fakeredis)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from rq import Queue
+
+from gateway.demo import jobs
+from gateway.errors import InvalidInput, InvalidParameter
+from gateway.services import FailedJobFilter, JobInfo
+from gateway.services import filtered as filtered_module
+from tests.conftest import run_worker
+
+PARSE = "gateway.demo.jobs.parse_report"
+FLAKY = "gateway.demo.jobs.flaky_charge"
+
+
+def test_dates_parse_with_z_offset_or_naive_as_utc():
+    expected = datetime(2024, 1, 31, 22, 0, tzinfo=timezone.utc)
+    for text in (
+        "2024-01-31T22:00:00Z",
+        "2024-01-31T23:00:00+01:00",
+        "2024-01-31T22:00:00",
+        "2024-01-31 22:00",
+    ):
+        assert FailedJobFilter.parse(failed_after=text).failed_after == expected
+    assert FailedJobFilter.parse(failed_before="2024-02-01").date_bounds() == (
+        "",
+        "2024-02-01T00:00:00.000000Z",
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"failed_after": "yesterday"}, "Invalid failed_after 'yesterday'"),
+        ({"failed_before": "2024-13-01"}, "Invalid failed_before"),
+        ({"failed_after": "2024-02-01", "failed_before": "2024-01-01"}, "must be earlier"),
+        ({"search": "x" * 1001}, "search must be at most 1000"),
+    ],
+)
+def test_bad_values_are_invalid_parameters(kwargs, message):
+    with pytest.raises(InvalidParameter, match=message):
+        FailedJobFilter.parse(**kwargs)
+
+
+def test_empty_strings_mean_no_criterion():
+    assert FailedJobFilter.parse("", "", "", "", "").is_empty
+
+
+def _job(**fields) -> JobInfo:
+    return JobInfo(job_id="a", status="failed", origin="default", **fields)
+
+
+def test_matching_is_exact_for_names_substring_for_search_and_half_open_for_dates():
+    job = _job(
+        func_name="app.send",
+        exc_info="Traceback ...\nrequests.HTTPError: 503 for url\n",
+        ended_at="2024-01-31T22:00:00.000000Z",
+    )
+    assert FailedJobFilter.parse(func_name="app.send", exc_type="requests.HTTPError").matches(job)
+    assert not FailedJobFilter.parse(func_name="app.sen").matches(job)
+    assert not FailedJobFilter.parse(exc_type="HTTPError").matches(job)
+    assert FailedJobFilter.parse(search="503 for").matches(job)
+    assert not FailedJobFilter.parse(search="503 FOR").matches(job)
+    assert FailedJobFilter.parse(failed_after="2024-01-31T22:00:00Z").matches(job)  # inclusive
+    assert not FailedJobFilter.parse(failed_before="2024-01-31T22:00:00Z").matches(job)  # exclusive
+    assert not FailedJobFilter.parse(search="x").matches(_job())  # no traceback: no match
+    assert not FailedJobFilter.parse(failed_after="2000-01-01").matches(_job())  # no ended_at
+
+
+def _fail_mixed(conn) -> dict[str, list[str]]:
+    """3 ValueErrors (parse_report) and 2 ConnectionErrors (flaky_charge), failed by a real worker."""
+    q = Queue("default", connection=conn)
+    parse = [q.enqueue(jobs.parse_report, f"bad-{i}").id for i in range(3)]
+    flaky = [q.enqueue(jobs.flaky_charge, i).id for i in range(2)]
+    run_worker(conn)
+    return {"parse": parse, "flaky": flaky}
+
+
+def test_filtered_list_and_offsets_count_matches(service, conn):
+    ids = _fail_mixed(conn)
+    by_func = service.list_failed(job_filter=FailedJobFilter.parse(func_name=FLAKY))
+    assert sorted(j.job_id for j in by_func) == sorted(ids["flaky"])
+    by_type = service.list_failed(job_filter=FailedJobFilter.parse(exc_type="ValueError"))
+    assert sorted(j.job_id for j in by_type) == sorted(ids["parse"])
+    sliced = service.list_failed(offset=1, limit=1, job_filter=FailedJobFilter.parse(exc_type="ValueError"))
+    assert [j.job_id for j in sliced] == [by_type[1].job_id]
+    assert service.list_failed(job_filter=FailedJobFilter.parse(search="bad-2"))[0].job_id == ids["parse"][2]
+
+
+def test_dates_compare_ended_at_not_the_registry_score(service, conn, factory):
+    (long_ttl,) = factory.failed(1, failure_ttl=10 * 365 * 86400)
+    (short_ttl,) = factory.failed(1, failure_ttl=60)
+    ended = {j.job_id: j.ended_at for j in service.list_failed()}
+    # The scores differ by ten years, the failure times by milliseconds.
+    assert (
+        conn.zscore("rq:failed:default", long_ttl) - conn.zscore("rq:failed:default", short_ttl)
+        > 9 * 365 * 86400
+    )
+    after_first = FailedJobFilter.parse(failed_after=ended[short_ttl])
+    assert [j.job_id for j in service.list_failed(job_filter=after_first)] == [short_ttl]
+    before_second = FailedJobFilter.parse(failed_before=ended[short_ttl])
+    assert [j.job_id for j in service.list_failed(job_filter=before_second)] == [long_ttl]
+
+
+def test_filtered_pages_resume_after_the_last_match(service, conn, monkeypatch):
+    monkeypatch.setattr(filtered_module, "SCAN_BUDGET", 2)  # force several script calls per page
+    ids = _fail_mixed(conn)
+    only = FailedJobFilter.parse(func_name=PARSE, failed_after="2000-01-01")
+    seen, after = [], None
+    while True:
+        page = service.failed_page(first=2, after=after, job_filter=only)
+        assert page.total == 3
+        seen += [j.job_id for j in page.jobs]
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert sorted(seen) == sorted(ids["parse"])
+    assert len(seen) == 3
+    assert service.failed_page(first=2, job_filter=only, with_total=False).total == -1
+
+
+def test_filtered_retry_all_acts_on_matches_only(service, conn):
+    ids = _fail_mixed(conn)
+    outcome = service.retry_all(job_filter=FailedJobFilter.parse(exc_type="ConnectionError"))
+    assert sorted(outcome.done_jobs) == sorted(ids["flaky"])
+    assert outcome.total_failed == 2
+    assert sorted(j.job_id for j in service.list_failed()) == sorted(ids["parse"])
+
+
+def test_dry_runs_answer_like_the_real_thing_and_change_nothing(service, conn):
+    ids = _fail_mixed(conn)
+    conn.delete(f"rq:job:{ids['parse'][0]}")  # an orphan: retry would report it, clear deletes it
+    before = {key: conn.dump(key) for key in conn.scan_iter()}
+    dry_retry = service.retry_all(dry_run=True)
+    dry_clear = service.clear(dry_run=True, job_filter=FailedJobFilter.parse(func_name=PARSE))
+    assert {key: conn.dump(key) for key in conn.scan_iter()} == before
+    assert [e.job_id for e in dry_retry.errors] == [ids["parse"][0]]
+    assert sorted(dry_clear.done_jobs) == sorted(ids["parse"][1:])  # the orphan has no func_name
+    real = service.retry_all()
+    assert (real.done_jobs, real.errors, real.total_failed) == (
+        dry_retry.done_jobs,
+        dry_retry.errors,
+        dry_retry.total_failed,
+    )
+
+
+def test_selective_bulk_dedupes_validates_and_reports_each_id(service, factory):
+    a, b = factory.failed(2)
+    outcome = service.retry_selected([a, a, "missing"])
+    assert outcome.done_jobs == [a]
+    assert [(e.job_id, e.error) for e in outcome.errors] == [
+        ("missing", "Job missing not found in failed jobs registry")
+    ]
+    assert outcome.total_failed == 2
+    assert service.delete_selected([a, b]).done_jobs == [b]  # a was requeued: no longer failed
+    with pytest.raises(InvalidParameter, match="at most 1000"):
+        service.retry_selected([a] * 1001)
+    with pytest.raises(InvalidInput, match="Invalid job id"):
+        service.delete_selected(["bad:id"])
