@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from gateway import __version__
+from gateway.apikeys import KeyRing
 from gateway.config import Settings, connect
 from gateway.graphql.router import graphql_router
-from gateway.rest import errors, health, jobs, lifecycle
+from gateway.graphql.schema import build_schema
+from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
+from gateway.rest import audit, errors, health, jobs, lifecycle
 from gateway.rest import groups as group_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
+from gateway.rest.deps import get_service
+from gateway.rest.models import ErrorDetail
 from gateway.services import JobService
+from gateway.services.audit import AuditTrail
 
 DESCRIPTION = """Inspect, retry and clear RQ (Redis Queue) jobs.
 
@@ -48,5 +58,42 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.include_router(health.router)
     app.include_router(queue_routes.router)
     app.include_router(worker_routes.router)
-    app.include_router(graphql_router(), prefix="/graphql")
+    app.include_router(audit.router)
+    schema = build_schema(
+        settings.graphql_max_depth,
+        settings.graphql_max_aliases,
+        settings.graphql_max_tokens,
+        introspection=settings.introspection,
+    )
+    app.include_router(graphql_router(schema, graphiql=settings.graphiql), prefix="/graphql")
+    install_security(app, settings, connection)
     return app
+
+
+def install_security(app: FastAPI, settings: Settings, connection: redis.Redis) -> None:
+    """API keys, audit trail, request ids, body size limit and CORS (README "Security")."""
+    app.state.keyring = KeyRing(settings.api_keys)
+    app.state.audit = AuditTrail(connection, settings.audit_maxlen)
+    app.add_middleware(RequestGuards, max_body_size=settings.max_body_size)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER],
+        )
+    for route in app.routes:
+        if isinstance(route, APIRoute) and _needs_key(route.dependant):
+            route.responses = {**_AUTH_RESPONSES, **route.responses}
+
+
+# Documented on every route that uses the keyed service, whichever router it comes from.
+_AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorDetail, "description": "No API key, or an unknown one (see WWW-Authenticate)"},
+    403: {"model": ErrorDetail, "description": "The API key's role or queue patterns do not allow this"},
+}
+
+
+def _needs_key(dependant: Dependant) -> bool:
+    return any(dep.call is get_service or _needs_key(dep) for dep in dependant.dependencies)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+if TYPE_CHECKING:
+    from gateway.apikeys import ApiKey
+
 DEFAULT_QUEUE = "default"
+DEFAULT_AUDIT_MAXLEN = 10_000
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,18 @@ class Settings:
     # 2 x (connect + socket) timeouts, well inside the 10 s a client should wait for a 503.
     redis_timeout: float = 2.5
     redis_connect_timeout: float = 1.5
+    # Security (see README "Security"). No keys = anonymous; the CLI allows that only on loopback,
+    # in demo mode or with --allow-anonymous.
+    api_keys: tuple[ApiKey, ...] = ()
+    hide_payloads: bool = False
+    cors_origins: tuple[str, ...] = ()
+    audit_maxlen: int = DEFAULT_AUDIT_MAXLEN
+    max_body_size: int = 1_048_576
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 2000
+    graphiql: bool = True
+    introspection: bool = True
 
     @property
     def demo(self) -> bool:

@@ -12,7 +12,9 @@
     │   ├── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
     │   └── JobUnreadable         the job's data cannot be read, so RQ cannot requeue it
     ├── Conflict                  the job exists but its state does not allow the action
-    └── BackendUnavailable        Redis did not answer in time or refused the connection
+    ├── BackendUnavailable        Redis did not answer in time or refused the connection
+    ├── Unauthenticated           keys are configured and the request has no valid API key
+    └── Forbidden                 the API key's role or queue patterns do not allow the action
 
 Messages are written for API clients: they never contain Redis keys or RQ's own texts.
 """
@@ -120,3 +122,11 @@ class Conflict(GatewayError):
     def __init__(self, job_id: str, message: str):
         super().__init__(message)
         self.job_id = job_id
+
+
+class Unauthenticated(GatewayError):
+    """Raised when API keys are configured and the request carries no key, or an unknown one."""
+
+
+class Forbidden(GatewayError):
+    """Raised when the API key is valid but its role or queue patterns do not allow the action."""

@@ -66,9 +66,11 @@ def test_unexpected_errors_are_masked(client, monkeypatch):
         raise RuntimeError("secret internals at rq:job:xyz")
 
     monkeypatch.setattr(client.app.state.service, "stats", explode)
-    body = gql(client, "{ queueStats { failedCount } }")
+    response = client.post("/graphql", json={"query": "{ queueStats { failedCount } }"})
+    body = response.json()
     assert body["errors"][0]["message"] == "Internal server error"
-    assert body["errors"][0]["extensions"] == {"code": "INTERNAL"}
+    request_id = response.headers["X-Request-ID"]
+    assert body["errors"][0]["extensions"] == {"code": "INTERNAL", "request_id": request_id}
     assert "secret" not in str(body)
 
 

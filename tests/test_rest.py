@@ -104,9 +104,10 @@ def test_unexpected_errors_do_not_leak(client, monkeypatch):
         raise RuntimeError("secret internals at rq:job:xyz")
 
     monkeypatch.setattr(client.app.state.service, "stats", explode)
-    response = client.get("/api/v1/jobs/stats")
+    response = client.get("/api/v1/jobs/stats", headers={"X-Request-ID": "trace-42"})
     assert response.status_code == 500
-    assert response.json() == {"detail": "Internal server error"}
+    assert response.json() == {"detail": "Internal server error", "request_id": "trace-42"}
+    assert response.headers["X-Request-ID"] == "trace-42"
 
 
 def test_graphiql_and_openapi(client):

@@ -10,7 +10,15 @@ import anyio.to_thread
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from gateway.errors import BackendUnavailable, Conflict, GatewayError, InvalidInput, NotFound
+from gateway.errors import (
+    BackendUnavailable,
+    Conflict,
+    Forbidden,
+    GatewayError,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +27,8 @@ CODE_BY_ERROR: dict[type[GatewayError], str] = {
     InvalidInput: "BAD_REQUEST",
     BackendUnavailable: "SERVICE_UNAVAILABLE",
     Conflict: "CONFLICT",
+    Unauthenticated: "UNAUTHENTICATED",
+    Forbidden: "FORBIDDEN",
 }
 INTERNAL = "INTERNAL"
 INTERNAL_MESSAGE = "Internal server error"
@@ -53,9 +63,13 @@ class ErrorCodes(MaskErrors):
         return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        log.error("Unexpected error in GraphQL resolver", exc_info=error.original_error)
+        context = self.execution_context.context
+        request_id = context.get("request_id", "") if isinstance(context, dict) else ""
+        log.error(
+            "Unexpected error in GraphQL resolver (request %s)", request_id, exc_info=error.original_error
+        )
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": INTERNAL}
+        masked.extensions = {"code": INTERNAL, "request_id": request_id}
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:

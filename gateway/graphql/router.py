@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import strawberry
+from fastapi import Request
 from strawberry.fastapi import GraphQLRouter
 
-from gateway.graphql.schema import schema
+from gateway.graphql.schema import schema as default_schema
+from gateway.middleware import request_id_of
 from gateway.rest.deps import ServiceDep
 
 
-async def _context(service: ServiceDep) -> dict[str, Any]:
-    return {"service": service}
+async def _context(request: Request, service: ServiceDep) -> dict[str, Any]:
+    # The service is bound to the request's API key: a missing or invalid key is refused by each
+    # field that reads or changes data, with UNAUTHENTICATED, not by the HTTP layer.
+    return {"service": service, "request_id": request_id_of(request.scope)}
 
 
-def graphql_router() -> GraphQLRouter:
-    return GraphQLRouter(schema, context_getter=_context, graphql_ide="graphiql", include_in_schema=False)
+def graphql_router(schema: strawberry.Schema | None = None, graphiql: bool = True) -> GraphQLRouter:
+    return GraphQLRouter(
+        schema or default_schema,
+        context_getter=_context,
+        graphql_ide="graphiql" if graphiql else None,
+        include_in_schema=False,
+    )

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 
+from gateway.graphql.audit import AuditQuery
 from gateway.graphql.errors import ErrorCodes
 from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.groups import GroupMutation, GroupQuery
@@ -15,7 +23,7 @@ from gateway.graphql.queues import QueueMutation, QueueQuery
 from gateway.graphql.workers import WorkerQuery
 
 # One entry per concept module; each keeps its own resolvers.
-Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery))
+Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery))
 Mutation = merge_types("Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation))
 
 
@@ -33,3 +41,28 @@ schema = _Schema(
     execution_context_class=LeafObjectExecutionContext,
     extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
 )
+
+
+def build_schema(
+    max_depth: int, max_aliases: int, max_tokens: int, introspection: bool = True
+) -> strawberry.Schema:
+    """The served schema: the same types as `schema`, plus the abuse limits of this deployment.
+    The limits run before the caches, so a cached document is still one that passed them."""
+    limits = [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+    ]
+    if not introspection:
+        limits.append(DisableIntrospection)
+    return _Schema(
+        query=Query,
+        mutation=Mutation,
+        execution_context_class=LeafObjectExecutionContext,
+        extensions=[
+            ErrorCodes,
+            *limits,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
+    )

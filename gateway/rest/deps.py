@@ -5,16 +5,36 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gateway.middleware import request_id_of
 from gateway.services import JobService
+from gateway.services.access import ANONYMOUS, RequestScope
+
+# auto_error=False: a missing key is not refused here but by the service's guard, when the
+# request calls a guarded operation, so REST and GraphQL refuse (and audit) it the same way.
+# Declaring the scheme gives /docs its "Authorize" button.
+_bearer = HTTPBearer(auto_error=False, description="An API key from `rq-gateway keys create`.")
 
 
-async def get_service(request: Request) -> JobService:
+async def get_service(
+    request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> JobService:
+    """The service bound to this request's principal (from `Authorization: Bearer <key>`)."""
     # async: a plain def dependency would take a threadpool slot just to read an attribute.
+    state = request.app.state
+    principal = state.keyring.principal(request.headers.get("authorization"), ANONYMOUS)
+    scope = RequestScope(principal, request_id_of(request.scope), state.audit, state.settings.hide_payloads)
+    return state.service.scoped(scope)
+
+
+async def get_public_service(request: Request) -> JobService:
+    """The unbound service, for the open health probes."""
     return request.app.state.service
 
 
 ServiceDep = Annotated[JobService, Depends(get_service)]
+PublicServiceDep = Annotated[JobService, Depends(get_public_service)]
 QueueParam = Annotated[
     str | None,
     Query(description="Queue name; defaults to the gateway's default queue.", examples=["default"]),

@@ -8,7 +8,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from gateway.errors import BackendUnavailable, Conflict, GatewayError, InvalidInput, NotFound
+from gateway.errors import (
+    BackendUnavailable,
+    Conflict,
+    Forbidden,
+    GatewayError,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+from gateway.middleware import REQUEST_ID_HEADER, request_id_of
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +26,8 @@ STATUS_BY_ERROR: dict[type[GatewayError], int] = {
     InvalidInput: 422,
     BackendUnavailable: 503,
     Conflict: 409,
+    Unauthenticated: 401,
+    Forbidden: 403,
 }
 
 
@@ -30,6 +41,8 @@ def status_for(error: GatewayError) -> int:
 def error_response(error: GatewayError) -> JSONResponse:
     status = status_for(error)
     headers = {"Retry-After": str(BackendUnavailable.retry_after_seconds)} if status == 503 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
     return JSONResponse({"detail": error.message}, status_code=status, headers=headers)
 
 
@@ -39,8 +52,20 @@ async def _gateway_error(_: Request, error: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    log.exception("Unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse({"detail": "Internal server error"}, status_code=500)
+    # Runs outside the request-id middleware (Starlette's outermost layer), so it sets the header.
+    request_id = request_id_of(request.scope)
+    log.error(
+        "Unexpected error on %s %s (request %s)",
+        request.method,
+        request.url.path,
+        request_id,
+        exc_info=error,
+    )
+    return JSONResponse(
+        {"detail": "Internal server error", "request_id": request_id},
+        status_code=500,
+        headers={REQUEST_ID_HEADER: request_id},
+    )
 
 
 async def _invalid_request(_: Request, error: Exception) -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from gateway.rest import models
-from gateway.rest.deps import ServiceDep
+from gateway.rest.deps import PublicServiceDep
 
 router = APIRouter(tags=["health"])
 
@@ -18,7 +18,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", name="readyz", responses={503: {"model": models.ErrorDetail}})
-def readyz(service: ServiceDep) -> dict[str, str]:
+def readyz(service: PublicServiceDep) -> dict[str, str]:
     """200 only when Redis answers; 503 with Retry-After otherwise."""
     service.ping()
     return {"status": "ready"}

@@ -3,6 +3,7 @@ through RQ's key layout, and turns Redis failures into BackendUnavailable."""
 
 from __future__ import annotations
 
+import copy
 from functools import cached_property
 from typing import Any
 
@@ -28,6 +29,8 @@ from gateway.services.actions import (
     FailedJobActions,
     run_bulk,
 )
+from gateway.services.access import JOB_ORIGIN, RequestScope, Role, action, public, read
+from gateway.services.audit import AuditPage, read_audit
 from gateway.services.backend import BackendHealth, backend_call
 from gateway.services.browse import Browser, check_page_args
 from gateway.services.bulk import FilteredChunks, dry_delete, dry_requeue, run_selected
@@ -59,6 +62,10 @@ from gateway.services.workers import list_workers
 MAX_PAGE_SIZE = 1000
 
 
+def _done_jobs(outcome: BulkOutcome) -> list[str]:
+    return outcome.done_jobs
+
+
 class JobService:
     def __init__(self, connection: redis.Redis, default_queue: str = "default", serializer: Any = None):
         self.connection = connection
@@ -67,16 +74,19 @@ class JobService:
         self._reader = RegistryReader(connection)
         self.health = BackendHealth()
 
+    @public
     def queue_name(self, queue: str | None = None) -> str:
         return validate_queue_name(queue if queue is not None else self.default_queue)
 
     def _actions(self, queue: str | None) -> FailedJobActions:
         return FailedJobActions(self.connection, self.queue_name(queue), self.serializer)
 
+    @public
     @backend_call(probe=True)
     def ping(self) -> bool:
         return bool(self.connection.ping())
 
+    @read()
     @backend_call()
     def list_failed(
         self,
@@ -99,6 +109,7 @@ class JobService:
             self.connection, [e.job_id for e in entries], self.serializer, name, in_failed_registry=True
         )
 
+    @read()
     @backend_call()
     def failed_page(
         self,
@@ -119,6 +130,7 @@ class JobService:
             return filtered_page(view, first, cursor, with_results, with_total)
         return self.queue_jobs(queue, "failed", first, after, "asc", with_results)
 
+    @read()
     @backend_call()
     def get_job(self, job_id: str, with_results: bool = True) -> JobInfo:
         validate_job_id(job_id)
@@ -129,10 +141,12 @@ class JobService:
             raise JobNotFound(job_id)
         return job
 
+    @read()
     @backend_call()
     def stats(self, queue: str | None = None) -> QueueStats:
         return queue_stats(self.connection, self.queue_name(queue))
 
+    @action("retry", Role.OPERATOR)
     @backend_call()
     def retry(self, job_id: str, queue: str | None = None) -> RetryOutcome:
         validate_job_id(job_id)
@@ -145,6 +159,7 @@ class JobService:
             raise FailedJobNotFound(job_id)
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")
 
+    @action("delete", Role.ADMIN)
     @backend_call()
     def delete(self, job_id: str, queue: str | None = None) -> RetryOutcome:
         validate_job_id(job_id)
@@ -153,6 +168,7 @@ class JobService:
             raise FailedJobNotFound(job_id)
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been deleted successfully")
 
+    @action("retry_all", Role.OPERATOR, ids_from_result=_done_jobs)
     @backend_call()
     def retry_all(
         self, queue: str | None = None, job_filter: FailedJobFilter | None = None, dry_run: bool = False
@@ -162,6 +178,7 @@ class JobService:
         act = dry_requeue(self.connection, self.serializer) if dry_run else actions.requeue
         return run_bulk(self._bulk_source(actions, queue, job_filter), act, retry_errors, REQUEUED)
 
+    @action("clear", Role.ADMIN, ids_from_result=_done_jobs)
     @backend_call()
     def clear(
         self, queue: str | None = None, job_filter: FailedJobFilter | None = None, dry_run: bool = False
@@ -174,6 +191,7 @@ class JobService:
     def _browser(self) -> Browser:
         return Browser(self.connection, self._reader, self.serializer)
 
+    @read()
     @backend_call()
     def queue_jobs(
         self,
@@ -189,30 +207,37 @@ class JobService:
         check_page_args(state, order, first, MAX_PAGE_SIZE)
         return self._browser.page(self.queue_name(queue), state, first, after, order, with_results)
 
+    @read()
     @backend_call()
     def queues(self) -> list[QueueInfo]:
-        """Every queue in RQ's queues set, by name, with counts, latency and workers."""
-        return list_queues(self.connection)
+        """Every queue in RQ's queues set, by name, with counts, latency and workers; only the
+        queues the caller's API key may access."""
+        return [queue for queue in list_queues(self.connection) if self.may_access_queue(queue.name)]
 
+    @read(queue_arg="name")
     @backend_call()
     def queue(self, name: str) -> QueueInfo:
         return get_queue(self.connection, validate_queue_name(name))
 
+    @read()
     @backend_call()
     def workers(self) -> list[WorkerInfo]:
         return list_workers(self.connection)
 
+    @action("cleanup", Role.ADMIN, queue_arg="name")
     @backend_call()
     def cleanup_queue(self, name: str) -> CleanupOutcome:
         """MUTATES: runs RQ's registry cleanup on the queue (expired entries are removed and
         abandoned started jobs move to the failed registry)."""
         return cleanup_queue(self.connection, validate_queue_name(name), self.serializer)
 
+    @read()
     @backend_call()
     def failure_groups(self, queue: str | None = None) -> FailureGroups:
         """The queue's failed jobs grouped by function, exception type and normalized last line."""
         return failure_groups(self.connection, self.queue_name(queue), self.serializer)
 
+    @action("retry_group", Role.OPERATOR, ids_from_result=_done_jobs)
     @backend_call()
     def retry_failure_group(
         self, group_id: str, queue: str | None = None, dry_run: bool = False
@@ -220,6 +245,7 @@ class JobService:
         """Requeue every current member of a failure group (FailureGroupNotFound when none)."""
         return self._act_on_group(group_id, queue, retry=True, dry_run=dry_run)
 
+    @action("delete_group", Role.ADMIN, ids_from_result=_done_jobs)
     @backend_call()
     def delete_failure_group(
         self, group_id: str, queue: str | None = None, dry_run: bool = False
@@ -246,6 +272,7 @@ class JobService:
             return actions
         return FilteredChunks(self._view(self.queue_name(queue), job_filter))
 
+    @action("retry_selected", Role.OPERATOR)
     @backend_call()
     def retry_selected(self, job_ids: list[str], queue: str | None = None) -> BulkOutcome:
         """Requeue the given failed jobs, each once; ids not in the failed registry are errors."""
@@ -253,12 +280,14 @@ class JobService:
         retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
         return run_selected(job_ids, actions.requeue, retry_errors, REQUEUED)
 
+    @action("delete_selected", Role.ADMIN)
     @backend_call()
     def delete_selected(self, job_ids: list[str], queue: str | None = None) -> BulkOutcome:
         """Delete the given failed jobs, each once; ids not in the failed registry are errors."""
         actions = self._actions(queue)
         return run_selected(job_ids, actions.delete, {}, DELETED)
 
+    @action("cancel", Role.OPERATOR, queue_arg=JOB_ORIGIN)
     @backend_call()
     def cancel(self, job_id: str) -> RetryOutcome:
         """Cancel a queued, deferred or scheduled job, atomically against workers dequeuing it."""
@@ -266,9 +295,41 @@ class JobService:
         Lifecycle(self.connection, self.default_queue, self.serializer).cancel(job_id)
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been canceled successfully")
 
+    @action("requeue", Role.OPERATOR, queue_arg=JOB_ORIGIN)
     @backend_call()
     def requeue(self, job_id: str) -> RetryOutcome:
         """Requeue a canceled or stopped job on its origin queue, as RQ's registry requeue does."""
         validate_job_id(job_id)
         Lifecycle(self.connection, self.default_queue, self.serializer).requeue(job_id)
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")
+
+    # Access control and audit (services/access.py): the transports call a copy of the service
+    # bound to the request's principal; every public method above carries its declaration.
+    scope: RequestScope | None = None
+
+    @public
+    def scoped(self, scope: RequestScope) -> JobService:
+        """This service for one request: shares the connection and state, carries the principal."""
+        bound = copy.copy(self)
+        bound.scope = scope
+        return bound
+
+    @public
+    def may_access_queue(self, queue: str) -> bool:
+        """For operations that list queues: keep only the names the caller's key may access."""
+        return self.scope is None or self.scope.principal.may_access_queue(queue)
+
+    @backend_call()
+    def _origin_of(self, job_id: str) -> str | None:
+        """The queue a job belongs to, for the access check of operations named by job id only."""
+        validate_job_id(job_id)
+        origin = self.connection.hget(keys.job_key(job_id), "origin")
+        return origin.decode(errors="replace") if origin else None
+
+    @read(Role.ADMIN)
+    @backend_call()
+    def audit_log(self, first: int = 100, after: str | None = None) -> AuditPage:
+        """The audit trail, newest first, a page at a time."""
+        if first < 0 or first > MAX_PAGE_SIZE:
+            raise InvalidParameter(f"first must be between 0 and {MAX_PAGE_SIZE}")
+        return read_audit(self.connection, first, after)

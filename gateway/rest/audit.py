@@ -1,0 +1,30 @@
+"""GET /api/v1/audit: the audit trail of mutations, newest first. Admin keys only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from gateway.rest import models
+from gateway.rest.deps import ServiceDep
+from gateway.services import MAX_PAGE_SIZE
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+@router.get(
+    "",
+    response_model=models.AuditLog,
+    responses={422: {"model": models.ErrorDetail}, 503: {"model": models.ErrorDetail}},
+    name="audit_log",
+)
+def audit_log(
+    service: ServiceDep,
+    limit: Annotated[int, Query(ge=0, le=MAX_PAGE_SIZE, description="Entries per page.")] = 100,
+    cursor: Annotated[
+        str | None, Query(description="`next_cursor` of the previous page.", examples=["1764320000000-0"])
+    ] = None,
+) -> models.AuditLog:
+    """Who retried, deleted or cleared what: one entry per mutation, refused ones included."""
+    return models.AuditLog.of(service.audit_log(limit, cursor))

@@ -1,0 +1,230 @@
+"""Who may do what: roles, per-request principals, and the one guard every JobService call goes
+through, whichever transport made it.
+
+Each public JobService method declares its access in one line:
+
+    @action("retry", Role.OPERATOR)   a mutation: role + queue check, and one audit record
+    @read(Role.VIEWER)                a read: role + queue check, payloads hidden if configured
+    @public                           no check (health probe, pure helpers)
+
+The transports bind a principal to the service per request (`JobService.scoped`); an unbound
+service (tests, library use) is unrestricted and not audited. The queue a call acts on is its
+`queue` argument (None = the default queue), or the argument named by `queue_arg=`. A call without a `queue` argument is checked on the
+origin of every job it returns (reads) or refused to queue-limited keys (mutations), so a new
+operation cannot silently escape the queue patterns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+from fnmatch import fnmatchcase
+from typing import Any, TypeVar
+
+from gateway.errors import Forbidden, Unauthenticated
+from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
+from gateway.services.models import JobInfo, JobPage
+
+T = TypeVar("T")
+ACCESS_ATTRIBUTE = "__gateway_access__"
+
+
+class Role(IntEnum):
+    """Ordered: each role may do everything the roles below it may."""
+
+    VIEWER = 1
+    OPERATOR = 2
+    ADMIN = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of one request. `role` is None when the request failed authentication, and
+    `refusal` says why; the refusal is raised only when the request calls a guarded method, so
+    REST and GraphQL audit it the same way."""
+
+    name: str
+    role: Role | None
+    queues: tuple[str, ...] = ()  # fnmatch patterns; empty = every queue
+    refusal: str = ""
+
+    def may_access_queue(self, queue: str) -> bool:
+        return not self.queues or any(fnmatchcase(queue, pattern) for pattern in self.queues)
+
+
+# Served when no keys are configured (loopback, demo mode or --allow-anonymous).
+ANONYMOUS = Principal(name="anonymous", role=Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class RequestScope:
+    """What a service bound to one request knows about it."""
+
+    principal: Principal
+    request_id: str
+    audit: AuditTrail | None = None
+    hide_payloads: bool = False
+
+
+@dataclass(frozen=True)
+class Access:
+    """The declaration a method carries: its action name, the role it needs, whether it is audited."""
+
+    action: str
+    role: Role | None
+    audited: bool
+    ids_from_result: Callable[[Any], Iterable[str]] | None = None
+
+
+def action(
+    name: str,
+    role: Role,
+    ids_from_result: Callable[[Any], Iterable[str]] | None = None,
+    queue_arg: str = "queue",
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Declare a mutation. Its audit record lists the `job_id`/`job_ids` arguments, or, when
+    given, the ids `ids_from_result(result)` returns (e.g. the jobs a bulk call acted on).
+    `queue_arg` names the argument holding the queue, when it is not `queue`."""
+    return _declare(Access(name, role, audited=True, ids_from_result=ids_from_result), queue_arg)
+
+
+def read(
+    role: Role = Role.VIEWER, queue_arg: str = "queue"
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Declare a read: not audited; job payloads in its result are hidden from viewers if configured."""
+    return lambda method: _declare(Access(method.__name__, role, audited=False), queue_arg)(method)
+
+
+def public(method: Callable[..., T]) -> Callable[..., T]:
+    """Declare a method anyone may call, keyed or not (health probe, validation helpers)."""
+    setattr(method, ACCESS_ATTRIBUTE, Access(method.__name__, None, audited=False))
+    return method
+
+
+def access_of(method: Any) -> Access | None:
+    return getattr(method, ACCESS_ATTRIBUTE, None)
+
+
+def _declare(access: Access, queue_arg: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    def decorate(method: Callable[..., T]) -> Callable[..., T]:
+        signature = inspect.signature(method)
+        has_queue = queue_arg in signature.parameters
+
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
+            scope: RequestScope | None = self.scope
+            if scope is None:
+                return method(self, *args, **kwargs)
+            arguments = signature.bind(self, *args, **kwargs).arguments
+            queue = arguments.get(queue_arg)
+            return _Guarded(self, scope, access, arguments, has_queue, queue).run(method, args, kwargs)
+
+        setattr(wrapper, ACCESS_ATTRIBUTE, access)
+        return wrapper
+
+    return decorate
+
+
+class _Guarded:
+    """One guarded call: authenticate, authorise, run, then redact (reads) or audit (mutations)."""
+
+    def __init__(
+        self,
+        service: Any,
+        scope: RequestScope,
+        access: Access,
+        arguments: dict[str, Any],
+        has_queue: bool,
+        queue: str | None,
+    ):
+        self.service = service
+        self.scope = scope
+        self.access = access
+        self.has_queue = has_queue
+        self.queue_argument = queue
+        job_ids = arguments.get("job_ids") or ([arguments["job_id"]] if "job_id" in arguments else [])
+        self.record = AuditRecord(
+            request_id=scope.request_id,
+            key=scope.principal.name,
+            action=access.action,
+            queue=None,
+            job_ids=[str(job_id) for job_id in job_ids],
+        )
+
+    def run(self, method: Callable[..., T], args: tuple, kwargs: dict) -> T:
+        try:
+            self._authorise()
+            result = method(self.service, *args, **kwargs)
+            if self.access.audited:
+                if self.access.ids_from_result is not None:
+                    self.record.job_ids = list(self.access.ids_from_result(result))
+            else:
+                result = self._shown(result)
+        except BaseException as error:
+            self.record.outcome, self.record.error = outcome_of(error)
+            raise
+        finally:
+            if self.access.audited and self.scope.audit is not None:
+                self.scope.audit.write(self.record, self.service.health)
+        return result
+
+    def _authorise(self) -> None:
+        principal = self.scope.principal
+        if principal.role is None:
+            raise Unauthenticated(principal.refusal)
+        if self.access.role is not None and principal.role < self.access.role:
+            raise Forbidden(
+                f"API key {principal.name!r} has role {principal.role.label}; "
+                f"{self.access.action} needs {self.access.role.label}"
+            )
+        if self.has_queue:
+            queue = self.service.queue_name(self.queue_argument)
+            self.record.queue = queue
+            if not principal.may_access_queue(queue):
+                raise Forbidden(f"API key {principal.name!r} may not access queue {queue!r}")
+        elif principal.queues and self.access.audited:
+            raise Forbidden(
+                f"API key {principal.name!r} is limited to some queues; {self.access.action} is not"
+            )
+
+    def _shown(self, result: Any) -> Any:
+        """Check queue-less reads job by job, and hide payloads from viewers when configured."""
+        principal = self.scope.principal
+        if not self.has_queue and principal.queues:
+            for job in _jobs_in(result):
+                if not principal.may_access_queue(job.origin):
+                    raise Forbidden(f"API key {principal.name!r} may not access queue {job.origin!r}")
+        if self.scope.hide_payloads and principal.role == Role.VIEWER:
+            return hide_payloads(result)
+        return result
+
+
+def _jobs_in(result: Any) -> Iterable[JobInfo]:
+    if isinstance(result, JobInfo):
+        yield result
+    elif isinstance(result, JobPage):
+        yield from (job for job in result.jobs if job is not None)
+    elif isinstance(result, (list, tuple)):
+        for item in result:
+            yield from _jobs_in(item)
+
+
+def hide_payloads(result: Any) -> Any:
+    """The result with `args`, `kwargs` and `result` of every job set to None."""
+    if isinstance(result, JobInfo):
+        return dataclasses.replace(result, args=None, kwargs=None, result=None)
+    if isinstance(result, JobPage):
+        return dataclasses.replace(result, jobs=[hide_payloads(job) for job in result.jobs])
+    if isinstance(result, list):
+        return [hide_payloads(item) for item in result]
+    if isinstance(result, tuple):
+        return tuple(hide_payloads(item) for item in result)
+    return result

@@ -1,0 +1,141 @@
+"""The audit trail: one JSON log line per mutation, and the same record in a capped Redis stream.
+
+The log line is written first and always: if Redis is down (the very case where an operator
+most wants to know who did what), the stream write is skipped or fails and the line remains."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import redis
+
+from gateway.errors import Forbidden, GatewayError, InvalidParameter, Unauthenticated
+
+log = logging.getLogger("rq_gateway.audit")
+_warnings = logging.getLogger(__name__)
+
+AUDIT_STREAM = "rq-gateway:audit"
+DEFAULT_MAXLEN = 10_000
+IDS_SHOWN = 10
+_STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
+
+
+@dataclass
+class AuditRecord:
+    """Filled in while a guarded mutation runs; written once when it ends."""
+
+    request_id: str
+    key: str
+    action: str
+    queue: str | None
+    job_ids: list[str] = field(default_factory=list)
+    outcome: str = "ok"  # ok | refused | error
+    error: str | None = None  # the error class, e.g. FailedJobNotFound, Forbidden, InternalError
+    time: str = field(default_factory=lambda: _now())
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["job_count"] = len(self.job_ids)
+        data["job_ids"] = self.job_ids[:IDS_SHOWN]
+        return data
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One record read back from the stream; `cursor` is its stream entry id."""
+
+    cursor: str
+    time: str
+    request_id: str
+    key: str
+    action: str
+    queue: str | None
+    job_count: int
+    job_ids: list[str]
+    outcome: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """Newest first; `end_cursor` continues with older entries."""
+
+    entries: list[AuditEntry]
+    total: int
+    end_cursor: str | None
+    has_next_page: bool
+
+
+def outcome_of(error: BaseException) -> tuple[str, str]:
+    if isinstance(error, (Unauthenticated, Forbidden)):
+        return "refused", type(error).__name__
+    if isinstance(error, GatewayError):
+        return "error", type(error).__name__
+    return "error", "InternalError"
+
+
+class AuditTrail:
+    def __init__(self, connection: redis.Redis, maxlen: int = DEFAULT_MAXLEN):
+        self.connection = connection
+        self.maxlen = maxlen
+
+    def write(self, record: AuditRecord, health: Any) -> None:
+        line = json.dumps(record.as_dict(), separators=(",", ":"))
+        log.info(line)
+        if self.maxlen <= 0:
+            return
+        try:
+            health.check()  # Redis failed a moment ago: do not wait out another timeout
+            self.connection.xadd(AUDIT_STREAM, {"record": line}, maxlen=self.maxlen, approximate=True)
+        except (GatewayError, redis.RedisError) as error:
+            _warnings.warning(
+                "Audit record %s not written to Redis (%s); it is in the log only",
+                record.request_id,
+                type(error).__name__,
+            )
+
+
+def read_audit(connection: redis.Redis, first: int, after: str | None) -> AuditPage:
+    """A page of the stream, newest first, starting strictly before the `after` cursor."""
+    if after is not None and not _STREAM_ID.fullmatch(after):
+        raise InvalidParameter(f"Invalid audit cursor {after[:64]!r}")
+    upper = f"({after}" if after else "+"
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.xrevrange(AUDIT_STREAM, max=upper, min="-", count=first + 1)
+        pipe.xlen(AUDIT_STREAM)
+        rows, total = pipe.execute()
+    entries = [_entry(entry_id, fields) for entry_id, fields in rows[:first]]
+    return AuditPage(
+        entries=entries,
+        total=total,
+        end_cursor=entries[-1].cursor if entries else None,
+        has_next_page=len(rows) > first,
+    )
+
+
+def _entry(entry_id: bytes, fields: dict[bytes, bytes]) -> AuditEntry:
+    try:
+        data = json.loads(fields.get(b"record", b"{}"))
+    except ValueError:  # written by something else: show what we can, never fail the page
+        data = {}
+    return AuditEntry(
+        cursor=entry_id.decode(),
+        time=str(data.get("time", "")),
+        request_id=str(data.get("request_id", "")),
+        key=str(data.get("key", "")),
+        action=str(data.get("action", "")),
+        queue=data.get("queue"),
+        job_count=int(data.get("job_count", 0)),
+        job_ids=[str(job_id) for job_id in data.get("job_ids", [])],
+        outcome=str(data.get("outcome", "")),
+        error=data.get("error"),
+    )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
