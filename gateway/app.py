@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import redis
@@ -83,8 +84,8 @@ def install_security(app: FastAPI, settings: Settings, connection: redis.Redis) 
             allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER],
         )
-    for route in app.routes:
-        if isinstance(route, APIRoute) and _needs_key(route.dependant):
+    for route in _api_routes(app.routes):
+        if _needs_key(route.dependant):
             route.responses = {**_AUTH_RESPONSES, **route.responses}
 
 
@@ -93,6 +94,15 @@ _AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorDetail, "description": "No API key, or an unknown one (see WWW-Authenticate)"},
     403: {"model": ErrorDetail, "description": "The API key's role or queue patterns do not allow this"},
 }
+
+
+def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, also inside routers that newer FastAPI versions include lazily."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from _api_routes(route.original_router.routes)
 
 
 def _needs_key(dependant: Dependant) -> bool:

@@ -12,6 +12,15 @@ from typing import TypeVar
 
 import click
 
+from gateway.cli_security import (
+    access_summary,
+    export_for_workers,
+    keys,
+    refuse_open_exposure,
+    security_options,
+    security_settings,
+    security_settings_from_env,
+)
 from gateway.config import DEFAULT_QUEUE, Settings
 
 log = logging.getLogger("gateway")
@@ -34,6 +43,7 @@ def settings_from_env() -> Settings:
         default_queue=os.environ.get("RQ_GATEWAY_DEFAULT_QUEUE", DEFAULT_QUEUE),
         redis_timeout=float(os.environ.get("RQ_GATEWAY_REDIS_TIMEOUT", Settings.redis_timeout)),
         serializer=os.environ.get("RQ_GATEWAY_SERIALIZER") or None,
+        **security_settings_from_env(),
     )
 
 
@@ -146,7 +156,10 @@ def main() -> None:
     show_envvar=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
-def serve(redis_url, host, port, workers, default_queue, redis_timeout, serializer, log_level) -> None:
+@security_options
+def serve(
+    redis_url, host, port, workers, default_queue, redis_timeout, serializer, log_level, **security
+) -> None:
     """Serve the REST API (/api/v1/jobs, /docs) and GraphQL (/graphql)."""
     import uvicorn
 
@@ -158,7 +171,10 @@ def serve(redis_url, host, port, workers, default_queue, redis_timeout, serializ
         default_queue=default_queue,
         redis_timeout=redis_timeout,
         serializer=serializer,
+        **security_settings(security),
     )
+    refuse_open_exposure(settings, host, security["allow_anonymous"])
+    log.info(access_summary(settings))
     if settings.demo:
         from gateway.demo.seed import demo_connection
 
@@ -181,6 +197,7 @@ def serve(redis_url, host, port, workers, default_queue, redis_timeout, serializ
         if value is not None:
             os.environ[env] = str(value)
     os.environ["RQ_GATEWAY_LOG_LEVEL"] = log_level
+    export_for_workers(settings)
     uvicorn.run(
         "gateway.cli:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level
     )
@@ -209,6 +226,9 @@ def render_schemas() -> dict[str, str]:
         "schema.graphql": schema.as_str() + "\n",
         "openapi.json": json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n",
     }
+
+
+main.add_command(keys)
 
 
 @main.command("export-schema")
