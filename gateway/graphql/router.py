@@ -7,6 +7,8 @@ from typing import Any
 import strawberry
 from fastapi import Request
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from gateway.graphql.schema import schema as default_schema
 from gateway.middleware import request_id_of
@@ -19,8 +21,19 @@ async def _context(request: Request, service: ServiceDep) -> dict[str, Any]:
     return {"service": service, "request_id": request_id_of(request.scope)}
 
 
+class _Router(GraphQLRouter):
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Every error leaves with a code: syntax errors (a query over --graphql-max-tokens too)
+        end before the schema extensions' error processing, so they get BAD_REQUEST here."""
+        response = await super().process_result(request, result)
+        for error in response.get("errors") or ():
+            extensions = error.setdefault("extensions", {})
+            extensions.setdefault("code", "BAD_REQUEST")
+        return response
+
+
 def graphql_router(schema: strawberry.Schema | None = None, graphiql: bool = True) -> GraphQLRouter:
-    return GraphQLRouter(
+    return _Router(
         schema or default_schema,
         context_getter=_context,
         graphql_ide="graphiql" if graphiql else None,

@@ -1,0 +1,187 @@
+"""The audit trail: one JSON line and one stream entry per mutation, on both transports, whatever
+its outcome; read back by admins only."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from gateway.services.audit import AUDIT_STREAM
+from tests.keyed import bearer, code_of, gql, keyed_client
+
+RETRY = "mutation($id: ID!) { retryFailedJob(id: $id) { success } }"
+DELETE = "mutation($id: ID!) { deleteFailedJob(id: $id) { success } }"
+
+
+def audit_lines(caplog) -> list[dict]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "rq_gateway.audit"]
+
+
+def stream_records(conn) -> list[dict]:
+    return [json.loads(fields[b"record"]) for _, fields in conn.xrange(AUDIT_STREAM)]
+
+
+def mutate(client, transport, document_or_path, method="POST", job_id=None, headers=None):
+    """Returns the request id the gateway answered with."""
+    if transport == "rest":
+        response = client.request(method, document_or_path, headers=headers)
+    else:
+        response = client.post(
+            "/graphql", json={"query": document_or_path, "variables": {"id": job_id}}, headers=headers
+        )
+    return response.headers["X-Request-ID"]
+
+
+@pytest.mark.parametrize("transport", ["rest", "graphql"])
+def test_a_successful_mutation_is_logged_and_streamed(conn, factory, caplog, transport):
+    caplog.set_level(logging.INFO, logger="rq_gateway.audit")
+    (job_id,) = factory.failed(1)
+    client = keyed_client(conn, "operator")
+    target = f"/api/v1/jobs/failed/{job_id}/retry" if transport == "rest" else RETRY
+    request_id = mutate(client, transport, target, job_id=job_id)
+    (line,) = audit_lines(caplog)
+    assert line == {
+        "time": line["time"],
+        "request_id": request_id,
+        "key": "operator",
+        "action": "retry",
+        "queue": "default",
+        "job_count": 1,
+        "job_ids": [job_id],
+        "outcome": "ok",
+        "error": None,
+    }
+    assert line["time"].endswith("Z")
+    assert stream_records(conn) == [line]
+
+
+@pytest.mark.parametrize("transport", ["rest", "graphql"])
+def test_refused_and_failed_mutations_are_audited_too(conn, factory, caplog, transport):
+    caplog.set_level(logging.INFO, logger="rq_gateway.audit")
+    (job_id,) = factory.failed(1)
+    client = keyed_client(conn)
+    rest = transport == "rest"
+    delete = f"/api/v1/jobs/failed/{job_id}" if rest else DELETE
+    mutate(client, transport, delete, "DELETE", job_id)  # no key
+    mutate(client, transport, delete, "DELETE", job_id, headers=bearer("viewer"))  # role too low
+    missing = "/api/v1/jobs/failed/no-such-job/retry" if rest else RETRY
+    mutate(client, transport, missing, job_id="no-such-job", headers=bearer("admin"))
+    outcomes = [(line["key"], line["action"], line["outcome"], line["error"]) for line in audit_lines(caplog)]
+    assert outcomes == [
+        ("anonymous", "delete", "refused", "Unauthenticated"),
+        ("viewer", "delete", "refused", "Forbidden"),
+        ("admin", "retry", "error", "FailedJobNotFound"),
+    ]
+    assert [r["outcome"] for r in stream_records(conn)] == ["refused", "refused", "error"]
+    assert conn.zcard("rq:failed:default") == 1
+
+
+def test_bulk_mutations_record_the_count_and_the_first_ten_ids(conn, factory, caplog):
+    caplog.set_level(logging.INFO, logger="rq_gateway.audit")
+    ids = factory.failed(12)
+    client = keyed_client(conn, "admin")
+    client.post("/api/v1/jobs/failed/retry-all", headers={"X-Request-ID": "runbook-7"})
+    (line,) = audit_lines(caplog)
+    assert (line["action"], line["job_count"], line["request_id"]) == ("retry_all", 12, "runbook-7")
+    assert len(line["job_ids"]) == 10 and set(line["job_ids"]) <= set(ids)
+
+
+def test_an_unexpected_error_is_audited_as_internal(conn, caplog, monkeypatch):
+    caplog.set_level(logging.INFO, logger="rq_gateway.audit")
+    client = keyed_client(conn, "admin")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("gateway.services.service.run_bulk", explode)
+    response = client.delete("/api/v1/jobs/failed/clear")
+    assert response.status_code == 500
+    (line,) = audit_lines(caplog)
+    assert (line["outcome"], line["error"]) == ("error", "InternalError")
+    assert line["request_id"] == response.json()["request_id"]
+
+
+def test_the_log_line_is_written_when_redis_is_down(conn, caplog):
+    caplog.set_level(logging.INFO)
+    client = keyed_client(conn, "admin")
+    conn.connection_pool.connection_kwargs["server"].connected = False
+    assert client.post("/api/v1/jobs/failed/retry-all").status_code == 503
+    (line,) = audit_lines(caplog)
+    assert (line["outcome"], line["error"]) == ("error", "BackendUnavailable")
+    assert "not written to Redis" in caplog.text
+
+
+def test_the_stream_is_capped_approximately_and_can_be_turned_off(conn, factory, monkeypatch):
+    calls = []
+    real = conn.xadd
+    monkeypatch.setattr(conn, "xadd", lambda *a, **kw: calls.append(kw) or real(*a, **kw))
+    keyed_client(conn, "admin", audit_maxlen=500).post("/api/v1/jobs/failed/retry-all")
+    assert calls == [{"maxlen": 500, "approximate": True}]
+    keyed_client(conn, "admin", audit_maxlen=0).post("/api/v1/jobs/failed/retry-all")
+    assert len(calls) == 1 and conn.xlen(AUDIT_STREAM) == 1
+
+
+def test_reads_are_not_audited(conn, caplog):
+    caplog.set_level(logging.INFO, logger="rq_gateway.audit")
+    client = keyed_client(conn, "admin")
+    client.get("/api/v1/jobs/stats")
+    gql(client, "{ failedJobs { totalCount } }")
+    assert audit_lines(caplog) == [] and conn.xlen(AUDIT_STREAM) == 0
+
+
+def test_admins_read_the_trail_back_newest_first_on_both_transports(conn):
+    admin = keyed_client(conn, "admin")
+    for number in range(5):
+        admin.post(f"/api/v1/jobs/failed/job-{number}/retry")
+    page = admin.get("/api/v1/audit?limit=2").json()
+    assert page["total"] == 5
+    assert [e["job_ids"] for e in page["entries"]] == [["job-4"], ["job-3"]]
+    rest = list(page["entries"])
+    while page["next_cursor"]:
+        page = admin.get("/api/v1/audit", params={"limit": 2, "cursor": page["next_cursor"]}).json()
+        rest += page["entries"]
+    assert [e["job_ids"][0] for e in rest] == [f"job-{n}" for n in range(4, -1, -1)]
+
+    query = """query($after: String) { auditLog(first: 2, after: $after) {
+      totalCount nodes { id requestId key action queue jobCount jobIds outcome error time }
+      edges { cursor } pageInfo { hasNextPage endCursor } } }"""
+    graphql, after = [], None
+    while True:
+        connection = gql(admin, query, after=after)["data"]["auditLog"]
+        assert connection["totalCount"] == 5
+        assert [e["cursor"] for e in connection["edges"]] == [n["id"] for n in connection["nodes"]]
+        graphql += connection["nodes"]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    assert [n["id"] for n in graphql] == [e["cursor"] for e in rest]
+    assert graphql[0] | {"id": None} == {
+        "id": None,
+        "requestId": rest[0]["request_id"],
+        "key": "admin",
+        "action": "retry",
+        "queue": "default",
+        "jobCount": 1,
+        "jobIds": ["job-4"],
+        "outcome": "error",
+        "error": "FailedJobNotFound",
+        "time": rest[0]["time"],
+    }
+
+
+@pytest.mark.parametrize("key", ["viewer", "operator", "billing"])
+def test_only_admins_read_the_trail(conn, key):
+    client = keyed_client(conn, key)
+    assert client.get("/api/v1/audit").status_code == 403
+    assert code_of(gql(client, "{ auditLog { totalCount } }")) == "FORBIDDEN"
+    assert keyed_client(conn).get("/api/v1/audit").status_code == 401
+
+
+def test_bad_audit_paging_is_a_bad_request(conn):
+    admin = keyed_client(conn, "admin")
+    assert admin.get("/api/v1/audit?cursor=rq:job:x").status_code == 422
+    assert admin.get("/api/v1/audit?limit=1001").status_code == 422
+    assert code_of(gql(admin, '{ auditLog(after: "nope") { totalCount } }')) == "BAD_REQUEST"
+    assert code_of(gql(admin, "{ auditLog(first: 1001) { totalCount } }")) == "BAD_REQUEST"

@@ -1,0 +1,138 @@
+"""The CLI's security side: the secure-by-default start-up rule, key options and `keys create`."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from gateway.apikeys import hash_key, load_keys
+from gateway.app import create_app
+from gateway.cli import main, settings_from_env
+from gateway.cli_security import export_for_workers
+from gateway.config import Settings
+from tests.keyed import API_KEYS
+
+REDIS = "redis://127.0.0.1:1/0"  # never contacted: uvicorn.run is replaced
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """Calls to uvicorn.run (each one means the server would have started), with the app."""
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append((app, kwargs)))
+    for option in main.commands["serve"].params:
+        monkeypatch.delenv(option.envvar, raising=False)
+    return calls
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(main, ["serve", *args], env=env)
+
+
+def test_a_public_address_without_keys_refuses_to_start(served):
+    result = run("--redis-url", REDIS, "--host", "0.0.0.0")
+    assert result.exit_code == 2 and served == []
+    assert "Refusing to serve 0.0.0.0 without API keys" in result.output
+    assert "rq-gateway keys create --name admin --role admin" in result.output
+    assert "--api-keys-file" in result.output and "--allow-anonymous" in result.output
+
+
+@pytest.mark.parametrize(
+    "args, env",
+    [
+        (["--host", "127.0.0.1"], None),
+        (["--host", "::1"], None),
+        (["--host", "localhost"], None),
+        (["--host", "0.0.0.0", "--allow-anonymous"], None),
+        (["--host", "0.0.0.0"], {"RQ_GATEWAY_ALLOW_ANONYMOUS": "1"}),
+        (["--host", "0.0.0.0", "--api-keys", API_KEYS[0].line()], None),
+        (["--host", "0.0.0.0"], {"RQ_GATEWAY_API_KEYS": API_KEYS[0].line()}),
+    ],
+)
+def test_loopback_keys_or_an_explicit_opt_out_start(served, args, env):
+    result = run("--redis-url", REDIS, *args, env=env)
+    assert result.exit_code == 0, result.output
+    assert len(served) == 1
+
+
+def test_demo_mode_serves_anonymously_on_any_address(served):
+    result = run("--host", "0.0.0.0")
+    assert result.exit_code == 0, result.output
+    ((app, _),) = served
+    assert TestClient(app).get("/api/v1/jobs/stats").status_code == 200
+
+
+def test_a_keys_file_configures_the_served_app(served, tmp_path):
+    keys_file = tmp_path / "keys"
+    keys_file.write_text("# on-call\n" + "\n".join(key.line() for key in API_KEYS) + "\n")
+    result = run("--redis-url", REDIS, "--host", "0.0.0.0", env={"RQ_GATEWAY_API_KEYS_FILE": str(keys_file)})
+    assert result.exit_code == 0, result.output
+    ((app, _),) = served
+    assert app.state.keyring.keys == API_KEYS
+
+
+def test_a_bad_keys_entry_is_a_usage_error_that_does_not_echo_it(served, tmp_path):
+    pasted = "rqg_someone-pasted-the-key-itself"
+    result = run("--redis-url", REDIS, "--api-keys", f"ops:admin:{pasted}")
+    assert result.exit_code == 2 and served == []
+    assert "RQ_GATEWAY_API_KEYS, entry 1: the third field must be the key's SHA-256" in result.output
+    assert pasted not in result.output
+    missing = run("--redis-url", REDIS, "--api-keys-file", str(tmp_path / "nope"))
+    assert missing.exit_code == 2 and "cannot read API keys file" in missing.output
+
+
+def test_keys_create_prints_a_working_key_once_and_its_line(conn):
+    result = CliRunner().invoke(
+        main, ["keys", "create", "--name", "oncall", "--role", "operator", "--queues", "billing-*,reports"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    key, line = lines[1], lines[3]
+    assert key.startswith("rqg_") and len(key) > 40
+    assert line == f"oncall:operator:{hash_key(key)}:billing-*,reports"
+    assert result.output.count(key) == 1
+    app = create_app(Settings(redis_url="redis://unused", api_keys=load_keys(None, line)), connection=conn)
+    client = TestClient(app, headers={"Authorization": f"Bearer {key}"})
+    assert client.get("/api/v1/jobs/stats?queue=billing-eu").status_code == 200
+    assert client.get("/api/v1/jobs/stats?queue=default").status_code == 403
+    other = CliRunner().invoke(main, ["keys", "create", "--name", "oncall", "--role", "operator"])
+    assert other.output.splitlines()[1] != key, "every key is new"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--name", "bad name", "--role", "admin"], "the name must be"),
+        (["--name", "ok", "--role", "root"], "Invalid value for '--role'"),
+        (["--name", "ok", "--role", "admin", "--queues", "a/b"], "invalid queue pattern"),
+    ],
+)
+def test_keys_create_refuses_bad_input(args, message):
+    result = CliRunner().invoke(main, ["keys", "create", *args])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_worker_processes_rebuild_the_same_security_settings(monkeypatch):
+    # export_for_workers writes os.environ: setenv first makes monkeypatch restore each variable.
+    for option in main.commands["serve"].params:
+        monkeypatch.setenv(option.envvar, "")
+        monkeypatch.delenv(option.envvar)
+    monkeypatch.setenv("REDIS_URL", REDIS)
+    settings = Settings(
+        redis_url=REDIS,
+        api_keys=API_KEYS,
+        hide_payloads=True,
+        cors_origins=("https://a.example", "https://b.example"),
+        audit_maxlen=50,
+        max_body_size=4096,
+        graphql_max_depth=5,
+        graphql_max_aliases=6,
+        graphql_max_tokens=700,
+        graphiql=False,
+        introspection=False,
+    )
+    export_for_workers(settings)
+    assert settings_from_env() == settings
