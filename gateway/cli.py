@@ -174,7 +174,6 @@ def serve(
         **security_settings(security),
     )
     refuse_open_exposure(settings, host, security["allow_anonymous"])
-    log.info(access_summary(settings))
     if settings.demo:
         from gateway.demo.seed import demo_connection
 
@@ -189,6 +188,7 @@ def serve(
         return
 
     log.info("Managing RQ jobs on %s (default queue %r)", _redacted(settings.redis_url), default_queue)
+    log.info(access_summary(settings))
     if workers == 1:
         uvicorn.run(settle_heap(create_app(settings)), host=host, port=port, log_level=log_level)
         return

@@ -28,11 +28,17 @@ def _talks_to_gateway(block: str) -> bool:
     return "localhost:8000" in block and "docker" not in block
 
 
+def section(title: str) -> str:
+    return README.read_text().split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
 def runnable_examples() -> list[str]:
     """Blocks that talk to a running gateway (not install, serve, docker or export commands),
-    except the operator recipes, which run on their own fresh demo."""
+    except the operator recipes, which run on their own fresh demo, and the Security section,
+    which needs a keyed server (tests/realredis/test_security_e2e.py runs it)."""
     before, _, after = _split_at_recipes()
-    return [block for block in bash_blocks(before + after) if _talks_to_gateway(block)]
+    text = (before + after).replace(section("Security"), "")
+    return [block for block in bash_blocks(text) if _talks_to_gateway(block)]
 
 
 def recipe_examples() -> list[str]:
