@@ -16,6 +16,7 @@ operation cannot silently escape the queue patterns.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -25,7 +26,7 @@ from enum import IntEnum
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
-from gateway.errors import Forbidden, Unauthenticated
+from gateway.errors import Forbidden, InvalidInput, Unauthenticated
 from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
 from gateway.services.models import JobInfo, JobPage
 
@@ -178,6 +179,9 @@ class _Guarded:
 
     def _authorise(self) -> None:
         principal = self.scope.principal
+        if self.has_queue:  # recorded even when the call is refused below
+            with contextlib.suppress(InvalidInput):
+                self.record.queue = self.service.queue_name(self.queue_argument)
         if principal.role is None:
             raise Unauthenticated(principal.refusal)
         if self.access.role is not None and principal.role < self.access.role:
@@ -187,7 +191,6 @@ class _Guarded:
             )
         if self.has_queue:
             queue = self.service.queue_name(self.queue_argument)
-            self.record.queue = queue
             if not principal.may_access_queue(queue):
                 raise Forbidden(f"API key {principal.name!r} may not access queue {queue!r}")
         elif principal.queues and self.access.audited:
