@@ -8,6 +8,7 @@ import re
 import pytest
 
 from gateway import apikeys
+from gateway.errors import Forbidden
 from gateway.services import JobService
 from gateway.services.access import Role, access_of
 from tests.keyed import API_KEYS, KEYS, bearer, code_of, gql, keyed_client
@@ -294,3 +295,23 @@ def test_keys_never_appear_in_logs(conn, factory, caplog):
 def test_anonymous_mode_serves_everything_as_anonymous_admin(client, factory):
     (job_id,) = factory.failed(1)
     assert client.delete(f"/api/v1/jobs/failed/{job_id}").status_code == 200
+
+
+def test_an_operation_calling_another_is_checked_and_audited_once(conn, factory, caplog):
+    from gateway.services.access import Principal, RequestScope, action
+    from gateway.services.audit import AuditTrail
+
+    class Extended(JobService):
+        @action("retry_two", Role.OPERATOR)
+        def retry_two(self, job_ids: list[str], queue: str | None = None) -> int:
+            return sum(self.retry(job_id, queue).success for job_id in job_ids)
+
+    caplog.set_level(logging.INFO, logger="rq_gateway.audit")
+    ids = factory.failed(2)
+    scope = RequestScope(Principal("ops", Role.OPERATOR), "r1", AuditTrail(conn))
+    assert Extended(conn).scoped(scope).retry_two(ids) == 2
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "rq_gateway.audit"]
+    assert '"action":"retry_two"' in line and '"job_count":2' in line
+    viewer = RequestScope(Principal("v", Role.VIEWER), "r2", AuditTrail(conn))
+    with pytest.raises(Forbidden):
+        Extended(conn).scoped(viewer).retry_two(ids)

@@ -21,6 +21,7 @@ import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import IntEnum
 from fnmatch import fnmatchcase
@@ -32,6 +33,10 @@ from gateway.services.models import JobInfo, JobPage
 
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"
+# Set while a guarded method runs: the operations it calls on the service are part of it, checked
+# and audited once, as the outer one. A context variable, not a flag on the service: one GraphQL
+# request runs several resolvers at once on the same bound service, each in its own context.
+_inside_guard: ContextVar[bool] = ContextVar("inside_guard", default=False)
 
 
 class Role(IntEnum):
@@ -122,7 +127,7 @@ def _declare(access: Access, queue_arg: str) -> Callable[[Callable[..., T]], Cal
         @functools.wraps(method)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
             scope: RequestScope | None = self.scope
-            if scope is None:
+            if scope is None or _inside_guard.get():
                 return method(self, *args, **kwargs)
             arguments = signature.bind(self, *args, **kwargs).arguments
             queue = arguments.get(queue_arg)
@@ -163,7 +168,11 @@ class _Guarded:
     def run(self, method: Callable[..., T], args: tuple, kwargs: dict) -> T:
         try:
             self._authorise()
-            result = method(self.service, *args, **kwargs)
+            token = _inside_guard.set(True)
+            try:
+                result = method(self.service, *args, **kwargs)
+            finally:
+                _inside_guard.reset(token)
             if self.access.audited:
                 if self.access.ids_from_result is not None:
                     self.record.job_ids = list(self.access.ids_from_result(result))

@@ -232,5 +232,10 @@ def test_invalid_job_id_is_422_and_never_reaches_redis(client, r, method, path):
     after = _commands_processed(r)
     assert response.status_code == 422
     assert "Invalid job id" in response.json()["detail"]
-    assert after - before == per_info_call, "the gateway sent commands to Redis for an invalid id"
+    # A refused mutation is still audited: one XADD to the audit stream, which never holds the id
+    # as a key name.
+    audited = 1 if method != "GET" else 0
+    assert after - before == per_info_call + audited, "the gateway sent commands to Redis for an invalid id"
     assert r.get("bad:x") == b"a key an unchecked id could address"
+    assert r.xlen("rq-gateway:audit") == audited
+    assert set(r.keys()) == ({b"bad:x", b"rq-gateway:audit"} if audited else {b"bad:x"})
