@@ -9,9 +9,9 @@ Each public JobService method declares its access in one line:
 
 The transports bind a principal to the service per request (`JobService.scoped`); an unbound
 service (tests, library use) is unrestricted and not audited. The queue a call acts on is its
-`queue` argument (None = the default queue), or the argument named by `queue_arg=`. A call without a `queue` argument is checked on the
-origin of every job it returns (reads) or refused to queue-limited keys (mutations), so a new
-operation cannot silently escape the queue patterns.
+`queue` argument (None = the default queue), or the argument named by `queue_arg=`. A call
+without one is checked on the origin of every job it returns (reads) or refused to queue-limited
+keys (mutations), so a new operation cannot silently escape the queue patterns.
 """
 
 from __future__ import annotations
