@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -315,3 +316,32 @@ def test_an_operation_calling_another_is_checked_and_audited_once(conn, factory,
     viewer = RequestScope(Principal("v", Role.VIEWER), "r2", AuditTrail(conn))
     with pytest.raises(Forbidden):
         Extended(conn).scoped(viewer).retry_two(ids)
+
+
+@pytest.mark.parametrize("transport", ["rest", "graphql"])
+def test_queue_listings_and_cleanup_follow_roles_and_patterns(conn, factory, caplog, transport):
+    caplog.set_level(logging.INFO, logger="rq_gateway.audit")
+    factory.failed(1, queue="billing-eu")
+    factory.failed(1, queue="default")
+    billing, admin, operator = (keyed_client(conn, key) for key in ("billing", "admin", "operator"))
+    if transport == "rest":
+        names = [q["queue_name"] for q in billing.get("/api/v1/queues").json()]
+        everything = [q["queue_name"] for q in admin.get("/api/v1/queues").json()]
+        assert billing.get("/api/v1/queues/default").status_code == 403
+        assert billing.get("/api/v1/queues/default/jobs?state=failed").status_code == 403
+        assert billing.get("/api/v1/queues/billing-eu/jobs?state=failed").status_code == 200
+        assert operator.post("/api/v1/queues/default/cleanup").status_code == 403
+        assert admin.post("/api/v1/queues/default/cleanup").status_code == 200
+    else:
+        names = [q["queueName"] for q in gql(billing, "{ queues { queueName } }")["data"]["queues"]]
+        everything = [q["queueName"] for q in gql(admin, "{ queues { queueName } }")["data"]["queues"]]
+        assert code_of(gql(billing, '{ queue(name: "default") { queueName } }')) == "FORBIDDEN"
+        cleanup = 'mutation { cleanupQueue(name: "default") { __typename } }'
+        assert code_of(gql(operator, cleanup)) == "FORBIDDEN"
+        assert code_of(gql(admin, cleanup)) is None
+    assert names == ["billing-eu"] and everything == ["billing-eu", "default"]
+    audited = [json.loads(r.getMessage()) for r in caplog.records if r.name == "rq_gateway.audit"]
+    assert [(a["key"], a["action"], a["queue"], a["outcome"]) for a in audited] == [
+        ("operator", "cleanup", "default", "refused"),
+        ("admin", "cleanup", "default", "ok"),
+    ]

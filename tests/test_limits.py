@@ -66,6 +66,10 @@ def test_every_connection_caps_its_page_size(conn):
         over = gql(client, f"{{ {name}(first: {MAX_PAGE_SIZE + 1}) {{ totalCount }} }}")
         assert code_of(over) == "BAD_REQUEST", name
         assert code_of(gql(client, f"{{ {name}(first: {MAX_PAGE_SIZE}) {{ totalCount }} }}")) is None, name
+    nested = '{ queue(name: "default") { jobs(first: %d) { totalCount } } }'
+    client.app.state.service.connection.sadd("rq:queues", "rq:queue:default")
+    assert code_of(gql(client, nested % (MAX_PAGE_SIZE + 1))) == "BAD_REQUEST"
+    assert code_of(gql(client, nested % MAX_PAGE_SIZE)) is None
 
 
 @pytest.mark.parametrize("path", ["/graphql", "/api/v1/jobs/failed/retry-all"])
