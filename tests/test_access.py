@@ -47,6 +47,9 @@ ACTIONS = {
 DELETE = "mutation($id: ID!) { deleteFailedJob(id: $id) { success } }"
 JOB = "query($id: ID!) { job(id: $id) { id } }"
 JOB_PAYLOAD = "query($id: ID!) { job(id: $id) { args kwargs result funcName } }"
+QUEUE_PAGE_PAYLOAD = (
+    '{ queue(name: "default") { jobs(state: FINISHED) { nodes { args kwargs result funcName } } } }'
+)
 
 
 def attempt(client, transport: str, action: str, job_id: str, headers=None) -> str:
@@ -248,16 +251,18 @@ def test_hide_payloads_nulls_args_kwargs_and_result_for_viewers_only(conn, facto
             jobs = [
                 *client.get("/api/v1/jobs/failed").json(),
                 client.get(f"/api/v1/jobs/status/{finished}").json(),
+                *client.get("/api/v1/queues/default/jobs?state=finished").json()["jobs"],
             ]
         else:
             page = gql(client, "{ failedJobs { nodes { args kwargs result funcName } } }")["data"]
             job = gql(client, JOB_PAYLOAD, id=finished)["data"]["job"]
-            jobs = [*page["failedJobs"]["nodes"], job]
+            queue_page = gql(client, QUEUE_PAGE_PAYLOAD)["data"]["queue"]["jobs"]
+            jobs = [*page["failedJobs"]["nodes"], job, *queue_page["nodes"]]
         payloads = [(job["args"], job["kwargs"], job["result"]) for job in jobs]
         if hidden:
-            assert payloads == [(None, None, None)] * 2
+            assert payloads == [(None, None, None)] * 3
         else:
-            assert payloads == [(["bad-0"], {}, None), ([2, 3], {}, 5)]
+            assert payloads == [(["bad-0"], {}, None), ([2, 3], {}, 5), ([2, 3], {}, 5)]
         assert all(job.get("func_name", job.get("funcName")) for job in jobs), "the rest is still shown"
     viewer = keyed_client(conn, "viewer")  # without --hide-payloads viewers see payloads
     assert viewer.get(f"/api/v1/jobs/status/{failed}").json()["args"] == ["bad-0"]
