@@ -185,3 +185,23 @@ def test_bad_audit_paging_is_a_bad_request(conn):
     assert admin.get("/api/v1/audit?limit=1001").status_code == 422
     assert code_of(gql(admin, '{ auditLog(after: "nope") { totalCount } }')) == "BAD_REQUEST"
     assert code_of(gql(admin, "{ auditLog(first: 1001) { totalCount } }")) == "BAD_REQUEST"
+
+
+def test_failure_group_actions_need_their_role_and_are_audited_dry_runs_marked(conn, factory, caplog):
+    caplog.set_level(logging.INFO, logger="rq_gateway.audit")
+    ids = factory.failed(3)
+    viewer, operator, admin = (keyed_client(conn, key) for key in ("viewer", "operator", "admin"))
+    (group,) = viewer.get("/api/v1/jobs/failed/groups").json()["groups"]
+    retry = f"/api/v1/jobs/failed/groups/{group['group_id']}/retry"
+    assert viewer.post(retry).status_code == 403
+    assert operator.post(retry, params={"dry_run": "true"}).status_code == 200
+    assert operator.delete(f"/api/v1/jobs/failed/groups/{group['group_id']}").status_code == 403
+    assert admin.delete(f"/api/v1/jobs/failed/groups/{group['group_id']}").status_code == 200
+    trail = [(a["key"], a["action"], a["outcome"], a["job_count"]) for a in audit_lines(caplog)]
+    assert trail == [
+        ("viewer", "retry_group", "refused", 0),
+        ("operator", "retry_group.dry_run", "ok", 3),
+        ("operator", "delete_group", "refused", 0),
+        ("admin", "delete_group", "ok", 3),
+    ]
+    assert set(audit_lines(caplog)[-1]["job_ids"]) == set(ids)

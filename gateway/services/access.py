@@ -160,7 +160,8 @@ class _Guarded:
         self.record = AuditRecord(
             request_id=scope.request_id,
             key=scope.principal.name,
-            action=access.action,
+            # A dry run changes nothing but shows what the key could do: audited, and marked.
+            action=access.action + (".dry_run" if arguments.get("dry_run") else ""),
             queue=None,
             job_ids=[str(job_id) for job_id in job_ids],
         )
