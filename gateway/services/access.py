@@ -16,7 +16,6 @@ keys (mutations), so a new operation cannot silently escape the queue patterns.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import inspect
@@ -121,15 +120,17 @@ def access_of(method: Any) -> Access | None:
 
 def _declare(access: Access, queue_arg: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
     def decorate(method: Callable[..., T]) -> Callable[..., T]:
-        signature = inspect.signature(method)
-        has_queue = queue_arg in signature.parameters
+        names = list(inspect.signature(method).parameters)[1:]  # without self
+        has_queue = queue_arg in names
 
         @functools.wraps(method)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
             scope: RequestScope | None = self.scope
             if scope is None or _inside_guard.get():
                 return method(self, *args, **kwargs)
-            arguments = signature.bind(self, *args, **kwargs).arguments
+            # The passed arguments by name (a wrong call still fails in the method itself);
+            # cheaper than Signature.bind, which dominated the guard's cost.
+            arguments = {**dict(zip(names, args, strict=False)), **kwargs}
             queue = arguments.get(queue_arg)
             return _Guarded(self, scope, access, arguments, has_queue, queue).run(method, args, kwargs)
 
@@ -155,18 +156,28 @@ class _Guarded:
         self.scope = scope
         self.access = access
         self.has_queue = has_queue
-        self.queue_argument = queue
+        self.queue: str | None = None
+        self.queue_error: InvalidInput | None = None
+        if has_queue:  # resolved first, so the audit names the queue of a refused call too
+            try:
+                self.queue = service.queue_name(queue)
+            except InvalidInput as error:
+                self.queue_error = error
+        self.record = self._record(arguments) if access.audited else None
+
+    def _record(self, arguments: dict[str, Any]) -> AuditRecord:
         job_ids = arguments.get("job_ids") or ([arguments["job_id"]] if "job_id" in arguments else [])
-        self.record = AuditRecord(
-            request_id=scope.request_id,
-            key=scope.principal.name,
+        return AuditRecord(
+            request_id=self.scope.request_id,
+            key=self.scope.principal.name,
             # A dry run changes nothing but shows what the key could do: audited, and marked.
-            action=access.action + (".dry_run" if arguments.get("dry_run") else ""),
-            queue=None,
+            action=self.access.action + (".dry_run" if arguments.get("dry_run") else ""),
+            queue=self.queue,
             job_ids=[str(job_id) for job_id in job_ids],
         )
 
     def run(self, method: Callable[..., T], args: tuple, kwargs: dict) -> T:
+        record = self.record
         try:
             self._authorise()
             token = _inside_guard.set(True)
@@ -174,24 +185,21 @@ class _Guarded:
                 result = method(self.service, *args, **kwargs)
             finally:
                 _inside_guard.reset(token)
-            if self.access.audited:
-                if self.access.ids_from_result is not None:
-                    self.record.job_ids = list(self.access.ids_from_result(result))
-            else:
-                result = self._shown(result)
+            if record is None:
+                return self._shown(result)
+            if self.access.ids_from_result is not None:
+                record.job_ids = list(self.access.ids_from_result(result))
+            return result
         except BaseException as error:
-            self.record.outcome, self.record.error = outcome_of(error)
+            if record is not None:
+                record.outcome, record.error = outcome_of(error)
             raise
         finally:
-            if self.access.audited and self.scope.audit is not None:
-                self.scope.audit.write(self.record, self.service.health)
-        return result
+            if record is not None and self.scope.audit is not None:
+                self.scope.audit.write(record, self.service.health)
 
     def _authorise(self) -> None:
         principal = self.scope.principal
-        if self.has_queue:  # recorded even when the call is refused below
-            with contextlib.suppress(InvalidInput):
-                self.record.queue = self.service.queue_name(self.queue_argument)
         if principal.role is None:
             raise Unauthenticated(principal.refusal)
         if self.access.role is not None and principal.role < self.access.role:
@@ -200,9 +208,10 @@ class _Guarded:
                 f"{self.access.action} needs {self.access.role.label}"
             )
         if self.has_queue:
-            queue = self.service.queue_name(self.queue_argument)
-            if not principal.may_access_queue(queue):
-                raise Forbidden(f"API key {principal.name!r} may not access queue {queue!r}")
+            if self.queue_error is not None:
+                raise self.queue_error
+            if not principal.may_access_queue(self.queue):
+                raise Forbidden(f"API key {principal.name!r} may not access queue {self.queue!r}")
         elif principal.queues and self.access.audited:
             raise Forbidden(
                 f"API key {principal.name!r} is limited to some queues; {self.access.action} is not"

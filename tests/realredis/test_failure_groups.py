@@ -138,7 +138,11 @@ def test_dry_runs_write_nothing(client, r, worker):
             "errors" not in client.post("/graphql", json={"query": mutation, "variables": {"g": gid}}).json()
         )
 
-    assert keyspace(r) == before
+    # Only the audit trail grew: a dry run is audited (as ACTION.dry_run), and changes no job data.
+    after = keyspace(r)
+    audit = after.pop(b"rq-gateway:audit")
+    assert after == before
+    assert audit and r.xlen("rq-gateway:audit") == 4 * len(groups)
     assert all(answer["dry_run"] is True for answer in answers)
     orphan_retry = answers[2 * [g["kind"] for g in groups].index("orphan")]
     assert orphan_retry["requeued_jobs"] == [] and orphan_retry["error_count"] == 1
