@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import services
 from gateway.services import BulkOutcome, JobInfo, QueueStats, RetryOutcome
-from gateway.services.bulk import MAX_SELECTED_IDS
 from gateway.services.audit import AuditPage
+from gateway.services.bulk import MAX_SELECTED_IDS
 from gateway.services.models import CleanupOutcome, QueueInfo, WorkerInfo
 
 

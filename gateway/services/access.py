@@ -32,6 +32,9 @@ from gateway.services.models import JobInfo, JobPage
 
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"
+# queue_arg for operations named by job id alone (cancel, requeue): the queue checked is the job's
+# origin, read from Redis (JobService._origin_of) once the caller is known to hold a valid key.
+JOB_ORIGIN = "<job origin>"
 # Set while a guarded method runs: the operations it calls on the service are part of it, checked
 # and audited once, as the outer one. A context variable, not a flag on the service: one GraphQL
 # request runs several resolvers at once on the same bound service, each in its own context.
@@ -121,7 +124,8 @@ def access_of(method: Any) -> Access | None:
 def _declare(access: Access, queue_arg: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
     def decorate(method: Callable[..., T]) -> Callable[..., T]:
         names = list(inspect.signature(method).parameters)[1:]  # without self
-        has_queue = queue_arg in names
+        by_origin = queue_arg == JOB_ORIGIN
+        has_queue = by_origin or queue_arg in names
 
         @functools.wraps(method)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
@@ -131,8 +135,8 @@ def _declare(access: Access, queue_arg: str) -> Callable[[Callable[..., T]], Cal
             # The passed arguments by name (a wrong call still fails in the method itself);
             # cheaper than Signature.bind, which dominated the guard's cost.
             arguments = {**dict(zip(names, args, strict=False)), **kwargs}
-            queue = arguments.get(queue_arg)
-            return _Guarded(self, scope, access, arguments, has_queue, queue).run(method, args, kwargs)
+            guarded = _Guarded(self, scope, access, arguments, has_queue, arguments.get(queue_arg), by_origin)
+            return guarded.run(method, args, kwargs)
 
         setattr(wrapper, ACCESS_ATTRIBUTE, access)
         return wrapper
@@ -151,14 +155,17 @@ class _Guarded:
         arguments: dict[str, Any],
         has_queue: bool,
         queue: str | None,
+        by_origin: bool = False,
     ):
         self.service = service
         self.scope = scope
         self.access = access
         self.has_queue = has_queue
+        self.by_origin = by_origin
+        self.job_id = arguments.get("job_id")
         self.queue: str | None = None
         self.queue_error: InvalidInput | None = None
-        if has_queue:  # resolved first, so the audit names the queue of a refused call too
+        if has_queue and not by_origin:  # resolved first: the audit names a refused call's queue
             try:
                 self.queue = service.queue_name(queue)
             except InvalidInput as error:
@@ -202,6 +209,13 @@ class _Guarded:
         principal = self.scope.principal
         if principal.role is None:
             raise Unauthenticated(principal.refusal)
+        if self.by_origin:
+            try:
+                self.queue = self.service._origin_of(str(self.job_id))
+            except InvalidInput as error:
+                self.queue_error = error
+            if self.record is not None:
+                self.record.queue = self.queue
         if self.access.role is not None and principal.role < self.access.role:
             raise Forbidden(
                 f"API key {principal.name!r} has role {principal.role.label}; "
@@ -210,7 +224,8 @@ class _Guarded:
         if self.has_queue:
             if self.queue_error is not None:
                 raise self.queue_error
-            if not principal.may_access_queue(self.queue):
+            # No origin: the job does not exist, and the operation itself answers 404.
+            if self.queue is not None and not principal.may_access_queue(self.queue):
                 raise Forbidden(f"API key {principal.name!r} may not access queue {self.queue!r}")
         elif principal.queues and self.access.audited:
             raise Forbidden(

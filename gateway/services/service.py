@@ -18,6 +18,7 @@ from gateway.errors import (
     JobUnreadable,
 )
 from gateway.services import keys
+from gateway.services.access import JOB_ORIGIN, RequestScope, Role, action, public, read
 from gateway.services.actions import (
     DELETED,
     NOT_IN_REGISTRY,
@@ -29,7 +30,6 @@ from gateway.services.actions import (
     FailedJobActions,
     run_bulk,
 )
-from gateway.services.access import JOB_ORIGIN, RequestScope, Role, action, public, read
 from gateway.services.audit import AuditPage, read_audit
 from gateway.services.backend import BackendHealth, backend_call
 from gateway.services.browse import Browser, check_page_args
