@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 
@@ -203,45 +202,6 @@ def test_every_public_service_method_declares_its_access():
 
 
 @pytest.mark.parametrize("transport", ["rest", "graphql"])
-def test_queue_patterns_limit_a_key_to_its_queues(conn, factory, transport):
-    (billing_job,) = factory.failed(1, queue="billing-eu")
-    (other_job,) = factory.failed(1, queue="default")
-    client = keyed_client(conn, "billing")
-    if transport == "rest":
-        assert client.get("/api/v1/jobs/stats?queue=billing-eu").status_code == 200
-        assert client.get("/api/v1/jobs/stats").status_code == 403
-        assert client.get("/api/v1/jobs/failed?queue=default").status_code == 403
-        assert client.get(f"/api/v1/jobs/status/{other_job}").status_code == 403
-        assert client.get(f"/api/v1/jobs/status/{billing_job}").status_code == 200
-        assert client.post(f"/api/v1/jobs/failed/{other_job}/retry?queue=default").status_code == 403
-        assert client.post(f"/api/v1/jobs/failed/{billing_job}/retry?queue=billing-eu").status_code == 200
-        assert client.delete("/api/v1/jobs/failed/clear?queue=billing-eu").status_code == 403  # role
-        refused = client.get("/api/v1/jobs/stats").json()["detail"]
-    else:
-        assert code_of(gql(client, '{ queueStats(queue: "billing-eu") { failedCount } }')) is None
-        assert code_of(gql(client, "{ queueStats { failedCount } }")) == "FORBIDDEN"
-        assert code_of(gql(client, JOB, id=other_job)) == "FORBIDDEN"
-        assert code_of(gql(client, JOB, id=billing_job)) is None
-        retry = "mutation($id: ID!, $q: String) { retryFailedJob(id: $id, queue: $q) { success } }"
-        assert code_of(gql(client, retry, id=other_job, q="default")) == "FORBIDDEN"
-        assert code_of(gql(client, retry, id=billing_job, q="billing-eu")) is None
-        refused = gql(client, "{ queueStats { failedCount } }")["errors"][0]["message"]
-    assert refused == "API key 'billing' may not access queue 'default'"
-    assert conn.zcard("rq:failed:default") == 1, "the refused retry did nothing"
-
-
-def test_may_access_queue_filters_lists_of_queues(conn):
-    from gateway.services.access import Principal, RequestScope
-
-    service = JobService(conn)
-    assert service.may_access_queue("anything"), "an unbound service is unrestricted"
-    limited = service.scoped(RequestScope(Principal("b", Role.VIEWER, ("billing-*", "reports")), "r1"))
-    names = ["billing-eu", "billing-us", "default", "reports", "reports-2"]
-    assert [n for n in names if limited.may_access_queue(n)] == ["billing-eu", "billing-us", "reports"]
-    assert service.scope is None, "scoping returns a copy; the shared service stays unbound"
-
-
-@pytest.mark.parametrize("transport", ["rest", "graphql"])
 def test_hide_payloads_nulls_args_kwargs_and_result_for_viewers_only(conn, factory, transport):
     (failed,) = factory.failed(1)
     finished = factory.finished()
@@ -321,32 +281,3 @@ def test_an_operation_calling_another_is_checked_and_audited_once(conn, factory,
     viewer = RequestScope(Principal("v", Role.VIEWER), "r2", AuditTrail(conn))
     with pytest.raises(Forbidden):
         Extended(conn).scoped(viewer).retry_two(ids)
-
-
-@pytest.mark.parametrize("transport", ["rest", "graphql"])
-def test_queue_listings_and_cleanup_follow_roles_and_patterns(conn, factory, caplog, transport):
-    caplog.set_level(logging.INFO, logger="rq_gateway.audit")
-    factory.failed(1, queue="billing-eu")
-    factory.failed(1, queue="default")
-    billing, admin, operator = (keyed_client(conn, key) for key in ("billing", "admin", "operator"))
-    if transport == "rest":
-        names = [q["queue_name"] for q in billing.get("/api/v1/queues").json()]
-        everything = [q["queue_name"] for q in admin.get("/api/v1/queues").json()]
-        assert billing.get("/api/v1/queues/default").status_code == 403
-        assert billing.get("/api/v1/queues/default/jobs?state=failed").status_code == 403
-        assert billing.get("/api/v1/queues/billing-eu/jobs?state=failed").status_code == 200
-        assert operator.post("/api/v1/queues/default/cleanup").status_code == 403
-        assert admin.post("/api/v1/queues/default/cleanup").status_code == 200
-    else:
-        names = [q["queueName"] for q in gql(billing, "{ queues { queueName } }")["data"]["queues"]]
-        everything = [q["queueName"] for q in gql(admin, "{ queues { queueName } }")["data"]["queues"]]
-        assert code_of(gql(billing, '{ queue(name: "default") { queueName } }')) == "FORBIDDEN"
-        cleanup = 'mutation { cleanupQueue(name: "default") { __typename } }'
-        assert code_of(gql(operator, cleanup)) == "FORBIDDEN"
-        assert code_of(gql(admin, cleanup)) is None
-    assert names == ["billing-eu"] and everything == ["billing-eu", "default"]
-    audited = [json.loads(r.getMessage()) for r in caplog.records if r.name == "rq_gateway.audit"]
-    assert [(a["key"], a["action"], a["queue"], a["outcome"]) for a in audited] == [
-        ("operator", "cleanup", "default", "refused"),
-        ("admin", "cleanup", "default", "ok"),
-    ]
