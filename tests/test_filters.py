@@ -161,3 +161,25 @@ def test_selective_bulk_dedupes_validates_and_reports_each_id(service, factory):
         service.retry_selected([a] * 1001)
     with pytest.raises(InvalidInput, match="Invalid job id"):
         service.delete_selected(["bad:id"])
+
+
+def test_a_message_over_several_lines_keeps_its_exception_type(service, conn):
+    """The type is read from the exception line, not from the message's last line."""
+    from rq import Queue
+
+    from gateway.demo import jobs
+    from gateway.services import FailedJobFilter
+    from tests.conftest import run_worker
+
+    queue = Queue("default", connection=conn)
+    multi = [
+        queue.enqueue(jobs.fail_with, "ValueError", f"bad input {i}\nHint: check the payload").id
+        for i in (1, 2)
+    ]
+    run_worker(conn, "default")
+
+    found = service.list_failed(job_filter=FailedJobFilter(exc_type="ValueError"))
+    assert sorted(job.job_id for job in found) == sorted(multi)
+    assert service.list_failed(job_filter=FailedJobFilter(exc_type="Hint")) == []
+    (group,) = service.failure_groups().groups
+    assert (group.exc_type, group.message, group.count) == ("ValueError", "ValueError: bad input <num>", 2)

@@ -33,7 +33,7 @@ from gateway.services.actions import (
 )
 from gateway.services.models import FailureGroup, FailureGroups, GroupOutcome, JobError
 from gateway.services.registry import Entry, RegistryReader
-from gateway.services.tracebacks import exception_type_of_line, last_line, normalize_line
+from gateway.services.tracebacks import exception_line, exception_type_of_line, normalize_line
 
 GROUP_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 
@@ -102,7 +102,7 @@ def _members(connection: Redis, job_ids: list[str], serializer: Any) -> list[_Me
             continue
         func_name = _func_name(data, serializer)
         kind = FAILURE if func_name is not None else UNREADABLE_KIND
-        line = last_line(_traceback(exc_string, legacy))
+        line = exception_line(_traceback(exc_string, legacy))
         cause = (kind, func_name, exception_type_of_line(line), normalize_line(line))
         members.append(_Member(job_id, cause, decode.format_timestamp(ended_at)))
     return members

@@ -1,5 +1,9 @@
-"""What a failure says about itself: the exception type and message, read from the traceback's
-last line, and that line normalized so failures differing only in values fall together."""
+"""What a failure says about itself: the exception type and message, read from the line of the
+traceback that names the exception, and that line normalized so failures differing only in
+values fall together.
+
+That line is the traceback's last line, unless the message spans several lines or notes follow
+it (`add_note`): then it is the first unindented line after the last frame."""
 
 from __future__ import annotations
 
@@ -31,12 +35,25 @@ _NORMALIZERS = (
 _DIGIT = re.compile(r"\d")
 
 
-def last_line(exc_info: str | None) -> str | None:
-    """The traceback's last non-empty line, stripped: Python puts `Type: message` there."""
+_LAST_FRAME = '\n  File "'
+
+
+def exception_line(exc_info: str | None) -> str | None:
+    """The `Type: message` line of a traceback, stripped (see the module docstring)."""
     if not exc_info:
         return None
     text = exc_info.rstrip()
     # Only the tail is split: a traceback can be many kilobytes, and groups read thousands.
+    frame = text.rfind(_LAST_FRAME)
+    if frame != -1:
+        # After the frame line come its indented source and caret lines, then the exception.
+        for line in text[frame + 1 :].splitlines()[1:]:
+            if line and not line[0].isspace():
+                return line.strip()
+    return _last_line(text)
+
+
+def _last_line(text: str) -> str | None:
     line = text[text.rfind("\n") + 1 :]
     if not line.isprintable():  # other line breaks (\r, \x0b, \u2028...), or tabs
         line = line.splitlines()[-1]
@@ -44,7 +61,7 @@ def last_line(exc_info: str | None) -> str | None:
 
 
 def exception_type_of_line(line: str | None) -> str | None:
-    """exception_type for a last line already read."""
+    """exception_type for an exception line already read."""
     if line is None:
         return None
     match = _EXCEPTION_LINE.match(line)
@@ -52,7 +69,7 @@ def exception_type_of_line(line: str | None) -> str | None:
 
 
 def normalize_line(line: str | None) -> str | None:
-    """normalized_last_line for a last line already read."""
+    """normalized_exception_line for an exception line already read."""
     if line is None:
         return None
     quotes, values = _NORMALIZERS[0], _NORMALIZERS[1:]
@@ -67,10 +84,10 @@ def normalize_line(line: str | None) -> str | None:
 
 def exception_type(exc_info: str | None) -> str | None:
     """The exception class as the traceback names it (`ValueError`, `requests.HTTPError`)."""
-    return exception_type_of_line(last_line(exc_info))
+    return exception_type_of_line(exception_line(exc_info))
 
 
-def normalized_last_line(exc_info: str | None) -> str | None:
-    """The last line with numbers, hex, UUIDs, timestamps and quoted values replaced by
+def normalized_exception_line(exc_info: str | None) -> str | None:
+    """The exception line with numbers, hex, UUIDs, timestamps and quoted values replaced by
     placeholders, so `ValueError: boom 1` and `ValueError: boom 2` normalize to the same text."""
-    return normalize_line(last_line(exc_info))
+    return normalize_line(exception_line(exc_info))
