@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from gateway.graphql.context import service_of
 from gateway.graphql.errors import call_service
 from gateway.graphql.types import PageInfo
 from gateway.services.audit import AuditEntry as AuditEntryRecord
@@ -71,4 +72,4 @@ class AuditQuery:
         self, info: Info, first: int | None = 100, after: str | None = None
     ) -> AuditConnection:
         size = 100 if first is None else first
-        return AuditConnection.of(await call_service(info.context["service"].audit_log, size, after))
+        return AuditConnection.of(await call_service(service_of(info).audit_log, size, after))

@@ -5,13 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from gateway.graphql.context import service_of
 from gateway.graphql.errors import call_service
 from gateway.graphql.types import DeleteFailureGroupResult, FailureGroups, RetryFailureGroupResult
-from gateway.services import JobService
-
-
-def _service(info: Info) -> JobService:
-    return info.context["service"]
 
 
 @strawberry.type
@@ -21,7 +17,7 @@ class GroupQuery:
         "traceback line; largest group first."
     )
     async def failure_groups(self, info: Info, queue: str | None = None) -> FailureGroups:
-        return FailureGroups.of(await call_service(_service(info).failure_groups, queue))
+        return FailureGroups.of(await call_service(service_of(info).failure_groups, queue))
 
 
 @strawberry.type
@@ -30,12 +26,12 @@ class GroupMutation:
     async def retry_failure_group(
         self, info: Info, group_id: strawberry.ID, queue: str | None = None, dry_run: bool = False
     ) -> RetryFailureGroupResult:
-        outcome = await call_service(_service(info).retry_failure_group, str(group_id), queue, dry_run)
+        outcome = await call_service(service_of(info).retry_failure_group, str(group_id), queue, dry_run)
         return RetryFailureGroupResult.of(outcome)
 
     @strawberry.mutation(description="Delete every failed job of a failure group.")
     async def delete_failure_group(
         self, info: Info, group_id: strawberry.ID, queue: str | None = None, dry_run: bool = False
     ) -> DeleteFailureGroupResult:
-        outcome = await call_service(_service(info).delete_failure_group, str(group_id), queue, dry_run)
+        outcome = await call_service(service_of(info).delete_failure_group, str(group_id), queue, dry_run)
         return DeleteFailureGroupResult.of(outcome)

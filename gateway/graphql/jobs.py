@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from gateway.graphql.context import asks_for_results, service_of
 from gateway.graphql.errors import call_service
 from gateway.graphql.types import (
     ClearResult,
@@ -16,23 +17,6 @@ from gateway.graphql.types import (
     RetryAllResult,
 )
 from gateway.services import JobPage, JobService
-
-
-def _service(info: Info) -> JobService:
-    return info.context["service"]
-
-
-# Job fields read from the results stream: fetched for a whole page in its one pipeline, and
-# only when the query asks for one of them.
-_RESULT_FIELDS = frozenset({"excInfo", "result"})
-
-
-def _asks_for_results(selections) -> bool:
-    return any(
-        getattr(selection, "name", None) in _RESULT_FIELDS
-        or _asks_for_results(getattr(selection, "selections", ()))
-        for selection in selections
-    )
 
 
 @strawberry.type
@@ -51,24 +35,24 @@ class JobQuery:
         filter: FailedJobFilterInput | None = None,
     ) -> JobConnection:
         size = 100 if first is None else first
-        with_results = _asks_for_results(info.selected_fields)
+        with_results = asks_for_results(info.selected_fields)
         if filter is None:
-            page = await call_service(_service(info).failed_page, queue, size, after, with_results)
+            page = await call_service(service_of(info).failed_page, queue, size, after, with_results)
         else:
             with_total = _selects(info.selected_fields, "totalCount")
             page = await call_service(
-                _filtered_page, _service(info), filter, queue, size, after, with_results, with_total
+                _filtered_page, service_of(info), filter, queue, size, after, with_results, with_total
             )
         return JobConnection.of(page)
 
     @strawberry.field(description="Any job by id; null (with a NOT_FOUND error) when it does not exist.")
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
-        with_results = _asks_for_results(info.selected_fields)
-        return Job.of(await call_service(_service(info).get_job, str(id), with_results))
+        with_results = asks_for_results(info.selected_fields)
+        return Job.of(await call_service(service_of(info).get_job, str(id), with_results))
 
     @strawberry.field(description="Counts of a queue and its registries.")
     async def queue_stats(self, info: Info, queue: str | None = None) -> QueueStats:
-        return QueueStats.of(await call_service(_service(info).stats, queue))
+        return QueueStats.of(await call_service(service_of(info).stats, queue))
 
 
 @strawberry.type
@@ -77,7 +61,7 @@ class JobMutation:
     async def retry_failed_job(
         self, info: Info, id: strawberry.ID, queue: str | None = None
     ) -> JobActionResult:
-        return JobActionResult.of(await call_service(_service(info).retry, str(id), queue))
+        return JobActionResult.of(await call_service(service_of(info).retry, str(id), queue))
 
     @strawberry.mutation(
         description="Requeue every failed job of a queue (or those matching `filter`); each is enqueued "
@@ -90,14 +74,14 @@ class JobMutation:
         filter: FailedJobFilterInput | None = None,
         dry_run: bool = False,
     ) -> RetryAllResult:
-        outcome = await call_service(_filtered_bulk, _service(info).retry_all, queue, filter, dry_run)
+        outcome = await call_service(_filtered_bulk, service_of(info).retry_all, queue, filter, dry_run)
         return RetryAllResult.of(outcome)
 
     @strawberry.mutation(description="Delete one failed job and everything RQ keeps for it.")
     async def delete_failed_job(
         self, info: Info, id: strawberry.ID, queue: str | None = None
     ) -> JobActionResult:
-        return JobActionResult.of(await call_service(_service(info).delete, str(id), queue))
+        return JobActionResult.of(await call_service(service_of(info).delete, str(id), queue))
 
     @strawberry.mutation(
         description="Delete every failed job of a queue (or those matching `filter`). With dryRun, "
@@ -111,7 +95,7 @@ class JobMutation:
         dry_run: bool = False,
     ) -> ClearResult:
         return ClearResult.of(
-            await call_service(_filtered_bulk, _service(info).clear, queue, filter, dry_run)
+            await call_service(_filtered_bulk, service_of(info).clear, queue, filter, dry_run)
         )
 
 

@@ -8,8 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from gateway import services
+from gateway.graphql.context import asks_for_results, service_of
 from gateway.graphql.errors import call_service
-from gateway.graphql.jobs import _asks_for_results, _service
 from gateway.graphql.types import CleanupResult, JobConnection
 from gateway.services.browse import ORDERS, STATES
 
@@ -54,9 +54,9 @@ class Queue:
         order: SortOrder = SortOrder.ASC,  # type: ignore[attr-defined]
     ) -> JobConnection:
         size = 100 if first is None else first
-        with_results = _asks_for_results(info.selected_fields)
+        with_results = asks_for_results(info.selected_fields)
         page = await call_service(
-            _service(info).queue_jobs, self.queue_name, state.value, size, after, order.value, with_results
+            service_of(info).queue_jobs, self.queue_name, state.value, size, after, order.value, with_results
         )
         return JobConnection.of(page)
 
@@ -65,11 +65,11 @@ class Queue:
 class QueueQuery:
     @strawberry.field(description="Every queue in RQ's set of queues, sorted by name.")
     async def queues(self, info: Info) -> list[Queue]:
-        return [Queue.of(queue) for queue in await call_service(_service(info).queues)]
+        return [Queue.of(queue) for queue in await call_service(service_of(info).queues)]
 
     @strawberry.field(description="One queue; null (with a NOT_FOUND error) when RQ does not know it.")
     async def queue(self, info: Info, name: str) -> Queue | None:
-        return Queue.of(await call_service(_service(info).queue, name))
+        return Queue.of(await call_service(service_of(info).queue, name))
 
 
 @strawberry.type
@@ -79,4 +79,4 @@ class QueueMutation:
         "move to the failed registry). Reads never clean up."
     )
     async def cleanup_queue(self, info: Info, name: str) -> CleanupResult:
-        return CleanupResult.of(await call_service(_service(info).cleanup_queue, name))
+        return CleanupResult.of(await call_service(service_of(info).cleanup_queue, name))

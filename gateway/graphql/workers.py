@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from gateway.graphql.context import service_of
 from gateway.graphql.errors import call_service
-from gateway.graphql.jobs import _service
 from gateway.graphql.types import Worker
 
 
@@ -14,4 +14,4 @@ from gateway.graphql.types import Worker
 class WorkerQuery:
     @strawberry.field(description="Every live RQ worker, sorted by name.")
     async def workers(self, info: Info) -> list[Worker]:
-        return [Worker.of(worker) for worker in await call_service(_service(info).workers)]
+        return [Worker.of(worker) for worker in await call_service(service_of(info).workers)]
