@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from gateway.middleware import request_id_of
 from gateway.services import JobService
 from gateway.services.access import ANONYMOUS, RequestScope
+from gateway.services.validation import QUEUE_NAME_PATTERN
 
 # auto_error=False: a missing key is not refused here but by the service's guard, when the
 # request calls a guarded operation, so REST and GraphQL refuse (and audit) it the same way.
@@ -37,5 +38,10 @@ ServiceDep = Annotated[JobService, Depends(get_service)]
 PublicServiceDep = Annotated[JobService, Depends(get_public_service)]
 QueueParam = Annotated[
     str | None,
-    Query(description="Queue name; defaults to the gateway's default queue.", examples=["default"]),
+    Query(
+        description="Queue name; defaults to the gateway's default queue.",
+        examples=["default"],
+        # Documented only: the service checks it, with its own message (a 422 `detail`).
+        json_schema_extra={"pattern": f"^{QUEUE_NAME_PATTERN.pattern}$"},
+    ),
 ]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
 from gateway.rest.filters import DryRunParam, FilterParams
+from gateway.services.validation import JOB_ID_PATTERN
 
 _ERRORS = {
     404: {"model": models.ErrorDetail, "description": "No such job (or not in the failed registry)"},
@@ -19,7 +20,15 @@ _ERRORS = {
 }
 _LIST_ERRORS = {code: _ERRORS[code] for code in (422, 503)}
 
-JobIdPath = Annotated[str, Path(description="RQ job id: letters, digits, '-' and '_'.", examples=["abc-123"])]
+JobIdPath = Annotated[
+    str,
+    Path(
+        description="RQ job id: letters, digits, '-' and '_'.",
+        examples=["abc-123"],
+        # Documented only: the service checks it, with its own message (a 422 `detail`).
+        json_schema_extra={"pattern": f"^{JOB_ID_PATTERN.pattern}$"},
+    ),
+]
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
