@@ -1,0 +1,225 @@
+"""Hostile ids and parameters (very long, unicode, '..', ':', '%2F', null bytes, '*', spaces,
+newlines, forged cursors) through REST paths and queries and GraphQL arguments: each gets a clear
+4xx (422 / 404 with a `detail`, or BAD_REQUEST), and Redis's MONITOR shows that not one command
+reached the server for it, so no hostile value can address a different key."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+import redis
+
+from .helpers import API, RedisServer, wait_until
+
+# Sent by the client library itself, never carrying a key.
+_HOUSEKEEPING = ("PING", "CLIENT", "HELLO", "SELECT", "ECHO")
+
+
+class CommandLog:
+    """Every command the server executes, read from MONITOR on a thread of its own."""
+
+    def __init__(self, server: RedisServer):
+        self._client = server.client(socket_timeout=None)
+        self._control = server.client()
+        self._monitor = self._client.monitor()
+        self._monitor.__enter__()
+        self.lines: list[str] = []
+        self._marks = 0
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                self.lines.append(self._monitor.next_command()["command"])
+        except (redis.ConnectionError, OSError, AttributeError, ValueError):
+            return  # closed at teardown
+
+    def mark(self) -> int:
+        """A fence: returns the log position after which everything happened later."""
+        self._marks += 1
+        token = f"fence-{self._marks}"
+        self._control.echo(token)
+        position = wait_until(
+            lambda: next((i + 1 for i, line in enumerate(self.lines) if line == f"ECHO {token}"), 0),
+            10,
+            f"MONITOR to report {token}",
+            interval=0.005,
+        )
+        return position
+
+    def during(self, call, *args, **kwargs) -> tuple[object, list[str]]:
+        """Run `call(*args, **kwargs)`; return its result and the commands it sent (housekeeping
+        left out)."""
+        start = self.mark()
+        result = call(*args, **kwargs)
+        stop = self.mark() - 1
+        sent = [line for line in self.lines[start:stop] if not line.startswith(_HOUSEKEEPING)]
+        return result, sent
+
+    def close(self) -> None:
+        self._client.connection_pool.disconnect()
+        self._client.close()
+        self._control.close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def commands(redis_server: RedisServer, client) -> Iterator[CommandLog]:
+    client.get(f"{API}/stats")  # opens the gateway's connection before recording starts
+    log = CommandLog(redis_server)
+    try:
+        yield log
+    finally:
+        log.close()
+
+
+HOSTILE_IDS = [
+    "x" * 513,
+    "x" * 20_000,
+    "jöb",
+    "\uff41\uff42\uff43",  # fullwidth "abc"
+    "٣٤",  # Arabic-Indic digits: \d would take them, RQ ids do not
+    "..",
+    "../rq:queue:default",
+    "a:b",
+    "rq:job:abc",
+    "*",
+    "a b",
+    "a\nb",
+    "a\x00b",
+    "\x00",
+    "abc\r\nFLUSHALL",
+    "%2F",
+]
+HOSTILE_QUEUES = ["", "a b", "a*", "*", "q\x00", "q\nq", "x" * 513, "ü", "a/b", "q?x", "[a-z]"]
+
+
+def _path(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _assert_clear_422(response) -> None:
+    assert response.status_code == 422, (response.status_code, response.text)
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and detail
+    assert "Traceback" not in detail and "rq:" not in detail.replace("rq:job:abc", "")
+
+
+@pytest.mark.parametrize(
+    ("method", "template"),
+    [("GET", "/status/{}"), ("POST", "/failed/{}/retry"), ("DELETE", "/failed/{}")],
+)
+def test_hostile_job_id_in_rest_path_never_reaches_redis(client, commands, method, template):
+    for job_id in HOSTILE_IDS:
+        response, sent = commands.during(client.request, method, API + template.format(_path(job_id)))
+        assert sent == [], job_id
+        if "/" in job_id or "%2F" in job_id or job_id == "..":
+            # A slash (decoded from %2F before routing, even from %252F by this Starlette) or a
+            # dot segment changes the path itself: no route matches (or only another method's).
+            assert response.status_code in (404, 405), (job_id, response.text)
+            assert response.json()["detail"] in ("Not Found", "Method Not Allowed")
+        else:
+            _assert_clear_422(response)
+            assert response.json()["detail"].startswith("Invalid job id"), job_id
+
+
+def test_encoded_slash_in_a_path_is_a_plain_404(client, commands):
+    # Starlette decodes %2F before routing: the id splits the path and no route matches.
+    response, sent = commands.during(lambda: client.get(f"{API}/status/a%2Fb"))
+    assert sent == []
+    assert (response.status_code, response.json()) == (404, {"detail": "Not Found"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/failed"),
+        ("GET", "/stats"),
+        ("POST", "/failed/retry-all"),
+        ("DELETE", "/failed/clear"),
+        ("POST", "/failed/abc/retry"),
+        ("DELETE", "/failed/abc"),
+        ("GET", "/status/abc"),
+    ],
+)
+def test_hostile_queue_in_rest_query_never_reaches_redis(client, commands, method, path):
+    for queue in HOSTILE_QUEUES:
+        response, sent = commands.during(client.request, method, API + path, params={"queue": queue})
+        assert sent == [], queue
+        _assert_clear_422(response)
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=-1", "offset=-5", "limit=abc", "offset=1e3", "limit=%00", "limit=1&offset=%0A"]
+)
+def test_hostile_paging_parameters_never_reach_redis(client, commands, query):
+    response, sent = commands.during(lambda: client.get(f"{API}/failed?{query}"))
+    assert sent == []
+    _assert_clear_422(response)
+
+
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+GRAPHQL_CASES = [
+    ("query($v: ID!) { job(id: $v) { id } }", HOSTILE_IDS),
+    ("mutation($v: ID!) { retryFailedJob(id: $v) { success } }", HOSTILE_IDS),
+    ("mutation($v: ID!) { deleteFailedJob(id: $v) { success } }", HOSTILE_IDS),
+    ("query($v: String) { failedJobs(queue: $v) { totalCount } }", HOSTILE_QUEUES),
+    ("query($v: String) { queueStats(queue: $v) { failedCount } }", HOSTILE_QUEUES),
+    ("mutation($v: String) { retryAllFailedJobs(queue: $v) { requeuedCount } }", HOSTILE_QUEUES),
+    ("mutation($v: String) { clearFailedJobs(queue: $v) { deletedCount } }", HOSTILE_QUEUES),
+    (
+        "query($v: String) { failedJobs(after: $v) { totalCount } }",
+        [
+            "garbage",
+            _cursor("1|a:b"),
+            _cursor("1|../x"),
+            _cursor("inf|*"),
+            _cursor("1 OR 1|abc"),
+            _cursor("1|abc\x00"),
+            "x" * 10_000,
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "values"), GRAPHQL_CASES, ids=[q.split("{")[1].split("(")[0].strip() for q, _ in GRAPHQL_CASES]
+)
+def test_hostile_graphql_arguments_never_reach_redis(client, commands, query, values):
+    for value in values:
+        response, sent = commands.during(
+            client.post, "/graphql", json={"query": query, "variables": {"v": value}}
+        )
+        assert sent == [], value
+        (error,) = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_REQUEST", (value, error)
+        assert error["message"] and "Traceback" not in error["message"]
+
+
+@pytest.mark.parametrize("size", [-1, 1001, 2**40])
+def test_hostile_page_size_in_graphql_never_reaches_redis(client, commands, size):
+    query = "query($n: Int) { failedJobs(first: $n) { totalCount } }"
+    response, sent = commands.during(
+        lambda: client.post("/graphql", json={"query": query, "variables": {"n": size}})
+    )
+    assert sent == []
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST", error
+
+
+def test_the_monitor_does_see_a_valid_request(client, commands, fail_jobs):
+    """Control: the recording is live, so the empty lists above mean something."""
+    (job_id,) = fail_jobs(1)
+    response, sent = commands.during(lambda: client.get(f"{API}/status/{job_id}"))
+    assert response.status_code == 200
+    assert any(f"rq:job:{job_id}" in line for line in sent), sent
+    _, sent = commands.during(lambda: client.get(f"{API}/stats", params={"queue": "tenant:42"}))
+    assert any("rq:failed:tenant:42" in line for line in sent), sent
