@@ -54,6 +54,12 @@ def log(message: str) -> None:
     print(f"[load] {message}", file=sys.stderr, flush=True)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def seed(r: redis.Redis, url: str, jobs: int) -> list[str]:
     half = 150
     fail_with_worker(r, url, half, QUEUE, flaky_charge, lambda i: (i,))
@@ -204,6 +210,8 @@ def run(seconds: float = 60, clients: int = 50, jobs: int = 10_000, seed_value: 
                         warm.get(f"{API}/failed", params={"limit": 100}).raise_for_status()
                         warm.post("/graphql", json={"query": GRAPHQL_PAGE}).raise_for_status()
                 baseline = proc_status(gateway.pid)["VmRSS"]
+                cpu = {"gateway": cpu_seconds(gateway.pid), "worker": cpu_seconds(worker.pid)}
+                load_before = os.getloadavg()[0]
                 log(f"{clients} clients for {seconds:.0f} s against {gateway.base} (worker pid {worker.pid})")
                 wall = time.monotonic()
                 recorder, samples = asyncio.run(
@@ -211,6 +219,11 @@ def run(seconds: float = 60, clients: int = 50, jobs: int = 10_000, seed_value: 
                 )
                 wall = time.monotonic() - wall
                 final = proc_status(gateway.pid)["VmRSS"]
+                cpu = {
+                    "gateway": cpu_seconds(gateway.pid) - cpu["gateway"],
+                    "worker": cpu_seconds(worker.pid) - cpu["worker"],
+                    "load average before": load_before,
+                }
             finally:
                 stop_worker(worker, url, r)
                 worker_log.close()
@@ -225,6 +238,7 @@ def run(seconds: float = 60, clients: int = 50, jobs: int = 10_000, seed_value: 
         "errors": dict(recorder.errors),
         "error_samples": recorder.error_samples,
         "counts": counts,
+        "cpu": cpu,
         "rss": {"baseline": baseline, "peak": max([*samples, final]), "final": final},
     }
 
@@ -247,7 +261,7 @@ def _ms(values: list[float], q: float) -> str:
 
 
 def render(result: dict, command: str) -> str:
-    mb = 1024 * 1024
+    mb, cores = 1024 * 1024, os.cpu_count() or 1
     total = sum(len(v) for v in result["latency"].values())
     lines = [
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC: `{command}`, gateway at git commit "
@@ -282,6 +296,11 @@ def render(result: dict, command: str) -> str:
         f"Gateway RSS (VmRSS every 0.5 s): {rss['baseline'] / mb:.1f} MB after warm-up, peak "
         f"{rss['peak'] / mb:.1f} MB, {rss['final'] / mb:.1f} MB at the end: growth "
         f"{(rss['peak'] - rss['baseline']) / mb:.1f} MB.",
+        "",
+        f"CPU during the run ({cores} cores = {cores * result['wall']:.0f} core-seconds): gateway "
+        f"{result['cpu']['gateway']:.0f} s, worker {result['cpu']['worker']:.0f} s, the rest went to "
+        f"the load generator, Redis and other work on the machine (1-minute load average "
+        f"{result['cpu']['load average before']:.1f} just before the run).",
         "",
         "| Target | Met |",
         "|---|---|",
