@@ -12,6 +12,7 @@ from gateway.rest import models
 from gateway.rest.deps import ServiceDep
 from gateway.services import MAX_PAGE_SIZE
 from gateway.services.browse import ORDERS, STATES
+from gateway.services.validation import QUEUE_NAME_PATTERN
 
 _ERRORS = {
     404: {"model": models.ErrorDetail, "description": "RQ does not know this queue"},
@@ -21,7 +22,13 @@ _ERRORS = {
 _NO_404 = {code: _ERRORS[code] for code in (422, 503)}
 
 QueuePath = Annotated[
-    str, Path(description="Queue name: letters, digits, '.', ':', '-' and '_'.", examples=["default"])
+    str,
+    Path(
+        description="Queue name: letters, digits, '.', ':', '-' and '_'.",
+        examples=["default"],
+        # Documented only: the service checks it, with its own message (a 422 `detail`).
+        json_schema_extra={"pattern": f"^{QUEUE_NAME_PATTERN.pattern}$"},
+    ),
 ]
 State = Literal[STATES]  # type: ignore[valid-type]
 Order = Literal[ORDERS]  # type: ignore[valid-type]

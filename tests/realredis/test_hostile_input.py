@@ -155,6 +155,26 @@ def test_hostile_queue_in_rest_query_never_reaches_redis(client, commands, metho
 
 
 @pytest.mark.parametrize(
+    ("method", "template"),
+    [("GET", "/api/v1/queues/{}"), ("GET", "/api/v1/queues/{}/jobs"), ("POST", "/api/v1/queues/{}/cleanup")],
+)
+def test_hostile_queue_in_rest_path_never_reaches_redis(client, commands, method, template):
+    for queue in [q for q in HOSTILE_QUEUES if q and "/" not in q] + ["a\x00b"]:
+        response, sent = commands.during(client.request, method, template.format(_path(queue)))
+        assert sent == [], queue
+        _assert_clear_422(response)
+
+
+@pytest.mark.parametrize("value", ["..", "%2F", "a%2Fb"])
+def test_path_changing_queue_values_address_another_route_not_another_key(client, commands, value):
+    # Decoded before routing, these change the path itself: /api/v1/queues/%2F is the queue list.
+    for template in ("/api/v1/queues/{}", "/api/v1/queues/{}/jobs", "/api/v1/queues/{}/cleanup"):
+        response, sent = commands.during(client.get, template.format(_path(value)))
+        assert response.status_code < 500, response.text
+        assert all(line in ("SMEMBERS rq:queues",) for line in sent), (value, sent)
+
+
+@pytest.mark.parametrize(
     "query", ["limit=-1", "offset=-5", "limit=abc", "offset=1e3", "limit=%00", "limit=1&offset=%0A"]
 )
 def test_hostile_paging_parameters_never_reach_redis(client, commands, query):
@@ -175,11 +195,14 @@ GRAPHQL_CASES = [
     ("query($v: String) { queueStats(queue: $v) { failedCount } }", HOSTILE_QUEUES),
     ("mutation($v: String) { retryAllFailedJobs(queue: $v) { requeuedCount } }", HOSTILE_QUEUES),
     ("mutation($v: String) { clearFailedJobs(queue: $v) { deletedCount } }", HOSTILE_QUEUES),
+    ("query($v: String!) { queue(name: $v) { name } }", HOSTILE_QUEUES),
+    ("mutation($v: String!) { cleanupQueue(name: $v) { __typename } }", HOSTILE_QUEUES),
     (
         "query($v: String) { failedJobs(after: $v) { totalCount } }",
         [
             "garbage",
-            _cursor("1|a:b"),
+            # "1|a:b" is a valid cursor now: started-registry members are "id:execution_id". It
+            # reaches Redis only as a value compared with members, never as a key.
             _cursor("1|../x"),
             _cursor("inf|*"),
             _cursor("1 OR 1|abc"),

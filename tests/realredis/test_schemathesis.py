@@ -2,7 +2,7 @@
 by a real worker: no generated request gets a 5xx, and every response (status code, headers,
 body) is one the schema documents. New endpoints are picked up from the schema automatically.
 
-SCHEMATHESIS_EXAMPLES (default 25 per operation) sets how hard it looks."""
+SCHEMATHESIS_EXAMPLES (default 15 per operation) sets how hard it looks."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from gateway.app import create_app
 from gateway.config import Settings
 
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25"))
+OPAQUE_CURSORS = {"cursor", "after"}
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "15"))
 
 
 class _CurrentApp:
@@ -44,4 +46,7 @@ def seeded_app(app, fail_jobs):
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_every_documented_operation_conforms(case):
-    case.call_and_validate()
+    # An opaque cursor ("pass it back unchanged") is any string to the schema, yet most strings are
+    # not cursors: a 422 for a forged one is the documented answer, not a rejected valid request.
+    forged_cursor = bool(set(case.query or {}) & OPAQUE_CURSORS)
+    case.call_and_validate(excluded_checks=[positive_data_acceptance] if forged_cursor else [])
