@@ -25,9 +25,9 @@ from .processes import DurableRedisServer, GatewayProcess, assert_clear_consiste
 
 pytestmark = pytest.mark.e2e
 
-# fsync-always makes every script call wait for the disk, so a bulk operation over 5k jobs takes long
-# enough to be stopped in the middle.
-N = 5_000
+# fsync-always makes every script call wait for the disk, so a bulk operation over 10k jobs (20 chunks)
+# takes long enough to be stopped in the middle.
+N = 10_000
 REDIS_TIMEOUT = 0.5
 UNAVAILABLE = "Redis is unavailable; try again shortly"
 # One command's timeout, plus one reconnect attempt (connect timeout), plus scheduling margin on a

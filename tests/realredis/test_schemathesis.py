@@ -11,10 +11,14 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from rq import Queue
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from gateway.app import create_app
 from gateway.config import Settings
+from gateway.demo import jobs
+
+from .helpers import RedisServer, restore, run_worker, snapshot
 
 OPAQUE_CURSORS = {"cursor", "after"}
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "15"))
@@ -35,10 +39,25 @@ _current.app = create_app(Settings(redis_url="redis://127.0.0.1:1/0"))
 schema = schemathesis.openapi.from_asgi("/openapi.json", _current)
 
 
+@pytest.fixture(scope="module")
+def seeded(redis_server: RedisServer) -> dict:
+    """Failed jobs on two queues, failed once by a real worker; a snapshot restored per test."""
+    r = redis_server.client()
+    try:
+        r.flushall()
+        for queue, count in (("default", 3), ("reports", 2)):
+            for i in range(count):
+                Queue(queue, connection=r).enqueue(jobs.parse_report, f"bad-{queue}-{i}")
+        run_worker(redis_server.url, ("default", "reports"))
+        assert r.zcard("rq:failed:default") == 3 and r.zcard("rq:failed:reports") == 2
+        return snapshot(r)
+    finally:
+        r.close()
+
+
 @pytest.fixture(autouse=True)
-def seeded_app(app, fail_jobs):
-    fail_jobs(3)
-    fail_jobs(2, queue="reports")
+def seeded_app(app, r, seeded):
+    restore(r, seeded)
     _current.app = app
     return app
 
