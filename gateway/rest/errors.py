@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from gateway.errors import (
     BackendUnavailable,
@@ -78,7 +80,20 @@ async def _invalid_request(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Invalid request: " + "; ".join(problems)}, status_code=422)
 
 
+_UNDECODABLE_BODY = "There was an error parsing the body"
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's own HTTP errors, unchanged, except a body that is not even text (FastAPI's 400):
+    bad input is a 422 everywhere else, JSON syntax errors included."""
+    assert isinstance(error, HTTPException)
+    if error.status_code == 400 and error.detail == _UNDECODABLE_BODY:
+        return JSONResponse({"detail": "Invalid request: the body is not UTF-8 JSON"}, status_code=422)
+    return await http_exception_handler(request, error)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(GatewayError, _gateway_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(HTTPException, _http_error)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 
 from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
+from gateway.services.groups import GROUP_ID_PATTERN
 
 _LIST_ERRORS = {
     422: {"model": models.ErrorDetail, "description": "Invalid queue name"},
@@ -26,6 +27,8 @@ GroupIdPath = Annotated[
     Path(
         description="A group_id from GET /failed/groups: 16 lowercase hex digits.",
         examples=["a8d494807ed75704"],
+        # Documented only: the service checks it, with its own message (a 422 `detail`).
+        json_schema_extra={"pattern": f"^{GROUP_ID_PATTERN.pattern}$"},
     ),
 ]
 DryRunParam = Annotated[

@@ -11,6 +11,7 @@ from gateway.services import BulkOutcome, JobInfo, QueueStats, RetryOutcome
 from gateway.services.audit import AuditPage
 from gateway.services.bulk import MAX_SELECTED_IDS
 from gateway.services.models import CleanupOutcome, QueueInfo, WorkerInfo
+from gateway.services.validation import JOB_ID_PATTERN
 
 
 class Job(BaseModel):
@@ -472,6 +473,8 @@ class SelectedJobs(BaseModel):
     job_ids: list[str] = Field(
         max_length=MAX_SELECTED_IDS,
         description=f"Failed job ids, at most {MAX_SELECTED_IDS}; each is acted on once.",
+        # Documented only: the service checks each id, with its own message (a 422 `detail`).
+        json_schema_extra={"items": {"type": "string", "pattern": f"^{JOB_ID_PATTERN.pattern}$"}},
     )
 
 
