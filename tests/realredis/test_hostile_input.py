@@ -107,25 +107,43 @@ def _assert_clear_422(response) -> None:
     assert response.status_code == 422, (response.status_code, response.text)
     detail = response.json()["detail"]
     assert isinstance(detail, str) and detail
-    assert "Traceback" not in detail and "rq:" not in detail.replace("rq:job:abc", "")
+    assert "Traceback" not in detail
 
 
 @pytest.mark.parametrize(
-    ("method", "template"),
-    [("GET", "/status/{}"), ("POST", "/failed/{}/retry"), ("DELETE", "/failed/{}")],
+    ("method", "template", "message"),
+    [
+        ("GET", "/status/{}", "Invalid job id"),
+        ("POST", "/failed/{}/retry", "Invalid job id"),
+        ("DELETE", "/failed/{}", "Invalid job id"),
+        ("POST", "/{}/cancel", "Invalid job id"),
+        ("POST", "/{}/requeue", "Invalid job id"),
+        ("POST", "/failed/groups/{}/retry", "Invalid group id"),
+        ("DELETE", "/failed/groups/{}", "Invalid group id"),
+    ],
 )
-def test_hostile_job_id_in_rest_path_never_reaches_redis(client, commands, method, template):
+def test_hostile_id_in_rest_path_never_reaches_redis(client, commands, method, template, message):
     for job_id in HOSTILE_IDS:
-        response, sent = commands.during(client.request, method, API + template.format(_path(job_id)))
+        url = API + template.format(_path(job_id))
+        response, sent = commands.during(client.request, method, url, follow_redirects=False)
         assert sent == [], job_id
         if "/" in job_id or "%2F" in job_id or job_id == "..":
             # A slash (decoded from %2F before routing, even from %252F by this Starlette) or a
-            # dot segment changes the path itself: no route matches (or only another method's).
-            assert response.status_code in (404, 405), (job_id, response.text)
-            assert response.json()["detail"] in ("Not Found", "Method Not Allowed")
+            # dot segment (resolved by the client) changes the path itself: no route matches, only
+            # another method's, another route (a 422 for its missing body), or Starlette redirects
+            # a trailing slash away (307, not followed here).
+            assert response.status_code in (307, 404, 405, 422), (job_id, response.text)
         else:
             _assert_clear_422(response)
-            assert response.json()["detail"].startswith("Invalid job id"), job_id
+            assert response.json()["detail"].startswith(message), job_id
+
+
+@pytest.mark.parametrize("path", ["/failed/retry", "/failed/delete"])
+def test_hostile_ids_in_a_selected_ids_body_never_reach_redis(client, commands, path):
+    for job_id in HOSTILE_IDS:
+        response, sent = commands.during(client.post, API + path, json={"job_ids": ["abc", job_id]})
+        assert sent == [], job_id
+        _assert_clear_422(response)
 
 
 def test_encoded_slash_in_a_path_is_a_plain_404(client, commands):
