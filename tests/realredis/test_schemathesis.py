@@ -1,6 +1,8 @@
 """schemathesis against the gateway's own /openapi.json, on a real Redis holding failed jobs made
-by a real worker: no generated request gets a 5xx, and every response (status code, headers,
-body) is one the schema documents. New endpoints are picked up from the schema automatically.
+by a real worker, with API keys configured (the admin key is the auth provider, so schemathesis
+also checks that requests without it get 401): no generated request gets a 5xx, and every
+response (status code, headers, body) is one the schema documents. New endpoints are picked up
+from the schema automatically.
 
 SCHEMATHESIS_EXAMPLES (default 15 per operation) sets how hard it looks."""
 
@@ -17,6 +19,7 @@ from schemathesis.specs.openapi.checks import allow_header_conformance, positive
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.demo import jobs
+from tests.keyed import API_KEYS, bearer
 
 from .helpers import RedisServer, restore, run_worker, snapshot
 
@@ -45,6 +48,17 @@ _current.app = create_app(Settings(redis_url="redis://127.0.0.1:1/0"))
 schema = schemathesis.openapi.from_asgi("/openapi.json", _current)
 
 
+@schema.auth()
+class AdminKey:
+    """The admin key, as schemathesis' auth provider: it also sends requests without it."""
+
+    def get(self, case, context):
+        return bearer("admin")["Authorization"]
+
+    def set(self, case, data, context):
+        case.headers = {**(case.headers or {}), "Authorization": data}
+
+
 @pytest.fixture(scope="module")
 def seeded(redis_server: RedisServer) -> dict:
     """Failed jobs on two queues, failed once by a real worker; a snapshot restored per test."""
@@ -62,10 +76,17 @@ def seeded(redis_server: RedisServer) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def seeded_app(app, r, seeded):
+def keyed_app(r, redis_url, seeded):
+    """The gateway with one API key per role, so the declared bearer scheme is enforced: the test
+    sends the admin key, and schemathesis checks that requests without (or with a wrong) key get
+    401."""
     restore(r, seeded)
+    app = create_app(Settings(redis_url=redis_url, api_keys=API_KEYS))
     _current.app = app
-    return app
+    try:
+        yield app
+    finally:
+        app.state.service.connection.close()
 
 
 @schema.parametrize()
