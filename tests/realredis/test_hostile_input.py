@@ -13,10 +13,13 @@ from urllib.parse import quote
 import pytest
 import redis
 
+from gateway.services.audit import AUDIT_STREAM
+
 from .helpers import API, RedisServer, wait_until
 
-# Sent by the client library itself, never carrying a key.
-_HOUSEKEEPING = ("PING", "CLIENT", "HELLO", "SELECT", "ECHO")
+# Sent by the client library itself, never carrying a key; and the audit record of a refused
+# mutation, which holds the hostile value as JSON text in the audit stream, never as a key.
+_HOUSEKEEPING = ("PING", "CLIENT", "HELLO", "SELECT", "ECHO", f"XADD {AUDIT_STREAM} ")
 
 
 class CommandLog:
