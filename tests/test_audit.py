@@ -236,3 +236,17 @@ def test_cancel_requeue_and_selected_actions_follow_roles_patterns_and_audit(con
         ("billing", "cancel", "default", "refused", 1),
         ("admin", "cancel", "default", "ok", 1),
     ]
+
+
+def test_hostile_ids_are_cut_to_the_longest_valid_id_and_invalid_queues_not_recorded(conn, caplog):
+    caplog.set_level(logging.INFO, logger="rq_gateway.audit")
+    client = keyed_client(conn)
+    huge = "x" * 20_000
+    client.post("/graphql", json={"query": RETRY, "variables": {"id": huge}}, headers=bearer("admin"))
+    client.post(
+        f"/api/v1/jobs/failed/retry?queue={'q' * 20_000}", json={"job_ids": ["a"]}, headers=bearer("admin")
+    )
+    first, second = audit_lines(caplog)
+    assert first["outcome"] == "error" and first["job_ids"] == ["x" * 512]
+    assert second["outcome"] == "error" and second["queue"] is None
+    assert stream_records(conn) == [first, second]

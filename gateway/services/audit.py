@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from gateway.errors import Forbidden, GatewayError, InvalidParameter, Unauthenticated
+from gateway.services.validation import MAX_NAME_LENGTH
 
 log = logging.getLogger("rq_gateway.audit")
 _warnings = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ class AuditRecord:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["job_count"] = len(self.job_ids)
-        data["job_ids"] = self.job_ids[:IDS_SHOWN]
+        # A refused id can be hostile and huge; no valid id is longer than this.
+        data["job_ids"] = [job_id[:MAX_NAME_LENGTH] for job_id in self.job_ids[:IDS_SHOWN]]
         return data
 
 
