@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         version=__version__,
         description=DESCRIPTION,
         generate_unique_id_function=_operation_id,
+        # A redirect could turn a mistyped path into another resource's action (a 307 keeps DELETE).
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.service = JobService(

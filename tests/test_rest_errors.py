@@ -20,3 +20,10 @@ def test_other_http_errors_are_unchanged(client):
     )
     response = client.put("/api/v1/jobs/stats")
     assert (response.status_code, response.headers["allow"]) == (405, "GET")
+
+
+def test_a_trailing_slash_is_not_redirected_to_another_resource(client, factory):
+    """With redirects, DELETE /failed/groups/%2F became a 307 to the delete of a job named 'groups'."""
+    response = client.delete("/api/v1/jobs/failed/groups/%2F", follow_redirects=False)
+    assert response.status_code == 404
+    assert client.get("/api/v1/jobs/failed/", follow_redirects=False).status_code == 404
