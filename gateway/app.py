@@ -54,9 +54,10 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         connection, default_queue=settings.default_queue, serializer=settings.serializer
     )
     errors.install(app)
-    # Before the jobs router: /failed/groups must not be read as a job id.
-    app.include_router(group_routes.router)
+    # The contract's endpoints first: routes are matched in order, and these are the hot ones.
+    # The group routes cannot be shadowed by them: a {job_id} never spans a '/'.
     app.include_router(jobs.router)
+    app.include_router(group_routes.router)
     app.include_router(lifecycle.router)
     app.include_router(health.router)
     app.include_router(queue_routes.router)
