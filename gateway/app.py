@@ -54,10 +54,11 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         connection, default_queue=settings.default_queue, serializer=settings.serializer
     )
     errors.install(app)
-    # The contract's endpoints first: routes are matched in order, and these are the hot ones.
-    # The group routes cannot be shadowed by them: a {job_id} never spans a '/'.
-    app.include_router(jobs.router)
+    # Before the jobs router: /failed/groups is also the path of DELETE /failed/{job_id} for a
+    # job called "groups", and Starlette answers a wrong method with the first partial match's
+    # Allow header, which must be the documented GET.
     app.include_router(group_routes.router)
+    app.include_router(jobs.router)
     app.include_router(lifecycle.router)
     app.include_router(health.router)
     app.include_router(queue_routes.router)
