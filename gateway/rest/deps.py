@@ -1,6 +1,7 @@
 """FastAPI dependency providers, shared by the REST routes and the GraphQL context."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: FastAPI before 0.116 cannot resolve the string
+# annotations of a callable instance's __call__ (it reads them from a function's __globals__).
 
 from typing import Annotated
 

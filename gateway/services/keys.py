@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rq import worker_registration
-from rq.executions import WORKER_EXECUTIONS_KEY_TEMPLATE, Execution, ExecutionRegistry
+from rq.executions import Execution, ExecutionRegistry
 from rq.group import Group
 from rq.job import Job
 from rq.queue import Queue
@@ -84,6 +84,12 @@ WORKER_PREFIX = Worker.redis_worker_namespace_prefix
 
 def workers_of_queue_key(queue_name: str) -> str:
     return worker_registration.WORKERS_BY_QUEUE_KEY % queue_name
+
+
+try:
+    from rq.executions import WORKER_EXECUTIONS_KEY_TEMPLATE
+except ImportError:  # RQ < 3 keeps no per-worker executions set: the key is then simply absent
+    WORKER_EXECUTIONS_KEY_TEMPLATE = "rq:worker:{0}:executions"
 
 
 def worker_executions_key(worker_name: str) -> str:
