@@ -10,7 +10,7 @@ from strawberry.types import Info
 from gateway import services
 from gateway.graphql.context import asks_for_results, service_of
 from gateway.graphql.errors import call_service
-from gateway.graphql.types import CleanupResult, JobConnection
+from gateway.graphql.types import CleanupResult, JobConnection, QueueStats
 from gateway.services.browse import ORDERS, STATES
 
 JobState = strawberry.enum(
@@ -24,15 +24,7 @@ SortOrder = strawberry.enum(
 
 
 @strawberry.type
-class Queue:
-    queue_name: str
-    queued_count: int
-    failed_count: int
-    started_count: int
-    finished_count: int
-    deferred_count: int
-    scheduled_count: int
-    canceled_count: int
+class Queue(QueueStats):
     latency_seconds: float | None = strawberry.field(
         description="Seconds since the job at the head of the queue was enqueued; null when empty."
     )

@@ -162,7 +162,7 @@ class ErrorDetail(BaseModel):
     detail: str = Field(examples=["Job abc-123 not found in failed jobs registry"])
 
 
-class Queue(BaseModel):
+class Queue(Stats):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -182,14 +182,6 @@ class Queue(BaseModel):
         }
     )
 
-    queue_name: str
-    queued_count: int
-    failed_count: int
-    started_count: int
-    finished_count: int
-    deferred_count: int
-    scheduled_count: int
-    canceled_count: int
     latency_seconds: float | None = Field(
         description="Seconds since the job at the head of the queue was enqueued; null when empty."
     )
