@@ -16,7 +16,6 @@ keys (mutations), so a new operation cannot silently escape the queue patterns.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterable
@@ -29,6 +28,7 @@ from typing import Any, TypeVar
 from gateway.errors import Forbidden, InvalidInput, Unauthenticated
 from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
 from gateway.services.models import JobInfo, JobPage
+from gateway.services.payloads import hide_payloads  # the one definition; re-exported here
 
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"
@@ -80,6 +80,11 @@ class RequestScope:
     request_id: str
     audit: AuditTrail | None = None
     hide_payloads: bool = False
+
+    @property
+    def hides_payloads(self) -> bool:
+        """Whether results for this request pass through `hide_payloads` (viewers, when configured)."""
+        return self.hide_payloads and self.principal.role == Role.VIEWER
 
 
 @dataclass(frozen=True)
@@ -239,7 +244,7 @@ class _Guarded:
             for job in _jobs_in(result):
                 if not principal.may_access_queue(job.origin):
                     raise Forbidden(f"API key {principal.name!r} may not access queue {job.origin!r}")
-        if self.scope.hide_payloads and principal.role == Role.VIEWER:
+        if self.scope.hides_payloads:
             return hide_payloads(result)
         return result
 
@@ -252,16 +257,3 @@ def _jobs_in(result: Any) -> Iterable[JobInfo]:
     elif isinstance(result, (list, tuple)):
         for item in result:
             yield from _jobs_in(item)
-
-
-def hide_payloads(result: Any) -> Any:
-    """The result with `args`, `kwargs` and `result` of every job set to None."""
-    if isinstance(result, JobInfo):
-        return dataclasses.replace(result, args=None, kwargs=None, result=None)
-    if isinstance(result, JobPage):
-        return dataclasses.replace(result, jobs=[hide_payloads(job) for job in result.jobs])
-    if isinstance(result, list):
-        return [hide_payloads(item) for item in result]
-    if isinstance(result, tuple):
-        return tuple(hide_payloads(item) for item in result)
-    return result
