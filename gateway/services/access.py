@@ -20,7 +20,7 @@ import functools
 import inspect
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
@@ -29,6 +29,7 @@ from gateway.errors import Forbidden, InvalidInput, Unauthenticated
 from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
 from gateway.services.models import JobInfo, JobPage
 from gateway.services.payloads import hide_payloads  # the one definition; re-exported here
+from gateway.services.refusals import RefusalOnce, refuse_unauthenticated
 
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"
@@ -80,6 +81,7 @@ class RequestScope:
     request_id: str
     audit: AuditTrail | None = None
     hide_payloads: bool = False
+    unauthenticated: RefusalOnce = field(default_factory=RefusalOnce, compare=False, repr=False)
 
     @property
     def hides_payloads(self) -> bool:
@@ -188,6 +190,13 @@ class _Guarded:
             job_ids=[str(job_id) for job_id in job_ids],
         )
 
+    def _refusal_record(self) -> AuditRecord:
+        """The log record of a refused read (reads have no audit record of their own)."""
+        job_ids = [str(self.job_id)] if self.job_id is not None else []
+        return AuditRecord(
+            self.scope.request_id, self.scope.principal.name, self.access.action, self.queue, job_ids
+        )
+
     def run(self, method: Callable[..., T], args: tuple, kwargs: dict) -> T:
         record = self.record
         try:
@@ -202,6 +211,13 @@ class _Guarded:
             if self.access.ids_from_result is not None:
                 record.job_ids = list(self.access.ids_from_result(result))
             return result
+        except Unauthenticated:
+            # No valid key: logged and counted once per request, and never written to the capped
+            # stream, where anyone's anonymous requests would push out the authenticated records.
+            if self.scope.unauthenticated.first():
+                refuse_unauthenticated(record or self._refusal_record(), self.scope.principal.refusal)
+            record = None
+            raise
         except BaseException as error:
             if record is not None:
                 record.outcome, record.error = outcome_of(error)
