@@ -336,4 +336,6 @@ class JobService:
         if self.scope is None or not self.scope.principal.queues:
             return read_audit(self.connection, first, after)
         visible = self.scope.principal.may_access_queue
-        return read_audit(self.connection, first, after, lambda queue: isinstance(queue, str) and visible(queue))
+        return read_audit(
+            self.connection, first, after, lambda queue: isinstance(queue, str) and visible(queue)
+        )
