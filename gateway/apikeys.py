@@ -27,13 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.services.access import Principal, Role
+from gateway.services.refusals import INVALID_KEY, MISSING_KEY
 
 KEY_PREFIX = "rqg_"
 _NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _PATTERN = re.compile(r"[A-Za-z0-9.:_\-*?\[\]!]{1,512}")
-MISSING_KEY = "Missing API key: send the header 'Authorization: Bearer <key>'"
-INVALID_KEY = "Invalid API key"
 
 
 class KeyConfigError(ValueError):

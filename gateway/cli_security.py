@@ -35,7 +35,11 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     (
         "--hide-payloads",
         "RQ_GATEWAY_HIDE_PAYLOADS",
-        {"is_flag": True, "help": "Show args, kwargs and result as null to viewer keys."},
+        {
+            "is_flag": True,
+            "help": "Hide job payloads from viewer keys: args, kwargs and result as null, "
+            "description as the bare call, e.g. charge(…).",
+        },
     ),
     (
         "--cors-origins",

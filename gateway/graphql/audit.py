@@ -49,7 +49,9 @@ class AuditEdge:
 
 @strawberry.type
 class AuditConnection:
-    total_count: int
+    total_count: int = strawberry.field(
+        description="Entries kept in the capped stream; for a queue-limited key, those of its queues."
+    )
     nodes: list[AuditEntry]
     edges: list[AuditEdge]
     page_info: PageInfo
@@ -67,7 +69,10 @@ class AuditConnection:
 
 @strawberry.type
 class AuditQuery:
-    @strawberry.field(description="The audit trail of mutations, newest first. Needs an admin key.")
+    @strawberry.field(
+        description="The audit trail of mutations, newest first. Needs an admin key; a queue-limited "
+        "one reads only its queues' records."
+    )
     async def audit_log(
         self, info: Info, first: int | None = 100, after: str | None = None
     ) -> AuditConnection:

@@ -26,5 +26,7 @@ def audit_log(
         str | None, Query(description="`next_cursor` of the previous page.", examples=["1764320000000-0"])
     ] = None,
 ) -> models.AuditLog:
-    """Who retried, deleted or cleared what: one entry per mutation, refused ones included."""
+    """Who retried, deleted or cleared what: one entry per mutation, refused ones included (not
+    those of requests without a valid key: they are logged and counted only). A queue-limited
+    admin key reads only the entries of its queues."""
     return models.AuditLog.of(service.audit_log(limit, cursor))

@@ -510,7 +510,9 @@ class AuditLog(BaseModel):
     )
 
     entries: list[AuditEntry] = Field(description="Newest first.")
-    total: int = Field(description="Entries kept in the capped stream.")
+    total: int = Field(
+        description="Entries kept in the capped stream; for a queue-limited key, those of its queues."
+    )
     next_cursor: str | None = Field(description="Pass as `cursor` for older entries; null on the last page.")
 
     @classmethod

@@ -16,12 +16,11 @@ keys (mutations), so a new operation cannot silently escape the queue patterns.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
@@ -29,6 +28,8 @@ from typing import Any, TypeVar
 from gateway.errors import Forbidden, InvalidInput, Unauthenticated
 from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
 from gateway.services.models import JobInfo, JobPage
+from gateway.services.payloads import hide_payloads  # the one definition; re-exported here
+from gateway.services.refusals import RefusalOnce, refuse_unauthenticated
 
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"
@@ -80,6 +81,12 @@ class RequestScope:
     request_id: str
     audit: AuditTrail | None = None
     hide_payloads: bool = False
+    unauthenticated: RefusalOnce = field(default_factory=RefusalOnce, compare=False, repr=False)
+
+    @property
+    def hides_payloads(self) -> bool:
+        """Whether results for this request pass through `hide_payloads` (viewers, when configured)."""
+        return self.hide_payloads and self.principal.role == Role.VIEWER
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,13 @@ class _Guarded:
             job_ids=[str(job_id) for job_id in job_ids],
         )
 
+    def _refusal_record(self) -> AuditRecord:
+        """The log record of a refused read (reads have no audit record of their own)."""
+        job_ids = [str(self.job_id)] if self.job_id is not None else []
+        return AuditRecord(
+            self.scope.request_id, self.scope.principal.name, self.access.action, self.queue, job_ids
+        )
+
     def run(self, method: Callable[..., T], args: tuple, kwargs: dict) -> T:
         record = self.record
         try:
@@ -197,6 +211,13 @@ class _Guarded:
             if self.access.ids_from_result is not None:
                 record.job_ids = list(self.access.ids_from_result(result))
             return result
+        except Unauthenticated:
+            # No valid key: logged and counted once per request, and never written to the capped
+            # stream, where anyone's anonymous requests would push out the authenticated records.
+            if self.scope.unauthenticated.first():
+                refuse_unauthenticated(record or self._refusal_record(), self.scope.principal.refusal)
+            record = None
+            raise
         except BaseException as error:
             if record is not None:
                 record.outcome, record.error = outcome_of(error)
@@ -239,7 +260,7 @@ class _Guarded:
             for job in _jobs_in(result):
                 if not principal.may_access_queue(job.origin):
                     raise Forbidden(f"API key {principal.name!r} may not access queue {job.origin!r}")
-        if self.scope.hide_payloads and principal.role == Role.VIEWER:
+        if self.scope.hides_payloads:
             return hide_payloads(result)
         return result
 
@@ -252,16 +273,3 @@ def _jobs_in(result: Any) -> Iterable[JobInfo]:
     elif isinstance(result, (list, tuple)):
         for item in result:
             yield from _jobs_in(item)
-
-
-def hide_payloads(result: Any) -> Any:
-    """The result with `args`, `kwargs` and `result` of every job set to None."""
-    if isinstance(result, JobInfo):
-        return dataclasses.replace(result, args=None, kwargs=None, result=None)
-    if isinstance(result, JobPage):
-        return dataclasses.replace(result, jobs=[hide_payloads(job) for job in result.jobs])
-    if isinstance(result, list):
-        return [hide_payloads(item) for item in result]
-    if isinstance(result, tuple):
-        return tuple(hide_payloads(item) for item in result)
-    return result

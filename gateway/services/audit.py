@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -24,6 +25,8 @@ AUDIT_STREAM = "rq-gateway:audit"
 DEFAULT_MAXLEN = 10_000
 IDS_SHOWN = 10
 _STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
+_CHUNK = 1000  # entries per XREVRANGE while a queue-limited reader's pass walks the stream
+_QUEUE_FIELD = re.compile(rb'"queue":(null|"(?:[^"\\]|\\.)*")')
 
 
 @dataclass
@@ -102,10 +105,18 @@ class AuditTrail:
             )
 
 
-def read_audit(connection: redis.Redis, first: int, after: str | None) -> AuditPage:
-    """A page of the stream, newest first, starting strictly before the `after` cursor."""
+def read_audit(
+    connection: redis.Redis,
+    first: int,
+    after: str | None,
+    visible: Callable[[str | None], bool] | None = None,
+) -> AuditPage:
+    """A page of the stream, newest first, starting strictly before the `after` cursor. With
+    `visible` (a queue-limited reader), only the entries whose queue it accepts, and their total."""
     if after is not None and not _STREAM_ID.fullmatch(after):
         raise InvalidParameter(f"Invalid audit cursor {after[:64]!r}")
+    if visible is not None:
+        return _read_visible(connection, first, after, visible)
     upper = f"({after}" if after else "+"
     with connection.pipeline(transaction=False) as pipe:
         pipe.xrevrange(AUDIT_STREAM, max=upper, min="-", count=first + 1)
@@ -118,6 +129,57 @@ def read_audit(connection: redis.Redis, first: int, after: str | None) -> AuditP
         end_cursor=entries[-1].cursor if entries else None,
         has_next_page=len(rows) > first,
     )
+
+
+def _read_visible(
+    connection: redis.Redis, first: int, after: str | None, visible: Callable[[str | None], bool]
+) -> AuditPage:
+    """One pass over the whole stream, newest first, in chunks: the visible entries before the
+    cursor make the page, and all visible entries the total. The stream is capped (about
+    --audit-maxlen entries), which bounds the pass; the cursor is a visible entry's own id, so
+    pages continue exactly however the hidden entries around them are spread."""
+    entries: list[AuditEntry] = []
+    total = 0
+    has_next_page = False
+    start = _position(after) if after else None
+    upper = "+"
+    while True:
+        rows = connection.xrevrange(AUDIT_STREAM, max=upper, min="-", count=_CHUNK)
+        for entry_id, fields in rows:
+            if not visible(_queue_of(fields.get(b"record", b""))):
+                continue
+            total += 1
+            if start is not None and _position(entry_id.decode()) >= start:
+                continue
+            if len(entries) < first:
+                entries.append(_entry(entry_id, fields))
+            else:
+                has_next_page = True
+        if len(rows) < _CHUNK:
+            break
+        upper = f"({rows[-1][0].decode()}"
+    return AuditPage(
+        entries=entries,
+        total=total,
+        end_cursor=entries[-1].cursor if entries else None,
+        has_next_page=has_next_page,
+    )
+
+
+def _queue_of(record: bytes) -> Any:
+    """The record's queue, read without decoding the whole line: the pass over the stream decodes
+    every record, and a full json.loads of each took most of its time. Our lines put `queue`
+    after fields that cannot hold a quote, so its first occurrence is the field itself."""
+    match = _QUEUE_FIELD.search(record)
+    try:
+        return json.loads(match.group(1)) if match else json.loads(record).get("queue")
+    except (ValueError, AttributeError):  # not JSON, or not an object: written by something else
+        return None
+
+
+def _position(stream_id: str) -> tuple[int, int]:
+    milliseconds, _, sequence = stream_id.partition("-")
+    return int(milliseconds), int(sequence)
 
 
 def _entry(entry_id: bytes, fields: dict[bytes, bytes]) -> AuditEntry:

@@ -329,7 +329,13 @@ class JobService:
     @read(Role.ADMIN)
     @backend_call()
     def audit_log(self, first: int = 100, after: str | None = None) -> AuditPage:
-        """The audit trail, newest first, a page at a time."""
+        """The audit trail, newest first, a page at a time. A queue-limited key reads only the
+        records of queues it may access: not those of other queues, nor queue-less ones."""
         if first < 0 or first > MAX_PAGE_SIZE:
             raise InvalidParameter(f"first must be between 0 and {MAX_PAGE_SIZE}")
-        return read_audit(self.connection, first, after)
+        if self.scope is None or not self.scope.principal.queues:
+            return read_audit(self.connection, first, after)
+        visible = self.scope.principal.may_access_queue
+        return read_audit(
+            self.connection, first, after, lambda queue: isinstance(queue, str) and visible(queue)
+        )

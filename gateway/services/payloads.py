@@ -1,0 +1,122 @@
+"""What a job's "payload" is, defined once, and how `--hide-payloads` hides it from viewers.
+
+A payload is the data a job was called with or produced: `args`, `kwargs`, `result`, `meta`
+(never read by the gateway), and the `description`, because RQ's default description is the call
+itself, `charge('4111-1111-1111-1111', password='hunter2')`, with arguments the gateway may not
+even be able to decode, and a custom description is free text the enqueuer may have filled with
+data. A hidden description becomes the bare call, `charge(…)`, or None when the function is unknown.
+
+Every field of every result a read can return is classified here as PAYLOAD (replaced when
+hidden), NESTED (holds other classified results, walked) or SHOWN. tests/test_payloads.py fails
+when a field is not classified, so a new field cannot reach a viewer unnoticed; and a dataclass
+missing from these tables is hidden whole (every field None) rather than shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from gateway.services.audit import AuditEntry, AuditPage
+from gateway.services.models import (
+    BulkOutcome,
+    CleanupOutcome,
+    FailureGroup,
+    FailureGroups,
+    GroupOutcome,
+    JobError,
+    JobInfo,
+    JobLocation,
+    JobPage,
+    QueueInfo,
+    QueueStats,
+    RetryOutcome,
+    WorkerInfo,
+)
+
+ELLIPSIS = "…"
+
+
+def _gone(_owner: Any) -> None:
+    return None
+
+
+def bare_call(job: JobInfo) -> str | None:
+    """The description a viewer sees under --hide-payloads: the function without its arguments."""
+    return f"{job.func_name}({ELLIPSIS})" if job.func_name else None
+
+
+# field name -> the value shown instead, computed from the whole (unhidden) object
+PAYLOAD: dict[type, dict[str, Callable[[Any], Any]]] = {
+    JobInfo: {"args": _gone, "kwargs": _gone, "result": _gone, "description": bare_call},
+}
+NESTED: dict[type, frozenset[str]] = {
+    JobInfo: frozenset({"location"}),
+    JobPage: frozenset({"jobs"}),
+    QueueInfo: frozenset({"stats"}),
+    FailureGroups: frozenset({"groups"}),
+    AuditPage: frozenset({"entries"}),
+    BulkOutcome: frozenset({"errors"}),
+    GroupOutcome: frozenset({"errors"}),
+}
+# Shown as they are. Exception text is not payload: a traceback or a failure group's message may
+# quote data the job raised with (README "Security" says so).
+SHOWN: dict[type, frozenset[str]] = {
+    JobInfo: frozenset(
+        {"job_id", "status", "origin", "func_name", "created_at", "enqueued_at", "started_at"}
+        | {"ended_at", "exc_info", "dependency_ids", "dependent_ids"}
+    ),
+    JobLocation: frozenset({"queue", "registry"}),
+    JobPage: frozenset({"total", "end_cursor", "has_next_page", "cursors"}),
+    QueueStats: frozenset(field.name for field in dataclasses.fields(QueueStats)),
+    QueueInfo: frozenset({"latency_seconds", "worker_count"}),
+    WorkerInfo: frozenset(field.name for field in dataclasses.fields(WorkerInfo)),
+    FailureGroup: frozenset(field.name for field in dataclasses.fields(FailureGroup)),
+    FailureGroups: frozenset({"total_failed"}),
+    CleanupOutcome: frozenset({"queue_name", "removed"}),
+    RetryOutcome: frozenset({"job_id", "message", "success"}),
+    JobError: frozenset({"job_id", "error"}),
+    BulkOutcome: frozenset({"total_failed", "done_jobs"}),
+    GroupOutcome: frozenset({"total_failed", "done_jobs", "group_id", "dry_run", "matched_count"}),
+    AuditEntry: frozenset(field.name for field in dataclasses.fields(AuditEntry)),
+    AuditPage: frozenset({"total", "end_cursor", "has_next_page"}),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    replace: dict[str, Callable[[Any], Any]]
+    nested: frozenset[str]
+
+
+@functools.cache
+def _plan(kind: type) -> _Plan | None:
+    """How to hide one result type; None when nothing in it needs hiding."""
+    names = {field.name for field in dataclasses.fields(kind)}
+    payload = PAYLOAD.get(kind, {})
+    nested = NESTED.get(kind, frozenset())
+    unclassified = names - set(payload) - nested - SHOWN.get(kind, frozenset())
+    # Fail closed: an unclassified field is hidden, not shown (the classification test fails too).
+    replace = {**payload, **{name: _gone for name in unclassified}}
+    return _Plan(replace, nested) if replace or nested else None
+
+
+def hide_payloads(result: Any) -> Any:
+    """`result` with every payload field of every job in it replaced (see the module docstring):
+    a JobInfo, a JobPage, a list or tuple of them, or any other result the service returns."""
+    if isinstance(result, list):
+        return [hide_payloads(item) for item in result]
+    if isinstance(result, tuple):
+        return tuple(hide_payloads(item) for item in result)
+    if isinstance(result, dict):
+        return {key: hide_payloads(value) for key, value in result.items()}
+    if not dataclasses.is_dataclass(result) or isinstance(result, type):
+        return result
+    plan = _plan(type(result))
+    if plan is None:
+        return result
+    changes = {name: hide(result) for name, hide in plan.replace.items()}
+    changes.update({name: hide_payloads(getattr(result, name)) for name in plan.nested})
+    return dataclasses.replace(result, **changes)
