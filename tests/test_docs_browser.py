@@ -132,5 +132,13 @@ def test_swagger_ui_lists_the_operations_offline(visit):
     page.locator(".opblock").first.wait_for(timeout=TIMEOUT_MS)
     assert page.url.endswith("/docs")
     assert page.locator(".opblock").count() >= 7  # at least the contract's seven endpoints
-    assert page.get_by_text("/api/v1/jobs/failed").first.is_visible()
+    # "Try it out" calls the API from the page (the policy's connect-src).
+    stats = page.locator(".opblock", has_text="/api/v1/jobs/stats").first
+    stats.locator(".opblock-summary").click()
+    stats.locator(".try-out__btn").click()
+    stats.locator(".execute").click()
+    status = stats.locator(".live-responses-table tr.response .response-col_status")
+    status.wait_for(timeout=TIMEOUT_MS)
+    assert status.inner_text().strip() == "200"
+    assert '"queue_name": "default"' in stats.locator(".live-responses-table").inner_text()
     assert seen.outside == [] and seen.errors == []

@@ -7,9 +7,9 @@
 
 const EXAMPLE_QUERY = `# GraphiQL for rq-gateway
 #
-# Run a query with Ctrl-Enter (or the play button); Ctrl-Space completes.
-# Behind API keys, add the header {"Authorization": "Bearer rqg_..."}
-# in the Headers tab below.
+# Run a query with Ctrl-Enter or the play button; Ctrl-Space completes.
+# With API keys, add this in the Headers tab below:
+#   {"Authorization": "Bearer rqg_..."}
 
 {
   queueStats {
