@@ -116,6 +116,7 @@ def test_html_pages_carry_a_same_origin_content_security_policy(client, path):
         # data: URIs are inline in the stylesheets: they are part of the page, not a request.
         assert set(policy[directive]) == {"'self'", "data:"}, directive
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert CONTENT_SECURITY_POLICY in (ROOT / "README.md").read_text(), "README's Browser pages"
 
 
 def test_json_answers_carry_no_page_policy(client):
