@@ -148,6 +148,11 @@ def write_readme(done: list[tuple[Package, dict]]) -> None:
         )
     lines.append("")
     lines.append("Each folder holds the package's licence text (`LICENSE`, and `NOTICE` where it has one).")
+    lines += [
+        "",
+        "Source maps are not vendored. The `sourceMappingURL` comments of a few files name same-origin",
+        "paths that answer 404; only a browser's developer tools ask for them.",
+    ]
     for package, _ in done:
         if package.note:
             lines += ["", f"`{package.name}`: {package.note}"]
