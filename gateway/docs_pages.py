@@ -36,14 +36,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 # Asset URLs are relative to the page (/docs, /graphql), so the pages also work behind a proxy
 # that serves the gateway under a path prefix.
-_VENDOR = STATIC_PATH.lstrip("/") + "/vendor"
-_HEAD = """<!doctype html>
+_STATIC = STATIC_PATH.lstrip("/")
+_VENDOR = f"{_STATIC}/vendor"
+_HEAD = f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<link rel="icon" type="image/svg+xml" href="static/favicon.svg">
+<title>{{title}}</title>
+<link rel="icon" type="image/svg+xml" href="{_STATIC}/favicon.svg">
 """
 
 SWAGGER_UI_PAGE = (
@@ -53,7 +54,7 @@ SWAGGER_UI_PAGE = (
 <body>
 <div id="swagger-ui"></div>
 <script src="{_VENDOR}/swagger-ui-dist/swagger-ui-bundle.js"></script>
-<script src="static/docs.js" data-openapi-url="{{openapi_url}}"></script>
+<script src="{_STATIC}/docs.js" data-openapi-url="{{openapi_url}}"></script>
 </body>
 </html>
 """
@@ -63,7 +64,7 @@ GRAPHIQL_PAGE = (
     _HEAD
     + f"""<link rel="stylesheet" href="{_VENDOR}/graphiql/graphiql.min.css">
 <link rel="stylesheet" href="{_VENDOR}/graphiql-plugin-explorer/style.css">
-<link rel="stylesheet" href="static/graphiql.css">
+<link rel="stylesheet" href="{_STATIC}/graphiql.css">
 </head>
 <body>
 <div id="graphiql" class="graphiql-container">Loading...</div>
@@ -71,15 +72,18 @@ GRAPHIQL_PAGE = (
 <script src="{_VENDOR}/react-dom/react-dom.production.min.js"></script>
 <script src="{_VENDOR}/graphiql/graphiql.min.js"></script>
 <script src="{_VENDOR}/graphiql-plugin-explorer/index.umd.js"></script>
-<script src="static/graphiql.js"></script>
+<script src="{_STATIC}/graphiql.js"></script>
 </body>
 </html>
 """
 )
 
 
+_GRAPHIQL_HTML = GRAPHIQL_PAGE.format(title="rq-gateway - GraphiQL")
+
+
 def graphiql_page() -> HTMLResponse:
-    return HTMLResponse(GRAPHIQL_PAGE.format(title="rq-gateway - GraphiQL"))
+    return HTMLResponse(_GRAPHIQL_HTML)
 
 
 def install(app: FastAPI) -> None:
