@@ -1,7 +1,13 @@
-# rq-gateway: REST + GraphQL gateway for RQ.
+# rq-gateway: REST + GraphQL gateway for RQ. Build, then try the demo (embedded in-memory Redis):
 #   docker build -t rq-gateway .
-#   docker run --rm -p 8000:8000 -e REDIS_URL=redis://redis-host:6379/0 rq-gateway
-# Without REDIS_URL the container runs in demo mode (embedded in-memory Redis).
+#   docker run --rm -p 8000:8000 rq-gateway
+# With your Redis, the container (listening on 0.0.0.0) refuses to start without API keys.
+# Make one, keep the key (line 2 of admin.txt), and mount the hashed line:
+#   docker run --rm rq-gateway rq-gateway keys create --name admin --role admin > admin.txt
+#   tail -n 1 admin.txt > api-keys.txt
+#   docker run --rm -p 8000:8000 -e REDIS_URL=redis://redis-host:6379/0 \
+#     -v "$PWD/api-keys.txt:/etc/rq-gateway/api-keys.txt:ro" \
+#     -e RQ_GATEWAY_API_KEYS_FILE=/etc/rq-gateway/api-keys.txt rq-gateway
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

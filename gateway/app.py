@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from gateway import __version__
 from gateway.apikeys import KeyRing
 from gateway.config import Settings, connect
+from gateway.docs_pages import install as install_pages
 from gateway.graphql.router import graphql_router
 from gateway.graphql.schema import build_schema
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         generate_unique_id_function=_operation_id,
         # A redirect could turn a mistyped path into another resource's action (a 307 keeps DELETE).
         redirect_slashes=False,
+        # FastAPI's own pages load from CDNs: /docs is served from the package (docs_pages).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.service = JobService(
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         introspection=settings.introspection,
     )
     app.include_router(graphql_router(schema, graphiql=settings.graphiql), prefix="/graphql")
+    install_pages(app)
     install_security(app, settings, connection)
     return app
 

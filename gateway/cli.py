@@ -102,7 +102,9 @@ def main() -> None:
     """REST and GraphQL gateway for RQ (Redis Queue)."""
 
 
-@main.command()
+# Each command's short_help is what `rq-gateway --help` lists: click would cut the docstring's
+# first sentence to fit 80 columns and end it with "...".
+@main.command(short_help="Serve the REST API and GraphQL over HTTP.")
 @click.option(
     "--redis-url",
     envvar="REDIS_URL",
@@ -111,8 +113,23 @@ def main() -> None:
     help="Redis of your RQ deployment, e.g. redis://localhost:6379/0. "
     "Without it the gateway runs in demo mode on an embedded in-memory Redis.",
 )
-@click.option("--host", envvar="RQ_GATEWAY_HOST", default="127.0.0.1", show_default=True, show_envvar=True)
-@click.option("--port", envvar="RQ_GATEWAY_PORT", default=8000, type=int, show_default=True, show_envvar=True)
+@click.option(
+    "--host",
+    envvar="RQ_GATEWAY_HOST",
+    default="127.0.0.1",
+    show_default=True,
+    show_envvar=True,
+    help="Interface to listen on; 0.0.0.0 for every interface (then API keys are required).",
+)
+@click.option(
+    "--port",
+    envvar="RQ_GATEWAY_PORT",
+    default=8000,
+    type=int,
+    show_default=True,
+    show_envvar=True,
+    help="TCP port to listen on.",
+)
 @click.option(
     "--workers",
     envvar="RQ_GATEWAY_WORKERS",
@@ -155,6 +172,7 @@ def main() -> None:
     show_default=True,
     show_envvar=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    help="Least severe log messages shown, for the gateway and uvicorn.",
 )
 @security_options
 def serve(
@@ -189,6 +207,7 @@ def serve(
 
     log.info("Managing RQ jobs on %s (default queue %r)", _redacted(settings.redis_url), default_queue)
     log.info(access_summary(settings))
+    warn_if_unreachable(settings)
     if workers == 1:
         uvicorn.run(settle_heap(create_app(settings)), host=host, port=port, log_level=log_level)
         return
@@ -201,6 +220,26 @@ def serve(
     uvicorn.run(
         "gateway.cli:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level
     )
+
+
+def warn_if_unreachable(settings: Settings) -> None:
+    """One warning line for a wrong --redis-url. The gateway starts anyway (Redis may be starting
+    too) and answers 503 until Redis answers, as it does in any outage."""
+    import redis
+
+    from gateway.config import connect
+
+    client = connect(settings)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        log.warning(
+            "Cannot reach Redis at %s (%s); serving anyway, with 503 answers until it can",
+            _redacted(settings.redis_url),
+            error,
+        )
+    finally:
+        client.close()
 
 
 def _redacted(url: str) -> str:
@@ -231,9 +270,13 @@ def render_schemas() -> dict[str, str]:
 main.add_command(keys)
 
 
-@main.command("export-schema")
+@main.command("export-schema", short_help="Write the GraphQL schema and the OpenAPI file.")
 @click.option(
-    "--out-dir", default="schema", show_default=True, type=click.Path(file_okay=False, path_type=Path)
+    "--out-dir",
+    default="schema",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write schema.graphql and openapi.json into.",
 )
 def export_schema(out_dir: Path) -> None:
     """Write schema/schema.graphql and schema/openapi.json from the code."""

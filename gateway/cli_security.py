@@ -208,9 +208,14 @@ def _patterns(_ctx: click.Context, _param: click.Parameter, value: str | None) -
         raise click.BadParameter(str(error)) from None
 
 
-@keys.command("create")
+@keys.command("create", short_help="Print a new API key and its keys-file line.")
 @click.option("--name", required=True, help="Shown in the audit trail, e.g. ci-dashboard.")
-@click.option("--role", required=True, type=click.Choice([role.label for role in Role]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([role.label for role in Role]),
+    help="viewer reads; operator also retries, cancels and requeues; admin also deletes.",
+)
 @click.option("--queues", callback=_patterns, help="Comma-separated queue-name patterns, e.g. 'billing-*'.")
 def create_key(name: str, role: str, queues: tuple[str, ...]) -> None:
     """Print a new random key (once: it is not stored anywhere) and the line to configure it."""

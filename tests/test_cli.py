@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -72,6 +75,33 @@ def test_serve_without_redis_runs_the_seeded_demo():
     assert "DEMO MODE" in first_line and "not connected to a real Redis" in first_line
 
 
+@pytest.mark.e2e
+def test_an_unreachable_redis_url_is_one_warning_line_at_start_up():
+    """The gateway still starts (Redis may come up later) and answers 503 until it can reach it."""
+    port, nothing_listens = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_URL", "RQ_GATEWAY_"))}
+    url = f"redis://:s3cret@127.0.0.1:{nothing_listens}/0"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--redis-url", url, "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(f"{base}/healthz", process)
+        assert httpx.get(f"{base}/readyz").status_code == 503
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=15)
+    warnings = [line for line in stderr.splitlines() if "Cannot reach Redis" in line]
+    assert len(warnings) == 1, stderr
+    assert warnings[0].startswith("WARNING:")
+    assert f"redis://:***@127.0.0.1:{nothing_listens}/0" in warnings[0]
+    assert "s3cret" not in stderr
+
+
 def test_every_serve_option_has_an_environment_twin():
     serve = main.commands["serve"]
     for option in serve.params:
@@ -129,3 +159,36 @@ def test_readme_configuration_table_matches_the_serve_options():
     documented = dict(re.findall(r"^\| `(--[a-z-]+)` \| `([A-Z_]+)` \|", table, flags=re.M))
     options = {param.opts[0]: param.envvar for param in main.commands["serve"].params}
     assert documented == options
+
+
+def _commands(
+    group: click.Group, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    for name, command in group.commands.items():
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+
+
+def test_help_lists_every_command_summary_whole():
+    """click cuts a docstring's first sentence to fit 80 columns and ends it with '...'."""
+    for path, command in [((), main), *_commands(main)]:
+        if not isinstance(command, click.Group):
+            continue
+        result = CliRunner().invoke(main, [*path, "--help"], terminal_width=80)
+        assert result.exit_code == 0, result.output
+        listed = result.output.split("Commands:\n", 1)[1]
+        assert "..." not in listed, (path, listed)
+        for name in command.commands:
+            assert re.search(rf"^  {name}\s+\S", listed, flags=re.M), (path, name)
+
+
+def test_every_option_of_every_command_has_help_text():
+    for path, command in _commands(main):
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, (path, param.name)
+    serve_help = CliRunner().invoke(main, ["serve", "--help"], terminal_width=200).output
+    for option in ("--host", "--port", "--log-level"):
+        line = next(line for line in serve_help.splitlines() if line.strip().startswith(option))
+        assert not re.search(rf"{option} \S+\s+\[env var", line), line

@@ -1,4 +1,5 @@
-"""Mounts the schema at /graphql with GraphiQL; the context reuses the REST dependency provider."""
+"""Mounts the schema at /graphql with GraphiQL (page in gateway/docs_pages.py); the context
+reuses the REST dependency provider."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from typing import Any
 
 import strawberry
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from gateway.docs_pages import graphiql_page
 from gateway.graphql.schema import schema as default_schema
 from gateway.middleware import request_id_of
 from gateway.rest.deps import ServiceDep
@@ -30,6 +33,10 @@ class _Router(GraphQLRouter):
             extensions = error.setdefault("extensions", {})
             extensions.setdefault("code", "BAD_REQUEST")
         return response
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from the package's own files, not Strawberry's page that loads from a CDN."""
+        return graphiql_page()
 
 
 def graphql_router(schema: strawberry.Schema | None = None, graphiql: bool = True) -> GraphQLRouter:

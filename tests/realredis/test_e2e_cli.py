@@ -97,6 +97,7 @@ def test_cli_serves_real_redis_under_uvicorn(served: ServedGateway, r, redis_url
     assert response.headers["server"] == "uvicorn"
     assert "DEMO MODE" not in served.output()
     assert f"Managing RQ jobs on {redis_url}" in served.output()
+    assert "Cannot reach Redis" not in served.output()
     openapi = requests.get(f"{served.base}/openapi.json", timeout=5).json()
     assert f"{API}/failed/{{job_id}}/retry" in openapi["paths"]
     graphql = requests.post(

@@ -1,0 +1,127 @@
+"""The browser pages: Swagger UI at /docs, GraphiQL's page for GET /graphql, and `/` -> /docs.
+
+Upstream, both pages load their scripts, styles and fonts from public CDNs, so on a machine
+without internet access they come up blank. Here every file they load is served by the gateway
+from the installed package (gateway/static/, vendored by scripts/vendor_assets.py), and each
+HTML answer carries a Content-Security-Policy that lets the browser fetch from this origin only.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import MutableHeaders
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+STATIC_PATH = "/static"
+
+# No inline script and no inline style: the pages' own code is in gateway/static/*.js and *.css.
+# data: URIs are the fonts and icons embedded in the vendored stylesheets (no request is made).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+# Asset URLs are relative to the page (/docs, /graphql), so the pages also work behind a proxy
+# that serves the gateway under a path prefix.
+_STATIC = STATIC_PATH.lstrip("/")
+_VENDOR = f"{_STATIC}/vendor"
+_HEAD = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{title}}</title>
+<link rel="icon" type="image/svg+xml" href="{_STATIC}/favicon.svg">
+"""
+
+SWAGGER_UI_PAGE = (
+    _HEAD
+    + f"""<link rel="stylesheet" href="{_VENDOR}/swagger-ui-dist/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{_VENDOR}/swagger-ui-dist/swagger-ui-bundle.js"></script>
+<script src="{_STATIC}/docs.js" data-openapi-url="{{openapi_url}}"></script>
+</body>
+</html>
+"""
+)
+
+GRAPHIQL_PAGE = (
+    _HEAD
+    + f"""<link rel="stylesheet" href="{_VENDOR}/graphiql/graphiql.min.css">
+<link rel="stylesheet" href="{_VENDOR}/graphiql-plugin-explorer/style.css">
+<link rel="stylesheet" href="{_STATIC}/graphiql.css">
+</head>
+<body>
+<div id="graphiql" class="graphiql-container">Loading...</div>
+<script src="{_VENDOR}/react/react.production.min.js"></script>
+<script src="{_VENDOR}/react-dom/react-dom.production.min.js"></script>
+<script src="{_VENDOR}/graphiql/graphiql.min.js"></script>
+<script src="{_VENDOR}/graphiql-plugin-explorer/index.umd.js"></script>
+<script src="{_STATIC}/graphiql.js"></script>
+</body>
+</html>
+"""
+)
+
+
+_GRAPHIQL_HTML = GRAPHIQL_PAGE.format(title="rq-gateway - GraphiQL")
+
+
+def graphiql_page() -> HTMLResponse:
+    return HTMLResponse(_GRAPHIQL_HTML)
+
+
+def install(app: FastAPI) -> None:
+    """Serve the assets, /docs and the `/` redirect. Build the app with docs_url=None and
+    redoc_url=None: FastAPI's own pages load from a CDN. ReDoc is not served at all."""
+    app.mount(STATIC_PATH, StaticFiles(packages=[("gateway", "static")]), name="static")
+    # FastAPI's openapi_url is absolute (/openapi.json); the page's relative form keeps a prefix.
+    openapi_url = escape(app.openapi_url.lstrip("/")) if app.openapi_url else ""
+    docs = SWAGGER_UI_PAGE.format(title=escape(f"{app.title} - Swagger UI"), openapi_url=openapi_url)
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return HTMLResponse(docs)
+
+    @app.get("/", include_in_schema=False)
+    async def home(request: Request) -> RedirectResponse:
+        # Until the gateway has a console of its own, its front page is the API reference.
+        return RedirectResponse(request.scope.get("root_path", "") + "/docs")
+
+    app.add_middleware(PagePolicy)
+
+
+class PagePolicy:
+    """Adds the Content-Security-Policy to every HTML answer, whichever route made it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
