@@ -31,9 +31,9 @@ from gateway.services.actions import (
     UNREADABLE,
     FailedJobActions,
 )
+from gateway.services.causes import cause_message
 from gateway.services.models import FailureGroup, FailureGroups, GroupOutcome, JobError
 from gateway.services.registry import Entry, RegistryReader
-from gateway.services.causes import cause_message
 from gateway.services.tracebacks import read_raised
 
 GROUP_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
