@@ -33,6 +33,10 @@ Limits, where quoted text and a real chain cannot be told apart this way:
   message (rule 2), is read as a chain;
 - a real chain whose earlier exception quotes a traceback in its message and was caught elsewhere
   and attached later (`raise X from future.exception()`) is read as one exception (rule 3);
+- a link without frames (an exception never raised) accepts any well-formed separator, as it
+  has no frame for rule 3 to compare: right for multiprocessing's RemoteTraceback, a cause whose
+  message quotes the child's traceback, but a group's sub-exception built without raising whose
+  message quotes a chained traceback is read by the quoted chain's last link;
 - a frame line whose source text or locals span several lines ends the frames early.
 Text that is not a traceback (RQ's own "Work-horse terminated unexpectedly ...") is read by its
 last line, as is any text without a traceback header whose first line names no exception.
