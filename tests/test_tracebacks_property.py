@@ -25,8 +25,10 @@ ExceptionGroup = getattr(builtins, "ExceptionGroup", Exception)
 # Code run as another program would run it (its own file name and functions): what a job quotes.
 _CHILD_PROGRAMS = (
     "def crash():\n    raise ValueError('child crashed')\ncrash()",
-    "def crash():\n    try:\n        {}['k']\n    except KeyError as e:\n        raise OSError(5, 'io') from e\ncrash()",
-    "def crash():\n    try:\n        1 / 0\n    except ZeroDivisionError:\n        raise KeyError('during')\ncrash()",
+    "def crash():\n    try:\n        {}['k']\n    except KeyError as e:\n"
+    "        raise OSError(5, 'io') from e\ncrash()",
+    "def crash():\n    try:\n        1 / 0\n    except ZeroDivisionError:\n"
+    "        raise KeyError('during')\ncrash()",
     "raise ExceptionGroup('child group', [ValueError('a'), TypeError('b')])",
     "compile('x = (1,\\n  2 +)', 'broken.py', 'exec')",
 )
@@ -158,7 +160,7 @@ def _caught(chain: Chain) -> BaseException:
 
 
 def _expected_line(exc: BaseException) -> str:
-    return "".join(traceback.format_exception_only(exc)).split("\n")[0].strip()
+    return "".join(traceback.format_exception_only(exc)).splitlines()[0].strip()
 
 
 def _type_name(exc: BaseException) -> str:

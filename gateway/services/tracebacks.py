@@ -74,7 +74,7 @@ Frame = tuple[str, str, str]  # (file, line, function)
 class Raised:
     """The raised exception as the traceback names it."""
 
-    line: str  # `Type: first message line`, stripped
+    line: str  # `Type: first message line`, stripped, up to the first line break of any kind
     type: str | None  # `ValueError`, `requests.HTTPError`; None if the line names no class
     sub_types: tuple[str, ...] = ()  # an exception group's leaf exception types, distinct, sorted
     is_group: bool = False
@@ -97,12 +97,19 @@ def read_raised(exc_info: str | None) -> Raised | None:
         # groups read thousands of tracebacks, some many kilobytes long.
         after = _TOP_FRAMES.match(text).end()
         end = text.find("\n", after)
-        return _raised(text[after : end if end != -1 else len(text)].strip())
+        return _raised(_first_line(text[after : end if end != -1 else len(text)]))
     lines = text.split("\n")
     start = _first_link(lines)
     if start is None:
         return _raised(_last_line(text))
     return _Chain(lines[start:], 0).raised()
+
+
+def _first_line(text: str | None) -> str | None:
+    """Up to the first line break of any kind (a group's box breaks lines at each of them, as
+    str.splitlines does), stripped."""
+    lines = text.splitlines() if text else ()
+    return lines[0].strip() or None if lines else None
 
 
 def _raised(line: str | None) -> Raised | None:
@@ -214,10 +221,7 @@ class _Chain:
             self.depth > 0 and any(line.startswith("  " * self.depth + "+-+") for line in self.lines[start:])
         )
         _, index = self.frames(start)
-        line = None
-        if index < len(self.lines):
-            content = self.content(self.lines[index], group)
-            line = content.strip() if content is not None else None
+        line = _first_line(self.content(self.lines[index], group)) if index < len(self.lines) else None
         if not line:
             return None
         if not group:
