@@ -62,8 +62,6 @@ _EXCEPTION_LINE = re.compile(r"(?P<type>[^\W\d]\w*(?:\.(?:[^\W\d]\w*|<locals>))*
 _NAMED = re.compile(r"[^\W\d]\w*(?:\.(?:[^\W\d]\w*|<locals>))*:")  # a first line naming a type
 _FRAME = re.compile(r'  File "(?P<file>.*)", line (?P<line>\d+), in (?P<function>.*)')
 _QUOTED_FRAME = re.compile(r'File ".*", line \d+, in ')
-# A column-0 separator, the only kind that can end a top-level link: the fast path's test.
-_TOP_SEPARATOR = re.compile("\n\n(?:" + "|".join(map(re.escape, SEPARATORS)) + ")\n\n")
 # The frames of a top-level link that starts the text: everything indented after the header.
 _TOP_FRAMES = re.compile(re.escape(HEADER) + r"\n(?:[ \t][^\n]*(?:\n|$))*")
 
@@ -92,7 +90,7 @@ def read_raised(exc_info: str | None) -> Raised | None:
     if not exc_info:
         return None
     text = exc_info.rstrip().lstrip("\r\n")
-    if text.startswith(HEADER + "\n") and not _TOP_SEPARATOR.search(text):
+    if text.startswith(HEADER + "\n") and "above exception" not in text:
         # One plain link, by far the commonest case: read without splitting lines, as failure
         # groups read thousands of tracebacks, some many kilobytes long.
         after = _TOP_FRAMES.match(text).end()
@@ -143,15 +141,16 @@ class _Chain:
     def __init__(self, lines: list[str], depth: int) -> None:
         self.lines = lines
         self.depth = depth
+        pad = "  " * max(depth, 1)  # a top-level group is drawn one level in
+        self._prefixes, self._cut, self._blank = (pad + "| ", pad + "+ "), len(pad) + 2, pad + "|"
 
     def content(self, line: str, group: bool = False) -> str | None:
         """The line without its group prefix; None for a line of a deeper box."""
         if self.depth == 0 and not group:
             return line
-        pad = "  " * max(self.depth, 1)
-        if line.startswith((pad + "| ", pad + "+ ")):
-            return line[len(pad) + 2 :]
-        return "" if line == pad + "|" else None
+        if line.startswith(self._prefixes):
+            return line[self._cut :]
+        return "" if line == self._blank else None
 
     def is_group_start(self, index: int) -> bool:
         line = self.lines[index]
@@ -180,7 +179,7 @@ class _Chain:
                 line = self.content(self.lines[index], group)
                 if line is None or not line[:1].isspace():
                     break
-                if frame := _FRAME.fullmatch(line):
+                if line.startswith('  File "') and (frame := _FRAME.fullmatch(line)):
                     frames.append((frame["file"], frame["line"], frame["function"]))
                 index += 1
         return frames, index
@@ -190,15 +189,19 @@ class _Chain:
             return False
         return self.content(self.lines[index - 1]) == "" and self.content(self.lines[index + 1]) == ""
 
-    def last_link(self) -> int:
-        """Where the last link starts, by rules 1 to 3 of the module docstring. Linear: each line
-        is looked at a bounded number of times, however many separators a message quotes."""
+    def last_link(self) -> tuple[int, int]:
+        """Where the last link starts, by rules 1 to 3 of the module docstring, and where its
+        exception line is. Linear: each line is looked at a bounded number of times, however
+        many separators a message quotes."""
         lines, start = self.lines, 0
         group = self.is_group_start(0)
         frames, scanned = self.frames(0)
+        exception_at = scanned
         first_frame = frames[0] if frames else None
         quotes = False  # whether the current link's message quotes a traceback
         for index in range(1, len(lines) - 2):
+            if "above exception" not in lines[index]:  # cheap: most lines are no separator
+                continue
             if not (self.is_separator(index) and self.starts_link(index + 2)):
                 continue
             for line in lines[scanned + 1 : index - 1]:
@@ -212,15 +215,15 @@ class _Chain:
                     continue  # rule 3: the separator is quoted text
             start, group, quotes = index + 2, self.is_group_start(index + 2), False
             frames, scanned = self.frames(start)
+            exception_at = scanned
             first_frame = frames[0] if frames else None
-        return start
+        return start, exception_at
 
     def raised(self) -> Raised | None:
-        start = self.last_link()
+        start, index = self.last_link()
         group = self.is_group_start(start) or (
             self.depth > 0 and any(line.startswith("  " * self.depth + "+-+") for line in self.lines[start:])
         )
-        _, index = self.frames(start)
         line = _first_line(self.content(self.lines[index], group)) if index < len(self.lines) else None
         if not line:
             return None
