@@ -169,19 +169,23 @@ class _Chain:
             return True
         return head == HEADER and _FRAME.fullmatch(self.content(self.lines[index + 1]) or "") is not None
 
-    def frames(self, start: int) -> tuple[list[Frame], int]:
-        """The frames of the link starting at `start`, and the index of its exception line."""
+    def frames(self, start: int, limit: int | None = None) -> tuple[list[Frame], int]:
+        """The frames of the link starting at `start` (the first `limit` of them), and the index of
+        its exception line: the first line after the header that is not indented."""
+        lines, index, frames = self.lines, start, []
         group = self.is_group_start(start)
-        index, frames = start, []
-        if self.content(self.lines[start], group) in (HEADER, GROUP_HEADER):
+        if self.content(lines[start], group) not in (HEADER, GROUP_HEADER):
+            return frames, index  # a link without frames
+        plain = self.depth == 0 and not group
+        prefixes = ("",) if plain else self._prefixes
+        indented, cut = tuple(p + c for p in prefixes for c in " \t"), 0 if plain else self._cut
+        index += 1
+        while index < len(lines) and lines[index].startswith(indented):
+            line = lines[index]
+            wanted = limit is None or len(frames) < limit
+            if wanted and line.startswith('  File "', cut) and (frame := _FRAME.fullmatch(line, cut)):
+                frames.append((frame["file"], frame["line"], frame["function"]))
             index += 1
-            while index < len(self.lines):
-                line = self.content(self.lines[index], group)
-                if line is None or not line[:1].isspace():
-                    break
-                if line.startswith('  File "') and (frame := _FRAME.fullmatch(line)):
-                    frames.append((frame["file"], frame["line"], frame["function"]))
-                index += 1
         return frames, index
 
     def is_separator(self, index: int) -> bool:
@@ -195,7 +199,7 @@ class _Chain:
         many separators a message quotes."""
         lines, start = self.lines, 0
         group = self.is_group_start(0)
-        frames, scanned = self.frames(0)
+        frames, scanned = self.frames(0, limit=1)
         exception_at = scanned
         first_frame = frames[0] if frames else None
         quotes = False  # whether the current link's message quotes a traceback
@@ -214,7 +218,7 @@ class _Chain:
                 if not any(f == file and fn == function and n != number for f, n, fn in following):
                     continue  # rule 3: the separator is quoted text
             start, group, quotes = index + 2, self.is_group_start(index + 2), False
-            frames, scanned = self.frames(start)
+            frames, scanned = self.frames(start, limit=1)
             exception_at = scanned
             first_frame = frames[0] if frames else None
         return start, exception_at
