@@ -332,3 +332,15 @@ def test_a_traceback_cut_off_in_its_frames_names_nothing():
     text = formatted(implicit_chain)
     cut = text[: text.rindex("RuntimeError")]
     assert read_raised(cut) is None
+
+
+def test_box_like_text_nested_without_bound_is_read_without_recursing_without_bound():
+    lines = []
+    for depth in range(1, 2000):
+        pad = "  " * depth
+        lines += [
+            pad + "| ExceptionGroup: level (1 sub-exception)",
+            pad + "+-+---------------- 1 ----------------",
+        ]
+    raised = read_raised("\n".join(lines) + "\n" + "  " * 2000 + "| ValueError: deepest")
+    assert (raised.type, raised.sub_types) == ("ExceptionGroup", ())

@@ -221,3 +221,15 @@ def test_the_outermost_exception_is_named_whatever_the_messages_quote(chain: Cha
     if isinstance(exc, ExceptionGroup):
         assert raised.is_group
         assert set(raised.sub_types) == _leaves(exc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(_PIECES, st.sampled_from(["  | ", "    | ", "  +-+---- 1 ----", "      +-+-- 1 --"])),
+        max_size=20,
+    )
+)
+def test_any_text_reads_without_error(pieces: list[str]):
+    raised = read_raised("\n".join(pieces))
+    assert raised is None or (raised.line and raised.line == raised.line.strip())

@@ -66,6 +66,9 @@ _QUOTED_FRAME = re.compile(r'File ".*", line \d+, in ')
 _TOP_FRAMES = re.compile(re.escape(HEADER) + r"\n(?:[ \t][^\n]*(?:\n|$))*")
 
 Frame = tuple[str, str, str]  # (file, line, function)
+# Python draws at most 10 nested groups (max_group_depth); deeper box-like text is read no deeper,
+# so a crafted traceback cannot recurse without bound.
+MAX_GROUP_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def _first_line(text: str | None) -> str | None:
     """Up to the first line break of any kind (a group's box breaks lines at each of them, as
     str.splitlines does), stripped."""
     lines = text.splitlines() if text else ()
-    return lines[0].strip() or None if lines else None
+    return (lines[0].strip() or None) if lines else None
 
 
 def _raised(line: str | None) -> Raised | None:
@@ -255,7 +258,7 @@ class _Chain:
                 boxes[-1].append(line)
         types: set[str] = set()
         for box in boxes:
-            if not box:
+            if not box or depth >= MAX_GROUP_DEPTH:
                 continue
             raised = _Chain(box, depth + 1).raised()
             if raised is None:
