@@ -306,7 +306,9 @@ def _group_fields(outcome: services.GroupOutcome) -> dict:
 )
 class FailedJobFilterInput:
     func_name: str | None = strawberry.field(default=None, description="Exact function name.")
-    exc_type: str | None = strawberry.field(default=None, description="Exact exception class.")
+    exc_type: str | None = strawberry.field(
+        default=None, description="Exact class of the raised exception (the outermost of a chain)."
+    )
     search: str | None = strawberry.field(
         default=None, description="Case-sensitive substring of the traceback."
     )

@@ -22,7 +22,7 @@ async def failed_job_filter(
     exc_type: Annotated[
         str | None,
         Query(
-            description="Exact exception class, as the traceback's last line names it.",
+            description="Exact class of the raised exception (the outermost of a chain).",
             examples=["ValueError"],
         ),
     ] = None,

@@ -42,7 +42,7 @@ router = APIRouter(prefix="/api/v1/jobs", tags=["failure groups"])
     "/failed/groups", response_model=models.FailureGroups, responses=_LIST_ERRORS, name="failure_groups"
 )
 def failure_groups(service: ServiceDep, queue: QueueParam = None) -> models.FailureGroups:
-    """The queue's failed jobs grouped by function, exception type and the traceback's last line
+    """The queue's failed jobs grouped by function, exception type and the raised exception's line
     with values (numbers, hex, UUIDs, timestamps, quoted text) normalized. Largest group first."""
     return models.FailureGroups.of(service.failure_groups(queue))
 

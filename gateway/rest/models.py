@@ -319,10 +319,13 @@ class FailureGroup(BaseModel):
         "whose function cannot be decoded."
     )
     func_name: str | None
-    exc_type: str | None = Field(description="Exception class from the traceback's last line.")
+    exc_type: str | None = Field(
+        description="Class of the raised exception (the outermost of a chain), as the traceback names it."
+    )
     message: str | None = Field(
-        description="The traceback's last line with numbers, hex, UUIDs, timestamps and quoted values "
-        "replaced by placeholders."
+        description="The raised exception's line (type and first message line; for an exception group, "
+        "its message and its leaf exceptions' types) with numbers, hex, UUIDs, timestamps and quoted "
+        "values replaced by placeholders."
     )
     count: int
     first_failed_at: str | None = Field(

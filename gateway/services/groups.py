@@ -1,6 +1,6 @@
 """Failure groups: a queue's failed jobs grouped by cause, and retry or delete of one group.
 
-A job's cause is (function, exception type, normalized last traceback line), read as cheaply as
+A job's cause is (function, exception type, cause line: see causes.py), read as cheaply as
 possible: the few hash fields needed plus the newest results-stream entry's traceback, read by
 one read-only Lua call per chunk of the registry. Memory is one chunk plus the group table.
 
@@ -31,9 +31,10 @@ from gateway.services.actions import (
     UNREADABLE,
     FailedJobActions,
 )
+from gateway.services.causes import cause_message
 from gateway.services.models import FailureGroup, FailureGroups, GroupOutcome, JobError
 from gateway.services.registry import Entry, RegistryReader
-from gateway.services.tracebacks import exception_line, exception_type_of_line, normalize_line
+from gateway.services.tracebacks import read_raised
 
 GROUP_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 
@@ -102,8 +103,8 @@ def _members(connection: Redis, job_ids: list[str], serializer: Any) -> list[_Me
             continue
         func_name = _func_name(data, serializer)
         kind = FAILURE if func_name is not None else UNREADABLE_KIND
-        line = exception_line(_traceback(exc_string, legacy))
-        cause = (kind, func_name, exception_type_of_line(line), normalize_line(line))
+        raised = read_raised(_traceback(exc_string, legacy))
+        cause = (kind, func_name, raised.type if raised else None, cause_message(raised))
         members.append(_Member(job_id, cause, decode.format_timestamp(ended_at)))
     return members
 

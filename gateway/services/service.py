@@ -234,7 +234,7 @@ class JobService:
     @read()
     @backend_call()
     def failure_groups(self, queue: str | None = None) -> FailureGroups:
-        """The queue's failed jobs grouped by function, exception type and normalized last line."""
+        """The queue's failed jobs grouped by function, exception type and cause line (causes.py)."""
         return failure_groups(self.connection, self.queue_name(queue), self.serializer)
 
     @action("retry_group", Role.OPERATOR, ids_from_result=_done_jobs)
