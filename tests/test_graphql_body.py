@@ -56,6 +56,11 @@ def test_bodies_that_are_not_a_json_object_are_400_bad_request(viewer, body):
     assert_bad_request(viewer.post("/graphql", content=body, headers=JSON))
 
 
+def test_a_deep_variables_parameter_of_a_get_is_a_400_bad_request(viewer):
+    response = viewer.get("/graphql", params={"query": "{ __typename }", "variables": nested(5000)})
+    assert_bad_request(response)
+
+
 def test_an_acceptable_body_still_runs(viewer):
     response = viewer.post("/graphql", json={"query": "{ __typename }", "variables": {"a": [[[1]]]}})
     assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
