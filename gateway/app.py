@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         settings.graphql_max_depth,
         settings.graphql_max_aliases,
         settings.graphql_max_tokens,
+        max_cost=settings.graphql_max_cost,
         introspection=settings.introspection,
     )
     app.include_router(graphql_router(schema, graphiql=settings.graphiql), prefix="/graphql")

@@ -84,6 +84,15 @@ _OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
         {"type": click.IntRange(min=1), "default": _DEFAULTS.graphql_max_tokens, "help": "GraphQL tokens."},
     ),
     (
+        "--graphql-max-cost",
+        "RQ_GATEWAY_GRAPHQL_MAX_COST",
+        {
+            "type": click.IntRange(min=1),
+            "default": _DEFAULTS.graphql_max_cost,
+            "help": "GraphQL query cost: objects a query may return, heavy fields weighted (README).",
+        },
+    ),
+    (
         "--no-graphiql",
         "RQ_GATEWAY_NO_GRAPHIQL",
         {"is_flag": True, "help": "Do not serve GraphiQL at GET /graphql."},
@@ -121,6 +130,7 @@ def security_settings(options: dict[str, Any]) -> dict[str, Any]:
         "graphql_max_depth": options["graphql_max_depth"],
         "graphql_max_aliases": options["graphql_max_aliases"],
         "graphql_max_tokens": options["graphql_max_tokens"],
+        "graphql_max_cost": options["graphql_max_cost"],
         "graphiql": not options["no_graphiql"],
         "introspection": not options["no_introspection"],
     }
@@ -166,6 +176,7 @@ def export_for_workers(settings: Settings) -> None:
         "graphql_max_depth",
         "graphql_max_aliases",
         "graphql_max_tokens",
+        "graphql_max_cost",
     ):
         os.environ[f"RQ_GATEWAY_{field.upper()}"] = str(getattr(settings, field))
     os.environ["RQ_GATEWAY_HIDE_PAYLOADS"] = "1" if settings.hide_payloads else ""
@@ -191,6 +202,7 @@ def security_settings_from_env() -> dict[str, Any]:
         "graphql_max_depth": number("graphql_max_depth", _DEFAULTS.graphql_max_depth),
         "graphql_max_aliases": number("graphql_max_aliases", _DEFAULTS.graphql_max_aliases),
         "graphql_max_tokens": number("graphql_max_tokens", _DEFAULTS.graphql_max_tokens),
+        "graphql_max_cost": number("graphql_max_cost", _DEFAULTS.graphql_max_cost),
         "graphiql": not flag("RQ_GATEWAY_NO_GRAPHIQL"),
         "introspection": not flag("RQ_GATEWAY_NO_INTROSPECTION"),
     }

@@ -36,6 +36,8 @@ class Settings:
     graphql_max_depth: int = 10
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 2000
+    # See gateway/graphql/cost.py: one page of 1000 jobs with every field is about 36,000.
+    graphql_max_cost: int = 40_000
     graphiql: bool = True
     introspection: bool = True
 

@@ -131,6 +131,7 @@ def test_worker_processes_rebuild_the_same_security_settings(monkeypatch):
         graphql_max_depth=5,
         graphql_max_aliases=6,
         graphql_max_tokens=700,
+        graphql_max_cost=1234,
         graphiql=False,
         introspection=False,
     )

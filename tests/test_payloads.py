@@ -15,6 +15,7 @@ from rq import Queue
 from gateway.services import JobInfo, JobService, models
 from gateway.services.access import access_of, hide_payloads
 from gateway.services.payloads import NESTED, PAYLOAD, SHOWN
+from gateway.services.streams import JobStream
 from tests import payload_jobs
 from tests.conftest import run_worker
 from tests.keyed import keyed_client
@@ -78,6 +79,12 @@ def test_the_hidden_description_is_the_bare_call():
     assert hide_payloads(job) == dataclasses.replace(job, args=None, description="app.charge(…)")
     unknown = dataclasses.replace(job, func_name=None)
     assert hide_payloads(unknown).description is None
+
+
+def test_a_streamed_list_is_hidden_chunk_by_chunk():
+    job = JobInfo("a", "failed", "q", func_name="app.charge", args=["x"], description="app.charge('x')")
+    hidden = hide_payloads(JobStream(iter([[job], [job, job]])))
+    assert [[j.args for j in chunk] for chunk in hidden] == [[None], [None, None]]
 
 
 class _Vault:

@@ -3,14 +3,17 @@ reuses the REST dependency provider."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from gateway.docs_pages import graphiql_page
 from gateway.graphql.schema import schema as default_schema
@@ -25,6 +28,33 @@ async def _context(request: Request, service: ServiceDep) -> dict[str, Any]:
 
 
 class _Router(GraphQLRouter):
+    def parse_json(self, data: str | bytes) -> Any:
+        """The request's JSON, or a 400: Strawberry turns only JSONDecodeError into one, so a body
+        nested deeper than the decoder's recursion limit, bytes that are not UTF-8, or a body that
+        is not an object were 500s."""
+        try:
+            value = json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
+        except RecursionError:
+            raise HTTPException(400, "Invalid JSON: nested too deeply") from None
+        except UnicodeDecodeError:
+            raise HTTPException(400, "Invalid JSON: the body is not UTF-8") from None
+        except ValueError as error:  # JSONDecodeError
+            raise HTTPException(400, f"Invalid JSON: {error}") from None
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, "Invalid request: expected a JSON object")
+        return value
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """A request Strawberry refuses before execution (400) answers like every other GraphQL
+        error, with BAD_REQUEST, and with `detail` as REST's errors and the 413 do."""
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except HTTPException as error:
+            if error.status_code != 400:
+                raise
+            error_body = {"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}
+            return JSONResponse({"detail": error.reason, "errors": [error_body]}, status_code=400)
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Every error leaves with a code: syntax errors (a query over --graphql-max-tokens too)
         end before the schema extensions' error processing, so they get BAD_REQUEST here."""

@@ -13,7 +13,9 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
+from gateway.config import Settings
 from gateway.graphql.audit import AuditQuery
+from gateway.graphql.cost import MaxCostLimiter
 from gateway.graphql.errors import ErrorCodes
 from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.groups import GroupMutation, GroupQuery
@@ -44,14 +46,20 @@ schema = _Schema(
 
 
 def build_schema(
-    max_depth: int, max_aliases: int, max_tokens: int, introspection: bool = True
+    max_depth: int,
+    max_aliases: int,
+    max_tokens: int,
+    max_cost: int = Settings.graphql_max_cost,
+    introspection: bool = True,
 ) -> strawberry.Schema:
     """The served schema: the same types as `schema`, plus the abuse limits of this deployment.
-    The limits run before the caches, so a cached document is still one that passed them."""
+    The limits run before the caches, so a cached document is still one that passed them; the
+    cost limit needs the variables, so it runs when the operation is about to execute."""
     limits = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxCostLimiter(max_cost),
     ]
     if not introspection:
         limits.append(DisableIntrospection)

@@ -4,13 +4,16 @@ their blocking Redis calls in its threadpool, never on the event loop."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import StreamingResponse
 
 from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
 from gateway.rest.filters import DryRunParam, FilterParams
+from gateway.services import JobInfo
 from gateway.services.validation import JOB_ID_PATTERN
 
 _ERRORS = {
@@ -44,12 +47,23 @@ def list_failed_jobs(
 ) -> Response:
     """Every failed job of the queue, in registry order (oldest failure first). The filter
     parameters narrow the list; `offset` and `limit` then count matching jobs."""
-    jobs = service.list_failed(queue, offset=offset, limit=limit, job_filter=job_filter)
-    # Rendered here, in the threadpool: FastAPI would serialize a returned list on the event
-    # loop. One json.dumps per job, not one for the list: a single C call over 10k jobs would
-    # hold the GIL for tens of milliseconds and stall the event loop all that time.
-    body = "[" + ",".join(_dumps(models.job_dict(job)) for job in jobs) + "]"
-    return Response(body, media_type="application/json")
+    # Access, input and the first chunk are checked here, before the first byte: those errors
+    # are the usual 4xx/503 answers. The rest is read and written a chunk at a time.
+    jobs = service.stream_failed(queue, offset=offset, limit=limit, job_filter=job_filter)
+    return StreamingResponse(_json_array(jobs), media_type="application/json")
+
+
+def _json_array(chunks: Iterable[list[JobInfo]]) -> Iterator[str]:
+    """The JSON array of the jobs, a chunk per part. Starlette runs each step in the threadpool,
+    so rendering never holds the event loop; one json.dumps per job, not one per chunk, so the
+    GIL is released between jobs. A failure mid-way raises: the server then aborts the
+    connection, and the client never gets the closing bracket of an array that looks complete."""
+    opening = "["
+    for chunk in chunks:
+        if chunk:
+            yield opening + ",".join(_dumps(models.job_dict(job)) for job in chunk)
+            opening = ","
+    yield "[]" if opening == "[" else "]"
 
 
 @router.post("/failed/retry-all", response_model=models.RetryAll, responses=_LIST_ERRORS, name="retry_all")

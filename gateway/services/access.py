@@ -30,6 +30,7 @@ from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
 from gateway.services.models import JobInfo, JobPage
 from gateway.services.payloads import hide_payloads  # the one definition; re-exported here
 from gateway.services.refusals import RefusalOnce, refuse_unauthenticated
+from gateway.services.streams import JobStream
 
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"
@@ -255,6 +256,8 @@ class _Guarded:
 
     def _shown(self, result: Any) -> Any:
         """Check queue-less reads job by job, and hide payloads from viewers when configured."""
+        if isinstance(result, JobStream):  # each chunk as it is read
+            return result.map(self._shown)
         principal = self.scope.principal
         if not self.has_queue and principal.queues:
             for job in _jobs_in(result):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import redis
@@ -64,18 +64,11 @@ def backend_call(probe: bool = False) -> Callable[[Callable[..., T]], Callable[.
                 self.health.check()
             try:
                 result = method(self, *args, **kwargs)
-            except (redis.ConnectionError, redis.TimeoutError) as error:
-                log.warning("Redis unavailable during %s: %s", method.__name__, error)
-                self.health.failed()
-                raise BackendUnavailable() from None
-            except redis.ResponseError as error:
-                code = str(error).split(" ", 1)[0]
-                if code not in _UNAVAILABLE_REPLIES:
+            except redis.RedisError as error:
+                unavailable = _unavailable(self.health, method.__name__, error)
+                if unavailable is None:
                     raise
-                log.warning("Redis refused %s: %s", method.__name__, code)
-                raise BackendUnavailable(
-                    f"Redis cannot serve this request now ({code}); try again shortly"
-                ) from None
+                raise unavailable from None
             if probe:
                 self.health.recovered()
             return result
@@ -83,3 +76,36 @@ def backend_call(probe: bool = False) -> Callable[[Callable[..., T]], Callable[.
         return wrapper
 
     return decorate
+
+
+_END = object()
+
+
+def backend_steps(health: BackendHealth, steps: Iterator[T], name: str) -> Iterator[T]:
+    """`steps` (a generator reading Redis as it is consumed), each step under backend_call's
+    translation: a Redis failure between two steps is BackendUnavailable too."""
+    while True:
+        try:
+            step = next(steps, _END)
+        except redis.RedisError as error:
+            unavailable = _unavailable(health, name, error)
+            if unavailable is None:
+                raise
+            raise unavailable from None
+        if step is _END:
+            return
+        yield step  # type: ignore[misc]
+
+
+def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> BackendUnavailable | None:
+    """The 503 for a Redis failure that means "this Redis cannot serve us now", else None."""
+    if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
+        log.warning("Redis unavailable during %s: %s", name, error)
+        health.failed()
+        return BackendUnavailable()
+    if isinstance(error, redis.ResponseError):
+        code = str(error).split(" ", 1)[0]
+        if code in _UNAVAILABLE_REPLIES:
+            log.warning("Redis refused %s: %s", name, code)
+            return BackendUnavailable(f"Redis cannot serve this request now ({code}); try again shortly")
+    return None

@@ -177,24 +177,6 @@ class FilteredView:
         return total, _key(last) if last else None
 
 
-def filtered_list(view: FilteredView, offset: int, limit: int | None) -> list[JobInfo]:
-    """Matching jobs from the `offset`-th match, at most `limit` of them (all when None)."""
-    wanted = None if limit is None else offset + limit
-    found: list[Match] = []
-    skipped = 0
-    for _, matches in view.walk(with_results=True):
-        for match in matches:
-            if skipped < offset:
-                skipped += 1
-            else:
-                found.append(match)
-        if wanted is not None and skipped + len(found) >= wanted:
-            break
-    if limit is not None:
-        found = found[:limit]
-    return view.jobs_of(found, with_results=True)
-
-
 def filtered_page(
     view: FilteredView,
     first: int,

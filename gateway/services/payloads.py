@@ -35,6 +35,7 @@ from gateway.services.models import (
     RetryOutcome,
     WorkerInfo,
 )
+from gateway.services.streams import JobStream
 
 ELLIPSIS = "…"
 
@@ -60,6 +61,7 @@ NESTED: dict[type, frozenset[str]] = {
     AuditPage: frozenset({"entries"}),
     BulkOutcome: frozenset({"errors"}),
     GroupOutcome: frozenset({"errors"}),
+    JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).
@@ -106,6 +108,8 @@ def _plan(kind: type) -> _Plan | None:
 def hide_payloads(result: Any) -> Any:
     """`result` with every payload field of every job in it replaced (see the module docstring):
     a JobInfo, a JobPage, a list or tuple of them, or any other result the service returns."""
+    if isinstance(result, JobStream):
+        return result.map(hide_payloads)
     if isinstance(result, list):
         return [hide_payloads(item) for item in result]
     if isinstance(result, tuple):

@@ -31,11 +31,11 @@ from gateway.services.actions import (
     run_bulk,
 )
 from gateway.services.audit import AuditPage, read_audit
-from gateway.services.backend import BackendHealth, backend_call
+from gateway.services.backend import BackendHealth, backend_call, backend_steps
 from gateway.services.browse import Browser, check_page_args
 from gateway.services.bulk import FilteredChunks, dry_delete, dry_requeue, run_selected
 from gateway.services.cleanup import cleanup_queue
-from gateway.services.filtered import FilteredView, filtered_list, filtered_page
+from gateway.services.filtered import FilteredView, filtered_page
 from gateway.services.filters import FailedJobFilter
 from gateway.services.groups import act_on_group, failure_groups, validate_group_id
 from gateway.services.lifecycle import Lifecycle
@@ -53,9 +53,9 @@ from gateway.services.models import (
     WorkerInfo,
 )
 from gateway.services.queues import get_queue, list_queues
-from gateway.services.reads import fetch_jobs
 from gateway.services.registry import RegistryReader, decode_cursor
 from gateway.services.stats import queue_stats
+from gateway.services.streams import JobStream, filtered_chunks, registry_chunks
 from gateway.services.validation import validate_job_id, validate_queue_name
 from gateway.services.workers import list_workers
 
@@ -97,17 +97,33 @@ class JobService:
     ) -> list[JobInfo]:
         """Failed jobs in registry order (ascending score, ties by id), orphans included.
         With a filter, offset and limit count matching jobs."""
+        return [job for chunk in self.stream_failed(queue, offset, limit, job_filter) for job in chunk]
+
+    @read()
+    @backend_call()
+    def stream_failed(
+        self,
+        queue: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+        job_filter: FailedJobFilter | None = None,
+        chunk: int | None = None,
+    ) -> JobStream:
+        """list_failed's jobs, read as the stream is consumed: `chunk` jobs (default STREAM_CHUNK)
+        per Redis round trip, or a filter's walk chunks. Input, access and the first chunk are
+        checked now; a Redis failure later is BackendUnavailable raised from the iteration."""
         if offset < 0:
             raise InvalidParameter("offset must be 0 or more")
         if limit is not None and limit < 0:
             raise InvalidParameter("limit must be 0 or more")
         name = self.queue_name(queue)
         if job_filter is not None and not job_filter.is_empty:
-            return filtered_list(self._view(name, job_filter), offset, limit)
-        _, entries = self._reader.slice(keys.registry_key("failed", name), offset, limit)
-        return fetch_jobs(
-            self.connection, [e.job_id for e in entries], self.serializer, name, in_failed_registry=True
-        )
+            chunks = filtered_chunks(self._view(name, job_filter), offset, limit)
+        else:
+            chunks = registry_chunks(
+                self.connection, self._reader, self.serializer, name, offset, limit, chunk
+            )
+        return JobStream(backend_steps(self.health, chunks, "stream_failed")).prefetched()
 
     @read()
     @backend_call()
