@@ -136,8 +136,9 @@ def test_total_and_has_next_page(service, factory):
     assert (page.total, len(page.jobs), page.has_next_page) == (3, 3, False)
     page = service.queue_jobs("default", "failed", 2)
     assert (page.total, len(page.jobs), page.has_next_page) == (3, 2, True)
+    # first=0 asks for the total alone: no next page, since there is no cursor to follow.
     empty = service.queue_jobs("default", "failed", 0)
-    assert (empty.jobs, empty.end_cursor, empty.has_next_page) == ([], None, True)
+    assert (empty.total, empty.jobs, empty.end_cursor, empty.has_next_page) == (3, [], None, False)
 
 
 @pytest.mark.parametrize(
