@@ -149,7 +149,7 @@ def test_total_and_has_next_page(service, factory):
         (("default", "failed", 1001), "first must be between 0 and 1000"),
         (("default", "failed", -1), "first must be between 0 and 1000"),
         (("default", "failed", 10, "not-a-cursor"), "Invalid cursor"),
-        (("bad/queue", "failed", 10), "Invalid queue name"),
+        (("bad\nqueue", "failed", 10), "Invalid queue name"),
     ],
 )
 def test_bad_input(service, args, message):

@@ -49,8 +49,7 @@ QueueParam = Annotated[
     str | None,
     Query(
         description="Queue name: any name RQ accepts, 1 to 512 characters without control "
-        "characters, percent-encoded. Without it, the gateway's default queue. A queue named here "
-        "that RQ does not know is a 404 (`Queue 'nope' not found`).",
+        "characters, percent-encoded. Without it, the gateway's default queue.",
         examples=["default"],
         # Documented only: the service checks it, with its own message (a 422 `detail`).
         json_schema_extra={"pattern": DOCUMENTED_QUEUE_NAME_PATTERN},
