@@ -108,7 +108,7 @@ def test_keys_create_prints_a_working_key_once_and_its_line(conn):
     [
         (["--name", "bad name", "--role", "admin"], "the name must be"),
         (["--name", "ok", "--role", "root"], "Invalid value for '--role'"),
-        (["--name", "ok", "--role", "admin", "--queues", "a/b"], "invalid queue pattern"),
+        (["--name", "ok", "--role", "admin", "--queues", "a\tb"], "invalid queue pattern"),
     ],
 )
 def test_keys_create_refuses_bad_input(args, message):

@@ -158,3 +158,21 @@ def test_any_name_round_trips_through_the_encoded_path(name):
     assert (info.status_code, info.json()["queue_name"], info.json()["queued_count"]) == (200, name, 1)
     page = client.get(f"/api/v1/queues/{_path(name)}/jobs").json()
     assert page["total"] == 1
+
+
+def test_a_key_can_be_limited_to_any_queue_names(conn, factory):
+    from fastapi.testclient import TestClient
+
+    from gateway.apikeys import hash_key, load_keys
+    from gateway.app import create_app
+    from gateway.config import Settings
+
+    factory.failed(1, queue="emails/high")
+    factory.failed(1, queue="emails-high")
+    line = f"mailer:operator:{hash_key('rqg_mailer-secret-0123456789')}:emails/*,ünï"
+    app = create_app(Settings(redis_url="redis://unused", api_keys=load_keys(None, line)), connection=conn)
+    client = TestClient(app, headers={"Authorization": "Bearer rqg_mailer-secret-0123456789"})
+    assert client.get(f"{API}/stats", params={"queue": "emails/high"}).json()["failed_count"] == 1
+    assert client.get(f"/api/v1/queues/{_path('emails/high')}").status_code == 200
+    assert client.get(f"{API}/stats", params={"queue": "emails-high"}).status_code == 403
+    assert [q["queue_name"] for q in client.get("/api/v1/queues").json()] == ["emails/high"]
