@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import time
 
+import fakeredis
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rq import Queue, Worker
 
 from gateway.app import create_app
 from gateway.config import Settings
+from gateway.errors import QueueNotFound
+from gateway.services import JobService
 from tests.keyed import API_KEYS, bearer
 
 API = "/api/v1/jobs"
@@ -142,3 +147,35 @@ def test_a_mutation_on_an_unknown_queue_is_audited(conn):
     (record,) = audit["entries"]
     assert (record["action"], record["queue"], record["outcome"]) == ("clear", "nope", "error")
     assert record["error"] == "QueueNotFound"
+
+
+TRACES = {
+    "queues set": lambda c: c.sadd("rq:queues", "rq:queue:q"),
+    "queue": lambda c: c.rpush("rq:queue:q", "abc"),
+    "worker": lambda c: c.sadd("rq:workers:q", "rq:worker:w"),
+    **{
+        f"{state} registry": (lambda key: lambda c: c.zadd(key, {"abc": 1}))(f"rq:{state}:q")
+        for state in ("wip", "failed", "finished", "deferred", "scheduled", "canceled")
+    },
+    "another queue": lambda c: c.sadd("rq:queues", "rq:queue:q2"),
+    "a job of another queue": lambda c: c.zadd("rq:failed:q2", {"abc": 1}),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.sampled_from(sorted(TRACES))))
+def test_every_operation_applies_the_same_rule(traces):
+    """Stats (in its own pipeline), the queue view and the empty-answer check agree, for any mix of
+    the queue's traces: known iff at least one trace of *this* queue exists."""
+    conn = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    for trace in traces:
+        TRACES[trace](conn)
+    service = JobService(conn)
+    expected = bool(traces - {"another queue", "a job of another queue"})
+    for operation in (service.stats, service.queue, service.list_failed, service.failure_groups):
+        try:
+            operation("q")
+            known = True
+        except QueueNotFound:
+            known = False
+        assert known == expected, (operation.__name__, traces)
