@@ -32,7 +32,9 @@ from gateway.services.refusals import INVALID_KEY, MISSING_KEY
 KEY_PREFIX = "rqg_"
 _NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-_PATTERN = re.compile(r"[A-Za-z0-9.:_\-*?\[\]!]{1,512}")
+# Any queue name is a pattern of itself, so patterns take what queue names take (services/
+# validation.py), less ',' and ';', which separate patterns and keys.
+_PATTERN = re.compile(r"[^\x00-\x1f\x7f-\x9f,;]{1,512}")
 
 
 class KeyConfigError(ValueError):

@@ -108,10 +108,11 @@ class BackendUnavailable(GatewayError):
 
 
 class QueueNotFound(NotFound):
-    """Raised when a queue is not in RQ's set of queues and nothing of it exists in Redis."""
+    """Raised when a request names a queue that is not in RQ's set of queues and of which nothing
+    exists in Redis (no queue or registry key, no listening worker)."""
 
     def __init__(self, queue_name: str):
-        super().__init__(f"Queue {queue_name} not found")
+        super().__init__(f"Queue {queue_name!r} not found")
         self.queue_name = queue_name
 
 

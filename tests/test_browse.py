@@ -136,8 +136,9 @@ def test_total_and_has_next_page(service, factory):
     assert (page.total, len(page.jobs), page.has_next_page) == (3, 3, False)
     page = service.queue_jobs("default", "failed", 2)
     assert (page.total, len(page.jobs), page.has_next_page) == (3, 2, True)
+    # first=0 asks for the total alone: no next page, since there is no cursor to follow.
     empty = service.queue_jobs("default", "failed", 0)
-    assert (empty.jobs, empty.end_cursor, empty.has_next_page) == ([], None, True)
+    assert (empty.total, empty.jobs, empty.end_cursor, empty.has_next_page) == (3, [], None, False)
 
 
 @pytest.mark.parametrize(
@@ -148,7 +149,7 @@ def test_total_and_has_next_page(service, factory):
         (("default", "failed", 1001), "first must be between 0 and 1000"),
         (("default", "failed", -1), "first must be between 0 and 1000"),
         (("default", "failed", 10, "not-a-cursor"), "Invalid cursor"),
-        (("bad/queue", "failed", 10), "Invalid queue name"),
+        (("bad\nqueue", "failed", 10), "Invalid queue name"),
     ],
 )
 def test_bad_input(service, args, message):

@@ -118,7 +118,7 @@ def test_export_schema_writes_the_rendered_files(tmp_path):
 
 
 def test_bad_default_queue_is_a_usage_error():
-    result = CliRunner().invoke(main, ["serve", "--default-queue", "bad/q"])
+    result = CliRunner().invoke(main, ["serve", "--default-queue", "bad\tq"])
     assert result.exit_code == 2
     assert "Invalid queue name" in result.output
 

@@ -170,7 +170,7 @@ def test_rest_errors_and_routing(client, conn):
 
     unknown = client.post(f"{API}/failed/groups/0123456789abcdef/retry")
     invalid = client.delete(f"{API}/failed/groups/not-a-group")
-    bad_queue = client.get(f"{API}/failed/groups", params={"queue": "a b"})
+    bad_queue = client.get(f"{API}/failed/groups", params={"queue": "a\nb"})
     listed = client.get(f"{API}/failed/groups").json()
     deleted_job = client.delete(f"{API}/failed/groups")
 

@@ -75,12 +75,13 @@ def test_cleanup(api, conn, factory):
 
 def test_unknown_queue_gives_the_same_error(client):
     rest = client.get("/api/v1/queues/nope")
-    assert (rest.status_code, rest.json()) == (404, {"detail": "Queue nope not found"})
+    assert (rest.status_code, rest.json()) == (404, {"detail": "Queue 'nope' not found"})
     with pytest.raises(GraphQLError) as caught:
         QueueGraphQL(client).queue("nope")
-    assert (caught.value.code, str(caught.value)) == ("NOT_FOUND", "Queue nope not found")
-    # Pages of an unknown queue are empty, not errors: like /jobs/failed?queue=unknown.
-    assert QueueRest(client).jobs_page("nope", "failed") == {"jobs": [], "total": 0, "next_cursor": None}
+    assert (caught.value.code, str(caught.value)) == ("NOT_FOUND", "Queue 'nope' not found")
+    # A page of an unknown queue is the same 404, not an empty page that looks like an all-clear.
+    page = client.get("/api/v1/queues/nope/jobs", params={"state": "failed"})
+    assert (page.status_code, page.json()) == (404, {"detail": "Queue 'nope' not found"})
 
 
 @pytest.mark.parametrize(
@@ -105,7 +106,9 @@ def test_bad_input_is_422_and_bad_request(conn, client, params, graphql_args):
 
 
 def test_bad_queue_name(client):
-    assert client.get("/api/v1/queues/bad*name").status_code == 422
-    assert client.post("/api/v1/queues/bad*name/cleanup").status_code == 422
-    body = client.post("/graphql", json={"query": 'mutation { cleanupQueue(name: "bad*") { totalRemoved } }'})
+    assert client.get("/api/v1/queues/bad%0Aname").status_code == 422
+    assert client.post("/api/v1/queues/bad%0Aname/cleanup").status_code == 422
+    body = client.post(
+        "/graphql", json={"query": 'mutation { cleanupQueue(name: "bad\\u0000") { totalRemoved } }'}
+    )
     assert body.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

@@ -68,7 +68,7 @@ def test_worker_count_counts_live_listening_workers_only(conn, service):
 
 
 def test_unknown_queue_is_not_found_but_any_trace_of_it_is_a_queue(conn, service):
-    with pytest.raises(QueueNotFound, match="Queue nope not found"):
+    with pytest.raises(QueueNotFound, match="Queue 'nope' not found"):
         service.queue("nope")
     conn.zadd("rq:finished:leftover", {"gone": time.time() - 100})  # only an expired entry
     assert service.queue("leftover").stats.finished_count == 0
@@ -77,7 +77,7 @@ def test_unknown_queue_is_not_found_but_any_trace_of_it_is_a_queue(conn, service
     conn.sadd("rq:queues", "rq:queue:empty")
     assert service.queue("empty").stats.queued_count == 0
     with pytest.raises(InvalidParameter):
-        service.queue("bad name")
+        service.queue("bad\nname")
 
 
 def test_queues_take_three_round_trips_whatever_their_number(conn, service, round_trips):

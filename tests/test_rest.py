@@ -76,7 +76,7 @@ def test_invalid_ids_are_422(client):
         response = getattr(client, method)(f"/api/v1/jobs{path}")
         assert response.status_code == 422, path
         assert "Invalid job id" in response.json()["detail"]
-    assert client.get("/api/v1/jobs/stats?queue=a%20b").status_code == 422
+    assert client.get("/api/v1/jobs/stats?queue=a%0Ab").status_code == 422
 
 
 def test_clear_route_wins_over_a_job_called_clear(client, factory):

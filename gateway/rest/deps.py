@@ -11,7 +11,7 @@ from fastapi.security import HTTPBearer
 from gateway.middleware import request_id_of
 from gateway.services import JobService
 from gateway.services.access import ANONYMOUS, RequestScope
-from gateway.services.validation import QUEUE_NAME_PATTERN
+from gateway.services.validation import DOCUMENTED_QUEUE_NAME_PATTERN
 
 
 class _ServiceForKey(HTTPBearer):
@@ -48,9 +48,10 @@ PublicServiceDep = Annotated[JobService, Depends(get_public_service)]
 QueueParam = Annotated[
     str | None,
     Query(
-        description="Queue name; defaults to the gateway's default queue.",
+        description="Queue name: any name RQ accepts, 1 to 512 characters without control "
+        "characters, percent-encoded. Without it, the gateway's default queue.",
         examples=["default"],
         # Documented only: the service checks it, with its own message (a 422 `detail`).
-        json_schema_extra={"pattern": f"^{QUEUE_NAME_PATTERN.pattern}$"},
+        json_schema_extra={"pattern": DOCUMENTED_QUEUE_NAME_PATTERN},
     ),
 ]

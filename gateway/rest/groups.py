@@ -13,11 +13,15 @@ from gateway.rest.deps import QueueParam, ServiceDep
 from gateway.services.groups import GROUP_ID_PATTERN
 
 _LIST_ERRORS = {
+    404: {"model": models.ErrorDetail, "description": "`?queue=` names a queue RQ does not know"},
     422: {"model": models.ErrorDetail, "description": "Invalid queue name"},
     503: {"model": models.ErrorDetail, "description": "Redis is unavailable; see Retry-After"},
 }
 _ERRORS = {
-    404: {"model": models.ErrorDetail, "description": "No failed job of the queue is in this group now"},
+    404: {
+        "model": models.ErrorDetail,
+        "description": "No failed job of the queue is in this group now, or RQ does not know the queue",
+    },
     422: {"model": models.ErrorDetail, "description": "Invalid group id or parameter"},
     503: _LIST_ERRORS[503],
 }

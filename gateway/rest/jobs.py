@@ -21,7 +21,10 @@ _ERRORS = {
     422: {"model": models.ErrorDetail, "description": "Invalid job id or parameter"},
     503: {"model": models.ErrorDetail, "description": "Redis is unavailable; see Retry-After"},
 }
-_LIST_ERRORS = {code: _ERRORS[code] for code in (422, 503)}
+_LIST_ERRORS = {
+    404: {"model": models.ErrorDetail, "description": "`?queue=` names a queue RQ does not know"},
+    **{code: _ERRORS[code] for code in (422, 503)},
+}
 
 JobIdPath = Annotated[
     str,

@@ -10,30 +10,35 @@ from fastapi import APIRouter, Path, Query, Response
 
 from gateway.rest import models
 from gateway.rest.deps import ServiceDep
+from gateway.rest.paths import EncodedSlashRoute
 from gateway.services import MAX_PAGE_SIZE
 from gateway.services.browse import ORDERS, STATES
-from gateway.services.validation import QUEUE_NAME_PATTERN
+from gateway.services.validation import DOCUMENTED_QUEUE_NAME_PATTERN
 
 _ERRORS = {
-    404: {"model": models.ErrorDetail, "description": "RQ does not know this queue"},
+    404: {
+        "model": models.ErrorDetail,
+        "description": "RQ does not know this queue: `Queue 'nope' not found`",
+    },
     422: {"model": models.ErrorDetail, "description": "Invalid queue name or parameter"},
     503: {"model": models.ErrorDetail, "description": "Redis is unavailable; see Retry-After"},
 }
-_NO_404 = {code: _ERRORS[code] for code in (422, 503)}
 
 QueuePath = Annotated[
     str,
     Path(
-        description="Queue name: letters, digits, '.', ':', '-' and '_'.",
+        description="Queue name, percent-encoded: any name RQ accepts, 1 to 512 characters without "
+        "control characters (`emails%2Fhigh` for `emails/high`).",
         examples=["default"],
         # Documented only: the service checks it, with its own message (a 422 `detail`).
-        json_schema_extra={"pattern": f"^{QUEUE_NAME_PATTERN.pattern}$"},
+        json_schema_extra={"pattern": DOCUMENTED_QUEUE_NAME_PATTERN},
     ),
 ]
 State = Literal[STATES]  # type: ignore[valid-type]
 Order = Literal[ORDERS]  # type: ignore[valid-type]
 
-router = APIRouter(prefix="/api/v1/queues", tags=["queues"])
+# Queue names may hold an encoded "/": routed on the path as sent (rest/paths.py).
+router = APIRouter(prefix="/api/v1/queues", tags=["queues"], route_class=EncodedSlashRoute)
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -52,7 +57,7 @@ def get_queue(queue: QueuePath, service: ServiceDep) -> models.Queue:
     return models.Queue.of(service.queue(queue))
 
 
-@router.get("/{queue}/jobs", response_model=models.JobList, responses=_NO_404, name="list_queue_jobs")
+@router.get("/{queue}/jobs", response_model=models.JobList, responses=_ERRORS, name="list_queue_jobs")
 def list_queue_jobs(
     queue: QueuePath,
     service: ServiceDep,
@@ -65,18 +70,19 @@ def list_queue_jobs(
 ) -> Response:
     """A page of the queue's jobs in one state. Registry pages are in registry-score order and
     the cursor is the last entry's (score, id), so paging while jobs are retried or deleted
-    never skips or repeats a job that stayed. Expired entries are hidden, never removed. An
-    unknown queue gives an empty page."""
+    never skips or repeats a job that stayed. Expired entries are hidden, never removed. `limit=0`
+    answers the total alone (`next_cursor` null). 404 when RQ does not know the queue."""
     page = service.queue_jobs(queue, state, limit, cursor, order)
     jobs = ",".join(_dumps(models.job_dict(job)) for job in page.jobs)
     tail = _dumps({"total": page.total, "next_cursor": page.end_cursor if page.has_next_page else None})
     return Response('{"jobs":[' + jobs + "]," + tail[1:], media_type="application/json")
 
 
-@router.post("/{queue}/cleanup", response_model=models.Cleanup, responses=_NO_404, name="cleanup_queue")
+@router.post("/{queue}/cleanup", response_model=models.Cleanup, responses=_ERRORS, name="cleanup_queue")
 def cleanup_queue(queue: QueuePath, service: ServiceDep) -> models.Cleanup:
     """Run RQ's registry cleanup on the queue now, as `rq worker` does in its maintenance pass:
     expired entries of the started, finished and failed registries are removed, and abandoned
     started jobs move to the failed registry (or are retried). Deferred, scheduled and canceled
-    entries never expire, so their counts are always 0. This writes to Redis."""
+    entries never expire, so their counts are always 0. This writes to Redis. 404 when RQ does
+    not know the queue."""
     return models.Cleanup.of(service.cleanup_queue(queue))

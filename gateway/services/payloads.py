@@ -84,6 +84,7 @@ SHOWN: dict[type, frozenset[str]] = {
     GroupOutcome: frozenset({"total_failed", "done_jobs", "group_id", "dry_run", "matched_count"}),
     AuditEntry: frozenset(field.name for field in dataclasses.fields(AuditEntry)),
     AuditPage: frozenset({"total", "end_cursor", "has_next_page"}),
+    JobStream: frozenset({"empty"}),
 }
 
 

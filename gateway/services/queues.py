@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from redis import Redis
 
 from gateway.errors import QueueNotFound
-from gateway.services import keys
+from gateway.services import keys, known
 from gateway.services.models import QueueInfo
 from gateway.services.registry import now_timestamp
 from gateway.services.stats import COUNT_REPLIES, count_commands, stats_from
@@ -17,7 +17,6 @@ from gateway.services.stats import COUNT_REPLIES, count_commands, stats_from
 _RQ_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Replies per queue in the second round trip: the counts, the head job id, the listening workers.
 _PER_QUEUE = COUNT_REPLIES + 2
-_REGISTRIES = ("started", "failed", "finished", "deferred", "scheduled", "canceled")
 
 
 def queue_names(connection: Redis) -> list[str]:
@@ -32,22 +31,20 @@ def list_queues(connection: Redis) -> list[QueueInfo]:
 
 
 def get_queue(connection: Redis, name: str) -> QueueInfo:
-    """One queue; QueueNotFound when it is not in RQ's queues set, has no queue or registry key
-    (not even expired entries) and no worker listens to it."""
+    """One queue; QueueNotFound when RQ does not know it (services/known.py)."""
     (info,) = _read(connection, [name], check_known=True)
     return info
 
 
 def _read(connection: Redis, names: list[str], check_known: bool = False) -> list[QueueInfo]:
     now = now_timestamp()
-    with connection.pipeline(transaction=False) as pipe:
+    with connection.pipeline(transaction=check_known) as pipe:
         for name in names:
             count_commands(pipe, name, now)
             pipe.lindex(keys.queue_key(name), 0)
             pipe.smembers(keys.workers_of_queue_key(name))
         if check_known:
-            pipe.sismember(keys.QUEUES_SET, keys.queue_key(names[0]))
-            pipe.exists(keys.queue_key(names[0]), *(keys.registry_key(s, names[0]) for s in _REGISTRIES))
+            known.known_commands(pipe, names[0])
         replies = pipe.execute()
     per_queue = [replies[i * _PER_QUEUE : (i + 1) * _PER_QUEUE] for i in range(len(names))]
     heads = [part[COUNT_REPLIES] for part in per_queue]
@@ -62,7 +59,7 @@ def _read(connection: Redis, names: list[str], check_known: bool = False) -> lis
         )
         for name, part, head, workers in zip(names, per_queue, heads, listening, strict=True)
     ]
-    if check_known and not replies[-2] and not replies[-1] and not listening[0]:
+    if check_known and not known.is_known(replies[-known.MEMBERSHIP_REPLIES - 1 :]):
         raise QueueNotFound(names[0])
     return queues
 

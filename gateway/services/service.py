@@ -4,6 +4,7 @@ through RQ's key layout, and turns Redis failures into BackendUnavailable."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from functools import cached_property
 from typing import Any
 
@@ -12,6 +13,7 @@ from rq.serializers import resolve_serializer
 
 from gateway.errors import (
     FailedJobNotFound,
+    FailureGroupNotFound,
     InvalidParameter,
     JobDataGone,
     JobNotFound,
@@ -38,6 +40,7 @@ from gateway.services.cleanup import cleanup_queue
 from gateway.services.filtered import FilteredView, filtered_page
 from gateway.services.filters import FailedJobFilter
 from gateway.services.groups import act_on_group, failure_groups, validate_group_id
+from gateway.services.known import ensure_known
 from gateway.services.lifecycle import Lifecycle
 from gateway.services.locate import fetch_located_job
 from gateway.services.models import (
@@ -66,6 +69,12 @@ def _done_jobs(outcome: BulkOutcome) -> list[str]:
     return outcome.done_jobs
 
 
+def _sized(page: JobPage, first: int) -> JobPage:
+    """`first` 0 asks for the total alone: an empty page that has no next page, in both
+    transports (GraphQL's endCursor would be null, and following it would start over)."""
+    return dataclasses.replace(page, has_next_page=False) if first == 0 else page
+
+
 class JobService:
     def __init__(self, connection: redis.Redis, default_queue: str = "default", serializer: Any = None):
         self.connection = connection
@@ -80,6 +89,13 @@ class JobService:
 
     def _actions(self, queue: str | None) -> FailedJobActions:
         return FailedJobActions(self.connection, self.queue_name(queue), self.serializer)
+
+    def _known_if_empty(self, queue: str | None, empty: bool) -> None:
+        """A queue named explicitly whose answer is empty must be one RQ knows, or the answer is
+        QueueNotFound rather than zeros (services/known.py). Checked only when empty, so a
+        non-empty answer costs no extra round trip; the default queue is never checked."""
+        if queue is not None and empty:
+            ensure_known(self.connection, self.queue_name(queue))
 
     @public
     @backend_call(probe=True)
@@ -123,7 +139,9 @@ class JobService:
             chunks = registry_chunks(
                 self.connection, self._reader, self.serializer, name, offset, limit, chunk
             )
-        return JobStream(backend_steps(self.health, chunks, "stream_failed")).prefetched()
+        stream = JobStream(backend_steps(self.health, chunks, "stream_failed")).prefetched()
+        self._known_if_empty(queue, stream.empty)
+        return stream
 
     @read()
     @backend_call()
@@ -143,7 +161,9 @@ class JobService:
                 raise InvalidParameter(f"first must be between 0 and {MAX_PAGE_SIZE}")
             cursor = decode_cursor(after) if after else None
             view = self._view(self.queue_name(queue), job_filter)
-            return filtered_page(view, first, cursor, with_results, with_total)
+            page = filtered_page(view, first, cursor, with_results, with_total)
+            self._known_if_empty(queue, not page.jobs and page.total <= 0)
+            return _sized(page, first)
         return self.queue_jobs(queue, "failed", first, after, "asc", with_results)
 
     @read()
@@ -160,7 +180,7 @@ class JobService:
     @read()
     @backend_call()
     def stats(self, queue: str | None = None) -> QueueStats:
-        return queue_stats(self.connection, self.queue_name(queue))
+        return queue_stats(self.connection, self.queue_name(queue), must_exist=queue is not None)
 
     @action("retry", Role.OPERATOR)
     @backend_call()
@@ -192,7 +212,9 @@ class JobService:
         actions = self._actions(queue)
         retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
         act = dry_requeue(self.connection, self.serializer) if dry_run else actions.requeue
-        return run_bulk(self._bulk_source(actions, queue, job_filter), act, retry_errors, REQUEUED)
+        outcome = run_bulk(self._bulk_source(actions, queue, job_filter), act, retry_errors, REQUEUED)
+        self._known_if_empty(queue, not outcome.total_failed)
+        return outcome
 
     @action("clear", Role.ADMIN, ids_from_result=_done_jobs)
     @backend_call()
@@ -201,7 +223,9 @@ class JobService:
     ) -> BulkOutcome:
         actions = self._actions(queue)
         act = dry_delete if dry_run else actions.delete
-        return run_bulk(self._bulk_source(actions, queue, job_filter), act, {}, DELETED)
+        outcome = run_bulk(self._bulk_source(actions, queue, job_filter), act, {}, DELETED)
+        self._known_if_empty(queue, not outcome.total_failed)
+        return outcome
 
     @cached_property
     def _browser(self) -> Browser:
@@ -221,7 +245,9 @@ class JobService:
         """A cursor page of a queue's jobs in one state (the queue itself for "queued"), oldest
         first with order "asc". See services/browse.py for how cursors stay stable."""
         check_page_args(state, order, first, MAX_PAGE_SIZE)
-        return self._browser.page(self.queue_name(queue), state, first, after, order, with_results)
+        page = self._browser.page(self.queue_name(queue), state, first, after, order, with_results)
+        self._known_if_empty(queue, not page.total)
+        return _sized(page, first)
 
     @read()
     @backend_call()
@@ -245,13 +271,17 @@ class JobService:
     def cleanup_queue(self, name: str) -> CleanupOutcome:
         """MUTATES: runs RQ's registry cleanup on the queue (expired entries are removed and
         abandoned started jobs move to the failed registry)."""
-        return cleanup_queue(self.connection, validate_queue_name(name), self.serializer)
+        outcome = cleanup_queue(self.connection, validate_queue_name(name), self.serializer)
+        self._known_if_empty(name, not outcome.total_removed)
+        return outcome
 
     @read()
     @backend_call()
     def failure_groups(self, queue: str | None = None) -> FailureGroups:
         """The queue's failed jobs grouped by function, exception type and cause line (causes.py)."""
-        return failure_groups(self.connection, self.queue_name(queue), self.serializer)
+        groups = failure_groups(self.connection, self.queue_name(queue), self.serializer)
+        self._known_if_empty(queue, not groups.total_failed)
+        return groups
 
     @action("retry_group", Role.OPERATOR, ids_from_result=_done_jobs)
     @backend_call()
@@ -273,7 +303,11 @@ class JobService:
         validate_group_id(group_id)
         name = self.queue_name(queue)
         actions = FailedJobActions(self.connection, name, self.serializer)
-        return act_on_group(actions, self.connection, self.serializer, name, group_id, retry, dry_run)
+        try:
+            return act_on_group(actions, self.connection, self.serializer, name, group_id, retry, dry_run)
+        except FailureGroupNotFound:
+            self._known_if_empty(queue, True)
+            raise
 
     # --- Filters, dry runs, selective bulk actions, cancel/requeue (issue 4) ---
 
@@ -294,14 +328,18 @@ class JobService:
         """Requeue the given failed jobs, each once; ids not in the failed registry are errors."""
         actions = self._actions(queue)
         retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
-        return run_selected(job_ids, actions.requeue, retry_errors, REQUEUED)
+        outcome = run_selected(job_ids, actions.requeue, retry_errors, REQUEUED)
+        self._known_if_empty(queue, not outcome.done_jobs)
+        return outcome
 
     @action("delete_selected", Role.ADMIN)
     @backend_call()
     def delete_selected(self, job_ids: list[str], queue: str | None = None) -> BulkOutcome:
         """Delete the given failed jobs, each once; ids not in the failed registry are errors."""
         actions = self._actions(queue)
-        return run_selected(job_ids, actions.delete, {}, DELETED)
+        outcome = run_selected(job_ids, actions.delete, {}, DELETED)
+        self._known_if_empty(queue, not outcome.done_jobs)
+        return outcome
 
     @action("cancel", Role.OPERATOR, queue_arg=JOB_ORIGIN)
     @backend_call()

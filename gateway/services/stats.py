@@ -7,7 +7,8 @@ from typing import Any
 from redis import Redis
 from redis.client import Pipeline
 
-from gateway.services import keys
+from gateway.errors import QueueNotFound
+from gateway.services import keys, known
 from gateway.services.models import QueueStats
 from gateway.services.registry import now_timestamp
 
@@ -18,14 +19,25 @@ _SCORED_BY_TIME = ("scheduled", "deferred", "canceled")
 COUNT_REPLIES = 1 + 2 * len(_REGISTRIES)
 
 
-def queue_stats(connection: Redis, queue_name: str) -> QueueStats:
+def queue_stats(connection: Redis, queue_name: str, must_exist: bool = False) -> QueueStats:
     """Counts leave out entries RQ's cleanup would delete (score in [0, now]) without deleting them.
 
-    Scheduled, deferred and canceled registries are counted whole (see _SCORED_BY_TIME)."""
-    with connection.pipeline(transaction=False) as pipe:
+    Scheduled, deferred and canceled registries are counted whole (see _SCORED_BY_TIME). With
+    `must_exist`, QueueNotFound when RQ does not know the queue (services/known.py), decided in the
+    same round trip: the counts already tell whether the queue and registry keys exist."""
+    with connection.pipeline(transaction=must_exist) as pipe:
         count_commands(pipe, queue_name, now_timestamp())
+        if must_exist:
+            known.membership_commands(pipe, queue_name)
         replies = pipe.execute()
+    if must_exist and not known.is_known(replies[COUNT_REPLIES:] + _key_counts(replies)):
+        raise QueueNotFound(queue_name)
     return stats_from(queue_name, replies)
+
+
+def _key_counts(replies: list[Any]) -> list[Any]:
+    # LLEN and each ZCARD: Redis deletes an empty list or sorted set, so 0 means no key.
+    return [replies[0], *replies[1:COUNT_REPLIES:2]]
 
 
 def count_commands(pipe: Pipeline, queue_name: str, now: int) -> None:

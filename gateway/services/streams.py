@@ -30,20 +30,22 @@ class JobStream:
     """Jobs in chunks, read from Redis as they are iterated. Iterate it once."""
 
     chunks: Iterator[list[JobInfo]]
+    # Known only once prefetched: True when the stream holds no job at all.
+    empty: bool = False
 
     def __iter__(self) -> Iterator[list[JobInfo]]:
         return self.chunks
 
     def map(self, function: Callable[[list[JobInfo]], list[JobInfo]]) -> JobStream:
         """The same stream with `function` applied to each chunk when it is read."""
-        return JobStream(function(chunk) for chunk in self.chunks)
+        return JobStream((function(chunk) for chunk in self.chunks), self.empty)
 
     def prefetched(self) -> JobStream:
         """The same stream with its first chunk read now, so that a failure to read anything
         (Redis down, a bad queue) is raised by the call that built it, not mid-answer."""
         first = next(self.chunks, None)
         if first is None:
-            return JobStream(iter(()))
+            return JobStream(iter(()), empty=True)
         return JobStream(_chain(first, self.chunks))
 
 

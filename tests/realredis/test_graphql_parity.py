@@ -120,11 +120,17 @@ def test_job_matches_rest_status_for_finished_failed_and_queued(client, r, worke
 def test_queue_stats_match_rest(client, r, fail_jobs):
     fail_jobs(2)
     Queue("default", connection=r).enqueue(jobs.add, 1, 1)
+    r.sadd("rq:queues", "rq:queue:other")  # known to RQ, and empty
     for queue in ("default", "other"):
         rest = client.get(f"{API}/stats", params={"queue": queue}).json()
         stats = data(client, f"query($q: String) {{ queueStats(queue: $q) {{ {STATS_FIELDS} }} }}", q=queue)
         assert stats["queueStats"] == as_graphql(rest)
     assert rest["queue_name"] == "other"
+    unknown = client.get(f"{API}/stats", params={"queue": "nope"})
+    assert (unknown.status_code, unknown.json()) == (404, {"detail": "Queue 'nope' not found"})
+    body = client.post("/graphql", json={"query": '{ queueStats(queue: "nope") { failedCount } }'}).json()
+    (error,) = body["errors"]
+    assert (error["message"], error["extensions"]["code"]) == (unknown.json()["detail"], "NOT_FOUND")
 
 
 def _state(r) -> dict:

@@ -6,13 +6,16 @@ reached the server for it, so no hostile value can address a different key."""
 from __future__ import annotations
 
 import base64
+import json
 import threading
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 import redis
+from rq import Queue
 
+from gateway.demo import jobs
 from gateway.services.audit import AUDIT_STREAM
 
 from .helpers import API, RedisServer, wait_until
@@ -99,7 +102,11 @@ HOSTILE_IDS = [
     "abc\r\nFLUSHALL",
     "%2F",
 ]
-HOSTILE_QUEUES = ["", "a b", "a*", "*", "q\x00", "q\nq", "x" * 513, "ü", "a/b", "q?x", "[a-z]"]
+# Queue names RQ accepts but the gateway refuses: empty, too long, or with a control character.
+HOSTILE_QUEUES = ["", "q\x00", "q\nq", "x" * 513, "\x7f", "a\x85b", "\x1b[31mred", "a\rb"]
+# Valid names (RQ accepts them, and so does the gateway) that would be patterns if any name ever
+# reached SCAN, KEYS or fnmatch as one; each with a queue the pattern would match.
+GLOB_NAMES = {"*": "default", "a*": "abc", "q?x": "qqx", "[a-z]": "b", "a\\*": "a\\b"}
 
 
 def _path(value: str) -> str:
@@ -186,13 +193,43 @@ def test_hostile_queue_in_rest_path_never_reaches_redis(client, commands, method
         _assert_clear_422(response)
 
 
-@pytest.mark.parametrize("value", ["..", "%2F", "a%2Fb"])
-def test_path_changing_queue_values_address_another_route_not_another_key(client, commands, value):
-    # Decoded before routing, these change the path itself: /api/v1/queues/%2F is the queue list.
+@pytest.mark.parametrize("value", ["%2F", "a%2Fb", "a/b", "../x"])
+def test_encoded_queue_names_address_that_queue_alone(client, commands, value):
+    # Routes of queue paths match the path as sent: `%252F` is the queue named "%2F", and `a%2Fb`
+    # the queue "a/b"; never another route, and never a key of another queue.
     for template in ("/api/v1/queues/{}", "/api/v1/queues/{}/jobs", "/api/v1/queues/{}/cleanup"):
-        response, sent = commands.during(client.get, template.format(_path(value)))
-        assert response.status_code < 500, response.text
-        assert all(line in ("SMEMBERS rq:queues",) for line in sent), (value, sent)
+        method = "POST" if template.endswith("cleanup") else "GET"
+        response, sent = commands.during(client.request, method, template.format(_path(value)))
+        assert (response.status_code, response.json()) == (404, {"detail": f"Queue {value!r} not found"})
+        # Besides its own keys, only RQ's global sets: the queues, and (cleanup) the rate limits.
+        foreign = [line for line in sent if "rq:" in line and value not in line and "rq:rl-keys" not in line]
+        assert sent and not foreign, foreign
+
+
+def test_a_dot_segment_is_resolved_by_the_client_not_the_gateway(client, commands):
+    response, _ = commands.during(client.get, "/api/v1/queues/../jobs/stats")
+    assert (response.status_code, response.json()["queue_name"]) == (200, "default")
+
+
+@pytest.mark.parametrize(("name", "lookalike"), GLOB_NAMES.items())
+def test_a_queue_name_is_never_a_pattern(client, commands, r, name, lookalike):
+    Queue(lookalike, connection=r).enqueue(jobs.add, 1, 1)
+    Queue(name, connection=r).enqueue(jobs.add, 1, 1)
+    calls = [
+        ("GET", f"{API}/stats", {"queue": name}),
+        ("GET", f"{API}/failed", {"queue": name}),
+        ("POST", f"{API}/failed/retry-all", {"queue": name}),
+        ("DELETE", f"{API}/failed/clear", {"queue": name}),
+        ("GET", f"{API}/failed/groups", {"queue": name}),
+        ("GET", f"/api/v1/queues/{_path(name)}/jobs", {}),
+        ("POST", f"/api/v1/queues/{_path(name)}/cleanup", {}),
+    ]
+    for method, path, params in calls:
+        response, sent = commands.during(client.request, method, path, params=params)
+        assert response.status_code == 200, (path, response.text)
+        assert not [line for line in sent if line.split()[0] in ("SCAN", "KEYS")], sent
+        assert not [line for line in sent if f":{lookalike}" in line.replace(f":{name}", "")], sent
+    assert Queue(lookalike, connection=r).count == 1
 
 
 @pytest.mark.parametrize(
@@ -246,6 +283,19 @@ def test_hostile_graphql_arguments_never_reach_redis(client, commands, query, va
         (error,) = response.json()["errors"]
         assert error["extensions"]["code"] == "BAD_REQUEST", (value, error)
         assert error["message"] and "Traceback" not in error["message"]
+
+
+def test_a_lone_surrogate_queue_name_never_reaches_redis(client, commands):
+    # JSON may carry one as an escape (`"\\ud800"`); it is not UTF-8, so no key could hold it.
+    query = "query($v: String) { queueStats(queue: $v) { failedCount } }"
+    body = json.dumps({"query": query, "variables": {"v": "\ud800"}})
+    response, sent = commands.during(
+        client.post, "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert sent == []
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "U+D800" in error["message"] and "lone surrogate" in error["message"]
 
 
 @pytest.mark.parametrize("size", [-1, 1001, 2**40])
