@@ -12,6 +12,11 @@ service (tests, library use) is unrestricted and not audited. The queue a call a
 `queue` argument (None = the default queue), or the argument named by `queue_arg=`. A call
 without one is checked on the origin of every job it returns (reads) or refused to queue-limited
 keys (mutations), so a new operation cannot silently escape the queue patterns.
+
+An operation addressed by job id (a `job_id` argument) is checked on the job's own queue instead,
+by `authorise_job`, which the operation calls once it has read where the job is; one with a
+`job_ids` argument drops the ids `hidden_jobs` names. The guard fails an operation with either
+argument that returns without having asked, so a new one cannot skip the check either.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -26,19 +32,19 @@ from enum import IntEnum
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
-from gateway.errors import Forbidden, InvalidInput, Unauthenticated
+from gateway.errors import Forbidden, InvalidInput, JobInOtherQueue, NotFound, Unauthenticated
 from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
 from gateway.services.models import JobInfo, JobPage
+from gateway.services.origins import JobPlace
 
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"
-# queue_arg for operations named by job id alone (cancel, requeue): the queue checked is the job's
-# origin, read from Redis (JobService._origin_of) once the caller is known to hold a valid key.
-JOB_ORIGIN = "<job origin>"
-# Set while a guarded method runs: the operations it calls on the service are part of it, checked
-# and audited once, as the outer one. A context variable, not a flag on the service: one GraphQL
-# request runs several resolvers at once on the same bound service, each in its own context.
-_inside_guard: ContextVar[bool] = ContextVar("inside_guard", default=False)
+# The guarded call running: the operations it calls on the service are part of it, checked and
+# audited once, as the outer one, and authorise_job reports to it. A context variable, not a
+# field of the service: one GraphQL request runs several resolvers at once on the same bound
+# service, each in its own context.
+_current: ContextVar[_Guarded | None] = ContextVar("current_guarded_call", default=None)
+log = logging.getLogger("rq_gateway.access")
 
 
 class Role(IntEnum):
@@ -66,6 +72,10 @@ class Principal:
 
     def may_access_queue(self, queue: str) -> bool:
         return not self.queues or any(fnmatchcase(queue, pattern) for pattern in self.queues)
+
+    def may_see_job(self, place: JobPlace) -> bool:
+        """A job whose queue is unknown is in no pattern: only unrestricted keys see it."""
+        return not self.queues or (place.queue is not None and self.may_access_queue(place.queue))
 
 
 # Served when no keys are configured (loopback, demo mode or --allow-anonymous).
@@ -121,22 +131,35 @@ def access_of(method: Any) -> Access | None:
     return getattr(method, ACCESS_ATTRIBUTE, None)
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What a guarded method's signature says about the check it needs."""
+
+    queue_arg: str
+    names_queue: bool  # it takes the queue argument
+    by_job: bool  # addressed by one `job_id`: checked on that job's queue, by authorise_job
+    checks_jobs: bool  # it names jobs (`job_id` or `job_ids`): it must check them before it returns
+
+    @property
+    def has_queue(self) -> bool:
+        return self.by_job or self.names_queue
+
+
 def _declare(access: Access, queue_arg: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
     def decorate(method: Callable[..., T]) -> Callable[..., T]:
         names = list(inspect.signature(method).parameters)[1:]  # without self
-        by_origin = queue_arg == JOB_ORIGIN
-        has_queue = by_origin or queue_arg in names
+        by_job = "job_id" in names
+        shape = _Shape(queue_arg, queue_arg in names, by_job, by_job or "job_ids" in names)
 
         @functools.wraps(method)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
             scope: RequestScope | None = self.scope
-            if scope is None or _inside_guard.get():
+            if scope is None or _current.get() is not None:
                 return method(self, *args, **kwargs)
             # The passed arguments by name (a wrong call still fails in the method itself);
             # cheaper than Signature.bind, which dominated the guard's cost.
             arguments = {**dict(zip(names, args, strict=False)), **kwargs}
-            guarded = _Guarded(self, scope, access, arguments, has_queue, arguments.get(queue_arg), by_origin)
-            return guarded.run(method, args, kwargs)
+            return _Guarded(self, scope, access, arguments, shape).run(method, args, kwargs)
 
         setattr(wrapper, ACCESS_ATTRIBUTE, access)
         return wrapper
@@ -153,21 +176,25 @@ class _Guarded:
         scope: RequestScope,
         access: Access,
         arguments: dict[str, Any],
-        has_queue: bool,
-        queue: str | None,
-        by_origin: bool = False,
+        shape: _Shape,
     ):
         self.service = service
         self.scope = scope
         self.access = access
-        self.has_queue = has_queue
-        self.by_origin = by_origin
+        self.shape = shape
+        self.has_queue = shape.has_queue
+        self.by_job = shape.by_job
+        self.jobs_checked = False  # set by authorise_job / hidden_jobs
         self.job_id = arguments.get("job_id")
+        # Addressed by job id, the queue checked is the job's (authorise_job). Until then the
+        # audit names the queue a missing job would be looked for in (the named or the default
+        # queue, or none), so an attempt on a job the key may not see is recorded exactly as one
+        # on a missing job.
         self.queue: str | None = None
         self.queue_error: InvalidInput | None = None
-        if has_queue and not by_origin:  # resolved first: the audit names a refused call's queue
+        if shape.names_queue:  # resolved first: the audit names a refused call's queue
             try:
-                self.queue = service.queue_name(queue)
+                self.queue = service.queue_name(arguments.get(shape.queue_arg))
             except InvalidInput as error:
                 self.queue_error = error
         self.record = self._record(arguments) if access.audited else None
@@ -187,11 +214,15 @@ class _Guarded:
         record = self.record
         try:
             self._authorise()
-            token = _inside_guard.set(True)
+            token = _current.set(self)
             try:
                 result = method(self.service, *args, **kwargs)
             finally:
-                _inside_guard.reset(token)
+                _current.reset(token)
+            if self.shape.checks_jobs and not self.jobs_checked:
+                raise RuntimeError(
+                    f"{self.access.action} did not check the jobs it addresses (authorise_job)"
+                )
             if record is None:
                 return self._shown(result)
             if self.access.ids_from_result is not None:
@@ -209,14 +240,10 @@ class _Guarded:
         principal = self.scope.principal
         if principal.role is None:
             raise Unauthenticated(principal.refusal)
-        if self.by_origin:
-            try:
-                self.queue = self.service._origin_of(str(self.job_id))
-            except InvalidInput as error:
-                self.queue_error = error
-            if self.record is not None:
-                self.record.queue = self.queue
         if self.access.role is not None and principal.role < self.access.role:
+            if self.by_job and self.record is not None:
+                # Keys below admin cannot read the trail, so it may name the job's real queue.
+                self.record.queue = self.service._recorded_queue(self.job_id) or self.record.queue
             raise Forbidden(
                 f"API key {principal.name!r} has role {principal.role.label}; "
                 f"{self.access.action} needs {self.access.role.label}"
@@ -224,8 +251,7 @@ class _Guarded:
         if self.has_queue:
             if self.queue_error is not None:
                 raise self.queue_error
-            # No origin: the job does not exist, and the operation itself answers 404.
-            if self.queue is not None and not principal.may_access_queue(self.queue):
+            if not self.by_job and self.queue is not None and not principal.may_access_queue(self.queue):
                 raise Forbidden(f"API key {principal.name!r} may not access queue {self.queue!r}")
         elif principal.queues and self.access.audited:
             raise Forbidden(
@@ -242,6 +268,82 @@ class _Guarded:
         if self.scope.hide_payloads and principal.role == Role.VIEWER:
             return hide_payloads(result)
         return result
+
+
+def authorise_job(
+    principal: Principal | None,
+    place: JobPlace | None,
+    named: str | None,
+    default: str,
+    not_found: Callable[[str], NotFound],
+    registry: bool = False,
+) -> str:
+    """The one check of every operation addressed by job id; returns the queue to act on.
+
+    `place` is where the job is (origins.read_places), or None when the key is unrestricted and
+    the operation needs no queue (a read); `named` is the queue the call names, if any.
+    - The job's queue is its origin. A queue-limited key may act on or see the job only if that
+      queue matches a pattern: otherwise `not_found(job_id)`, exactly what a missing job answers.
+    - `named` must be the job's queue: otherwise JobInOtherQueue, which names the job's queue;
+      a key that may not see that queue gets the plain not-found instead.
+    - A job whose queue is unknown (no, an empty or an unreadable origin) is in no pattern:
+      only unrestricted keys may act on it, in `named` or else the `default` queue.
+    - An id with no job at all is not found, except by an operation on a failed `registry`,
+      which may hold an entry without job data (an orphan): it looks in `named` or `default`,
+      and a limited key may look there only if its patterns allow.
+    So authorisation never falls back to the default queue: only the search for a missing job
+    or the target of an unrestricted key's call does.
+    """
+    restricted = principal is not None and bool(principal.queues)
+    if place is None:
+        assert not restricted, "a queue-limited key is always checked on where the job is"
+        target = named if named is not None else default
+    elif place.queue is not None:
+        if restricted and not principal.may_access_queue(place.queue):
+            raise _hidden(principal, place, not_found)
+        if named is not None and named != place.queue:
+            raise JobInOtherQueue(place.job_id, named, place.queue)
+        target = place.queue
+    elif place.exists:
+        if restricted:
+            raise _hidden(principal, place, not_found)
+        target = named if named is not None else default
+    elif registry:
+        target = named if named is not None else default
+        if restricted and not principal.may_access_queue(target):
+            raise not_found(place.job_id)
+    else:
+        raise not_found(place.job_id)
+    call = _current.get()
+    if call is not None:
+        call.jobs_checked = True
+        if call.by_job and call.record is not None and (place is None or place.job_id == call.job_id):
+            call.record.queue = target
+    return target
+
+
+def hidden_jobs(principal: Principal | None, places: list[JobPlace]) -> set[str]:
+    """Of the ids an operation names together (in a queue the guard let the key access), those
+    of jobs the key may not see: the operation answers for them as for ids that are not there."""
+    call = _current.get()
+    if call is not None:
+        call.jobs_checked = True
+    if principal is None or not principal.queues:
+        return set()
+    return {place.job_id for place in places if place.exists and not principal.may_see_job(place)}
+
+
+def _hidden(principal: Principal, place: JobPlace, not_found: Callable[[str], NotFound]) -> NotFound:
+    # The client and the audit trail see a missing job; the operator's log says what happened.
+    call = _current.get()
+    log.warning(
+        "API key %r addressed job %s in %s, outside its queue patterns; answered as not found (request %s)",
+        principal.name,
+        place.job_id,
+        repr(place.queue) if place.queue is not None else "an unknown queue",
+        call.scope.request_id if call is not None else "-",
+    )
+    return not_found(place.job_id)
 
 
 def _jobs_in(result: Any) -> Iterable[JobInfo]:
