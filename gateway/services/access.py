@@ -14,9 +14,9 @@ without one is checked on the origin of every job it returns (reads) or refused 
 keys (mutations), so a new operation cannot silently escape the queue patterns.
 
 An operation addressed by job id (a `job_id` argument) is checked on the job's own queue instead,
-by `authorise_job`, which the operation calls once it has read where the job is; one with a
-`job_ids` argument drops the ids `hidden_jobs` names. The guard fails an operation with either
-argument that returns without having asked, so a new one cannot skip the check either.
+by job_access.authorise_job, which the operation calls once it has read where the job is; one
+with a `job_ids` argument drops the ids job_access.hidden_jobs names. The guard fails an
+operation with either argument that returns without that check, so a new one cannot skip it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import logging
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from enum import IntEnum
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
-from gateway.errors import Forbidden, InvalidInput, JobInOtherQueue, NotFound, Unauthenticated
+from gateway.errors import Forbidden, InvalidInput, Unauthenticated
 from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
 from gateway.services.models import JobInfo, JobPage
 from gateway.services.origins import JobPlace
@@ -40,11 +39,10 @@ from gateway.services.origins import JobPlace
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"
 # The guarded call running: the operations it calls on the service are part of it, checked and
-# audited once, as the outer one, and authorise_job reports to it. A context variable, not a
+# audited once, as the outer one, and the job check (job_access.py) reports to it. A context variable, not a
 # field of the service: one GraphQL request runs several resolvers at once on the same bound
 # service, each in its own context.
 _current: ContextVar[_Guarded | None] = ContextVar("current_guarded_call", default=None)
-log = logging.getLogger("rq_gateway.access")
 
 
 class Role(IntEnum):
@@ -184,7 +182,7 @@ class _Guarded:
         self.shape = shape
         self.has_queue = shape.has_queue
         self.by_job = shape.by_job
-        self.jobs_checked = False  # set by authorise_job / hidden_jobs
+        self.jobs_checked = False  # set through note_jobs_checked
         self.job_id = arguments.get("job_id")
         # Addressed by job id, the queue checked is the job's (authorise_job). Until then the
         # audit names the queue a missing job would be looked for in (the named or the default
@@ -270,80 +268,20 @@ class _Guarded:
         return result
 
 
-def authorise_job(
-    principal: Principal | None,
-    place: JobPlace | None,
-    named: str | None,
-    default: str,
-    not_found: Callable[[str], NotFound],
-    registry: bool = False,
-) -> str:
-    """The one check of every operation addressed by job id; returns the queue to act on.
-
-    `place` is where the job is (origins.read_places), or None when the key is unrestricted and
-    the operation needs no queue (a read); `named` is the queue the call names, if any.
-    - The job's queue is its origin. A queue-limited key may act on or see the job only if that
-      queue matches a pattern: otherwise `not_found(job_id)`, exactly what a missing job answers.
-    - `named` must be the job's queue: otherwise JobInOtherQueue, which names the job's queue;
-      a key that may not see that queue gets the plain not-found instead.
-    - A job whose queue is unknown (no, an empty or an unreadable origin) is in no pattern:
-      only unrestricted keys may act on it, in `named` or else the `default` queue.
-    - An id with no job at all is not found, except by an operation on a failed `registry`,
-      which may hold an entry without job data (an orphan): it looks in `named` or `default`,
-      and a limited key may look there only if its patterns allow.
-    So authorisation never falls back to the default queue: only the search for a missing job
-    or the target of an unrestricted key's call does.
-    """
-    restricted = principal is not None and bool(principal.queues)
-    if place is None:
-        assert not restricted, "a queue-limited key is always checked on where the job is"
-        target = named if named is not None else default
-    elif place.queue is not None:
-        if restricted and not principal.may_access_queue(place.queue):
-            raise _hidden(principal, place, not_found)
-        if named is not None and named != place.queue:
-            raise JobInOtherQueue(place.job_id, named, place.queue)
-        target = place.queue
-    elif place.exists:
-        if restricted:
-            raise _hidden(principal, place, not_found)
-        target = named if named is not None else default
-    elif registry:
-        target = named if named is not None else default
-        if restricted and not principal.may_access_queue(target):
-            raise not_found(place.job_id)
-    else:
-        raise not_found(place.job_id)
+def note_jobs_checked(job_id: str | None = None, queue: str | None = None) -> None:
+    """Called by services/job_access.py once it has checked the jobs of the running call: the
+    guard then lets the call return, and the audit record names `queue` for the call's own job."""
     call = _current.get()
-    if call is not None:
-        call.jobs_checked = True
-        if call.by_job and call.record is not None and (place is None or place.job_id == call.job_id):
-            call.record.queue = target
-    return target
+    if call is None:
+        return
+    call.jobs_checked = True
+    if call.by_job and call.record is not None and job_id == call.job_id:
+        call.record.queue = queue
 
 
-def hidden_jobs(principal: Principal | None, places: list[JobPlace]) -> set[str]:
-    """Of the ids an operation names together (in a queue the guard let the key access), those
-    of jobs the key may not see: the operation answers for them as for ids that are not there."""
+def current_request_id() -> str:
     call = _current.get()
-    if call is not None:
-        call.jobs_checked = True
-    if principal is None or not principal.queues:
-        return set()
-    return {place.job_id for place in places if place.exists and not principal.may_see_job(place)}
-
-
-def _hidden(principal: Principal, place: JobPlace, not_found: Callable[[str], NotFound]) -> NotFound:
-    # The client and the audit trail see a missing job; the operator's log says what happened.
-    call = _current.get()
-    log.warning(
-        "API key %r addressed job %s in %s, outside its queue patterns; answered as not found (request %s)",
-        principal.name,
-        place.job_id,
-        repr(place.queue) if place.queue is not None else "an unknown queue",
-        call.scope.request_id if call is not None else "-",
-    )
-    return not_found(place.job_id)
+    return call.scope.request_id if call is not None else "-"
 
 
 def _jobs_in(result: Any) -> Iterable[JobInfo]:

@@ -19,16 +19,7 @@ from gateway.errors import (
     JobUnreadable,
 )
 from gateway.services import keys
-from gateway.services.access import (
-    Principal,
-    RequestScope,
-    Role,
-    action,
-    authorise_job,
-    hidden_jobs,
-    public,
-    read,
-)
+from gateway.services.access import Principal, RequestScope, Role, action, public, read
 from gateway.services.actions import (
     DELETED,
     NOT_IN_REGISTRY,
@@ -48,6 +39,7 @@ from gateway.services.cleanup import cleanup_queue
 from gateway.services.filtered import FilteredView, filtered_list, filtered_page
 from gateway.services.filters import FailedJobFilter
 from gateway.services.groups import act_on_group, failure_groups, validate_group_id
+from gateway.services.job_access import authorise_job, hidden_jobs
 from gateway.services.lifecycle import Lifecycle
 from gateway.services.locate import fetch_located_job
 from gateway.services.models import (
@@ -347,16 +339,14 @@ class JobService:
     def _job_queue(
         self, job_id: str, queue: str | None = None, registry: bool = False, needs_queue: bool = True
     ) -> str:
-        """The queue an operation on one job acts on, once access.authorise_job allows it.
+        """The queue an operation on one job acts on, once job_access.authorise_job allows it.
         Where the job is is read here, once, and only when the check or the operation needs it.
-        `registry`: the operation acts on the failed registry (retry, delete), whose missing
-        entries are FailedJobNotFound, and which may hold an entry without job data."""
+        `registry`: the operation acts on a failed registry (retry, delete)."""
         named = self.queue_name(queue) if queue is not None else None
         principal = self._principal
         restricted = principal is not None and bool(principal.queues)
         place = read_places(self.connection, [job_id])[0] if needs_queue or restricted else None
-        not_found = FailedJobNotFound if registry else JobNotFound
-        return authorise_job(principal, place, named, self.default_queue, not_found, registry)
+        return authorise_job(principal, job_id, place, named, self.default_queue, registry)
 
     def _recorded_queue(self, job_id: str) -> str | None:
         """The job's queue for the audit record of a call refused before its job was checked."""
