@@ -129,3 +129,21 @@ def test_a_wrong_queue_is_a_404_naming_the_jobs_queue_when_the_key_may_see_it(r,
         assert hidden.code in NOT_FOUND
         assert hidden == attempt(client, transport, op, "admin-default", _missing(), "default")
     assert _data(r) == before, "nothing changed in Redis"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_selected_actions_leave_out_the_jobs_a_key_may_not_see(r, fail_jobs, transport):
+    """A job of unknown queue in billing-eu's own registry: listed there, but not the key's to act on."""
+    unknown, mine = fail_jobs(2, queue="billing-eu")
+    _unknown_origin(r, unknown, "empty")
+    client = keyed_app_client(r)
+    before = _data(r)
+    for name in ("retry_selected", "delete_selected"):
+        op = OPERATIONS[name]
+        hidden = attempt(client, transport, op, "admin-billing", unknown, "billing-eu")
+        assert hidden == attempt(client, transport, op, "admin-billing", _missing(), "billing-eu")
+        assert "<id> not found in failed jobs registry" in str(hidden.body)
+    assert _data(r) == before, "nothing changed in Redis"
+    assert attempt(client, transport, OPERATIONS["retry_selected"], "operator-billing", mine, "billing-eu").ok
+    assert attempt(client, transport, OPERATIONS["retry_selected"], "operator-all", unknown, "billing-eu").ok
+    assert queued_ids(r, "billing-eu") == [mine, unknown]
