@@ -151,3 +151,22 @@ def test_an_attempt_on_a_hidden_job_is_audited_as_one_on_a_missing_job(conn, fac
         f"API key 'billing-admin' addressed job {hidden} in 'reports', outside its queue patterns" in warning
     )
     assert conn.zcard("rq:failed:reports") == 1
+
+
+def test_the_check_costs_one_round_trip_and_none_for_an_unrestricted_read(conn, factory, round_trips):
+    job_id, warm_up = factory.failed(2)
+    scoped = {
+        name: JobService(conn).scoped(RequestScope(principal, "r1"))
+        for name, principal in (("all", UNRESTRICTED), ("limited", Principal("d", Role.ADMIN, ("default",))))
+    }
+    counts = {}
+    for name, service in scoped.items():
+        round_trips.reset()
+        service.get_job(job_id)
+        counts[name] = round_trips.count
+    scoped["all"].retry(warm_up)  # loads the script into Redis once
+    round_trips.reset()
+    scoped["all"].retry(job_id)
+    assert counts == {"all": 1, "limited": 2}, "status: one pipeline, plus the origin for a limited key"
+    assert round_trips.commands[:2] == ["HGET", "EXISTS"], "retry: the origin, then its one script"
+    assert round_trips.count == 2
