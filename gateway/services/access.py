@@ -39,9 +39,9 @@ from gateway.services.origins import JobPlace
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"
 # The guarded call running: the operations it calls on the service are part of it, checked and
-# audited once, as the outer one, and the job check (job_access.py) reports to it. A context variable, not a
-# field of the service: one GraphQL request runs several resolvers at once on the same bound
-# service, each in its own context.
+# audited once, as the outer one, and the job check (job_access.py) reports to it. A context
+# variable, not a field of the service: one GraphQL request runs several resolvers at once on
+# the same bound service, each in its own context.
 _current: ContextVar[_Guarded | None] = ContextVar("current_guarded_call", default=None)
 
 
@@ -241,7 +241,7 @@ class _Guarded:
         if self.access.role is not None and principal.role < self.access.role:
             if self.by_job and self.record is not None:
                 # Keys below admin cannot read the trail, so it may name the job's real queue.
-                self.record.queue = self.service._recorded_queue(self.job_id) or self.record.queue
+                self.record.queue = self.service._recorded_queue(str(self.job_id)) or self.record.queue
             raise Forbidden(
                 f"API key {principal.name!r} has role {principal.role.label}; "
                 f"{self.access.action} needs {self.access.role.label}"
