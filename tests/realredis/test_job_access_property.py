@@ -92,8 +92,11 @@ def _check(r, client, key, queue, state, origin, operation, transport, named) ->
     assert answer.code not in (500, "INTERNAL"), answer
     if not answer.ok:
         assert _data(r) == before, f"{answer} but Redis changed"
-    if not op.selected:
-        assert not _is_queue_refusal(answer), answer  # a job-addressed call never answers a queue 403
+    if _is_queue_refusal(answer):
+        # Only a selected-jobs action names a queue it acts on, and is refused for that queue alone.
+        addressed = named or "default"
+        assert op.selected and not may_see(key, addressed), answer
+        assert f"may not access queue '{addressed}'" in str(answer.body), answer
     job_queue = queue if origin == "kept" else None
     if ROLE_OF[key] < op.role:
         assert _is_role_refusal(answer), answer
@@ -105,7 +108,9 @@ def _check(r, client, key, queue, state, origin, operation, transport, named) ->
             assert answer.code in (404, "NOT_FOUND"), answer
     else:
         # A job the key may see: the operation ran on it, or answered why not (state, queue).
-        assert answer.ok or answer.code in (404, 409, "NOT_FOUND", "CONFLICT"), answer
+        assert answer.ok or _is_queue_refusal(answer) or answer.code in (404, 409, "NOT_FOUND", "CONFLICT"), (
+            answer
+        )
 
 
 def test_a_job_a_key_may_not_see_is_indistinguishable_from_a_missing_one(r):
