@@ -5,6 +5,7 @@
     │   ├── JobNotFound           no job hash under that id (status, lookups)
     │   ├── FailedJobNotFound     the id is not in the queue's failed registry
     │   ├── JobDataGone           the id is in the failed registry but its job hash is gone (orphan)
+    │   ├── JobInOtherQueue       the job exists, but in another queue than the one the call named
     │   ├── QueueNotFound         RQ does not know the queue and it has no jobs or workers
     │   └── FailureGroupNotFound  no failed job of the queue is in that failure group (now)
     ├── InvalidInput              the request can never succeed as written
@@ -58,6 +59,17 @@ class JobDataGone(NotFound):
     def __init__(self, job_id: str):
         super().__init__(f"Job {job_id} is in the failed jobs registry but its data is gone: {self.reason}")
         self.job_id = job_id
+
+
+class JobInOtherQueue(NotFound):
+    """Raised when a call names a queue and the job belongs to another one. Raised only where
+    the caller's key may see the job's queue; otherwise the job answers as if it did not exist."""
+
+    def __init__(self, job_id: str, queue_name: str, actual_queue: str):
+        super().__init__(f"Job {job_id} not found in queue {queue_name!r}: it is in queue {actual_queue!r}")
+        self.job_id = job_id
+        self.queue_name = queue_name
+        self.actual_queue = actual_queue
 
 
 class FailureGroupNotFound(NotFound):

@@ -45,7 +45,10 @@ class JobQuery:
             )
         return JobConnection.of(page)
 
-    @strawberry.field(description="Any job by id; null (with a NOT_FOUND error) when it does not exist.")
+    @strawberry.field(
+        description="Any job by id; null (with a NOT_FOUND error) when it does not exist, or is "
+        "outside the API key's queue patterns."
+    )
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
         with_results = asks_for_results(info.selected_fields)
         return Job.of(await call_service(service_of(info).get_job, str(id), with_results))
@@ -57,7 +60,10 @@ class JobQuery:
 
 @strawberry.type
 class JobMutation:
-    @strawberry.mutation(description="Requeue one failed job on its origin queue.")
+    @strawberry.mutation(
+        description="Requeue one failed job on its origin queue, from that queue's failed registry. "
+        "`queue`, if given, must be the job's queue (else NOT_FOUND naming it)."
+    )
     async def retry_failed_job(
         self, info: Info, id: strawberry.ID, queue: str | None = None
     ) -> JobActionResult:
@@ -77,7 +83,10 @@ class JobMutation:
         outcome = await call_service(_filtered_bulk, service_of(info).retry_all, queue, filter, dry_run)
         return RetryAllResult.of(outcome)
 
-    @strawberry.mutation(description="Delete one failed job and everything RQ keeps for it.")
+    @strawberry.mutation(
+        description="Delete one failed job and everything RQ keeps for it, from its own queue's failed "
+        "registry. `queue`, if given, must be the job's queue (else NOT_FOUND naming it)."
+    )
     async def delete_failed_job(
         self, info: Info, id: strawberry.ID, queue: str | None = None
     ) -> JobActionResult:

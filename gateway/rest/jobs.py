@@ -17,7 +17,11 @@ from gateway.services import JobInfo
 from gateway.services.validation import JOB_ID_PATTERN
 
 _ERRORS = {
-    404: {"model": models.ErrorDetail, "description": "No such job (or not in the failed registry)"},
+    404: {
+        "model": models.ErrorDetail,
+        "description": "No such job, not in the failed registry, or in another queue than `queue` "
+        "names. A job outside the API key's queue patterns answers exactly like a missing one.",
+    },
     422: {"model": models.ErrorDetail, "description": "Invalid job id or parameter"},
     503: {"model": models.ErrorDetail, "description": "Redis is unavailable; see Retry-After"},
 }
@@ -96,13 +100,17 @@ def clear_failed_jobs(
 
 @router.post("/failed/{job_id}/retry", response_model=models.JobAction, responses=_ERRORS, name="retry_job")
 def retry_failed_job(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None) -> models.JobAction:
-    """Requeue one failed job on its origin queue, as RQ's own requeue does."""
+    """Requeue one failed job on its origin queue, as RQ's own requeue does. It is taken from the
+    failed registry of its own queue: `queue`, when given, must be that queue (else a 404 that
+    names the job's queue)."""
     return models.JobAction.of(service.retry(job_id, queue))
 
 
 @router.delete("/failed/{job_id}", response_model=models.JobAction, responses=_ERRORS, name="delete_job")
 def delete_failed_job(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None) -> models.JobAction:
-    """Delete one failed job and everything RQ keeps for it."""
+    """Delete one failed job and everything RQ keeps for it, from the failed registry of its own
+    queue: `queue`, when given, must be that queue (else a 404 that names the job's queue). An
+    orphaned entry (no job data) is looked for in `queue`, or the default queue."""
     return models.JobAction.of(service.delete(job_id, queue))
 
 

@@ -12,6 +12,11 @@ service (tests, library use) is unrestricted and not audited. The queue a call a
 `queue` argument (None = the default queue), or the argument named by `queue_arg=`. A call
 without one is checked on the origin of every job it returns (reads) or refused to queue-limited
 keys (mutations), so a new operation cannot silently escape the queue patterns.
+
+An operation addressed by job id (a `job_id` argument) is checked on the job's own queue instead,
+by job_access.authorise_job, which the operation calls once it has read where the job is; one
+with a `job_ids` argument drops the ids job_access.hidden_jobs names. The guard fails an
+operation with either argument that returns without that check, so a new one cannot skip it.
 """
 
 from __future__ import annotations
@@ -28,19 +33,18 @@ from typing import Any, TypeVar
 from gateway.errors import Forbidden, InvalidInput, Unauthenticated
 from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
 from gateway.services.models import JobInfo, JobPage
+from gateway.services.origins import JobPlace
 from gateway.services.payloads import hide_payloads  # the one definition; re-exported here
 from gateway.services.refusals import RefusalOnce, refuse_unauthenticated
 from gateway.services.streams import JobStream
 
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"
-# queue_arg for operations named by job id alone (cancel, requeue): the queue checked is the job's
-# origin, read from Redis (JobService._origin_of) once the caller is known to hold a valid key.
-JOB_ORIGIN = "<job origin>"
-# Set while a guarded method runs: the operations it calls on the service are part of it, checked
-# and audited once, as the outer one. A context variable, not a flag on the service: one GraphQL
-# request runs several resolvers at once on the same bound service, each in its own context.
-_inside_guard: ContextVar[bool] = ContextVar("inside_guard", default=False)
+# The guarded call running: the operations it calls on the service are part of it, checked and
+# audited once, as the outer one, and the job check (job_access.py) reports to it. A context
+# variable, not a field of the service: one GraphQL request runs several resolvers at once on
+# the same bound service, each in its own context.
+_current: ContextVar[_Guarded | None] = ContextVar("current_guarded_call", default=None)
 
 
 class Role(IntEnum):
@@ -68,6 +72,10 @@ class Principal:
 
     def may_access_queue(self, queue: str) -> bool:
         return not self.queues or any(fnmatchcase(queue, pattern) for pattern in self.queues)
+
+    def may_see_job(self, place: JobPlace) -> bool:
+        """A job whose queue is unknown is in no pattern: only unrestricted keys see it."""
+        return not self.queues or (place.queue is not None and self.may_access_queue(place.queue))
 
 
 # Served when no keys are configured (loopback, demo mode or --allow-anonymous).
@@ -129,22 +137,35 @@ def access_of(method: Any) -> Access | None:
     return getattr(method, ACCESS_ATTRIBUTE, None)
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What a guarded method's signature says about the check it needs."""
+
+    queue_arg: str
+    names_queue: bool  # it takes the queue argument
+    by_job: bool  # addressed by one `job_id`: checked on that job's queue, by authorise_job
+    checks_jobs: bool  # it names jobs (`job_id` or `job_ids`): it must check them before it returns
+
+    @property
+    def has_queue(self) -> bool:
+        return self.by_job or self.names_queue
+
+
 def _declare(access: Access, queue_arg: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
     def decorate(method: Callable[..., T]) -> Callable[..., T]:
         names = list(inspect.signature(method).parameters)[1:]  # without self
-        by_origin = queue_arg == JOB_ORIGIN
-        has_queue = by_origin or queue_arg in names
+        by_job = "job_id" in names
+        shape = _Shape(queue_arg, queue_arg in names, by_job, by_job or "job_ids" in names)
 
         @functools.wraps(method)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
             scope: RequestScope | None = self.scope
-            if scope is None or _inside_guard.get():
+            if scope is None or _current.get() is not None:
                 return method(self, *args, **kwargs)
             # The passed arguments by name (a wrong call still fails in the method itself);
             # cheaper than Signature.bind, which dominated the guard's cost.
             arguments = {**dict(zip(names, args, strict=False)), **kwargs}
-            guarded = _Guarded(self, scope, access, arguments, has_queue, arguments.get(queue_arg), by_origin)
-            return guarded.run(method, args, kwargs)
+            return _Guarded(self, scope, access, arguments, shape).run(method, args, kwargs)
 
         setattr(wrapper, ACCESS_ATTRIBUTE, access)
         return wrapper
@@ -161,21 +182,25 @@ class _Guarded:
         scope: RequestScope,
         access: Access,
         arguments: dict[str, Any],
-        has_queue: bool,
-        queue: str | None,
-        by_origin: bool = False,
+        shape: _Shape,
     ):
         self.service = service
         self.scope = scope
         self.access = access
-        self.has_queue = has_queue
-        self.by_origin = by_origin
+        self.shape = shape
+        self.has_queue = shape.has_queue
+        self.by_job = shape.by_job
+        self.jobs_checked = False  # set through note_jobs_checked
         self.job_id = arguments.get("job_id")
+        # Addressed by job id, the queue checked is the job's (authorise_job). Until then the
+        # audit names the queue a missing job would be looked for in (the named or the default
+        # queue, or none), so an attempt on a job the key may not see is recorded exactly as one
+        # on a missing job.
         self.queue: str | None = None
         self.queue_error: InvalidInput | None = None
-        if has_queue and not by_origin:  # resolved first: the audit names a refused call's queue
+        if shape.names_queue:  # resolved first: the audit names a refused call's queue
             try:
-                self.queue = service.queue_name(queue)
+                self.queue = service.queue_name(arguments.get(shape.queue_arg))
             except InvalidInput as error:
                 self.queue_error = error
         self.record = self._record(arguments) if access.audited else None
@@ -202,11 +227,15 @@ class _Guarded:
         record = self.record
         try:
             self._authorise()
-            token = _inside_guard.set(True)
+            token = _current.set(self)
             try:
                 result = method(self.service, *args, **kwargs)
             finally:
-                _inside_guard.reset(token)
+                _current.reset(token)
+            if self.shape.checks_jobs and not self.jobs_checked:
+                raise RuntimeError(
+                    f"{self.access.action} did not check the jobs it addresses (authorise_job)"
+                )
             if record is None:
                 return self._shown(result)
             if self.access.ids_from_result is not None:
@@ -231,14 +260,10 @@ class _Guarded:
         principal = self.scope.principal
         if principal.role is None:
             raise Unauthenticated(principal.refusal)
-        if self.by_origin:
-            try:
-                self.queue = self.service._origin_of(str(self.job_id))
-            except InvalidInput as error:
-                self.queue_error = error
-            if self.record is not None:
-                self.record.queue = self.queue
         if self.access.role is not None and principal.role < self.access.role:
+            if self.by_job and self.record is not None:
+                # Keys below admin cannot read the trail, so it may name the job's real queue.
+                self.record.queue = self.service._recorded_queue(str(self.job_id)) or self.record.queue
             raise Forbidden(
                 f"API key {principal.name!r} has role {principal.role.label}; "
                 f"{self.access.action} needs {self.access.role.label}"
@@ -246,8 +271,7 @@ class _Guarded:
         if self.has_queue:
             if self.queue_error is not None:
                 raise self.queue_error
-            # No origin: the job does not exist, and the operation itself answers 404.
-            if self.queue is not None and not principal.may_access_queue(self.queue):
+            if not self.by_job and self.queue is not None and not principal.may_access_queue(self.queue):
                 raise Forbidden(f"API key {principal.name!r} may not access queue {self.queue!r}")
         elif principal.queues and self.access.audited:
             raise Forbidden(
@@ -266,6 +290,22 @@ class _Guarded:
         if self.scope.hides_payloads:
             return hide_payloads(result)
         return result
+
+
+def note_jobs_checked(job_id: str | None = None, queue: str | None = None) -> None:
+    """Called by services/job_access.py once it has checked the jobs of the running call: the
+    guard then lets the call return, and the audit record names `queue` for the call's own job."""
+    call = _current.get()
+    if call is None:
+        return
+    call.jobs_checked = True
+    if call.by_job and call.record is not None and job_id == call.job_id:
+        call.record.queue = queue
+
+
+def current_request_id() -> str:
+    call = _current.get()
+    return call.scope.request_id if call is not None else "-"
 
 
 def _jobs_in(result: Any) -> Iterable[JobInfo]:

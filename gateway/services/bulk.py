@@ -19,6 +19,7 @@ from gateway.services import keys
 from gateway.services.actions import (
     BULK_CHUNK,
     DELETED,
+    NOT_IN_REGISTRY,
     ORPHAN,
     REQUEUED,
     UNREADABLE,
@@ -101,15 +102,25 @@ def selected_ids(job_ids: list[str]) -> list[str]:
     return list(dict.fromkeys(job_ids))
 
 
-def run_selected(job_ids: list[str], act: Act, errors_for: dict[int, str], done_code: int) -> BulkOutcome:
+def run_selected(
+    job_ids: list[str],
+    act: Act,
+    errors_for: dict[int, str],
+    done_code: int,
+    hidden: frozenset[str] | set[str] = frozenset(),
+) -> BulkOutcome:
     """Act on explicit ids in chunks. Each id ends in exactly one list: an id not (or no longer)
-    in the failed registry is an error here, since the caller named it."""
+    in the failed registry is an error here, since the caller named it. `hidden` ids (jobs the
+    caller's key may not see) are not acted on, and answer as ids not in the registry."""
     ids = selected_ids(job_ids)
     done: list[str] = []
     errors: list[JobError] = []
     for start in range(0, len(ids), BULK_CHUNK):
         chunk = ids[start : start + BULK_CHUNK]
-        for job_id, code in zip(chunk, act(chunk), strict=True):
+        visible = [job_id for job_id in chunk if job_id not in hidden]
+        codes = dict(zip(visible, act(visible), strict=True)) if visible else {}
+        for job_id in chunk:
+            code = codes.get(job_id, NOT_IN_REGISTRY)
             if code == done_code:
                 done.append(job_id)
             elif code in errors_for:

@@ -5,6 +5,9 @@ registry, into the CanceledJobRegistry scored by cancel time) in one Lua script 
 the LREM/ZREM itself: a worker that dequeued the job first wins, and the cancel answers 409.
 Requeue is RQ's registry requeue (BaseRegistry.requeue) through the same atomic script as a
 failed-job retry: stopped jobs live in the failed registry, canceled ones in the canceled one.
+
+Both act on the queue the access check resolved (the job's origin; the default queue only for a
+job without one, which only unrestricted keys may act on), never on one read again here.
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ from gateway.services.registry import now_timestamp
 
 CANCELABLE = ("queued", "deferred", "scheduled")
 REQUEUEABLE = ("canceled", "stopped")
-_CANCELED, _GONE, _TAKEN = 1, -1, 0
+_CANCELED, _GONE, _TAKEN, _MOVED = 1, -1, 0, 3
 
 # KEYS: job hash, queue list, deferred, scheduled and canceled registries of the origin.
 # ARGV: id, the origin the keys were built for, the fallback origin, now.
 # Returns {code, status}: 1 canceled, 0 not waiting (any more), -1 no job, 2 rate-limited (left
-# for RQ's own cancel, which frees the job's slot), 3 origin changed since it was read.
+# for RQ's own cancel, which frees the job's slot), 3 origin changed since it was checked.
 CANCEL = r"""
 local jk, qk, deferred, scheduled, canceled = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, origin, fallback, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -64,40 +67,41 @@ class Lifecycle:
         self._cancel = connection.register_script(CANCEL)
         self._requeue = connection.register_script(scripts.REQUEUE)
 
-    def _state(self, job_id: str) -> tuple[str, str]:
-        status, origin = self._connection.hmget(keys.job_key(job_id), "status", "origin")
+    def _status(self, job_id: str) -> str:
+        (status,) = self._connection.hmget(keys.job_key(job_id), "status")
         if status is None and not self._connection.exists(keys.job_key(job_id)):
             raise JobNotFound(job_id)
-        return (status or b"").decode(), (origin.decode() if origin else self._default_queue)
+        return status.decode(errors="replace") if status else ""
 
-    def cancel(self, job_id: str) -> None:
-        for _ in range(3):  # retried only when the job moved queue between the two reads
-            status, origin = self._state(job_id)
-            if status not in CANCELABLE:
-                raise _not_cancelable(job_id, status)
-            code, status = self._cancel(
-                keys=[
-                    keys.job_key(job_id),
-                    keys.queue_key(origin),
-                    keys.registry_key("deferred", origin),
-                    keys.registry_key("scheduled", origin),
-                    keys.registry_key("canceled", origin),
-                ],
-                args=[job_id, origin, self._default_queue, now_timestamp()],
-            )
-            status = status.decode() if isinstance(status, bytes) else status
-            if code == _CANCELED:
-                return
-            if code == _GONE:
-                raise JobNotFound(job_id)
-            if code == RATE_LIMITED:
-                return self._rq_cancel(job_id)
-            if code == _TAKEN:
-                if status in CANCELABLE:
-                    taken = f"Job {job_id} is no longer {status}: a worker or another caller took it first"
-                    raise Conflict(job_id, taken)
-                raise _not_cancelable(job_id, status)
-        raise Conflict(job_id, f"Job {job_id} keeps moving between queues; try again")
+    def cancel(self, job_id: str, origin: str) -> None:
+        """Cancel the job in `origin`, the queue the access check resolved for it."""
+        status = self._status(job_id)
+        if status not in CANCELABLE:
+            raise _not_cancelable(job_id, status)
+        code, status = self._cancel(
+            keys=[
+                keys.job_key(job_id),
+                keys.queue_key(origin),
+                keys.registry_key("deferred", origin),
+                keys.registry_key("scheduled", origin),
+                keys.registry_key("canceled", origin),
+            ],
+            args=[job_id, origin, self._default_queue, now_timestamp()],
+        )
+        status = status.decode(errors="replace") if isinstance(status, bytes) else status
+        if code == _CANCELED:
+            return
+        if code == _GONE:
+            raise JobNotFound(job_id)
+        if code == RATE_LIMITED:
+            return self._rq_cancel(job_id)
+        if code == _MOVED:
+            # Its origin is no longer the one checked: not acted on; a new request checks again.
+            raise Conflict(job_id, f"Job {job_id} moved to another queue meanwhile; try again")
+        if status in CANCELABLE:
+            taken = f"Job {job_id} is no longer {status}: a worker or another caller took it first"
+            raise Conflict(job_id, taken)
+        raise _not_cancelable(job_id, status)
 
     def _rq_cancel(self, job_id: str) -> None:
         try:
@@ -107,8 +111,9 @@ class Lifecycle:
         except InvalidJobOperation:
             raise _not_cancelable(job_id, "canceled") from None
 
-    def requeue(self, job_id: str) -> None:
-        status, origin = self._state(job_id)
+    def requeue(self, job_id: str, origin: str) -> None:
+        """Requeue the job from the registry of `origin`, the queue the access check resolved."""
+        status = self._status(job_id)
         if status not in REQUEUEABLE:
             state = status or "in no known state"
             raise Conflict(job_id, f"Job {job_id} is {state}; only canceled or stopped jobs can be requeued")

@@ -14,13 +14,13 @@ from rq.serializers import resolve_serializer
 from gateway.errors import (
     FailedJobNotFound,
     FailureGroupNotFound,
+    GatewayError,
     InvalidParameter,
     JobDataGone,
     JobNotFound,
     JobUnreadable,
 )
-from gateway.services import keys
-from gateway.services.access import JOB_ORIGIN, RequestScope, Role, action, public, read
+from gateway.services.access import Principal, RequestScope, Role, action, public, read
 from gateway.services.actions import (
     DELETED,
     NOT_IN_REGISTRY,
@@ -35,11 +35,12 @@ from gateway.services.actions import (
 from gateway.services.audit import AuditPage, read_audit
 from gateway.services.backend import BackendHealth, backend_call, backend_steps
 from gateway.services.browse import Browser, check_page_args
-from gateway.services.bulk import FilteredChunks, dry_delete, dry_requeue, run_selected
+from gateway.services.bulk import FilteredChunks, dry_delete, dry_requeue, run_selected, selected_ids
 from gateway.services.cleanup import cleanup_queue
 from gateway.services.filtered import FilteredView, filtered_page
 from gateway.services.filters import FailedJobFilter
 from gateway.services.groups import act_on_group, failure_groups, validate_group_id
+from gateway.services.job_access import authorise_job, hidden_jobs
 from gateway.services.known import ensure_known
 from gateway.services.lifecycle import Lifecycle
 from gateway.services.locate import fetch_located_job
@@ -55,6 +56,7 @@ from gateway.services.models import (
     RetryOutcome,
     WorkerInfo,
 )
+from gateway.services.origins import read_places
 from gateway.services.queues import get_queue, list_queues
 from gateway.services.registry import RegistryReader, decode_cursor
 from gateway.services.stats import queue_stats
@@ -170,6 +172,7 @@ class JobService:
     @backend_call()
     def get_job(self, job_id: str, with_results: bool = True) -> JobInfo:
         validate_job_id(job_id)
+        self._job_queue(job_id, needs_queue=False)
         job = fetch_located_job(
             self.connection, job_id, self.serializer, self.default_queue, with_results=with_results
         )
@@ -185,8 +188,11 @@ class JobService:
     @action("retry", Role.OPERATOR)
     @backend_call()
     def retry(self, job_id: str, queue: str | None = None) -> RetryOutcome:
+        """Requeue a failed job from the failed registry of its own queue; `queue`, when given,
+        must be that queue."""
         validate_job_id(job_id)
-        (code,) = self._actions(queue).requeue([job_id])
+        name = self._job_queue(job_id, queue, registry=True)
+        (code,) = FailedJobActions(self.connection, name, self.serializer).requeue([job_id])
         if code == ORPHAN:
             raise JobDataGone(job_id)
         if code == UNREADABLE:
@@ -198,8 +204,10 @@ class JobService:
     @action("delete", Role.ADMIN)
     @backend_call()
     def delete(self, job_id: str, queue: str | None = None) -> RetryOutcome:
+        """Delete a failed job from the failed registry of its own queue, as retry finds it."""
         validate_job_id(job_id)
-        (code,) = self._actions(queue).delete([job_id])
+        name = self._job_queue(job_id, queue, registry=True)
+        (code,) = FailedJobActions(self.connection, name, self.serializer).delete([job_id])
         if code == NOT_IN_REGISTRY:
             raise FailedJobNotFound(job_id)
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been deleted successfully")
@@ -328,7 +336,8 @@ class JobService:
         """Requeue the given failed jobs, each once; ids not in the failed registry are errors."""
         actions = self._actions(queue)
         retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
-        outcome = run_selected(job_ids, actions.requeue, retry_errors, REQUEUED)
+        ids = selected_ids(job_ids)
+        outcome = run_selected(ids, actions.requeue, retry_errors, REQUEUED, self._hidden_jobs(ids))
         self._known_if_empty(queue, not outcome.done_jobs)
         return outcome
 
@@ -337,24 +346,27 @@ class JobService:
     def delete_selected(self, job_ids: list[str], queue: str | None = None) -> BulkOutcome:
         """Delete the given failed jobs, each once; ids not in the failed registry are errors."""
         actions = self._actions(queue)
-        outcome = run_selected(job_ids, actions.delete, {}, DELETED)
+        ids = selected_ids(job_ids)
+        outcome = run_selected(ids, actions.delete, {}, DELETED, self._hidden_jobs(ids))
         self._known_if_empty(queue, not outcome.done_jobs)
         return outcome
 
-    @action("cancel", Role.OPERATOR, queue_arg=JOB_ORIGIN)
+    @action("cancel", Role.OPERATOR)
     @backend_call()
     def cancel(self, job_id: str) -> RetryOutcome:
         """Cancel a queued, deferred or scheduled job, atomically against workers dequeuing it."""
         validate_job_id(job_id)
-        Lifecycle(self.connection, self.default_queue, self.serializer).cancel(job_id)
+        name = self._job_queue(job_id)
+        Lifecycle(self.connection, self.default_queue, self.serializer).cancel(job_id, name)
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been canceled successfully")
 
-    @action("requeue", Role.OPERATOR, queue_arg=JOB_ORIGIN)
+    @action("requeue", Role.OPERATOR)
     @backend_call()
     def requeue(self, job_id: str) -> RetryOutcome:
         """Requeue a canceled or stopped job on its origin queue, as RQ's registry requeue does."""
         validate_job_id(job_id)
-        Lifecycle(self.connection, self.default_queue, self.serializer).requeue(job_id)
+        name = self._job_queue(job_id)
+        Lifecycle(self.connection, self.default_queue, self.serializer).requeue(job_id, name)
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")
 
     # Access control and audit (services/access.py): the transports call a copy of the service
@@ -373,12 +385,34 @@ class JobService:
         """For operations that list queues: keep only the names the caller's key may access."""
         return self.scope is None or self.scope.principal.may_access_queue(queue)
 
-    @backend_call()
-    def _origin_of(self, job_id: str) -> str | None:
-        """The queue a job belongs to, for the access check of operations named by job id only."""
-        validate_job_id(job_id)
-        origin = self.connection.hget(keys.job_key(job_id), "origin")
-        return origin.decode(errors="replace") if origin else None
+    @property
+    def _principal(self) -> Principal | None:
+        return self.scope.principal if self.scope is not None else None
+
+    def _job_queue(
+        self, job_id: str, queue: str | None = None, registry: bool = False, needs_queue: bool = True
+    ) -> str:
+        """The queue an operation on one job acts on, once job_access.authorise_job allows it.
+        Where the job is is read here, once, and only when the check or the operation needs it.
+        `registry`: the operation acts on a failed registry (retry, delete)."""
+        named = self.queue_name(queue) if queue is not None else None
+        principal = self._principal
+        restricted = principal is not None and bool(principal.queues)
+        place = read_places(self.connection, [job_id])[0] if needs_queue or restricted else None
+        return authorise_job(principal, job_id, place, named, self.default_queue, registry)
+
+    def _recorded_queue(self, job_id: str) -> str | None:
+        """The job's queue for the audit record of a call refused before its job was checked."""
+        try:
+            validate_job_id(job_id)
+            return read_places(self.connection, [job_id])[0].queue
+        except (GatewayError, redis.RedisError):
+            return None  # the refusal is answered and recorded all the same
+
+    def _hidden_jobs(self, job_ids: list[str]) -> set[str]:
+        principal = self._principal
+        restricted = principal is not None and bool(principal.queues)
+        return hidden_jobs(principal, read_places(self.connection, job_ids) if restricted else [])
 
     @read(Role.ADMIN)
     @backend_call()

@@ -88,11 +88,15 @@ def test_queue_parameter_selects_another_queues_registry(client, r, fail_jobs):
     stats = client.get(f"{API}/stats", params={"queue": "other"}).json()
     assert stats["queue_name"] == "other"
     assert stats["failed_count"] == 3
-    # A job of queue "other" is not in the default registry.
-    response = client.post(f"{API}/failed/{other_ids[0]}/retry")
+    # Retry by id acts on the job's own queue; a wrong ?queue= names it (issue 9 point 13).
+    response = client.post(f"{API}/failed/{other_ids[0]}/retry", params={"queue": "default"})
     assert response.status_code == 404
+    assert response.json() == {
+        "detail": f"Job {other_ids[0]} not found in queue 'default': it is in queue 'other'"
+    }
     assert client.post(f"{API}/failed/{other_ids[0]}/retry", params={"queue": "other"}).status_code == 200
-    assert queued_ids(r, "other") == [other_ids[0]]
+    assert client.post(f"{API}/failed/{other_ids[1]}/retry").status_code == 200
+    assert queued_ids(r, "other") == other_ids[:2]
     assert queued_ids(r, "default") == []
 
 
