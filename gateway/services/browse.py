@@ -11,7 +11,6 @@ import binascii
 from typing import Any
 
 from redis import Redis
-from rq.utils import parse_composite_key
 
 from gateway.errors import InvalidParameter
 from gateway.services import keys, scripts
@@ -61,7 +60,7 @@ class Browser:
             cursors = [_encode_queue_cursor(job_id) for job_id in ids[:first]]
         else:
             total, entries = self._registry(queue_name, state, first + 1, after, order)
-            ids = [_job_id(entry) for entry in entries]
+            ids = [entry.job_id for entry in entries]
             cursors = [entry.cursor for entry in entries[:first]]
         jobs = self._fetch(ids[:first], state, queue_name, with_results)
         return JobPage(
@@ -103,11 +102,6 @@ class Browser:
             job or JobInfo(job_id=job_id, status=state, origin=queue_name)
             for job_id, job in zip(ids, jobs, strict=True)
         ]
-
-
-def _job_id(entry: Entry) -> str:
-    # The started registry holds "job_id:execution_id"; the others hold the job id.
-    return parse_composite_key(entry.job_id)[0] if ":" in entry.job_id else entry.job_id
 
 
 def _encode_queue_cursor(job_id: str) -> str:

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from redis import Redis
 
 from gateway.errors import InvalidParameter
-from gateway.services import scripts
-from gateway.services.validation import REGISTRY_MEMBER_PATTERN, is_score
+from gateway.services import damaged, keys, scripts
+from gateway.services.validation import MAX_NAME_LENGTH, is_score
+
+# A cursor's member: room for any id RQ writes with its execution id, and for damaged members.
+MAX_MEMBER_BYTES = 16 * MAX_NAME_LENGTH
 
 
 def now_timestamp() -> int:
@@ -21,33 +24,81 @@ def now_timestamp() -> int:
 
 @dataclass(frozen=True)
 class Entry:
-    job_id: str
+    """One registry member. `member` is what Redis holds, given back to scripts as is: text, or
+    bytes when it is not UTF-8 (damaged data). `job_id` is the id every view shows (job_id_of)."""
+
+    member: str | bytes
     score: str
+    job_id: str
+
+    @property
+    def raw(self) -> bytes:
+        return self.member if isinstance(self.member, bytes) else self.member.encode()
 
     @property
     def cursor(self) -> str:
-        return encode_cursor(self.score, self.job_id)
+        return encode_cursor(self.score, self.raw)
+
+    @property
+    def position(self) -> tuple[float, bytes]:
+        """(score, member bytes): Redis's own order, to compare entries with a walk's bound."""
+        return float(self.score), self.raw
 
 
-def encode_cursor(score: str, job_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{score}|{job_id}".encode()).decode().rstrip("=")
+# RQ >= 2 writes "job_id:execution_id" members in the started registry only (StartedJobRegistry
+# overrides parse_job_id; every other registry keeps BaseRegistry's whole member). A member of
+# any other registry is a whole id, even with a ':' in it (ids written by RQ < 2 or by hand).
+_STARTED_PREFIX, _, _STARTED_SUFFIX = keys.registry_key("started", "\x00").partition("\x00")
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """(score, job_id) of an opaque cursor; InvalidParameter when it is not one of ours."""
+def holds_executions(registry_key: str) -> bool:
+    return registry_key.startswith(_STARTED_PREFIX) and registry_key.endswith(_STARTED_SUFFIX)
+
+
+def job_id_of(member: bytes, executions: bool) -> str:
+    """The id every view shows for a registry member: the member itself, shown by the damaged-data
+    rule; in the started registry, what precedes the last ':' (execution ids hold none)."""
+    text = damaged.shown(member)
+    if executions and ":" in text:
+        return text.rpartition(":")[0]
+    return text
+
+
+def entries_of(flat: list[bytes], registry_key: str) -> list[Entry]:
+    """Entries from a script's flat {member, score, ...} reply."""
+    executions = holds_executions(registry_key)
+    return [
+        Entry(_member(flat[i]), flat[i + 1].decode(), job_id_of(flat[i], executions))
+        for i in range(0, len(flat), 2)
+    ]
+
+
+def _member(raw: bytes) -> str | bytes:
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw
+
+
+def encode_cursor(score: str, member: bytes | str) -> str:
+    raw = member.encode() if isinstance(member, str) else member
+    return base64.urlsafe_b64encode(score.encode() + b"|" + raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, bytes]:
+    """(score, member) of an opaque cursor; InvalidParameter when it is not one of ours. The
+    member is only compared with registry members inside a script (never a key name), so any
+    bytes a registry may hold are accepted, damaged ones included."""
     invalid = InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        score, job_id = text.split("|", 1)
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        score_raw, member = raw.split(b"|", 1)
+        score = score_raw.decode("ascii")
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise invalid from None
-    if not is_score(score) or not REGISTRY_MEMBER_PATTERN.fullmatch(job_id):
+    if not is_score(score) or not 0 < len(member) <= MAX_MEMBER_BYTES:
         raise invalid
-    return score, job_id
-
-
-def _entries(flat: list[bytes]) -> list[Entry]:
-    return [Entry(flat[i].decode(), flat[i + 1].decode()) for i in range(0, len(flat), 2)]
+    return score, member
 
 
 class RegistryReader:
@@ -62,16 +113,16 @@ class RegistryReader:
     def last(self, key: str) -> tuple[int, Entry | None]:
         """(live total, the last live entry or None), read atomically."""
         total, flat = self._last(keys=[key], args=[now_timestamp()])
-        entries = _entries(flat)
+        entries = entries_of(flat, key)
         return int(total), entries[0] if entries else None
 
     def slice(self, key: str, offset: int = 0, limit: int | None = None) -> tuple[int, list[Entry]]:
         """(live total, entries) from position `offset`; limit None means all of them."""
         total, flat = self._slice(keys=[key], args=[now_timestamp(), offset, -1 if limit is None else limit])
-        return int(total), _entries(flat)
+        return int(total), entries_of(flat, key)
 
     def after(
-        self, key: str, cursor: tuple[str, str] | None, limit: int, expiring: bool = True
+        self, key: str, cursor: tuple[str, bytes] | None, limit: int, expiring: bool = True
     ) -> tuple[int, list[Entry]]:
         """(live total, up to `limit` entries) strictly after the (score, id) cursor. A registry
         that is not `expiring` (scored by time, not expiry) counts every entry as live."""
@@ -79,17 +130,17 @@ class RegistryReader:
         if cursor is not None:
             args.extend(cursor)
         total, flat = self._after(keys=[key], args=args)
-        return int(total), _entries(flat)
+        return int(total), entries_of(flat, key)
 
     def before(
-        self, key: str, cursor: tuple[str, str] | None, limit: int, expiring: bool = True
+        self, key: str, cursor: tuple[str, bytes] | None, limit: int, expiring: bool = True
     ) -> tuple[int, list[Entry]]:
         """(live total, up to `limit` entries) strictly before the cursor, newest first."""
         args: list[object] = [_now(expiring), limit]
         if cursor is not None:
             args.extend(cursor)
         total, flat = self._before(keys=[key], args=args)
-        return int(total), _entries(flat)
+        return int(total), entries_of(flat, key)
 
 
 def _now(expiring: bool) -> int:

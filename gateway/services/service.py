@@ -16,6 +16,7 @@ from gateway.errors import (
     JobDataGone,
     JobNotFound,
     JobUnreadable,
+    QueueKeyDamaged,
 )
 from gateway.services import keys
 from gateway.services.access import JOB_ORIGIN, RequestScope, Role, action, public, read
@@ -23,17 +24,17 @@ from gateway.services.actions import (
     DELETED,
     NOT_IN_REGISTRY,
     ORPHAN,
-    ORPHAN_RETRY_ERROR,
+    QUEUE_DAMAGED,
     REQUEUED,
+    RETRY_ERRORS,
     UNREADABLE,
-    UNREADABLE_RETRY_ERROR,
     FailedJobActions,
     run_bulk,
 )
 from gateway.services.audit import AuditPage, read_audit
 from gateway.services.backend import BackendHealth, backend_call
 from gateway.services.browse import Browser, check_page_args
-from gateway.services.bulk import FilteredChunks, dry_delete, dry_requeue, run_selected
+from gateway.services.bulk import FilteredChunks, run_selected
 from gateway.services.cleanup import cleanup_queue
 from gateway.services.filtered import FilteredView, filtered_list, filtered_page
 from gateway.services.filters import FailedJobFilter
@@ -78,8 +79,8 @@ class JobService:
     def queue_name(self, queue: str | None = None) -> str:
         return validate_queue_name(queue if queue is not None else self.default_queue)
 
-    def _actions(self, queue: str | None) -> FailedJobActions:
-        return FailedJobActions(self.connection, self.queue_name(queue), self.serializer)
+    def _actions(self, queue: str | None, dry_run: bool = False) -> FailedJobActions:
+        return FailedJobActions(self.connection, self.queue_name(queue), self.serializer, dry_run)
 
     @public
     @backend_call(probe=True)
@@ -155,6 +156,8 @@ class JobService:
             raise JobDataGone(job_id)
         if code == UNREADABLE:
             raise JobUnreadable(job_id)
+        if code == QUEUE_DAMAGED:
+            raise QueueKeyDamaged(job_id)
         if code != REQUEUED:
             raise FailedJobNotFound(job_id)
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")
@@ -173,19 +176,18 @@ class JobService:
     def retry_all(
         self, queue: str | None = None, job_filter: FailedJobFilter | None = None, dry_run: bool = False
     ) -> BulkOutcome:
-        actions = self._actions(queue)
-        retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
-        act = dry_requeue(self.connection, self.serializer) if dry_run else actions.requeue
-        return run_bulk(self._bulk_source(actions, queue, job_filter), act, retry_errors, REQUEUED)
+        actions = self._actions(queue, dry_run)
+        return run_bulk(
+            self._bulk_source(actions, queue, job_filter), actions.requeue, RETRY_ERRORS, REQUEUED
+        )
 
     @action("clear", Role.ADMIN, ids_from_result=_done_jobs)
     @backend_call()
     def clear(
         self, queue: str | None = None, job_filter: FailedJobFilter | None = None, dry_run: bool = False
     ) -> BulkOutcome:
-        actions = self._actions(queue)
-        act = dry_delete if dry_run else actions.delete
-        return run_bulk(self._bulk_source(actions, queue, job_filter), act, {}, DELETED)
+        actions = self._actions(queue, dry_run)
+        return run_bulk(self._bulk_source(actions, queue, job_filter), actions.delete, {}, DELETED)
 
     @cached_property
     def _browser(self) -> Browser:
@@ -256,7 +258,7 @@ class JobService:
     def _act_on_group(self, group_id: str, queue: str | None, retry: bool, dry_run: bool) -> GroupOutcome:
         validate_group_id(group_id)
         name = self.queue_name(queue)
-        actions = FailedJobActions(self.connection, name, self.serializer)
+        actions = FailedJobActions(self.connection, name, self.serializer, dry_run)
         return act_on_group(actions, self.connection, self.serializer, name, group_id, retry, dry_run)
 
     # --- Filters, dry runs, selective bulk actions, cancel/requeue (issue 4) ---
@@ -277,8 +279,7 @@ class JobService:
     def retry_selected(self, job_ids: list[str], queue: str | None = None) -> BulkOutcome:
         """Requeue the given failed jobs, each once; ids not in the failed registry are errors."""
         actions = self._actions(queue)
-        retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
-        return run_selected(job_ids, actions.requeue, retry_errors, REQUEUED)
+        return run_selected(job_ids, actions.requeue, RETRY_ERRORS, REQUEUED)
 
     @action("delete_selected", Role.ADMIN)
     @backend_call()
