@@ -13,11 +13,10 @@ from typing import Any
 from redis import Redis
 
 from gateway.errors import InvalidParameter
-from gateway.services import keys, scripts
+from gateway.services import damaged, keys, scripts
 from gateway.services.models import JobInfo, JobPage
 from gateway.services.reads import fetch_jobs
-from gateway.services.registry import Entry, RegistryReader, decode_cursor
-from gateway.services.validation import JOB_ID_PATTERN
+from gateway.services.registry import MAX_MEMBER_BYTES, Entry, RegistryReader, decode_cursor
 
 STATES = ("queued", "started", "failed", "finished", "deferred", "scheduled", "canceled")
 ORDERS = ("asc", "desc")
@@ -56,8 +55,9 @@ class Browser:
     ) -> JobPage:
         """Up to `first` jobs after the cursor `after`; arguments already checked."""
         if state == "queued":
-            total, ids = self._queued(queue_name, first + 1, after, order)
-            cursors = [_encode_queue_cursor(job_id) for job_id in ids[:first]]
+            total, members = self._queued(queue_name, first + 1, after, order)
+            ids = [damaged.shown(member) for member in members]
+            cursors = [_encode_queue_cursor(member) for member in members[:first]]
         else:
             total, entries = self._registry(queue_name, state, first + 1, after, order)
             ids = [entry.job_id for entry in entries]
@@ -78,12 +78,12 @@ class Browser:
         seek = self._reader.after if order == "asc" else self._reader.before
         return seek(keys.registry_key(state, queue_name), cursor, limit, expiring=state not in _NOT_EXPIRING)
 
-    def _queued(self, queue_name: str, limit: int, after: str | None, order: str) -> tuple[int, list[str]]:
+    def _queued(self, queue_name: str, limit: int, after: str | None, order: str) -> tuple[int, list[bytes]]:
         args: list[object] = [limit, order]
         if after:
             args.append(_decode_queue_cursor(after))
-        total, ids = self._queue_page(keys=[keys.queue_key(queue_name)], args=args)
-        return int(total), [job_id.decode() for job_id in ids]
+        total, members = self._queue_page(keys=[keys.queue_key(queue_name)], args=args)
+        return int(total), members
 
     def _fetch(self, ids: list[str], state: str, queue_name: str, with_results: bool) -> list[JobInfo]:
         if state == "failed":
@@ -104,17 +104,19 @@ class Browser:
         ]
 
 
-def _encode_queue_cursor(job_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{_QUEUE_MARK}|{job_id}".encode()).decode().rstrip("=")
+def _encode_queue_cursor(member: bytes) -> str:
+    return base64.urlsafe_b64encode(_QUEUE_MARK.encode() + b"|" + member).decode().rstrip("=")
 
 
-def _decode_queue_cursor(cursor: str) -> str:
+def _decode_queue_cursor(cursor: str) -> bytes:
+    """The job id member of a queue cursor. It is only looked for by value in the queue (LPOS),
+    never used as a key, so any member a queue may hold is accepted, damaged ones included."""
     invalid = InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        mark, job_id = text.split("|", 1)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        mark, member = raw.split(b"|", 1)
+    except (ValueError, binascii.Error):
         raise invalid from None
-    if mark != _QUEUE_MARK or not JOB_ID_PATTERN.fullmatch(job_id):
+    if mark != _QUEUE_MARK.encode() or not 0 < len(member) <= MAX_MEMBER_BYTES:
         raise invalid
-    return job_id
+    return member

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from redis import Redis
-from redis.exceptions import ResponseError
 
-from gateway.services import keys
+from gateway.services import damaged, keys
 from gateway.services.decode import decode_job, orphan
 
 # Jobs per pipeline: bounds the size of one Redis reply when a whole registry is listed.
@@ -37,8 +36,8 @@ def fetch_jobs(
             replies = pipe.execute(raise_on_error=False)
         step = 2 if with_results else 1
         for index, job_id in enumerate(chunk):
-            raw = _unless_error(replies[step * index])
-            latest = _unless_error(replies[step * index + 1]) if with_results else None
+            raw = damaged.readable(replies[step * index])
+            latest = damaged.readable(replies[step * index + 1]) if with_results else None
             if raw:
                 default_status = "failed" if in_failed_registry else "created"
                 jobs.append(decode_job(job_id, raw, latest, serializer, queue_name, default_status))
@@ -47,11 +46,3 @@ def fetch_jobs(
             else:
                 jobs.append(None)
     return jobs
-
-
-def _unless_error(reply: Any) -> Any:
-    if isinstance(reply, ResponseError) and str(reply).startswith("WRONGTYPE"):
-        return None
-    if isinstance(reply, Exception):
-        raise reply
-    return reply
