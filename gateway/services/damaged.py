@@ -44,6 +44,15 @@ def key_bytes(key: str) -> bytes:
     return key.encode("utf-8", "surrogateescape")
 
 
+def decodes(name: str) -> bool:
+    """Whether an internal() name was UTF-8 in Redis."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def shown_name(name: str) -> str:
     """An internal() name as an answer shows it."""
     return shown(key_bytes(name))

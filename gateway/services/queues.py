@@ -64,6 +64,7 @@ def _read(connection: Redis, names: list[str], check_known: bool = False) -> lis
             stats=stats_from(name, part[:COUNT_REPLIES]),
             latency_seconds=_age(enqueued.get(head), read_at) if head else None,
             worker_count=len(workers & alive),
+            name_decodes=damaged.decodes(name),
         )
         for name, part, head, workers in zip(names, per_queue, heads, listening, strict=True)
     ]

@@ -74,8 +74,14 @@ def _worker(name: str, data: dict[bytes, bytes], executions: list[str]) -> Worke
         last_heartbeat=format_timestamp(data.get(b"last_heartbeat")),
         birth_date=format_timestamp(data.get(b"birth")),
         hostname=text.get("hostname") or None,
-        pid=_number(int, text.get("pid")) or None,
+        pid=_pid(text.get("pid")),
     )
+
+
+def _pid(raw: str | None) -> int | None:
+    """A process id, or None: no system hands out one beyond 2**31 - 1 (GraphQL's Int bound)."""
+    pid = _number(int, raw)
+    return pid if 0 < pid < 2**31 else None
 
 
 def _number(kind: Any, raw: str | None) -> Any:
