@@ -33,10 +33,6 @@ LOCATE = (
     + r"""
 local id, job_prefix, queue_prefix, fallback, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 -- pcall throughout: a key of the wrong type is damaged data and reads as absent.
-local function absent_if_error(reply)
-  if type(reply) == 'table' and reply.err then return false end
-  return reply
-end
 local origin = absent_if_error(redis.pcall('HGET', job_prefix .. id, 'origin'))
 if not origin or origin == '' then origin = fallback end
 if absent_if_error(redis.pcall('LPOS', queue_prefix .. origin, id)) then return {origin, 'queued'} end

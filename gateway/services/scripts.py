@@ -15,6 +15,12 @@ local function of_type(key, wanted)
   return found == wanted or found == 'none'
 end
 
+-- The reply of a redis.pcall, false when it failed (a key of another type: absent).
+local function absent_if_error(reply)
+  if type(reply) == 'table' and reply.err then return false end
+  return reply
+end
+
 -- Whether s is well-formed UTF-8: the gateway never writes a name it could not decode.
 local function is_utf8(s)
   local i, n = 1, #s
@@ -342,16 +348,14 @@ return {length, out}
 # ARGV: job key prefix, results key prefix and suffix, then ids. Returns 4 values per id: the
 # hash's data, ended_at and (RQ < 2) exc_info, and the newest results entry's exc_string; nil
 # when absent. A key of the wrong type reads as absent.
-CAUSE_FIELDS = r"""
+CAUSE_FIELDS = (
+    _PRELUDE
+    + r"""
 local job_prefix, results_prefix, results_suffix = ARGV[1], ARGV[2], ARGV[3]
 local out = {}
-local function value(reply)
-  if type(reply) == 'table' and reply.err then return nil end
-  return reply
-end
 for i = 4, #ARGV do
   local id = ARGV[i]
-  local fields = value(redis.pcall('HMGET', job_prefix .. id, 'data', 'ended_at', 'exc_info'))
+  local fields = absent_if_error(redis.pcall('HMGET', job_prefix .. id, 'data', 'ended_at', 'exc_info'))
   local n = #out
   if fields then
     out[n + 1], out[n + 2], out[n + 3] = fields[1], fields[2], fields[3]
@@ -359,7 +363,8 @@ for i = 4, #ARGV do
     out[n + 1], out[n + 2], out[n + 3] = false, false, false
   end
   local exc_string = false
-  local latest = value(redis.pcall('XREVRANGE', results_prefix .. id .. results_suffix, '+', '-', 'COUNT', 1))
+  local results = results_prefix .. id .. results_suffix
+  local latest = absent_if_error(redis.pcall('XREVRANGE', results, '+', '-', 'COUNT', 1))
   if latest and latest[1] then
     local kv = latest[1][2]
     for j = 1, #kv, 2 do
@@ -370,3 +375,4 @@ for i = 4, #ARGV do
 end
 return out
 """
+)
