@@ -13,10 +13,10 @@ from typing import Any
 from redis import Redis
 
 from gateway.errors import InvalidParameter
-from gateway.services import damaged, keys, scripts
+from gateway.services import keys, scripts
 from gateway.services.models import JobInfo, JobPage
-from gateway.services.reads import fetch_jobs
-from gateway.services.registry import MAX_MEMBER_BYTES, Entry, RegistryReader, decode_cursor
+from gateway.services.reads import fetch_jobs, id_of
+from gateway.services.registry import MAX_MEMBER_BYTES, Entry, RegistryReader, decode_cursor, member_ref
 
 STATES = ("queued", "started", "failed", "finished", "deferred", "scheduled", "canceled")
 ORDERS = ("asc", "desc")
@@ -56,18 +56,18 @@ class Browser:
         """Up to `first` jobs after the cursor `after`; arguments already checked."""
         if state == "queued":
             total, members = self._queued(queue_name, first + 1, after, order)
-            ids = [damaged.shown(member) for member in members]
+            refs: list[str | bytes] = [member_ref(member) for member in members]
             cursors = [_encode_queue_cursor(member) for member in members[:first]]
         else:
             total, entries = self._registry(queue_name, state, first + 1, after, order)
-            ids = [entry.job_id for entry in entries]
+            refs = [entry.job_ref for entry in entries]
             cursors = [entry.cursor for entry in entries[:first]]
-        jobs = self._fetch(ids[:first], state, queue_name, with_results)
+        jobs = self._fetch(refs[:first], state, queue_name, with_results)
         return JobPage(
             jobs=jobs,
             total=total,
             end_cursor=cursors[-1] if cursors else None,
-            has_next_page=len(ids) > first,
+            has_next_page=len(refs) > first,
             cursors=cursors,
         )
 
@@ -85,22 +85,22 @@ class Browser:
         total, members = self._queue_page(keys=[keys.queue_key(queue_name)], args=args)
         return int(total), members
 
-    def _fetch(self, ids: list[str], state: str, queue_name: str, with_results: bool) -> list[JobInfo]:
+    def _fetch(self, refs: list[str | bytes], state: str, queue: str, with_results: bool) -> list[JobInfo]:
         if state == "failed":
             # Unchanged from the failed list: orphans show as failed entries of this queue.
             return fetch_jobs(
                 self._connection,
-                ids,
+                refs,
                 self._serializer,
-                queue_name,
+                queue,
                 in_failed_registry=True,
                 with_results=with_results,
             )
-        jobs = fetch_jobs(self._connection, ids, self._serializer, queue_name, with_results=with_results)
+        jobs = fetch_jobs(self._connection, refs, self._serializer, queue, with_results=with_results)
         # An entry whose job hash is gone still shows, so a page always matches its total.
         return [
-            job or JobInfo(job_id=job_id, status=state, origin=queue_name)
-            for job_id, job in zip(ids, jobs, strict=True)
+            job or JobInfo(job_id=id_of(ref), status=state, origin=queue)
+            for ref, job in zip(refs, jobs, strict=True)
         ]
 
 

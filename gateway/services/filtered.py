@@ -130,7 +130,7 @@ class FilteredView:
         with_results = with_results or self._filter.needs_traceback
         jobs = fetch_jobs(
             self._connection,
-            [e.job_id for e in entries],
+            [e.job_ref for e in entries],
             self._serializer,
             self.queue_name,
             in_failed_registry=True,
@@ -164,7 +164,7 @@ class FilteredView:
         """The jobs of matches, fetched in one pipeline unless the filter already fetched them."""
         if all(m.job is not None and (m.with_results or not with_results) for m in matches):
             return [m.job for m in matches]  # type: ignore[misc]
-        ids = [m.entry.job_id for m in matches]
+        ids = [m.entry.job_ref for m in matches]
         return fetch_jobs(
             self._connection, ids, self._serializer, self.queue_name, True, with_results=with_results
         )

@@ -36,6 +36,11 @@ class Entry:
         return self.member if isinstance(self.member, bytes) else self.member.encode()
 
     @property
+    def job_ref(self) -> str | bytes:
+        """What addresses the entry's job: its member, or in the started registry its job id."""
+        return self.member if damaged.shown(self.raw) == self.job_id else self.job_id
+
+    @property
     def cursor(self) -> str:
         return encode_cursor(self.score, self.raw)
 
@@ -68,12 +73,13 @@ def entries_of(flat: list[bytes], registry_key: str) -> list[Entry]:
     """Entries from a script's flat {member, score, ...} reply."""
     executions = holds_executions(registry_key)
     return [
-        Entry(_member(flat[i]), flat[i + 1].decode(), job_id_of(flat[i], executions))
+        Entry(member_ref(flat[i]), flat[i + 1].decode(), job_id_of(flat[i], executions))
         for i in range(0, len(flat), 2)
     ]
 
 
-def _member(raw: bytes) -> str | bytes:
+def member_ref(raw: bytes) -> str | bytes:
+    """A member as scripts and fetch_jobs take it: text, or bytes when it is not UTF-8."""
     try:
         return raw.decode()
     except UnicodeDecodeError:

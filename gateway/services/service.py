@@ -107,7 +107,7 @@ class JobService:
             return filtered_list(self._view(name, job_filter), offset, limit)
         _, entries = self._reader.slice(keys.registry_key("failed", name), offset, limit)
         return fetch_jobs(
-            self.connection, [e.job_id for e in entries], self.serializer, name, in_failed_registry=True
+            self.connection, [e.job_ref for e in entries], self.serializer, name, in_failed_registry=True
         )
 
     @read()

@@ -355,3 +355,31 @@ def test_retry_onto_a_queue_key_of_another_type_is_refused_and_writes_nothing(cl
     assert failed_ids(r) == [job_id]
     assert r.hget(f"rq:job:{job_id}", "status") == b"failed"
     assert r.get("rq:queue:default") == b"damaged"
+
+
+def test_a_failed_member_that_is_not_utf8_is_listed_with_its_job_refused_for_retry_and_deletable(
+    client, r, fail_jobs
+):
+    (healthy,) = fail_jobs(1)
+    member = b"job-\xe9"
+    r.restore(b"rq:job:" + member, 0, r.dump(f"rq:job:{healthy}"))
+    r.zadd("rq:failed:default", {member: 10**10})
+    shown = "job-\\xe9"
+
+    listed = {job["job_id"]: job for job in client.get(f"{API}/failed").json()}
+    page = client.get("/api/v1/queues/default/jobs", params={"state": "failed"}).json()
+    dry = client.post(f"{API}/failed/retry-all", params={"dry_run": "true"}).json()
+    retried = client.post(f"{API}/failed/retry-all").json()
+
+    assert listed[shown]["func_name"] == "gateway.demo.jobs.parse_report"  # its own job, read
+    assert [job["job_id"] for job in page["jobs"]] == [healthy, shown]
+    for body in (dry, retried):
+        assert body["requeued_jobs"] == [healthy]
+        assert [e["job_id"] for e in body["errors"]] == [shown]
+        assert "not UTF-8" in body["errors"][0]["error"]
+    assert r.lrange("rq:queue:default", 0, -1) == [healthy.encode()]
+
+    cleared = client.delete(f"{API}/failed/clear").json()
+
+    assert cleared["deleted_jobs"] == [shown]
+    assert r.exists(b"rq:job:" + member, "rq:failed:default") == 0

@@ -188,6 +188,8 @@ def _rest_reads(client, job_ids: list[str]) -> list:
         f"{API}/failed?limit=1&offset=1",
         f"{API}/failed?exc_type=ValueError",
         f"{API}/failed?search=bad",
+        f"{API}/failed?failed_after=2000-01-01T00:00:00Z&func_name=gateway.demo.jobs.parse_report",
+        f"{API}/failed?failed_before=2100-01-01T00:00:00Z&limit=3",
         f"{API}/failed?queue=dmg",
         f"{API}/stats",
         f"{API}/stats?queue=dmg",
@@ -228,7 +230,8 @@ GRAPHQL_ALL = (
     + " ".join(
         f"{s}: jobs(state: {s.upper()}, first: 50) {{ totalCount nodes {{ {JOB_FIELDS} }} }}" for s in STATES
     )
-    + " } failedJobs(first: 100) { totalCount nodes { "
+    + ' } dated: failedJobs(first: 100, filter: {failedAfter: "2000-01-01T00:00:00Z"}) { totalCount'
+    + " nodes { id } } failedJobs(first: 100) { totalCount nodes { "
     + JOB_FIELDS
     + " } } workers { name state queues currentJobId successfulJobCount failedJobCount totalWorkingTime"
     " lastHeartbeat birthDate hostname pid } failureGroups { totalFailed groups { groupId kind funcName"
