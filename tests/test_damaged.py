@@ -94,3 +94,22 @@ def test_of_type_accepts_the_wanted_type_or_no_key(conn, make, wanted, expected)
 )
 def test_the_scripts_utf8_check_on_edge_sequences(conn, raw):
     assert conn.eval(IS_UTF8, 0, raw) == int(_decodes(raw))
+
+
+@given(st.binary(min_size=1, max_size=64), st.sampled_from(["-1", "1", "1795999289", "+inf"]))
+def test_a_cursor_on_any_registry_member_decodes_to_that_member(member, score):
+    from gateway.services.registry import decode_cursor, encode_cursor
+
+    assert decode_cursor(encode_cursor(score, member)) == (score, member)
+
+
+@pytest.mark.parametrize("member", [b"../x", b"*", b"abc\x00", b"a b"])
+def test_a_plain_cursor_member_outside_the_id_pattern_is_refused(member):
+    import base64
+
+    from gateway.errors import InvalidParameter
+    from gateway.services.registry import decode_cursor
+
+    cursor = base64.urlsafe_b64encode(b"1|" + member).decode()
+    with pytest.raises(InvalidParameter, match="Invalid cursor"):
+        decode_cursor(cursor)

@@ -16,7 +16,14 @@ from gateway.errors import InvalidParameter
 from gateway.services import keys, scripts
 from gateway.services.models import JobInfo, JobPage
 from gateway.services.reads import fetch_jobs, id_of
-from gateway.services.registry import MAX_MEMBER_BYTES, Entry, RegistryReader, decode_cursor, member_ref
+from gateway.services.registry import (
+    Entry,
+    RegistryReader,
+    decode_cursor,
+    decode_member,
+    encode_member,
+    member_ref,
+)
 
 STATES = ("queued", "started", "failed", "finished", "deferred", "scheduled", "canceled")
 ORDERS = ("asc", "desc")
@@ -105,18 +112,18 @@ class Browser:
 
 
 def _encode_queue_cursor(member: bytes) -> str:
-    return base64.urlsafe_b64encode(_QUEUE_MARK.encode() + b"|" + member).decode().rstrip("=")
+    return base64.urlsafe_b64encode(_QUEUE_MARK.encode() + b"|" + encode_member(member)).decode().rstrip("=")
 
 
 def _decode_queue_cursor(cursor: str) -> bytes:
-    """The job id member of a queue cursor. It is only looked for by value in the queue (LPOS),
-    never used as a key, so any member a queue may hold is accepted, damaged ones included."""
+    """The job id member of a queue cursor (damaged members hex-encoded, see encode_member)."""
     invalid = InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        mark, member = raw.split(b"|", 1)
+        mark, encoded = raw.split(b"|", 1)
     except (ValueError, binascii.Error):
         raise invalid from None
-    if mark != _QUEUE_MARK.encode() or not 0 < len(member) <= MAX_MEMBER_BYTES:
+    member = decode_member(encoded)
+    if mark != _QUEUE_MARK.encode() or member is None:
         raise invalid
     return member

@@ -11,10 +11,10 @@ from redis import Redis
 
 from gateway.errors import InvalidParameter
 from gateway.services import damaged, keys, scripts
-from gateway.services.validation import MAX_NAME_LENGTH, is_score
+from gateway.services.validation import MAX_NAME_LENGTH, REGISTRY_MEMBER_PATTERN, is_score
 
-# A cursor's member: room for any id RQ writes with its execution id, and for damaged members.
-MAX_MEMBER_BYTES = 16 * MAX_NAME_LENGTH
+# A damaged member a cursor may carry: room for any id with its execution id, and then some.
+MAX_MEMBER_BYTES = 4 * MAX_NAME_LENGTH
 
 
 def now_timestamp() -> int:
@@ -88,21 +88,49 @@ def member_ref(raw: bytes) -> str | bytes:
 
 def encode_cursor(score: str, member: bytes | str) -> str:
     raw = member.encode() if isinstance(member, str) else member
-    return base64.urlsafe_b64encode(score.encode() + b"|" + raw).decode().rstrip("=")
+    return base64.urlsafe_b64encode(score.encode() + b"|" + encode_member(raw)).decode().rstrip("=")
+
+
+# A member outside RQ's id pattern (damaged data: not UTF-8, several ':', other characters) is
+# carried hex-encoded behind this mark, so a cursor can still resume after it while a member
+# given as plain text must match the pattern (hostile text is refused before reaching Redis).
+_HEX_MARK = b"~"
+
+
+def encode_member(raw: bytes) -> bytes:
+    text_ok = _pattern_member(raw)
+    return raw if text_ok else _HEX_MARK + binascii.hexlify(raw)
+
+
+def decode_member(raw: bytes) -> bytes | None:
+    """The member a cursor carries, or None when it is not one encode_member produces."""
+    if raw.startswith(_HEX_MARK):
+        try:
+            member = binascii.unhexlify(raw[len(_HEX_MARK) :])
+        except (ValueError, binascii.Error):
+            return None
+        return member if 0 < len(member) <= MAX_MEMBER_BYTES and not _pattern_member(member) else None
+    return raw if _pattern_member(raw) else None
+
+
+def _pattern_member(raw: bytes) -> bool:
+    try:
+        return REGISTRY_MEMBER_PATTERN.fullmatch(raw.decode("ascii")) is not None
+    except UnicodeDecodeError:
+        return False
 
 
 def decode_cursor(cursor: str) -> tuple[str, bytes]:
-    """(score, member) of an opaque cursor; InvalidParameter when it is not one of ours. The
-    member is only compared with registry members inside a script (never a key name), so any
-    bytes a registry may hold are accepted, damaged ones included."""
+    """(score, member) of an opaque cursor; InvalidParameter when it is not one of ours."""
     invalid = InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        score_raw, member = raw.split(b"|", 1)
+        score_raw, encoded = raw.split(b"|", 1)
         score = score_raw.decode("ascii")
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise invalid from None
-    if not is_score(score) or not 0 < len(member) <= MAX_MEMBER_BYTES:
+    member = decode_member(encoded)
+    if not is_score(score) or member is None:
         raise invalid
     return score, member
 

@@ -383,3 +383,35 @@ def test_a_failed_member_that_is_not_utf8_is_listed_with_its_job_refused_for_ret
 
     assert cleared["deleted_jobs"] == [shown]
     assert r.exists(b"rq:job:" + member, "rq:failed:default") == 0
+
+
+def test_paging_one_by_one_visits_every_entry_once_damaged_members_included(client, r, fail_jobs):
+    (healthy,) = fail_jobs(1)
+    members = [b"a:b:c", b"legacy:1", b"x\xff", b"zz~41"]
+    for offset, member in enumerate(members):
+        r.zadd("rq:failed:default", {member: 10**10 + offset})
+    expected = [healthy, "a:b:c", "legacy:1", "x\\xff", "zz~41"]
+
+    rest, cursor = [], None
+    while True:
+        params = {"state": "failed", "limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/queues/default/jobs", params=params).json()
+        rest += [job["job_id"] for job in page["jobs"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    graphql, after = [], None
+    while True:
+        query = (
+            "query($a: String) { failedJobs(first: 1, after: $a) "
+            "{ nodes { id } pageInfo { hasNextPage endCursor } } }"
+        )
+        body = client.post("/graphql", json={"query": query, "variables": {"a": after}}).json()["data"][
+            "failedJobs"
+        ]
+        graphql += [node["id"] for node in body["nodes"]]
+        if not body["pageInfo"]["hasNextPage"]:
+            break
+        after = body["pageInfo"]["endCursor"]
+
+    assert rest == graphql == expected
