@@ -13,6 +13,7 @@
     │   ├── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
     │   └── JobUnreadable         the job's data cannot be read, so RQ cannot requeue it
     ├── Conflict                  the job exists but its state does not allow the action
+    │   └── QueueKeyDamaged       the job's queue key holds another Redis type: nothing written
     ├── BackendUnavailable        Redis did not answer in time or refused the connection
     ├── Unauthenticated           keys are configured and the request has no valid API key
     └── Forbidden                 the API key's role or queue patterns do not allow the action
@@ -103,7 +104,10 @@ class InvalidParameter(InvalidInput):
 class JobUnreadable(InvalidInput):
     """Raised when RQ itself cannot load a job it would have to requeue (e.g. corrupt fields)."""
 
-    reason = "Job data cannot be read by RQ, so it cannot be requeued; inspect it, then delete it"
+    reason = (
+        "Job data cannot be read by RQ (corrupt fields, or an id or origin queue name that is not "
+        "UTF-8 text), so it cannot be requeued; inspect it, then delete it"
+    )
 
     def __init__(self, job_id: str):
         super().__init__(f"Job {job_id}: {self.reason}")
@@ -135,6 +139,15 @@ class Conflict(GatewayError):
     def __init__(self, job_id: str, message: str):
         super().__init__(message)
         self.job_id = job_id
+
+
+class QueueKeyDamaged(Conflict):
+    """Raised when a job would be requeued onto a queue whose Redis key is not a list."""
+
+    reason = "its queue is damaged (not a Redis list), so nothing was written; repair that queue first"
+
+    def __init__(self, job_id: str):
+        super().__init__(job_id, f"Job {job_id}: {self.reason}")
 
 
 class Unauthenticated(GatewayError):

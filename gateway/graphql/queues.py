@@ -29,11 +29,15 @@ class Queue(QueueStats):
         description="Seconds since the job at the head of the queue was enqueued; null when empty."
     )
     worker_count: int = strawberry.field(description="Live workers listening to this queue.")
+    name_decodes: strawberry.Private[bool] = True
 
     @classmethod
     def of(cls, queue: services.QueueInfo) -> Queue:
         return cls(
-            **queue.stats.__dict__, latency_seconds=queue.latency_seconds, worker_count=queue.worker_count
+            **queue.stats.__dict__,
+            latency_seconds=queue.latency_seconds,
+            worker_count=queue.worker_count,
+            name_decodes=queue.name_decodes,
         )
 
     @strawberry.field(description="A page of this queue's jobs in one state, as a Relay connection.")
@@ -46,6 +50,10 @@ class Queue(QueueStats):
         order: SortOrder = SortOrder.ASC,  # type: ignore[attr-defined]
     ) -> JobConnection:
         size = 100 if first is None else first
+        if not self.name_decodes:
+            # A damaged name (not UTF-8 in Redis) addresses nothing: its counts are listed, and
+            # its pages are empty rather than an error that would void the whole queue list.
+            return JobConnection.of(services.JobPage(jobs=[], total=0, end_cursor=None, has_next_page=False))
         with_results = asks_for_results(info.selected_fields)
         page = await call_service(
             service_of(info).queue_jobs, self.queue_name, state.value, size, after, order.value, with_results

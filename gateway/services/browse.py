@@ -11,14 +11,19 @@ import binascii
 from typing import Any
 
 from redis import Redis
-from rq.utils import parse_composite_key
 
 from gateway.errors import InvalidParameter
 from gateway.services import keys, scripts
 from gateway.services.models import JobInfo, JobPage
-from gateway.services.reads import fetch_jobs
-from gateway.services.registry import Entry, RegistryReader, decode_cursor
-from gateway.services.validation import JOB_ID_PATTERN
+from gateway.services.reads import fetch_jobs, id_of
+from gateway.services.registry import (
+    Entry,
+    RegistryReader,
+    decode_cursor,
+    decode_member,
+    encode_member,
+    member_ref,
+)
 
 STATES = ("queued", "started", "failed", "finished", "deferred", "scheduled", "canceled")
 ORDERS = ("asc", "desc")
@@ -57,18 +62,19 @@ class Browser:
     ) -> JobPage:
         """Up to `first` jobs after the cursor `after`; arguments already checked."""
         if state == "queued":
-            total, ids = self._queued(queue_name, first + 1, after, order)
-            cursors = [_encode_queue_cursor(job_id) for job_id in ids[:first]]
+            total, members = self._queued(queue_name, first + 1, after, order)
+            refs: list[str | bytes] = [member_ref(member) for member in members]
+            cursors = [_encode_queue_cursor(member) for member in members[:first]]
         else:
             total, entries = self._registry(queue_name, state, first + 1, after, order)
-            ids = [_job_id(entry) for entry in entries]
+            refs = [entry.job_ref for entry in entries]
             cursors = [entry.cursor for entry in entries[:first]]
-        jobs = self._fetch(ids[:first], state, queue_name, with_results)
+        jobs = self._fetch(refs[:first], state, queue_name, with_results)
         return JobPage(
             jobs=jobs,
             total=total,
             end_cursor=cursors[-1] if cursors else None,
-            has_next_page=len(ids) > first,
+            has_next_page=len(refs) > first,
             cursors=cursors,
         )
 
@@ -79,48 +85,45 @@ class Browser:
         seek = self._reader.after if order == "asc" else self._reader.before
         return seek(keys.registry_key(state, queue_name), cursor, limit, expiring=state not in _NOT_EXPIRING)
 
-    def _queued(self, queue_name: str, limit: int, after: str | None, order: str) -> tuple[int, list[str]]:
+    def _queued(self, queue_name: str, limit: int, after: str | None, order: str) -> tuple[int, list[bytes]]:
         args: list[object] = [limit, order]
         if after:
             args.append(_decode_queue_cursor(after))
-        total, ids = self._queue_page(keys=[keys.queue_key(queue_name)], args=args)
-        return int(total), [job_id.decode() for job_id in ids]
+        total, members = self._queue_page(keys=[keys.queue_key(queue_name)], args=args)
+        return int(total), members
 
-    def _fetch(self, ids: list[str], state: str, queue_name: str, with_results: bool) -> list[JobInfo]:
+    def _fetch(self, refs: list[str | bytes], state: str, queue: str, with_results: bool) -> list[JobInfo]:
         if state == "failed":
             # Unchanged from the failed list: orphans show as failed entries of this queue.
             return fetch_jobs(
                 self._connection,
-                ids,
+                refs,
                 self._serializer,
-                queue_name,
+                queue,
                 in_failed_registry=True,
                 with_results=with_results,
             )
-        jobs = fetch_jobs(self._connection, ids, self._serializer, queue_name, with_results=with_results)
+        jobs = fetch_jobs(self._connection, refs, self._serializer, queue, with_results=with_results)
         # An entry whose job hash is gone still shows, so a page always matches its total.
         return [
-            job or JobInfo(job_id=job_id, status=state, origin=queue_name)
-            for job_id, job in zip(ids, jobs, strict=True)
+            job or JobInfo(job_id=id_of(ref), status=state, origin=queue)
+            for ref, job in zip(refs, jobs, strict=True)
         ]
 
 
-def _job_id(entry: Entry) -> str:
-    # The started registry holds "job_id:execution_id"; the others hold the job id.
-    return parse_composite_key(entry.job_id)[0] if ":" in entry.job_id else entry.job_id
+def _encode_queue_cursor(member: bytes) -> str:
+    return base64.urlsafe_b64encode(_QUEUE_MARK.encode() + b"|" + encode_member(member)).decode().rstrip("=")
 
 
-def _encode_queue_cursor(job_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{_QUEUE_MARK}|{job_id}".encode()).decode().rstrip("=")
-
-
-def _decode_queue_cursor(cursor: str) -> str:
+def _decode_queue_cursor(cursor: str) -> bytes:
+    """The job id member of a queue cursor (damaged members hex-encoded, see encode_member)."""
     invalid = InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        mark, job_id = text.split("|", 1)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        mark, encoded = raw.split(b"|", 1)
+    except (ValueError, binascii.Error):
         raise invalid from None
-    if mark != _QUEUE_MARK or not JOB_ID_PATTERN.fullmatch(job_id):
+    member = decode_member(encoded)
+    if mark != _QUEUE_MARK.encode() or member is None:
         raise invalid
-    return job_id
+    return member

@@ -2,28 +2,15 @@
 
 Every write still goes through FailedJobActions' per-job Lua claim, so a job that matches a
 filter and is retried by another caller at the same moment is enqueued once. A dry run walks the
-same entries and predicts each outcome with reads only.
+same entries through the same scripts with their writes skipped (FailedJobActions(dry_run=True)).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
-
-from redis import Redis
-from redis.exceptions import RedisError
-from rq.job import Job
 
 from gateway.errors import FailedJobNotFound, InvalidParameter
-from gateway.services import keys
-from gateway.services.actions import (
-    BULK_CHUNK,
-    DELETED,
-    NOT_IN_REGISTRY,
-    ORPHAN,
-    REQUEUED,
-    UNREADABLE,
-)
+from gateway.services.actions import BULK_CHUNK, NOT_IN_REGISTRY
 from gateway.services.filtered import FilteredView
 from gateway.services.models import BulkOutcome, JobError
 from gateway.services.registry import Entry
@@ -46,51 +33,12 @@ class FilteredChunks:
         _, bound = self._view.last_bound()
         if bound is None:
             return
-        seen: set[str] = set()
+        seen: set[str | bytes] = set()
         for _, matches in self._view.walk(bound=bound):
-            fresh = [m.entry for m in matches if m.entry.job_id not in seen]
-            seen.update(entry.job_id for entry in fresh)
+            fresh = [m.entry for m in matches if m.entry.member not in seen]
+            seen.update(entry.member for entry in fresh)
             if fresh:
                 yield len(seen), fresh
-
-
-def dry_requeue(connection: Redis, serializer: Any) -> Act:
-    """Predicts the codes FailedJobActions.requeue would return, reading only."""
-
-    def act(job_ids: list[str]) -> list[int]:
-        with connection.pipeline(transaction=False) as pipe:
-            for job_id in job_ids:
-                pipe.hmget(keys.job_key(job_id), "status", "data", "rate_limit_key")
-                pipe.exists(keys.job_key(job_id))
-            replies = pipe.execute()
-        codes = []
-        for index, job_id in enumerate(job_ids):
-            (status, data, rate_limit_key), exists = replies[2 * index], replies[2 * index + 1]
-            if status is None and data is None and not exists:
-                codes.append(ORPHAN)
-            elif rate_limit_key:
-                codes.append(_rq_can_load(connection, job_id, serializer))
-            else:
-                codes.append(REQUEUED)
-        return codes
-
-    return act
-
-
-def _rq_can_load(connection: Redis, job_id: str, serializer: Any) -> int:
-    # Rate-limited jobs are requeued through RQ, which must be able to load them.
-    try:
-        Job.fetch(job_id, connection=connection, serializer=serializer)
-    except RedisError:
-        raise
-    except Exception:
-        return UNREADABLE
-    return REQUEUED
-
-
-def dry_delete(job_ids: list[str]) -> list[int]:
-    """Delete removes every entry it finds, orphans included."""
-    return [DELETED] * len(job_ids)
 
 
 def selected_ids(job_ids: list[str]) -> list[str]:

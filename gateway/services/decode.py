@@ -21,6 +21,7 @@ from rq.job import JobStatus
 from rq.results import Result
 from rq.serializers import DefaultSerializer
 
+from gateway.services import damaged
 from gateway.services.models import JOB_STATUSES, JobInfo
 
 log = logging.getLogger(__name__)
@@ -135,15 +136,16 @@ def format_timestamp(raw: bytes | None) -> str | None:
         return raw.decode()  # already in our format: skip parsing, the hot path of every list
     try:
         parsed = datetime.fromisoformat(raw.decode().replace("Z", "+00:00"))
-    except (ValueError, UnicodeDecodeError):
+        if parsed.tzinfo is not None:
+            # OverflowError: an offset that moves the time outside years 1-9999.
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, UnicodeDecodeError, OverflowError):
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     return parsed.strftime(_TIMESTAMP_FORMAT)
 
 
 def _text(raw: bytes | None) -> str | None:
-    return raw.decode("utf-8", "replace") if raw else None
+    return damaged.shown_or_none(raw)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from gateway.services import keys
 from gateway.services.filters import FailedJobFilter
 from gateway.services.models import JobInfo, JobPage
 from gateway.services.reads import fetch_jobs
-from gateway.services.registry import Entry, RegistryReader, now_timestamp
+from gateway.services.registry import Entry, RegistryReader, entries_of, now_timestamp
 from gateway.services.scripts import _PRELUDE
 
 # Entries one script call examines at most: keeps each call a few milliseconds inside Redis.
@@ -38,6 +38,7 @@ local RQ_TIME = '^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%d%d%d%dZ$'
 local key, now = KEYS[1], tonumber(ARGV[1])
 local limit, budget = tonumber(ARGV[2]), tonumber(ARGV[3])
 local job_prefix, after, before = ARGV[4], ARGV[5], ARGV[6]
+if not of_type(key, 'zset') then return {0, {}, {}, 1} end
 local neg, expired, card = live_bounds(key, now)
 local start = 0
 if ARGV[7] then start = rank_after(key, ARGV[7], ARGV[8]) end
@@ -46,8 +47,9 @@ local out, last, complete = {}, {}, true
 for i = 1, #scanned, 2 do
   local id, score = scanned[i], scanned[i + 1]
   last = {id, score}
-  local ended = redis.call('HGET', job_prefix .. id, 'ended_at')
-  if ended and string.match(ended, RQ_TIME)
+  -- pcall: a job key of the wrong type has no ended_at (damaged data reads as absent).
+  local ended = redis.pcall('HGET', job_prefix .. id, 'ended_at')
+  if type(ended) == 'string' and string.match(ended, RQ_TIME)
      and (after == '' or not bytes_lt(ended, after))
      and (before == '' or bytes_lt(ended, before)) then
     out[#out + 1] = id
@@ -72,10 +74,6 @@ class Match:
     with_results: bool = False  # whether `job` carries exc_info and result
 
 
-def _key(entry: Entry) -> tuple[float, str]:
-    return float(entry.score), entry.job_id
-
-
 class FilteredView:
     """Matching live entries of one failed registry, in registry order."""
 
@@ -91,7 +89,7 @@ class FilteredView:
         self._scan = connection.register_script(FILTER_AFTER)
 
     def _candidates(
-        self, cursor: tuple[str, str] | None, limit: int
+        self, cursor: tuple[str, bytes] | None, limit: int
     ) -> tuple[int, list[Entry], Entry | None, bool]:
         """(live total, entries passing the date criteria, last entry examined, reached the end)."""
         if not self._filter.has_dates:
@@ -102,14 +100,14 @@ class FilteredView:
         if cursor is not None:
             args.extend(cursor)
         total, flat, last, done = self._scan(keys=[self._key], args=args)
-        entries = [Entry(flat[i].decode(), flat[i + 1].decode()) for i in range(0, len(flat), 2)]
-        last_entry = Entry(last[0].decode(), last[1].decode()) if last else None
+        entries = entries_of(flat, self._key)
+        last_entry = entries_of(last, self._key)[0] if last else None
         return int(total), entries, last_entry, bool(done)
 
     def walk(
         self,
-        cursor: tuple[str, str] | None = None,
-        bound: tuple[float, str] | None = None,
+        cursor: tuple[str, bytes] | None = None,
+        bound: tuple[float, bytes] | None = None,
         chunk: int = CHUNK,
         with_results: bool = False,
     ) -> Iterator[tuple[int, list[Match]]]:
@@ -118,13 +116,13 @@ class FilteredView:
         while True:
             total, entries, last, done = self._candidates(cursor, chunk)
             if bound is not None:
-                entries = [e for e in entries if _key(e) <= bound]
-                done = done or last is None or _key(last) >= bound
+                entries = [e for e in entries if e.position <= bound]
+                done = done or last is None or last.position >= bound
             matches = self._check_jobs(entries, with_results)
             yield total, matches
             if done or last is None:
                 return
-            cursor = (last.score, last.job_id)
+            cursor = (last.score, last.raw)
 
     def _check_jobs(self, entries: list[Entry], with_results: bool) -> list[Match]:
         if not self._filter.needs_job:
@@ -132,7 +130,7 @@ class FilteredView:
         with_results = with_results or self._filter.needs_traceback
         jobs = fetch_jobs(
             self._connection,
-            [e.job_id for e in entries],
+            [e.job_ref for e in entries],
             self._serializer,
             self.queue_name,
             in_failed_registry=True,
@@ -145,7 +143,7 @@ class FilteredView:
         ]
 
     def first(
-        self, count: int, cursor: tuple[str, str] | None = None, with_results: bool = False
+        self, count: int, cursor: tuple[str, bytes] | None = None, with_results: bool = False
     ) -> list[Match]:
         """Up to `count` matches after `cursor`."""
         found: list[Match] = []
@@ -166,21 +164,21 @@ class FilteredView:
         """The jobs of matches, fetched in one pipeline unless the filter already fetched them."""
         if all(m.job is not None and (m.with_results or not with_results) for m in matches):
             return [m.job for m in matches]  # type: ignore[misc]
-        ids = [m.entry.job_id for m in matches]
+        ids = [m.entry.job_ref for m in matches]
         return fetch_jobs(
             self._connection, ids, self._serializer, self.queue_name, True, with_results=with_results
         )
 
-    def last_bound(self) -> tuple[int, tuple[float, str] | None]:
-        """(live total, the (score, id) of the last live entry): a bulk walk stops there."""
+    def last_bound(self) -> tuple[int, tuple[float, bytes] | None]:
+        """(live total, the (score, member) of the last live entry): a bulk walk stops there."""
         total, last = self._reader.last(self._key)
-        return total, _key(last) if last else None
+        return total, last.position if last else None
 
 
 def filtered_page(
     view: FilteredView,
     first: int,
-    cursor: tuple[str, str] | None,
+    cursor: tuple[str, bytes] | None,
     with_results: bool,
     with_total: bool,
 ) -> JobPage:

@@ -22,15 +22,9 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.errors import FailureGroupNotFound, InvalidParameter, JobDataGone, JobUnreadable
+from gateway.errors import FailureGroupNotFound, InvalidParameter
 from gateway.services import decode, keys, scripts
-from gateway.services.actions import (
-    DELETED,
-    ORPHAN,
-    REQUEUED,
-    UNREADABLE,
-    FailedJobActions,
-)
+from gateway.services.actions import DELETED, REQUEUED, RETRY_ERRORS, FailedJobActions
 from gateway.services.causes import cause_message
 from gateway.services.models import FailureGroup, FailureGroups, GroupOutcome, JobError
 from gateway.services.registry import Entry, RegistryReader
@@ -65,9 +59,13 @@ def validate_group_id(group_id: str) -> str:
 
 @dataclass(frozen=True)
 class _Member:
-    job_id: str
+    entry: Entry
     cause: Cause
     failed_at: str | None
+
+    @property
+    def job_id(self) -> str:
+        return self.entry.job_id
 
 
 def _func_name(data: bytes | None, serializer: Any) -> str | None:
@@ -90,22 +88,22 @@ def _traceback(exc_string: bytes | None, legacy: bytes | None) -> str | None:
     return decode.legacy_exc_info(legacy)
 
 
-def _members(connection: Redis, job_ids: list[str], serializer: Any) -> list[_Member]:
-    """The cause of each job, in one read-only script call."""
+def _members(connection: Redis, entries: list[Entry], serializer: Any) -> list[_Member]:
+    """The cause of each entry's job, in one read-only script call."""
     read = connection.register_script(scripts.CAUSE_FIELDS)
-    flat = read(args=[keys.JOB_PREFIX, *keys.RESULTS_KEY_PARTS, *job_ids])
+    flat = read(args=[keys.JOB_PREFIX, *keys.RESULTS_KEY_PARTS, *(e.member for e in entries)])
     members = []
-    for index, job_id in enumerate(job_ids):
+    for index, entry in enumerate(entries):
         data, ended_at, legacy, exc_string = flat[4 * index : 4 * index + 4]
         if data is None and ended_at is None and legacy is None:
             # No hash (or none of a job's fields): an orphan, as the failed list shows it.
-            members.append(_Member(job_id, (ORPHAN_KIND, None, None, ORPHAN_MESSAGE), None))
+            members.append(_Member(entry, (ORPHAN_KIND, None, None, ORPHAN_MESSAGE), None))
             continue
         func_name = _func_name(data, serializer)
         kind = FAILURE if func_name is not None else UNREADABLE_KIND
         raised = read_raised(_traceback(exc_string, legacy))
         cause = (kind, func_name, raised.type if raised else None, cause_message(raised))
-        members.append(_Member(job_id, cause, decode.format_timestamp(ended_at)))
+        members.append(_Member(entry, cause, decode.format_timestamp(ended_at)))
     return members
 
 
@@ -115,14 +113,14 @@ def _live_chunks(reader: RegistryReader, key: str) -> Iterator[tuple[int, list[E
     total, last = reader.last(key)
     if last is None:
         return
-    bound = (float(last.score), last.job_id)
+    bound = last.position
     cursor = None
     while True:
         _, entries = reader.after(key, cursor, READ_CHUNK)
-        in_bound = [e for e in entries if (float(e.score), e.job_id) <= bound]
+        in_bound = [e for e in entries if e.position <= bound]
         if not in_bound:
             return
-        cursor = (in_bound[-1].score, in_bound[-1].job_id)
+        cursor = (in_bound[-1].score, in_bound[-1].raw)
         yield total, in_bound
 
 
@@ -134,7 +132,7 @@ def failure_groups(connection: Redis, queue_name: str, serializer: Any) -> Failu
     registry = keys.registry_key("failed", queue_name)
     for seen_at_start, entries in _live_chunks(RegistryReader(connection), registry):
         total = seen_at_start
-        for member in _members(connection, [e.job_id for e in entries], serializer):
+        for member in _members(connection, entries, serializer):
             row = table.get(member.cause)
             at = member.failed_at
             if row is None:
@@ -164,9 +162,6 @@ def failure_groups(connection: Redis, queue_name: str, serializer: Any) -> Failu
     return FailureGroups(groups=groups, total_failed=total)
 
 
-_RETRY_ERRORS = {ORPHAN: JobDataGone.reason, UNREADABLE: JobUnreadable.reason}
-
-
 def act_on_group(
     actions: FailedJobActions,
     connection: Redis,
@@ -184,29 +179,19 @@ def act_on_group(
     errors: list[JobError] = []
     for seen_at_start, entries in actions.chunks():
         total = seen_at_start
-        members = [
-            m
-            for m in _members(connection, [e.job_id for e in entries], serializer)
-            if group_id_of(m.cause) == group_id
-        ]
+        members = [m for m in _members(connection, entries, serializer) if group_id_of(m.cause) == group_id]
         if not members:
             continue
         matched += len(members)
-        ids = [m.job_id for m in members]
-        if dry_run:
-            # What the scripts would answer for members nobody else takes meanwhile.
-            if retry:
-                codes = [ORPHAN if m.cause[0] == ORPHAN_KIND else REQUEUED for m in members]
-            else:
-                codes = [DELETED] * len(members)
-        else:
-            codes = actions.requeue(ids) if retry else actions.delete(ids)
+        # `actions` is a dry-run FailedJobActions for a dry run: the same scripts, no writes.
+        raw = [m.entry.member for m in members]
+        codes = actions.requeue(raw) if retry else actions.delete(raw)
         done_code = REQUEUED if retry else DELETED
-        for job_id, code in zip(ids, codes, strict=True):
+        for member, code in zip(members, codes, strict=True):
             if code == done_code:
-                done.append(job_id)
-            elif retry and code in _RETRY_ERRORS:
-                errors.append(JobError(job_id, _RETRY_ERRORS[code]))
+                done.append(member.job_id)
+            elif retry and code in RETRY_ERRORS:
+                errors.append(JobError(member.job_id, RETRY_ERRORS[code]))
             # Any other code: another caller took the job first; it goes in neither list.
     if not matched:
         raise FailureGroupNotFound(group_id, queue_name)

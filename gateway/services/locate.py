@@ -13,9 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from redis import Redis
-from redis.exceptions import ResponseError
 
-from gateway.services import keys
+from gateway.services import damaged, keys
 from gateway.services.decode import decode_job
 from gateway.services.models import JobInfo, JobLocation
 from gateway.services.registry import now_timestamp
@@ -33,16 +32,18 @@ LOCATE = (
     _PRELUDE
     + r"""
 local id, job_prefix, queue_prefix, fallback, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-local origin = redis.call('HGET', job_prefix .. id, 'origin')
+-- pcall throughout: a key of the wrong type is damaged data and reads as absent.
+local origin = absent_if_error(redis.pcall('HGET', job_prefix .. id, 'origin'))
 if not origin or origin == '' then origin = fallback end
-if redis.call('LPOS', queue_prefix .. origin, id) then return {origin, 'queued'} end
+if absent_if_error(redis.pcall('LPOS', queue_prefix .. origin, id)) then return {origin, 'queued'} end
 local started = ARGV[8] .. origin .. ARGV[9]
 local function live_in(key, member, expires)
-  local score = redis.call('ZSCORE', key, member)
+  local score = absent_if_error(redis.pcall('ZSCORE', key, member))
   return score and (expires == '0' or is_live(to_score(score), now))
 end
 if live_in(started, id, '1') then return {origin, 'started'} end
-for _, execution in ipairs(redis.call('ZRANGE', ARGV[6] .. id .. ARGV[7], 0, -1)) do
+local executions = absent_if_error(redis.pcall('ZRANGE', ARGV[6] .. id .. ARGV[7], 0, -1)) or {}
+for _, execution in ipairs(executions) do
   if live_in(started, id .. ':' .. execution, '1') then return {origin, 'started'} end
 end
 for i = 10, #ARGV, 4 do
@@ -78,33 +79,24 @@ def fetch_located_job(
         # EVAL, not EVALSHA: the script travels in this same round trip, cached or not.
         pipe.eval(LOCATE, 0, *_locate_args(job_id, default_queue))
         pipe.smembers(keys.job_key(job_id) + keys.DEPENDENTS_KEY_PARTS[1])
-        replies = pipe.execute(raise_on_error=False)
+        replies = damaged.execute(pipe)
     raw, *rest = replies
     latest = rest.pop(0) if with_results else None
     located, dependents = rest
-    if _is_wrongtype(raw):
-        return None
-    for reply in (raw, latest, located, dependents):
-        if isinstance(reply, Exception) and not _is_wrongtype(reply):
-            raise reply
     if not raw:
-        return None
-    job = decode_job(job_id, raw, None if _is_wrongtype(latest) else latest, serializer, default_queue)
+        return None  # no job hash, or a key of another type (damaged data reads as absent)
+    job = decode_job(job_id, raw, latest, serializer, default_queue)
     origin, state = located
     return _with_details(
         job,
-        JobLocation(queue=origin.decode(), registry=state.decode() if state else None),
+        JobLocation(queue=damaged.shown(origin), registry=state.decode() if state else None),
         _dependency_ids(raw),
-        [] if _is_wrongtype(dependents) else sorted(m.decode() for m in dependents),
+        sorted(damaged.shown(m) for m in dependents or ()),
     )
 
 
 def _with_details(job: JobInfo, location: JobLocation, deps: list[str], dependents: list[str]) -> JobInfo:
     return replace(job, location=location, dependency_ids=deps, dependent_ids=dependents)
-
-
-def _is_wrongtype(reply: Any) -> bool:
-    return isinstance(reply, ResponseError) and str(reply).startswith("WRONGTYPE")
 
 
 def _dependency_ids(raw: dict[bytes, bytes]) -> list[str]:
@@ -113,8 +105,8 @@ def _dependency_ids(raw: dict[bytes, bytes]) -> list[str]:
     if value:
         try:
             ids = json.loads(value.decode())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return []
         return [str(i) for i in ids] if isinstance(ids, list) else []
     single = raw.get(b"dependency_id")
-    return [single.decode("utf-8", "replace")] if single else []
+    return [damaged.shown(single)] if single else []

@@ -129,6 +129,9 @@ class QueueInfo:
     # or the head job's enqueued_at cannot be read.
     latency_seconds: float | None
     worker_count: int
+    # False when RQ's queues set holds the name in bytes that are not UTF-8 (damaged data): the
+    # name is shown escaped, and no call can address the queue by it.
+    name_decodes: bool = True
 
     @property
     def name(self) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from redis import Redis
 
 from gateway.errors import QueueNotFound
-from gateway.services import keys, known
+from gateway.services import damaged, keys, known
 from gateway.services.models import QueueInfo
 from gateway.services.registry import now_timestamp
 from gateway.services.stats import COUNT_REPLIES, count_commands, stats_from
@@ -20,10 +20,15 @@ _PER_QUEUE = COUNT_REPLIES + 2
 
 
 def queue_names(connection: Redis) -> list[str]:
-    """Names in RQ's queues set, sorted. Members without RQ's queue prefix are not queues."""
+    """Names in RQ's queues set, sorted. Members without RQ's queue prefix are not queues. A
+    name that is not UTF-8 is kept as damaged.internal() text: its counts are read from its own
+    keys, and it is shown escaped. A queues set of another type holds no queue."""
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.smembers(keys.QUEUES_SET)
+        (members,) = damaged.execute(pipe)
     prefix = keys.QUEUE_PREFIX
-    members = (member.decode() for member in connection.smembers(keys.QUEUES_SET))
-    return sorted(member[len(prefix) :] for member in members if member.startswith(prefix))
+    texts = (damaged.internal(member) for member in members or ())
+    return sorted(text[len(prefix) :] for text in texts if text.startswith(prefix))
 
 
 def list_queues(connection: Redis) -> list[QueueInfo]:
@@ -41,14 +46,14 @@ def _read(connection: Redis, names: list[str], check_known: bool = False) -> lis
     with connection.pipeline(transaction=check_known) as pipe:
         for name in names:
             count_commands(pipe, name, now)
-            pipe.lindex(keys.queue_key(name), 0)
-            pipe.smembers(keys.workers_of_queue_key(name))
+            pipe.lindex(damaged.key_bytes(keys.queue_key(name)), 0)
+            pipe.smembers(damaged.key_bytes(keys.workers_of_queue_key(name)))
         if check_known:
             known.known_commands(pipe, names[0])
-        replies = pipe.execute()
+        replies = damaged.execute(pipe)
     per_queue = [replies[i * _PER_QUEUE : (i + 1) * _PER_QUEUE] for i in range(len(names))]
     heads = [part[COUNT_REPLIES] for part in per_queue]
-    listening = [{member.decode() for member in part[COUNT_REPLIES + 1]} for part in per_queue]
+    listening = [set(part[COUNT_REPLIES + 1] or ()) for part in per_queue]
     enqueued, alive = _heads_and_workers(connection, heads, set().union(*listening))
     read_at = time.time()
     queues = [
@@ -56,6 +61,7 @@ def _read(connection: Redis, names: list[str], check_known: bool = False) -> lis
             stats=stats_from(name, part[:COUNT_REPLIES]),
             latency_seconds=_age(enqueued.get(head), read_at) if head else None,
             worker_count=len(workers & alive),
+            name_decodes=damaged.decodes(name),
         )
         for name, part, head, workers in zip(names, per_queue, heads, listening, strict=True)
     ]
@@ -65,8 +71,8 @@ def _read(connection: Redis, names: list[str], check_known: bool = False) -> lis
 
 
 def _heads_and_workers(
-    connection: Redis, heads: list[bytes | None], worker_keys: set[str]
-) -> tuple[dict[bytes, bytes | None], set[str]]:
+    connection: Redis, heads: list[bytes | None], worker_keys: set[bytes]
+) -> tuple[dict[bytes, bytes | None], set[bytes]]:
     """enqueued_at of each head job, and the worker keys whose hash still exists (a worker that
     died without unregistering leaves its key in the sets; RQ's Worker.all skips it too)."""
     head_ids = [head for head in heads if head]
@@ -75,10 +81,10 @@ def _heads_and_workers(
         return {}, set()
     with connection.pipeline(transaction=False) as pipe:
         for head in head_ids:
-            pipe.hget(keys.job_key(head.decode()), "enqueued_at")
+            pipe.hget(keys.JOB_PREFIX.encode() + head, "enqueued_at")
         for worker in workers:
             pipe.exists(worker)
-        replies = pipe.execute()
+        replies = damaged.execute(pipe)
     enqueued = dict(zip(head_ids, replies[: len(head_ids)], strict=True))
     alive = {worker for worker, exists in zip(workers, replies[len(head_ids) :], strict=True) if exists}
     return enqueued, alive

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from redis import Redis
-from redis.exceptions import ResponseError
 
-from gateway.services import keys
+from gateway.services import damaged, keys
 from gateway.services.decode import decode_job, orphan
 
 # Jobs per pipeline: bounds the size of one Redis reply when a whole registry is listed.
@@ -16,7 +15,7 @@ READ_CHUNK = 1000
 
 def fetch_jobs(
     connection: Redis,
-    job_ids: list[str],
+    job_ids: list[str | bytes],
     serializer: Any,
     queue_name: str,
     in_failed_registry: bool = False,
@@ -24,21 +23,24 @@ def fetch_jobs(
 ) -> list[Any]:
     """JobInfo for each id, in order. A missing hash gives None, or an orphan entry when the ids
     come from the failed registry (so a list always matches failed_count). Without
-    `with_results` the results streams are not read, and exc_info and result stay None."""
+    `with_results` the results streams are not read, and exc_info and result stay None. An id
+    may be a registry member that is not UTF-8 (bytes): its job is read, and its id shown escaped."""
     jobs: list[Any] = []
     for start in range(0, len(job_ids), READ_CHUNK):
         chunk = job_ids[start : start + READ_CHUNK]
         with connection.pipeline(transaction=False) as pipe:
-            for job_id in chunk:
-                pipe.hgetall(keys.job_key(job_id))
+            for ref in chunk:
+                job_key, results_key = _keys_of(ref)
+                pipe.hgetall(job_key)
                 if with_results:
-                    pipe.xrevrange(keys.results_key(job_id), "+", "-", count=1)
+                    pipe.xrevrange(results_key, "+", "-", count=1)
             # One key of the wrong type (say a string at a job key) must not fail the whole page.
-            replies = pipe.execute(raise_on_error=False)
+            replies = damaged.execute(pipe)
         step = 2 if with_results else 1
-        for index, job_id in enumerate(chunk):
-            raw = _unless_error(replies[step * index])
-            latest = _unless_error(replies[step * index + 1]) if with_results else None
+        for index, ref in enumerate(chunk):
+            job_id = id_of(ref)
+            raw = replies[step * index]
+            latest = replies[step * index + 1] if with_results else None
             if raw:
                 default_status = "failed" if in_failed_registry else "created"
                 jobs.append(decode_job(job_id, raw, latest, serializer, queue_name, default_status))
@@ -49,9 +51,14 @@ def fetch_jobs(
     return jobs
 
 
-def _unless_error(reply: Any) -> Any:
-    if isinstance(reply, ResponseError) and str(reply).startswith("WRONGTYPE"):
-        return None
-    if isinstance(reply, Exception):
-        raise reply
-    return reply
+def id_of(ref: str | bytes) -> str:
+    """The id shown for a job reference: escaped when it is not UTF-8."""
+    return ref if isinstance(ref, str) else damaged.shown(ref)
+
+
+def _keys_of(ref: str | bytes) -> tuple[str | bytes, str | bytes]:
+    """(job key, results key) of an id, or of a member that is not UTF-8 (as exact bytes)."""
+    if isinstance(ref, str):
+        return keys.job_key(ref), keys.results_key(ref)
+    prefix, suffix = keys.RESULTS_KEY_PARTS
+    return keys.JOB_PREFIX.encode() + ref, prefix.encode() + ref + suffix.encode()

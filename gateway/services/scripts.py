@@ -8,6 +8,45 @@ from __future__ import annotations
 
 # Shared helpers, prepended to every script.
 _PRELUDE = r"""
+-- Damaged data (services/damaged.py): a key of another Redis type reads as absent.
+local function of_type(key, wanted)
+  local found = redis.call('TYPE', key)
+  found = found.ok or found
+  return found == wanted or found == 'none'
+end
+
+-- The reply of a redis.pcall, false when it failed (a key of another type: absent).
+local function absent_if_error(reply)
+  if type(reply) == 'table' and reply.err then return false end
+  return reply
+end
+
+-- Whether s is well-formed UTF-8: the gateway never writes a name it could not decode.
+local function is_utf8(s)
+  local i, n = 1, #s
+  while i <= n do
+    local c = string.byte(s, i)
+    local extra
+    if c < 0x80 then extra = 0
+    elseif c >= 0xC2 and c <= 0xDF then extra = 1
+    elseif c >= 0xE0 and c <= 0xEF then extra = 2
+    elseif c >= 0xF0 and c <= 0xF4 then extra = 3
+    else return false end
+    if i + extra > n then return false end
+    for j = i + 1, i + extra do
+      local d = string.byte(s, j)
+      if d < 0x80 or d > 0xBF then return false end
+    end
+    local d = string.byte(s, i + 1)
+    if (c == 0xE0 and d < 0xA0) or (c == 0xED and d > 0x9F)
+       or (c == 0xF0 and d < 0x90) or (c == 0xF4 and d > 0x8F) then
+      return false
+    end
+    i = i + extra + 1
+  end
+  return true
+end
+
 local function live_bounds(key, now)
   local neg = redis.call('ZCOUNT', key, '-inf', '(0')
   local expired = redis.call('ZCOUNT', key, 0, now)
@@ -70,6 +109,7 @@ LIVE_SLICE = (
     + r"""
 local key, now = KEYS[1], tonumber(ARGV[1])
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+if not of_type(key, 'zset') then return {0, {}} end
 local neg, expired, card = live_bounds(key, now)
 local total = card - expired
 if limit < 0 then limit = total end
@@ -85,6 +125,7 @@ LIVE_LAST = (
     _PRELUDE
     + r"""
 local key, now = KEYS[1], tonumber(ARGV[1])
+if not of_type(key, 'zset') then return {0, {}} end
 local neg, expired, card = live_bounds(key, now)
 local rank = card - 1
 if rank < neg + expired then rank = neg - 1 end
@@ -98,6 +139,7 @@ LIVE_AFTER = (
     _PRELUDE
     + r"""
 local key, now, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+if not of_type(key, 'zset') then return {0, {}} end
 local neg, expired, card = live_bounds(key, now)
 local start = 0
 if ARGV[3] then start = rank_after(key, ARGV[3], ARGV[4]) end
@@ -108,19 +150,23 @@ return {card - expired, live_from(key, start, limit, neg, expired, card)}
 # Requeue, as RQ's FailedJobRegistry.requeue leaves a job, but claim and enqueue are one step.
 # KEYS[1] failed registry. ARGV: now, now_iso, job prefix, queue prefix, queues set, fallback
 # origin, RQ's empty exc_info value, the dependencies key's prefix and suffix, then ids.
-# Per id: 1 requeued, 0 not (or no longer) in the registry, -1 orphan (hash gone; left in place
-# for delete), 2 rate-limited (left for RQ's own requeue).
-REQUEUE = (
-    _PRELUDE
-    + r"""
+# Per id: 1 requeued, 0 not (or no longer) in the registry, -1 orphan (hash gone or not a hash;
+# left in place for delete), 2 rate-limited (left for RQ's own requeue), 3 unreadable (its id or
+# origin is not UTF-8: the gateway never writes a name it could not decode, and RQ could not load
+# the job), 4 its queue key holds another Redis type (a push there would fail half-way).
+# REQUEUE_DRY is the same classification with every write skipped, so a dry run predicts the
+# real run on any data: one body, two entry points.
+_REQUEUE_BODY = r"""
 local reg, now, now_iso = KEYS[1], tonumber(ARGV[1]), ARGV[2]
 local job_prefix, queue_prefix, queues_set, fallback = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local empty_exc_info, deps_prefix, deps_suffix = ARGV[7], ARGV[8], ARGV[9]
 local codes = {}
-local registered = {}
+local registered, claimed = {}, {}
+local reg_readable = of_type(reg, 'zset')
 for i = 10, #ARGV do
   local id = ARGV[i]
-  local score = redis.call('ZSCORE', reg, id)
+  local score = false
+  if reg_readable and not claimed[id] then score = redis.call('ZSCORE', reg, id) end
   local jk = job_prefix .. id
   local fields = nil
   if score and is_live(to_score(score), now) then
@@ -133,60 +179,76 @@ for i = 10, #ARGV do
     codes[#codes + 1] = -1
   elseif not fields[1] and not fields[5] and redis.call('EXISTS', jk) == 0 then
     codes[#codes + 1] = -1
-  elseif fields[3] and fields[3] ~= '' then
-    codes[#codes + 1] = 2
   else
     local origin = fields[2]
     if not origin or origin == '' then origin = fallback end
-    redis.call('ZREM', reg, id)
-    redis.call('HSET', jk, 'status', 'queued', 'origin', origin, 'enqueued_at', now_iso,
-               'started_at', '', 'ended_at', '', 'exc_info', empty_exc_info)
-    -- As RQ's Job.cleanup(ttl=job.ttl): a positive job ttl restarts; otherwise TTLs stay.
-    local ttl = tonumber(fields[4] or '')
-    if ttl and ttl > 0 then
-      redis.call('EXPIRE', jk, ttl)
-      redis.call('EXPIRE', jk .. ':dependents', ttl)
-      redis.call('EXPIRE', deps_prefix .. id .. deps_suffix, ttl)
-    end
     local qk = queue_prefix .. origin
-    if not registered[qk] then
-      redis.call('SADD', queues_set, qk)
-      registered[qk] = true
+    if not is_utf8(id) or not is_utf8(origin) then
+      codes[#codes + 1] = 3
+    elseif not of_type(qk, 'list') then
+      codes[#codes + 1] = 4
+    elseif fields[3] and fields[3] ~= '' then
+      codes[#codes + 1] = 2
+    else
+      claimed[id] = true
+      if not dry then
+        redis.call('ZREM', reg, id)
+        redis.call('HSET', jk, 'status', 'queued', 'origin', origin, 'enqueued_at', now_iso,
+                   'started_at', '', 'ended_at', '', 'exc_info', empty_exc_info)
+        -- As RQ's Job.cleanup(ttl=job.ttl): a positive job ttl restarts; otherwise TTLs stay.
+        local ttl = tonumber(fields[4] or '')
+        if ttl and ttl > 0 then
+          redis.call('EXPIRE', jk, ttl)
+          redis.call('EXPIRE', jk .. ':dependents', ttl)
+          redis.call('EXPIRE', deps_prefix .. id .. deps_suffix, ttl)
+        end
+        if not registered[qk] then
+          redis.call('SADD', queues_set, qk)
+          registered[qk] = true
+        end
+        redis.call('RPUSH', qk, id)
+      end
+      codes[#codes + 1] = 1
     end
-    redis.call('RPUSH', qk, id)
-    codes[#codes + 1] = 1
   end
 end
 return codes
 """
-)
+REQUEUE = _PRELUDE + "local dry = false\n" + _REQUEUE_BODY
+REQUEUE_DRY = _PRELUDE + "local dry = true\n" + _REQUEUE_BODY
 
 # Delete from the failed registry with everything RQ's Job.delete removes: the job hash, results
 # stream, dependents, dependencies and executions keys, and the id in its group.
 # KEYS[1] failed registry. ARGV: now, group key prefix, then the (prefix, suffix) pairs of the
 # keys to delete, then "--", then ids. Per id: 1 deleted (orphans too), 0 not (or no longer) in
-# the registry.
-DELETE = (
-    _PRELUDE
-    + r"""
+# the registry. DELETE_DRY classifies alike and writes nothing.
+_DELETE_BODY = r"""
 local reg, now, group_prefix = KEYS[1], tonumber(ARGV[1]), ARGV[2]
 local parts, first_id = {}, nil
 for i = 3, #ARGV, 2 do
   if ARGV[i] == '--' then first_id = i + 1 break end
   parts[#parts + 1] = {ARGV[i], ARGV[i + 1]}
 end
-local codes = {}
+local codes, claimed = {}, {}
+local reg_readable = of_type(reg, 'zset')
 for i = first_id, #ARGV do
   local id = ARGV[i]
-  local score = redis.call('ZSCORE', reg, id)
+  local score = false
+  if reg_readable and not claimed[id] then score = redis.call('ZSCORE', reg, id) end
   if score and is_live(to_score(score), now) then
-    redis.call('ZREM', reg, id)
-    -- pcall: a job key of the wrong type (damaged data) must not fail the whole chunk.
-    local group = redis.pcall('HGET', parts[1][1] .. id .. parts[1][2], 'group_id')
-    if type(group) == 'string' and group ~= '' then redis.call('SREM', group_prefix .. group, id) end
-    local doomed = {}
-    for j, part in ipairs(parts) do doomed[j] = part[1] .. id .. part[2] end
-    redis.call('DEL', unpack(doomed))
+    claimed[id] = true
+    if not dry then
+      redis.call('ZREM', reg, id)
+      -- pcall: a job key of the wrong type (damaged data) must not fail the whole chunk.
+      local group = redis.pcall('HGET', parts[1][1] .. id .. parts[1][2], 'group_id')
+      if type(group) == 'string' and group ~= '' then
+        -- pcall: a group key of the wrong type leaves nothing to remove the id from.
+        redis.pcall('SREM', group_prefix .. group, id)
+      end
+      local doomed = {}
+      for j, part in ipairs(parts) do doomed[j] = part[1] .. id .. part[2] end
+      redis.call('DEL', unpack(doomed))
+    end
     codes[#codes + 1] = 1
   else
     codes[#codes + 1] = 0
@@ -194,7 +256,8 @@ for i = first_id, #ARGV do
 end
 return codes
 """
-)
+DELETE = _PRELUDE + "local dry = false\n" + _DELETE_BODY
+DELETE_DRY = _PRELUDE + "local dry = true\n" + _DELETE_BODY
 
 # Descending twins of rank_after/live_from, for listings newest first.
 _PRELUDE_DESC = r"""
@@ -238,6 +301,7 @@ LIVE_BEFORE = (
     + _PRELUDE_DESC
     + r"""
 local key, now, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+if not of_type(key, 'zset') then return {0, {}} end
 local neg, expired, card = live_bounds(key, now)
 local stop = card
 if ARGV[3] then stop = rank_before(key, ARGV[3], ARGV[4]) end
@@ -250,8 +314,11 @@ return {card - expired, live_down(key, stop - 1, limit, neg, expired)}
 # value (LPOS), so jobs taken from the head or pushed at either end never shift a page. When
 # that job has left the queue, 'asc' restarts at the head (in a FIFO queue a job leaves with
 # every job ahead of it) and 'desc' ends. Returns {length, {id, ...}}.
-QUEUE_PAGE = r"""
+QUEUE_PAGE = (
+    _PRELUDE
+    + r"""
 local key, limit, direction, after = KEYS[1], tonumber(ARGV[1]), ARGV[2], ARGV[3]
+if not of_type(key, 'list') then return {0, {}} end
 local length = redis.call('LLEN', key)
 if limit <= 0 then return {length, {}} end
 if direction == 'asc' then
@@ -274,22 +341,21 @@ local out = {}
 for i = #got, 1, -1 do out[#out + 1] = got[i] end
 return {length, out}
 """
+)
 
 # Read-only: what a failure group needs of each job, in one call per chunk instead of two
 # commands per job (the client-side cost of 20k pipelined commands dominated the grouping).
 # ARGV: job key prefix, results key prefix and suffix, then ids. Returns 4 values per id: the
 # hash's data, ended_at and (RQ < 2) exc_info, and the newest results entry's exc_string; nil
 # when absent. A key of the wrong type reads as absent.
-CAUSE_FIELDS = r"""
+CAUSE_FIELDS = (
+    _PRELUDE
+    + r"""
 local job_prefix, results_prefix, results_suffix = ARGV[1], ARGV[2], ARGV[3]
 local out = {}
-local function value(reply)
-  if type(reply) == 'table' and reply.err then return nil end
-  return reply
-end
 for i = 4, #ARGV do
   local id = ARGV[i]
-  local fields = value(redis.pcall('HMGET', job_prefix .. id, 'data', 'ended_at', 'exc_info'))
+  local fields = absent_if_error(redis.pcall('HMGET', job_prefix .. id, 'data', 'ended_at', 'exc_info'))
   local n = #out
   if fields then
     out[n + 1], out[n + 2], out[n + 3] = fields[1], fields[2], fields[3]
@@ -297,7 +363,8 @@ for i = 4, #ARGV do
     out[n + 1], out[n + 2], out[n + 3] = false, false, false
   end
   local exc_string = false
-  local latest = value(redis.pcall('XREVRANGE', results_prefix .. id .. results_suffix, '+', '-', 'COUNT', 1))
+  local results = results_prefix .. id .. results_suffix
+  local latest = absent_if_error(redis.pcall('XREVRANGE', results, '+', '-', 'COUNT', 1))
   if latest and latest[1] then
     local kv = latest[1][2]
     for j = 1, #kv, 2 do
@@ -308,3 +375,4 @@ for i = 4, #ARGV do
 end
 return out
 """
+)

@@ -19,23 +19,24 @@ from gateway.errors import (
     JobDataGone,
     JobNotFound,
     JobUnreadable,
+    QueueKeyDamaged,
 )
 from gateway.services.access import Principal, RequestScope, Role, action, public, read
 from gateway.services.actions import (
     DELETED,
     NOT_IN_REGISTRY,
     ORPHAN,
-    ORPHAN_RETRY_ERROR,
+    QUEUE_DAMAGED,
     REQUEUED,
+    RETRY_ERRORS,
     UNREADABLE,
-    UNREADABLE_RETRY_ERROR,
     FailedJobActions,
     run_bulk,
 )
 from gateway.services.audit import AuditPage, read_audit
 from gateway.services.backend import BackendHealth, backend_call, backend_steps
 from gateway.services.browse import Browser, check_page_args
-from gateway.services.bulk import FilteredChunks, dry_delete, dry_requeue, run_selected, selected_ids
+from gateway.services.bulk import FilteredChunks, run_selected, selected_ids
 from gateway.services.cleanup import cleanup_queue
 from gateway.services.filtered import FilteredView, filtered_page
 from gateway.services.filters import FailedJobFilter
@@ -89,8 +90,8 @@ class JobService:
     def queue_name(self, queue: str | None = None) -> str:
         return validate_queue_name(queue if queue is not None else self.default_queue)
 
-    def _actions(self, queue: str | None) -> FailedJobActions:
-        return FailedJobActions(self.connection, self.queue_name(queue), self.serializer)
+    def _actions(self, queue: str | None, dry_run: bool = False) -> FailedJobActions:
+        return FailedJobActions(self.connection, self.queue_name(queue), self.serializer, dry_run)
 
     def _known_if_empty(self, queue: str | None, empty: bool) -> None:
         """A queue named explicitly whose answer is empty must be one RQ knows, or the answer is
@@ -197,6 +198,8 @@ class JobService:
             raise JobDataGone(job_id)
         if code == UNREADABLE:
             raise JobUnreadable(job_id)
+        if code == QUEUE_DAMAGED:
+            raise QueueKeyDamaged(job_id)
         if code != REQUEUED:
             raise FailedJobNotFound(job_id)
         return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")
@@ -217,10 +220,9 @@ class JobService:
     def retry_all(
         self, queue: str | None = None, job_filter: FailedJobFilter | None = None, dry_run: bool = False
     ) -> BulkOutcome:
-        actions = self._actions(queue)
-        retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
-        act = dry_requeue(self.connection, self.serializer) if dry_run else actions.requeue
-        outcome = run_bulk(self._bulk_source(actions, queue, job_filter), act, retry_errors, REQUEUED)
+        actions = self._actions(queue, dry_run)
+        source = self._bulk_source(actions, queue, job_filter)
+        outcome = run_bulk(source, actions.requeue, RETRY_ERRORS, REQUEUED)
         self._known_if_empty(queue, not outcome.total_failed)
         return outcome
 
@@ -229,9 +231,8 @@ class JobService:
     def clear(
         self, queue: str | None = None, job_filter: FailedJobFilter | None = None, dry_run: bool = False
     ) -> BulkOutcome:
-        actions = self._actions(queue)
-        act = dry_delete if dry_run else actions.delete
-        outcome = run_bulk(self._bulk_source(actions, queue, job_filter), act, {}, DELETED)
+        actions = self._actions(queue, dry_run)
+        outcome = run_bulk(self._bulk_source(actions, queue, job_filter), actions.delete, {}, DELETED)
         self._known_if_empty(queue, not outcome.total_failed)
         return outcome
 
@@ -310,7 +311,7 @@ class JobService:
     def _act_on_group(self, group_id: str, queue: str | None, retry: bool, dry_run: bool) -> GroupOutcome:
         validate_group_id(group_id)
         name = self.queue_name(queue)
-        actions = FailedJobActions(self.connection, name, self.serializer)
+        actions = FailedJobActions(self.connection, name, self.serializer, dry_run)
         try:
             return act_on_group(actions, self.connection, self.serializer, name, group_id, retry, dry_run)
         except FailureGroupNotFound:
@@ -335,9 +336,8 @@ class JobService:
     def retry_selected(self, job_ids: list[str], queue: str | None = None) -> BulkOutcome:
         """Requeue the given failed jobs, each once; ids not in the failed registry are errors."""
         actions = self._actions(queue)
-        retry_errors = {ORPHAN: ORPHAN_RETRY_ERROR, UNREADABLE: UNREADABLE_RETRY_ERROR}
         ids = selected_ids(job_ids)
-        outcome = run_selected(ids, actions.requeue, retry_errors, REQUEUED, self._hidden_jobs(ids))
+        outcome = run_selected(ids, actions.requeue, RETRY_ERRORS, REQUEUED, self._hidden_jobs(ids))
         self._known_if_empty(queue, not outcome.done_jobs)
         return outcome
 

@@ -8,7 +8,7 @@ from redis import Redis
 from redis.client import Pipeline
 
 from gateway.errors import QueueNotFound
-from gateway.services import keys, known
+from gateway.services import damaged, keys, known
 from gateway.services.models import QueueStats
 from gateway.services.registry import now_timestamp
 
@@ -29,7 +29,7 @@ def queue_stats(connection: Redis, queue_name: str, must_exist: bool = False) ->
         count_commands(pipe, queue_name, now_timestamp())
         if must_exist:
             known.membership_commands(pipe, queue_name)
-        replies = pipe.execute()
+        replies = damaged.execute(pipe)
     if must_exist and not known.is_known(replies[COUNT_REPLIES:] + _key_counts(replies)):
         raise QueueNotFound(queue_name)
     return stats_from(queue_name, replies)
@@ -41,21 +41,25 @@ def _key_counts(replies: list[Any]) -> list[Any]:
 
 
 def count_commands(pipe: Pipeline, queue_name: str, now: int) -> None:
-    """Queue the COUNT_REPLIES reads of one queue's counts, for stats_from."""
-    pipe.llen(keys.queue_key(queue_name))
+    """Queue the COUNT_REPLIES reads of one queue's counts, for stats_from. The name may be a
+    damaged.internal() one: the keys are the exact bytes Redis holds."""
+    pipe.llen(damaged.key_bytes(keys.queue_key(queue_name)))
     for state in _REGISTRIES:
-        key = keys.registry_key(state, queue_name)
+        key = damaged.key_bytes(keys.registry_key(state, queue_name))
         pipe.zcard(key)
         pipe.zcount(key, 0, now)
 
 
 def stats_from(queue_name: str, replies: list[Any]) -> QueueStats:
+    """Counts from count_commands' replies, run through damaged.execute: a key of the wrong type
+    counts as empty."""
+    replies = [reply or 0 for reply in replies]
     counts = {}
     for index, state in enumerate(_REGISTRIES):
         card, expired = replies[1 + 2 * index], replies[2 + 2 * index]
         counts[state] = card if state in _SCORED_BY_TIME else card - expired
     return QueueStats(
-        queue_name=queue_name,
+        queue_name=damaged.shown_name(queue_name),
         queued_count=replies[0],
         failed_count=counts["failed"],
         started_count=counts["started"],

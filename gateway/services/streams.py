@@ -71,7 +71,7 @@ def registry_chunks(
     size = chunk if remaining is None else min(chunk, remaining)
     _, entries = reader.slice(key, offset, size)
     while entries:
-        ids = [entry.job_id for entry in entries]
+        ids = [entry.job_ref for entry in entries]
         yield fetch_jobs(connection, ids, serializer, queue_name, in_failed_registry=True)
         if remaining is not None:
             remaining -= len(entries)
@@ -79,7 +79,7 @@ def registry_chunks(
             return
         size = chunk if remaining is None else min(chunk, remaining)
         last = entries[-1]
-        _, entries = reader.after(key, (last.score, last.job_id), size)
+        _, entries = reader.after(key, (last.score, last.raw), size)
 
 
 def filtered_chunks(view: FilteredView, offset: int, limit: int | None) -> Iterator[list[JobInfo]]:

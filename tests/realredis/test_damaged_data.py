@@ -239,3 +239,179 @@ def test_invalid_job_id_is_422_and_never_reaches_redis(client, r, method, path):
     assert r.get("bad:x") == b"a key an unchecked id could address"
     assert r.xlen("rq-gateway:audit") == audited
     assert set(r.keys()) == ({b"bad:x", b"rq-gateway:audit"} if audited else {b"bad:x"})
+
+
+NOT_UTF8 = b"caf\xe9-\xff"
+SHOWN = "caf\\xe9-\\xff"
+
+
+def test_status_of_a_job_whose_origin_is_not_utf8_shows_it_escaped(client, r, fail_jobs):
+    damaged_job, healthy = fail_jobs(2)
+    r.hset(f"rq:job:{damaged_job}", "origin", NOT_UTF8)
+
+    status = client.get(f"{API}/status/{damaged_job}")
+    listed = client.get(f"{API}/failed")
+    graphql = client.post(
+        "/graphql",
+        json={
+            "query": "query($id: ID!) { job(id: $id) { origin location { queue } } }",
+            "variables": {"id": damaged_job},
+        },
+    )
+
+    assert status.status_code == 200
+    assert status.json()["origin"] == SHOWN
+    assert status.json()["location"]["queue"] == SHOWN
+    assert listed.status_code == 200
+    assert {job["job_id"]: job["origin"] for job in listed.json()} == {damaged_job: SHOWN, healthy: "default"}
+    assert graphql.json() == {"data": {"job": {"origin": SHOWN, "location": {"queue": SHOWN}}}}
+
+
+def test_retry_of_a_job_whose_origin_is_not_utf8_is_refused_and_writes_no_name(client, r, fail_jobs):
+    damaged_job, healthy = fail_jobs(2)
+    r.hset(f"rq:job:{damaged_job}", "origin", NOT_UTF8)
+    queues_before = r.smembers("rq:queues")
+
+    single = client.post(f"{API}/failed/{damaged_job}/retry")
+    bulk = client.post(f"{API}/failed/retry-all")
+
+    assert single.status_code == 422
+    assert "not UTF-8" in single.json()["detail"] and damaged_job in single.json()["detail"]
+    assert bulk.status_code == 200
+    assert bulk.json()["requeued_jobs"] == [healthy]
+    assert [e["job_id"] for e in bulk.json()["errors"]] == [damaged_job]
+    assert "not UTF-8" in bulk.json()["errors"][0]["error"]
+    assert r.smembers("rq:queues") == queues_before
+    assert all(member.decode() for member in r.smembers("rq:queues"))  # every member decodes
+    assert failed_ids(r) == [damaged_job]  # left in place, to inspect and delete
+    assert client.get("/api/v1/queues").status_code == 200
+
+
+def test_a_queues_set_member_that_is_not_utf8_is_listed_escaped_beside_the_others(client, r, fail_jobs):
+    fail_jobs(2)
+    r.sadd("rq:queues", b"rq:queue:" + NOT_UTF8)
+    r.rpush(b"rq:queue:" + NOT_UTF8, b"j1", b"j2")
+
+    rest = client.get("/api/v1/queues")
+    graphql = client.post(
+        "/graphql", json={"query": "{ queues { queueName queuedCount failedCount jobs { totalCount } } }"}
+    )
+
+    assert rest.status_code == 200
+    counts = {queue["queue_name"]: (queue["queued_count"], queue["failed_count"]) for queue in rest.json()}
+    assert counts == {"default": (0, 2), SHOWN: (2, 0)}
+    assert graphql.json() == {
+        "data": {
+            "queues": [
+                {"queueName": SHOWN, "queuedCount": 2, "failedCount": 0, "jobs": {"totalCount": 0}},
+                {"queueName": "default", "queuedCount": 0, "failedCount": 2, "jobs": {"totalCount": 0}},
+            ]
+        }
+    }
+
+
+# (key, the reads that touch it): a key of another Redis type reads as absent there.
+WRONG_TYPE_KEYS = [
+    ("rq:failed:default", [f"{API}/failed", f"{API}/stats", f"{API}/failed/groups", "/api/v1/queues"]),
+    ("rq:queue:default", ["/api/v1/queues/default/jobs?state=queued", "/api/v1/queues", f"{API}/stats"]),
+    ("rq:wip:default", ["/api/v1/queues/default/jobs?state=started", "/api/v1/queues/default"]),
+    ("rq:finished:default", ["/api/v1/queues/default/jobs?state=finished", f"{API}/stats"]),
+    ("rq:workers", ["/api/v1/workers"]),
+    ("rq:workers:default", ["/api/v1/queues", "/api/v1/queues/default"]),
+    ("rq:queues", ["/api/v1/queues"]),
+]
+
+
+@pytest.mark.parametrize(("key", "paths"), WRONG_TYPE_KEYS, ids=[key for key, _ in WRONG_TYPE_KEYS])
+@pytest.mark.parametrize("value", ["string", "hash"])
+def test_a_key_of_the_wrong_type_reads_as_absent_and_other_queues_stay_right(
+    client, r, fail_jobs, key, paths, value
+):
+    fail_jobs(2, queue="other")
+    r.sadd("rq:queues", "rq:queue:default")  # RQ knows the default queue, as after any enqueue
+    r.delete(key)
+    if value == "string":
+        r.set(key, "damaged")
+    else:
+        r.hset(key, "damaged", "yes")
+
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text)
+    other = client.get(f"{API}/failed", params={"queue": "other"}).json()
+    assert [job["func_name"] for job in other] == ["gateway.demo.jobs.parse_report"] * 2
+    assert client.get(f"{API}/stats", params={"queue": "other"}).json()["failed_count"] == 2
+    assert r.type(key) == (b"string" if value == "string" else b"hash")  # read, never repaired
+
+
+def test_retry_onto_a_queue_key_of_another_type_is_refused_and_writes_nothing(client, r, fail_jobs):
+    (job_id,) = fail_jobs(1)
+    r.set("rq:queue:default", "damaged")
+
+    response = client.post(f"{API}/failed/{job_id}/retry")
+
+    assert response.status_code == 409
+    assert "not a Redis list" in response.json()["detail"]
+    assert failed_ids(r) == [job_id]
+    assert r.hget(f"rq:job:{job_id}", "status") == b"failed"
+    assert r.get("rq:queue:default") == b"damaged"
+
+
+def test_a_failed_member_that_is_not_utf8_is_listed_with_its_job_refused_for_retry_and_deletable(
+    client, r, fail_jobs
+):
+    (healthy,) = fail_jobs(1)
+    member = b"job-\xe9"
+    r.restore(b"rq:job:" + member, 0, r.dump(f"rq:job:{healthy}"))
+    r.zadd("rq:failed:default", {member: 10**10})
+    shown = "job-\\xe9"
+
+    listed = {job["job_id"]: job for job in client.get(f"{API}/failed").json()}
+    page = client.get("/api/v1/queues/default/jobs", params={"state": "failed"}).json()
+    dry = client.post(f"{API}/failed/retry-all", params={"dry_run": "true"}).json()
+    retried = client.post(f"{API}/failed/retry-all").json()
+
+    assert listed[shown]["func_name"] == "gateway.demo.jobs.parse_report"  # its own job, read
+    assert [job["job_id"] for job in page["jobs"]] == [healthy, shown]
+    for body in (dry, retried):
+        assert body["requeued_jobs"] == [healthy]
+        assert [e["job_id"] for e in body["errors"]] == [shown]
+        assert "not UTF-8" in body["errors"][0]["error"]
+    assert r.lrange("rq:queue:default", 0, -1) == [healthy.encode()]
+
+    cleared = client.delete(f"{API}/failed/clear").json()
+
+    assert cleared["deleted_jobs"] == [shown]
+    assert r.exists(b"rq:job:" + member, "rq:failed:default") == 0
+
+
+def test_paging_one_by_one_visits_every_entry_once_damaged_members_included(client, r, fail_jobs):
+    (healthy,) = fail_jobs(1)
+    members = [b"a:b:c", b"legacy:1", b"x\xff", b"zz~41"]
+    for offset, member in enumerate(members):
+        r.zadd("rq:failed:default", {member: 10**10 + offset})
+    expected = [healthy, "a:b:c", "legacy:1", "x\\xff", "zz~41"]
+
+    rest, cursor = [], None
+    while True:
+        params = {"state": "failed", "limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/queues/default/jobs", params=params).json()
+        rest += [job["job_id"] for job in page["jobs"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    graphql, after = [], None
+    while True:
+        query = (
+            "query($a: String) { failedJobs(first: 1, after: $a) "
+            "{ nodes { id } pageInfo { hasNextPage endCursor } } }"
+        )
+        body = client.post("/graphql", json={"query": query, "variables": {"a": after}}).json()["data"][
+            "failedJobs"
+        ]
+        graphql += [node["id"] for node in body["nodes"]]
+        if not body["pageInfo"]["hasNextPage"]:
+            break
+        after = body["pageInfo"]["endCursor"]
+
+    assert rest == graphql == expected
