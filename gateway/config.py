@@ -144,16 +144,15 @@ class Settings(BaseSettings):
     no_graphiql: bool = _flag()
     no_introspection: bool = _flag()
 
+    def __init__(self, **values: Any) -> None:
+        # Keywords are passed on under the variables' names: pydantic-settings 2.7 takes a
+        # field name given next to its set variable for an unknown extra input.
+        super().__init__(**_by_variable(values))
+
     @model_validator(mode="before")
     @classmethod
     def _positive_switches(cls, data: Any) -> Any:
-        """`Settings(graphiql=False)` reads better in code than `no_graphiql=True`; both work."""
-        if isinstance(data, dict) and ("graphiql" in data or "introspection" in data):
-            data = dict(data)
-            for name in ("graphiql", "introspection"):
-                if name in data:
-                    data[f"no_{name}"] = not data.pop(name)
-        return data
+        return _by_variable(data) if isinstance(data, dict) else data
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -177,6 +176,17 @@ class Settings(BaseSettings):
     @property
     def introspection(self) -> bool:
         return not self.no_introspection
+
+
+def _by_variable(values: dict[str, Any]) -> dict[str, Any]:
+    """Field names as their variables' names. `graphiql=False` reads better in code than
+    `no_graphiql=True`, so both work."""
+    renamed = {}
+    for key, value in values.items():
+        if key in ("graphiql", "introspection"):
+            key, value = f"no_{key}", not value
+        renamed[env_name(key) if key in Settings.model_fields else key] = value
+    return renamed
 
 
 def env_name(field: str) -> str:
