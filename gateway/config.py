@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, MutableMapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import redis
 from pydantic import (
@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -32,7 +33,8 @@ from gateway.errors import InvalidParameter
 ENV_PREFIX = "RQ_GATEWAY_"
 DEFAULT_QUEUE = "default"
 DEFAULT_AUDIT_MAXLEN = 10_000
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 _BOOLEAN = "1, true, yes or on (or 0, false, no, off)"
 
 
@@ -123,9 +125,7 @@ class Settings(BaseSettings):
     redis_timeout: float = _seconds(2.5)
     redis_connect_timeout: float = _seconds(1.5)
     serializer: Annotated[str | None, AfterValidator(_serializer)] = None
-    log_level: Literal["critical", "error", "warning", "info", "debug"] = _setting(
-        "info", "one of " + ", ".join(LOG_LEVELS)
-    )
+    log_level: LogLevel = _setting("info", "one of " + ", ".join(LOG_LEVELS))
     # Security (see README "Security"). No keys = anonymous; the CLI allows that only on loopback,
     # in demo mode or with --allow-anonymous. The file is read into api_keys, which is what the
     # worker processes get: they do not read the file again.
@@ -151,12 +151,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _positive_switches(cls, data: Any) -> Any:
+    def _keyed_by_variable(cls, data: Any) -> Any:
+        """The same for `Settings.model_validate({...})`, which does not go through __init__."""
         return _by_variable(data) if isinstance(data, dict) else data
 
     @field_validator("api_keys", mode="before")
     @classmethod
-    def _load_api_keys(cls, value: Any, info: Any) -> Any:
+    def _load_api_keys(cls, value: Any, info: ValidationInfo) -> Any:
         """Keys from the file, then from the variable's text (or the keys given in code)."""
         text = value if isinstance(value, str) else None
         try:
