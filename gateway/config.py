@@ -1,49 +1,245 @@
-"""Settings and the Redis connection. Built by the CLI (or tests), never at import time."""
+"""Settings, read from one place, and the Redis connection.
+
+`Settings()` reads each field from its environment variable (RQ_GATEWAY_<FIELD>, and REDIS_URL for
+the URL) and validates it; keyword arguments override the environment. The CLI passes only the
+options given on its command line, and uvicorn worker processes call `Settings()` on the variables
+the parent exported with `export_environment`, so every process sees the same settings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import os
+from collections.abc import Mapping, MutableMapping
+from typing import Annotated, Any, Literal, get_args
 
 import redis
+from pydantic import (
+    AfterValidator,
+    AliasGenerator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-if TYPE_CHECKING:
-    from gateway.apikeys import ApiKey
+from gateway.apikeys import ApiKey, KeyConfigError, load_keys
+from gateway.errors import InvalidParameter
 
+ENV_PREFIX = "RQ_GATEWAY_"
 DEFAULT_QUEUE = "default"
 DEFAULT_AUDIT_MAXLEN = 10_000
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+_BOOLEAN = "1, true, yes or on (or 0, false, no, off)"
 
 
-@dataclass(frozen=True)
-class Settings:
-    redis_url: str | None = None
-    default_queue: str = DEFAULT_QUEUE
-    serializer: str | None = None
+def _setting(default: Any, expected: str, **constraints: Any) -> Any:
+    """A field whose refusal says `expected` (e.g. "a number of seconds")."""
+    return Field(default, json_schema_extra={"expected": expected}, **constraints)
+
+
+def _whole(default: int, least: int) -> Any:
+    return _setting(default, f"a whole number, at least {least}", ge=least)
+
+
+def _seconds(default: float) -> Any:
+    return _setting(default, "a number of seconds", gt=0, allow_inf_nan=False)
+
+
+def _flag() -> Any:
+    return _setting(False, _BOOLEAN)
+
+
+def _queue_name(name: str) -> str:
+    from gateway.services.validation import validate_queue_name
+
+    try:
+        return validate_queue_name(name)
+    except InvalidParameter as error:
+        raise ValueError(error.message) from None
+
+
+def _serializer(path: str | None) -> str | None:
+    from gateway.services.validation import validate_serializer
+
+    try:
+        return validate_serializer(path)
+    except InvalidParameter as error:
+        raise ValueError(error.message) from None
+
+
+def _keys_file(path: str | None) -> str | None:
+    """Read and parse now, so that a bad file is refused under its own name."""
+    try:
+        load_keys(path, None)
+    except KeyConfigError as error:
+        raise ValueError(str(error)) from None
+    return path
+
+
+def _comma_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+# Each list type pairs its parser with the serializer `export_environment` uses, so a value
+# written for the worker processes always reads back as itself. NoDecode: not JSON.
+Origins = Annotated[
+    tuple[str, ...], NoDecode, BeforeValidator(_comma_list), PlainSerializer(",".join, when_used="json")
+]
+ApiKeys = Annotated[
+    tuple[ApiKey, ...],
+    NoDecode,
+    PlainSerializer(lambda keys: ";".join(key.line() for key in keys), when_used="json"),
+]
+
+
+class Settings(BaseSettings):
+    """Every setting of `rq-gateway serve`; each has an option, a variable and a README row."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        # Exactly the documented names: RQ_GATEWAY_PORT, not rq_gateway_port.
+        case_sensitive=True,
+        alias_generator=AliasGenerator(validation_alias=lambda name: f"{ENV_PREFIX}{name.upper()}"),
+        populate_by_name=True,
+        # An empty variable counts as unset, as it always has.
+        env_ignore_empty=True,
+    )
+
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    host: str = "127.0.0.1"
+    port: int = _setting(8000, "a TCP port number, 0-65535", ge=0, le=65535)
+    workers: int = _whole(1, 1)
+    default_queue: Annotated[str, AfterValidator(_queue_name)] = DEFAULT_QUEUE
     # Seconds one Redis command may take. redis-py retries multiply it: we allow one retry on a
     # dropped connection (so a restarted Redis is picked up silently), giving a bound of about
     # 2 x (connect + socket) timeouts, well inside the 10 s a client should wait for a 503.
-    redis_timeout: float = 2.5
-    redis_connect_timeout: float = 1.5
+    redis_timeout: float = _seconds(2.5)
+    redis_connect_timeout: float = _seconds(1.5)
+    serializer: Annotated[str | None, AfterValidator(_serializer)] = None
+    log_level: LogLevel = _setting("info", "one of " + ", ".join(LOG_LEVELS))
     # Security (see README "Security"). No keys = anonymous; the CLI allows that only on loopback,
-    # in demo mode or with --allow-anonymous.
-    api_keys: tuple[ApiKey, ...] = ()
-    hide_payloads: bool = False
-    cors_origins: tuple[str, ...] = ()
-    audit_maxlen: int = DEFAULT_AUDIT_MAXLEN
-    max_body_size: int = 1_048_576
-    graphql_max_depth: int = 10
-    graphql_max_aliases: int = 30
-    graphql_max_tokens: int = 2000
+    # in demo mode or with --allow-anonymous. The file is read into api_keys, which is what the
+    # worker processes get: they do not read the file again.
+    api_keys_file: Annotated[str | None, AfterValidator(_keys_file)] = Field(None, exclude=True)
+    api_keys: ApiKeys = Field((), validate_default=True)
+    allow_anonymous: bool = _flag()
+    hide_payloads: bool = _flag()
+    cors_origins: Origins = ()
+    audit_maxlen: int = _whole(DEFAULT_AUDIT_MAXLEN, 0)
+    max_body_size: int = _whole(1_048_576, 1)
+    graphql_max_depth: int = _whole(10, 1)
+    graphql_max_aliases: int = _whole(30, 0)
+    graphql_max_tokens: int = _whole(2000, 1)
     # See gateway/graphql/cost.py: one page of 1000 jobs with every field is about 36,000.
-    graphql_max_cost: int = 40_000
-    graphiql: bool = True
-    introspection: bool = True
+    graphql_max_cost: int = _whole(40_000, 1)
+    no_graphiql: bool = _flag()
+    no_introspection: bool = _flag()
+
+    def __init__(self, **values: Any) -> None:
+        # Keywords are passed on under the variables' names: pydantic-settings 2.7 takes a
+        # field name given next to its set variable for an unknown extra input.
+        super().__init__(**_by_variable(values))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keyed_by_variable(cls, data: Any) -> Any:
+        """The same for `Settings.model_validate({...})`, which does not go through __init__."""
+        return _by_variable(data) if isinstance(data, dict) else data
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _load_api_keys(cls, value: Any, info: ValidationInfo) -> Any:
+        """Keys from the file, then from the variable's text (or the keys given in code)."""
+        text = value if isinstance(value, str) else None
+        try:
+            keys = load_keys(info.data.get("api_keys_file"), text)
+        except KeyConfigError as error:
+            raise ValueError(str(error)) from None
+        return keys if text is not None else (*keys, *value)
 
     @property
     def demo(self) -> bool:
         return not self.redis_url
+
+    @property
+    def graphiql(self) -> bool:
+        return not self.no_graphiql
+
+    @property
+    def introspection(self) -> bool:
+        return not self.no_introspection
+
+
+def _by_variable(values: dict[str, Any]) -> dict[str, Any]:
+    """Field names as their variables' names. `graphiql=False` reads better in code than
+    `no_graphiql=True`, so both work."""
+    renamed = {}
+    for key, value in values.items():
+        if key in ("graphiql", "introspection"):
+            key, value = f"no_{key}", not value
+        renamed[env_name(key) if key in Settings.model_fields else key] = value
+    return renamed
+
+
+def env_name(field: str) -> str:
+    """The variable a field is read from."""
+    return str(Settings.model_fields[field].validation_alias)
+
+
+def expected_form(field: str) -> str:
+    extra = Settings.model_fields[field].json_schema_extra
+    return str(extra["expected"]) if isinstance(extra, dict) else "a valid value"
+
+
+def environment(settings: Settings) -> dict[str, str | None]:
+    """Every field as its variable, written so that `Settings()` reads the same value back.
+    None means unset: a field that is None, or one (the keys file) already folded into another."""
+    dumped = settings.model_dump(mode="json")
+    variables: dict[str, str | None] = {}
+    for field in Settings.model_fields:
+        value = dumped.get(field)
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        variables[env_name(field)] = None if value is None else str(value)
+    return variables
+
+
+def export_environment(settings: Settings, environ: MutableMapping[str, str] = os.environ) -> None:
+    """Hand the effective settings to uvicorn's worker processes, which call `Settings()`."""
+    for name, value in environment(settings).items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+
+
+def describe_refusal(error: ValidationError, names: Mapping[str, str]) -> str:
+    """One line per refused value: its option or variable, the value, and the form expected.
+    `names` gives the option for fields that came from the command line."""
+    by_alias = {env_name(field): field for field in Settings.model_fields}
+    lines = []
+    for problem in error.errors():
+        key = str(problem["loc"][0]) if problem["loc"] else ""
+        field = by_alias.get(key, key)
+        name = names.get(field) or (env_name(field) if field in Settings.model_fields else field)
+        if problem["type"] == "value_error":
+            # Our own checks: the message names the value where that is safe (never an API key).
+            message = str(problem["ctx"]["error"])
+            lines.append(message if message.startswith(name) else f"{name}: {message}")
+        elif problem["type"] == "extra_forbidden":
+            lines.append(f"{name}: not a setting")
+        else:
+            lines.append(f"{name}={problem['input']}: expected {expected_form(field)}")
+    return "\n".join(lines)
 
 
 def connect(settings: Settings) -> redis.Redis:

@@ -8,10 +8,11 @@ from fastapi.testclient import TestClient
 
 from gateway.apikeys import hash_key, load_keys
 from gateway.app import create_app
-from gateway.cli import main, settings_from_env
-from gateway.cli_security import export_for_workers
+from gateway.cli import main
+from gateway.cli_options import option_name
 from gateway.config import Settings
 from tests.keyed import API_KEYS
+from tests.test_config import NON_DEFAULTS
 
 REDIS = "redis://127.0.0.1:1/0"  # never contacted: uvicorn.run is replaced
 
@@ -23,8 +24,10 @@ def served(monkeypatch):
 
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append((app, kwargs)))
+    # Set, then delete: monkeypatch then restores each variable, also those the CLI exports.
     for option in main.commands["serve"].params:
-        monkeypatch.delenv(option.envvar, raising=False)
+        monkeypatch.setenv(option.envvar, "")
+        monkeypatch.delenv(option.envvar)
     return calls
 
 
@@ -116,25 +119,19 @@ def test_keys_create_refuses_bad_input(args, message):
     assert result.exit_code == 2 and message in result.output
 
 
-def test_worker_processes_rebuild_the_same_security_settings(monkeypatch):
-    # export_for_workers writes os.environ: setenv first makes monkeypatch restore each variable.
-    for option in main.commands["serve"].params:
-        monkeypatch.setenv(option.envvar, "")
-        monkeypatch.delenv(option.envvar)
-    monkeypatch.setenv("REDIS_URL", REDIS)
-    settings = Settings(
-        redis_url=REDIS,
-        api_keys=API_KEYS,
-        hide_payloads=True,
-        cors_origins=("https://a.example", "https://b.example"),
-        audit_maxlen=50,
-        max_body_size=4096,
-        graphql_max_depth=5,
-        graphql_max_aliases=6,
-        graphql_max_tokens=700,
-        graphql_max_cost=1234,
-        graphiql=False,
-        introspection=False,
-    )
-    export_for_workers(settings)
-    assert settings_from_env() == settings
+def test_worker_processes_rebuild_the_same_settings(served, tmp_path):
+    """Every field, given on the command line, reaches the worker processes' `Settings()`."""
+    keys_file = tmp_path / "keys"
+    keys_file.write_text(API_KEYS[0].line() + "\n")
+    values = {**NON_DEFAULTS, "api_keys_file": str(keys_file), "api_keys": API_KEYS[1].line()}
+    assert set(values) == set(Settings.model_fields), "a new field needs a value here"
+    args = []
+    for field, value in values.items():
+        args += [option_name(field)] if value is True else [option_name(field), str(value)]
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code == 0, result.output
+    ((app, kwargs),) = served
+    assert app == "gateway.cli:app_from_env" and kwargs["workers"] == NON_DEFAULTS["workers"]
+    rebuilt = Settings()  # what each worker process's factory builds from the exported variables
+    assert rebuilt == Settings(**values).model_copy(update={"api_keys_file": None})
+    assert rebuilt.api_keys == (API_KEYS[0], API_KEYS[1]), "the parent read the file; workers do not"

@@ -49,7 +49,7 @@ def build_schema(
     max_depth: int,
     max_aliases: int,
     max_tokens: int,
-    max_cost: int = Settings.graphql_max_cost,
+    max_cost: int = Settings.model_fields["graphql_max_cost"].default,
     introspection: bool = True,
 ) -> strawberry.Schema:
     """The served schema: the same types as `schema`, plus the abuse limits of this deployment.

@@ -128,7 +128,11 @@ def test_readme_security_walkthrough(redis_server: RedisServer, r, fail_jobs, ke
 
 def test_several_worker_processes_enforce_the_same_keys(redis_server: RedisServer, r, fail_jobs, keys_dir):
     (job_id,) = fail_jobs(1)
-    command = f"rq-gateway serve --redis-url {redis_server.url} --workers 2 --api-keys-file api-keys.txt"
+    # Settings of both kinds reach the worker processes: the keys file, and ordinary options.
+    command = (
+        f"rq-gateway serve --redis-url {redis_server.url} --workers 2 --api-keys-file api-keys.txt"
+        " --no-graphiql --graphql-max-depth 1"
+    )
     served = next(gen := serve(command, keys_dir))
     try:
         viewer = {"Authorization": "Bearer " + (keys_dir / "dashboard.txt").read_text().splitlines()[1]}
@@ -140,6 +144,13 @@ def test_several_worker_processes_enforce_the_same_keys(redis_server: RedisServe
                 requests.get(f"{served.base}/api/v1/jobs/stats", headers=viewer, timeout=10).status_code
                 == 200
             )
+            page = requests.get(
+                f"{served.base}/graphql", headers={**viewer, "Accept": "text/html"}, timeout=10
+            )
+            assert "graphiql" not in page.text.lower()
+            deep = {"query": "{ failedJobs { edges { node { id } } } }"}
+            too_deep = requests.post(f"{served.base}/graphql", json=deep, headers=viewer, timeout=10).json()
+            assert "exceeds maximum operation depth of 1" in too_deep["errors"][0]["message"]
         url = f"{served.base}/api/v1/jobs/failed/{job_id}"
         assert requests.delete(url, headers=viewer, timeout=10).status_code == 403
         assert requests.delete(url, headers=admin, timeout=10).status_code == 200

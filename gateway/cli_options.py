@@ -1,0 +1,127 @@
+"""`serve`'s options: one per Settings field, named after it, overriding its environment variable.
+
+The options only carry what the command line says. Reading the variables, defaults and checks
+are all Settings' (gateway/config.py), so a value is parsed the same way whichever way it came."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+from click.core import ParameterSource
+from pydantic import ValidationError
+
+from gateway.config import LOG_LEVELS, Settings, describe_refusal, env_name
+
+# Per field: click's type and help. "show_default" shows the Settings default in --help; flags
+# are off by default. The order is the order of `rq-gateway serve --help`.
+OPTIONS: dict[str, dict[str, Any]] = {
+    "redis_url": {
+        "help": "Redis of your RQ deployment, e.g. redis://localhost:6379/0. "
+        "Without it the gateway runs in demo mode on an embedded in-memory Redis.",
+    },
+    "host": {
+        "show_default": True,
+        "help": "Interface to listen on; 0.0.0.0 for every interface (then API keys are required).",
+    },
+    "port": {"type": int, "show_default": True, "help": "TCP port to listen on."},
+    "workers": {
+        "type": click.IntRange(min=1),
+        "show_default": True,
+        "help": "uvicorn worker processes (1 in demo mode).",
+    },
+    "default_queue": {"show_default": True, "help": "Queue used when a request names none."},
+    "redis_timeout": {"type": float, "show_default": True, "help": "Seconds one Redis command may take."},
+    "redis_connect_timeout": {
+        "type": float,
+        "show_default": True,
+        "help": "Seconds connecting to Redis may take.",
+    },
+    "serializer": {
+        "help": "Serializer of your RQ jobs, as for `rq worker --serializer` (default: RQ's pickle).",
+    },
+    "log_level": {
+        "type": click.Choice(LOG_LEVELS),
+        "show_default": True,
+        "help": "Least severe log messages shown, for the gateway and uvicorn.",
+    },
+    "api_keys_file": {
+        "type": click.Path(dir_okay=False),
+        "help": "File of API keys, one NAME:ROLE:SHA256[:PATTERNS] a line.",
+    },
+    "api_keys": {"help": "API keys in the same format, separated by ';'."},
+    "allow_anonymous": {
+        "is_flag": True,
+        "help": "Serve without keys on a non-loopback address (anyone may delete jobs).",
+    },
+    "hide_payloads": {
+        "is_flag": True,
+        "help": "Hide job payloads from viewer keys: args, kwargs and result as null, "
+        "description as the bare call, e.g. charge(…).",
+    },
+    "cors_origins": {"help": "Comma-separated browser origins allowed (CORS)."},
+    "audit_maxlen": {
+        "type": click.IntRange(min=0),
+        "show_default": True,
+        "help": "Entries kept in the Redis audit stream (approximately); 0 = log only.",
+    },
+    "max_body_size": {
+        "type": click.IntRange(min=1),
+        "show_default": True,
+        "help": "Request body limit, bytes.",
+    },
+    "graphql_max_depth": {
+        "type": click.IntRange(min=1),
+        "show_default": True,
+        "help": "GraphQL query depth.",
+    },
+    "graphql_max_aliases": {"type": click.IntRange(min=0), "show_default": True, "help": "GraphQL aliases."},
+    "graphql_max_tokens": {"type": click.IntRange(min=1), "show_default": True, "help": "GraphQL tokens."},
+    "graphql_max_cost": {
+        "type": click.IntRange(min=1),
+        "show_default": True,
+        "help": "GraphQL query cost: objects a query may return, heavy fields weighted (README).",
+    },
+    "no_graphiql": {"is_flag": True, "help": "Do not serve GraphiQL at GET /graphql."},
+    "no_introspection": {"is_flag": True, "help": "Refuse GraphQL introspection queries."},
+}
+
+
+class SettingOption(click.Option):
+    """Shows its variable in --help, but leaves reading it to Settings: click would parse it
+    differently (its own booleans, its own messages) and only in the parent process."""
+
+    def resolve_envvar_value(self, ctx: click.Context) -> str | None:
+        return None
+
+
+def option_name(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def settings_options(command: Callable) -> Callable:
+    """Decorate `serve` with an option per Settings field."""
+    for field, spec in reversed(OPTIONS.items()):
+        kwargs = dict(spec)
+        if kwargs.get("show_default"):
+            kwargs["default"] = Settings.model_fields[field].default
+        command = click.option(
+            option_name(field), field, cls=SettingOption, envvar=env_name(field), show_envvar=True, **kwargs
+        )(command)
+    return command
+
+
+def settings_from_options(ctx: click.Context, values: dict[str, Any]) -> Settings:
+    """Settings from the environment, overridden by the options given on the command line.
+    A refused value is a usage error that names the option or variable and the form expected."""
+    given = {
+        field: value
+        for field, value in values.items()
+        if ctx.get_parameter_source(field) is ParameterSource.COMMANDLINE
+    }
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        names = {field: option_name(field) for field in given}
+        raise click.UsageError(describe_refusal(error, names)) from None
