@@ -29,12 +29,13 @@ import httpx
 import redis
 from rq import Worker
 
-from bench.run import gateway_revision, machine, proc_status, redis_server, start_gateway
-from bench.seed import RQ_BIN, clone_failed, fail_with_worker
+from bench.environment import gateway_revision, machine
+from bench.infra import RQ_BIN, proc_status, redis_server, start_gateway
+from bench.report import write_out
+from bench.seed import QUEUE, clone_failed, fail_with_worker
 from gateway.demo.jobs import flaky_charge, parse_report
 
 API = "/api/v1/jobs"
-QUEUE = "default"
 RSS_LIMIT = 30 * 1024 * 1024
 GRAPHQL_PAGE = (
     "query($after: String) { failedJobs(first: 50, after: $after) { totalCount nodes { id status } } }"
@@ -314,12 +315,6 @@ def render(result: dict, command: str) -> str:
 BEGIN, END = "<!-- load:results:begin -->", "<!-- load:results:end -->"
 
 
-def write_out(path: Path, body: str) -> None:
-    text = path.read_text()
-    head, rest = text.split(BEGIN, 1)
-    path.write_text(head + f"{BEGIN}\n{body}\n{END}" + rest.split(END, 1)[1])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60)
@@ -333,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     body = render(result, command.strip())
     print(body)
     if args.out:
-        write_out(args.out, body)
+        write_out(args.out, body, BEGIN, END)
     return 0 if all(verdicts(result).values()) else 1
 
 

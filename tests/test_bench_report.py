@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import run as report
-from bench.run import OpResult, Sample
+from bench import report
+from bench.measure_ops import OpResult
+from bench.timing import Sample
 from tests import bench_report_inputs as inputs
 
 GOLDEN = Path(__file__).parent / "data" / "bench_report.md"
