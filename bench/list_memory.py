@@ -20,42 +20,28 @@ import json
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
-from bench.run import log, proc_status, redis_server, start_gateway
+from bench.infra import log, redis_server
+from bench.measure_server import peak_rss
 from bench.seed import seed_failed
 
 
 def measure(redis_url: str, workdir: Path, n: int) -> dict[str, float]:
-    gateway = start_gateway(redis_url, workdir)
-    try:
-        with httpx.Client(timeout=600) as client:
-            client.get(gateway.base + "/api/v1/jobs/stats").raise_for_status()
-            client.get(gateway.base + "/api/v1/jobs/failed", params={"limit": 100}).raise_for_status()
-            Path(f"/proc/{gateway.pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
-            before = proc_status(gateway.pid)
-            started = time.perf_counter()
-            parts = []
-            with client.stream("GET", gateway.base + "/api/v1/jobs/failed") as response:
-                response.raise_for_status()
-                parts.extend(response.iter_bytes())
-            seconds = time.perf_counter() - started
-            after = proc_status(gateway.pid)
-        listed = json.loads(b"".join(parts))
-        if len(listed) != n:
-            raise RuntimeError(f"listed {len(listed)} of {n} jobs")
-        return {
-            "seconds": seconds,
-            "baseline": before["VmRSS"],
-            "peak": after["VmHWM"],
-            "growth": after["VmHWM"] - before["VmRSS"],
-            "body": sum(len(p) for p in parts),
-        }
-    finally:
-        gateway.stop()
+    def list_all(client: httpx.Client, base: str) -> list[bytes]:
+        with client.stream("GET", base + "/api/v1/jobs/failed") as response:
+            response.raise_for_status()
+            return list(response.iter_bytes())
+
+    parts, res = peak_rss(redis_url, workdir, list_all)
+    if not res["reset_hwm"]:
+        raise RuntimeError("cannot reset VmHWM through /proc/PID/clear_refs: the peak would be stale")
+    listed = json.loads(b"".join(parts))
+    if len(listed) != n:
+        raise RuntimeError(f"listed {len(listed)} of {n} jobs")
+    return {**res, "body": sum(len(p) for p in parts)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,9 @@ Loopback only: its own redis-server and gateway on free 127.0.0.1 ports. Half th
 `flaky_charge` (a retry succeeds), half `parse_report` (a retry fails again); a real worker fails
 300, clones fill up to --jobs. Exit status 0 only when every target holds: 0 errors, every job
 in exactly one place at the end (queued + failed + finished = --jobs), gateway RSS growth < 30 MB.
+
+This module runs the servers and the worker and accounts for every job; the traffic is
+bench/load_traffic.py, the report bench/load_report.py.
 """
 
 from __future__ import annotations
@@ -15,49 +18,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from collections import Counter
 from pathlib import Path
 
 import httpx
 import redis
 from rq import Worker
 
-from bench.run import gateway_revision, machine, proc_status, redis_server, start_gateway
-from bench.seed import RQ_BIN, clone_failed, fail_with_worker
+from bench.infra import RQ_BIN, cpu_seconds, proc_status, redis_server, start_gateway
+from bench.load_report import BEGIN, END, render, verdicts
+from bench.load_traffic import API, GRAPHQL_PAGE, drive
+from bench.report import write_out
+from bench.seed import QUEUE, clone_failed, fail_with_worker
 from gateway.demo.jobs import flaky_charge, parse_report
-
-API = "/api/v1/jobs"
-QUEUE = "default"
-RSS_LIMIT = 30 * 1024 * 1024
-GRAPHQL_PAGE = (
-    "query($after: String) { failedJobs(first: 50, after: $after) { totalCount nodes { id status } } }"
-)
-RETRY_ALL_EVERY = 15.0  # seconds between the occasional retry-alls (shorter runs: two of them)
-# kind: (weight, accepted statuses). A single retry is 404 when the job is not failed right now.
-MIX = {
-    "list page": (25, {200}),
-    "status": (20, {200}),
-    "stats": (15, {200}),
-    "graphql failedJobs": (20, {200}),
-    "retry one": (20, {200, 404}),
-}
 
 
 def log(message: str) -> None:
     print(f"[load] {message}", file=sys.stderr, flush=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def seed(r: redis.Redis, url: str, jobs: int) -> list[str]:
@@ -65,84 +47,6 @@ def seed(r: redis.Redis, url: str, jobs: int) -> list[str]:
     fail_with_worker(r, url, half, QUEUE, flaky_charge, lambda i: (i,))
     fail_with_worker(r, url, half, QUEUE, parse_report, lambda i: (f"bad-{i}",))
     return clone_failed(r, jobs, QUEUE)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.latency: dict[str, list[float]] = defaultdict(list)
-        self.errors: Counter = Counter()
-        self.error_samples: list[str] = []
-
-    def error(self, kind: str, what: str) -> None:
-        self.errors[kind] += 1
-        if len(self.error_samples) < 10:
-            self.error_samples.append(f"{kind}: {what}")
-
-
-async def _request(
-    client: httpx.AsyncClient, kind: str, ids: list[str], rng: random.Random
-) -> httpx.Response:
-    if kind == "list page":
-        return await client.get(f"{API}/failed", params={"limit": 100, "offset": rng.randrange(0, len(ids))})
-    if kind == "status":
-        return await client.get(f"{API}/status/{rng.choice(ids)}")
-    if kind == "stats":
-        return await client.get(f"{API}/stats")
-    if kind == "graphql failedJobs":
-        return await client.post("/graphql", json={"query": GRAPHQL_PAGE})
-    if kind == "retry one":
-        return await client.post(f"{API}/failed/{rng.choice(ids)}/retry")
-    return await client.post(f"{API}/failed/retry-all")
-
-
-def _check(kind: str, response: httpx.Response) -> str | None:
-    """None when the answer is a correct one, else what is wrong with it."""
-    accepted = {200} if kind == "retry-all" else MIX[kind][1]
-    if response.status_code not in accepted:
-        return f"HTTP {response.status_code}: {response.text[:200]}"
-    body = response.json()
-    if kind == "graphql failedJobs" and body.get("errors"):
-        return f"GraphQL errors: {body['errors']}"
-    if kind == "retry-all" and body["error_count"]:
-        return f"retry-all errors: {body['errors'][:3]}"
-    return None
-
-
-async def client_loop(
-    index: int, base: str, ids: list[str], deadline: float, recorder: Recorder, seed_value: int
-) -> None:
-    rng = random.Random(seed_value + index)
-    kinds, weights = list(MIX), [w for w, _ in MIX.values()]
-    every = min(RETRY_ALL_EVERY, (deadline - time.monotonic()) / 2)
-    next_retry_all = time.monotonic() + every / 2
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        while time.monotonic() < deadline:
-            kind = rng.choices(kinds, weights)[0]
-            if index == 0 and time.monotonic() >= next_retry_all:
-                kind, next_retry_all = "retry-all", time.monotonic() + every
-            started = time.perf_counter()
-            try:
-                response = await _request(client, kind, ids, rng)
-                problem = _check(kind, response)
-            except httpx.HTTPError as error:
-                problem = f"{type(error).__name__}: {error}"
-            recorder.latency[kind].append(time.perf_counter() - started)
-            if problem:
-                recorder.error(kind, problem)
-
-
-async def rss_sampler(pid: int, deadline: float, samples: list[int]) -> None:
-    while time.monotonic() < deadline:
-        samples.append(proc_status(pid)["VmRSS"])
-        await asyncio.sleep(0.5)
-
-
-async def drive(base: str, pid: int, ids: list[str], seconds: float, clients: int, seed_value: int):
-    recorder, samples = Recorder(), []
-    deadline = time.monotonic() + seconds
-    tasks = [client_loop(i, base, ids, deadline, recorder, seed_value) for i in range(clients)]
-    await asyncio.gather(rss_sampler(pid, deadline, samples), *tasks)
-    return recorder, samples
 
 
 def account(r: redis.Redis, ids: list[str]) -> dict:
@@ -243,83 +147,6 @@ def run(seconds: float = 60, clients: int = 50, jobs: int = 10_000, seed_value: 
     }
 
 
-def verdicts(result: dict) -> dict[str, bool]:
-    counts, rss = result["counts"], result["rss"]
-    return {
-        "0 errors": sum(result["errors"].values()) == 0,
-        "every job in exactly one place": sum(counts.get(k, 0) for k in ("queued", "failed", "finished"))
-        == result["jobs"],
-        "RSS growth < 30 MB": rss["peak"] - rss["baseline"] < RSS_LIMIT,
-    }
-
-
-def _ms(values: list[float], q: float) -> str:
-    if not values:
-        return "—"
-    ordered = sorted(values)
-    return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.1f} ms"
-
-
-def render(result: dict, command: str) -> str:
-    mb, cores = 1024 * 1024, os.cpu_count() or 1
-    total = sum(len(v) for v in result["latency"].values())
-    lines = [
-        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC: `{command}`, gateway at git commit "
-        f"{gateway_revision()}.",
-        "",
-        *machine(),
-        f"- {result['clients']} concurrent clients (asyncio + httpx, one process, same machine) for "
-        f"{result['seconds']:.0f} s against `rq-gateway serve` on 127.0.0.1; one real "
-        f"`rq worker --worker-class rq.worker.SimpleWorker` ran the requeued jobs meanwhile.",
-        f"- {result['jobs']:,} failed jobs at the start: 150 `flaky_charge` + 150 `parse_report` failed by a "
-        "real worker, cloned (job hash + results stream under new ids) up to that number.",
-        "",
-        "| Kind | Requests | Errors | p50 | p99 |",
-        "|---|---|---|---|---|",
-    ]
-    for kind in [*MIX, "retry-all"]:
-        values = result["latency"].get(kind, [])
-        lines.append(
-            f"| {kind} | {len(values):,} | {result['errors'].get(kind, 0)} | {_ms(values, 0.5)} | "
-            f"{_ms(values, 0.99)} |"
-        )
-    counts, rss = result["counts"], result["rss"]
-    lines += [
-        f"| **all** | **{total:,}** ({total / result['wall']:.0f}/s) | **{sum(result['errors'].values())}** "
-        "| | |",
-        "",
-        f"Jobs at the end: {counts.get('queued', 0):,} queued + {counts.get('failed', 0):,} failed + "
-        f"{counts.get('finished', 0):,} finished = {sum(counts.values()):,} of {result['jobs']:,}"
-        + (f"; **{counts['NOT IN EXACTLY ONE PLACE']} not in exactly one place**" if len(counts) > 3 else "")
-        + ".",
-        "",
-        f"Gateway RSS (VmRSS every 0.5 s): {rss['baseline'] / mb:.1f} MB after warm-up, peak "
-        f"{rss['peak'] / mb:.1f} MB, {rss['final'] / mb:.1f} MB at the end: growth "
-        f"{(rss['peak'] - rss['baseline']) / mb:.1f} MB.",
-        "",
-        f"CPU during the run ({cores} cores = {cores * result['wall']:.0f} core-seconds): gateway "
-        f"{result['cpu']['gateway']:.0f} s, worker {result['cpu']['worker']:.0f} s, the rest went to "
-        f"the load generator, Redis and other work on the machine (1-minute load average "
-        f"{result['cpu']['load average before']:.1f} just before the run).",
-        "",
-        "| Target | Met |",
-        "|---|---|",
-        *(f"| {name} | {'yes' if ok else '**no**'} |" for name, ok in verdicts(result).items()),
-    ]
-    if result["error_samples"]:
-        lines += ["", "First errors:", "", *(f"- `{sample}`" for sample in result["error_samples"])]
-    return "\n".join(lines)
-
-
-BEGIN, END = "<!-- load:results:begin -->", "<!-- load:results:end -->"
-
-
-def write_out(path: Path, body: str) -> None:
-    text = path.read_text()
-    head, rest = text.split(BEGIN, 1)
-    path.write_text(head + f"{BEGIN}\n{body}\n{END}" + rest.split(END, 1)[1])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60)
@@ -333,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     body = render(result, command.strip())
     print(body)
     if args.out:
-        write_out(args.out, body)
+        write_out(args.out, body, BEGIN, END)
     return 0 if all(verdicts(result).values()) else 1
 
 

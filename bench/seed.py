@@ -1,15 +1,14 @@
-"""Many failed jobs, quickly: a real `rq worker` fails a few hundred, then clones of them (job hash
-+ results stream restored under new ids, same registry score) fill the failed registry up to N.
+"""The one way the harness makes failed jobs: a real `rq worker` fails some, then clones of them
+(job hash + results stream restored under new ids, same registry score) fill the failed registry
+up to N.
 
-Shared by the load test (bench/load.py) and the crash tests (tests/realredis/test_crash.py);
-bench/run.py does the same with its own snapshot machinery."""
+Used by every benchmark (run through bench/snapshots.py, load, list_memory) and by the real-Redis
+tests (tests/realredis/test_crash.py and others)."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import redis
 from rq import Queue
@@ -17,43 +16,39 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.results import Result
 
+from bench.infra import REPO, RQ_BIN
 from gateway.demo.jobs import parse_report
 
-REPO = Path(__file__).resolve().parents[1]
 CHUNK = 1000  # commands per pipeline
-RQ_BIN = Path(sys.executable).parent / "rq"
+QUEUE = "default"
 
 
-def registry_key(queue: str) -> str:
+def registry_key(queue: str = QUEUE) -> str:
     return FailedJobRegistry.key_template.format(queue)
+
+
+def job_keys(job_id: str) -> tuple[str, str]:
+    """The job hash and its results stream: what a failed job is made of."""
+    return Job.key_for(job_id), Result.get_key(job_id)
+
+
+def bad_report(i: int) -> tuple:
+    """parse_report's arguments for job i: it fails on every one of them."""
+    return (f"bad-{i}",)
 
 
 def fail_with_worker(
     r: redis.Redis,
     redis_url: str,
     n: int,
-    queue: str = "default",
+    queue: str = QUEUE,
     func: Callable = parse_report,
-    args_for: Callable[[int], tuple] = lambda i: (f"bad-{i}",),
+    args_for: Callable[[int], tuple] = bad_report,
 ) -> list[str]:
     """Enqueue n jobs in pipelines and let one real `rq worker --burst` (SimpleWorker) fail them.
     Returns their ids in enqueue order."""
-    q = Queue(queue, connection=r)
-    ids: list[str] = []
-    for start in range(0, n, CHUNK):
-        with r.pipeline() as pipe:
-            datas = [Queue.prepare_data(func, args_for(i)) for i in range(start, min(n, start + CHUNK))]
-            ids.extend(job.id for job in q.enqueue_many(datas, pipeline=pipe))
-            pipe.execute()
-    argv = [str(RQ_BIN), "worker", "--burst", "--worker-class", "rq.worker.SimpleWorker", "--quiet"]
-    subprocess.run(
-        [*argv, "--url", redis_url, queue],
-        cwd=REPO,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=600,
-    )
+    ids = enqueue(r, n, queue, func, args_for)
+    run_burst_worker(redis_url, queue)
     failed = {m.decode() for m in r.zrange(registry_key(queue), 0, -1)}
     missing = set(ids) - failed
     if missing:
@@ -61,7 +56,38 @@ def fail_with_worker(
     return ids
 
 
-def clone_failed(r: redis.Redis, n: int, queue: str = "default") -> list[str]:
+def enqueue(
+    r: redis.Redis,
+    n: int,
+    queue: str = QUEUE,
+    func: Callable = parse_report,
+    args_for: Callable[[int], tuple] = bad_report,
+) -> list[str]:
+    """n jobs func(*args_for(i)) enqueued with Queue.enqueue_many, CHUNK per pipeline."""
+    q = Queue(queue, connection=r)
+    ids: list[str] = []
+    for start in range(0, n, CHUNK):
+        with r.pipeline() as pipe:
+            datas = [Queue.prepare_data(func, args_for(i)) for i in range(start, min(n, start + CHUNK))]
+            ids.extend(job.id for job in q.enqueue_many(datas, pipeline=pipe))
+            pipe.execute()
+    return ids
+
+
+def run_burst_worker(redis_url: str, queue: str = QUEUE, timeout: float | None = 600) -> None:
+    """One real `rq worker --burst --worker-class rq.worker.SimpleWorker` until the queue is empty."""
+    argv = [str(RQ_BIN), "worker", "--burst", "--worker-class", "rq.worker.SimpleWorker", "--quiet"]
+    subprocess.run(
+        [*argv, "--url", redis_url, queue],
+        cwd=REPO,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=timeout,
+    )
+
+
+def clone_failed(r: redis.Redis, n: int, queue: str = QUEUE) -> list[str]:
     """Grow the queue's failed registry to n entries by cloning its current entries under new ids
     `<id>-c<k>`. Returns every id in the registry afterwards."""
     key = registry_key(queue)
@@ -73,7 +99,7 @@ def clone_failed(r: redis.Redis, n: int, queue: str = "default") -> list[str]:
         chunk = sources[start : start + CHUNK]
         with r.pipeline(transaction=False) as pipe:
             for job_id, _ in chunk:
-                for k in (Job.key_for(job_id), Result.get_key(job_id)):
+                for k in job_keys(job_id):
                     pipe.dump(k)
                     pipe.pttl(k)
             replies = pipe.execute()
@@ -89,16 +115,29 @@ def clone_failed(r: redis.Redis, n: int, queue: str = "default") -> list[str]:
                 for job_id, score in batch[start : start + CHUNK]:
                     new_id = f"{job_id}-c{k}"
                     (job_dump, job_ttl), (res_dump, res_ttl) = dumps[job_id]
-                    pipe.restore(Job.key_for(new_id), max(job_ttl, 0), job_dump)
-                    pipe.restore(Result.get_key(new_id), max(res_ttl, 0), res_dump)
+                    job_key, results_key = job_keys(new_id)
+                    pipe.restore(job_key, max(job_ttl, 0), job_dump)
+                    pipe.restore(results_key, max(res_ttl, 0), res_dump)
                     pipe.zadd(key, {new_id: score})
                 pipe.execute()
         have += len(batch)
     return [m.decode() for m in r.zrange(key, 0, -1)]
 
 
+def keep_first(r: redis.Redis, n: int, queue: str = QUEUE) -> None:
+    """Keep the first n entries of the failed registry (and their keys); drop the rest."""
+    key = registry_key(queue)
+    drop = [x.decode() for x in r.zrange(key, n, -1)]
+    for start in range(0, len(drop), CHUNK):
+        chunk = drop[start : start + CHUNK]
+        with r.pipeline(transaction=False) as pipe:
+            pipe.zrem(key, *chunk)
+            pipe.delete(*[k for job_id in chunk for k in job_keys(job_id)])
+            pipe.execute()
+
+
 def seed_failed(
-    r: redis.Redis, redis_url: str, n: int, queue: str = "default", with_worker: int = 300
+    r: redis.Redis, redis_url: str, n: int, queue: str = QUEUE, with_worker: int = 300
 ) -> list[str]:
     """n failed jobs on `queue`: min(n, with_worker) failed by a real worker, the rest cloned."""
     fail_with_worker(r, redis_url, min(n, with_worker), queue)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench import load
+from bench.load_traffic import MIX
 
 pytestmark = pytest.mark.e2e
 
@@ -15,7 +16,7 @@ def test_load_harness_smoke(redis_server_binary):
 
     assert load.verdicts(result) == dict.fromkeys(load.verdicts(result), True), load.render(result, "smoke")
     assert result["errors"] == {}
-    for kind in [*load.MIX, "retry-all"]:
+    for kind in [*MIX, "retry-all"]:
         assert result["latency"].get(kind), f"no {kind} request was made"
     counts = result["counts"]
     assert set(counts) <= {"queued", "failed", "finished"}
