@@ -1,4 +1,5 @@
-"""Failure groups, and the answers of a group retry or delete (a bulk answer plus the group's fields)."""
+"""Failure groups, and the answers of a group retry or delete: a bulk answer plus the group's
+keys."""
 
 from __future__ import annotations
 
