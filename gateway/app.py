@@ -15,6 +15,7 @@ from gateway import __version__
 from gateway.apikeys import KeyRing
 from gateway.config import Settings, connect
 from gateway.docs_pages import install as install_pages
+from gateway.errors import Forbidden, Unauthenticated
 from gateway.graphql.router import graphql_router
 from gateway.graphql.schema import build_schema
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
@@ -23,7 +24,6 @@ from gateway.rest import groups as group_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
-from gateway.rest.models import ErrorDetail
 from gateway.services import JobService
 from gateway.services.audit import AuditTrail
 
@@ -100,10 +100,7 @@ def install_security(app: FastAPI, settings: Settings, connection: redis.Redis) 
 
 
 # Documented on every route that uses the keyed service, whichever router it comes from.
-_AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorDetail, "description": "No API key, or an unknown one (see WWW-Authenticate)"},
-    403: {"model": ErrorDetail, "description": "The API key's role or queue patterns do not allow this"},
-}
+_AUTH_RESPONSES = errors.error_responses(Unauthenticated, Forbidden)
 
 
 def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:

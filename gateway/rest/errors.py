@@ -1,8 +1,10 @@
-"""Domain errors to HTTP answers: one table, one handler, registered once on the app."""
+"""Domain errors to HTTP answers: one table, one handler, registered once on the app, and the
+routes' documented error responses built from the same table."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -20,6 +22,7 @@ from gateway.errors import (
     Unauthenticated,
 )
 from gateway.middleware import REQUEST_ID_HEADER, request_id_of
+from gateway.rest.models.errors import ErrorDetail
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +36,41 @@ STATUS_BY_ERROR: dict[type[GatewayError], int] = {
 }
 
 
+# What an error means whatever the route; a route may still say it its own way.
+_DESCRIPTIONS: dict[type[GatewayError], str] = {
+    BackendUnavailable: "Redis is unavailable; see Retry-After",
+    Conflict: "The job is not in a state the action applies to",
+    Unauthenticated: "No API key, or an unknown one (see WWW-Authenticate)",
+    Forbidden: "The API key's role or queue patterns do not allow this",
+}
+
+Documented = type[GatewayError] | tuple[type[GatewayError], str | None]
+
+
+def error_responses(*errors: Documented) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of a route that can raise these errors: each at its status from
+    STATUS_BY_ERROR, with the {"detail"} body. An error alone takes its usual description (none:
+    the status's own phrase); an `(error, description)` pair says what it means on this route,
+    `(error, None)` the status's phrase."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for documented in errors:
+        if isinstance(documented, tuple):
+            error, description = documented
+        else:
+            error, description = documented, _DESCRIPTIONS.get(documented)
+        response: dict[str, Any] = {"model": ErrorDetail}
+        if description is not None:
+            response["description"] = description
+        responses[_status_of(error)] = response
+    return responses
+
+
 def status_for(error: GatewayError) -> int:
-    for cls in type(error).__mro__:
+    return _status_of(type(error))
+
+
+def _status_of(error: type[GatewayError]) -> int:
+    for cls in error.__mro__:
         if cls in STATUS_BY_ERROR:
             return STATUS_BY_ERROR[cls]
     return 500

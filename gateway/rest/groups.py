@@ -8,23 +8,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from gateway.errors import BackendUnavailable, InvalidInput, NotFound
 from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
+from gateway.rest.errors import error_responses
 from gateway.services.groups import GROUP_ID_PATTERN
 
-_LIST_ERRORS = {
-    404: {"model": models.ErrorDetail, "description": "`?queue=` names a queue RQ does not know"},
-    422: {"model": models.ErrorDetail, "description": "Invalid queue name"},
-    503: {"model": models.ErrorDetail, "description": "Redis is unavailable; see Retry-After"},
-}
-_ERRORS = {
-    404: {
-        "model": models.ErrorDetail,
-        "description": "No failed job of the queue is in this group now, or RQ does not know the queue",
-    },
-    422: {"model": models.ErrorDetail, "description": "Invalid group id or parameter"},
-    503: _LIST_ERRORS[503],
-}
+_LIST_ERRORS = error_responses(
+    (NotFound, "`?queue=` names a queue RQ does not know"),
+    (InvalidInput, "Invalid queue name"),
+    BackendUnavailable,
+)
+_ERRORS = error_responses(
+    (NotFound, "No failed job of the queue is in this group now, or RQ does not know the queue"),
+    (InvalidInput, "Invalid group id or parameter"),
+    BackendUnavailable,
+)
 
 GroupIdPath = Annotated[
     str,

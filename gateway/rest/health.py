@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.rest import models
+from gateway.errors import BackendUnavailable
 from gateway.rest.deps import PublicServiceDep
+from gateway.rest.errors import error_responses
 
 router = APIRouter(tags=["health"])
 
@@ -17,7 +18,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", name="readyz", responses={503: {"model": models.ErrorDetail}})
+@router.get("/readyz", name="readyz", responses=error_responses((BackendUnavailable, None)))
 def readyz(service: PublicServiceDep) -> dict[str, str]:
     """200 only when Redis answers; 503 with Retry-After otherwise."""
     service.ping()

@@ -10,25 +10,28 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
+from gateway.errors import BackendUnavailable, InvalidInput, NotFound
 from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
+from gateway.rest.errors import error_responses
 from gateway.rest.filters import DryRunParam, FilterParams
 from gateway.services import JobInfo
 from gateway.services.validation import JOB_ID_PATTERN
 
-_ERRORS = {
-    404: {
-        "model": models.ErrorDetail,
-        "description": "No such job, not in the failed registry, or in another queue than `queue` "
-        "names. A job outside the API key's queue patterns answers exactly like a missing one.",
-    },
-    422: {"model": models.ErrorDetail, "description": "Invalid job id or parameter"},
-    503: {"model": models.ErrorDetail, "description": "Redis is unavailable; see Retry-After"},
-}
-_LIST_ERRORS = {
-    404: {"model": models.ErrorDetail, "description": "`?queue=` names a queue RQ does not know"},
-    **{code: _ERRORS[code] for code in (422, 503)},
-}
+# The errors of the routes that address one job, and of those that address a queue's failed jobs.
+_INVALID = (InvalidInput, "Invalid job id or parameter")
+JOB_ERRORS = error_responses(
+    (
+        NotFound,
+        "No such job, not in the failed registry, or in another queue than `queue` names. A job "
+        "outside the API key's queue patterns answers exactly like a missing one.",
+    ),
+    _INVALID,
+    BackendUnavailable,
+)
+LIST_ERRORS = error_responses(
+    (NotFound, "`?queue=` names a queue RQ does not know"), _INVALID, BackendUnavailable
+)
 
 JobIdPath = Annotated[
     str,
@@ -44,7 +47,7 @@ router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
-@router.get("/failed", response_model=list[models.Job], responses=_LIST_ERRORS, name="list_failed_jobs")
+@router.get("/failed", response_model=list[models.Job], responses=LIST_ERRORS, name="list_failed_jobs")
 def list_failed_jobs(
     service: ServiceDep,
     queue: QueueParam = None,
@@ -73,7 +76,7 @@ def _json_array(chunks: Iterable[list[JobInfo]]) -> Iterator[str]:
     yield "[]" if opening == "[" else "]"
 
 
-@router.post("/failed/retry-all", response_model=models.RetryAll, responses=_LIST_ERRORS, name="retry_all")
+@router.post("/failed/retry-all", response_model=models.RetryAll, responses=LIST_ERRORS, name="retry_all")
 def retry_all_failed_jobs(
     service: ServiceDep,
     queue: QueueParam = None,
@@ -86,7 +89,7 @@ def retry_all_failed_jobs(
 
 
 # Declared before /failed/{job_id} so a job whose id is "clear" cannot shadow it.
-@router.delete("/failed/clear", response_model=models.Clear, responses=_LIST_ERRORS, name="clear_failed")
+@router.delete("/failed/clear", response_model=models.Clear, responses=LIST_ERRORS, name="clear_failed")
 def clear_failed_jobs(
     service: ServiceDep,
     queue: QueueParam = None,
@@ -98,7 +101,9 @@ def clear_failed_jobs(
     return models.Clear.of(service.clear(queue, job_filter=job_filter, dry_run=dry_run))
 
 
-@router.post("/failed/{job_id}/retry", response_model=models.JobAction, responses=_ERRORS, name="retry_job")
+@router.post(
+    "/failed/{job_id}/retry", response_model=models.JobAction, responses=JOB_ERRORS, name="retry_job"
+)
 def retry_failed_job(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None) -> models.JobAction:
     """Requeue one failed job on its origin queue, as RQ's own requeue does. It is taken from the
     failed registry of its own queue: `queue`, when given, must be that queue (else a 404 that
@@ -106,7 +111,7 @@ def retry_failed_job(job_id: JobIdPath, service: ServiceDep, queue: QueueParam =
     return models.JobAction.of(service.retry(job_id, queue))
 
 
-@router.delete("/failed/{job_id}", response_model=models.JobAction, responses=_ERRORS, name="delete_job")
+@router.delete("/failed/{job_id}", response_model=models.JobAction, responses=JOB_ERRORS, name="delete_job")
 def delete_failed_job(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None) -> models.JobAction:
     """Delete one failed job and everything RQ keeps for it, from the failed registry of its own
     queue: `queue`, when given, must be that queue (else a 404 that names the job's queue). An
@@ -114,7 +119,7 @@ def delete_failed_job(job_id: JobIdPath, service: ServiceDep, queue: QueueParam 
     return models.JobAction.of(service.delete(job_id, queue))
 
 
-@router.get("/status/{job_id}", response_model=models.JobDetail, responses=_ERRORS, name="job_status")
+@router.get("/status/{job_id}", response_model=models.JobDetail, responses=JOB_ERRORS, name="job_status")
 def job_status(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None) -> models.JobDetail:
     """Status and details of any job, whatever queue or registry it is in, with where it is
     (`location`) and its `dependency_ids` and `dependent_ids`."""
@@ -122,7 +127,7 @@ def job_status(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None)
     return models.JobDetail.of(service.get_job(job_id))
 
 
-@router.get("/stats", response_model=models.Stats, responses=_LIST_ERRORS, name="queue_stats")
+@router.get("/stats", response_model=models.Stats, responses=LIST_ERRORS, name="queue_stats")
 def queue_stats(service: ServiceDep, queue: QueueParam = None) -> Response:
     """Counts of the queue and its registries, in one Redis round trip."""
     # The hottest endpoint (dashboards poll it): rendered here from the model, which skips

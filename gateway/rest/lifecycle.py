@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from gateway.errors import Conflict
 from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
-from gateway.rest.jobs import _ERRORS, _LIST_ERRORS, JobIdPath
+from gateway.rest.errors import error_responses
+from gateway.rest.jobs import JOB_ERRORS, LIST_ERRORS, JobIdPath
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
-_CONFLICT = {
-    409: {"model": models.ErrorDetail, "description": "The job is not in a state the action applies to"}
-}
+_CONFLICT = error_responses(Conflict)
 _MISSING = "Job gone-1 not found in failed jobs registry"
 
 
@@ -52,7 +52,7 @@ _REQUEUED = _example(
 @router.post(
     "/failed/retry",
     response_model=models.RetryAll,
-    responses={**_LIST_ERRORS, **_RETRIED},
+    responses={**LIST_ERRORS, **_RETRIED},
     name="retry_selected",
 )
 def retry_selected_jobs(
@@ -66,7 +66,7 @@ def retry_selected_jobs(
 @router.post(
     "/failed/delete",
     response_model=models.Clear,
-    responses={**_LIST_ERRORS, **_DELETED},
+    responses={**LIST_ERRORS, **_DELETED},
     name="delete_selected",
 )
 def delete_selected_jobs(
@@ -80,7 +80,7 @@ def delete_selected_jobs(
 @router.post(
     "/{job_id}/cancel",
     response_model=models.JobAction,
-    responses={**_ERRORS, **_CONFLICT, **_CANCELED},
+    responses={**JOB_ERRORS, **_CONFLICT, **_CANCELED},
     name="cancel_job",
 )
 def cancel_job(job_id: JobIdPath, service: ServiceDep) -> models.JobAction:
@@ -92,7 +92,7 @@ def cancel_job(job_id: JobIdPath, service: ServiceDep) -> models.JobAction:
 @router.post(
     "/{job_id}/requeue",
     response_model=models.JobAction,
-    responses={**_ERRORS, **_CONFLICT, **_REQUEUED},
+    responses={**JOB_ERRORS, **_CONFLICT, **_REQUEUED},
     name="requeue_job",
 )
 def requeue_job(job_id: JobIdPath, service: ServiceDep) -> models.JobAction:

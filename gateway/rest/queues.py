@@ -8,21 +8,20 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
+from gateway.errors import BackendUnavailable, InvalidInput, NotFound
 from gateway.rest import models
 from gateway.rest.deps import ServiceDep
+from gateway.rest.errors import error_responses
 from gateway.rest.paths import EncodedSlashRoute
 from gateway.services import MAX_PAGE_SIZE
 from gateway.services.browse import ORDERS, STATES
 from gateway.services.validation import DOCUMENTED_QUEUE_NAME_PATTERN
 
-_ERRORS = {
-    404: {
-        "model": models.ErrorDetail,
-        "description": "RQ does not know this queue: `Queue 'nope' not found`",
-    },
-    422: {"model": models.ErrorDetail, "description": "Invalid queue name or parameter"},
-    503: {"model": models.ErrorDetail, "description": "Redis is unavailable; see Retry-After"},
-}
+_ERRORS = error_responses(
+    (NotFound, "RQ does not know this queue: `Queue 'nope' not found`"),
+    (InvalidInput, "Invalid queue name or parameter"),
+    BackendUnavailable,
+)
 
 QueuePath = Annotated[
     str,
@@ -42,7 +41,9 @@ router = APIRouter(prefix="/api/v1/queues", tags=["queues"], route_class=Encoded
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
-@router.get("", response_model=list[models.Queue], responses={503: _ERRORS[503]}, name="list_queues")
+@router.get(
+    "", response_model=list[models.Queue], responses=error_responses(BackendUnavailable), name="list_queues"
+)
 def list_queues(service: ServiceDep) -> list[models.Queue]:
     """Every queue in RQ's set of queues, sorted by name, with the live count of each registry,
     the latency (age of the oldest queued job) and the number of live workers listening. Three

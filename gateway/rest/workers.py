@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from gateway.errors import BackendUnavailable
 from gateway.rest import models
 from gateway.rest.deps import ServiceDep
+from gateway.rest.errors import error_responses
 
 router = APIRouter(prefix="/api/v1/workers", tags=["workers"])
 
@@ -13,7 +15,7 @@ router = APIRouter(prefix="/api/v1/workers", tags=["workers"])
 @router.get(
     "",
     response_model=list[models.Worker],
-    responses={503: {"model": models.ErrorDetail, "description": "Redis is unavailable; see Retry-After"}},
+    responses=error_responses(BackendUnavailable),
     name="list_workers",
 )
 def list_workers(service: ServiceDep) -> list[models.Worker]:

@@ -1,0 +1,29 @@
+"""RQ workers."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gateway import services
+
+
+@strawberry.type
+class Worker:
+    name: str
+    state: str = strawberry.field(description="RQ's worker state: started, idle, busy, suspended (or '?').")
+    queues: list[str]
+    current_job_id: strawberry.ID | None
+    successful_job_count: int
+    failed_job_count: int
+    total_working_time: float = strawberry.field(description="Seconds spent running jobs.")
+    last_heartbeat: str | None
+    birth_date: str | None
+    hostname: str | None
+    pid: int | None
+
+    @classmethod
+    def of(cls, worker: services.WorkerInfo) -> Worker:
+        fields = dict(worker.__dict__)
+        if worker.current_job_id is not None:
+            fields["current_job_id"] = strawberry.ID(worker.current_job_id)
+        return cls(**fields)

@@ -1,0 +1,45 @@
+"""RQ workers."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.services.models import WorkerInfo
+
+
+class Worker(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "3f1c9a2e7b5d4c60a1e2f3b4c5d6e7f8",
+                    "state": "busy",
+                    "queues": ["default", "reports"],
+                    "current_job_id": "abc-123",
+                    "successful_job_count": 120,
+                    "failed_job_count": 3,
+                    "total_working_time": 96.5,
+                    "last_heartbeat": "2024-01-01T12:00:00.000000Z",
+                    "birth_date": "2024-01-01T08:00:00.000000Z",
+                    "hostname": "worker-1",
+                    "pid": 4242,
+                }
+            ]
+        }
+    )
+
+    name: str
+    state: str = Field(description="RQ's worker state: started, idle, busy, suspended (or '?').")
+    queues: list[str]
+    current_job_id: str | None
+    successful_job_count: int
+    failed_job_count: int
+    total_working_time: float = Field(description="Seconds spent running jobs.")
+    last_heartbeat: str | None = Field(description="ISO 8601, UTC, ending in Z.")
+    birth_date: str | None = Field(description="ISO 8601, UTC, ending in Z.")
+    hostname: str | None
+    pid: int | None
+
+    @classmethod
+    def of(cls, worker: WorkerInfo) -> Worker:
+        return cls(**worker.__dict__)
