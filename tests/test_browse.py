@@ -13,7 +13,7 @@ from rq.registry import StartedJobRegistry
 
 from gateway.demo import jobs
 from gateway.errors import InvalidParameter
-from gateway.services.browse import STATES
+from gateway.services.reads.browse import STATES
 
 
 @pytest.fixture

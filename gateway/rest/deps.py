@@ -11,7 +11,7 @@ from fastapi.security import HTTPBearer
 from gateway.middleware import request_id_of
 from gateway.services import JobService
 from gateway.services.access import ANONYMOUS, RequestScope
-from gateway.services.validation import DOCUMENTED_QUEUE_NAME_PATTERN
+from gateway.services.domain.validation import DOCUMENTED_QUEUE_NAME_PATTERN
 
 
 class _ServiceForKey(HTTPBearer):

@@ -14,7 +14,7 @@ from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
 from gateway.rest.filters import DryRunParam, FilterParams
 from gateway.services import JobInfo
-from gateway.services.validation import JOB_ID_PATTERN
+from gateway.services.domain.validation import JOB_ID_PATTERN
 
 _ERRORS = {
     404: {

@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway import services
 from gateway.services import BulkOutcome, JobInfo, QueueStats, RetryOutcome
 from gateway.services.audit import AuditPage
-from gateway.services.bulk import MAX_SELECTED_IDS
-from gateway.services.models import CleanupOutcome, QueueInfo, WorkerInfo
-from gateway.services.validation import JOB_ID_PATTERN
+from gateway.services.domain.models import CleanupOutcome, QueueInfo, WorkerInfo
+from gateway.services.domain.validation import JOB_ID_PATTERN
+from gateway.services.writes.selection import MAX_SELECTED_IDS
 
 
 class Job(BaseModel):

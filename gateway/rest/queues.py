@@ -12,8 +12,8 @@ from gateway.rest import models
 from gateway.rest.deps import ServiceDep
 from gateway.rest.paths import EncodedSlashRoute
 from gateway.services import MAX_PAGE_SIZE
-from gateway.services.browse import ORDERS, STATES
-from gateway.services.validation import DOCUMENTED_QUEUE_NAME_PATTERN
+from gateway.services.domain.validation import DOCUMENTED_QUEUE_NAME_PATTERN
+from gateway.services.reads.browse import ORDERS, STATES
 
 _ERRORS = {
     404: {

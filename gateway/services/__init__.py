@@ -1,7 +1,7 @@
 """The service layer: the only code that imports rq or builds a Redis key."""
 
-from gateway.services.filters import FailedJobFilter
-from gateway.services.models import (
+from gateway.services.domain.failed_job_filter import FailedJobFilter
+from gateway.services.domain.models import (
     JOB_STATUSES,
     BulkOutcome,
     CleanupOutcome,

@@ -21,8 +21,8 @@ from rq.job import JobStatus
 from rq.results import Result
 from rq.serializers import DefaultSerializer
 
-from gateway.services import damaged
-from gateway.services.models import JOB_STATUSES, JobInfo
+from gateway.services.domain.models import JOB_STATUSES, JobInfo
+from gateway.services.redis import damaged
 
 log = logging.getLogger(__name__)
 

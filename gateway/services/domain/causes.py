@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from gateway.services.tracebacks import Raised, read_raised
+from gateway.services.domain.tracebacks import Raised, read_raised
 
 # Order matters: quoted values before what they contain; timestamps, UUIDs, hex and dotted
 # numbers (IP addresses, versions) before plain numbers, which would otherwise take them apart

@@ -13,10 +13,10 @@ from typing import Any
 from redis import Redis
 
 from gateway.errors import InvalidParameter
-from gateway.services import keys, scripts
-from gateway.services.models import JobInfo, JobPage
-from gateway.services.reads import fetch_jobs, id_of
-from gateway.services.registry import (
+from gateway.services.domain.models import JobInfo, JobPage
+from gateway.services.redis import keys, scripts
+from gateway.services.redis.fetch import fetch_jobs, id_of
+from gateway.services.redis.registry import (
     Entry,
     RegistryReader,
     decode_cursor,

@@ -9,10 +9,11 @@ from datetime import datetime, timezone
 from redis import Redis
 
 from gateway.errors import QueueNotFound
-from gateway.services import damaged, keys, known
-from gateway.services.models import QueueInfo
-from gateway.services.registry import now_timestamp
-from gateway.services.stats import COUNT_REPLIES, count_commands, stats_from
+from gateway.services.domain.models import QueueInfo
+from gateway.services.reads import known
+from gateway.services.reads.stats import COUNT_REPLIES, count_commands, stats_from
+from gateway.services.redis import damaged, keys
+from gateway.services.redis.registry import now_timestamp
 
 _RQ_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Replies per queue in the second round trip: the counts, the head job id, the listening workers.

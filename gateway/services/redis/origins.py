@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from redis import Redis
 from redis.exceptions import ResponseError
 
-from gateway.services import keys
+from gateway.services.redis import keys
 
 
 @dataclass(frozen=True)

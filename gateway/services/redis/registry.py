@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from redis import Redis
 
 from gateway.errors import InvalidParameter
-from gateway.services import damaged, keys, scripts
-from gateway.services.validation import MAX_NAME_LENGTH, REGISTRY_MEMBER_PATTERN, is_score
+from gateway.services.domain.validation import MAX_NAME_LENGTH, REGISTRY_MEMBER_PATTERN, is_score
+from gateway.services.redis import damaged, keys, scripts
 
 # A damaged member a cursor may carry: room for any id with its execution id, and then some.
 MAX_MEMBER_BYTES = 4 * MAX_NAME_LENGTH

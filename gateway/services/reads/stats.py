@@ -8,9 +8,10 @@ from redis import Redis
 from redis.client import Pipeline
 
 from gateway.errors import QueueNotFound
-from gateway.services import damaged, keys, known
-from gateway.services.models import QueueStats
-from gateway.services.registry import now_timestamp
+from gateway.services.domain.models import QueueStats
+from gateway.services.reads import known
+from gateway.services.redis import damaged, keys
+from gateway.services.redis.registry import now_timestamp
 
 _REGISTRIES = ("failed", "started", "finished", "deferred", "scheduled", "canceled")
 # Scored by run, creation or cancel time rather than expiry, and never cleaned by score.

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from gateway.errors import InvalidParameter
-from gateway.services.models import JobInfo
-from gateway.services.tracebacks import exception_type
+from gateway.services.domain.models import JobInfo
+from gateway.services.domain.tracebacks import exception_type
 
 # RQ's own timestamp format: fixed width, so byte order is time order.
 RQ_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from gateway.errors import FailedJobNotFound, InvalidParameter
-from gateway.services.actions import BULK_CHUNK, NOT_IN_REGISTRY
-from gateway.services.filtered import FilteredView
-from gateway.services.models import BulkOutcome, JobError
-from gateway.services.registry import Entry
-from gateway.services.validation import validate_job_id
+from gateway.services.domain.models import BulkOutcome, JobError
+from gateway.services.domain.validation import validate_job_id
+from gateway.services.reads.filtered import FilteredView
+from gateway.services.redis.registry import Entry
+from gateway.services.writes.failed_actions import BULK_CHUNK, NOT_IN_REGISTRY
 
 MAX_SELECTED_IDS = 1000
 

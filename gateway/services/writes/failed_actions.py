@@ -15,9 +15,9 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 
 from gateway.errors import JobDataGone, JobUnreadable, QueueKeyDamaged
-from gateway.services import keys, scripts
-from gateway.services.models import BulkOutcome, JobError
-from gateway.services.registry import Entry, RegistryReader, now_timestamp
+from gateway.services.domain.models import BulkOutcome, JobError
+from gateway.services.redis import keys, scripts
+from gateway.services.redis.registry import Entry, RegistryReader, now_timestamp
 
 REQUEUED, NOT_IN_REGISTRY, ORPHAN, RATE_LIMITED, UNREADABLE, QUEUE_DAMAGED = 1, 0, -1, 2, 3, 4
 DELETED = 1

@@ -9,9 +9,9 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.services import damaged, keys
-from gateway.services.decode import format_timestamp
-from gateway.services.models import WorkerInfo
+from gateway.services.domain.models import WorkerInfo
+from gateway.services.redis import damaged, keys
+from gateway.services.redis.decode import format_timestamp
 
 # What RQ's parse_composite_key reads: one ':' between the job id and the execution id.
 _JOB_EXECUTION = re.compile(r"[^:]+:[^:]+")

@@ -6,8 +6,8 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.services import damaged, keys
-from gateway.services.decode import decode_job, orphan
+from gateway.services.redis import damaged, keys
+from gateway.services.redis.decode import decode_job, orphan
 
 # Jobs per pipeline: bounds the size of one Redis reply when a whole registry is listed.
 READ_CHUNK = 1000

@@ -15,11 +15,11 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.services import keys
-from gateway.services.filtered import FilteredView
-from gateway.services.models import JobInfo
-from gateway.services.reads import fetch_jobs
-from gateway.services.registry import RegistryReader
+from gateway.services.domain.models import JobInfo
+from gateway.services.reads.filtered import FilteredView
+from gateway.services.redis import keys
+from gateway.services.redis.fetch import fetch_jobs
+from gateway.services.redis.registry import RegistryReader
 
 # Jobs per Redis round trip (one pipeline of HGETALL + XREVRANGE per job) and per written chunk.
 STREAM_CHUNK = 500

@@ -21,9 +21,9 @@ from rq.job import Job
 from rq.registry import CanceledJobRegistry, FailedJobRegistry
 
 from gateway.errors import Conflict, JobNotFound
-from gateway.services import keys, scripts
-from gateway.services.actions import _EMPTY_EXC_INFO, ORPHAN, RATE_LIMITED, REQUEUED
-from gateway.services.registry import now_timestamp
+from gateway.services.redis import keys, scripts
+from gateway.services.redis.registry import now_timestamp
+from gateway.services.writes.failed_actions import _EMPTY_EXC_INFO, ORPHAN, RATE_LIMITED, REQUEUED
 
 CANCELABLE = ("queued", "deferred", "scheduled")
 REQUEUEABLE = ("canceled", "stopped")

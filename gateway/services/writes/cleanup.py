@@ -10,9 +10,9 @@ from redis import Redis
 from rq.queue import Queue
 from rq.registry import clean_registries
 
-from gateway.services import keys
-from gateway.services.models import CleanupOutcome
-from gateway.services.registry import now_timestamp
+from gateway.services.domain.models import CleanupOutcome
+from gateway.services.redis import keys
+from gateway.services.redis.registry import now_timestamp
 
 # RQ's cleanup removes entries scored by expiry; the started registry's expired entries are
 # abandoned jobs, which RQ moves to the failed registry (or retries) as it removes them.

@@ -14,11 +14,11 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.services import damaged, keys
-from gateway.services.decode import decode_job
-from gateway.services.models import JobInfo, JobLocation
-from gateway.services.registry import now_timestamp
-from gateway.services.scripts import _PRELUDE
+from gateway.services.domain.models import JobInfo, JobLocation
+from gateway.services.redis import damaged, keys
+from gateway.services.redis.decode import decode_job
+from gateway.services.redis.registry import now_timestamp
+from gateway.services.redis.scripts import _PRELUDE
 
 # Registries scored by expiry: an entry whose score lies in [0, now] is one RQ's cleanup would
 # delete, so it is treated as absent, as everywhere else in the gateway.

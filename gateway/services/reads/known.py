@@ -19,7 +19,7 @@ from redis import Redis
 from redis.client import Pipeline
 
 from gateway.errors import QueueNotFound
-from gateway.services import keys
+from gateway.services.redis import keys
 
 REGISTRIES = ("started", "failed", "finished", "deferred", "scheduled", "canceled")
 # Replies membership_commands adds to a pipeline.

@@ -14,12 +14,12 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.services import keys
-from gateway.services.filters import FailedJobFilter
-from gateway.services.models import JobInfo, JobPage
-from gateway.services.reads import fetch_jobs
-from gateway.services.registry import Entry, RegistryReader, entries_of, now_timestamp
-from gateway.services.scripts import _PRELUDE
+from gateway.services.domain.failed_job_filter import FailedJobFilter
+from gateway.services.domain.models import JobInfo, JobPage
+from gateway.services.redis import keys
+from gateway.services.redis.fetch import fetch_jobs
+from gateway.services.redis.registry import Entry, RegistryReader, entries_of, now_timestamp
+from gateway.services.redis.scripts import _PRELUDE
 
 # Entries one script call examines at most: keeps each call a few milliseconds inside Redis.
 SCAN_BUDGET = 1000

@@ -23,12 +23,12 @@ from typing import Any
 from redis import Redis
 
 from gateway.errors import FailureGroupNotFound, InvalidParameter
-from gateway.services import decode, keys, scripts
-from gateway.services.actions import DELETED, REQUEUED, RETRY_ERRORS, FailedJobActions
-from gateway.services.causes import cause_message
-from gateway.services.models import FailureGroup, FailureGroups, GroupOutcome, JobError
-from gateway.services.registry import Entry, RegistryReader
-from gateway.services.tracebacks import read_raised
+from gateway.services.domain.causes import cause_message
+from gateway.services.domain.models import FailureGroup, FailureGroups, GroupOutcome, JobError
+from gateway.services.domain.tracebacks import read_raised
+from gateway.services.redis import decode, keys, scripts
+from gateway.services.redis.registry import Entry, RegistryReader
+from gateway.services.writes.failed_actions import DELETED, REQUEUED, RETRY_ERRORS, FailedJobActions
 
 GROUP_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 
