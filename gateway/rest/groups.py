@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 
 from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
-from gateway.services.writes.groups import GROUP_ID_PATTERN
+from gateway.services import GROUP_ID_PATTERN
 
 _LIST_ERRORS = {
     404: {"model": models.ErrorDetail, "description": "`?queue=` names a queue RQ does not know"},

@@ -13,8 +13,7 @@ from fastapi.responses import StreamingResponse
 from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
 from gateway.rest.filters import DryRunParam, FilterParams
-from gateway.services import JobInfo
-from gateway.services.domain.validation import JOB_ID_PATTERN
+from gateway.services import JOB_ID_PATTERN, JobInfo
 
 _ERRORS = {
     404: {

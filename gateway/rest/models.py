@@ -7,11 +7,18 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import services
-from gateway.services import BulkOutcome, JobInfo, QueueStats, RetryOutcome
-from gateway.services.audit import AuditPage
-from gateway.services.domain.models import CleanupOutcome, QueueInfo, WorkerInfo
-from gateway.services.domain.validation import JOB_ID_PATTERN
-from gateway.services.writes.selection import MAX_SELECTED_IDS
+from gateway.services import (
+    JOB_ID_PATTERN,
+    MAX_SELECTED_IDS,
+    AuditPage,
+    BulkOutcome,
+    CleanupOutcome,
+    JobInfo,
+    QueueInfo,
+    QueueStats,
+    RetryOutcome,
+    WorkerInfo,
+)
 
 
 class Job(BaseModel):

@@ -11,9 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 from gateway.rest import models
 from gateway.rest.deps import ServiceDep
 from gateway.rest.paths import EncodedSlashRoute
-from gateway.services import MAX_PAGE_SIZE
-from gateway.services.domain.validation import DOCUMENTED_QUEUE_NAME_PATTERN
-from gateway.services.reads.browse import ORDERS, STATES
+from gateway.services import DOCUMENTED_QUEUE_NAME_PATTERN, MAX_PAGE_SIZE, ORDERS, STATES
 
 _ERRORS = {
     404: {

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from rq.serializers import resolve_serializer
-
 from gateway.errors import InvalidJobId, InvalidParameter
 
 # RQ's own id pattern. RQ sets no length limit; ours only stops absurd inputs.
@@ -55,13 +53,3 @@ def _why_not(name: str) -> str:
 
 def is_score(text: str) -> bool:
     return SCORE_PATTERN.fullmatch(text) is not None
-
-
-def validate_serializer(path: str | None) -> str | None:
-    """A dotted path to an RQ serializer (as `rq worker --serializer` takes), or None for RQ's."""
-    if path:
-        try:
-            resolve_serializer(path)
-        except Exception:
-            raise InvalidParameter(f"Cannot import serializer {path!r}") from None
-    return path
