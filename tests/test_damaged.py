@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from redis.exceptions import ResponseError
 
 from gateway.services.redis import damaged
-from gateway.services.redis.scripts import _PRELUDE
+from gateway.services.redis.scripts import PRELUDE
 
-IS_UTF8 = _PRELUDE + "\nif is_utf8(ARGV[1]) then return 1 end\nreturn 0\n"
-OF_TYPE = _PRELUDE + "\nif of_type(KEYS[1], ARGV[1]) then return 1 end\nreturn 0\n"
+IS_UTF8 = PRELUDE + "\nif is_utf8(ARGV[1]) then return 1 end\nreturn 0\n"
+OF_TYPE = PRELUDE + "\nif of_type(KEYS[1], ARGV[1]) then return 1 end\nreturn 0\n"
 
 
 def test_shown_escapes_only_what_is_not_utf8():

@@ -15,43 +15,14 @@ from typing import Any
 from redis import Redis
 
 from gateway.services.domain.models import JobInfo, JobLocation
-from gateway.services.redis import damaged, keys
+from gateway.services.redis import damaged, keys, scripts
 from gateway.services.redis.decode import decode_job
 from gateway.services.redis.registry import now_timestamp
-from gateway.services.redis.scripts import _PRELUDE
 
 # Registries scored by expiry: an entry whose score lies in [0, now] is one RQ's cleanup would
 # delete, so it is treated as absent, as everywhere else in the gateway.
 _BY_EXPIRY = ("failed", "finished")
 _BY_TIME = ("deferred", "scheduled", "canceled")
-
-# ARGV: id, job prefix, queue prefix, fallback origin, now, executions (prefix, suffix), started
-# (prefix, suffix), then (state, prefix, suffix, expires 1|0) per registry.
-# Returns {origin, state or false}.
-LOCATE = (
-    _PRELUDE
-    + r"""
-local id, job_prefix, queue_prefix, fallback, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
--- pcall throughout: a key of the wrong type is damaged data and reads as absent.
-local origin = absent_if_error(redis.pcall('HGET', job_prefix .. id, 'origin'))
-if not origin or origin == '' then origin = fallback end
-if absent_if_error(redis.pcall('LPOS', queue_prefix .. origin, id)) then return {origin, 'queued'} end
-local started = ARGV[8] .. origin .. ARGV[9]
-local function live_in(key, member, expires)
-  local score = absent_if_error(redis.pcall('ZSCORE', key, member))
-  return score and (expires == '0' or is_live(to_score(score), now))
-end
-if live_in(started, id, '1') then return {origin, 'started'} end
-local executions = absent_if_error(redis.pcall('ZRANGE', ARGV[6] .. id .. ARGV[7], 0, -1)) or {}
-for _, execution in ipairs(executions) do
-  if live_in(started, id .. ':' .. execution, '1') then return {origin, 'started'} end
-end
-for i = 10, #ARGV, 4 do
-  if live_in(ARGV[i + 1] .. origin .. ARGV[i + 2], id, ARGV[i + 3]) then return {origin, ARGV[i]} end
-end
-return {origin, false}
-"""
-)
 
 
 def _template(state: str) -> tuple[str, str]:
@@ -77,7 +48,7 @@ def fetch_located_job(
         if with_results:
             pipe.xrevrange(keys.results_key(job_id), "+", "-", count=1)
         # EVAL, not EVALSHA: the script travels in this same round trip, cached or not.
-        pipe.eval(LOCATE, 0, *_locate_args(job_id, default_queue))
+        pipe.eval(scripts.LOCATE, 0, *_locate_args(job_id, default_queue))
         pipe.smembers(keys.job_key(job_id) + keys.DEPENDENTS_KEY_PARTS[1])
         replies = damaged.execute(pipe)
     raw, *rest = replies
