@@ -9,6 +9,7 @@ public face, __init__.py) and never a submodule.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,39 @@ def test_an_import_against_the_rule_is_caught(module, source):
 )
 def test_an_import_the_rule_allows_passes(module, source):
     assert violations(module, source) == []
+
+
+ARCHITECTURE = (GATEWAY.parent / "ARCHITECTURE.md").read_text()
+
+
+def test_the_architecture_page_lists_every_service_module():
+    modules = {p.name for p in (GATEWAY / "services").rglob("*.py") if p.name != "__init__.py"}
+    assert {name for name in modules if f"`{name}`" not in ARCHITECTURE} == set()
+
+
+def test_every_file_and_name_the_architecture_page_points_to_exists():
+    paths = re.findall(r"`(gateway/[\w/]+\.(?:py|lua))`", ARCHITECTURE)
+    assert len(paths) > 20
+    assert [path for path in paths if not (GATEWAY.parent / path).is_file()] == []
+    pairs = re.findall(r"`(gateway/[\w/]+\.py)` ·\s+`([\w.]+)`", ARCHITECTURE)
+    assert len(pairs) > 10
+    for path, name in pairs:
+        tree = ast.parse((GATEWAY.parent / path).read_text())
+        defined = {
+            ".".join(
+                [
+                    *[c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and node in c.body],
+                    node.name,
+                ]
+            )
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        }
+        defined |= {
+            t.id
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        }
+        assert name in defined, f"{path} defines no {name}"

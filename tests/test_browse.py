@@ -1,4 +1,4 @@
-"""Cursor pages of any registry and of the queue (services/browse.py) on fakeredis: order, live
+"""Cursor pages of any registry and of the queue (services/reads/browse.py) on fakeredis: order, live
 entries only, stable cursors, input checks, and no writes."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""GET /failed streamed (gateway/services/streams.py): bounded jobs per Redis round trip, written a
+"""GET /failed streamed (gateway/services/reads/streams.py): bounded jobs per Redis round trip, written a
 chunk at a time, with today's order, offset/limit and filter semantics, access checks before the
 first byte, payloads hidden per chunk, and an aborted (never a complete-looking) answer when Redis
 fails mid-way."""

@@ -95,7 +95,7 @@ class JobService:
 
     def _known_if_empty(self, queue: str | None, empty: bool) -> None:
         """A queue named explicitly whose answer is empty must be one RQ knows, or the answer is
-        QueueNotFound rather than zeros (services/known.py). Checked only when empty, so a
+        QueueNotFound rather than zeros (services/reads/known.py). Checked only when empty, so a
         non-empty answer costs no extra round trip; the default queue is never checked."""
         if queue is not None and empty:
             ensure_known(self.connection, self.queue_name(queue))
@@ -252,7 +252,7 @@ class JobService:
         with_results: bool = True,
     ) -> JobPage:
         """A cursor page of a queue's jobs in one state (the queue itself for "queued"), oldest
-        first with order "asc". See services/browse.py for how cursors stay stable."""
+        first with order "asc". See services/reads/browse.py for how cursors stay stable."""
         check_page_args(state, order, first, MAX_PAGE_SIZE)
         page = self._browser.page(self.queue_name(queue), state, first, after, order, with_results)
         self._known_if_empty(queue, not page.total)

@@ -4,7 +4,7 @@ Failure time is the job's `ended_at`: RQ's worker sets it when the job fails, an
 stored failure time. The failed registry's score is *not* it: RQ scores an entry with
 `failed_at + failure_ttl` (one year by default, per job, -1 for never), so a date range on the
 score would be wrong for every job with another failure_ttl. Dates are therefore compared with
-`ended_at` inside Redis (see filtered.py), and only matching ids leave Redis.
+`ended_at` inside Redis (see reads/filtered.py), and only matching ids leave Redis.
 
 The interval is half-open: `failed_after <= ended_at < failed_before`, so consecutive ranges
 (`..., 00:00)` then `[00:00, ...`) never count a job twice.

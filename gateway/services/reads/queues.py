@@ -37,7 +37,7 @@ def list_queues(connection: Redis) -> list[QueueInfo]:
 
 
 def get_queue(connection: Redis, name: str) -> QueueInfo:
-    """One queue; QueueNotFound when RQ does not know it (services/known.py)."""
+    """One queue; QueueNotFound when RQ does not know it (services/reads/known.py)."""
     (info,) = _read(connection, [name], check_known=True)
     return info
 

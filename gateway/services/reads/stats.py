@@ -24,7 +24,7 @@ def queue_stats(connection: Redis, queue_name: str, must_exist: bool = False) ->
     """Counts leave out entries RQ's cleanup would delete (score in [0, now]) without deleting them.
 
     Scheduled, deferred and canceled registries are counted whole (see _SCORED_BY_TIME). With
-    `must_exist`, QueueNotFound when RQ does not know the queue (services/known.py), decided in the
+    `must_exist`, QueueNotFound when RQ does not know the queue (services/reads/known.py), decided in the
     same round trip: the counts already tell whether the queue and registry keys exist."""
     with connection.pipeline(transaction=must_exist) as pipe:
         count_commands(pipe, queue_name, now_timestamp())

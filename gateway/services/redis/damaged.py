@@ -4,7 +4,7 @@ Redis holds whatever anyone wrote, so every reader applies the same two rules:
 
 - A key of the wrong Redis type reads as absent. A job key that is not a hash is an orphan in the
   failed registry (as a deleted job is); a registry, queue or set of another type is empty. Lua
-  scripts follow the same rule with the prelude's `of_type` (see scripts.py).
+  scripts follow the same rule with the prelude's `of_type` (see lua/prelude.lua).
 - Bytes that are not UTF-8 are shown with backslash escapes (`caf\\xe9`), so a name or field
   still shows where it is, distinguishable from a real one. Such a name is never written back:
   scripts.REQUEUE refuses a job whose id or origin is not UTF-8 (RQ cannot load it either).

@@ -1,4 +1,4 @@
-"""Filtered, dry-run and selective bulk actions on a failed registry, on top of actions.py.
+"""Filtered, dry-run and selective bulk actions on a failed registry, on top of failed_actions.py.
 
 Every write still goes through FailedJobActions' per-job Lua claim, so a job that matches a
 filter and is retried by another caller at the same moment is enqueued once. A dry run walks the
