@@ -1,5 +1,5 @@
 """The stats floor: a bare FastAPI app whose one `def` endpoint runs the same single Redis pipeline
-as gateway/services/stats.py (LLEN of the queue, then ZCARD + ZCOUNT 0..now of six registries) and
+as gateway/services/reads/stats.py (LLEN of the queue, then ZCARD + ZCOUNT 0..now of six registries) and
 returns the counts as a plain dict. No validation, no response model, no error mapping.
 
 Run it exactly as the gateway runs (one uvicorn worker, default loop and HTTP implementation):

@@ -26,8 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.services.access import Principal, Role
-from gateway.services.refusals import INVALID_KEY, MISSING_KEY
+from gateway.services import INVALID_KEY, MISSING_KEY, Principal, Role
 
 KEY_PREFIX = "rqg_"
 _NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")

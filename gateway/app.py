@@ -24,8 +24,7 @@ from gateway.rest import groups as group_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
-from gateway.services import JobService
-from gateway.services.audit import AuditTrail
+from gateway.services import AuditTrail, JobService
 
 DESCRIPTION = """Inspect, retry and clear RQ (Redis Queue) jobs.
 

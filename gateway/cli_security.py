@@ -9,7 +9,7 @@ import click
 
 from gateway.apikeys import ApiKey, KeyConfigError, hash_key, load_keys, new_key, parse_patterns
 from gateway.config import Settings
-from gateway.services.access import Role
+from gateway.services import Role
 
 
 def is_loopback(host: str) -> bool:

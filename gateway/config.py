@@ -56,7 +56,7 @@ def _flag() -> Any:
 
 
 def _queue_name(name: str) -> str:
-    from gateway.services.validation import validate_queue_name
+    from gateway.services import validate_queue_name
 
     try:
         return validate_queue_name(name)
@@ -65,7 +65,7 @@ def _queue_name(name: str) -> str:
 
 
 def _serializer(path: str | None) -> str | None:
-    from gateway.services.validation import validate_serializer
+    from gateway.services import validate_serializer
 
     try:
         return validate_serializer(path)

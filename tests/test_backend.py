@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from gateway.errors import BackendUnavailable
-from gateway.services import backend
+from gateway.services.redis import backend
 
 
 def test_a_failure_makes_calls_fail_fast_until_a_probe_succeeds(service, conn, round_trips):

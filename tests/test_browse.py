@@ -1,4 +1,4 @@
-"""Cursor pages of any registry and of the queue (services/browse.py) on fakeredis: order, live
+"""Cursor pages of any registry and of the queue (services/reads/browse.py) on fakeredis: order, live
 entries only, stable cursors, input checks, and no writes."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from rq.registry import StartedJobRegistry
 
 from gateway.demo import jobs
 from gateway.errors import InvalidParameter
-from gateway.services.browse import STATES
+from gateway.services.reads.browse import STATES
 
 
 @pytest.fixture

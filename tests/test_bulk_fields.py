@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from gateway.graphql import types
 from gateway.rest import models
-from gateway.services import BulkOutcome, GroupOutcome
-from gateway.services.models import JobError
+from gateway.services import BulkOutcome, GroupOutcome, JobError
 
 ids = st.lists(st.from_regex(r"[a-z0-9-]{1,12}", fullmatch=True), max_size=5, unique=True)
 errors = st.lists(st.builds(JobError, job_id=st.text(max_size=8), error=st.text(max_size=20)), max_size=3)

@@ -1,7 +1,7 @@
 """The cause line failure groups are keyed by: values normalized, exception groups summarized."""
 
-from gateway.services.causes import cause_message, normalize_line, normalized_exception_line
-from gateway.services.tracebacks import Raised
+from gateway.services.domain.causes import cause_message, normalize_line, normalized_exception_line
+from gateway.services.domain.tracebacks import Raised
 
 TRACEBACK = """Traceback (most recent call last):
   File "/app/jobs.py", line 12, in parse_report

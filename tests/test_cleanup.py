@@ -1,4 +1,4 @@
-"""Explicit cleanup (services/cleanup.py) on fakeredis: RQ's own cleanup, counted per registry."""
+"""Explicit cleanup (services/writes/cleanup.py) on fakeredis: RQ's own cleanup, counted per registry."""
 
 from __future__ import annotations
 

@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.exceptions import ResponseError
 
-from gateway.services import damaged
-from gateway.services.scripts import _PRELUDE
+from gateway.services.redis import damaged
+from gateway.services.redis.scripts import PRELUDE
 
-IS_UTF8 = _PRELUDE + "\nif is_utf8(ARGV[1]) then return 1 end\nreturn 0\n"
-OF_TYPE = _PRELUDE + "\nif of_type(KEYS[1], ARGV[1]) then return 1 end\nreturn 0\n"
+IS_UTF8 = PRELUDE + "\nif is_utf8(ARGV[1]) then return 1 end\nreturn 0\n"
+OF_TYPE = PRELUDE + "\nif of_type(KEYS[1], ARGV[1]) then return 1 end\nreturn 0\n"
 
 
 def test_shown_escapes_only_what_is_not_utf8():
@@ -98,7 +98,7 @@ def test_the_scripts_utf8_check_on_edge_sequences(conn, raw):
 
 @given(st.binary(min_size=1, max_size=64), st.sampled_from(["-1", "1", "1795999289", "+inf"]))
 def test_a_cursor_on_any_registry_member_decodes_to_that_member(member, score):
-    from gateway.services.registry import decode_cursor, encode_cursor
+    from gateway.services.redis.registry import decode_cursor, encode_cursor
 
     assert decode_cursor(encode_cursor(score, member)) == (score, member)
 
@@ -108,7 +108,7 @@ def test_a_plain_cursor_member_outside_the_id_pattern_is_refused(member):
     import base64
 
     from gateway.errors import InvalidParameter
-    from gateway.services.registry import decode_cursor
+    from gateway.services.redis.registry import decode_cursor
 
     cursor = base64.urlsafe_b64encode(b"1|" + member).decode()
     with pytest.raises(InvalidParameter, match="Invalid cursor"):

@@ -5,7 +5,7 @@ import zlib
 
 from rq.serializers import DefaultSerializer
 
-from gateway.services.decode import _decode_call, format_timestamp, to_json
+from gateway.services.redis.decode import _decode_call, format_timestamp, to_json
 
 
 def test_to_json_converts_tuples_and_reprs_what_json_cannot_hold():

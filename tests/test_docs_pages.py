@@ -169,8 +169,9 @@ def test_no_served_file_loads_from_a_cdn():
                 assert inner.startswith("data:") or "//" not in inner, (path, inner[:80])
 
 
-def test_the_wheel_ships_the_static_files(tmp_path):
-    """CI and the Dockerfile install the package non-editable: the assets must be package data.
+def test_the_wheel_ships_the_static_files_and_the_lua_scripts(tmp_path):
+    """CI and the Dockerfile install the package non-editable: the assets and the Lua scripts
+    (gateway/services/redis/lua/, read by tests/test_scripts.py) must be package data.
     The wheel is built from what the Dockerfile copies (pyproject.toml, README.md, gateway/)."""
     source = tmp_path / "src"
     source.mkdir()
@@ -183,8 +184,12 @@ def test_the_wheel_ships_the_static_files(tmp_path):
     ).stdout
     wheel = source / "dist" / out.strip().splitlines()[-1]
     names = set(zipfile.ZipFile(wheel).namelist())
+    lua = list((ROOT / "gateway" / "services" / "redis" / "lua").glob("*.lua"))
+    assert lua
     expected = {
-        f"gateway/{p.relative_to(ROOT / 'gateway').as_posix()}" for p in STATIC.rglob("*") if p.is_file()
+        f"gateway/{p.relative_to(ROOT / 'gateway').as_posix()}"
+        for p in [*STATIC.rglob("*"), *lua]
+        if p.is_file()
     }
     assert expected - names == set()
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))

@@ -10,7 +10,7 @@ from rq import Queue
 from gateway.demo import jobs
 from gateway.errors import InvalidInput, InvalidParameter
 from gateway.services import FailedJobFilter, JobInfo
-from gateway.services import filtered as filtered_module
+from gateway.services.reads import filtered as filtered_module
 from tests.conftest import run_worker
 
 PARSE = "gateway.demo.jobs.parse_report"

@@ -10,7 +10,7 @@ from rq import Queue
 
 from gateway.demo import jobs
 from gateway.errors import FailureGroupNotFound, InvalidParameter
-from gateway.services.groups import ORPHAN_MESSAGE, READ_CHUNK, group_id_of
+from gateway.services.writes.groups import ORPHAN_MESSAGE, READ_CHUNK, group_id_of
 from tests.conftest import run_worker
 from tests.transports import to_rest_shape
 

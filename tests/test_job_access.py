@@ -14,7 +14,7 @@ from gateway.errors import FailedJobNotFound, JobInOtherQueue, JobNotFound
 from gateway.services import JobService
 from gateway.services.access import Principal, RequestScope, Role, action, read
 from gateway.services.job_access import authorise_job, hidden_jobs
-from gateway.services.origins import JobPlace, read_places
+from gateway.services.redis.origins import JobPlace, read_places
 from tests.keyed import keyed_client
 
 UNRESTRICTED = Principal("ops", Role.ADMIN)

@@ -1,4 +1,4 @@
-"""services/known.py: a queue named explicitly that RQ does not know is a 404 `Queue 'nope' not
+"""services/reads/known.py: a queue named explicitly that RQ does not know is a 404 `Queue 'nope' not
 found` (GraphQL NOT_FOUND) in every operation that takes a queue, reads and mutations alike; a queue
 RQ knows, even empty, and the default queue when no queue is named answer 200 with zeros. The check
 rides on the read's own round trip (stats) or runs only when the answer is empty."""

@@ -1,4 +1,4 @@
-"""GET /failed streamed (gateway/services/streams.py): bounded jobs per Redis round trip, written a
+"""GET /failed streamed (gateway/services/reads/streams.py): bounded jobs per Redis round trip, written a
 chunk at a time, with today's order, offset/limit and filter semantics, access checks before the
 first byte, payloads hidden per chunk, and an aborted (never a complete-looking) answer when Redis
 fails mid-way."""
@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 
 from gateway.errors import BackendUnavailable
 from gateway.rest.models import job_dict
-from gateway.services import FailedJobFilter, JobService, keys, streams
-from gateway.services.reads import fetch_jobs
+from gateway.services import FailedJobFilter, JobService
+from gateway.services.reads import streams
+from gateway.services.redis import keys
+from gateway.services.redis.fetch import fetch_jobs
 from tests.keyed import bearer, keyed_client
 
 FAILED = keys.registry_key("failed", "default")

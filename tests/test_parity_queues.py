@@ -9,7 +9,7 @@ import pytest
 from rq import Queue, Worker
 
 from gateway.demo import jobs
-from gateway.services.browse import STATES
+from gateway.services.reads.browse import STATES
 from tests.queue_transports import QueueGraphQL, QueueRest, walk
 from tests.transports import GraphQLError
 

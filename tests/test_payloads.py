@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rq import Queue
 
-from gateway.services import JobInfo, JobService, models
+from gateway.services import JobInfo, JobService
 from gateway.services.access import access_of, hide_payloads
+from gateway.services.domain import models
 from gateway.services.payloads import NESTED, PAYLOAD, SHOWN
-from gateway.services.streams import JobStream
+from gateway.services.reads.streams import JobStream
 from tests import payload_jobs
 from tests.conftest import run_worker
 from tests.keyed import keyed_client

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rq import Queue
 
 from gateway.errors import InvalidParameter
-from gateway.services.validation import MAX_NAME_LENGTH, validate_queue_name
+from gateway.services.domain.validation import MAX_NAME_LENGTH, validate_queue_name
 
 API = "/api/v1/jobs"
 # Characters a queue name may not hold: C0 and C1 controls, DEL, and lone surrogates.

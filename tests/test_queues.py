@@ -1,4 +1,4 @@
-"""Queues (services/queues.py) on fakeredis: what each queue reports, in a constant number of
+"""Queues (services/reads/queues.py) on fakeredis: what each queue reports, in a constant number of
 round trips, without writes."""
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from gateway.errors import (
     JobUnreadable,
 )
 from gateway.services import JobService
-from gateway.services import actions as actions_module
+from gateway.services.writes import failed_actions as actions_module
 from tests.conftest import run_worker
 
 
@@ -273,7 +273,7 @@ def test_long_ids_page_with_their_own_cursors(service, factory):
 
 @pytest.mark.parametrize("score", ["nan", "1_0", "-nan", "\u0661", "inf0", ""])
 def test_cursors_with_scores_redis_would_reject_are_bad_input(service, score):
-    from gateway.services.registry import encode_cursor
+    from gateway.services.redis.registry import encode_cursor
 
     with pytest.raises(InvalidParameter):
         service.failed_page(after=encode_cursor(score, "x"))

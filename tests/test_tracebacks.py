@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from gateway.services.causes import cause_message, normalized_exception_line
-from gateway.services.tracebacks import exception_line, exception_type, read_raised
+from gateway.services.domain.causes import cause_message, normalized_exception_line
+from gateway.services.domain.tracebacks import exception_line, exception_type, read_raised
 
 
 def formatted(job: Callable[[], object]) -> str:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from gateway.services.tracebacks import GROUP_HEADER, HEADER, SEPARATORS, read_raised
+from gateway.services.domain.tracebacks import GROUP_HEADER, HEADER, SEPARATORS, read_raised
 
 pytestmark = pytest.mark.skipif(
     sys.version_info < (3, 11), reason="ExceptionGroup and add_note are Python 3.11+"

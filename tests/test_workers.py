@@ -1,4 +1,4 @@
-"""Workers (services/workers.py) on fakeredis: fields as RQ writes them, constant round trips."""
+"""Workers (services/reads/workers.py) on fakeredis: fields as RQ writes them, constant round trips."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from strawberry.types import Info
 from gateway.graphql.context import service_of
 from gateway.graphql.errors import call_service
 from gateway.graphql.types import PageInfo
-from gateway.services.audit import AuditEntry as AuditEntryRecord
-from gateway.services.audit import AuditPage
+from gateway.services import AuditEntry as AuditEntryRecord
+from gateway.services import AuditPage
 
 
 @strawberry.type(description="One audited mutation, refused or not.")

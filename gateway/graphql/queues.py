@@ -11,7 +11,7 @@ from gateway import services
 from gateway.graphql.context import asks_for_results, service_of
 from gateway.graphql.errors import call_service
 from gateway.graphql.types import CleanupResult, JobConnection, QueueStats
-from gateway.services.browse import ORDERS, STATES
+from gateway.services import ORDERS, STATES
 
 JobState = strawberry.enum(
     Enum("JobState", {state.upper(): state for state in STATES}),

@@ -9,9 +9,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPBearer
 
 from gateway.middleware import request_id_of
-from gateway.services import JobService
-from gateway.services.access import ANONYMOUS, RequestScope
-from gateway.services.validation import DOCUMENTED_QUEUE_NAME_PATTERN
+from gateway.services import ANONYMOUS, DOCUMENTED_QUEUE_NAME_PATTERN, JobService, RequestScope
 
 
 class _ServiceForKey(HTTPBearer):

@@ -12,7 +12,7 @@ from gateway.errors import BackendUnavailable, InvalidInput, NotFound
 from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
 from gateway.rest.errors import error_responses
-from gateway.services.groups import GROUP_ID_PATTERN
+from gateway.services import GROUP_ID_PATTERN
 
 _LIST_ERRORS = error_responses(
     (NotFound, "`?queue=` names a queue RQ does not know"),

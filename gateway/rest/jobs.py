@@ -15,8 +15,7 @@ from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
 from gateway.rest.errors import error_responses
 from gateway.rest.filters import DryRunParam, FilterParams
-from gateway.services import JobInfo
-from gateway.services.validation import JOB_ID_PATTERN
+from gateway.services import JOB_ID_PATTERN, JobInfo
 
 # The errors of the routes that address one job, and of those that address a queue's failed jobs.
 _INVALID = (InvalidInput, "Invalid job id or parameter")

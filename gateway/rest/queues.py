@@ -13,9 +13,7 @@ from gateway.rest import models
 from gateway.rest.deps import ServiceDep
 from gateway.rest.errors import error_responses
 from gateway.rest.paths import EncodedSlashRoute
-from gateway.services import MAX_PAGE_SIZE
-from gateway.services.browse import ORDERS, STATES
-from gateway.services.validation import DOCUMENTED_QUEUE_NAME_PATTERN
+from gateway.services import DOCUMENTED_QUEUE_NAME_PATTERN, MAX_PAGE_SIZE, ORDERS, STATES
 
 _ERRORS = error_responses(
     (NotFound, "RQ does not know this queue: `Queue 'nope' not found`"),

@@ -32,11 +32,11 @@ from typing import Any, TypeVar
 
 from gateway.errors import Forbidden, InvalidInput, Unauthenticated
 from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
-from gateway.services.models import JobInfo, JobPage
-from gateway.services.origins import JobPlace
+from gateway.services.domain.models import JobInfo, JobPage
 from gateway.services.payloads import hide_payloads  # the one definition; re-exported here
+from gateway.services.reads.streams import JobStream
+from gateway.services.redis.origins import JobPlace
 from gateway.services.refusals import RefusalOnce, refuse_unauthenticated
-from gateway.services.streams import JobStream
 
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"

@@ -16,7 +16,7 @@ from typing import Any
 import redis
 
 from gateway.errors import Forbidden, GatewayError, InvalidParameter, Unauthenticated
-from gateway.services.validation import MAX_NAME_LENGTH
+from gateway.services.domain.validation import MAX_NAME_LENGTH
 
 log = logging.getLogger("rq_gateway.audit")
 _warnings = logging.getLogger(__name__)

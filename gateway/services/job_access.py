@@ -13,7 +13,7 @@ import logging
 
 from gateway.errors import FailedJobNotFound, JobInOtherQueue, JobNotFound, NotFound
 from gateway.services.access import Principal, current_request_id, note_jobs_checked
-from gateway.services.origins import JobPlace
+from gateway.services.redis.origins import JobPlace
 
 log = logging.getLogger("rq_gateway.access")
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.services.audit import AuditEntry, AuditPage
-from gateway.services.models import (
+from gateway.services.domain.models import (
     BulkOutcome,
     CleanupOutcome,
     FailureGroup,
@@ -35,7 +35,7 @@ from gateway.services.models import (
     RetryOutcome,
     WorkerInfo,
 )
-from gateway.services.streams import JobStream
+from gateway.services.reads.streams import JobStream
 
 ELLIPSIS = "…"
 

@@ -22,30 +22,9 @@ from gateway.errors import (
     QueueKeyDamaged,
 )
 from gateway.services.access import Principal, RequestScope, Role, action, public, read
-from gateway.services.actions import (
-    DELETED,
-    NOT_IN_REGISTRY,
-    ORPHAN,
-    QUEUE_DAMAGED,
-    REQUEUED,
-    RETRY_ERRORS,
-    UNREADABLE,
-    FailedJobActions,
-    run_bulk,
-)
 from gateway.services.audit import AuditPage, read_audit
-from gateway.services.backend import BackendHealth, backend_call, backend_steps
-from gateway.services.browse import Browser, check_page_args
-from gateway.services.bulk import FilteredChunks, run_selected, selected_ids
-from gateway.services.cleanup import cleanup_queue
-from gateway.services.filtered import FilteredView, filtered_page
-from gateway.services.filters import FailedJobFilter
-from gateway.services.groups import act_on_group, failure_groups, validate_group_id
-from gateway.services.job_access import authorise_job, hidden_jobs
-from gateway.services.known import ensure_known
-from gateway.services.lifecycle import Lifecycle
-from gateway.services.locate import fetch_located_job
-from gateway.services.models import (
+from gateway.services.domain.failed_job_filter import FailedJobFilter
+from gateway.services.domain.models import (
     BulkOutcome,
     CleanupOutcome,
     FailureGroups,
@@ -57,13 +36,34 @@ from gateway.services.models import (
     RetryOutcome,
     WorkerInfo,
 )
-from gateway.services.origins import read_places
-from gateway.services.queues import get_queue, list_queues
-from gateway.services.registry import RegistryReader, decode_cursor
-from gateway.services.stats import queue_stats
-from gateway.services.streams import JobStream, filtered_chunks, registry_chunks
-from gateway.services.validation import validate_job_id, validate_queue_name
-from gateway.services.workers import list_workers
+from gateway.services.domain.validation import validate_job_id, validate_queue_name
+from gateway.services.job_access import authorise_job, hidden_jobs
+from gateway.services.reads.browse import Browser, check_page_args
+from gateway.services.reads.filtered import FilteredView, filtered_page
+from gateway.services.reads.known import ensure_known
+from gateway.services.reads.locate import fetch_located_job
+from gateway.services.reads.queues import get_queue, list_queues
+from gateway.services.reads.stats import queue_stats
+from gateway.services.reads.streams import JobStream, filtered_chunks, registry_chunks
+from gateway.services.reads.workers import list_workers
+from gateway.services.redis.backend import BackendHealth, backend_call, backend_steps
+from gateway.services.redis.origins import read_places
+from gateway.services.redis.registry import RegistryReader, decode_cursor
+from gateway.services.writes.cleanup import cleanup_queue
+from gateway.services.writes.failed_actions import (
+    DELETED,
+    NOT_IN_REGISTRY,
+    ORPHAN,
+    QUEUE_DAMAGED,
+    REQUEUED,
+    RETRY_ERRORS,
+    UNREADABLE,
+    FailedJobActions,
+    run_bulk,
+)
+from gateway.services.writes.groups import act_on_group, failure_groups, validate_group_id
+from gateway.services.writes.lifecycle import Lifecycle
+from gateway.services.writes.selection import FilteredChunks, run_selected, selected_ids
 
 MAX_PAGE_SIZE = 1000
 
@@ -95,7 +95,7 @@ class JobService:
 
     def _known_if_empty(self, queue: str | None, empty: bool) -> None:
         """A queue named explicitly whose answer is empty must be one RQ knows, or the answer is
-        QueueNotFound rather than zeros (services/known.py). Checked only when empty, so a
+        QueueNotFound rather than zeros (services/reads/known.py). Checked only when empty, so a
         non-empty answer costs no extra round trip; the default queue is never checked."""
         if queue is not None and empty:
             ensure_known(self.connection, self.queue_name(queue))
@@ -252,7 +252,7 @@ class JobService:
         with_results: bool = True,
     ) -> JobPage:
         """A cursor page of a queue's jobs in one state (the queue itself for "queued"), oldest
-        first with order "asc". See services/browse.py for how cursors stay stable."""
+        first with order "asc". See services/reads/browse.py for how cursors stay stable."""
         check_page_args(state, order, first, MAX_PAGE_SIZE)
         page = self._browser.page(self.queue_name(queue), state, first, after, order, with_results)
         self._known_if_empty(queue, not page.total)

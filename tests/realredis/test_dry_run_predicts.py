@@ -9,7 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.services import FailedJobFilter, JobService
-from gateway.services.actions import ORPHAN_RETRY_ERROR, QUEUE_DAMAGED_RETRY_ERROR, UNREADABLE_RETRY_ERROR
+from gateway.services.writes.failed_actions import (
+    ORPHAN_RETRY_ERROR,
+    QUEUE_DAMAGED_RETRY_ERROR,
+    UNREADABLE_RETRY_ERROR,
+)
 
 from .damage import EXPIRED, FAR_FUTURE, KINDS, add_entry, contents
 from .helpers import API, restore, snapshot

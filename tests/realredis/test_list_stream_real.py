@@ -12,8 +12,10 @@ import redis
 
 from bench.seed import clone_failed, seed_failed
 from gateway.rest.models import job_dict
-from gateway.services import JobService, keys, streams
-from gateway.services.reads import fetch_jobs
+from gateway.services import JobService
+from gateway.services.reads import streams
+from gateway.services.redis import keys
+from gateway.services.redis.fetch import fetch_jobs
 
 from .helpers import wait_until
 from .processes import GatewayProcess

@@ -11,7 +11,7 @@ from rq import Queue
 from rq.registry import clean_registries
 
 from gateway.demo import jobs
-from gateway.services.browse import STATES
+from gateway.services.reads.browse import STATES
 from tests.queue_transports import QueueGraphQL, QueueRest, walk
 
 from .helpers import failed_ids, keyspace, start_worker, wait_until, wait_worker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.services.audit import AuditPage
+from gateway.services import AuditPage
 
 
 class AuditEntry(BaseModel):

@@ -7,9 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.services import JobInfo, RetryOutcome
-from gateway.services.bulk import MAX_SELECTED_IDS
-from gateway.services.validation import JOB_ID_PATTERN
+from gateway.services import JOB_ID_PATTERN, MAX_SELECTED_IDS, JobInfo, RetryOutcome
 
 
 class Job(BaseModel):

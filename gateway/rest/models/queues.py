@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.services import QueueStats
-from gateway.services.models import CleanupOutcome, QueueInfo
+from gateway.services import CleanupOutcome, QueueInfo, QueueStats
 
 
 class Stats(BaseModel):

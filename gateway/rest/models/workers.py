@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.services.models import WorkerInfo
+from gateway.services import WorkerInfo
 
 
 class Worker(BaseModel):

@@ -1,0 +1,1 @@
+"""Domain rules: no Redis, no rq. Imports nothing of the gateway but gateway.errors."""

@@ -1,0 +1,1 @@
+"""Read operations: pages, streams, queues, stats, workers, job location."""

@@ -1,0 +1,129 @@
+"""Cursor pages of any registry of a queue, or of the queue itself, in either order. Reads only.
+
+Registry cursors are the last entry's (score, member), so a page resumes exactly after it even when
+entries before it were retried or deleted meanwhile. The queue is a list, not a sorted set: its
+cursor is the last job id seen, found again by value (see scripts.QUEUE_PAGE for the rule)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from redis import Redis
+
+from gateway.errors import InvalidParameter
+from gateway.services.domain.models import JobInfo, JobPage
+from gateway.services.redis import keys, scripts
+from gateway.services.redis.fetch import fetch_jobs, id_of
+from gateway.services.redis.registry import (
+    Entry,
+    RegistryReader,
+    decode_cursor,
+    decode_member,
+    encode_member,
+    member_ref,
+)
+
+STATES = ("queued", "started", "failed", "finished", "deferred", "scheduled", "canceled")
+ORDERS = ("asc", "desc")
+# Scored by run, creation or cancel time rather than expiry: every entry is live (as in stats).
+_NOT_EXPIRING = ("deferred", "scheduled", "canceled")
+# Marks a queue cursor, where a registry cursor has a score.
+_QUEUE_MARK = "q"
+
+
+def check_page_args(state: str, order: str, first: int, max_page_size: int) -> None:
+    if state not in STATES:
+        raise InvalidParameter(f"Invalid state {state[:40]!r}: use one of {', '.join(STATES)}")
+    if order not in ORDERS:
+        raise InvalidParameter(f"Invalid order {order[:40]!r}: use asc or desc")
+    if first < 0 or first > max_page_size:
+        raise InvalidParameter(f"first must be between 0 and {max_page_size}")
+
+
+class Browser:
+    """Pages of one queue's jobs in a given state."""
+
+    def __init__(self, connection: Redis, reader: RegistryReader, serializer: Any):
+        self._connection = connection
+        self._reader = reader
+        self._serializer = serializer
+        self._queue_page = connection.register_script(scripts.QUEUE_PAGE)
+
+    def page(
+        self,
+        queue_name: str,
+        state: str,
+        first: int,
+        after: str | None = None,
+        order: str = "asc",
+        with_results: bool = True,
+    ) -> JobPage:
+        """Up to `first` jobs after the cursor `after`; arguments already checked."""
+        if state == "queued":
+            total, members = self._queued(queue_name, first + 1, after, order)
+            refs: list[str | bytes] = [member_ref(member) for member in members]
+            cursors = [_encode_queue_cursor(member) for member in members[:first]]
+        else:
+            total, entries = self._registry(queue_name, state, first + 1, after, order)
+            refs = [entry.job_ref for entry in entries]
+            cursors = [entry.cursor for entry in entries[:first]]
+        jobs = self._fetch(refs[:first], state, queue_name, with_results)
+        return JobPage(
+            jobs=jobs,
+            total=total,
+            end_cursor=cursors[-1] if cursors else None,
+            has_next_page=len(refs) > first,
+            cursors=cursors,
+        )
+
+    def _registry(
+        self, queue_name: str, state: str, limit: int, after: str | None, order: str
+    ) -> tuple[int, list[Entry]]:
+        cursor = decode_cursor(after) if after else None
+        seek = self._reader.after if order == "asc" else self._reader.before
+        return seek(keys.registry_key(state, queue_name), cursor, limit, expiring=state not in _NOT_EXPIRING)
+
+    def _queued(self, queue_name: str, limit: int, after: str | None, order: str) -> tuple[int, list[bytes]]:
+        args: list[object] = [limit, order]
+        if after:
+            args.append(_decode_queue_cursor(after))
+        total, members = self._queue_page(keys=[keys.queue_key(queue_name)], args=args)
+        return int(total), members
+
+    def _fetch(self, refs: list[str | bytes], state: str, queue: str, with_results: bool) -> list[JobInfo]:
+        if state == "failed":
+            # Unchanged from the failed list: orphans show as failed entries of this queue.
+            return fetch_jobs(
+                self._connection,
+                refs,
+                self._serializer,
+                queue,
+                in_failed_registry=True,
+                with_results=with_results,
+            )
+        jobs = fetch_jobs(self._connection, refs, self._serializer, queue, with_results=with_results)
+        # An entry whose job hash is gone still shows, so a page always matches its total.
+        return [
+            job or JobInfo(job_id=id_of(ref), status=state, origin=queue)
+            for ref, job in zip(refs, jobs, strict=True)
+        ]
+
+
+def _encode_queue_cursor(member: bytes) -> str:
+    return base64.urlsafe_b64encode(_QUEUE_MARK.encode() + b"|" + encode_member(member)).decode().rstrip("=")
+
+
+def _decode_queue_cursor(cursor: str) -> bytes:
+    """The job id member of a queue cursor (damaged members hex-encoded, see encode_member)."""
+    invalid = InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        mark, encoded = raw.split(b"|", 1)
+    except (ValueError, binascii.Error):
+        raise invalid from None
+    member = decode_member(encoded)
+    if mark != _QUEUE_MARK.encode() or member is None:
+        raise invalid
+    return member

@@ -1,0 +1,155 @@
+"""A filtered view of a failed registry, walked in registry order without writing anything.
+
+Date criteria are checked inside Redis: a read-only script walks live entries from a cursor and
+compares each job's `ended_at` (RQ's fixed-width format, compared byte by byte), so only matching
+ids cross the network. The other criteria need the job (and maybe its traceback): those are
+fetched a chunk at a time in one pipeline and filtered in Python. Memory stays bounded by a chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from gateway.services.domain.failed_job_filter import FailedJobFilter
+from gateway.services.domain.models import JobInfo, JobPage
+from gateway.services.redis import keys, scripts
+from gateway.services.redis.fetch import fetch_jobs
+from gateway.services.redis.registry import Entry, RegistryReader, entries_of, now_timestamp
+
+# Entries one script call examines at most: keeps each call a few milliseconds inside Redis.
+SCAN_BUDGET = 1000
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: Entry
+    job: JobInfo | None  # fetched only when a criterion needed it
+    with_results: bool = False  # whether `job` carries exc_info and result
+
+
+class FilteredView:
+    """Matching live entries of one failed registry, in registry order."""
+
+    def __init__(
+        self, connection: Redis, queue_name: str, job_filter: FailedJobFilter, serializer: Any
+    ) -> None:
+        self._connection = connection
+        self.queue_name = queue_name
+        self._filter = job_filter
+        self._serializer = serializer
+        self._key = keys.registry_key("failed", queue_name)
+        self._reader = RegistryReader(connection)
+        self._scan = connection.register_script(scripts.FILTER_AFTER)
+
+    def _candidates(
+        self, cursor: tuple[str, bytes] | None, limit: int
+    ) -> tuple[int, list[Entry], Entry | None, bool]:
+        """(live total, entries passing the date criteria, last entry examined, reached the end)."""
+        if not self._filter.has_dates:
+            total, entries = self._reader.after(self._key, cursor, limit)
+            return total, entries, entries[-1] if entries else None, len(entries) < limit
+        after, before = self._filter.date_bounds()
+        args: list[Any] = [now_timestamp(), limit, SCAN_BUDGET, keys.JOB_PREFIX, after, before]
+        if cursor is not None:
+            args.extend(cursor)
+        total, flat, last, done = self._scan(keys=[self._key], args=args)
+        entries = entries_of(flat, self._key)
+        last_entry = entries_of(last, self._key)[0] if last else None
+        return int(total), entries, last_entry, bool(done)
+
+    def walk(
+        self,
+        cursor: tuple[str, bytes] | None = None,
+        bound: tuple[float, bytes] | None = None,
+        chunk: int = CHUNK,
+        with_results: bool = False,
+    ) -> Iterator[tuple[int, list[Match]]]:
+        """(live total, matches) a chunk at a time, strictly after `cursor` and up to `bound`
+        (inclusive). Yields nothing-matching chunks too, so callers can stop early."""
+        while True:
+            total, entries, last, done = self._candidates(cursor, chunk)
+            if bound is not None:
+                entries = [e for e in entries if e.position <= bound]
+                done = done or last is None or last.position >= bound
+            matches = self._check_jobs(entries, with_results)
+            yield total, matches
+            if done or last is None:
+                return
+            cursor = (last.score, last.raw)
+
+    def _check_jobs(self, entries: list[Entry], with_results: bool) -> list[Match]:
+        if not self._filter.needs_job:
+            return [Match(entry, None) for entry in entries]
+        with_results = with_results or self._filter.needs_traceback
+        jobs = fetch_jobs(
+            self._connection,
+            [e.job_ref for e in entries],
+            self._serializer,
+            self.queue_name,
+            in_failed_registry=True,
+            with_results=with_results,
+        )
+        return [
+            Match(entry, job, with_results)
+            for entry, job in zip(entries, jobs, strict=True)
+            if self._filter.matches_job(job)
+        ]
+
+    def first(
+        self, count: int, cursor: tuple[str, bytes] | None = None, with_results: bool = False
+    ) -> list[Match]:
+        """Up to `count` matches after `cursor`."""
+        found: list[Match] = []
+        if count <= 0:
+            return found
+        # Python-side criteria are checked a whole chunk per pipeline, however small the page.
+        chunk = CHUNK if self._filter.needs_job else min(count, CHUNK)
+        for _, matches in self.walk(cursor, chunk=chunk, with_results=with_results):
+            found.extend(matches)
+            if len(found) >= count:
+                return found[:count]
+        return found
+
+    def count(self) -> int:
+        return sum(len(matches) for _, matches in self.walk())
+
+    def jobs_of(self, matches: list[Match], with_results: bool) -> list[JobInfo]:
+        """The jobs of matches, fetched in one pipeline unless the filter already fetched them."""
+        if all(m.job is not None and (m.with_results or not with_results) for m in matches):
+            return [m.job for m in matches]  # type: ignore[misc]
+        ids = [m.entry.job_ref for m in matches]
+        return fetch_jobs(
+            self._connection, ids, self._serializer, self.queue_name, True, with_results=with_results
+        )
+
+    def last_bound(self) -> tuple[int, tuple[float, bytes] | None]:
+        """(live total, the (score, member) of the last live entry): a bulk walk stops there."""
+        total, last = self._reader.last(self._key)
+        return total, last.position if last else None
+
+
+def filtered_page(
+    view: FilteredView,
+    first: int,
+    cursor: tuple[str, bytes] | None,
+    with_results: bool,
+    with_total: bool,
+) -> JobPage:
+    """A cursor page of matching jobs. The cursor is the last *matching* entry's (score, id), so
+    the next page resumes right after it. `total` counts every match, which costs a walk of the
+    whole registry: it is -1 when the caller did not ask for it."""
+    matches = view.first(first + 1, cursor, with_results=with_results)
+    page = matches[:first]
+    cursors = [m.entry.cursor for m in page]
+    return JobPage(
+        jobs=view.jobs_of(page, with_results),
+        total=view.count() if with_total else -1,
+        end_cursor=cursors[-1] if cursors else None,
+        has_next_page=len(matches) > first,
+        cursors=cursors,
+    )

@@ -1,0 +1,93 @@
+"""Every RQ worker in at most three pipelined round trips, whatever their number: the workers set,
+then each worker's hash and execution index, then whether those executions are still alive."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from redis import Redis
+
+from gateway.services.domain.models import WorkerInfo
+from gateway.services.redis import damaged, keys
+from gateway.services.redis.decode import format_timestamp
+
+# What RQ's parse_composite_key reads: one ':' between the job id and the execution id.
+_JOB_EXECUTION = re.compile(r"[^:]+:[^:]+")
+
+
+def list_workers(connection: Redis) -> list[WorkerInfo]:
+    """Workers sorted by name. A key left in the workers set by a worker that died without
+    unregistering (its hash expired) is skipped, as RQ's Worker.all does, but not removed."""
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.smembers(keys.WORKERS_SET)
+        (members,) = damaged.execute(pipe)  # a workers set of another type holds no worker
+    worker_keys = sorted(damaged.internal(member) for member in members or ())
+    worker_keys = [key for key in worker_keys if key.startswith(keys.WORKER_PREFIX)]
+    if not worker_keys:
+        return []
+    names = [key[len(keys.WORKER_PREFIX) :] for key in worker_keys]
+    with connection.pipeline(transaction=False) as pipe:
+        for key, name in zip(worker_keys, names, strict=True):
+            pipe.hgetall(damaged.key_bytes(key))
+            pipe.smembers(damaged.key_bytes(keys.worker_executions_key(name)))
+        replies = damaged.execute(pipe)  # a hash of another type reads as a worker that is gone
+    hashes = replies[0::2]
+    executions = [sorted(damaged.shown(member) for member in members or ()) for members in replies[1::2]]
+    running = [member for data, members in zip(hashes, executions, strict=True) if data for member in members]
+    alive = _alive_executions(running, connection)
+    return [
+        _worker(name, data, [e for e in running if e in alive])
+        for name, data, running in zip(names, hashes, executions, strict=True)
+        if data
+    ]
+
+
+def _alive_executions(composite_keys: list[str], connection: Redis) -> set[str]:
+    """The executions whose hash still exists: RQ drops index members whose hash expired. A
+    member that is not RQ's "job_id:execution_id" (damaged data) names no execution."""
+    readable = [composite for composite in composite_keys if _JOB_EXECUTION.fullmatch(composite)]
+    if not readable:
+        return set()
+    with connection.pipeline(transaction=False) as pipe:
+        for composite in readable:
+            pipe.exists(keys.execution_key(composite))
+        replies = pipe.execute()
+    return {composite for composite, exists in zip(readable, replies, strict=True) if exists}
+
+
+def _worker(name: str, data: dict[bytes, bytes], executions: list[str]) -> WorkerInfo:
+    text = {damaged.shown(key): damaged.shown(value) for key, value in data.items()}
+    if executions:
+        current: str | None = executions[0].partition(":")[0]
+    else:
+        current = text.get("current_job") or None  # RQ 1.x workers kept it in their hash
+    return WorkerInfo(
+        name=damaged.shown_name(name),
+        state=text.get("state") or "?",
+        queues=[queue for queue in text.get("queues", "").split(",") if queue],
+        current_job_id=current,
+        successful_job_count=_number(int, text.get("successful_job_count")),
+        failed_job_count=_number(int, text.get("failed_job_count")),
+        total_working_time=_number(float, text.get("total_working_time")),
+        last_heartbeat=format_timestamp(data.get(b"last_heartbeat")),
+        birth_date=format_timestamp(data.get(b"birth")),
+        hostname=text.get("hostname") or None,
+        pid=_pid(text.get("pid")),
+    )
+
+
+def _pid(raw: str | None) -> int | None:
+    """A process id, or None: no system hands out one beyond 2**31 - 1 (GraphQL's Int bound)."""
+    pid = _number(int, raw)
+    return pid if 0 < pid < 2**31 else None
+
+
+def _number(kind: Any, raw: str | None) -> Any:
+    """The number a worker wrote; 0 for anything else, 'inf' and 'nan' included (JSON has none)."""
+    try:
+        value = kind(raw) if raw else kind(0)
+    except ValueError:
+        return kind(0)
+    return value if math.isfinite(value) else kind(0)

@@ -1,0 +1,1 @@
+"""Redis plumbing: keys, connection health, registry and job reads, the Lua scripts."""

@@ -1,0 +1,234 @@
+"""Turn what Redis holds for a job into a JobInfo without letting one bad payload fail a list.
+
+RQ 2+ keeps the traceback and the return value in the job's results stream, not in the job hash,
+so callers pass the stream's latest entry beside the hash.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import pickle
+import re
+import zlib
+from base64 import b64decode
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from rq.job import JobStatus
+from rq.results import Result
+from rq.serializers import DefaultSerializer
+
+from gateway.services.domain.models import JOB_STATUSES, JobInfo
+from gateway.services.redis import damaged
+
+log = logging.getLogger(__name__)
+
+_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_RQ_TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
+_MAX_DEPTH = 64
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:
+        return f"<unrepresentable {type(value).__name__}>"
+
+
+def to_json(value: Any, _depth: int = 0) -> Any:
+    """Convert a Python value to JSON-compatible data; what JSON cannot hold becomes its repr,
+    and so does a container nested too deep (self-referencing ones included)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if _depth >= _MAX_DEPTH and isinstance(value, (list, tuple, dict)):
+        return _safe_repr(value)
+    if isinstance(value, (list, tuple)):
+        return [to_json(item, _depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {
+            key if isinstance(key, str) else _safe_repr(key): to_json(item, _depth + 1)
+            for key, item in value.items()
+        }
+    return _safe_repr(value)
+
+
+class _Unimportable:
+    """Stands in for a class or function the gateway cannot import, so the rest still decodes."""
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        return object.__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+
+class _TolerantUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return super().find_class(module, name)
+        except Exception:
+            return type(name, (_Unimportable,), {})
+
+
+def _holds_unimportable(value: Any, _depth: int = 0) -> bool:
+    if isinstance(value, _Unimportable):
+        return True
+    if _depth >= _MAX_DEPTH:
+        return False
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_unimportable(item, _depth + 1) for item in value)
+    if isinstance(value, dict):
+        return any(
+            _holds_unimportable(k, _depth + 1) or _holds_unimportable(v, _depth + 1) for k, v in value.items()
+        )
+    return False
+
+
+def _decode_call(data: bytes | None, serializer: Any) -> tuple[str | None, Any, Any]:
+    """(func_name, args, kwargs) as JSON data; each part that cannot be decoded is None."""
+    if not data:
+        return None, None, None
+    try:
+        payload = zlib.decompress(data)
+    except zlib.error:
+        payload = data
+    try:
+        func_name, _instance, args, kwargs = serializer.loads(payload)
+    except Exception:
+        pass
+    else:
+        return str(func_name), _json_or_none(list, args), _json_or_none(dict, kwargs)
+    if serializer is not DefaultSerializer:
+        return None, None, None
+    try:
+        func_name, _instance, args, kwargs = _TolerantUnpickler(io.BytesIO(payload)).load()
+    except Exception:
+        return None, None, None
+    return (
+        func_name if isinstance(func_name, str) else None,
+        None if _holds_unimportable(args) else _json_or_none(list, args),
+        None if _holds_unimportable(kwargs) else _json_or_none(dict, kwargs),
+    )
+
+
+def _json_or_none(kind: type, value: Any) -> Any:
+    try:
+        return to_json(kind(value))
+    except Exception:
+        return None
+
+
+def format_timestamp(raw: bytes | None) -> str | None:
+    """RQ's stored timestamp as ISO 8601 UTC with a trailing Z; None when absent or unreadable."""
+    if not raw:
+        return None
+    if _RQ_TIMESTAMP.fullmatch(raw):
+        return raw.decode()  # already in our format: skip parsing, the hot path of every list
+    try:
+        parsed = datetime.fromisoformat(raw.decode().replace("Z", "+00:00"))
+        if parsed.tzinfo is not None:
+            # OverflowError: an offset that moves the time outside years 1-9999.
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, UnicodeDecodeError, OverflowError):
+        return None
+    return parsed.strftime(_TIMESTAMP_FORMAT)
+
+
+def _text(raw: bytes | None) -> str | None:
+    return damaged.shown_or_none(raw)
+
+
+@dataclass(frozen=True)
+class _LatestResult:
+    type: int
+    exc_string: str | None
+    return_value: Any
+
+
+def _latest_result(job_id: str, entry: Any, serializer: Any) -> _LatestResult | None:
+    """The newest results-stream entry, decoded as RQ's Result.restore does (without building a
+    Result per job, which costs more than the decoding itself)."""
+    if not entry:
+        return None
+    _result_id, payload = entry[0]
+    try:
+        exc_string = payload.get(b"exc_string")
+        return_value = payload.get(b"return_value")
+        return _LatestResult(
+            type=int(payload[b"type"]),
+            exc_string=zlib.decompress(b64decode(exc_string)).decode("utf-8", "replace")
+            if exc_string
+            else None,
+            return_value=serializer.loads(b64decode(return_value)) if return_value is not None else None,
+        )
+    except Exception:
+        log.warning("job %s: latest result could not be decoded", job_id)
+        return None
+
+
+def _legacy_exc_info(raw: bytes | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        return zlib.decompress(raw).decode("utf-8", "replace") or None
+    except zlib.error:
+        return raw.decode("utf-8", "replace") or None
+
+
+def orphan(job_id: str, queue_name: str) -> JobInfo:
+    """A failed-registry entry whose job hash is gone: shown so it can be seen and cleaned up."""
+    return JobInfo(job_id=job_id, status=JobStatus.FAILED.value, origin=queue_name)
+
+
+def decode_job(
+    job_id: str,
+    raw: dict[bytes, bytes],
+    latest: Any,
+    serializer: Any,
+    queue_name: str,
+    default_status: str = JobStatus.CREATED.value,
+) -> JobInfo:
+    """Build a JobInfo from a job hash and its latest results-stream entry (XREVRANGE COUNT 1)."""
+    status = _text(raw.get(b"status"))
+    if status not in JOB_STATUSES:
+        status = default_status
+    func_name, args, kwargs = _decode_call(raw.get(b"data"), serializer)
+    result = _latest_result(job_id, latest, serializer)
+
+    exc_info = None
+    return_value = None
+    if status == JobStatus.FAILED.value:
+        exc_info = (result.exc_string if result else None) or _legacy_exc_info(raw.get(b"exc_info"))
+    elif status == JobStatus.FINISHED.value and result and result.type == Result.Type.SUCCESSFUL.value:
+        return_value = _json_or_none(lambda value: value, result.return_value)
+
+    return JobInfo(
+        job_id=job_id,
+        status=status,
+        origin=_text(raw.get(b"origin")) or queue_name,
+        func_name=func_name,
+        args=args,
+        kwargs=kwargs,
+        description=_text(raw.get(b"description")),
+        created_at=format_timestamp(raw.get(b"created_at")),
+        enqueued_at=format_timestamp(raw.get(b"enqueued_at")),
+        started_at=format_timestamp(raw.get(b"started_at")),
+        ended_at=format_timestamp(raw.get(b"ended_at")),
+        result=return_value,
+        exc_info=exc_info,
+    )
+
+
+# For readers that need only part of a job (failure groups read the function and traceback).
+decode_call = _decode_call
+legacy_exc_info = _legacy_exc_info

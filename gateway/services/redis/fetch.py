@@ -1,0 +1,64 @@
+"""Fetch many jobs in one round trip: HGETALL plus the latest results-stream entry for each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis import Redis
+
+from gateway.services.redis import damaged, keys
+from gateway.services.redis.decode import decode_job, orphan
+
+# Jobs per pipeline: bounds the size of one Redis reply when a whole registry is listed.
+READ_CHUNK = 1000
+
+
+def fetch_jobs(
+    connection: Redis,
+    job_ids: list[str | bytes],
+    serializer: Any,
+    queue_name: str,
+    in_failed_registry: bool = False,
+    with_results: bool = True,
+) -> list[Any]:
+    """JobInfo for each id, in order. A missing hash gives None, or an orphan entry when the ids
+    come from the failed registry (so a list always matches failed_count). Without
+    `with_results` the results streams are not read, and exc_info and result stay None. An id
+    may be a registry member that is not UTF-8 (bytes): its job is read, and its id shown escaped."""
+    jobs: list[Any] = []
+    for start in range(0, len(job_ids), READ_CHUNK):
+        chunk = job_ids[start : start + READ_CHUNK]
+        with connection.pipeline(transaction=False) as pipe:
+            for ref in chunk:
+                job_key, results_key = _keys_of(ref)
+                pipe.hgetall(job_key)
+                if with_results:
+                    pipe.xrevrange(results_key, "+", "-", count=1)
+            # One key of the wrong type (say a string at a job key) must not fail the whole page.
+            replies = damaged.execute(pipe)
+        step = 2 if with_results else 1
+        for index, ref in enumerate(chunk):
+            job_id = id_of(ref)
+            raw = replies[step * index]
+            latest = replies[step * index + 1] if with_results else None
+            if raw:
+                default_status = "failed" if in_failed_registry else "created"
+                jobs.append(decode_job(job_id, raw, latest, serializer, queue_name, default_status))
+            elif in_failed_registry:
+                jobs.append(orphan(job_id, queue_name))
+            else:
+                jobs.append(None)
+    return jobs
+
+
+def id_of(ref: str | bytes) -> str:
+    """The id shown for a job reference: escaped when it is not UTF-8."""
+    return ref if isinstance(ref, str) else damaged.shown(ref)
+
+
+def _keys_of(ref: str | bytes) -> tuple[str | bytes, str | bytes]:
+    """(job key, results key) of an id, or of a member that is not UTF-8 (as exact bytes)."""
+    if isinstance(ref, str):
+        return keys.job_key(ref), keys.results_key(ref)
+    prefix, suffix = keys.RESULTS_KEY_PARTS
+    return keys.JOB_PREFIX.encode() + ref, prefix.encode() + ref + suffix.encode()

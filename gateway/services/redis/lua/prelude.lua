@@ -1,0 +1,96 @@
+-- Shared helpers, prepended to every script but cancel.lua (gateway/services/redis/scripts.py).
+-- Registry entries whose score lies in [0, now] are ones RQ's own cleanup would delete; every
+-- script treats them as absent and never writes them. Scores below 0 (failure_ttl=-1) never expire.
+-- Damaged data (gateway/services/redis/damaged.py): a key of another Redis type reads as absent.
+local function of_type(key, wanted)
+  local found = redis.call('TYPE', key)
+  found = found.ok or found
+  return found == wanted or found == 'none'
+end
+
+-- The reply of a redis.pcall, false when it failed (a key of another type: absent).
+local function absent_if_error(reply)
+  if type(reply) == 'table' and reply.err then return false end
+  return reply
+end
+
+-- Whether s is well-formed UTF-8: the gateway never writes a name it could not decode.
+local function is_utf8(s)
+  local i, n = 1, #s
+  while i <= n do
+    local c = string.byte(s, i)
+    local extra
+    if c < 0x80 then extra = 0
+    elseif c >= 0xC2 and c <= 0xDF then extra = 1
+    elseif c >= 0xE0 and c <= 0xEF then extra = 2
+    elseif c >= 0xF0 and c <= 0xF4 then extra = 3
+    else return false end
+    if i + extra > n then return false end
+    for j = i + 1, i + extra do
+      local d = string.byte(s, j)
+      if d < 0x80 or d > 0xBF then return false end
+    end
+    local d = string.byte(s, i + 1)
+    if (c == 0xE0 and d < 0xA0) or (c == 0xED and d > 0x9F)
+       or (c == 0xF0 and d < 0x90) or (c == 0xF4 and d > 0x8F) then
+      return false
+    end
+    i = i + extra + 1
+  end
+  return true
+end
+
+local function live_bounds(key, now)
+  local neg = redis.call('ZCOUNT', key, '-inf', '(0')
+  local expired = redis.call('ZCOUNT', key, 0, now)
+  return neg, expired, redis.call('ZCARD', key)
+end
+
+-- memcmp order, as Redis sorts equal-score members (Lua's own < follows the locale).
+local function id_le(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a <= #b
+end
+
+-- First rank whose (score, id) comes after the cursor (score, id).
+local function rank_after(key, score, id)
+  local lo = redis.call('ZCOUNT', key, '-inf', '(' .. score)
+  local hi = lo + redis.call('ZCOUNT', key, score, score)
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local member = redis.call('ZRANGE', key, mid, mid)[1]
+    if id_le(member, id) then lo = mid + 1 else hi = mid end
+  end
+  return lo
+end
+
+-- Up to `limit` live entries starting at rank `start`, as flat {id, score, ...}.
+local function live_from(key, start, limit, neg, expired, card)
+  local out = {}
+  if start >= neg and start < neg + expired then start = neg + expired end
+  while limit > 0 and start < card do
+    local stop = card - 1
+    if start < neg then stop = neg - 1 end
+    stop = math.min(stop, start + limit - 1)
+    local got = redis.call('ZRANGE', key, start, stop, 'WITHSCORES')
+    for i = 1, #got do out[#out + 1] = got[i] end
+    limit = limit - (stop - start + 1)
+    start = stop + 1
+    if start == neg then start = neg + expired end
+  end
+  return out
+end
+
+local function to_score(s)
+  if s == 'inf' or s == '+inf' then return math.huge end
+  if s == '-inf' then return -math.huge end
+  return tonumber(s)
+end
+
+local function is_live(score, now)
+  return score < 0 or score > now
+end

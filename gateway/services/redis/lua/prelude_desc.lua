@@ -1,0 +1,33 @@
+-- Descending twins of rank_after/live_from (prelude.lua), for listings newest first.
+-- Prepended, after prelude.lua, to live_before.lua.
+-- Number of entries whose (score, id) comes before the cursor (score, id): the rank to end at.
+local function rank_before(key, score, id)
+  local lo = redis.call('ZCOUNT', key, '-inf', '(' .. score)
+  local hi = lo + redis.call('ZCOUNT', key, score, score)
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local member = redis.call('ZRANGE', key, mid, mid)[1]
+    if id_le(id, member) then hi = mid else lo = mid + 1 end
+  end
+  return lo
+end
+
+-- Up to `limit` live entries from rank `start` down to rank 0, as flat {id, score, ...}.
+local function live_down(key, start, limit, neg, expired)
+  local out = {}
+  if start >= neg and start < neg + expired then start = neg - 1 end
+  while limit > 0 and start >= 0 do
+    local low = 0
+    if start >= neg + expired then low = neg + expired end
+    low = math.max(low, start - limit + 1)
+    local got = redis.call('ZRANGE', key, low, start, 'WITHSCORES')
+    for i = #got - 1, 1, -2 do
+      out[#out + 1] = got[i]
+      out[#out + 1] = got[i + 1]
+    end
+    limit = limit - (start - low + 1)
+    start = low - 1
+    if start >= neg and start < neg + expired then start = neg - 1 end
+  end
+  return out
+end

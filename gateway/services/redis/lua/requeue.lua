@@ -1,0 +1,68 @@
+-- Run by FailedJobActions.requeue (gateway/services/writes/failed_actions.py) and
+-- Lifecycle.requeue (gateway/services/writes/lifecycle.py), after prelude.lua and a first line
+-- `local dry = false` (REQUEUE) or `local dry = true` (REQUEUE_DRY).
+-- Requeue, as RQ's FailedJobRegistry.requeue leaves a job, but claim and enqueue are one step.
+-- KEYS[1] failed registry. ARGV: now, now_iso, job prefix, queue prefix, queues set, fallback
+-- origin, RQ's empty exc_info value, the dependencies key's prefix and suffix, then ids.
+-- Per id: 1 requeued, 0 not (or no longer) in the registry, -1 orphan (hash gone or not a hash;
+-- left in place for delete), 2 rate-limited (left for RQ's own requeue), 3 unreadable (its id or
+-- origin is not UTF-8: the gateway never writes a name it could not decode, and RQ could not load
+-- the job), 4 its queue key holds another Redis type (a push there would fail half-way).
+-- The dry run is the same classification with every write skipped, so a dry run predicts the
+-- real run on any data: one body, two entry points.
+local reg, now, now_iso = KEYS[1], tonumber(ARGV[1]), ARGV[2]
+local job_prefix, queue_prefix, queues_set, fallback = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local empty_exc_info, deps_prefix, deps_suffix = ARGV[7], ARGV[8], ARGV[9]
+local codes = {}
+local registered, claimed = {}, {}
+local reg_readable = of_type(reg, 'zset')
+for i = 10, #ARGV do
+  local id = ARGV[i]
+  local score = false
+  if reg_readable and not claimed[id] then score = redis.call('ZSCORE', reg, id) end
+  local jk = job_prefix .. id
+  local fields = nil
+  if score and is_live(to_score(score), now) then
+    -- pcall: a job key of the wrong type is damaged data, read as an orphan (as lists show it).
+    fields = redis.pcall('HMGET', jk, 'status', 'origin', 'rate_limit_key', 'ttl', 'data')
+  end
+  if not fields then
+    codes[#codes + 1] = 0
+  elseif fields.err then
+    codes[#codes + 1] = -1
+  elseif not fields[1] and not fields[5] and redis.call('EXISTS', jk) == 0 then
+    codes[#codes + 1] = -1
+  else
+    local origin = fields[2]
+    if not origin or origin == '' then origin = fallback end
+    local qk = queue_prefix .. origin
+    if not is_utf8(id) or not is_utf8(origin) then
+      codes[#codes + 1] = 3
+    elseif not of_type(qk, 'list') then
+      codes[#codes + 1] = 4
+    elseif fields[3] and fields[3] ~= '' then
+      codes[#codes + 1] = 2
+    else
+      claimed[id] = true
+      if not dry then
+        redis.call('ZREM', reg, id)
+        redis.call('HSET', jk, 'status', 'queued', 'origin', origin, 'enqueued_at', now_iso,
+                   'started_at', '', 'ended_at', '', 'exc_info', empty_exc_info)
+        -- As RQ's Job.cleanup(ttl=job.ttl): a positive job ttl restarts; otherwise TTLs stay.
+        local ttl = tonumber(fields[4] or '')
+        if ttl and ttl > 0 then
+          redis.call('EXPIRE', jk, ttl)
+          redis.call('EXPIRE', jk .. ':dependents', ttl)
+          redis.call('EXPIRE', deps_prefix .. id .. deps_suffix, ttl)
+        end
+        if not registered[qk] then
+          redis.call('SADD', queues_set, qk)
+          registered[qk] = true
+        end
+        redis.call('RPUSH', qk, id)
+      end
+      codes[#codes + 1] = 1
+    end
+  end
+end
+return codes

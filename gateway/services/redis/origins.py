@@ -1,0 +1,51 @@
+"""The queue a job belongs to, as the access check of an operation addressed by job id needs it.
+
+RQ writes the queue into the job hash's `origin` field. An empty or missing origin, one that is
+not UTF-8, or a job key of another Redis type (damaged data) says nothing about the queue: the
+queue is unknown, and never guessed (see access.authorise_job for what that allows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis import Redis
+from redis.exceptions import ResponseError
+
+from gateway.services.redis import keys
+
+
+@dataclass(frozen=True)
+class JobPlace:
+    job_id: str
+    exists: bool  # something is stored under the job's key
+    queue: str | None  # its origin; None when unknown
+
+
+def read_places(connection: Redis, job_ids: list[str]) -> list[JobPlace]:
+    """One round trip for any number of ids, in their order."""
+    with connection.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.hget(keys.job_key(job_id), "origin")
+            pipe.exists(keys.job_key(job_id))
+        replies = pipe.execute(raise_on_error=False)
+    places = []
+    for index, job_id in enumerate(job_ids):
+        origin, exists = replies[2 * index], replies[2 * index + 1]
+        if isinstance(exists, Exception):
+            raise exists
+        if isinstance(origin, ResponseError) and str(origin).startswith("WRONGTYPE"):
+            origin = None
+        elif isinstance(origin, Exception):
+            raise origin
+        places.append(JobPlace(job_id, bool(exists), _queue_name(origin)))
+    return places
+
+
+def _queue_name(origin: bytes | None) -> str | None:
+    if not origin:
+        return None
+    try:
+        return origin.decode()
+    except UnicodeDecodeError:
+        return None

@@ -1,0 +1,47 @@
+"""Lua scripts: each runs atomically inside Redis, so a claim and its action are one step.
+
+The scripts are the .lua files in lua/ next to this module, ordinary files an editor highlights;
+each begins with a comment naming the code that runs it and its KEYS, ARGV and reply. They are
+read once, here, at import (through importlib.resources, so an installed wheel finds them too),
+and the callers register them with `register_script`. prelude.lua, the shared helpers, is
+prepended to every script but cancel.lua.
+
+Registry entries whose score lies in [0, now] are ones RQ's own cleanup would delete; every
+script treats them as absent and never writes them. Scores below 0 (failure_ttl=-1) never expire.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+LUA = files(__package__).joinpath("lua")
+
+
+def read_lua(name: str) -> str:
+    """The text of lua/<name>.lua."""
+    return LUA.joinpath(f"{name}.lua").read_text(encoding="utf-8")
+
+
+PRELUDE = read_lua("prelude")
+
+# Registry reads (registry.py).
+LIVE_SLICE = PRELUDE + read_lua("live_slice")
+LIVE_LAST = PRELUDE + read_lua("live_last")
+LIVE_AFTER = PRELUDE + read_lua("live_after")
+LIVE_BEFORE = PRELUDE + read_lua("prelude_desc") + read_lua("live_before")
+
+# Failed-job actions (writes/failed_actions.py, writes/lifecycle.py). A dry run runs the same
+# body with every write skipped, so it predicts the real run on any data.
+_REQUEUE_BODY = read_lua("requeue")
+REQUEUE = PRELUDE + "local dry = false\n" + _REQUEUE_BODY
+REQUEUE_DRY = PRELUDE + "local dry = true\n" + _REQUEUE_BODY
+_DELETE_BODY = read_lua("delete")
+DELETE = PRELUDE + "local dry = false\n" + _DELETE_BODY
+DELETE_DRY = PRELUDE + "local dry = true\n" + _DELETE_BODY
+CANCEL = read_lua("cancel")
+
+# Reads (reads/browse.py, reads/filtered.py, reads/locate.py, writes/groups.py).
+QUEUE_PAGE = PRELUDE + read_lua("queue_page")
+FILTER_AFTER = PRELUDE + read_lua("filter_after")
+LOCATE = PRELUDE + read_lua("locate")
+CAUSE_FIELDS = PRELUDE + read_lua("cause_fields")

@@ -1,0 +1,1 @@
+"""Write operations: failed-job actions, bulk selections, failure groups, cancel/requeue, cleanup."""

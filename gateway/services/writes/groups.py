@@ -1,0 +1,198 @@
+"""Failure groups: a queue's failed jobs grouped by cause, and retry or delete of one group.
+
+A job's cause is (function, exception type, cause line: see causes.py), read as cheaply as
+possible: the few hash fields needed plus the newest results-stream entry's traceback, read by
+one read-only Lua call per chunk of the registry. Memory is one chunk plus the group table.
+
+group_id = the first 16 hex digits of SHA-256 over "v1", kind, func_name, exc_type and message
+(missing parts as ""), joined by U+001F. It depends only on the cause, so the same group has the
+same id across calls, processes and restarts (Python's own hash() is salted per process).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import zlib
+from base64 import b64decode
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from gateway.errors import FailureGroupNotFound, InvalidParameter
+from gateway.services.domain.causes import cause_message
+from gateway.services.domain.models import FailureGroup, FailureGroups, GroupOutcome, JobError
+from gateway.services.domain.tracebacks import read_raised
+from gateway.services.redis import decode, keys, scripts
+from gateway.services.redis.registry import Entry, RegistryReader
+from gateway.services.writes.failed_actions import DELETED, REQUEUED, RETRY_ERRORS, FailedJobActions
+
+GROUP_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
+
+FAILURE, ORPHAN_KIND, UNREADABLE_KIND = "failure", "orphan", "unreadable"
+ORPHAN_MESSAGE = "Job data is gone (expired or deleted)"
+
+# Registry entries per read script call: bounds one Redis reply and the memory of one step.
+READ_CHUNK = 1000
+
+Cause = tuple[str, str | None, str | None, str | None]  # (kind, func_name, exc_type, message)
+
+
+@functools.lru_cache(maxsize=4096)  # a group action hashes per distinct cause, not per job
+def group_id_of(cause: Cause) -> str:
+    text = "\x1f".join(("v1", *(part or "" for part in cause)))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def validate_group_id(group_id: str) -> str:
+    if not GROUP_ID_PATTERN.fullmatch(group_id):
+        shown = group_id if len(group_id) <= 64 else group_id[:64] + "..."
+        raise InvalidParameter(
+            f"Invalid group id {shown!r}: group ids are 16 lowercase hex digits, "
+            "as GET /api/v1/jobs/failed/groups gives them"
+        )
+    return group_id
+
+
+@dataclass(frozen=True)
+class _Member:
+    entry: Entry
+    cause: Cause
+    failed_at: str | None
+
+    @property
+    def job_id(self) -> str:
+        return self.entry.job_id
+
+
+def _func_name(data: bytes | None, serializer: Any) -> str | None:
+    if not data:
+        return None
+    try:  # the common case without the tolerant decoder's work on args and kwargs
+        func_name = serializer.loads(zlib.decompress(data))[0]
+    except Exception:
+        return decode.decode_call(data, serializer)[0]
+    return func_name if isinstance(func_name, str) else None
+
+
+def _traceback(exc_string: bytes | None, legacy: bytes | None) -> str | None:
+    """The traceback as RQ's Result.restore decodes it, else the job hash's (RQ < 2)."""
+    if exc_string:
+        try:
+            return zlib.decompress(b64decode(exc_string)).decode("utf-8", "replace")
+        except Exception:
+            return None
+    return decode.legacy_exc_info(legacy)
+
+
+def _members(connection: Redis, entries: list[Entry], serializer: Any) -> list[_Member]:
+    """The cause of each entry's job, in one read-only script call."""
+    read = connection.register_script(scripts.CAUSE_FIELDS)
+    flat = read(args=[keys.JOB_PREFIX, *keys.RESULTS_KEY_PARTS, *(e.member for e in entries)])
+    members = []
+    for index, entry in enumerate(entries):
+        data, ended_at, legacy, exc_string = flat[4 * index : 4 * index + 4]
+        if data is None and ended_at is None and legacy is None:
+            # No hash (or none of a job's fields): an orphan, as the failed list shows it.
+            members.append(_Member(entry, (ORPHAN_KIND, None, None, ORPHAN_MESSAGE), None))
+            continue
+        func_name = _func_name(data, serializer)
+        kind = FAILURE if func_name is not None else UNREADABLE_KIND
+        raised = read_raised(_traceback(exc_string, legacy))
+        cause = (kind, func_name, raised.type if raised else None, cause_message(raised))
+        members.append(_Member(entry, cause, decode.format_timestamp(ended_at)))
+    return members
+
+
+def _live_chunks(reader: RegistryReader, key: str) -> Iterator[tuple[int, list[Entry]]]:
+    """(live total at the start, entries) READ_CHUNK at a time, up to the last entry present
+    when the walk began, so jobs failing meanwhile cannot make the walk endless."""
+    total, last = reader.last(key)
+    if last is None:
+        return
+    bound = last.position
+    cursor = None
+    while True:
+        _, entries = reader.after(key, cursor, READ_CHUNK)
+        in_bound = [e for e in entries if e.position <= bound]
+        if not in_bound:
+            return
+        cursor = (in_bound[-1].score, in_bound[-1].raw)
+        yield total, in_bound
+
+
+def failure_groups(connection: Redis, queue_name: str, serializer: Any) -> FailureGroups:
+    """Every failed job of the queue in exactly one group; sorted by count (largest first),
+    then group_id. Times are the jobs' ended_at; orphans have none."""
+    table: dict[Cause, list[Any]] = {}  # cause -> [count, first, last, sample id]
+    total = 0
+    registry = keys.registry_key("failed", queue_name)
+    for seen_at_start, entries in _live_chunks(RegistryReader(connection), registry):
+        total = seen_at_start
+        for member in _members(connection, entries, serializer):
+            row = table.get(member.cause)
+            at = member.failed_at
+            if row is None:
+                table[member.cause] = [1, at, at, member.job_id]
+                continue
+            row[0] += 1
+            if at is not None:
+                if row[1] is None or at < row[1]:
+                    row[1] = at
+                if row[2] is None or at >= row[2]:  # the sample is the latest failure
+                    row[2], row[3] = at, member.job_id
+    groups = [
+        FailureGroup(
+            group_id=group_id_of(cause),
+            kind=cause[0],
+            func_name=cause[1],
+            exc_type=cause[2],
+            message=cause[3],
+            count=count,
+            first_failed_at=first,
+            last_failed_at=last,
+            sample_job_id=sample,
+        )
+        for cause, (count, first, last, sample) in table.items()
+    ]
+    groups.sort(key=lambda g: (-g.count, g.group_id))
+    return FailureGroups(groups=groups, total_failed=total)
+
+
+def act_on_group(
+    actions: FailedJobActions,
+    connection: Redis,
+    serializer: Any,
+    queue_name: str,
+    group_id: str,
+    retry: bool,
+    dry_run: bool,
+) -> GroupOutcome:
+    """Retry (or delete) every current member of the group. Membership is read chunk by chunk
+    just before acting; each job's claim and action is one Lua call, so concurrent callers act on
+    each job once. A dry run reads the same members and changes nothing."""
+    total, matched = 0, 0
+    done: list[str] = []
+    errors: list[JobError] = []
+    for seen_at_start, entries in actions.chunks():
+        total = seen_at_start
+        members = [m for m in _members(connection, entries, serializer) if group_id_of(m.cause) == group_id]
+        if not members:
+            continue
+        matched += len(members)
+        # `actions` is a dry-run FailedJobActions for a dry run: the same scripts, no writes.
+        raw = [m.entry.member for m in members]
+        codes = actions.requeue(raw) if retry else actions.delete(raw)
+        done_code = REQUEUED if retry else DELETED
+        for member, code in zip(members, codes, strict=True):
+            if code == done_code:
+                done.append(member.job_id)
+            elif retry and code in RETRY_ERRORS:
+                errors.append(JobError(member.job_id, RETRY_ERRORS[code]))
+            # Any other code: another caller took the job first; it goes in neither list.
+    if not matched:
+        raise FailureGroupNotFound(group_id, queue_name)
+    return GroupOutcome(total, done, errors, group_id=group_id, dry_run=dry_run, matched_count=matched)
