@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import services
-from gateway.services import BulkOutcome, JobInfo, QueueStats, RetryOutcome
+from gateway.services import BulkOutcome, JobActionOutcome, JobInfo, QueueStats
 from gateway.services.audit import AuditPage
 from gateway.services.bulk import MAX_SELECTED_IDS
 from gateway.services.models import CleanupOutcome, QueueInfo, WorkerInfo
@@ -94,7 +94,7 @@ class JobAction(BaseModel):
     message: str
 
     @classmethod
-    def of(cls, outcome: RetryOutcome) -> JobAction:
+    def of(cls, outcome: JobActionOutcome) -> JobAction:
         return cls(success=outcome.success, job_id=outcome.job_id, message=outcome.message)
 
 

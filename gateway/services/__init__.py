@@ -8,16 +8,17 @@ from gateway.services.models import (
     FailureGroup,
     FailureGroups,
     GroupOutcome,
+    JobActionOutcome,
     JobError,
     JobInfo,
     JobLocation,
     JobPage,
     QueueInfo,
     QueueStats,
-    RetryOutcome,
     WorkerInfo,
 )
-from gateway.services.service import MAX_PAGE_SIZE, JobService
+from gateway.services.service import JobService
+from gateway.services.validation import MAX_PAGE_SIZE
 
 __all__ = [
     "JOB_STATUSES",
@@ -28,6 +29,7 @@ __all__ = [
     "FailureGroup",
     "FailureGroups",
     "GroupOutcome",
+    "JobActionOutcome",
     "JobError",
     "JobInfo",
     "JobLocation",
@@ -35,6 +37,5 @@ __all__ = [
     "JobService",
     "QueueInfo",
     "QueueStats",
-    "RetryOutcome",
     "WorkerInfo",
 ]

@@ -24,6 +24,7 @@ from gateway.services.registry import (
     encode_member,
     member_ref,
 )
+from gateway.services.validation import validate_page_size
 
 STATES = ("queued", "started", "failed", "finished", "deferred", "scheduled", "canceled")
 ORDERS = ("asc", "desc")
@@ -33,13 +34,12 @@ _NOT_EXPIRING = ("deferred", "scheduled", "canceled")
 _QUEUE_MARK = "q"
 
 
-def check_page_args(state: str, order: str, first: int, max_page_size: int) -> None:
+def check_page_args(state: str, order: str, first: int) -> None:
     if state not in STATES:
         raise InvalidParameter(f"Invalid state {state[:40]!r}: use one of {', '.join(STATES)}")
     if order not in ORDERS:
         raise InvalidParameter(f"Invalid order {order[:40]!r}: use asc or desc")
-    if first < 0 or first > max_page_size:
-        raise InvalidParameter(f"first must be between 0 and {max_page_size}")
+    validate_page_size(first)
 
 
 class Browser:

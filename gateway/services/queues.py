@@ -12,9 +12,9 @@ from gateway.errors import QueueNotFound
 from gateway.services import damaged, keys, known
 from gateway.services.models import QueueInfo
 from gateway.services.registry import now_timestamp
+from gateway.services.rqtime import RQ_TIME_FORMAT
 from gateway.services.stats import COUNT_REPLIES, count_commands, stats_from
 
-_RQ_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Replies per queue in the second round trip: the counts, the head job id, the listening workers.
 _PER_QUEUE = COUNT_REPLIES + 2
 
@@ -94,7 +94,7 @@ def _age(enqueued_at: bytes | None, read_at: float) -> float | None:
     if not enqueued_at:
         return None
     try:
-        stamp = datetime.strptime(enqueued_at.decode(), _RQ_TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
+        stamp = datetime.strptime(enqueued_at.decode(), RQ_TIME_FORMAT).replace(tzinfo=timezone.utc)
     except (ValueError, UnicodeDecodeError):
         return None
     return round(max(0.0, read_at - stamp.timestamp()), 3)

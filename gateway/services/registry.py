@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from redis import Redis
@@ -180,3 +181,39 @@ class RegistryReader:
 def _now(expiring: bool) -> int:
     # -1 puts no score in the expired band [0, now]: every entry counts as live.
     return now_timestamp() if expiring else -1
+
+
+def walk_registry(reader: RegistryReader, key: str, chunk: int) -> Iterator[tuple[int, list[Entry]]]:
+    """(live total at the start, entries) in registry order, `chunk` entries read at a time, up
+    to the last entry present when the walk began: jobs failing meanwhile land after it, so the
+    walk ends. Each member comes once (once_each)."""
+    total, last = reader.last(key)
+    if last is None:
+        return
+    for fresh in once_each(_bounded(reader, key, last.position, chunk)):
+        yield total, fresh
+
+
+def _bounded(
+    reader: RegistryReader, key: str, bound: tuple[float, bytes], chunk: int
+) -> Iterator[list[Entry]]:
+    cursor = None
+    while True:
+        _, entries = reader.after(key, cursor, chunk)
+        in_bound = [e for e in entries if e.position <= bound]
+        if not in_bound:
+            return
+        cursor = (in_bound[-1].score, in_bound[-1].raw)
+        yield in_bound
+
+
+def once_each(chunks: Iterable[list[Entry]]) -> Iterator[list[Entry]]:
+    """The chunks without any member seen in an earlier one, empty ones dropped. A job acted on
+    and failing again meanwhile re-enters the registry with a new score, possibly still inside a
+    walk's bound: it is not acted on (or counted) twice."""
+    seen: set[str | bytes] = set()
+    for entries in chunks:
+        fresh = [e for e in entries if e.member not in seen]
+        seen.update(e.member for e in fresh)
+        if fresh:
+            yield fresh
