@@ -18,6 +18,8 @@ from gateway.services.registry import (
     encode_cursor,
     job_id_of,
     once_each,
+    pack_cursor,
+    unpack_cursor,
     walk_registry,
 )
 
@@ -106,3 +108,9 @@ def test_a_cursor_round_trips_any_member(score, member):
 def test_a_cursor_we_did_not_make_is_refused():
     with pytest.raises(InvalidParameter):
         decode_cursor("not-a-cursor")
+
+
+def test_a_cursor_carries_a_head_and_a_member_and_only_a_score_head_is_a_registry_cursor():
+    assert unpack_cursor(pack_cursor("q", b"job-1")) == (b"q", b"job-1")
+    with pytest.raises(InvalidParameter):
+        decode_cursor(pack_cursor("q", b"job-1"))

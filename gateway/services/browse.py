@@ -6,8 +6,6 @@ cursor is the last job id seen, found again by value (see scripts.QUEUE_PAGE for
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from redis import Redis
@@ -20,9 +18,10 @@ from gateway.services.registry import (
     Entry,
     RegistryReader,
     decode_cursor,
-    decode_member,
-    encode_member,
+    invalid_cursor,
     member_ref,
+    pack_cursor,
+    unpack_cursor,
 )
 from gateway.services.validation import validate_page_size
 
@@ -112,18 +111,12 @@ class Browser:
 
 
 def _encode_queue_cursor(member: bytes) -> str:
-    return base64.urlsafe_b64encode(_QUEUE_MARK.encode() + b"|" + encode_member(member)).decode().rstrip("=")
+    return pack_cursor(_QUEUE_MARK, member)
 
 
 def _decode_queue_cursor(cursor: str) -> bytes:
     """The job id member of a queue cursor (damaged members hex-encoded, see encode_member)."""
-    invalid = InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        mark, encoded = raw.split(b"|", 1)
-    except (ValueError, binascii.Error):
-        raise invalid from None
-    member = decode_member(encoded)
-    if mark != _QUEUE_MARK.encode() or member is None:
-        raise invalid
+    mark, member = unpack_cursor(cursor)
+    if mark != _QUEUE_MARK.encode():
+        raise invalid_cursor(cursor)
     return member

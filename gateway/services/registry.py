@@ -89,7 +89,29 @@ def member_ref(raw: bytes) -> str | bytes:
 
 def encode_cursor(score: str, member: bytes | str) -> str:
     raw = member.encode() if isinstance(member, str) else member
-    return base64.urlsafe_b64encode(score.encode() + b"|" + encode_member(raw)).decode().rstrip("=")
+    return pack_cursor(score, raw)
+
+
+def pack_cursor(head: str, member: bytes) -> str:
+    """An opaque cursor: `head` (a score, or a queue cursor's mark) and a member, base64."""
+    return base64.urlsafe_b64encode(head.encode() + b"|" + encode_member(member)).decode().rstrip("=")
+
+
+def unpack_cursor(cursor: str) -> tuple[bytes, bytes]:
+    """(head, member) of a pack_cursor cursor; InvalidParameter when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        head, encoded = raw.split(b"|", 1)
+    except (ValueError, binascii.Error):
+        raise invalid_cursor(cursor) from None
+    member = decode_member(encoded)
+    if member is None:
+        raise invalid_cursor(cursor)
+    return head, member
+
+
+def invalid_cursor(cursor: str) -> InvalidParameter:
+    return InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
 
 
 # A member outside RQ's id pattern (damaged data: not UTF-8, several ':', other characters) is
@@ -123,16 +145,13 @@ def _pattern_member(raw: bytes) -> bool:
 
 def decode_cursor(cursor: str) -> tuple[str, bytes]:
     """(score, member) of an opaque cursor; InvalidParameter when it is not one of ours."""
-    invalid = InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
+    head, member = unpack_cursor(cursor)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        score_raw, encoded = raw.split(b"|", 1)
-        score = score_raw.decode("ascii")
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise invalid from None
-    member = decode_member(encoded)
-    if not is_score(score) or member is None:
-        raise invalid
+        score = head.decode("ascii")
+    except UnicodeDecodeError:
+        raise invalid_cursor(cursor) from None
+    if not is_score(score):
+        raise invalid_cursor(cursor)
     return score, member
 
 
