@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import fakeredis
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -114,3 +115,21 @@ def test_a_cursor_carries_a_head_and_a_member_and_only_a_score_head_is_a_registr
     assert unpack_cursor(pack_cursor("q", b"job-1")) == (b"q", b"job-1")
     with pytest.raises(InvalidParameter):
         decode_cursor(pack_cursor("q", b"job-1"))
+
+
+_MEMBERS = st.binary(min_size=1, max_size=3)
+_SCORES = st.sampled_from([-1, LATER, LATER + 1])  # few scores: ties ordered by member bytes
+
+
+@given(st.dictionaries(_MEMBERS, _SCORES, max_size=12), _SCORES, _MEMBERS)
+def test_after_and_before_split_the_registry_at_any_cursor_in_redis_order(entries, score, member):
+    conn = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    if entries:
+        conn.zadd(KEY, entries)
+    in_order = sorted(((float(s), m) for m, s in entries.items()))
+    cursor = (float(score), member)
+    reader = RegistryReader(conn)
+    _, after = reader.after(KEY, (str(score), member), 100)
+    _, before = reader.before(KEY, (str(score), member), 100)
+    assert [e.raw for e in after] == [m for s, m in in_order if (s, m) > cursor]
+    assert [e.raw for e in before] == [m for s, m in reversed(in_order) if (s, m) < cursor]

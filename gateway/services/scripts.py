@@ -63,14 +63,15 @@ local function id_le(a, b)
   return #a <= #b
 end
 
--- First rank whose (score, id) comes after the cursor (score, id).
-local function rank_after(key, score, id)
+-- First rank whose (score, id) comes after the cursor (score, id); with `at`, the first that
+-- does not come before it (the cursor's own rank when it is there).
+local function rank_after(key, score, id, at)
   local lo = redis.call('ZCOUNT', key, '-inf', '(' .. score)
   local hi = lo + redis.call('ZCOUNT', key, score, score)
   while lo < hi do
     local mid = math.floor((lo + hi) / 2)
     local member = redis.call('ZRANGE', key, mid, mid)[1]
-    if id_le(member, id) then lo = mid + 1 else hi = mid end
+    if id_le(member, id) and not (at and member == id) then lo = mid + 1 else hi = mid end
   end
   return lo
 end
@@ -259,18 +260,12 @@ return codes
 DELETE = _PRELUDE + "local dry = false\n" + _DELETE_BODY
 DELETE_DRY = _PRELUDE + "local dry = true\n" + _DELETE_BODY
 
-# Descending twins of rank_after/live_from, for listings newest first.
+# For listings newest first: rank_before (rank_after with the cursor itself excluded) and
+# live_down, the descending twin of live_from.
 _PRELUDE_DESC = r"""
 -- Number of entries whose (score, id) comes before the cursor (score, id): the rank to end at.
 local function rank_before(key, score, id)
-  local lo = redis.call('ZCOUNT', key, '-inf', '(' .. score)
-  local hi = lo + redis.call('ZCOUNT', key, score, score)
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    local member = redis.call('ZRANGE', key, mid, mid)[1]
-    if id_le(id, member) then hi = mid else lo = mid + 1 end
-  end
-  return lo
+  return rank_after(key, score, id, true)
 end
 
 -- Up to `limit` live entries from rank `start` down to rank 0, as flat {id, score, ...}.
