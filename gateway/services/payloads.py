@@ -73,7 +73,7 @@ SHOWN: dict[type, frozenset[str]] = {
     JobLocation: frozenset({"queue", "registry"}),
     JobPage: frozenset({"total", "end_cursor", "has_next_page", "cursors"}),
     QueueStats: frozenset(field.name for field in dataclasses.fields(QueueStats)),
-    QueueInfo: frozenset({"latency_seconds", "worker_count"}),
+    QueueInfo: frozenset({"latency_seconds", "worker_count", "name_decodes"}),
     WorkerInfo: frozenset(field.name for field in dataclasses.fields(WorkerInfo)),
     FailureGroup: frozenset(field.name for field in dataclasses.fields(FailureGroup)),
     FailureGroups: frozenset({"total_failed"}),
