@@ -115,7 +115,8 @@ def test_option_beats_variable_beats_default(served):
             "RQ_GATEWAY_AUDIT_MAXLEN=1e3: expected a whole number, at least 0",
         ),
         ("RQ_GATEWAY_LOG_LEVEL", "loud", "RQ_GATEWAY_LOG_LEVEL=loud: expected one of critical, error"),
-        ("RQ_GATEWAY_DEFAULT_QUEUE", "a/b", "RQ_GATEWAY_DEFAULT_QUEUE: Invalid queue name 'a/b'"),
+        # A control character: RQ accepts 'a/b' as a queue name, and so does the gateway.
+        ("RQ_GATEWAY_DEFAULT_QUEUE", "a\x01b", "RQ_GATEWAY_DEFAULT_QUEUE: Invalid queue name 'a\\x01b'"),
         ("RQ_GATEWAY_SERIALIZER", "no.such.S", "RQ_GATEWAY_SERIALIZER: Cannot import serializer"),
         ("RQ_GATEWAY_API_KEYS_FILE", "/nonexistent", "RQ_GATEWAY_API_KEYS_FILE: cannot read API keys file"),
     ],
