@@ -15,24 +15,25 @@ from gateway.services.domain.models import (
     FailureGroup,
     FailureGroups,
     GroupOutcome,
+    JobActionOutcome,
     JobError,
     JobInfo,
     JobLocation,
     JobPage,
     QueueInfo,
     QueueStats,
-    RetryOutcome,
     WorkerInfo,
 )
 from gateway.services.domain.validation import (
     DOCUMENTED_QUEUE_NAME_PATTERN,
     JOB_ID_PATTERN,
+    MAX_PAGE_SIZE,
     validate_queue_name,
 )
 from gateway.services.reads.browse import ORDERS, STATES
 from gateway.services.redis.serializers import validate_serializer
 from gateway.services.refusals import INVALID_KEY, MISSING_KEY
-from gateway.services.service import MAX_PAGE_SIZE, JobService
+from gateway.services.service import JobService
 from gateway.services.writes.groups import GROUP_ID_PATTERN
 from gateway.services.writes.selection import MAX_SELECTED_IDS
 
@@ -57,6 +58,7 @@ __all__ = [
     "FailureGroup",
     "FailureGroups",
     "GroupOutcome",
+    "JobActionOutcome",
     "JobError",
     "JobInfo",
     "JobLocation",
@@ -66,7 +68,6 @@ __all__ = [
     "QueueInfo",
     "QueueStats",
     "RequestScope",
-    "RetryOutcome",
     "Role",
     "WorkerInfo",
     "validate_queue_name",

@@ -10,12 +10,12 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import redis
 
 from gateway.errors import Forbidden, GatewayError, InvalidParameter, Unauthenticated
+from gateway.services.domain.rqtime import rq_now
 from gateway.services.domain.validation import MAX_NAME_LENGTH
 
 log = logging.getLogger("rq_gateway.audit")
@@ -40,7 +40,7 @@ class AuditRecord:
     job_ids: list[str] = field(default_factory=list)
     outcome: str = "ok"  # ok | refused | error
     error: str | None = None  # the error class, e.g. FailedJobNotFound, Forbidden, InternalError
-    time: str = field(default_factory=lambda: _now())
+    time: str = field(default_factory=rq_now)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -199,7 +199,3 @@ def _entry(entry_id: bytes, fields: dict[bytes, bytes]) -> AuditEntry:
         outcome=str(data.get("outcome", "")),
         error=data.get("error"),
     )
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

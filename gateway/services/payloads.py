@@ -26,13 +26,13 @@ from gateway.services.domain.models import (
     FailureGroup,
     FailureGroups,
     GroupOutcome,
+    JobActionOutcome,
     JobError,
     JobInfo,
     JobLocation,
     JobPage,
     QueueInfo,
     QueueStats,
-    RetryOutcome,
     WorkerInfo,
 )
 from gateway.services.reads.streams import JobStream
@@ -78,7 +78,7 @@ SHOWN: dict[type, frozenset[str]] = {
     FailureGroup: frozenset(field.name for field in dataclasses.fields(FailureGroup)),
     FailureGroups: frozenset({"total_failed"}),
     CleanupOutcome: frozenset({"queue_name", "removed"}),
-    RetryOutcome: frozenset({"job_id", "message", "success"}),
+    JobActionOutcome: frozenset({"job_id", "message", "success"}),
     JobError: frozenset({"job_id", "error"}),
     BulkOutcome: frozenset({"total_failed", "done_jobs"}),
     GroupOutcome: frozenset({"total_failed", "done_jobs", "group_id", "dry_run", "matched_count"}),

@@ -16,10 +16,7 @@ from gateway.errors import (
     FailureGroupNotFound,
     GatewayError,
     InvalidParameter,
-    JobDataGone,
     JobNotFound,
-    JobUnreadable,
-    QueueKeyDamaged,
 )
 from gateway.services.access import Principal, RequestScope, Role, action, public, read
 from gateway.services.audit import AuditPage, read_audit
@@ -29,14 +26,19 @@ from gateway.services.domain.models import (
     CleanupOutcome,
     FailureGroups,
     GroupOutcome,
+    JobActionOutcome,
     JobInfo,
     JobPage,
     QueueInfo,
     QueueStats,
-    RetryOutcome,
     WorkerInfo,
 )
-from gateway.services.domain.validation import validate_job_id, validate_queue_name
+from gateway.services.domain.outcome import RETRY_ERRORS, RETRY_REFUSALS, Outcome
+from gateway.services.domain.validation import (
+    validate_job_id,
+    validate_page_size,
+    validate_queue_name,
+)
 from gateway.services.job_access import authorise_job, hidden_jobs
 from gateway.services.reads.browse import Browser, check_page_args
 from gateway.services.reads.filtered import FilteredView, filtered_page
@@ -50,22 +52,10 @@ from gateway.services.redis.backend import BackendHealth, backend_call, backend_
 from gateway.services.redis.origins import read_places
 from gateway.services.redis.registry import RegistryReader, decode_cursor
 from gateway.services.writes.cleanup import cleanup_queue
-from gateway.services.writes.failed_actions import (
-    DELETED,
-    NOT_IN_REGISTRY,
-    ORPHAN,
-    QUEUE_DAMAGED,
-    REQUEUED,
-    RETRY_ERRORS,
-    UNREADABLE,
-    FailedJobActions,
-    run_bulk,
-)
+from gateway.services.writes.failed_actions import FailedJobActions, run_bulk
 from gateway.services.writes.groups import act_on_group, failure_groups, validate_group_id
 from gateway.services.writes.lifecycle import Lifecycle
 from gateway.services.writes.selection import FilteredChunks, run_selected, selected_ids
-
-MAX_PAGE_SIZE = 1000
 
 
 def _done_jobs(outcome: BulkOutcome) -> list[str]:
@@ -160,8 +150,7 @@ class JobService:
         """A cursor page of failed jobs: the cursor is the last entry's (score, id), so a page
         continues exactly after it even when earlier entries were retried or deleted meanwhile."""
         if job_filter is not None and not job_filter.is_empty:
-            if first < 0 or first > MAX_PAGE_SIZE:
-                raise InvalidParameter(f"first must be between 0 and {MAX_PAGE_SIZE}")
+            validate_page_size(first)
             cursor = decode_cursor(after) if after else None
             view = self._view(self.queue_name(queue), job_filter)
             page = filtered_page(view, first, cursor, with_results, with_total)
@@ -188,32 +177,28 @@ class JobService:
 
     @action("retry", Role.OPERATOR)
     @backend_call()
-    def retry(self, job_id: str, queue: str | None = None) -> RetryOutcome:
+    def retry(self, job_id: str, queue: str | None = None) -> JobActionOutcome:
         """Requeue a failed job from the failed registry of its own queue; `queue`, when given,
         must be that queue."""
         validate_job_id(job_id)
         name = self._job_queue(job_id, queue, registry=True)
         (code,) = FailedJobActions(self.connection, name, self.serializer).requeue([job_id])
-        if code == ORPHAN:
-            raise JobDataGone(job_id)
-        if code == UNREADABLE:
-            raise JobUnreadable(job_id)
-        if code == QUEUE_DAMAGED:
-            raise QueueKeyDamaged(job_id)
-        if code != REQUEUED:
+        if code in RETRY_REFUSALS:
+            raise RETRY_REFUSALS[code](job_id)
+        if code != Outcome.REQUEUED:
             raise FailedJobNotFound(job_id)
-        return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")
+        return JobActionOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")
 
     @action("delete", Role.ADMIN)
     @backend_call()
-    def delete(self, job_id: str, queue: str | None = None) -> RetryOutcome:
+    def delete(self, job_id: str, queue: str | None = None) -> JobActionOutcome:
         """Delete a failed job from the failed registry of its own queue, as retry finds it."""
         validate_job_id(job_id)
         name = self._job_queue(job_id, queue, registry=True)
         (code,) = FailedJobActions(self.connection, name, self.serializer).delete([job_id])
-        if code == NOT_IN_REGISTRY:
+        if code == Outcome.NOT_IN_REGISTRY:
             raise FailedJobNotFound(job_id)
-        return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been deleted successfully")
+        return JobActionOutcome(job_id=job_id, message=f"Job {job_id} has been deleted successfully")
 
     @action("retry_all", Role.OPERATOR, ids_from_result=_done_jobs)
     @backend_call()
@@ -222,7 +207,7 @@ class JobService:
     ) -> BulkOutcome:
         actions = self._actions(queue, dry_run)
         source = self._bulk_source(actions, queue, job_filter)
-        outcome = run_bulk(source, actions.requeue, RETRY_ERRORS, REQUEUED)
+        outcome = run_bulk(source, actions.requeue, RETRY_ERRORS, Outcome.REQUEUED)
         self._known_if_empty(queue, not outcome.total_failed)
         return outcome
 
@@ -232,7 +217,7 @@ class JobService:
         self, queue: str | None = None, job_filter: FailedJobFilter | None = None, dry_run: bool = False
     ) -> BulkOutcome:
         actions = self._actions(queue, dry_run)
-        outcome = run_bulk(self._bulk_source(actions, queue, job_filter), actions.delete, {}, DELETED)
+        outcome = run_bulk(self._bulk_source(actions, queue, job_filter), actions.delete, {}, Outcome.DELETED)
         self._known_if_empty(queue, not outcome.total_failed)
         return outcome
 
@@ -253,7 +238,7 @@ class JobService:
     ) -> JobPage:
         """A cursor page of a queue's jobs in one state (the queue itself for "queued"), oldest
         first with order "asc". See services/reads/browse.py for how cursors stay stable."""
-        check_page_args(state, order, first, MAX_PAGE_SIZE)
+        check_page_args(state, order, first)
         page = self._browser.page(self.queue_name(queue), state, first, after, order, with_results)
         self._known_if_empty(queue, not page.total)
         return _sized(page, first)
@@ -337,7 +322,7 @@ class JobService:
         """Requeue the given failed jobs, each once; ids not in the failed registry are errors."""
         actions = self._actions(queue)
         ids = selected_ids(job_ids)
-        outcome = run_selected(ids, actions.requeue, RETRY_ERRORS, REQUEUED, self._hidden_jobs(ids))
+        outcome = run_selected(ids, actions.requeue, RETRY_ERRORS, Outcome.REQUEUED, self._hidden_jobs(ids))
         self._known_if_empty(queue, not outcome.done_jobs)
         return outcome
 
@@ -347,27 +332,27 @@ class JobService:
         """Delete the given failed jobs, each once; ids not in the failed registry are errors."""
         actions = self._actions(queue)
         ids = selected_ids(job_ids)
-        outcome = run_selected(ids, actions.delete, {}, DELETED, self._hidden_jobs(ids))
+        outcome = run_selected(ids, actions.delete, {}, Outcome.DELETED, self._hidden_jobs(ids))
         self._known_if_empty(queue, not outcome.done_jobs)
         return outcome
 
     @action("cancel", Role.OPERATOR)
     @backend_call()
-    def cancel(self, job_id: str) -> RetryOutcome:
+    def cancel(self, job_id: str) -> JobActionOutcome:
         """Cancel a queued, deferred or scheduled job, atomically against workers dequeuing it."""
         validate_job_id(job_id)
         name = self._job_queue(job_id)
         Lifecycle(self.connection, self.default_queue, self.serializer).cancel(job_id, name)
-        return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been canceled successfully")
+        return JobActionOutcome(job_id=job_id, message=f"Job {job_id} has been canceled successfully")
 
     @action("requeue", Role.OPERATOR)
     @backend_call()
-    def requeue(self, job_id: str) -> RetryOutcome:
+    def requeue(self, job_id: str) -> JobActionOutcome:
         """Requeue a canceled or stopped job on its origin queue, as RQ's registry requeue does."""
         validate_job_id(job_id)
         name = self._job_queue(job_id)
         Lifecycle(self.connection, self.default_queue, self.serializer).requeue(job_id, name)
-        return RetryOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")
+        return JobActionOutcome(job_id=job_id, message=f"Job {job_id} has been requeued successfully")
 
     # Access control and audit (services/access.py): the transports call a copy of the service
     # bound to the request's principal; every public method above carries its declaration.
@@ -419,8 +404,7 @@ class JobService:
     def audit_log(self, first: int = 100, after: str | None = None) -> AuditPage:
         """The audit trail, newest first, a page at a time. A queue-limited key reads only the
         records of queues it may access: not those of other queues, nor queue-less ones."""
-        if first < 0 or first > MAX_PAGE_SIZE:
-            raise InvalidParameter(f"first must be between 0 and {MAX_PAGE_SIZE}")
+        validate_page_size(first)
         if self.scope is None or not self.scope.principal.queues:
             return read_audit(self.connection, first, after)
         visible = self.scope.principal.may_access_queue

@@ -9,14 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.services import FailedJobFilter, JobService
-from gateway.services.writes.failed_actions import (
-    ORPHAN_RETRY_ERROR,
-    QUEUE_DAMAGED_RETRY_ERROR,
-    UNREADABLE_RETRY_ERROR,
-)
+from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
 
 from .damage import EXPIRED, FAR_FUTURE, KINDS, add_entry, contents
 from .helpers import API, restore, snapshot
+
+ORPHAN_RETRY_ERROR = RETRY_ERRORS[Outcome.ORPHAN]
+UNREADABLE_RETRY_ERROR = RETRY_ERRORS[Outcome.UNREADABLE]
+QUEUE_DAMAGED_RETRY_ERROR = RETRY_ERRORS[Outcome.QUEUE_DAMAGED]
 
 ENTRIES = st.lists(
     st.tuples(st.sampled_from(KINDS), st.sampled_from([FAR_FUTURE, -1, EXPIRED, FAR_FUTURE + 1])),

@@ -122,7 +122,7 @@ class JobActionResult:
     message: str
 
     @classmethod
-    def of(cls, outcome: services.RetryOutcome) -> JobActionResult:
+    def of(cls, outcome: services.JobActionOutcome) -> JobActionResult:
         return cls(success=outcome.success, job_id=strawberry.ID(outcome.job_id), message=outcome.message)
 
 

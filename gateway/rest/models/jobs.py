@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.services import JOB_ID_PATTERN, MAX_SELECTED_IDS, JobInfo, RetryOutcome
+from gateway.services import JOB_ID_PATTERN, MAX_SELECTED_IDS, JobActionOutcome, JobInfo
 
 
 class Job(BaseModel):
@@ -90,7 +90,7 @@ class JobAction(BaseModel):
     message: str
 
     @classmethod
-    def of(cls, outcome: RetryOutcome) -> JobAction:
+    def of(cls, outcome: JobActionOutcome) -> JobAction:
         return cls(success=outcome.success, job_id=outcome.job_id, message=outcome.message)
 
 

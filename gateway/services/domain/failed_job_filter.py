@@ -17,10 +17,9 @@ from datetime import datetime, timezone
 
 from gateway.errors import InvalidParameter
 from gateway.services.domain.models import JobInfo
+from gateway.services.domain.rqtime import RQ_TIME_FORMAT
 from gateway.services.domain.tracebacks import exception_type
 
-# RQ's own timestamp format: fixed width, so byte order is time order.
-RQ_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 MAX_TEXT_LENGTH = 1000
 
 
@@ -100,8 +99,8 @@ class FailedJobFilter:
     def date_bounds(self) -> tuple[str, str]:
         """The bounds as RQ stores timestamps ('' for none), for the Lua comparison."""
         return (
-            self.failed_after.strftime(RQ_TIMESTAMP_FORMAT) if self.failed_after else "",
-            self.failed_before.strftime(RQ_TIMESTAMP_FORMAT) if self.failed_before else "",
+            self.failed_after.strftime(RQ_TIME_FORMAT) if self.failed_after else "",
+            self.failed_before.strftime(RQ_TIME_FORMAT) if self.failed_before else "",
         )
 
     def matches_job(self, job: JobInfo) -> bool:

@@ -85,8 +85,8 @@ class QueueStats:
 
 
 @dataclass(frozen=True)
-class RetryOutcome:
-    """The answer to a single-job retry or delete."""
+class JobActionOutcome:
+    """The answer to an action on one job: retry, delete, cancel or requeue."""
 
     job_id: str
     message: str

@@ -20,6 +20,8 @@ QUEUE_NAME_PATTERN = re.compile(rf"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]{{1,{MAX_NA
 DOCUMENTED_QUEUE_NAME_PATTERN = rf"^[^\x00-\x1f\x7f-\x9f]{{1,{MAX_NAME_LENGTH}}}$"
 # A registry member: a job id, or in the started registry RQ's "job_id:execution_id".
 REGISTRY_MEMBER_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_NAME_LENGTH}}}(:[A-Za-z0-9_-]{{1,64}})?")
+# Jobs (or audit records) per page: bounds one answer's memory and one request's Redis time.
+MAX_PAGE_SIZE = 1000
 # Scores as Redis prints them: integers, decimals, exponents, and +/-inf.
 SCORE_PATTERN = re.compile(r"[-+]?(inf|[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)")
 
@@ -49,6 +51,13 @@ def _why_not(name: str) -> str:
     position, char = next((i, c) for i, c in enumerate(name) if not QUEUE_NAME_PATTERN.fullmatch(c))
     kind = "a lone surrogate (not UTF-8)" if "\ud800" <= char <= "\udfff" else "a control character"
     return f"character {position + 1} is {kind}, U+{ord(char):04X}, which queue names may not contain"
+
+
+def validate_page_size(first: int) -> int:
+    """A page's `first` (or `limit`): 0 asks for the total alone."""
+    if first < 0 or first > MAX_PAGE_SIZE:
+        raise InvalidParameter(f"first must be between 0 and {MAX_PAGE_SIZE}")
+    return first
 
 
 def is_score(text: str) -> bool:

@@ -6,23 +6,23 @@ cursor is the last job id seen, found again by value (see scripts.QUEUE_PAGE for
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from redis import Redis
 
 from gateway.errors import InvalidParameter
 from gateway.services.domain.models import JobInfo, JobPage
+from gateway.services.domain.validation import validate_page_size
 from gateway.services.redis import keys, scripts
 from gateway.services.redis.fetch import fetch_jobs, id_of
 from gateway.services.redis.registry import (
     Entry,
     RegistryReader,
     decode_cursor,
-    decode_member,
-    encode_member,
+    invalid_cursor,
     member_ref,
+    pack_cursor,
+    unpack_cursor,
 )
 
 STATES = ("queued", "started", "failed", "finished", "deferred", "scheduled", "canceled")
@@ -33,13 +33,12 @@ _NOT_EXPIRING = ("deferred", "scheduled", "canceled")
 _QUEUE_MARK = "q"
 
 
-def check_page_args(state: str, order: str, first: int, max_page_size: int) -> None:
+def check_page_args(state: str, order: str, first: int) -> None:
     if state not in STATES:
         raise InvalidParameter(f"Invalid state {state[:40]!r}: use one of {', '.join(STATES)}")
     if order not in ORDERS:
         raise InvalidParameter(f"Invalid order {order[:40]!r}: use asc or desc")
-    if first < 0 or first > max_page_size:
-        raise InvalidParameter(f"first must be between 0 and {max_page_size}")
+    validate_page_size(first)
 
 
 class Browser:
@@ -112,18 +111,12 @@ class Browser:
 
 
 def _encode_queue_cursor(member: bytes) -> str:
-    return base64.urlsafe_b64encode(_QUEUE_MARK.encode() + b"|" + encode_member(member)).decode().rstrip("=")
+    return pack_cursor(_QUEUE_MARK, member)
 
 
 def _decode_queue_cursor(cursor: str) -> bytes:
     """The job id member of a queue cursor (damaged members hex-encoded, see encode_member)."""
-    invalid = InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        mark, encoded = raw.split(b"|", 1)
-    except (ValueError, binascii.Error):
-        raise invalid from None
-    member = decode_member(encoded)
-    if mark != _QUEUE_MARK.encode() or member is None:
-        raise invalid
+    mark, member = unpack_cursor(cursor)
+    if mark != _QUEUE_MARK.encode():
+        raise invalid_cursor(cursor)
     return member

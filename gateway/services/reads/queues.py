@@ -10,12 +10,12 @@ from redis import Redis
 
 from gateway.errors import QueueNotFound
 from gateway.services.domain.models import QueueInfo
+from gateway.services.domain.rqtime import RQ_TIME_FORMAT
 from gateway.services.reads import known
 from gateway.services.reads.stats import COUNT_REPLIES, count_commands, stats_from
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.registry import now_timestamp
 
-_RQ_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Replies per queue in the second round trip: the counts, the head job id, the listening workers.
 _PER_QUEUE = COUNT_REPLIES + 2
 
@@ -95,7 +95,7 @@ def _age(enqueued_at: bytes | None, read_at: float) -> float | None:
     if not enqueued_at:
         return None
     try:
-        stamp = datetime.strptime(enqueued_at.decode(), _RQ_TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
+        stamp = datetime.strptime(enqueued_at.decode(), RQ_TIME_FORMAT).replace(tzinfo=timezone.utc)
     except (ValueError, UnicodeDecodeError):
         return None
     return round(max(0.0, read_at - stamp.timestamp()), 3)

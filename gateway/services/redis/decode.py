@@ -22,11 +22,11 @@ from rq.results import Result
 from rq.serializers import DefaultSerializer
 
 from gateway.services.domain.models import JOB_STATUSES, JobInfo
+from gateway.services.domain.rqtime import RQ_TIME_FORMAT
 from gateway.services.redis import damaged
 
 log = logging.getLogger(__name__)
 
-_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _RQ_TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
@@ -141,7 +141,7 @@ def format_timestamp(raw: bytes | None) -> str | None:
             parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     except (ValueError, UnicodeDecodeError, OverflowError):
         return None
-    return parsed.strftime(_TIMESTAMP_FORMAT)
+    return parsed.strftime(RQ_TIME_FORMAT)
 
 
 def _text(raw: bytes | None) -> str | None:

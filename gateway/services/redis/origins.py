@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from redis import Redis
-from redis.exceptions import ResponseError
 
-from gateway.services.redis import keys
+from gateway.services.redis import damaged, keys
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ def read_places(connection: Redis, job_ids: list[str]) -> list[JobPlace]:
         origin, exists = replies[2 * index], replies[2 * index + 1]
         if isinstance(exists, Exception):
             raise exists
-        if isinstance(origin, ResponseError) and str(origin).startswith("WRONGTYPE"):
+        if damaged.is_wrong_type(origin):
             origin = None
         elif isinstance(origin, Exception):
             raise origin

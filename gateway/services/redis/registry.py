@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from redis import Redis
@@ -88,7 +89,29 @@ def member_ref(raw: bytes) -> str | bytes:
 
 def encode_cursor(score: str, member: bytes | str) -> str:
     raw = member.encode() if isinstance(member, str) else member
-    return base64.urlsafe_b64encode(score.encode() + b"|" + encode_member(raw)).decode().rstrip("=")
+    return pack_cursor(score, raw)
+
+
+def pack_cursor(head: str, member: bytes) -> str:
+    """An opaque cursor: `head` (a score, or a queue cursor's mark) and a member, base64."""
+    return base64.urlsafe_b64encode(head.encode() + b"|" + encode_member(member)).decode().rstrip("=")
+
+
+def unpack_cursor(cursor: str) -> tuple[bytes, bytes]:
+    """(head, member) of a pack_cursor cursor; InvalidParameter when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        head, encoded = raw.split(b"|", 1)
+    except (ValueError, binascii.Error):
+        raise invalid_cursor(cursor) from None
+    member = decode_member(encoded)
+    if member is None:
+        raise invalid_cursor(cursor)
+    return head, member
+
+
+def invalid_cursor(cursor: str) -> InvalidParameter:
+    return InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
 
 
 # A member outside RQ's id pattern (damaged data: not UTF-8, several ':', other characters) is
@@ -122,16 +145,13 @@ def _pattern_member(raw: bytes) -> bool:
 
 def decode_cursor(cursor: str) -> tuple[str, bytes]:
     """(score, member) of an opaque cursor; InvalidParameter when it is not one of ours."""
-    invalid = InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass an endCursor or cursor unchanged")
+    head, member = unpack_cursor(cursor)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        score_raw, encoded = raw.split(b"|", 1)
-        score = score_raw.decode("ascii")
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise invalid from None
-    member = decode_member(encoded)
-    if not is_score(score) or member is None:
-        raise invalid
+        score = head.decode("ascii")
+    except UnicodeDecodeError:
+        raise invalid_cursor(cursor) from None
+    if not is_score(score):
+        raise invalid_cursor(cursor)
     return score, member
 
 
@@ -180,3 +200,39 @@ class RegistryReader:
 def _now(expiring: bool) -> int:
     # -1 puts no score in the expired band [0, now]: every entry counts as live.
     return now_timestamp() if expiring else -1
+
+
+def walk_registry(reader: RegistryReader, key: str, chunk: int) -> Iterator[tuple[int, list[Entry]]]:
+    """(live total at the start, entries) in registry order, `chunk` entries read at a time, up
+    to the last entry present when the walk began: jobs failing meanwhile land after it, so the
+    walk ends. Each member comes once (once_each)."""
+    total, last = reader.last(key)
+    if last is None:
+        return
+    for fresh in once_each(_bounded(reader, key, last.position, chunk)):
+        yield total, fresh
+
+
+def _bounded(
+    reader: RegistryReader, key: str, bound: tuple[float, bytes], chunk: int
+) -> Iterator[list[Entry]]:
+    cursor = None
+    while True:
+        _, entries = reader.after(key, cursor, chunk)
+        in_bound = [e for e in entries if e.position <= bound]
+        if not in_bound:
+            return
+        cursor = (in_bound[-1].score, in_bound[-1].raw)
+        yield in_bound
+
+
+def once_each(chunks: Iterable[list[Entry]]) -> Iterator[list[Entry]]:
+    """The chunks without any member seen in an earlier one, empty ones dropped. A job acted on
+    and failing again meanwhile re-enters the registry with a new score, possibly still inside a
+    walk's bound: it is not acted on (or counted) twice."""
+    seen: set[str | bytes] = set()
+    for entries in chunks:
+        fresh = [e for e in entries if e.member not in seen]
+        seen.update(e.member for e in fresh)
+        if fresh:
+            yield fresh

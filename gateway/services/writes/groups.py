@@ -16,7 +16,6 @@ import hashlib
 import re
 import zlib
 from base64 import b64decode
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +23,13 @@ from redis import Redis
 
 from gateway.errors import FailureGroupNotFound, InvalidParameter
 from gateway.services.domain.causes import cause_message
-from gateway.services.domain.models import FailureGroup, FailureGroups, GroupOutcome, JobError
+from gateway.services.domain.models import FailureGroup, FailureGroups, GroupOutcome
+from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
+from gateway.services.domain.tally import Tally
 from gateway.services.domain.tracebacks import read_raised
 from gateway.services.redis import decode, keys, scripts
-from gateway.services.redis.registry import Entry, RegistryReader
-from gateway.services.writes.failed_actions import DELETED, REQUEUED, RETRY_ERRORS, FailedJobActions
+from gateway.services.redis.registry import Entry, RegistryReader, walk_registry
+from gateway.services.writes.failed_actions import FailedJobActions
 
 GROUP_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 
@@ -107,30 +108,13 @@ def _members(connection: Redis, entries: list[Entry], serializer: Any) -> list[_
     return members
 
 
-def _live_chunks(reader: RegistryReader, key: str) -> Iterator[tuple[int, list[Entry]]]:
-    """(live total at the start, entries) READ_CHUNK at a time, up to the last entry present
-    when the walk began, so jobs failing meanwhile cannot make the walk endless."""
-    total, last = reader.last(key)
-    if last is None:
-        return
-    bound = last.position
-    cursor = None
-    while True:
-        _, entries = reader.after(key, cursor, READ_CHUNK)
-        in_bound = [e for e in entries if e.position <= bound]
-        if not in_bound:
-            return
-        cursor = (in_bound[-1].score, in_bound[-1].raw)
-        yield total, in_bound
-
-
 def failure_groups(connection: Redis, queue_name: str, serializer: Any) -> FailureGroups:
     """Every failed job of the queue in exactly one group; sorted by count (largest first),
     then group_id. Times are the jobs' ended_at; orphans have none."""
     table: dict[Cause, list[Any]] = {}  # cause -> [count, first, last, sample id]
     total = 0
     registry = keys.registry_key("failed", queue_name)
-    for seen_at_start, entries in _live_chunks(RegistryReader(connection), registry):
+    for seen_at_start, entries in walk_registry(RegistryReader(connection), registry, READ_CHUNK):
         total = seen_at_start
         for member in _members(connection, entries, serializer):
             row = table.get(member.cause)
@@ -175,8 +159,8 @@ def act_on_group(
     just before acting; each job's claim and action is one Lua call, so concurrent callers act on
     each job once. A dry run reads the same members and changes nothing."""
     total, matched = 0, 0
-    done: list[str] = []
-    errors: list[JobError] = []
+    # Any code but done or a retry error: another caller took the job first; in neither list.
+    tally = Tally(Outcome.DONE, RETRY_ERRORS if retry else {})
     for seen_at_start, entries in actions.chunks():
         total = seen_at_start
         members = [m for m in _members(connection, entries, serializer) if group_id_of(m.cause) == group_id]
@@ -185,14 +169,9 @@ def act_on_group(
         matched += len(members)
         # `actions` is a dry-run FailedJobActions for a dry run: the same scripts, no writes.
         raw = [m.entry.member for m in members]
-        codes = actions.requeue(raw) if retry else actions.delete(raw)
-        done_code = REQUEUED if retry else DELETED
-        for member, code in zip(members, codes, strict=True):
-            if code == done_code:
-                done.append(member.job_id)
-            elif retry and code in RETRY_ERRORS:
-                errors.append(JobError(member.job_id, RETRY_ERRORS[code]))
-            # Any other code: another caller took the job first; it goes in neither list.
+        tally.add([m.job_id for m in members], actions.requeue(raw) if retry else actions.delete(raw))
     if not matched:
         raise FailureGroupNotFound(group_id, queue_name)
-    return GroupOutcome(total, done, errors, group_id=group_id, dry_run=dry_run, matched_count=matched)
+    return GroupOutcome(
+        total, tally.done, tally.errors, group_id=group_id, dry_run=dry_run, matched_count=matched
+    )

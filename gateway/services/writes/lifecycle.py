@@ -12,7 +12,6 @@ job without one, which only unrestricted keys may act on), never on one read aga
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from redis import Redis
@@ -21,14 +20,13 @@ from rq.job import Job
 from rq.registry import CanceledJobRegistry, FailedJobRegistry
 
 from gateway.errors import Conflict, JobNotFound
+from gateway.services.domain.outcome import CancelCode, Outcome
 from gateway.services.redis import keys, scripts
 from gateway.services.redis.registry import now_timestamp
-from gateway.services.writes.failed_actions import _EMPTY_EXC_INFO, ORPHAN, RATE_LIMITED, REQUEUED
+from gateway.services.writes.failed_actions import requeue_args, rq_requeue
 
 CANCELABLE = ("queued", "deferred", "scheduled")
 REQUEUEABLE = ("canceled", "stopped")
-# Replies of redis/lua/cancel.lua.
-_CANCELED, _GONE, _TAKEN, _MOVED = 1, -1, 0, 3
 
 
 class Lifecycle:
@@ -61,13 +59,14 @@ class Lifecycle:
             args=[job_id, origin, self._default_queue, now_timestamp()],
         )
         status = status.decode(errors="replace") if isinstance(status, bytes) else status
-        if code == _CANCELED:
+        code = CancelCode(code)
+        if code == CancelCode.CANCELED:
             return
-        if code == _GONE:
+        if code == CancelCode.GONE:
             raise JobNotFound(job_id)
-        if code == RATE_LIMITED:
+        if code == CancelCode.RATE_LIMITED:
             return self._rq_cancel(job_id)
-        if code == _MOVED:
+        if code == CancelCode.MOVED:
             # Its origin is no longer the one checked: not acted on; a new request checks again.
             raise Conflict(job_id, f"Job {job_id} moved to another queue meanwhile; try again")
         if status in CANCELABLE:
@@ -93,39 +92,16 @@ class Lifecycle:
         registry = keys.registry_key(state, origin)
         # Canceled entries are scored by cancel time and never expire: -1 makes every one live.
         now = -1 if state == "canceled" else now_timestamp()
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        (code,) = self._requeue(
-            keys=[registry],
-            args=[
-                now,
-                stamp,
-                keys.JOB_PREFIX,
-                keys.QUEUE_PREFIX,
-                keys.QUEUES_SET,
-                origin,
-                _EMPTY_EXC_INFO,
-                *keys.DEPENDENCIES_KEY_PARTS,
-                job_id,
-            ],
-        )
-        if code == RATE_LIMITED:
-            code = self._rq_requeue(job_id, origin, state)
-        if code == ORPHAN:
+        (code,) = self._requeue(keys=[registry], args=requeue_args(now, origin, [job_id]))
+        code = Outcome(code)
+        if code == Outcome.RATE_LIMITED:
+            registry_class = CanceledJobRegistry if state == "canceled" else FailedJobRegistry
+            rq_registry = registry_class(origin, connection=self._connection, serializer=self._serializer)
+            code = rq_requeue(rq_registry, job_id)
+        if code == Outcome.ORPHAN:
             raise JobNotFound(job_id)
-        if code != REQUEUED:
+        if code != Outcome.REQUEUED:
             raise Conflict(job_id, f"Job {job_id} is no longer {status}: another caller requeued it first")
-
-    def _rq_requeue(self, job_id: str, origin: str, state: str) -> int:
-        # RQ 3 rate-limited jobs must reacquire a slot through RQ's own code path.
-        registry_class = CanceledJobRegistry if state == "canceled" else FailedJobRegistry
-        registry = registry_class(origin, connection=self._connection, serializer=self._serializer)
-        try:
-            registry.requeue(job_id)
-        except NoSuchJobError:
-            return ORPHAN
-        except InvalidJobOperation:
-            return 0
-        return REQUEUED
 
 
 def _not_cancelable(job_id: str, status: str) -> Conflict:

@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from gateway.errors import FailedJobNotFound, InvalidParameter
-from gateway.services.domain.models import BulkOutcome, JobError
+from gateway.services.domain.models import BulkOutcome
+from gateway.services.domain.outcome import Outcome
+from gateway.services.domain.tally import Tally
 from gateway.services.domain.validation import validate_job_id
 from gateway.services.reads.filtered import FilteredView
-from gateway.services.redis.registry import Entry
-from gateway.services.writes.failed_actions import BULK_CHUNK, NOT_IN_REGISTRY
+from gateway.services.redis.registry import Entry, once_each
+from gateway.services.writes.failed_actions import BULK_CHUNK
 
 MAX_SELECTED_IDS = 1000
 
-Act = Callable[[list[str]], list[int]]
+Act = Callable[[list[str]], list[Outcome]]
 
 
 class FilteredChunks:
@@ -33,12 +35,11 @@ class FilteredChunks:
         _, bound = self._view.last_bound()
         if bound is None:
             return
-        seen: set[str | bytes] = set()
-        for _, matches in self._view.walk(bound=bound):
-            fresh = [m.entry for m in matches if m.entry.member not in seen]
-            seen.update(entry.member for entry in fresh)
-            if fresh:
-                yield len(seen), fresh
+        selected = 0
+        walk = self._view.walk(bound=bound)
+        for fresh in once_each([m.entry for m in matches] for _, matches in walk):
+            selected += len(fresh)
+            yield selected, fresh
 
 
 def selected_ids(job_ids: list[str]) -> list[str]:
@@ -54,25 +55,18 @@ def run_selected(
     job_ids: list[str],
     act: Act,
     errors_for: dict[int, str],
-    done_code: int,
+    done_code: Outcome,
     hidden: frozenset[str] | set[str] = frozenset(),
 ) -> BulkOutcome:
     """Act on explicit ids in chunks. Each id ends in exactly one list: an id not (or no longer)
     in the failed registry is an error here, since the caller named it. `hidden` ids (jobs the
     caller's key may not see) are not acted on, and answer as ids not in the registry."""
     ids = selected_ids(job_ids)
-    done: list[str] = []
-    errors: list[JobError] = []
+    # NOT_IN_REGISTRY, the only other code either action returns, is an error for a named id.
+    tally = Tally(done_code, errors_for, missing=lambda job_id: FailedJobNotFound(job_id).message)
     for start in range(0, len(ids), BULK_CHUNK):
         chunk = ids[start : start + BULK_CHUNK]
         visible = [job_id for job_id in chunk if job_id not in hidden]
         codes = dict(zip(visible, act(visible), strict=True)) if visible else {}
-        for job_id in chunk:
-            code = codes.get(job_id, NOT_IN_REGISTRY)
-            if code == done_code:
-                done.append(job_id)
-            elif code in errors_for:
-                errors.append(JobError(job_id, errors_for[code]))
-            else:  # NOT_IN_REGISTRY, the only other code either action returns
-                errors.append(JobError(job_id, FailedJobNotFound(job_id).message))
-    return BulkOutcome(len(ids), done, errors)
+        tally.add(chunk, [codes.get(job_id, Outcome.NOT_IN_REGISTRY) for job_id in chunk])
+    return BulkOutcome(len(ids), tally.done, tally.errors)

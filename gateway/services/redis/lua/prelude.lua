@@ -56,14 +56,15 @@ local function id_le(a, b)
   return #a <= #b
 end
 
--- First rank whose (score, id) comes after the cursor (score, id).
-local function rank_after(key, score, id)
+-- First rank whose (score, id) comes after the cursor (score, id); with `at`, the first that
+-- does not come before it (the cursor's own rank when it is there).
+local function rank_after(key, score, id, at)
   local lo = redis.call('ZCOUNT', key, '-inf', '(' .. score)
   local hi = lo + redis.call('ZCOUNT', key, score, score)
   while lo < hi do
     local mid = math.floor((lo + hi) / 2)
     local member = redis.call('ZRANGE', key, mid, mid)[1]
-    if id_le(member, id) then lo = mid + 1 else hi = mid end
+    if id_le(member, id) and not (at and member == id) then lo = mid + 1 else hi = mid end
   end
   return lo
 end

@@ -2,14 +2,7 @@
 -- Prepended, after prelude.lua, to live_before.lua.
 -- Number of entries whose (score, id) comes before the cursor (score, id): the rank to end at.
 local function rank_before(key, score, id)
-  local lo = redis.call('ZCOUNT', key, '-inf', '(' .. score)
-  local hi = lo + redis.call('ZCOUNT', key, score, score)
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    local member = redis.call('ZRANGE', key, mid, mid)[1]
-    if id_le(id, member) then hi = mid else lo = mid + 1 end
-  end
-  return lo
+  return rank_after(key, score, id, true)
 end
 
 -- Up to `limit` live entries from rank `start` down to rank 0, as flat {id, score, ...}.

@@ -1,0 +1,23 @@
+"""One RQ timestamp format: the one RQ itself writes and reads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rq.utils import utcformat, utcparse
+
+from gateway.services.domain.rqtime import RQ_TIME_FORMAT, rq_now
+
+
+def test_the_format_is_rqs_own():
+    moment = datetime(2024, 1, 31, 22, 0, 5, 123456, tzinfo=timezone.utc)
+    assert moment.strftime(RQ_TIME_FORMAT) == utcformat(moment) == "2024-01-31T22:00:05.123456Z"
+
+
+def test_now_is_a_utc_time_rq_reads_back():
+    before = datetime.now(timezone.utc)
+    stamp = rq_now()
+    after = datetime.now(timezone.utc)
+    parsed = utcparse(stamp).replace(tzinfo=timezone.utc)
+    assert before.replace(microsecond=0) <= parsed <= after
+    assert len(stamp) == len("2024-01-31T22:00:05.123456Z")  # fixed width: byte order is time order
