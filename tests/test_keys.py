@@ -1,4 +1,4 @@
-"""Redis key names (services/keys.py) are RQ's own, so the gateway reads and deletes exactly the
+"""Redis key names (services/redis/keys.py) are RQ's own, so the gateway reads and deletes exactly the
 keys RQ writes, with RQ's prefixes."""
 
 from __future__ import annotations

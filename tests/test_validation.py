@@ -1,4 +1,4 @@
-"""Input checks done before Redis is touched (services/validation.py)."""
+"""Input checks done before Redis is touched (services/domain/validation.py)."""
 
 from __future__ import annotations
 
