@@ -89,7 +89,7 @@ def _holds_unimportable(value: Any, _depth: int = 0) -> bool:
     if _depth >= _MAX_DEPTH:
         return False
     if isinstance(value, (list, tuple, set, frozenset)):
-        items = cast("Iterable[Any]", value)  # a list or tuple of anything
+        items = cast("Iterable[Any]", value)  # a collection of anything
         return any(_holds_unimportable(item, _depth + 1) for item in items)
     if isinstance(value, dict):
         mapping = cast("dict[Any, Any]", value)  # a dict of anything
