@@ -84,6 +84,7 @@ def serve(ctx: click.Context, **options) -> None:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
         return
 
+    assert settings.redis_url, "outside demo mode a Redis URL is set"
     log.info(
         "Managing RQ jobs on %s (default queue %r)", _redacted(settings.redis_url), settings.default_queue
     )
@@ -104,6 +105,7 @@ def warn_if_unreachable(settings: Settings) -> None:
 
     from gateway.config import connect
 
+    assert settings.redis_url, "only called outside demo mode, where a Redis URL is set"
     client = connect(settings)
     try:
         client.ping()

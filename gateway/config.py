@@ -233,7 +233,7 @@ def describe_refusal(error: ValidationError, names: Mapping[str, str]) -> str:
         name = names.get(field) or (env_name(field) if field in Settings.model_fields else field)
         if problem["type"] == "value_error":
             # Our own checks: the message names the value where that is safe (never an API key).
-            message = str(problem["ctx"]["error"])
+            message = str(problem.get("ctx", {})["error"])
             lines.append(message if message.startswith(name) else f"{name}: {message}")
         elif problem["type"] == "extra_forbidden":
             lines.append(f"{name}: not a setting")
@@ -244,6 +244,7 @@ def describe_refusal(error: ValidationError, names: Mapping[str, str]) -> str:
 
 def connect(settings: Settings) -> redis.Redis:
     """A Redis client whose every command fails fast instead of hanging on a dead or frozen server."""
+    assert settings.redis_url, "demo mode has no Redis URL: create_app takes its connection instead"
     return redis.Redis.from_url(
         settings.redis_url,
         socket_timeout=settings.redis_timeout,

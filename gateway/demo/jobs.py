@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import time
 
+from redis import Redis
 from rq import get_current_job
 
 _DONE_KEY = "rq-gateway:demo:replicated-trades"
 _ATTEMPTS_KEY = "rq-gateway:demo:attempts"
+
+
+def _current_connection() -> Redis:
+    """The Redis of the job running now: these functions only ever run inside an RQ worker."""
+    job = get_current_job()
+    assert job is not None, "called outside an RQ worker"
+    return job.connection
 
 
 def add(x: int, y: int) -> int:
@@ -20,7 +28,7 @@ def add(x: int, y: int) -> int:
 
 def simulate_replicated_trade(trade_id: int) -> str:
     """Replicates a trade once: a retry of a trade that was already replicated skips the work."""
-    connection = get_current_job().connection
+    connection = _current_connection()
     if not connection.sadd(_DONE_KEY, trade_id):
         return f"trade {trade_id} already replicated, skipped"
     return f"trade {trade_id} replicated"
@@ -28,7 +36,7 @@ def simulate_replicated_trade(trade_id: int) -> str:
 
 def flaky_charge(order_id: int) -> str:
     """Fails on its first attempt (a transient upstream error), then succeeds: retry it to see."""
-    connection = get_current_job().connection
+    connection = _current_connection()
     if connection.hincrby(_ATTEMPTS_KEY, f"charge:{order_id}", 1) == 1:
         raise ConnectionError(f"payment provider timed out for order {order_id}")
     return f"order {order_id} charged"

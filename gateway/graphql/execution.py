@@ -33,12 +33,12 @@ class _Leaf(NamedTuple):
     response_name: str
     resolve: Any  # Strawberry's default resolver (getattr unless configured), None for __typename
     attribute: str
-    leaf_type: GraphQLLeafType | None
+    leaf_type: GraphQLLeafType | None  # None for __typename
     non_null: bool
 
 
 # Values these scalars pass through unchanged; anything else goes through coerce_output_value.
-_PASS_THROUGH = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+_PASS_THROUGH: dict[GraphQLLeafType, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 
 
 class LeafObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -108,7 +108,7 @@ def _complete_leaves(
     """The completed object, or None when a field needs graphql-core's error handling."""
     completed: dict[str, Any] = {}
     for response_name, resolve, attribute, leaf_type, non_null in plan:
-        if resolve is None:
+        if resolve is None or leaf_type is None:  # __typename, the one entry without either
             completed[response_name] = return_type.name
             continue
         try:

@@ -13,12 +13,12 @@ from gateway.graphql.errors import call_service
 from gateway.graphql.types import CleanupResult, JobConnection, QueueStats
 from gateway.services import ORDERS, STATES
 
-JobState = strawberry.enum(
-    Enum("JobState", {state.upper(): state for state in STATES}),
+JobState = strawberry.enum(  # pyright: ignore[reportCallIssue]  -- an Enum built at runtime
+    Enum("JobState", {state.upper(): state for state in STATES}),  # pyright: ignore[reportArgumentType]  -- an Enum built at runtime
     description="Where a queue's jobs are: QUEUED is the queue itself, the others its registries.",
 )
-SortOrder = strawberry.enum(
-    Enum("SortOrder", {order.upper(): order for order in ORDERS}),
+SortOrder = strawberry.enum(  # pyright: ignore[reportCallIssue]  -- an Enum built at runtime
+    Enum("SortOrder", {order.upper(): order for order in ORDERS}),  # pyright: ignore[reportArgumentType]  -- an Enum built at runtime
     description="ASC: oldest first (next to run, for the queue); DESC: newest first.",
 )
 
@@ -44,10 +44,10 @@ class Queue(QueueStats):
     async def jobs(
         self,
         info: Info,
-        state: JobState = JobState.QUEUED,  # type: ignore[attr-defined]
+        state: JobState = JobState.QUEUED,  # pyright: ignore[reportInvalidTypeForm]  -- an enum built at runtime from STATES
         first: int | None = 100,
         after: str | None = None,
-        order: SortOrder = SortOrder.ASC,  # type: ignore[attr-defined]
+        order: SortOrder = SortOrder.ASC,  # pyright: ignore[reportInvalidTypeForm]  -- an enum built at runtime from ORDERS
     ) -> JobConnection:
         size = 100 if first is None else first
         if not self.name_decodes:

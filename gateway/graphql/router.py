@@ -4,7 +4,7 @@ reuses the REST dependency provider."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from cross_web import HTTPException
@@ -59,7 +59,8 @@ class _Router(GraphQLRouter):
         """Every error leaves with a code: syntax errors (a query over --graphql-max-tokens too)
         end before the schema extensions' error processing, so they get BAD_REQUEST here."""
         response = await super().process_result(request, result)
-        for error in response.get("errors") or ():
+        # Strawberry types them as objects; they are graphql-core's formatted errors, dicts.
+        for error in cast("list[dict[str, Any]]", response.get("errors") or []):
             extensions = error.setdefault("extensions", {})
             extensions.setdefault("code", "BAD_REQUEST")
         return response

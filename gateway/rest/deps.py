@@ -21,7 +21,7 @@ class _ServiceForKey(HTTPBearer):
     by the service's guard when the request calls a guarded operation, so REST and GraphQL
     refuse (and audit) it the same way."""
 
-    async def __call__(self, request: Request) -> JobService:  # type: ignore[override]
+    async def __call__(self, request: Request) -> JobService:
         # async: a plain def dependency would take a threadpool slot just to read an attribute.
         state = request.app.state
         principal = state.keyring.principal(request.headers.get("authorization"), ANONYMOUS)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from gateway.errors import (
@@ -119,7 +119,7 @@ async def _invalid_request(_: Request, error: Exception) -> JSONResponse:
 _UNDECODABLE_BODY = "There was an error parsing the body"
 
 
-async def _http_error(request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> Response:
     """FastAPI's own HTTP errors, unchanged, except a body that is not even text (FastAPI's 400):
     bad input is a 422 everywhere else, JSON syntax errors included."""
     assert isinstance(error, HTTPException)

@@ -52,7 +52,8 @@ def list_failed_jobs(
     queue: QueueParam = None,
     limit: Annotated[int | None, Query(ge=0, description="At most this many jobs; all when omitted.")] = None,
     offset: Annotated[int, Query(ge=0, description="Skip this many jobs first.")] = 0,
-    job_filter: FilterParams = None,
+    *,  # a dependency, always given: keyword-only, it needs no placeholder default
+    job_filter: FilterParams,
 ) -> Response:
     """Every failed job of the queue, in registry order (oldest failure first). The filter
     parameters narrow the list; `offset` and `limit` then count matching jobs."""
@@ -79,7 +80,8 @@ def _json_array(chunks: Iterable[list[JobInfo]]) -> Iterator[str]:
 def retry_all_failed_jobs(
     service: ServiceDep,
     queue: QueueParam = None,
-    job_filter: FilterParams = None,
+    *,  # a dependency, always given: keyword-only, it needs no placeholder default
+    job_filter: FilterParams,
     dry_run: DryRunParam = False,
 ) -> models.RetryAll:
     """Requeue every failed job on its origin queue. Each job is enqueued exactly once. With
@@ -92,7 +94,8 @@ def retry_all_failed_jobs(
 def clear_failed_jobs(
     service: ServiceDep,
     queue: QueueParam = None,
-    job_filter: FilterParams = None,
+    *,  # a dependency, always given: keyword-only, it needs no placeholder default
+    job_filter: FilterParams,
     dry_run: DryRunParam = False,
 ) -> models.Clear:
     """Delete every failed job: registry entry, job hash, results stream and dependency keys. With

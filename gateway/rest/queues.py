@@ -4,7 +4,7 @@ runs their blocking Redis calls in its threadpool."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -31,8 +31,8 @@ QueuePath = Annotated[
         json_schema_extra={"pattern": DOCUMENTED_QUEUE_NAME_PATTERN},
     ),
 ]
-State = Literal[STATES]  # type: ignore[valid-type]
-Order = Literal[ORDERS]  # type: ignore[valid-type]
+State: TypeAlias = Literal[STATES]  # pyright: ignore[reportInvalidTypeForm]  -- the states, from the one tuple
+Order: TypeAlias = Literal[ORDERS]  # pyright: ignore[reportInvalidTypeForm]  -- the orders, from the one tuple
 
 # Queue names may hold an encoded "/": routed on the path as sent (rest/paths.py).
 router = APIRouter(prefix="/api/v1/queues", tags=["queues"], route_class=EncodedSlashRoute)

@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -144,7 +144,11 @@ def _read_visible(
     start = _position(after) if after else None
     upper = "+"
     while True:
-        rows = connection.xrevrange(AUDIT_STREAM, max=upper, min="-", count=_CHUNK)
+        # Raw replies (the connection decodes nothing): (entry id, fields) pairs, all bytes.
+        rows = cast(
+            "list[tuple[bytes, dict[bytes, bytes]]]",
+            connection.xrevrange(AUDIT_STREAM, max=upper, min="-", count=_CHUNK),
+        )
         for entry_id, fields in rows:
             if not visible(_queue_of(fields.get(b"record", b""))):
                 continue

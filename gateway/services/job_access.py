@@ -45,23 +45,24 @@ def authorise_job(
     or the target of an unrestricted key's call does.
     """
     not_found: type[NotFound] = FailedJobNotFound if registry else JobNotFound
-    restricted = principal is not None and bool(principal.queues)
+    # The principal when its key is limited to some queues, else None.
+    restricted = principal if principal is not None and principal.queues else None
     if place is None:
-        assert not restricted, "a queue-limited key is always checked on where the job is"
+        assert restricted is None, "a queue-limited key is always checked on where the job is"
         target = named if named is not None else default
     elif place.queue is not None:
-        if restricted and not principal.may_access_queue(place.queue):
-            raise _hidden(principal, place, not_found)
+        if restricted is not None and not restricted.may_access_queue(place.queue):
+            raise _hidden(restricted, place, not_found)
         if named is not None and named != place.queue:
             raise JobInOtherQueue(job_id, named, place.queue)
         target = place.queue
     elif place.exists:
-        if restricted:
-            raise _hidden(principal, place, not_found)
+        if restricted is not None:
+            raise _hidden(restricted, place, not_found)
         target = named if named is not None else default
     elif registry:
         target = named if named is not None else default
-        if restricted and not principal.may_access_queue(target):
+        if restricted is not None and not restricted.may_access_queue(target):
             raise not_found(job_id)
     else:
         raise not_found(job_id)

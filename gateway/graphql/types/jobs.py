@@ -10,8 +10,8 @@ from strawberry.scalars import JSON
 
 from gateway import services
 
-JobStatus = strawberry.enum(
-    Enum("JobStatus", {status.upper(): status for status in services.JOB_STATUSES}),
+JobStatus = strawberry.enum(  # pyright: ignore[reportCallIssue]  -- an Enum built at runtime
+    Enum("JobStatus", {status.upper(): status for status in services.JOB_STATUSES}),  # pyright: ignore[reportArgumentType]  -- an Enum built at runtime
     description="RQ job status; the REST API gives the same value in lower case.",
 )
 
@@ -19,7 +19,7 @@ JobStatus = strawberry.enum(
 @strawberry.type
 class Job:
     id: strawberry.ID
-    status: JobStatus
+    status: JobStatus  # pyright: ignore[reportInvalidTypeForm]  -- an Enum built at runtime
     func_name: str | None
     args: JSON | None
     kwargs: JSON | None

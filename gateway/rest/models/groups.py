@@ -3,10 +3,11 @@ keys."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from gateway import services
 from gateway.rest.models.bulk import Clear, RetryAll, bulk_fields
+from gateway.rest.models.examples import examples_of
 
 
 class FailureGroup(BaseModel):
@@ -59,7 +60,7 @@ class FailureGroups(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "groups": FailureGroup.model_config["json_schema_extra"]["examples"],
+                    "groups": list(examples_of(FailureGroup)),
                     "total_failed": 45,
                 }
             ]
@@ -80,7 +81,7 @@ class _GroupAction(BaseModel):
     matched_count: int = Field(description="Members of the group found in the failed registry.")
 
 
-_GROUP_IDS = ["job-1", "job-2"]
+_GROUP_IDS: list[JsonValue] = ["job-1", "job-2"]
 
 
 class GroupRetry(_GroupAction, RetryAll):

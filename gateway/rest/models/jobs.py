@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.rest.models.examples import examples_of
 from gateway.services import JOB_ID_PATTERN, MAX_SELECTED_IDS, JobActionOutcome, JobInfo
 
 
@@ -110,7 +111,7 @@ class JobDetail(Job):
         json_schema_extra={
             "examples": [
                 {
-                    **Job.model_config["json_schema_extra"]["examples"][0],
+                    **examples_of(Job)[0],
                     "location": {"queue": "default", "registry": "failed"},
                     "dependency_ids": [],
                     "dependent_ids": ["def-456"],
@@ -154,7 +155,7 @@ class JobList(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "jobs": [Job.model_config["json_schema_extra"]["examples"][0]],
+                    "jobs": [examples_of(Job)[0]],
                     "total": 42,
                     "next_cursor": "MTcwNDExMDQwMHxhYmMtMTIz",
                 }

@@ -69,7 +69,7 @@ class JobPage:
     total: int
     end_cursor: str | None
     has_next_page: bool
-    cursors: list[str] = field(default_factory=list)
+    cursors: list[str] = field(default_factory=list[str])
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,9 @@ def read_raised(exc_info: str | None) -> Raised | None:
     if text.startswith(HEADER + "\n") and "above exception" not in text:
         # One plain link, by far the commonest case: read without splitting lines, as failure
         # groups read thousands of tracebacks, some many kilobytes long.
-        after = _TOP_FRAMES.match(text).end()
+        top = _TOP_FRAMES.match(text)
+        assert top is not None  # it matches any text that starts with HEADER + "\n", as this one does
+        after = top.end()
         end = text.find("\n", after)
         return _raised(_first_line(text[after : end if end != -1 else len(text)]))
     lines = text.split("\n")
@@ -175,7 +177,8 @@ class _Chain:
     def frames(self, start: int, limit: int | None = None) -> tuple[list[Frame], int]:
         """The frames of the link starting at `start` (the first `limit` of them), and the index of
         its exception line: the first line after the header that is not indented."""
-        lines, index, frames = self.lines, start, []
+        lines, index = self.lines, start
+        frames: list[Frame] = []
         group = self.is_group_start(start)
         if self.content(lines[start], group) not in (HEADER, GROUP_HEADER):
             return frames, index  # a link without frames

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from redis import Redis
+from redis.typing import EncodableT
 
 from gateway.errors import InvalidParameter
 from gateway.services.domain.models import JobInfo, JobPage
@@ -85,7 +86,7 @@ class Browser:
         return seek(keys.registry_key(state, queue_name), cursor, limit, expiring=state not in _NOT_EXPIRING)
 
     def _queued(self, queue_name: str, limit: int, after: str | None, order: str) -> tuple[int, list[bytes]]:
-        args: list[object] = [limit, order]
+        args: list[EncodableT] = [limit, order]
         if after:
             args.append(_decode_queue_cursor(after))
         total, members = self._queue_page(keys=[keys.queue_key(queue_name)], args=args)

@@ -120,8 +120,9 @@ class FilteredView:
 
     def jobs_of(self, matches: list[Match], with_results: bool) -> list[JobInfo]:
         """The jobs of matches, fetched in one pipeline unless the filter already fetched them."""
-        if all(m.job is not None and (m.with_results or not with_results) for m in matches):
-            return [m.job for m in matches]  # type: ignore[misc]
+        fetched = [m.job for m in matches if m.job is not None and (m.with_results or not with_results)]
+        if len(fetched) == len(matches):
+            return fetched
         ids = [m.entry.job_ref for m in matches]
         return fetch_jobs(
             self._connection, ids, self._serializer, self.queue_name, True, with_results=with_results

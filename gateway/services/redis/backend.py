@@ -78,23 +78,20 @@ def backend_call(probe: bool = False) -> Callable[[Callable[..., T]], Callable[.
     return decorate
 
 
-_END = object()
-
-
 def backend_steps(health: BackendHealth, steps: Iterator[T], name: str) -> Iterator[T]:
     """`steps` (a generator reading Redis as it is consumed), each step under backend_call's
     translation: a Redis failure between two steps is BackendUnavailable too."""
     while True:
         try:
-            step = next(steps, _END)
+            step = next(steps)
+        except StopIteration:
+            return
         except redis.RedisError as error:
             unavailable = _unavailable(health, name, error)
             if unavailable is None:
                 raise
             raise unavailable from None
-        if step is _END:
-            return
-        yield step  # type: ignore[misc]
+        yield step
 
 
 def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> BackendUnavailable | None:

@@ -13,9 +13,10 @@ import pickle
 import re
 import zlib
 from base64 import b64decode
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from rq.job import JobStatus
 from rq.results import Result
@@ -50,11 +51,13 @@ def to_json(value: Any, _depth: int = 0) -> Any:
     if _depth >= _MAX_DEPTH and isinstance(value, (list, tuple, dict)):
         return _safe_repr(value)
     if isinstance(value, (list, tuple)):
-        return [to_json(item, _depth + 1) for item in value]
+        items = cast("Iterable[Any]", value)  # a list or tuple of anything
+        return [to_json(item, _depth + 1) for item in items]
     if isinstance(value, dict):
+        mapping = cast("dict[Any, Any]", value)  # a dict of anything
         return {
             key if isinstance(key, str) else _safe_repr(key): to_json(item, _depth + 1)
-            for key, item in value.items()
+            for key, item in mapping.items()
         }
     return _safe_repr(value)
 
@@ -86,10 +89,13 @@ def _holds_unimportable(value: Any, _depth: int = 0) -> bool:
     if _depth >= _MAX_DEPTH:
         return False
     if isinstance(value, (list, tuple, set, frozenset)):
-        return any(_holds_unimportable(item, _depth + 1) for item in value)
+        items = cast("Iterable[Any]", value)  # a collection of anything
+        return any(_holds_unimportable(item, _depth + 1) for item in items)
     if isinstance(value, dict):
+        mapping = cast("dict[Any, Any]", value)  # a dict of anything
         return any(
-            _holds_unimportable(k, _depth + 1) or _holds_unimportable(v, _depth + 1) for k, v in value.items()
+            _holds_unimportable(k, _depth + 1) or _holds_unimportable(v, _depth + 1)
+            for k, v in mapping.items()
         )
     return False
 
@@ -121,7 +127,7 @@ def _decode_call(data: bytes | None, serializer: Any) -> tuple[str | None, Any, 
     )
 
 
-def _json_or_none(kind: type, value: Any) -> Any:
+def _json_or_none(kind: Callable[[Any], Any], value: Any) -> Any:
     try:
         return to_json(kind(value))
     except Exception:

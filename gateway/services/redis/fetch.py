@@ -28,7 +28,7 @@ def fetch_jobs(
     jobs: list[Any] = []
     for start in range(0, len(job_ids), READ_CHUNK):
         chunk = job_ids[start : start + READ_CHUNK]
-        with connection.pipeline(transaction=False) as pipe:
+        with connection.pipeline(transaction=False) as pipe:  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves shard_hint unannotated
             for ref in chunk:
                 job_key, results_key = _keys_of(ref)
                 pipe.hgetall(job_key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rq import worker_registration
+from rq import executions, worker_registration
 from rq.executions import Execution, ExecutionRegistry
 from rq.group import Group
 from rq.job import Job
@@ -31,7 +31,7 @@ def job_key(job_id: str) -> str:
 
 
 def results_key(job_id: str) -> str:
-    return Result.get_key(job_id)
+    return Result.get_key(job_id)  # pyright: ignore[reportUnknownMemberType]  -- rq leaves job_id unannotated
 
 
 def queue_key(queue_name: str) -> str:
@@ -42,13 +42,21 @@ QUEUES_SET = Queue.redis_queues_keys
 JOB_PREFIX = Job.redis_job_namespace_prefix
 QUEUE_PREFIX = Queue.redis_queue_namespace_prefix
 
+
+class _IdOnly:
+    """All that Job.dependencies_key reads of a job."""
+
+    id = _MARK
+    redis_job_namespace_prefix = JOB_PREFIX
+
+
 # Keys RQ keeps beside a job hash, as (prefix, suffix) around the job id. RQ's own
 # `dependencies_key` has a doubled colon; using its property keeps us deleting the real key.
-RESULTS_KEY_PARTS = _split_template(Result.get_key(_MARK))
+RESULTS_KEY_PARTS = _split_template(Result.get_key(_MARK))  # pyright: ignore[reportUnknownMemberType]  -- rq leaves job_id unannotated
 DEPENDENTS_KEY_PARTS = _split_template(Job.dependents_key_for(_MARK))
-DEPENDENCIES_KEY_PARTS = _split_template(
-    Job.dependencies_key.fget(type("_IdOnly", (), {"id": _MARK, "redis_job_namespace_prefix": JOB_PREFIX})())
-)
+_dependencies_key = Job.dependencies_key.fget
+assert _dependencies_key is not None  # a property always has its getter
+DEPENDENCIES_KEY_PARTS = _split_template(_dependencies_key(_IdOnly()))
 
 EXECUTIONS_KEY_PARTS = _split_template(ExecutionRegistry.key_template.format(_MARK))
 GROUP_PREFIX = Group.REDIS_GROUP_NAME_PREFIX
@@ -86,10 +94,10 @@ def workers_of_queue_key(queue_name: str) -> str:
     return worker_registration.WORKERS_BY_QUEUE_KEY % queue_name
 
 
-try:
-    from rq.executions import WORKER_EXECUTIONS_KEY_TEMPLATE
-except ImportError:  # RQ < 3 keeps no per-worker executions set: the key is then simply absent
-    WORKER_EXECUTIONS_KEY_TEMPLATE = "rq:worker:{0}:executions"
+# RQ < 3 keeps no per-worker executions set: the key is then simply absent.
+WORKER_EXECUTIONS_KEY_TEMPLATE: str = getattr(
+    executions, "WORKER_EXECUTIONS_KEY_TEMPLATE", "rq:worker:{0}:executions"
+)
 
 
 def worker_executions_key(worker_name: str) -> str:
@@ -97,4 +105,4 @@ def worker_executions_key(worker_name: str) -> str:
 
 
 def execution_key(composite_key: str) -> str:
-    return Execution.from_composite_key(composite_key, connection=None).key  # type: ignore[arg-type]
+    return Execution.from_composite_key(composite_key, connection=None).key  # pyright: ignore[reportArgumentType]  -- .key never reads the connection

@@ -23,12 +23,12 @@ class JobPlace:
 
 def read_places(connection: Redis, job_ids: list[str]) -> list[JobPlace]:
     """One round trip for any number of ids, in their order."""
-    with connection.pipeline(transaction=False) as pipe:
+    with connection.pipeline(transaction=False) as pipe:  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves shard_hint unannotated
         for job_id in job_ids:
             pipe.hget(keys.job_key(job_id), "origin")
             pipe.exists(keys.job_key(job_id))
         replies = pipe.execute(raise_on_error=False)
-    places = []
+    places: list[JobPlace] = []
     for index, job_id in enumerate(job_ids):
         origin, exists = replies[2 * index], replies[2 * index + 1]
         if isinstance(exists, Exception):

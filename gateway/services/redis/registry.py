@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.typing import EncodableT
 
 from gateway.errors import InvalidParameter
 from gateway.services.domain.validation import MAX_NAME_LENGTH, REGISTRY_MEMBER_PATTERN, is_score
@@ -180,7 +181,7 @@ class RegistryReader:
     ) -> tuple[int, list[Entry]]:
         """(live total, up to `limit` entries) strictly after the (score, id) cursor. A registry
         that is not `expiring` (scored by time, not expiry) counts every entry as live."""
-        args: list[object] = [_now(expiring), limit]
+        args: list[EncodableT] = [_now(expiring), limit]
         if cursor is not None:
             args.extend(cursor)
         total, flat = self._after(keys=[key], args=args)
@@ -190,7 +191,7 @@ class RegistryReader:
         self, key: str, cursor: tuple[str, bytes] | None, limit: int, expiring: bool = True
     ) -> tuple[int, list[Entry]]:
         """(live total, up to `limit` entries) strictly before the cursor, newest first."""
-        args: list[object] = [_now(expiring), limit]
+        args: list[EncodableT] = [_now(expiring), limit]
         if cursor is not None:
             args.extend(cursor)
         total, flat = self._before(keys=[key], args=args)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-LUA = files(__package__).joinpath("lua")
+# The package this module is in (`__package__` may be None to a type checker).
+LUA = files(__name__.rpartition(".")[0]).joinpath("lua")
 
 
 def read_lua(name: str) -> str:

@@ -30,6 +30,6 @@ def cleanup_queue(connection: Redis, queue_name: str, serializer: Any) -> Cleanu
             pipe.zcount(keys.registry_key(state, queue_name), 0, now)
         expired = pipe.execute()
     clean_registries(Queue(queue_name, connection=connection, serializer=serializer))
-    removed = dict(zip(_EXPIRING, expired, strict=True))
+    removed: dict[str, int] = dict(zip(_EXPIRING, expired, strict=True))
     removed.update(dict.fromkeys(_NEVER_CLEANED, 0))
     return CleanupOutcome(queue_name=queue_name, removed=removed)

@@ -4,7 +4,7 @@ callers never both act on one job and a crash between claim and enqueue cannot h
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from redis import Redis
@@ -44,7 +44,7 @@ class FailedJobActions:
         self._requeue = connection.register_script(scripts.REQUEUE_DRY if dry_run else scripts.REQUEUE)
         self._delete = connection.register_script(scripts.DELETE_DRY if dry_run else scripts.DELETE)
 
-    def requeue(self, job_ids: list[Member]) -> list[Outcome]:
+    def requeue(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: REQUEUED, NOT_IN_REGISTRY, ORPHAN, UNREADABLE or QUEUE_DAMAGED."""
         codes = self._requeue(
             keys=[self._registry_key], args=requeue_args(now_timestamp(), self._queue_name, job_ids)
@@ -64,7 +64,7 @@ class FailedJobActions:
         )
         return rq_requeue(registry, job_id, self._dry_run)
 
-    def delete(self, job_ids: list[Member]) -> list[Outcome]:
+    def delete(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: DELETED (orphans included) or NOT_IN_REGISTRY."""
         args: list[Any] = [now_timestamp(), keys.GROUP_PREFIX]
         for prefix, suffix in keys.JOB_KEY_PARTS:
@@ -78,7 +78,7 @@ class FailedJobActions:
         return walk_registry(self._reader, self._registry_key, BULK_CHUNK)
 
 
-def requeue_args(now: int, fallback_origin: str, job_ids: list[Member]) -> list[Any]:
+def requeue_args(now: int, fallback_origin: str, job_ids: Sequence[Member]) -> list[Any]:
     """ARGV of scripts.REQUEUE. `now` -1 counts every registry entry as live."""
     return [
         now,

@@ -12,7 +12,7 @@ job without one, which only unrestricted keys may act on), never on one read aga
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
@@ -38,7 +38,8 @@ class Lifecycle:
         self._requeue = connection.register_script(scripts.REQUEUE)
 
     def _status(self, job_id: str) -> str:
-        (status,) = self._connection.hmget(keys.job_key(job_id), "status")
+        # A raw reply (the connection decodes nothing): bytes, or None when the field is absent.
+        (status,) = cast("list[bytes | None]", self._connection.hmget(keys.job_key(job_id), "status"))
         if status is None and not self._connection.exists(keys.job_key(job_id)):
             raise JobNotFound(job_id)
         return status.decode(errors="replace") if status else ""
