@@ -16,6 +16,8 @@ end
 
 -- Whether s is well-formed UTF-8: the gateway never writes a name it could not decode.
 local function is_utf8(s)
+  -- ASCII, the common case, is checked by one C-level pattern search, not byte by byte.
+  if not string.find(s, '[\128-\255]') then return true end
   local i, n = 1, #s
   while i <= n do
     local c = string.byte(s, i)

@@ -15,6 +15,9 @@ local job_prefix, queue_prefix, queues_set, fallback = ARGV[3], ARGV[4], ARGV[5]
 local empty_exc_info, deps_prefix, deps_suffix = ARGV[7], ARGV[8], ARGV[9]
 local codes = {}
 local registered, claimed = {}, {}
+-- Whether each queue key may take a push, read once per queue: the script is atomic, and its own
+-- pushes keep a list a list, so the answer cannot change within one call.
+local pushable = {}
 local reg_readable = of_type(reg, 'zset')
 for i = 10, #ARGV do
   local id = ARGV[i]
@@ -36,9 +39,10 @@ for i = 10, #ARGV do
     local origin = fields[2]
     if not origin or origin == '' then origin = fallback end
     local qk = queue_prefix .. origin
+    if pushable[qk] == nil then pushable[qk] = of_type(qk, 'list') end
     if not is_utf8(id) or not is_utf8(origin) then
       codes[#codes + 1] = 3
-    elseif not of_type(qk, 'list') then
+    elseif not pushable[qk] then
       codes[#codes + 1] = 4
     elseif fields[3] and fields[3] ~= '' then
       codes[#codes + 1] = 2
