@@ -27,18 +27,11 @@ def read_places(connection: Redis, job_ids: list[str]) -> list[JobPlace]:
         for job_id in job_ids:
             pipe.hget(keys.job_key(job_id), "origin")
             pipe.exists(keys.job_key(job_id))
-        replies = pipe.execute(raise_on_error=False)
-    places: list[JobPlace] = []
-    for index, job_id in enumerate(job_ids):
-        origin, exists = replies[2 * index], replies[2 * index + 1]
-        if isinstance(exists, Exception):
-            raise exists
-        if damaged.is_wrong_type(origin):
-            origin = None
-        elif isinstance(origin, Exception):
-            raise origin
-        places.append(JobPlace(job_id, bool(exists), _queue_name(origin)))
-    return places
+        replies = damaged.execute(pipe)  # a job key of another type: no origin, so unknown
+    return [
+        JobPlace(job_id, bool(replies[2 * index + 1]), _queue_name(replies[2 * index]))
+        for index, job_id in enumerate(job_ids)
+    ]
 
 
 def _queue_name(origin: bytes | None) -> str | None:
