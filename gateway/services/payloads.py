@@ -35,7 +35,9 @@ from gateway.services.domain.models import (
     QueueStats,
     WorkerInfo,
 )
+from gateway.services.reads.sighting import JobSighting
 from gateway.services.reads.streams import JobStream
+from gateway.services.redis.origins import JobPlace
 
 ELLIPSIS = "…"
 
@@ -61,6 +63,7 @@ NESTED: dict[type, frozenset[str]] = {
     AuditPage: frozenset({"entries"}),
     BulkOutcome: frozenset({"errors"}),
     GroupOutcome: frozenset({"errors"}),
+    JobSighting: frozenset({"job", "place"}),
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
@@ -85,6 +88,7 @@ SHOWN: dict[type, frozenset[str]] = {
     AuditEntry: frozenset(field.name for field in dataclasses.fields(AuditEntry)),
     AuditPage: frozenset({"total", "end_cursor", "has_next_page"}),
     JobStream: frozenset({"empty"}),
+    JobPlace: frozenset({"job_id", "exists", "queue"}),
 }
 
 
