@@ -8,6 +8,7 @@ through its CLI (`rq-gateway serve`, one worker). Then, over real websockets spe
 graphql-transport-ws, every subscriber asks for `queueStats(queue: "default", intervalMs: 500)`:
 1. one subscriber: Redis commands per second over the window (INFO commandstats, every client
    together, less INFO itself), and the gateway's VmRSS;
+   the window opens and closes just after a stats read reaches Redis, so it holds whole reads;
 2. the same with N subscribers (100 per connection, the default per-connection limit), all
    connected and each holding its first answer before the window opens;
 3. one change (a job enqueued): the time until every subscriber has received it.
@@ -35,7 +36,7 @@ QUERY = 'subscription { queueStats(queue: "default", intervalMs: 500) { queuedCo
 
 def command_calls(r) -> int:
     stats = r.info("commandstats")
-    return sum(int(entry["calls"]) for name, entry in stats.items() if name != "cmdstat_info")
+    return sum(int(entry["calls"]) for name, entry in stats.items() if name != "cmdstat_info")  # less ours
 
 
 async def _open(base: str, count: int) -> tuple[ClientConnection, list[str]]:
@@ -57,9 +58,27 @@ async def _subscribe(base: str, total: int, per_connection: int) -> list[ClientC
     return [ws for ws, _ in await asyncio.gather(*(_open(base, size) for size in sizes))]
 
 
+def _llen_calls(r) -> int:
+    return int(r.info("commandstats").get("cmdstat_llen", {}).get("calls", 0))
+
+
+async def _next_read(r) -> None:
+    """Return once one more stats read has reached Redis: each counts one LLEN, in one
+    MULTI/EXEC, so when its LLEN is counted the whole read is."""
+    before, deadline = _llen_calls(r), time.monotonic() + 30
+    while _llen_calls(r) == before:
+        if time.monotonic() > deadline:
+            raise RuntimeError("no stats read reached Redis in 30 s")
+        await asyncio.sleep(0.005)
+
+
 async def _rate(r, seconds: float) -> float:
+    """Commands per second over a window of about `seconds` that opens and closes just after a
+    stats read: whole reads only, so the rate is not off by a read a fixed window may miss."""
+    await _next_read(r)
     start, before = time.monotonic(), command_calls(r)
-    await asyncio.sleep(seconds)  # the measuring window
+    for _ in range(round(seconds / 0.5)):
+        await _next_read(r)
     return (command_calls(r) - before) / (time.monotonic() - start)
 
 
