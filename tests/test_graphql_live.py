@@ -233,3 +233,15 @@ def test_a_browser_page_of_another_origin_cannot_open_the_socket(conn):
             "/graphql", subprotocols=["graphql-transport-ws"], headers=headers
         ) as ws:
             assert Session(ws).init() == {"type": "connection_ack"}
+
+
+@pytest.mark.parametrize(
+    "accept", ["application/json", "multipart/mixed;subscriptionSpec=1.0,application/json"]
+)
+def test_a_subscription_sent_over_http_is_bad_request_not_a_query(client, accept):
+    response = client.post(
+        "/graphql", json={"query": "subscription { queueStats { queuedCount } }"}, headers={"Accept": accept}
+    )
+    body = response.json()
+    assert body["data"] is None and code(body) == "BAD_REQUEST"
+    assert "websocket" in body["errors"][0]["message"]
