@@ -9,7 +9,7 @@ own key, through the service's `live_queue`/`view_queues`/`view_job` (role, queu
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Hashable
+from collections.abc import AsyncGenerator, Callable, Hashable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -52,7 +52,7 @@ class WebsocketOnly(SchemaExtension):
     """A subscription sent over HTTP (a POST, or a multipart request) is BAD_REQUEST: over HTTP,
     graphql-core would run its fields as a query, which answers nothing useful."""
 
-    def on_execute(self):  # pyright: ignore[reportIncompatibleMethodOverride]  -- a generator hook
+    def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         is_websocket = isinstance(context.context, dict) and "live_connection" in context.context
         if context.operation_type is OperationType.SUBSCRIPTION and not is_websocket:
