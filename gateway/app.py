@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         introspection=settings.introspection,
     )
     app.include_router(graphql_router(schema, graphiql=settings.graphiql), prefix="/graphql")
-    install_pages(app)
+    install_pages(app, ui=settings.ui)
     install_security(app, settings, connection)
     return app
 

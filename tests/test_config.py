@@ -42,6 +42,7 @@ NON_DEFAULTS = {
     "graphql_max_cost": 1234,
     "no_graphiql": True,
     "no_introspection": True,
+    "no_ui": True,
 }
 
 

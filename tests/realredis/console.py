@@ -1,0 +1,86 @@
+"""The console under test: the gateway started by its CLI with one API key per role, on the
+session's real redis-server, and chromium pages signed in with a given key. Every request a page
+makes is recorded; one that leaves the gateway's origin is blocked and listed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from tests.keyed import API_KEYS, KEYS
+
+from .processes import GatewayProcess
+
+TIMEOUT_MS = 15_000
+KEYS_ARGUMENT = ";".join(key.line() for key in API_KEYS)
+
+
+def start_gateway(redis_url: str, log: Path, *extra: str) -> GatewayProcess:
+    """`python -m gateway serve` with a viewer, an operator, an admin and a billing-* key."""
+    return GatewayProcess(redis_url, log, "--api-keys", KEYS_ARGUMENT, *extra).start()
+
+
+def rest(gateway: GatewayProcess, path: str, role: str = "admin", **params: Any) -> Any:
+    """What REST answers, for the parity checks."""
+    response = requests.get(
+        gateway.base + path, params=params, headers={"Authorization": f"Bearer {KEYS[role]}"}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@dataclass
+class Visit:
+    """One page: every request it made, those that left the origin (blocked), its errors."""
+
+    page: Any
+    requests: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def open_console(browser: Any, base: str, role: str | None, path: str = "/") -> Visit:
+    """A new browser context (its own sessionStorage) with `role`'s key signed in, at `path`."""
+    context = browser.new_context()
+    if role is not None:
+        # The sign-in screen stores the key in sessionStorage; set it before the page's scripts run.
+        context.add_init_script(f"sessionStorage.setItem('rq-gateway.key', {KEYS[role]!r})")
+    page = context.new_page()
+    return watch(page, base, path)
+
+
+def watch(page: Any, base: str, path: str) -> Visit:
+    seen = Visit(page)
+    origin = urlsplit(base)[:2]
+
+    def route(route: Any) -> None:
+        url = route.request.url
+        seen.requests.append(url)
+        if urlsplit(url)[:2] == origin or url.startswith("data:"):
+            route.continue_()
+        else:
+            seen.outside.append(url)
+            route.abort()
+
+    page.route("**/*", route)
+    # WebSockets are not routed by page.route: record them too, and fail the check if one leaves.
+    page.on("websocket", lambda ws: _record_socket(seen, origin, ws.url))
+    page.on("console", lambda message: message.type == "error" and seen.errors.append(message.text))
+    page.on("pageerror", lambda error: seen.errors.append(str(error)))
+    page.goto(base + path)
+    return seen
+
+
+def _record_socket(seen: Visit, origin: tuple[str, str], url: str) -> None:
+    seen.requests.append(url)
+    scheme, netloc = urlsplit(url)[:2]
+    if netloc != origin[1] or {"ws": "http", "wss": "https"}.get(scheme) != origin[0]:
+        seen.outside.append(url)
+
+
+def close(visit: Visit) -> None:
+    visit.page.context.close()
