@@ -4,6 +4,11 @@ makes is recorded; one that leaves the gateway's origin is blocked and listed.""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,10 +18,12 @@ import requests
 
 from tests.keyed import API_KEYS, KEYS
 
+from .helpers import PROJECT_ROOT, _worker_command
 from .processes import GatewayProcess
 
 TIMEOUT_MS = 15_000
 KEYS_ARGUMENT = ";".join(key.line() for key in API_KEYS)
+STATIC = PROJECT_ROOT / "gateway" / "static" / "console"
 
 
 def start_gateway(redis_url: str, log: Path, *extra: str) -> GatewayProcess:
@@ -84,3 +91,29 @@ def _record_socket(seen: Visit, origin: tuple[str, str], url: str) -> None:
 
 def close(visit: Visit) -> None:
     visit.page.context.close()
+
+
+def interval_ms(view: str) -> int:
+    """A view's live interval, as its module declares it (`export const INTERVAL_MS = 2000;`)."""
+    source = (STATIC / "views" / f"{view}.js").read_text()
+    match = re.search(r"export const INTERVAL_MS = (\d+);", source)
+    assert match, f"views/{view}.js declares no INTERVAL_MS"
+    return int(match.group(1))
+
+
+@contextmanager
+def live_worker(redis_url: str, *queues: str) -> Iterator[str]:
+    """A long-running `rq worker` (not --burst) with a known name, stopped (SIGTERM) at the end."""
+    name = f"console-worker-{os.getpid()}"
+    command = _worker_command(redis_url, queues or ("default",), ())
+    command["args"] = [*command["args"][:2], "--name", name, *command["args"][3:]]  # drop --burst
+    process = subprocess.Popen(**command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield name
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
