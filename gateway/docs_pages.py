@@ -90,7 +90,7 @@ CONSOLE_PAGE = (
 </head>
 <body>
 <div id="app"><p class="boot">Loading the console…</p></div>
-<noscript><p>The console needs JavaScript. The API reference is at <a href="docs">/docs</a>.</p></noscript>
+<noscript><p>The console needs JavaScript. The API reference is at /docs.</p></noscript>
 <script type="module" src="{_STATIC}/console/app.js"></script>
 </body>
 </html>
