@@ -9,6 +9,10 @@ import { notice, showError } from "../messages.js";
 
 const PAGE = 100;
 const TYPED_ABOVE = 10; // a selected delete of more jobs than this needs the typed count
+// Grouping reads every failed job (seconds for 100k): above this many it waits for a click.
+const GROUPS_AUTOMATIC_UP_TO = 10_000;
+// The groups of each queue, kept while paging or filtering; an action drops them.
+const groupsOf = new Map();
 const FILTERS = [
   ["func", "funcName", "Function", "text"],
   ["exc", "excType", "Exception type", "text"],
@@ -66,29 +70,50 @@ export function render(main, current, session, message = "") {
   // An action's outcome is shown above the reloaded lists.
   const run = async (work) => {
     try {
-      render(main, current, session, await work());
+      const message = await work();
+      groupsOf.delete(queue);
+      render(main, current, session, message);
     } catch (error) {
       showError(status, error);
     }
   };
-  loadJobs(jobs, queue, params, filter, session, run);
-  loadGroups(groups, queue, session, run);
+  loadJobs(jobs, queue, params, filter, session, run).then((failedCount) => {
+    if (failedCount === undefined) return;
+    if (groupsOf.has(queue) || failedCount <= GROUPS_AUTOMATIC_UP_TO) loadGroups(groups, queue, session, run);
+    else offerGroups(groups, queue, failedCount, session, run);
+  });
 }
 
+function offerGroups(target, queue, failedCount, session, run) {
+  replace(
+    target,
+    h("h2", { id: "groups-title" }, "Failure groups"),
+    h(
+      "p",
+      {},
+      `Grouping reads all ${failedCount.toLocaleString("en")} failed jobs of ${queue}, which takes a few seconds. `,
+      h("button", { type: "button", onclick: () => loadGroups(target, queue, session, run) }, "Find failure groups"),
+    ),
+  );
+}
+
+// Draws the page of jobs; resolves to the size of the whole failed registry (undefined on error).
 async function loadJobs(target, queue, params, filter, session, run) {
   let page;
+  let failedCount;
   try {
-    page = (
-      await gql(
-        `query Failed($queue: String, $first: Int!, $after: String, $filter: FailedJobFilter) {
-          failedJobs(queue: $queue, first: $first, after: $after, filter: $filter) {
-            totalCount pageInfo { hasNextPage endCursor } nodes { id funcName endedAt excInfo } } }`,
-        { queue, first: PAGE, after: params.after || null, filter },
-      )
-    ).failedJobs;
+    const data = await gql(
+      `query Failed($queue: String!, $first: Int!, $after: String, $filter: FailedJobFilter) {
+        queueStats(queue: $queue) { failedCount }
+        failedJobs(queue: $queue, first: $first, after: $after, filter: $filter) {
+          totalCount pageInfo { hasNextPage endCursor } nodes { id funcName endedAt excInfo } } }`,
+      { queue, first: PAGE, after: params.after || null, filter },
+    );
+    page = data.failedJobs;
+    failedCount = data.queueStats.failedCount;
   } catch (error) {
     showError(target, error);
-    return;
+    return undefined;
   }
   const mayRetry = session.may("retry");
   const mayDelete = session.may("delete");
@@ -146,6 +171,7 @@ async function loadJobs(target, queue, params, filter, session, run) {
     ),
   );
   performance.mark("console:failed-page-rendered");
+  return failedCount;
 }
 
 const RESULT = "success totalFailed errorCount errors { jobId error }";
@@ -215,15 +241,19 @@ async function clearAll(queue, filter, run) {
 }
 
 async function loadGroups(target, queue, session, run) {
-  let data;
+  let data = groupsOf.get(queue);
   try {
-    data = (
-      await gql(
-        `query Groups($queue: String) { failureGroups(queue: $queue) { totalFailed
-          groups { groupId kind funcName excType message count lastFailedAt sampleJobId } } }`,
-        { queue },
-      )
-    ).failureGroups;
+    if (!data) {
+      replace(target, h("h2", { id: "groups-title" }, "Failure groups"), h("p", { class: "muted" }, "Grouping the failed jobs…"));
+      data = (
+        await gql(
+          `query Groups($queue: String) { failureGroups(queue: $queue) { totalFailed
+            groups { groupId kind funcName excType message count lastFailedAt sampleJobId } } }`,
+          { queue },
+        )
+      ).failureGroups;
+      groupsOf.set(queue, data);
+    }
   } catch (error) {
     showError(target, error);
     return;
@@ -251,6 +281,7 @@ async function loadGroups(target, queue, session, run) {
   replace(
     target,
     h("h2", { id: "groups-title" }, `Failure groups (${data.groups.length})`),
+    h("p", {}, h("button", { type: "button", onclick: () => (groupsOf.delete(queue), loadGroups(target, queue, session, run)) }, "Refresh groups")),
     rows.length ? table("Failed jobs grouped by function, exception and message", ["Jobs", "Function", "Exception", "Message", "Last failed", "Sample and actions"], rows, { class: "groups" }) : h("p", {}, "No failure groups."),
   );
 }
