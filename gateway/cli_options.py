@@ -86,6 +86,16 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "no_graphiql": {"is_flag": True, "help": "Do not serve GraphiQL at GET /graphql."},
     "no_introspection": {"is_flag": True, "help": "Refuse GraphQL introspection queries."},
     "no_ui": {"is_flag": True, "help": "Do not serve the console at /; / then redirects to /docs."},
+    "max_websocket_connections": {
+        "type": click.IntRange(min=1),
+        "show_default": True,
+        "help": "Websocket connections (GraphQL subscriptions) per process; past it, closed with 1013.",
+    },
+    "max_subscriptions_per_connection": {
+        "type": click.IntRange(min=1),
+        "show_default": True,
+        "help": "Active GraphQL subscriptions per websocket connection; past it, LIMIT_EXCEEDED.",
+    },
 }
 
 

@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     no_graphiql: bool = _flag()
     no_introspection: bool = _flag()
     no_ui: bool = _flag()
+    # GraphQL subscriptions (README "Subscriptions"): the bounds of gateway/live, per process.
+    max_websocket_connections: int = _whole(1000, 1)
+    max_subscriptions_per_connection: int = _whole(100, 1)
 
     def __init__(self, **values: Any) -> None:
         # Keywords are passed on under the variables' names: pydantic-settings 2.7 takes a

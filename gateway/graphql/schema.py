@@ -21,6 +21,7 @@ from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.groups import GroupMutation, GroupQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
+from gateway.graphql.live import LiveSubscription
 from gateway.graphql.queues import QueueMutation, QueueQuery
 from gateway.graphql.viewer import ViewerQuery
 from gateway.graphql.workers import WorkerQuery
@@ -28,6 +29,7 @@ from gateway.graphql.workers import WorkerQuery
 # One entry per concept module; each keeps its own resolvers.
 Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery, ViewerQuery))
 Mutation = merge_types("Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation))
+Subscription = merge_types("Subscription", (LiveSubscription,))
 
 
 class _Schema(strawberry.Schema):
@@ -41,6 +43,7 @@ class _Schema(strawberry.Schema):
 schema = _Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     execution_context_class=LeafObjectExecutionContext,
     extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
 )
@@ -67,6 +70,7 @@ def build_schema(
     return _Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         execution_context_class=LeafObjectExecutionContext,
         extensions=[
             ErrorCodes,

@@ -36,7 +36,9 @@ from gateway.services.domain.models import (
     QueueStats,
     WorkerInfo,
 )
+from gateway.services.reads.sighting import JobSighting
 from gateway.services.reads.streams import JobStream
+from gateway.services.redis.origins import JobPlace
 
 ELLIPSIS = "…"
 
@@ -62,6 +64,7 @@ NESTED: dict[type, frozenset[str]] = {
     AuditPage: frozenset({"entries"}),
     BulkOutcome: frozenset({"errors"}),
     GroupOutcome: frozenset({"errors"}),
+    JobSighting: frozenset({"job", "place"}),
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
@@ -87,6 +90,7 @@ SHOWN: dict[type, frozenset[str]] = {
     AuditPage: frozenset({"total", "end_cursor", "has_next_page"}),
     JobStream: frozenset({"empty"}),
     CallerInfo: frozenset({"name", "role", "queue_patterns"}),
+    JobPlace: frozenset({"job_id", "exists", "queue"}),
 }
 
 
