@@ -48,6 +48,7 @@ class Visit:
     requests: list[str] = field(default_factory=list)
     outside: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)  # websocket messages received
 
 
 def open_console(browser: Any, base: str, role: str | None, path: str = "/") -> Visit:
@@ -75,15 +76,17 @@ def watch(page: Any, base: str, path: str) -> Visit:
 
     page.route("**/*", route)
     # WebSockets are not routed by page.route: record them too, and fail the check if one leaves.
-    page.on("websocket", lambda ws: _record_socket(seen, origin, ws.url))
+    page.on("websocket", lambda ws: _record_socket(seen, origin, ws))
     page.on("console", lambda message: message.type == "error" and seen.errors.append(message.text))
     page.on("pageerror", lambda error: seen.errors.append(str(error)))
     page.goto(base + path)
     return seen
 
 
-def _record_socket(seen: Visit, origin: tuple[str, str], url: str) -> None:
+def _record_socket(seen: Visit, origin: tuple[str, str], socket: Any) -> None:
+    url = socket.url
     seen.requests.append(url)
+    socket.on("framereceived", lambda payload: seen.frames.append(str(payload)))
     scheme, netloc = urlsplit(url)[:2]
     if netloc != origin[1] or {"ws": "http", "wss": "https"}.get(scheme) != origin[0]:
         seen.outside.append(url)

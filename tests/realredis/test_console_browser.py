@@ -225,7 +225,8 @@ def test_operator_retry_then_real_worker_shows_finished_without_reload(r, redis_
 
 def test_a_failure_in_a_worker_reaches_the_overview_within_two_intervals(r, redis_url, visit):
     Queue("default", connection=r).enqueue(jobs.add, 1, 1)
-    page = visit("viewer").page
+    seen = visit("viewer")
+    page = seen.page
     failed = page.locator('tr[data-queue="default"] td[data-state="failed"]')
     expect(failed).to_have_text("0", timeout=TIMEOUT_MS)
     mark_no_reload(page)
@@ -237,6 +238,8 @@ def test_a_failure_in_a_worker_reaches_the_overview_within_two_intervals(r, redi
     elapsed = time.monotonic() - failed_at
     assert elapsed <= two_intervals / 1000, f"shown after {elapsed:.2f}s"
     assert_no_reload(page)
+    # It came by the `queues` subscription, not by re-running a query.
+    assert any('"type":"next"' in frame and '"queues"' in frame for frame in seen.frames)
 
 
 # Bulk deletes need the typed count.

@@ -24,7 +24,8 @@ export class ApiError extends Error {
 export const health = new EventTarget();
 let down = false;
 
-function report(error) {
+// Every outage goes through here, so that the first answer afterwards can clear the banner.
+export function report(error) {
   if (error && (error.code === "SERVICE_UNAVAILABLE" || error.code === "NETWORK")) {
     down = true;
     health.dispatchEvent(new CustomEvent("outage", { detail: error }));

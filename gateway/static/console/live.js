@@ -4,7 +4,7 @@
 // timer. Feeds pause while the tab is hidden and resume (reconnecting) when it is shown again;
 // a dropped socket (a gateway restart) is reopened with a growing delay.
 
-import { errorOf, gql, health, recovered, storedKey } from "./api.js";
+import { errorOf, gql, recovered, report, storedKey } from "./api.js";
 
 const PROTOCOL = "graphql-transport-ws";
 const feeds = new Map(); // id -> feed
@@ -106,7 +106,7 @@ function onClose(ws, event) {
     return;
   }
   if (document.hidden || !feeds.size) return;
-  health.dispatchEvent(new CustomEvent("outage", { detail: { code: "NETWORK", message: "Reconnecting to the gateway…" } }));
+  report({ code: "NETWORK", message: "Reconnecting to the gateway…" });
   clearTimeout(reopenTimer);
   reopenTimer = setTimeout(open, retryDelay);
   retryDelay = Math.min(retryDelay * 2, 5000);
@@ -153,7 +153,7 @@ export function live(options) {
     },
     failed(error, transient) {
       if (options.onError) options.onError(error, transient);
-      if (error.code === "SERVICE_UNAVAILABLE") health.dispatchEvent(new CustomEvent("outage", { detail: error }));
+      report(error); // an outage shows the banner; other errors are the view's to show
     },
     completed() {
       feeds.delete(id);
