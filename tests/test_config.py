@@ -43,6 +43,8 @@ NON_DEFAULTS = {
     "no_graphiql": True,
     "no_introspection": True,
     "no_ui": True,
+    "max_websocket_connections": 7,
+    "max_subscriptions_per_connection": 3,
 }
 
 
