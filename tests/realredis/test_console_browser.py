@@ -403,3 +403,47 @@ def test_live_updates_pause_while_the_tab_is_hidden(r, visit):
     expect(page.locator('tr[data-queue="default"] td[data-state="queued"]')).to_have_text(
         "2", timeout=TIMEOUT_MS
     )
+
+
+# Keyboard, and the system's colour scheme.
+
+
+def test_the_console_is_usable_from_the_keyboard(r, redis_url, visit):
+    failing(r, redis_url, 2)
+    page = visit("admin").page
+    expect(page.locator("table.queues")).to_be_visible(timeout=TIMEOUT_MS)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    for _ in range(10):  # through the navigation to the Workers link
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Workers":
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Workers")).to_be_visible(timeout=TIMEOUT_MS)
+
+    page.goto(page.url.split("#")[0] + "#/failed/default")
+    page.get_by_role("button", name="Clear").focus()
+    page.keyboard.press("Enter")
+    count = page.get_by_role("dialog").get_by_label("Type 2 to confirm")
+    expect(count).to_be_focused(timeout=TIMEOUT_MS)  # the dialog takes the focus
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert r.zcard("rq:failed:default") == 2
+    page.get_by_role("button", name="Clear").focus()
+    page.keyboard.press("Enter")
+    expect(count).to_be_focused(timeout=TIMEOUT_MS)
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Deleted 2 jobs")).to_be_visible(timeout=TIMEOUT_MS)
+    assert r.zcard("rq:failed:default") == 0
+
+
+def test_light_and_dark_follow_the_system_setting(visit):
+    page = visit("viewer").page
+    expect(page.get_by_role("heading", name="Queues")).to_be_visible(timeout=TIMEOUT_MS)
+    background = "getComputedStyle(document.body).backgroundColor"
+    page.emulate_media(color_scheme="light")
+    light = page.evaluate(background)
+    page.emulate_media(color_scheme="dark")
+    dark = page.evaluate(background)
+    assert (light, dark) == ("rgb(255, 255, 255)", "rgb(13, 17, 23)")
