@@ -211,3 +211,37 @@ def test_subscription_reads_run_off_the_event_loop(client, monkeypatch):
         live.subscribe("1", STATS, ms=500)
         live.payload("1")
     assert threads and loop_threads and threads[0] is not loop_threads[0]
+
+
+def test_a_browser_page_of_another_origin_cannot_open_the_socket(conn):
+    """No key is needed on loopback: another site's page must not drive the gateway through the
+    user's browser (websockets get no CORS), so only the gateway's own origin and --cors-origins
+    may; clients that send no Origin are not browsers."""
+    client = open_client(conn, cors_origins=("https://dash.example",))
+    for origin in ("https://evil.example", "http://testserver.evil.example", "null"):
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            client.websocket_connect(
+                "/graphql", subprotocols=["graphql-transport-ws"], headers={"Origin": origin}
+            ),
+        ):
+            pass
+        assert refused.value.code == 1008
+    for origin in ("http://testserver", "https://dash.example", None):
+        headers = {"Origin": origin} if origin else {}
+        with client.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"], headers=headers
+        ) as ws:
+            assert Session(ws).init() == {"type": "connection_ack"}
+
+
+@pytest.mark.parametrize(
+    "accept", ["application/json", "multipart/mixed;subscriptionSpec=1.0,application/json"]
+)
+def test_a_subscription_sent_over_http_is_bad_request_not_a_query(client, accept):
+    response = client.post(
+        "/graphql", json={"query": "subscription { queueStats { queuedCount } }"}, headers={"Accept": accept}
+    )
+    body = response.json()
+    assert body["data"] is None and code(body) == "BAD_REQUEST"
+    assert "websocket" in body["errors"][0]["message"]

@@ -9,14 +9,16 @@ own key, through the service's `live_queue`/`view_queues`/`view_job` (role, queu
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Hashable
+from collections.abc import AsyncGenerator, Callable, Hashable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
+from strawberry.types.graphql import OperationType
 
 from gateway.errors import GatewayError, NotFound
 from gateway.graphql.context import service_of
@@ -37,6 +39,25 @@ class _Stream:
     show: Callable[[Any], Any]  # the view as the GraphQL type
     changed_by: Callable[[Any], Any] = lambda view: view
     gone_is_null: bool = False  # NotFound ends the stream with null (job) rather than an error
+
+
+_NOTHING = object()
+WEBSOCKET_ONLY = (
+    "Subscriptions are served over a websocket at /graphql, with the graphql-transport-ws protocol "
+    "(README, Subscriptions)"
+)
+
+
+class WebsocketOnly(SchemaExtension):
+    """A subscription sent over HTTP (a POST, or a multipart request) is BAD_REQUEST: over HTTP,
+    graphql-core would run its fields as a query, which answers nothing useful."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        is_websocket = isinstance(context.context, dict) and "live_connection" in context.context
+        if context.operation_type is OperationType.SUBSCRIPTION and not is_websocket:
+            raise GraphQLError(WEBSOCKET_ONLY, extensions={"code": "BAD_REQUEST"})
+        yield
 
 
 def _error(error: GatewayError) -> GraphQLError:
@@ -76,9 +97,6 @@ async def _follow(
                     yield chosen.show(view)
     except GatewayError as error:  # refused before the stream started
         yield _error(error)
-
-
-_NOTHING = object()
 
 
 def _queue_stats_stream(queue: str | None, interval_ms: int, own: JobService, unbound: JobService) -> _Stream:

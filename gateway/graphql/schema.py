@@ -21,7 +21,7 @@ from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.groups import GroupMutation, GroupQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
-from gateway.graphql.live import LiveSubscription
+from gateway.graphql.live import LiveSubscription, WebsocketOnly
 from gateway.graphql.queues import QueueMutation, QueueQuery
 from gateway.graphql.viewer import ViewerQuery
 from gateway.graphql.workers import WorkerQuery
@@ -45,7 +45,12 @@ schema = _Schema(
     mutation=Mutation,
     subscription=Subscription,
     execution_context_class=LeafObjectExecutionContext,
-    extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    extensions=[
+        ErrorCodes,
+        WebsocketOnly,
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ],
 )
 
 
@@ -74,6 +79,7 @@ def build_schema(
         execution_context_class=LeafObjectExecutionContext,
         extensions=[
             ErrorCodes,
+            WebsocketOnly,
             *limits,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

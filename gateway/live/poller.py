@@ -122,6 +122,8 @@ class Poller:
         self._on_stop(self)
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while True:
             update = await self._poll()
             if not update.same_as(self.latest):
@@ -131,7 +133,10 @@ class Poller:
             if update.final:
                 self._on_stop(self)
                 return
-            await asyncio.sleep(self._interval)
+            # A read every interval, whatever the read took; one slower than the interval is
+            # followed by the next at once, never by a burst of missed ones.
+            due = max(due + self._interval, loop.time())
+            await asyncio.sleep(due - loop.time())
 
     async def _poll(self) -> Update:
         self.reads += 1

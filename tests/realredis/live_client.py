@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -65,3 +66,27 @@ def command_calls(r: redis.Redis) -> int:
     return sum(
         int(entry["calls"]) for name, entry in stats.items() if name not in ("cmdstat_info", "cmdstat_ping")
     )
+
+
+def _llen_calls(r: redis.Redis) -> int:
+    return int(r.info("commandstats").get("cmdstat_llen", {}).get("calls", 0))
+
+
+async def _next_poll(r: redis.Redis, timeout: float = 10) -> None:
+    """Return once one more stats read has reached Redis (each reads the queue's length once,
+    in one MULTI/EXEC, so when its LLEN is counted, the whole read is)."""
+    before, deadline = _llen_calls(r), time.monotonic() + timeout
+    while _llen_calls(r) == before:
+        assert time.monotonic() < deadline, "no stats read reached Redis"
+        await asyncio.sleep(0.005)  # polling Redis's counter; bounded by the deadline
+
+
+async def calls_per_second(r: redis.Redis, polls: int) -> float:
+    """Redis commands per second over a window that opens and closes just after a stats read,
+    `polls` reads apart: the window holds whole reads, so a rate is not off by the one read a
+    window of fixed length may or may not catch."""
+    await _next_poll(r)
+    start, before = time.monotonic(), command_calls(r)
+    for _ in range(polls):
+        await _next_poll(r)
+    return (command_calls(r) - before) / (time.monotonic() - start)
