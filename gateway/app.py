@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     )
     app.include_router(graphql_router(schema, graphiql=settings.graphiql), prefix="/graphql")
     app.state.live = LiveHub(settings.max_websocket_connections, settings.max_subscriptions_per_connection)
-    install_pages(app)
+    install_pages(app, ui=settings.ui)
     install_security(app, settings, connection)
     return app
 

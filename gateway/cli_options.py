@@ -85,6 +85,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
     },
     "no_graphiql": {"is_flag": True, "help": "Do not serve GraphiQL at GET /graphql."},
     "no_introspection": {"is_flag": True, "help": "Refuse GraphQL introspection queries."},
+    "no_ui": {"is_flag": True, "help": "Do not serve the console at /; / then redirects to /docs."},
     "max_websocket_connections": {
         "type": click.IntRange(min=1),
         "show_default": True,

@@ -143,6 +143,7 @@ class Settings(BaseSettings):
     graphql_max_cost: int = _whole(40_000, 1)
     no_graphiql: bool = _flag()
     no_introspection: bool = _flag()
+    no_ui: bool = _flag()
     # GraphQL subscriptions (README "Subscriptions"): the bounds of gateway/live, per process.
     max_websocket_connections: int = _whole(1000, 1)
     max_subscriptions_per_connection: int = _whole(100, 1)
@@ -181,13 +182,17 @@ class Settings(BaseSettings):
     def introspection(self) -> bool:
         return not self.no_introspection
 
+    @property
+    def ui(self) -> bool:
+        return not self.no_ui
+
 
 def _by_variable(values: dict[str, Any]) -> dict[str, Any]:
     """Field names as their variables' names. `graphiql=False` reads better in code than
     `no_graphiql=True`, so both work."""
     renamed = {}
     for key, value in values.items():
-        if key in ("graphiql", "introspection"):
+        if key in ("graphiql", "introspection", "ui"):
             key, value = f"no_{key}", not value
         renamed[env_name(key) if key in Settings.model_fields else key] = value
     return renamed

@@ -1,4 +1,5 @@
-"""The browser pages: Swagger UI at /docs, GraphiQL's page for GET /graphql, and `/` -> /docs.
+"""The browser pages: Swagger UI at /docs, GraphiQL's page for GET /graphql, and the console at
+`/` (gateway/static/console/), or `/` -> /docs when the console is off (--no-ui).
 
 Upstream, both pages load their scripts, styles and fonts from public CDNs, so on a machine
 without internet access they come up blank. Here every file they load is served by the gateway
@@ -81,14 +82,34 @@ GRAPHIQL_PAGE = (
 
 _GRAPHIQL_HTML = GRAPHIQL_PAGE.format(title="rq-gateway - GraphiQL")
 
+# The console's one page; its views are routed in the browser (#/queue/default, ...), so every
+# view's URL is this page. Plain ES modules, no bundler (ARCHITECTURE.md "The console").
+CONSOLE_PAGE = (
+    _HEAD
+    + f"""<link rel="stylesheet" href="{_STATIC}/console/console.css">
+</head>
+<body>
+<div id="app"><p class="boot">Loading the console…</p></div>
+<noscript><p>The console needs JavaScript. The API reference is at /docs.</p></noscript>
+<script type="module" src="{_STATIC}/console/app.js"></script>
+</body>
+</html>
+"""
+)
+
+
+def console_page() -> str:
+    return CONSOLE_PAGE.format(title="rq-gateway - console")
+
 
 def graphiql_page() -> HTMLResponse:
     return HTMLResponse(_GRAPHIQL_HTML)
 
 
-def install(app: FastAPI) -> None:
-    """Serve the assets, /docs and the `/` redirect. Build the app with docs_url=None and
-    redoc_url=None: FastAPI's own pages load from a CDN. ReDoc is not served at all."""
+def install(app: FastAPI, ui: bool = True) -> None:
+    """Serve the assets, /docs and `/`: the console, or with `ui` off a redirect to /docs. Build
+    the app with docs_url=None and redoc_url=None: FastAPI's own pages load from a CDN. ReDoc is
+    not served at all."""
     app.mount(STATIC_PATH, StaticFiles(packages=[("gateway", "static")]), name="static")
     # FastAPI's openapi_url is absolute (/openapi.json); the page's relative form keeps a prefix.
     openapi_url = escape(app.openapi_url.lstrip("/")) if app.openapi_url else ""
@@ -98,10 +119,19 @@ def install(app: FastAPI) -> None:
     async def swagger_ui() -> HTMLResponse:
         return HTMLResponse(docs)
 
-    @app.get("/", include_in_schema=False)
-    async def home(request: Request) -> RedirectResponse:
-        # Until the gateway has a console of its own, its front page is the API reference.
-        return RedirectResponse(request.scope.get("root_path", "") + "/docs")
+    if ui:
+        page = console_page()
+
+        @app.get("/", include_in_schema=False)
+        async def console() -> HTMLResponse:
+            return HTMLResponse(page)
+
+    else:
+
+        @app.get("/", include_in_schema=False)
+        async def home(request: Request) -> RedirectResponse:
+            # Without the console, the gateway's front page is the API reference.
+            return RedirectResponse(request.scope.get("root_path", "") + "/docs")
 
     app.add_middleware(PagePolicy)
 

@@ -127,7 +127,7 @@ def test_graphiql_renders_and_runs_a_query_offline(visit):
 
 
 def test_swagger_ui_lists_the_operations_offline(visit):
-    seen = visit("/")  # redirects to /docs
+    seen = visit("/docs")  # `/` is the console (tests/realredis/test_console_browser.py)
     page = seen.page
     page.locator(".opblock").first.wait_for(timeout=TIMEOUT_MS)
     assert page.url.endswith("/docs")

@@ -1,5 +1,6 @@
-"""The browser pages (/docs, GraphiQL at /graphql) load every asset from the gateway itself, carry
-a strict Content-Security-Policy, and their vendored files are intact, licensed and packaged."""
+"""The browser pages (/docs, GraphiQL at /graphql, the console at /) load every asset from the
+gateway itself, carry a strict Content-Security-Policy, and their vendored files are intact,
+licensed and packaged."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from fastapi.testclient import TestClient
 
+from gateway.app import create_app
+from gateway.config import Settings
 from gateway.docs_pages import CONTENT_SECURITY_POLICY
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "gateway" / "static"
 VENDOR = STATIC / "vendor"
 BASE = "http://testserver"
-PAGES = {"/docs": {}, "/graphql": {"Accept": "text/html"}}
+PAGES = {"/docs": {}, "/graphql": {"Accept": "text/html"}, "/": {}}
 CONTENT_TYPES = {
     ".js": ("text/javascript", "application/javascript"),
     ".css": ("text/css",),
@@ -127,11 +131,15 @@ def test_every_html_answer_carries_the_policy(client):
     assert {"/docs", "/graphql"} <= set(html)
 
 
-def test_root_redirects_to_the_docs(client):
-    response = client.get("/", follow_redirects=False)
+def test_root_is_the_console_and_redirects_to_the_docs_with_no_ui(conn):
+    console = TestClient(create_app(Settings(redis_url="redis://unused"), connection=conn))
+    page = console.get("/", follow_redirects=False)
+    assert page.status_code == 200 and 'src="static/console/app.js"' in page.text
+    off = TestClient(create_app(Settings(redis_url="redis://unused", no_ui=True), connection=conn))
+    response = off.get("/", follow_redirects=False)
     assert response.status_code in (302, 307)
     assert response.headers["location"] == "/docs"
-    assert client.get("/").url.path == "/docs"
+    assert off.get("/").url.path == "/docs"
 
 
 def test_redoc_is_not_served(client):

@@ -7,6 +7,7 @@ tests/test_architecture.py fails otherwise. ARCHITECTURE.md shows the layers beh
 
 from gateway.services.access import ANONYMOUS, Principal, RequestScope, Role
 from gateway.services.audit import AuditEntry, AuditPage, AuditTrail
+from gateway.services.domain.caller import CallerInfo
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.models import (
     JOB_STATUSES,
@@ -53,6 +54,7 @@ __all__ = [
     "AuditPage",
     "AuditTrail",
     "BulkOutcome",
+    "CallerInfo",
     "CleanupOutcome",
     "FailedJobFilter",
     "FailureGroup",

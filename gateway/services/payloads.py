@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.services.audit import AuditEntry, AuditPage
+from gateway.services.domain.caller import CallerInfo
 from gateway.services.domain.models import (
     BulkOutcome,
     CleanupOutcome,
@@ -88,6 +89,7 @@ SHOWN: dict[type, frozenset[str]] = {
     AuditEntry: frozenset(field.name for field in dataclasses.fields(AuditEntry)),
     AuditPage: frozenset({"total", "end_cursor", "has_next_page"}),
     JobStream: frozenset({"empty"}),
+    CallerInfo: frozenset({"name", "role", "queue_patterns"}),
     JobPlace: frozenset({"job_id", "exists", "queue"}),
 }
 

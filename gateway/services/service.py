@@ -18,8 +18,9 @@ from gateway.errors import (
     InvalidParameter,
     JobNotFound,
 )
-from gateway.services.access import Principal, RequestScope, Role, action, public, read
+from gateway.services.access import ANONYMOUS, Principal, RequestScope, Role, action, public, read
 from gateway.services.audit import AuditPage, read_audit
+from gateway.services.domain.caller import CallerInfo
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.models import (
     BulkOutcome,
@@ -412,6 +413,15 @@ class JobService:
         return read_audit(
             self.connection, first, after, lambda queue: isinstance(queue, str) and visible(queue)
         )
+
+    # The console (issue 11): who the caller is, so a client shows only the controls its key may use.
+    @read()
+    def caller(self) -> CallerInfo:
+        """The caller's key name, role and queue patterns; a missing or bad key is refused as
+        by every read, which is how a client learns that it must ask for a key."""
+        principal = self._principal or ANONYMOUS
+        role = principal.role.label if principal.role is not None else ""
+        return CallerInfo(name=principal.name, role=role, queue_patterns=principal.queues)
 
     # --- Live views (issue 11, subscriptions): gateway/live reads once for every subscriber with
     # the unbound service; each subscriber sees that read through its own key with these ---

@@ -1,0 +1,164 @@
+// The console: sign-in, navigation, the outage banner and the hash router. Every view is a
+// module in views/ exporting render(main, route, session); its URL (#/queue/default?state=failed)
+// opens the same view when pasted into another browser.
+
+import { explain, gql, health, storeKey, storedKey } from "./api.js";
+import { h, replace } from "./dom.js";
+import { liveState, restartLive } from "./live.js";
+import * as audit from "./views/audit.js";
+import * as failed from "./views/failed.js";
+import * as job from "./views/job.js";
+import * as overview from "./views/overview.js";
+import * as queue from "./views/queue.js";
+import * as workers from "./views/workers.js";
+
+const ROLES = { viewer: 1, operator: 2, admin: 3 };
+// Which role each action needs; the server checks again on every call.
+const NEEDS = { retry: "operator", cancel: "operator", requeue: "operator", delete: "admin", clear: "admin", audit: "admin" };
+
+const VIEWS = { "": overview, queue, failed, job, workers, audit };
+
+const app = document.getElementById("app");
+let session = null;
+let stopView = null;
+let retryTimer = null;
+
+function parseRoute() {
+  const hash = location.hash.replace(/^#\/?/, "");
+  const [path, search = ""] = hash.split("?");
+  const [name = "", ...rest] = path.split("/");
+  return {
+    name,
+    arg: rest.length ? decodeURIComponent(rest.join("/")) : "",
+    params: Object.fromEntries(new URLSearchParams(search)),
+  };
+}
+
+function makeSession(viewer) {
+  return {
+    viewer,
+    may(action) {
+      return (ROLES[viewer.role] || 0) >= ROLES[NEEDS[action] || "admin"];
+    },
+  };
+}
+
+async function boot() {
+  try {
+    const data = await gql("query Viewer { viewer { name role queuePatterns } }");
+    session = makeSession(data.viewer);
+    renderShell();
+  } catch (error) {
+    if (error.code === "UNAUTHENTICATED") renderSignIn(storedKey() ? "That key was not accepted." : "");
+    else renderFatal(error);
+  }
+}
+
+function renderSignIn(message) {
+  stopCurrent();
+  session = null;
+  const input = h("input", { id: "key", name: "key", type: "password", autocomplete: "current-password", required: true });
+  const form = h(
+    "form",
+    { class: "signin", onsubmit: (event) => signIn(event, input.value) },
+    h("h1", {}, "rq-gateway"),
+    h("p", {}, "This gateway needs an API key. It is kept in this tab only (sessionStorage) until you sign out."),
+    h("label", { for: "key" }, "API key"),
+    input,
+    message ? h("p", { class: "error", role: "alert" }, message) : null,
+    h("button", { type: "submit" }, "Sign in"),
+  );
+  replace(app, h("main", { id: "main" }, form));
+  input.focus();
+}
+
+async function signIn(event, key) {
+  event.preventDefault();
+  storeKey(key.trim());
+  restartLive();
+  await boot();
+}
+
+function signOut() {
+  storeKey("");
+  restartLive();
+  renderSignIn("");
+}
+
+function renderFatal(error) {
+  replace(
+    app,
+    h("main", { id: "main" }, h("div", { class: "message error", role: "alert" }, h("h1", {}, "The console cannot start"), h("p", {}, error.message), h("p", {}, explain(error)))),
+  );
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(boot, 3000);
+}
+
+function renderShell() {
+  const nav = h(
+    "nav",
+    { "aria-label": "Console" },
+    h("a", { href: "#/", class: "brand" }, "rq-gateway"),
+    h("a", { href: "#/" }, "Overview"),
+    h("a", { href: "#/workers" }, "Workers"),
+    session.may("audit") ? h("a", { href: "#/audit" }, "Audit log") : null,
+    h("a", { href: "graphql" }, "GraphiQL"),
+    h("a", { href: "docs" }, "REST API"),
+    h(
+      "span",
+      { class: "who" },
+      `${session.viewer.name} (${session.viewer.role})`,
+      session.viewer.name === "anonymous" ? null : h("button", { type: "button", onclick: signOut }, "Sign out"),
+    ),
+  );
+  const banner = h("div", { id: "banner", role: "status", "aria-live": "polite", hidden: true });
+  replace(app, h("a", { href: "#main", class: "skip" }, "Skip to content"), h("header", {}, nav), banner, h("main", { id: "main", tabindex: "-1" }));
+  route();
+}
+
+function stopCurrent() {
+  if (stopView) stopView();
+  stopView = null;
+}
+
+function route() {
+  if (!session) return;
+  stopCurrent();
+  const current = parseRoute();
+  const view = VIEWS[current.name] || overview;
+  const main = document.getElementById("main");
+  for (const a of document.querySelectorAll("nav a")) {
+    const target = a.getAttribute("href").replace(/^#\/?/, "").split(/[/?]/)[0];
+    if (a.getAttribute("href").startsWith("#") && !a.classList.contains("brand") && target === current.name) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  replace(main, h("p", { class: "muted" }, "Loading…"));
+  stopView = view.render(main, current, session) || null;
+}
+
+health.addEventListener("outage", (event) => {
+  const banner = document.getElementById("banner");
+  if (!banner) return;
+  banner.hidden = false;
+  banner.className = "banner";
+  banner.textContent =
+    event.detail.code === "SERVICE_UNAVAILABLE"
+      ? "Redis is unreachable: the data shown may be out of date. Retrying by itself…"
+      : "The gateway is not answering. Reconnecting by itself…";
+  // Views that are not live retry by being rendered again until an answer comes back.
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(() => {
+    if (!document.getElementById("banner")?.hidden) route();
+  }, 3000);
+});
+
+health.addEventListener("recovered", () => {
+  const banner = document.getElementById("banner");
+  if (banner) banner.hidden = true;
+  clearTimeout(retryTimer);
+});
+
+liveState.addEventListener("unauthenticated", () => renderSignIn("Your key is no longer accepted."));
+health.addEventListener("unauthenticated", () => renderSignIn("Your key is no longer accepted."));
+window.addEventListener("hashchange", route);
+boot();

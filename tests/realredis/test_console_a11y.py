@@ -1,0 +1,84 @@
+"""axe-core (vendored in tests/vendor/axe-core) finds no serious or critical accessibility
+violation on any console page, in light and in dark mode, with data on every page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from rq import Queue
+
+from gateway.demo import jobs
+from tests.test_docs_browser import _require_browser
+
+from .console import PROJECT_ROOT, TIMEOUT_MS, open_console, start_gateway
+from .helpers import RedisServer, failed_ids, run_worker
+from .processes import GatewayProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+AXE = (PROJECT_ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js").read_text()
+
+
+@pytest.fixture(scope="module")
+def gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    process = start_gateway(redis_server.url, tmp_path_factory.mktemp("console-a11y") / "gateway.log")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    sync_playwright, chromium = _require_browser()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium)
+        yield launched
+        launched.close()
+
+
+def serious(page) -> list[str]:
+    """axe's serious and critical violations of the page as it is now. The script is evaluated
+    through the DevTools protocol, which the page's CSP does not govern (the page itself still
+    could not load it: it is not served)."""
+    page.evaluate(AXE)
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
+    )
+    return violations
+
+
+PAGES = {
+    "overview": ("/", "table.queues"),
+    "queue": ("/#/queue/default?state=failed", "table.jobs"),
+    "failed": ("/#/failed/default", "table.groups"),
+    "job": ("/#/job/{job}", "pre.traceback"),
+    "workers": ("/#/workers", "main p"),
+    "audit": ("/#/audit", "main table"),
+}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", [*PAGES, "sign-in", "confirmation"])
+def test_no_serious_accessibility_violation(r, redis_url, gateway, browser, name, scheme):
+    Queue("default", connection=r).enqueue(jobs.parse_report, "bad")
+    run_worker(redis_url, ["default"])
+    (job_id,) = failed_ids(r)
+    path, ready = PAGES.get(name, ("/#/failed/default", "table.groups"))
+    seen = open_console(
+        browser, gateway.base, None if name == "sign-in" else "admin", path.format(job=job_id)
+    )
+    page = seen.page
+    try:
+        page.emulate_media(color_scheme=scheme)
+        page.locator("#key" if name == "sign-in" else ready).first.wait_for(timeout=TIMEOUT_MS)
+        if name == "confirmation":
+            page.get_by_role("button", name="Clear").click()
+            page.get_by_role("dialog").get_by_role("textbox").wait_for(timeout=TIMEOUT_MS)
+        assert serious(page) == []
+        assert seen.outside == []
+    finally:
+        page.context.close()
