@@ -19,8 +19,10 @@ from gateway.errors import Forbidden, Unauthenticated
 from gateway.graphql.router import graphql_router
 from gateway.graphql.schema import build_schema
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
+from gateway.request_metrics import RequestMetrics
 from gateway.rest import audit, errors, health, jobs, lifecycle
 from gateway.rest import groups as group_routes
+from gateway.rest import metrics as metrics_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.include_router(queue_routes.router)
     app.include_router(worker_routes.router)
     app.include_router(audit.router)
+    app.include_router(metrics_routes.router)
     schema = build_schema(
         settings.graphql_max_depth,
         settings.graphql_max_aliases,
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.include_router(graphql_router(schema, graphiql=settings.graphiql), prefix="/graphql")
     install_pages(app)
     install_security(app, settings, connection)
+    app.add_middleware(RequestMetrics)  # outermost: 413s and CORS answers are counted too
     return app
 
 

@@ -29,6 +29,7 @@ from redis.retry import Retry
 
 from gateway.apikeys import ApiKey, KeyConfigError, load_keys
 from gateway.errors import InvalidParameter
+from gateway.logs import LOG_FORMATS, LogFormat
 
 ENV_PREFIX = "RQ_GATEWAY_"
 DEFAULT_QUEUE = "default"
@@ -143,6 +144,9 @@ class Settings(BaseSettings):
     graphql_max_cost: int = _whole(40_000, 1)
     no_graphiql: bool = _flag()
     no_introspection: bool = _flag()
+    # Issue 12: monitoring (README "Monitoring").
+    log_format: LogFormat = _setting("text", "one of " + ", ".join(LOG_FORMATS))
+    metrics_public: bool = _flag()
 
     def __init__(self, **values: Any) -> None:
         # Keywords are passed on under the variables' names: pydantic-settings 2.7 takes a

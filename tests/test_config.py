@@ -42,6 +42,8 @@ NON_DEFAULTS = {
     "graphql_max_cost": 1234,
     "no_graphiql": True,
     "no_introspection": True,
+    "log_format": "json",
+    "metrics_public": True,
 }
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.services.audit import AuditEntry, AuditPage
+from gateway.services.domain.gauges import QueueGauges, RqSnapshot
 from gateway.services.domain.models import (
     BulkOutcome,
     CleanupOutcome,
@@ -62,6 +63,8 @@ NESTED: dict[type, frozenset[str]] = {
     BulkOutcome: frozenset({"errors"}),
     GroupOutcome: frozenset({"errors"}),
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
+    RqSnapshot: frozenset({"queues", "workers"}),
+    QueueGauges: frozenset({"stats"}),
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).
@@ -85,6 +88,7 @@ SHOWN: dict[type, frozenset[str]] = {
     AuditEntry: frozenset(field.name for field in dataclasses.fields(AuditEntry)),
     AuditPage: frozenset({"total", "end_cursor", "has_next_page"}),
     JobStream: frozenset({"empty"}),
+    QueueGauges: frozenset({"latency_seconds"}),
 }
 
 
