@@ -48,6 +48,8 @@ def test_rq_metrics_carry_rq_exporters_names_and_labels(client, conn, factory):
     (rq_worker,) = Worker.all(connection=conn)
     state = rq_worker.get_state()
     assert value(found, "rq_workers", name="w1", queues="default,reports", state=state) == 1
+    # rq-exporter's scrape timing, which dashboard 12196 charts.
+    assert value(found, "rq_request_processing_seconds_count") >= 1
 
 
 def test_rq_jobs_equal_rqs_own_counts_for_every_status(client, conn, factory):
