@@ -29,6 +29,30 @@ UNMATCHED = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+def route_template(scope: Scope, outer_root_path: str = "") -> str:
+    """The template of the route that answered, read from the scope the router updated in place
+    (`outer_root_path`: the scope's root_path before routing). FastAPI's own routes carry it
+    whole. A mount (the static files) is its prefix and `/{path}`. A route from a router
+    included with a prefix (GraphQL) or a plain Starlette route is rebuilt from the path, each path
+    parameter's name put back in place of its value at the end of the path; anything else is
+    `other`. So the label stays bounded whatever the path."""
+    if "endpoint" not in scope:
+        return UNMATCHED  # no route matched (404), or answered before routing (413)
+    template = getattr(scope.get("route"), "path_format", "")
+    if template.startswith("/"):
+        return template
+    mount = scope.get("root_path", "")[len(outer_root_path) :]
+    if mount:
+        return mount + "/{path}"
+    path: str = scope["path"]
+    for name, value in (scope.get("path_params") or {}).items():
+        value = str(value)
+        if not value or not path.endswith("/" + value):
+            return "other"
+        path = path[: -len(value)] + "{" + name + "}"
+    return path
+
+
 class RequestMetrics:
     """Counts and times every HTTP request. The labelled children are looked up once per
     (method, route, status) and kept: the lookup takes a lock and is most of the cost."""
@@ -42,6 +66,7 @@ class RequestMetrics:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        root_path = scope.get("root_path", "")
         status = 500  # what the server answers when the app raises before it starts a response
 
         async def send_noting_status(message: Message) -> None:
@@ -53,12 +78,11 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            self._observe(scope, status, time.perf_counter() - started)
+            self._observe(scope, root_path, status, time.perf_counter() - started)
 
-    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+    def _observe(self, scope: Scope, root_path: str, status: int, seconds: float) -> None:
         method = scope["method"] if scope["method"] in _METHODS else "other"
-        # The router writes the matched route into the scope it was given: this very dict.
-        route = getattr(scope.get("route"), "path", None) or UNMATCHED
+        route = route_template(scope, root_path)
         key = (method, route, status)
         children = self._children.get(key)
         if children is None:

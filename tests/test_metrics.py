@@ -5,9 +5,12 @@ redis-server and a real worker: tests/realredis/test_metrics_real.py."""
 from __future__ import annotations
 
 import threading
+from urllib.parse import quote
 
 import redis
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rq import Queue, Worker
 
 from gateway.app import create_app
@@ -157,6 +160,26 @@ def test_route_label_is_the_template_so_job_ids_add_no_series(client):
     assert value(after, "rq_gateway_http_request_duration_seconds_count", route=ROUTE) >= 1000
 
 
+def test_graphql_static_files_and_plain_routes_are_labelled_by_their_template(client):
+    """The counters are the process's: compared before and after, as Prometheus's rate() does."""
+    cases = {
+        ("POST", "/graphql", "200"): lambda: client.post("/graphql", json={"query": "{ __typename }"}),
+        ("GET", "/static/{path}", "200"): lambda: client.get("/static/graphiql.js"),
+        ("GET", "/static/{path}", "404"): lambda: client.get("/static/no/such/file.js"),
+        ("GET", "/openapi.json", "200"): lambda: client.get("/openapi.json"),
+    }
+    before = scrape(client)
+    for request in cases.values():
+        request()
+    after = scrape(client)
+    for method, route, status in cases:
+        labels = {"method": method, "route": route, "status": status}
+        added = value(after, "rq_gateway_http_requests_total", **labels) - value(
+            before, "rq_gateway_http_requests_total", 0.0, **labels
+        )
+        assert added == 1, labels
+
+
 def test_unmatched_paths_and_odd_methods_have_bounded_labels(client):
     client.get("/no/such/path/123")
     client.request("BREW", "/api/v1/jobs/stats")
@@ -235,3 +258,25 @@ def test_scrapes_of_many_clients_share_the_apps_read(conn, round_trips):
     round_trips.reset()
     TestClient(app).get("/metrics")
     assert round_trips.count == 0
+
+
+_SEGMENT = st.text(alphabet=st.characters(codec="ascii", exclude_characters="/?#%"), min_size=1, max_size=12)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    prefix=st.sampled_from(
+        ["/api/v1/jobs", "/api/v1/jobs/failed", "/api/v1/queues", "/static", "/graphql", ""]
+    ),
+    segments=st.lists(_SEGMENT, max_size=4),
+    method=st.sampled_from(["GET", "POST", "DELETE", "PUT", "BREW"]),
+)
+def test_every_route_label_is_a_template_whatever_the_path(client, prefix, segments, method):
+    """The whole class: any path, any method, only the app's own templates (or unmatched/other)."""
+    client.request(method, "/".join([prefix, *(quote(segment, safe="") for segment in segments)]) or "/")
+    found = scrape(client)
+    allowed = set(client.app.openapi()["paths"]) | {
+        *("/graphql", "/openapi.json", "/static/{path}", "/docs", "/", "/metrics", "unmatched", "other")
+    }
+    labels = {item.labels["route"] for item in found["rq_gateway_http_requests"].samples}
+    assert labels <= allowed, labels - allowed
