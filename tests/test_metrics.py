@@ -71,10 +71,19 @@ def test_rq_jobs_equal_rqs_own_counts_for_every_status(client, conn, factory):
             "deferred": queue.deferred_job_registry.count,
             "scheduled": queue.scheduled_job_registry.count,
             "canceled": queue.canceled_job_registry.count,
+            "ready_to_enqueue": queue.ready_job_registry.count,  # RQ 3's seventh registry
         }
         got = {status: value(found, "rq_jobs", queue=name, status=status) for status in expected}
         assert got == expected
     assert value(found, "rq_jobs", queue="default", status="failed") == 3
+    assert {item.labels["status"] for item in found["rq_jobs"].samples} == {*expected}
+
+
+def test_the_ready_registry_is_counted(client, conn):
+    conn.zadd("rq:ready:default", {"job-a": 1, "job-b": 2})
+    conn.sadd("rq:queues", "rq:queue:default")
+    found = scrape(client)
+    assert value(found, "rq_jobs", queue="default", status="ready_to_enqueue") == 2
 
 
 def test_queue_latency_is_the_head_jobs_age_and_zero_when_empty(client, conn, factory):

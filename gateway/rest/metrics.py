@@ -37,8 +37,10 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # rq-exporter's own: the panel "RQ data collection" of dashboard 12196 reads it.
 COLLECTION_SECONDS = Summary("rq_request_processing_seconds", "Time spent collecting RQ data")
-# rq_jobs' `status` values: RQ's queue and each registry, in rq-exporter's order, plus canceled.
+# rq_jobs' `status` values: RQ's queue and its seven registries, as RQ's JobStatus names them;
+# rq-exporter's six first, in its order.
 JOB_STATUSES = ("queued", "started", "finished", "failed", "deferred", "scheduled", "canceled")
+READY_STATUS = "ready_to_enqueue"
 
 
 async def _metrics_service(request: Request) -> JobService:
@@ -94,6 +96,7 @@ class _RqCollector(Collector):
             stats = queue.stats
             for status in JOB_STATUSES:
                 jobs.add_metric([stats.queue_name, status], getattr(stats, f"{status}_count"))
+            jobs.add_metric([stats.queue_name, READY_STATUS], queue.ready_count)
             if queue.latency_seconds is not None:
                 latency.add_metric([stats.queue_name], queue.latency_seconds)
         yield jobs

@@ -88,7 +88,7 @@ SHOWN: dict[type, frozenset[str]] = {
     AuditEntry: frozenset(field.name for field in dataclasses.fields(AuditEntry)),
     AuditPage: frozenset({"total", "end_cursor", "has_next_page"}),
     JobStream: frozenset({"empty"}),
-    QueueGauges: frozenset({"latency_seconds"}),
+    QueueGauges: frozenset({"ready_count", "latency_seconds"}),
 }
 
 

@@ -82,6 +82,7 @@ def test_a_scrape_equals_rqs_own_counts_with_a_real_worker(client, r, live_worke
             "deferred": q.deferred_job_registry,
             "scheduled": q.scheduled_job_registry,
             "canceled": q.canceled_job_registry,
+            "ready_to_enqueue": q.ready_job_registry,
         }
         assert value(found, "rq_jobs", queue=name, status="queued") == q.count
         for status, registry in registries.items():

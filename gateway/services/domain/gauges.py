@@ -12,9 +12,12 @@ from gateway.services.domain.models import QueueStats, WorkerInfo
 
 @dataclass(frozen=True)
 class QueueGauges:
-    """One queue's counts (as GET /stats counts them) and the age of its head job."""
+    """One queue's counts (as GET /stats counts them, plus the ready registry) and the age of its
+    head job."""
 
     stats: QueueStats
+    # RQ 3's ready registry (status ready_to_enqueue), which GET /stats does not count.
+    ready_count: int
     # Seconds since the head job was enqueued; 0.0 for an empty queue (nothing waits), None when
     # the head job's enqueued_at cannot be read.
     latency_seconds: float | None

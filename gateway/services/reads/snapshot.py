@@ -2,7 +2,8 @@
 and workers, and never a write; concurrent scrapes within a second share one read.
 
 1. the queues set and the workers set;
-2. per queue, its counts (stats.count_commands) and its head job id; per worker, its hash;
+2. per queue, its counts (stats.count_commands, plus RQ 3's ready registry) and its head job id;
+   per worker, its hash;
 3. per non-empty queue, its head job's enqueued_at.
 
 A worker whose hash is gone (it died without unregistering) is skipped, as RQ's Worker.all does,
@@ -28,7 +29,7 @@ T = TypeVar("T")
 # Scrapes closer together than this share one read (Prometheus scrapes every 15 s or more;
 # several Prometheus replicas, or a dashboard's refreshes, land within the same second).
 SHARED_FOR_SECONDS = 1.0
-_PER_QUEUE = COUNT_REPLIES + 1  # the counts, then LINDEX 0
+_PER_QUEUE = COUNT_REPLIES + 2  # the counts, LINDEX 0, the ready registry's ZCARD
 
 
 def read_snapshot(connection: Redis) -> RqSnapshot:
@@ -43,6 +44,7 @@ def read_snapshot(connection: Redis) -> RqSnapshot:
         for name in names:
             count_commands(pipe, name, now)
             pipe.lindex(damaged.key_bytes(keys.queue_key(name)), 0)
+            pipe.zcard(damaged.key_bytes(keys.ready_registry_key(name)))
         for name in worker_names:
             pipe.hgetall(damaged.key_bytes(keys.WORKER_PREFIX + name))
         replies = damaged.execute(pipe) if names or worker_names else []
@@ -51,7 +53,11 @@ def read_snapshot(connection: Redis) -> RqSnapshot:
     enqueued = _enqueued_at(connection, [part[COUNT_REPLIES] for part in per_queue])
     read_at = time.time()
     queues = [
-        QueueGauges(stats_from(name, part[:COUNT_REPLIES]), _latency(part[COUNT_REPLIES], enqueued, read_at))
+        QueueGauges(
+            stats=stats_from(name, part[:COUNT_REPLIES]),
+            ready_count=part[COUNT_REPLIES + 1] or 0,  # a key of another type counts as empty
+            latency_seconds=_latency(part[COUNT_REPLIES], enqueued, read_at),
+        )
         for name, part in zip(names, per_queue, strict=True)
     ]
     workers = [worker_from_hash(name, data) for name, data in zip(worker_names, hashes, strict=True) if data]
