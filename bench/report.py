@@ -115,6 +115,40 @@ def stats_table(stats: dict[int, dict]) -> list[str]:
     return lines
 
 
+def metrics_section(args, metrics: dict | None) -> list[str]:
+    """Issue 12's row: the metrics middleware's cost (bench/metrics_row.py); absent from older runs."""
+    if not metrics:
+        return []
+    return [
+        f"### Metrics middleware (wrk -t2 -c20 -d{args.wrk_seconds}s, median of {args.wrk_runs} runs)",
+        "",
+        "GET /stats on the same data: the gateway as shipped, which counts and times every request "
+        "(gateway/request_metrics.py), the same app with that middleware removed "
+        "(bench/unmetered_app.py), and the floor app. The order rotates by run; ratios are medians "
+        "of the per-run ratios.",
+        "",
+        *metrics_table(metrics["rps"], metrics["n"]),
+        "",
+    ]
+
+
+def metrics_table(rps: dict[str, list[float]], n: int) -> list[str]:
+    on_floor = statistics.median(a / b for a, b in zip(rps["metered"], rps["floor"], strict=True))
+    on_off = statistics.median(a / b for a, b in zip(rps["metered"], rps["unmetered"], strict=True))
+
+    def cell(name: str) -> str:
+        values = rps[name]
+        return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
+
+    return [
+        "| N | Gateway, metrics on (as shipped) req/s | Gateway, middleware removed req/s | Floor app req/s "
+        "| Metrics on / floor | Metrics on / removed | Target | Met |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {n:,} | {cell('metered')} | {cell('unmetered')} | {cell('floor')} | {on_floor:.1%} "
+        f"| {on_off:.1%} | ≥ 70% of floor | {verdict(on_floor >= 0.70, f'{on_floor:.1%} of floor')} |",
+    ]
+
+
 def rss_table(rss: dict[int, dict]) -> list[str]:
     lines = [
         "| N | Operation | Time | Baseline RSS | Peak RSS (VmHWM) | Growth | Target (N = 100k) | Met |",
@@ -188,6 +222,7 @@ def render(args, seeding: dict, results: dict, started: datetime, wall: float) -
         "",
         *stats_table(results["stats"]),
         "",
+        *metrics_section(args, results.get("metrics")),
         "### Gateway memory during bulk operations",
         "",
         *rss_table(results["rss"]),
@@ -227,6 +262,9 @@ def summary(results: dict) -> list[str]:
     for line in stats_table(results["stats"])[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
         lines.append(f"stats N={cells[0]}: {cells[-1]}")
+    if results.get("metrics"):
+        cells = metrics_table(results["metrics"]["rps"], results["metrics"]["n"])[2].strip("|").split("|")
+        lines.append(f"stats with metrics N={cells[0].strip()}: {cells[-1].strip()}")
     for line in rss_table(results["rss"])[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
         if cells[-1] != "—":

@@ -32,6 +32,7 @@ from bench.environment import gateway_revision
 from bench.infra import log, redis_server, start_floor_app, start_gateway
 from bench.measure_ops import measure_groups, measure_ops
 from bench.measure_server import measure_p99, measure_rss, measure_stats_throughput
+from bench.metrics_row import measure_metrics_row, start_unmetered_gateway
 from bench.report import TARGET_N, render, summary, write_out
 from bench.seed import QUEUE
 from bench.snapshots import build_snapshots, restore
@@ -130,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
             results["stats"] = measure_stats_throughput(
                 r, gateway, floor, snapshots, args.wrk_seconds, args.wrk_runs
             )
+            unmetered = start_unmetered_gateway(redis_url, workdir)
+            stack.callback(unmetered.stop)
+            servers = {"metered": gateway, "unmetered": unmetered, "floor": floor}
+            n = min(sizes)
+            rps = measure_metrics_row(r, servers, snapshots[n], args.wrk_seconds, args.wrk_runs)
+            results["metrics"] = {"n": n, "rps": rps}
 
     body = render(args, seeding, results, started_at, time.perf_counter() - wall)
     print(body)

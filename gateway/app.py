@@ -20,8 +20,10 @@ from gateway.graphql.router import graphql_router
 from gateway.graphql.schema import build_schema
 from gateway.live import LiveHub
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
+from gateway.request_metrics import RequestMetrics
 from gateway.rest import audit, errors, health, jobs, lifecycle
 from gateway.rest import groups as group_routes
+from gateway.rest import metrics as metrics_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.include_router(queue_routes.router)
     app.include_router(worker_routes.router)
     app.include_router(audit.router)
+    app.include_router(metrics_routes.router)
     schema = build_schema(
         settings.graphql_max_depth,
         settings.graphql_max_aliases,
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.state.live = LiveHub(settings.max_websocket_connections, settings.max_subscriptions_per_connection)
     install_pages(app, ui=settings.ui)
     install_security(app, settings, connection)
+    app.add_middleware(RequestMetrics)  # outermost: 413s and CORS answers are counted too
     return app
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,6 +19,7 @@ import click
 from gateway.cli_options import settings_from_options, settings_options
 from gateway.cli_security import access_summary, keys, refuse_open_exposure
 from gateway.config import Settings, export_environment
+from gateway.logs import configure_logging, uvicorn_log_config
 
 log = logging.getLogger("gateway")
 
@@ -26,7 +32,7 @@ def app_from_env():
     from gateway.app import create_app
 
     settings = Settings()  # the parent exported its settings with export_environment
-    configure_process(settings.log_level)
+    configure_process(settings.log_level, settings.log_format)
     return settle_heap(create_app(settings))
 
 
@@ -43,8 +49,8 @@ def settle_heap(app: T) -> T:
     return app
 
 
-def configure_process(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(levelname)s:     %(message)s")
+def configure_process(level: str, log_format: str = "text") -> None:
+    configure_logging(level, log_format)
     # Decoding a big list is CPU work in a threadpool thread. With CPython's default 5 ms GIL
     # switch interval, the event loop waits up to 5 ms at each hand-off while it runs, which
     # multiplies the latency of small requests (stats, health) served meanwhile.
@@ -69,7 +75,7 @@ def serve(ctx: click.Context, **options) -> None:
     from gateway.app import create_app
 
     settings = settings_from_options(ctx, options)
-    configure_process(settings.log_level)
+    configure_process(settings.log_level, settings.log_format)
     refuse_open_exposure(settings)
     if settings.demo:
         from gateway.demo.seed import demo_connection
@@ -81,7 +87,7 @@ def serve(ctx: click.Context, **options) -> None:
             err=True,
         )
         app = settle_heap(create_app(settings, connection=demo_connection()))
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+        uvicorn.run(app, **_uvicorn_options(settings))
         return
 
     assert settings.redis_url, "outside demo mode a Redis URL is set"
@@ -90,12 +96,43 @@ def serve(ctx: click.Context, **options) -> None:
     )
     log.info(access_summary(settings))
     warn_if_unreachable(settings)
-    run = {"host": settings.host, "port": settings.port, "log_level": settings.log_level}
+    run = _uvicorn_options(settings)
     if settings.workers == 1:
         uvicorn.run(settle_heap(create_app(settings)), **run)
         return
     export_environment(settings)
-    uvicorn.run("gateway.cli:app_from_env", factory=True, workers=settings.workers, **run)
+    with metrics_directory():
+        uvicorn.run("gateway.cli:app_from_env", factory=True, workers=settings.workers, **run)
+
+
+def _uvicorn_options(settings: Settings) -> dict:
+    run = {"host": settings.host, "port": settings.port, "log_level": settings.log_level}
+    log_config = uvicorn_log_config(settings.log_level, settings.log_format)
+    if log_config is not None:  # None would mean "configure no logging at all" to uvicorn
+        run["log_config"] = log_config
+    return run
+
+
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def metrics_directory() -> Iterator[str]:
+    """A fresh, empty directory for prometheus-client's multiprocess files, named to the worker
+    processes in PROMETHEUS_MULTIPROC_DIR (they are spawned, so they import prometheus-client
+    after it is set), and removed when the server stops. Always a new one: counters left by an
+    earlier run in a reused directory would be summed into this run's (README "Monitoring")."""
+    directory = tempfile.mkdtemp(prefix="rq-gateway-metrics-")
+    previous = os.environ.get(MULTIPROC_VARIABLE)
+    os.environ[MULTIPROC_VARIABLE] = directory
+    try:
+        yield directory
+    finally:
+        if previous is None:
+            os.environ.pop(MULTIPROC_VARIABLE, None)
+        else:
+            os.environ[MULTIPROC_VARIABLE] = previous
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def warn_if_unreachable(settings: Settings) -> None:

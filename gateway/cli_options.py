@@ -13,6 +13,7 @@ from click.core import ParameterSource
 from pydantic import ValidationError
 
 from gateway.config import LOG_LEVELS, Settings, describe_refusal, env_name
+from gateway.logs import LOG_FORMATS
 
 # Per field: click's type and help. "show_default" shows the Settings default in --help; flags
 # are off by default. The order is the order of `rq-gateway serve --help`.
@@ -95,6 +96,15 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "type": click.IntRange(min=1),
         "show_default": True,
         "help": "Active GraphQL subscriptions per websocket connection; past it, LIMIT_EXCEEDED.",
+    },
+    "log_format": {
+        "type": click.Choice(LOG_FORMATS),
+        "show_default": True,
+        "help": "text, or json: one JSON object a line, with the request id and the key name.",
+    },
+    "metrics_public": {
+        "is_flag": True,
+        "help": "Serve GET /metrics without an API key (by default any valid key may read it).",
     },
 }
 

@@ -29,6 +29,7 @@ from redis.retry import Retry
 
 from gateway.apikeys import ApiKey, KeyConfigError, load_keys
 from gateway.errors import InvalidParameter
+from gateway.logs import LOG_FORMATS, LogFormat
 
 ENV_PREFIX = "RQ_GATEWAY_"
 DEFAULT_QUEUE = "default"
@@ -147,6 +148,9 @@ class Settings(BaseSettings):
     # GraphQL subscriptions (README "Subscriptions"): the bounds of gateway/live, per process.
     max_websocket_connections: int = _whole(1000, 1)
     max_subscriptions_per_connection: int = _whole(100, 1)
+    # Issue 12: monitoring (README "Monitoring").
+    log_format: LogFormat = _setting("text", "one of " + ", ".join(LOG_FORMATS))
+    metrics_public: bool = _flag()
 
     def __init__(self, **values: Any) -> None:
         # Keywords are passed on under the variables' names: pydantic-settings 2.7 takes a

@@ -11,6 +11,8 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.logs import bind_request
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's id is echoed and logged, so only a short, plain one is accepted; others are replaced.
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -40,6 +42,7 @@ class RequestGuards:
         offered = headers.get(REQUEST_ID_HEADER, "")
         request_id = offered if _CLIENT_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        bind_request(request_id)
 
         received = 0
         too_large = False

@@ -45,6 +45,8 @@ NON_DEFAULTS = {
     "no_ui": True,
     "max_websocket_connections": 7,
     "max_subscriptions_per_connection": 3,
+    "log_format": "json",
+    "metrics_public": True,
 }
 
 

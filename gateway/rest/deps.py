@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPBearer
 
+from gateway.logs import note_key
 from gateway.middleware import request_id_of
 from gateway.services import ANONYMOUS, DOCUMENTED_QUEUE_NAME_PATTERN, JobService, RequestScope
 
@@ -25,6 +26,7 @@ class _ServiceForKey(HTTPBearer):
         # async: a plain def dependency would take a threadpool slot just to read an attribute.
         state = request.app.state
         principal = state.keyring.principal(request.headers.get("authorization"), ANONYMOUS)
+        note_key(principal.name)
         scope = RequestScope(
             principal, request_id_of(request.scope), state.audit, state.settings.hide_payloads
         )

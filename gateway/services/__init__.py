@@ -9,6 +9,7 @@ from gateway.services.access import ANONYMOUS, Principal, RequestScope, Role
 from gateway.services.audit import AuditEntry, AuditPage, AuditTrail
 from gateway.services.domain.caller import CallerInfo
 from gateway.services.domain.failed_job_filter import FailedJobFilter
+from gateway.services.domain.gauges import QueueGauges, RqSnapshot
 from gateway.services.domain.models import (
     JOB_STATUSES,
     BulkOutcome,
@@ -67,10 +68,12 @@ __all__ = [
     "JobPage",
     "JobService",
     "Principal",
+    "QueueGauges",
     "QueueInfo",
     "QueueStats",
     "RequestScope",
     "Role",
+    "RqSnapshot",
     "WorkerInfo",
     "validate_queue_name",
     "validate_serializer",

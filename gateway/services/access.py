@@ -31,6 +31,7 @@ from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
 from gateway.errors import Forbidden, InvalidInput, Unauthenticated
+from gateway.services.acted import count_acted
 from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
 from gateway.services.domain.models import JobInfo, JobPage
 from gateway.services.payloads import hide_payloads  # the one definition; re-exported here
@@ -253,6 +254,8 @@ class _Guarded:
                 record.outcome, record.error = outcome_of(error)
             raise
         finally:
+            if record is not None:
+                count_acted(record)
             if record is not None and self.scope.audit is not None:
                 self.scope.audit.write(record, self.service.health)
 

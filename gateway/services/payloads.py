@@ -21,6 +21,7 @@ from typing import Any
 
 from gateway.services.audit import AuditEntry, AuditPage
 from gateway.services.domain.caller import CallerInfo
+from gateway.services.domain.gauges import QueueGauges, RqSnapshot
 from gateway.services.domain.models import (
     BulkOutcome,
     CleanupOutcome,
@@ -66,6 +67,8 @@ NESTED: dict[type, frozenset[str]] = {
     GroupOutcome: frozenset({"errors"}),
     JobSighting: frozenset({"job", "place"}),
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
+    RqSnapshot: frozenset({"queues", "workers"}),
+    QueueGauges: frozenset({"stats"}),
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).
@@ -91,6 +94,7 @@ SHOWN: dict[type, frozenset[str]] = {
     JobStream: frozenset({"empty"}),
     CallerInfo: frozenset({"name", "role", "queue_patterns"}),
     JobPlace: frozenset({"job_id", "exists", "queue"}),
+    QueueGauges: frozenset({"ready_count", "latency_seconds"}),
 }
 
 

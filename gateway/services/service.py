@@ -22,6 +22,7 @@ from gateway.services.access import ANONYMOUS, Principal, RequestScope, Role, ac
 from gateway.services.audit import AuditPage, read_audit
 from gateway.services.domain.caller import CallerInfo
 from gateway.services.domain.failed_job_filter import FailedJobFilter
+from gateway.services.domain.gauges import RqSnapshot
 from gateway.services.domain.models import (
     BulkOutcome,
     CleanupOutcome,
@@ -47,6 +48,7 @@ from gateway.services.reads.known import ensure_known
 from gateway.services.reads.locate import fetch_located_job
 from gateway.services.reads.queues import get_queue, list_queues
 from gateway.services.reads.sighting import JobSighting, read_sighting
+from gateway.services.reads.snapshot import SharedRead, read_snapshot
 from gateway.services.reads.stats import queue_stats
 from gateway.services.reads.streams import JobStream, filtered_chunks, registry_chunks
 from gateway.services.reads.workers import list_workers
@@ -77,6 +79,7 @@ class JobService:
         self.serializer = resolve_serializer(serializer)
         self._reader = RegistryReader(connection)
         self.health = BackendHealth()
+        self._snapshots = SharedRead(lambda: read_snapshot(connection))  # shared by scoped copies
 
     @public
     def queue_name(self, queue: str | None = None) -> str:
@@ -455,3 +458,11 @@ class JobService:
         if sighting.job is None:
             raise JobNotFound(job_id)
         return sighting.job
+
+    # Issue 12, /metrics: RQ's gauges for Prometheus, one read per second whatever the scrapers.
+    @read()
+    @backend_call()
+    def rq_snapshot(self) -> RqSnapshot:
+        """Every queue's counts and head-job age and every live worker, in three round trips
+        and no writes (services/reads/snapshot.py); any valid key may read it."""
+        return self._snapshots.get()

@@ -60,7 +60,7 @@ def _read(connection: Redis, names: list[str], check_known: bool = False) -> lis
     queues = [
         QueueInfo(
             stats=stats_from(name, part[:COUNT_REPLIES]),
-            latency_seconds=_age(enqueued.get(head), read_at) if head else None,
+            latency_seconds=age_of(enqueued.get(head), read_at) if head else None,
             worker_count=len(workers & alive),
             name_decodes=damaged.decodes(name),
         )
@@ -91,7 +91,7 @@ def _heads_and_workers(
     return enqueued, alive
 
 
-def _age(enqueued_at: bytes | None, read_at: float) -> float | None:
+def age_of(enqueued_at: bytes | None, read_at: float) -> float | None:
     if not enqueued_at:
         return None
     try:

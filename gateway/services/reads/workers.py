@@ -91,3 +91,9 @@ def _number(kind: Any, raw: str | None) -> Any:
     except ValueError:
         return kind(0)
     return value if math.isfinite(value) else kind(0)
+
+
+def worker_from_hash(name: str, data: dict[bytes, bytes]) -> WorkerInfo:
+    """A worker from its hash alone, for reads that cannot afford the execution round trips
+    (reads/snapshot.py): its current job is the hash's, if any."""
+    return _worker(name, data, [])

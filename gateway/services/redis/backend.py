@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import redis
+from prometheus_client import Counter
 
 from gateway.errors import BackendUnavailable
 
@@ -35,6 +36,12 @@ _UNAVAILABLE_REPLIES = (
 )
 
 T = TypeVar("T")
+
+# Every Redis error a service call met, counted where they are all translated (issue 12).
+REDIS_ERRORS = Counter(
+    "rq_gateway_redis_errors",
+    "Redis errors met by the gateway's calls: connection failures, timeouts and error replies.",
+)
 
 
 class BackendHealth:
@@ -96,6 +103,7 @@ def backend_steps(health: BackendHealth, steps: Iterator[T], name: str) -> Itera
 
 def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> BackendUnavailable | None:
     """The 503 for a Redis failure that means "this Redis cannot serve us now", else None."""
+    REDIS_ERRORS.inc()
     if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
         log.warning("Redis unavailable during %s: %s", name, error)
         health.failed()

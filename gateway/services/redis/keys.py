@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rq import executions, worker_registration
+from rq import executions, registry, worker_registration
 from rq.executions import Execution, ExecutionRegistry
 from rq.group import Group
 from rq.job import Job
@@ -82,6 +82,17 @@ _REGISTRY_CLASSES = {
 
 def registry_key(state: str, queue_name: str) -> str:
     return _REGISTRY_CLASSES[state].key_template.format(queue_name)
+
+
+# RQ 3's seventh registry: dependents whose dependencies are met, between deferred and queued
+# (status ready_to_enqueue). RQ 2 has none: its key is then simply absent (a count of 0).
+_READY_KEY_TEMPLATE: str = getattr(
+    getattr(registry, "ReadyJobRegistry", None), "key_template", "rq:ready:{0}"
+)
+
+
+def ready_registry_key(queue_name: str) -> str:
+    return _READY_KEY_TEMPLATE.format(queue_name)
 
 
 # Workers: the set of all worker keys, each worker's hash, the per-queue sets of listening

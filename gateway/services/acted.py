@@ -1,0 +1,27 @@
+"""rq_gateway_jobs_acted_total{action,outcome}: the jobs each mutation acted on, counted in the
+one place every mutation passes through whichever transport called it (access.py's guard), from
+the audit record it writes.
+
+A record lists the jobs a call addressed (`job_id`, `job_ids`) or, for bulk calls, the jobs it
+acted on (`ids_from_result`), so a retry-all that requeued 500 jobs counts 500 `ok`, and a retry
+of a job that is not in the failed registry counts one `error`. Dry runs act on nothing and are
+not counted. `action` takes only the declared action names and `outcome` only ok, refused and
+error, so the series stay bounded."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+from gateway.services.audit import AuditRecord
+
+JOBS_ACTED = Counter(
+    "rq_gateway_jobs_acted",
+    "Jobs the gateway's mutations acted on (retried, deleted, canceled, requeued...), by outcome.",
+    ["action", "outcome"],
+)
+
+
+def count_acted(record: AuditRecord) -> None:
+    if record.action.endswith(".dry_run"):
+        return
+    JOBS_ACTED.labels(action=record.action, outcome=record.outcome).inc(len(record.job_ids))
