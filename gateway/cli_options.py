@@ -85,6 +85,22 @@ OPTIONS: dict[str, dict[str, Any]] = {
     },
     "no_graphiql": {"is_flag": True, "help": "Do not serve GraphiQL at GET /graphql."},
     "no_introspection": {"is_flag": True, "help": "Refuse GraphQL introspection queries."},
+    "history_retention": {
+        "type": click.IntRange(min=60),
+        "show_default": True,
+        "help": "Seconds of per-minute queue history kept in Redis (86400 = 24 hours).",
+    },
+    "history_interval": {
+        "type": float,
+        "show_default": True,
+        "help": "Seconds between history samples (at most 15).",
+    },
+    "history_lease": {
+        "type": float,
+        "show_default": True,
+        "help": "Seconds of the Redis lease that picks the one history writer; another "
+        "process takes over within two of them when the writer dies.",
+    },
 }
 
 

@@ -42,6 +42,9 @@ NON_DEFAULTS = {
     "graphql_max_cost": 1234,
     "no_graphiql": True,
     "no_introspection": True,
+    "history_retention": 3600,
+    "history_interval": 2.5,
+    "history_lease": 9.0,
 }
 
 

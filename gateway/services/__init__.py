@@ -30,6 +30,9 @@ from gateway.services.domain.validation import (
     MAX_PAGE_SIZE,
     validate_queue_name,
 )
+from gateway.services.history.models import HistoryBucket, QueueHistory
+from gateway.services.history.read import MAX_BUCKETS, MAX_STEP
+from gateway.services.history.runner import history_sampling
 from gateway.services.reads.browse import ORDERS, STATES
 from gateway.services.redis.serializers import validate_serializer
 from gateway.services.refusals import INVALID_KEY, MISSING_KEY
@@ -44,8 +47,10 @@ __all__ = [
     "INVALID_KEY",
     "JOB_ID_PATTERN",
     "JOB_STATUSES",
+    "MAX_BUCKETS",
     "MAX_PAGE_SIZE",
     "MAX_SELECTED_IDS",
+    "MAX_STEP",
     "MISSING_KEY",
     "ORDERS",
     "STATES",
@@ -58,6 +63,7 @@ __all__ = [
     "FailureGroup",
     "FailureGroups",
     "GroupOutcome",
+    "HistoryBucket",
     "JobActionOutcome",
     "JobError",
     "JobInfo",
@@ -65,11 +71,13 @@ __all__ = [
     "JobPage",
     "JobService",
     "Principal",
+    "QueueHistory",
     "QueueInfo",
     "QueueStats",
     "RequestScope",
     "Role",
     "WorkerInfo",
+    "history_sampling",
     "validate_queue_name",
     "validate_serializer",
 ]

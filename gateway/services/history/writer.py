@@ -1,0 +1,176 @@
+"""One tick of the history: take or renew the lease, and if this process is the writer, count
+what ended since the watermark and sample every queue. Three pipelined round trips whatever the
+number of queues: (1) the clock, the lease, the watermark and the queue names; (2) one read-only
+script per queue (lua/sample.lua); (3) one script that commits everything (lua/commit.lua).
+
+No job is counted twice. Jobs are counted by `ended_at` in the half-open window [watermark,
+now - SETTLE_SECONDS), and the commit moves the watermark to the window's end in the same atomic
+step as the counts, only if the watermark is still the one the tick started from and the lease
+still this process's. A writer that lost its lease, or a second one racing it, writes nothing.
+
+Gaps stay gaps. The first writer, or one that finds the watermark older than `catch_up`
+(nobody wrote for longer than a handover takes), starts at the beginning of the current minute:
+that minute is counted whole, the minutes before it keep no hash and read as null. A handover
+within `catch_up` continues from the watermark, so the minutes in between are counted.
+
+The clock is Redis's (TIME), shared by every gateway process and replica. `ended_at` is the
+worker's clock: SETTLE_SECONDS leaves a worker time to add a job it just ended to its registry
+(and absorbs that much clock skew) before the window closes over it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+
+from gateway.services.history import scripts
+from gateway.services.history.layout import (
+    LEASE_KEY,
+    WATERMARK_KEY,
+    minute_key,
+    minute_of,
+    parse_rq_time,
+    rq_time,
+)
+from gateway.services.history.lease import Lease
+from gateway.services.history.timings import bucket_field
+from gateway.services.redis import damaged, keys
+
+log = logging.getLogger(__name__)
+
+SETTLE_SECONDS = 2.0
+
+
+@dataclass
+class _Minute:
+    """What one tick adds to one queue's minute hash."""
+
+    failed: int | None = None
+    finished: int | None = None
+    queued: int | None = None
+    latency: float | None = None
+    run_max: float | None = None
+    sketch: Counter[str] = field(default_factory=Counter)
+
+    def count(self, failed: bool) -> None:
+        if failed:
+            self.failed = (self.failed or 0) + 1
+        else:
+            self.finished = (self.finished or 0) + 1
+
+    def time(self, seconds: float) -> None:
+        self.sketch[bucket_field(seconds)] += 1
+        self.run_max = seconds if self.run_max is None else max(self.run_max, seconds)
+
+    def args(self, key: bytes, expire_at: int) -> list[Any]:
+        values = (self.failed, self.finished, self.queued, self.latency, self.run_max)
+        flat: list[Any] = [key, expire_at, *("" if value is None else value for value in values)]
+        flat.append(len(self.sketch))
+        for name, number in sorted(self.sketch.items()):
+            flat.extend((name, number))
+        return flat
+
+
+def _seconds(mark: bytes | None) -> float | None:
+    try:
+        return float(mark) if mark else None
+    except ValueError:
+        return None  # not ours to trust: counted as a gap, and replaced by the next commit
+
+
+class HistoryWriter:
+    """Call `tick()` every `tick_period` seconds in every gateway process."""
+
+    def __init__(self, connection: Redis, retention: int, lease_seconds: float, interval: float):
+        self.connection = connection
+        self.retention = retention
+        self.lease = Lease(connection, lease_seconds)
+        self.tick_period = min(interval, lease_seconds / 3)
+        self.catch_up = 2 * lease_seconds + 120
+        self._sample = connection.register_script(scripts.SAMPLE)
+        self._commit = connection.register_script(scripts.COMMIT)
+        self.is_writer = False
+
+    def tick(self) -> bool:
+        """One tick; True when this process wrote the history."""
+        with self.connection.pipeline(transaction=False) as pipe:
+            pipe.time()
+            self.lease.hold_command(pipe)
+            pipe.get(WATERMARK_KEY)
+            pipe.smembers(keys.QUEUES_SET)
+            clock, held, mark, members = damaged.execute(pipe)
+        self._note_role(held == 1)
+        if not self.is_writer:
+            return False
+        now = clock[0] + clock[1] / 1_000_000
+        start, end = self._window(now, _seconds(mark))
+        prefix = keys.QUEUE_PREFIX
+        texts = (damaged.internal(member) for member in members or ())
+        names = sorted(text[len(prefix) :] for text in texts if text.startswith(prefix))
+        minutes = self._read(names, now, start, end)
+        args: list[Any] = [self.lease.token, mark or b"", repr(end), self.retention]
+        for (minute, name), added in sorted(minutes.items()):
+            args.extend(added.args(minute_key(minute, name), (minute + 1) * 60 + self.retention))
+        outcome = self._commit(keys=[LEASE_KEY, WATERMARK_KEY], args=args)
+        if outcome != 1:
+            log.info("history: tick not written (%s)", "lease lost" if outcome == 0 else "watermark moved")
+        return outcome == 1
+
+    def _note_role(self, held: bool) -> None:
+        if held != self.is_writer:
+            log.info("history: this process %s the writer", "is now" if held else "is no longer")
+        self.is_writer = held
+
+    def _window(self, now: float, mark: float | None) -> tuple[float, float]:
+        settled = now - SETTLE_SECONDS
+        if mark is None or mark < now - self.catch_up:
+            start = minute_of(settled) * 60.0  # a gap: count from this minute's start
+            if mark is not None:
+                start = max(start, mark)
+        else:
+            start = mark
+        return start, max(start, settled)
+
+    def _read(self, names: list[str], now: float, start: float, end: float) -> dict[tuple[int, str], _Minute]:
+        with self.connection.pipeline(transaction=False) as pipe:
+            for name in names:
+                queue_keys = [
+                    damaged.key_bytes(keys.queue_key(name)),
+                    damaged.key_bytes(keys.registry_key("failed", name)),
+                    damaged.key_bytes(keys.registry_key("finished", name)),
+                ]
+                window = [keys.JOB_PREFIX, rq_time(start), rq_time(end), int(start) - 1]
+                self._sample(keys=queue_keys, args=window, client=pipe)
+            replies = pipe.execute()
+        minutes: dict[tuple[int, str], _Minute] = defaultdict(_Minute)
+        # The minutes the window [start, end) touches: counted, so they read 0, not null.
+        covered = range(minute_of(start), minute_of(end - 1e-6) + 1) if end > start else range(0)
+        for name, (length, enqueued, failed, finished) in zip(names, replies, strict=True):
+            for minute in covered:
+                minutes[minute, name].failed = 0
+                minutes[minute, name].finished = 0
+            for entries, is_failed in ((failed, True), (finished, False)):
+                for ended_text, started_text in zip(entries[::2], entries[1::2], strict=True):
+                    ended = parse_rq_time(ended_text)
+                    if ended is None:
+                        continue
+                    minute = minutes[minute_of(ended), name]
+                    minute.count(is_failed)
+                    started = parse_rq_time(started_text)
+                    if started is not None:
+                        minute.time(max(0.0, ended - started))
+            sampled = minutes[minute_of(now), name]
+            sampled.queued = int(length)
+            enqueued_at = parse_rq_time(enqueued)
+            sampled.latency = round(max(0.0, now - enqueued_at), 3) if enqueued_at is not None else 0.0
+        return minutes
+
+    def release(self) -> None:
+        """Give up the lease (on shutdown) so another process takes over on its next tick."""
+        if self.is_writer:
+            self.lease.release()
+            self.is_writer = False
