@@ -22,10 +22,10 @@ from gateway.graphql.schema import build_schema
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
 from gateway.rest import audit, errors, health, jobs, lifecycle
 from gateway.rest import groups as group_routes
+from gateway.rest import history as history_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
-from gateway.rest import history as history_routes
 from gateway.services import AuditTrail, JobService, history_sampling
 
 DESCRIPTION = """Inspect, retry and clear RQ (Redis Queue) jobs.

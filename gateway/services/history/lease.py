@@ -13,7 +13,9 @@ writes nothing.
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 
 from redis import Redis
 from redis.client import Pipeline
@@ -26,7 +28,8 @@ class Lease:
     def __init__(self, connection: Redis, seconds: float, token: str | None = None):
         self.connection = connection
         self.milliseconds = max(1, round(seconds * 1000))
-        self.token = token or secrets.token_hex(16)
+        # Host and pid first: an operator (or a test) can tell which process writes.
+        self.token = token or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
         self._hold = connection.register_script(scripts.LEASE)
         self._release = connection.register_script(scripts.RELEASE)
 

@@ -64,6 +64,7 @@ class _Minute:
 
     def time(self, seconds: float) -> None:
         self.sketch[bucket_field(seconds)] += 1
+        seconds = round(seconds, 6)
         self.run_max = seconds if self.run_max is None else max(self.run_max, seconds)
 
     def args(self, key: bytes, expire_at: int) -> list[Any]:
