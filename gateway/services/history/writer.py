@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,20 +85,35 @@ def _seconds(mark: bytes | None) -> float | None:
 
 
 class HistoryWriter:
-    """Call `tick()` every `tick_period` seconds in every gateway process."""
+    """Call `tick()` every `tick_period` seconds in every gateway process. `clock` replaces
+    Redis's TIME (tests drive time by hand)."""
 
-    def __init__(self, connection: Redis, retention: int, lease_seconds: float, interval: float):
+    def __init__(
+        self,
+        connection: Redis,
+        retention: int,
+        lease_seconds: float,
+        interval: float,
+        clock: Callable[[], float] | None = None,
+    ):
         self.connection = connection
         self.retention = retention
         self.lease = Lease(connection, lease_seconds)
         self.tick_period = min(interval, lease_seconds / 3)
         self.catch_up = 2 * lease_seconds + 120
+        self.clock = clock
         self._sample = connection.register_script(scripts.SAMPLE)
         self._commit = connection.register_script(scripts.COMMIT)
         self.is_writer = False
 
     def tick(self) -> bool:
         """One tick; True when this process wrote the history."""
+        pending = self.prepare()
+        return pending is not None and self.commit(pending)
+
+    def prepare(self) -> list[Any] | None:
+        """Round trips 1 and 2: the commit's arguments, or None when this process is not the
+        writer. Split from commit() so a test can interleave two writers' steps."""
         with self.connection.pipeline(transaction=False) as pipe:
             pipe.time()
             self.lease.hold_command(pipe)
@@ -106,8 +122,8 @@ class HistoryWriter:
             clock, held, mark, members = damaged.execute(pipe)
         self._note_role(held == 1)
         if not self.is_writer:
-            return False
-        now = clock[0] + clock[1] / 1_000_000
+            return None
+        now = self.clock() if self.clock else clock[0] + clock[1] / 1_000_000
         start, end = self._window(now, _seconds(mark))
         prefix = keys.QUEUE_PREFIX
         texts = (damaged.internal(member) for member in members or ())
@@ -116,6 +132,10 @@ class HistoryWriter:
         args: list[Any] = [self.lease.token, mark or b"", repr(end), self.retention]
         for (minute, name), added in sorted(minutes.items()):
             args.extend(added.args(minute_key(minute, name), (minute + 1) * 60 + self.retention))
+        return args
+
+    def commit(self, args: list[Any]) -> bool:
+        """Round trip 3: write it all, if the lease and the watermark are still the ones read."""
         outcome = self._commit(keys=[LEASE_KEY, WATERMARK_KEY], args=args)
         if outcome != 1:
             log.info("history: tick not written (%s)", "lease lost" if outcome == 0 else "watermark moved")
