@@ -57,4 +57,5 @@ def percentiles(
     if sketch.count == 0:
         return [None for _ in quantiles]
     values = [sketch.get_quantile_value(q) for q in quantiles]
-    return [None if v is None else round(min(v, cap) if cap is not None else v, 6) for v in values]
+    rounded = [None if v is None else round(v, 6) for v in values]
+    return [v if v is None or cap is None else min(v, cap) for v in rounded]
