@@ -4,6 +4,7 @@ never above the longest run."""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -24,7 +25,7 @@ def minute_fields(durations: list[float]) -> dict[bytes, bytes]:
 @given(durations=runs, cuts=st.lists(st.integers(0, 200), max_size=5))
 def test_merged_percentiles_are_those_of_all_the_runs(durations, cuts):
     bounds = sorted({0, len(durations), *(c for c in cuts if c < len(durations))})
-    minutes = [durations[a:b] for a, b in zip(bounds, bounds[1:])]
+    minutes = [durations[a:b] for a, b in itertools.pairwise(bounds)]
     merged: Counter[str] = Counter()
     for minute in minutes:
         merged.update(sketch_counts(minute_fields(minute)))

@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway import services
 from gateway.errors import BackendUnavailable, InvalidInput, NotFound
 from gateway.rest.deps import ServiceDep
 from gateway.rest.errors import error_responses
 from gateway.rest.paths import EncodedSlashRoute
 from gateway.rest.queues import QueuePath
-from gateway.services import MAX_STEP, HistoryBucket, QueueHistory
+from gateway.services import MAX_STEP
 
 _ERRORS = error_responses(
     (NotFound, "RQ does not know this queue: `Queue 'nope' not found`"),
@@ -22,7 +23,7 @@ _ERRORS = error_responses(
 )
 
 
-class Bucket(BaseModel):
+class HistoryBucket(BaseModel):
     start: str = Field(description="Start of the bucket, ISO 8601 UTC.")
     failed: int | None = Field(description="Jobs that failed in the bucket (by ended_at).")
     finished: int | None = Field(description="Jobs that finished in the bucket (by ended_at).")
@@ -33,11 +34,11 @@ class Bucket(BaseModel):
     run_seconds_max: float | None = Field(description="Longest run time.")
 
     @classmethod
-    def of(cls, bucket: HistoryBucket) -> Bucket:
+    def of(cls, bucket: services.HistoryBucket) -> HistoryBucket:
         return cls(**bucket.__dict__)
 
 
-class History(BaseModel):
+class QueueHistory(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -62,17 +63,19 @@ class History(BaseModel):
     )
     queue: str
     step: int = Field(description="Minutes per bucket.")
-    buckets: list[Bucket]
+    buckets: list[HistoryBucket]
 
     @classmethod
-    def of(cls, history: QueueHistory) -> History:
-        return cls(queue=history.queue, step=history.step, buckets=[Bucket.of(b) for b in history.buckets])
+    def of(cls, history: services.QueueHistory) -> QueueHistory:
+        return cls(
+            queue=history.queue, step=history.step, buckets=[HistoryBucket.of(b) for b in history.buckets]
+        )
 
 
 router = APIRouter(prefix="/api/v1/queues", tags=["queues"], route_class=EncodedSlashRoute)
 
 
-@router.get("/{queue}/history", response_model=History, responses=_ERRORS, name="queue_history")
+@router.get("/{queue}/history", response_model=QueueHistory, responses=_ERRORS, name="queue_history")
 def queue_history(
     queue: QueuePath,
     service: ServiceDep,
@@ -81,9 +84,9 @@ def queue_history(
     ] = None,
     until: Annotated[str | None, Query(description="ISO 8601, naive means UTC; default: now.")] = None,
     step: Annotated[int, Query(description=f"Minutes per bucket, 1 to {MAX_STEP}.")] = 1,
-) -> History:
+) -> QueueHistory:
     """The queue's history in buckets of `step` minutes, from `since` (rounded down to its minute)
     to `until`: jobs failed and finished, the largest queue length and head-job age, and run-time
     percentiles. A field is null where nothing was sampled (no gateway ran). 404 when RQ does not
     know the queue; 422 for a bad date, an empty range or a bad step."""
-    return History.of(service.queue_history(queue, since, until, step))
+    return QueueHistory.of(service.queue_history(queue, since, until, step))
