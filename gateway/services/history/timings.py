@@ -34,11 +34,11 @@ def bucket_field(seconds: float) -> str:
     return f"{SKETCH_PREFIX}{_MAPPING.key(seconds)}"
 
 
-def sketch_counts(fields: Mapping[bytes | str, bytes | str | int]) -> Counter[str]:
+def sketch_counts(fields: Mapping[bytes, bytes]) -> Counter[str]:
     """The bucket counts among a minute's hash fields."""
     counts: Counter[str] = Counter()
     for name, value in fields.items():
-        text = name.decode() if isinstance(name, bytes) else name
+        text = name.decode()
         if text.startswith(SKETCH_PREFIX):
             counts[text] += int(value)
     return counts
