@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from gateway.services.history.layout import LEASE_KEY, WATERMARK_KEY, minute_key, minute_of, rq_time
 from gateway.services.history.writer import SETTLE_SECONDS, HistoryWriter
+from tests.conftest import RoundTrips
 
 # Near the real clock: the minute hashes expire by it (EXPIREAT), whatever the simulated time.
 START = float(int(time.time()))
@@ -166,3 +167,35 @@ def test_release_hands_the_lease_over_at_once():
     assert first.tick() and not second.tick()
     first.release()
     assert second.tick()
+
+
+def test_a_job_retried_and_failed_again_counts_again():
+    world = World()
+    writer = world.writers[0]
+    assert writer.tick()
+    world.job(True, 0, 1, 500)
+    world.now += SETTLE_SECONDS + 1
+    assert writer.tick()
+    world.r.zrem("rq:failed:default", "job-0")  # retried: it left the registry
+    assert writer.tick()
+    world.now += 1
+    world.jobs = 0  # the same id fails again
+    world.job(True, 0, 1, 500)
+    world.now += SETTLE_SECONDS + 1
+    assert writer.tick()
+    assert sum(world.counted("failed").values()) == 2
+
+
+def test_a_tick_reads_only_the_new_jobs(monkeypatch):
+    world = World()
+    writer = world.writers[0]
+    for _ in range(50):
+        world.job(True, 0, 1, 31_536_000)
+    world.now += SETTLE_SECONDS + 1
+    assert writer.tick()
+    world.job(True, 0, 1, 31_536_000)
+    world.now += SETTLE_SECONDS + 1
+    round_trips = RoundTrips(monkeypatch, world.r)
+    assert writer.tick()
+    assert round_trips.commands.count("HMGET") == 1  # the new job only, not the 50 before it
+    assert round_trips.count == 4

@@ -50,7 +50,7 @@ def counted(r: redis.Redis, minutes: Counter[int], field: str, queue: str = "def
 def total_counted(r: redis.Redis, field: str, queue: str = "default") -> int:
     prefix = b"rq-gateway:history:"
     total = 0
-    for key in r.scan_iter(match=prefix + b"*:" + queue.encode()):
+    for key in r.scan_iter(match=prefix + b"[0-9]*:" + queue.encode()):  # minute hashes only
         value = r.hget(key, field)
         total += int(value or 0)
     return total

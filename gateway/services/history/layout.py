@@ -6,8 +6,12 @@
   counted the whole minute or the part of it that has passed), `queued` and `latency` (the
   largest queue length and head-job age sampled in the minute), `run_max` (the longest run) and
   `h:<index>` (run times as a DDSketch histogram, see timings.py).
-- `rq-gateway:history:watermark`: the `ended_at` up to which jobs are counted, as Unix seconds.
-  It only moves forward, in the same atomic step as the counts, so no job is counted twice.
+- `rq-gateway:history:seen:<registry>:<queue>`: the ids of the failed or finished registry the
+  writer has already looked at (a sorted set, scores 0, for ZDIFF; sample.py), so a tick reads
+  new entries only.
+- `rq-gateway:history:watermark`: the `ended_at` up to which jobs are counted, as Unix seconds,
+  and a nonce. It only moves forward, in the same atomic step as the counts and the seen sets, so
+  no job is counted twice.
 - `rq-gateway:history:writer`: the lease naming the one process that writes (lease.py).
 
 A minute without a hash was not sampled: it reads as null, never as zeros.
@@ -36,6 +40,11 @@ def minute_key(minute: int, queue_name: str) -> bytes:
     """The hash of one queue in one minute. The minute comes first, so any queue name (colons
     included, or bytes that are not UTF-8: damaged.internal text) keeps the key unambiguous."""
     return f"{PREFIX}{minute}:".encode() + damaged.key_bytes(queue_name)
+
+
+def mirror_key(registry: str, queue_name: str) -> bytes:
+    """The set of ids of a queue's failed or finished registry the writer has looked at."""
+    return f"{PREFIX}seen:{registry}:".encode() + damaged.key_bytes(queue_name)
 
 
 def minute_of(seconds: float) -> int:

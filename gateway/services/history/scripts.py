@@ -15,5 +15,4 @@ def read_lua(name: str) -> str:
 
 LEASE = read_lua("lease")
 RELEASE = read_lua("release")
-SAMPLE = read_lua("sample")
 COMMIT = read_lua("commit")

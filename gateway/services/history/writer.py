@@ -1,7 +1,8 @@
 """One tick of the history: take or renew the lease, and if this process is the writer, count
-what ended since the watermark and sample every queue. Three pipelined round trips whatever the
-number of queues: (1) the clock, the lease, the watermark and the queue names; (2) one read-only
-script per queue (lua/sample.lua); (3) one script that commits everything (lua/commit.lua).
+what ended since the watermark and sample every queue. Four pipelined round trips in steady
+state, whatever the number of queues: (1) the clock, the lease, the watermark and the queue
+names; (2) and (3) the lengths, head jobs and new registry entries (sample.py); (4) one script
+that commits everything (lua/commit.lua).
 
 No job is counted twice. Jobs are counted by `ended_at` in the half-open window [watermark,
 now - SETTLE_SECONDS), and the commit moves the watermark to the window's end in the same atomic
@@ -21,9 +22,8 @@ worker's clock: SETTLE_SECONDS leaves a worker time to add a job it just ended t
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from redis import Redis
@@ -34,11 +34,9 @@ from gateway.services.history.layout import (
     WATERMARK_KEY,
     minute_key,
     minute_of,
-    parse_rq_time,
-    rq_time,
 )
 from gateway.services.history.lease import Lease
-from gateway.services.history.timings import bucket_field
+from gateway.services.history.sample import Minute, read_sample
 from gateway.services.redis import damaged, keys
 
 log = logging.getLogger(__name__)
@@ -46,41 +44,12 @@ log = logging.getLogger(__name__)
 SETTLE_SECONDS = 2.0
 
 
-@dataclass
-class _Minute:
-    """What one tick adds to one queue's minute hash."""
-
-    failed: int | None = None
-    finished: int | None = None
-    queued: int | None = None
-    latency: float | None = None
-    run_max: float | None = None
-    sketch: Counter[str] = field(default_factory=Counter)
-
-    def count(self, failed: bool) -> None:
-        if failed:
-            self.failed = (self.failed or 0) + 1
-        else:
-            self.finished = (self.finished or 0) + 1
-
-    def time(self, seconds: float) -> None:
-        self.sketch[bucket_field(seconds)] += 1
-        seconds = round(seconds, 6)
-        self.run_max = seconds if self.run_max is None else max(self.run_max, seconds)
-
-    def args(self, key: bytes, expire_at: int) -> list[Any]:
-        values = (self.failed, self.finished, self.queued, self.latency, self.run_max)
-        flat: list[Any] = [key, expire_at, *("" if value is None else value for value in values)]
-        flat.append(len(self.sketch))
-        for name, number in sorted(self.sketch.items()):
-            flat.extend((name, number))
-        return flat
-
-
 def _seconds(mark: bytes | None) -> float | None:
+    """The time in a watermark, `<seconds> <nonce>`: the nonce makes every commit's value new,
+    so a commit that moved nothing still fails a stale commit's check."""
     try:
-        return float(mark) if mark else None
-    except ValueError:
+        return float(mark.split()[0]) if mark else None
+    except (ValueError, IndexError):
         return None  # not ours to trust: counted as a gap, and replaced by the next commit
 
 
@@ -102,7 +71,6 @@ class HistoryWriter:
         self.tick_period = min(interval, lease_seconds / 3)
         self.catch_up = 2 * lease_seconds + 120
         self.clock = clock
-        self._sample = connection.register_script(scripts.SAMPLE)
         self._commit = connection.register_script(scripts.COMMIT)
         self.is_writer = False
 
@@ -128,10 +96,14 @@ class HistoryWriter:
         prefix = keys.QUEUE_PREFIX
         texts = (damaged.internal(member) for member in members or ())
         names = sorted(text[len(prefix) :] for text in texts if text.startswith(prefix))
-        minutes = self._read(names, now, start, end)
-        args: list[Any] = [self.lease.token, mark or b"", repr(end), self.retention]
+        sample = read_sample(self.connection, names, now, start, end)
+        minutes = self._covered(sample.minutes, names, start, end)
+        args: list[Any] = [self.lease.token, mark or b"", f"{end!r} {secrets.token_hex(4)}", self.retention]
+        args.append(len(minutes))
         for (minute, name), added in sorted(minutes.items()):
             args.extend(added.args(minute_key(minute, name), (minute + 1) * 60 + self.retention))
+        for mirror, registry, ids in sample.seen:
+            args.extend((mirror, registry, len(ids), *ids))
         return args
 
     def commit(self, args: list[Any]) -> bool:
@@ -156,38 +128,16 @@ class HistoryWriter:
             start = mark
         return start, max(start, settled)
 
-    def _read(self, names: list[str], now: float, start: float, end: float) -> dict[tuple[int, str], _Minute]:
-        with self.connection.pipeline(transaction=False) as pipe:
-            for name in names:
-                queue_keys = [
-                    damaged.key_bytes(keys.queue_key(name)),
-                    damaged.key_bytes(keys.registry_key("failed", name)),
-                    damaged.key_bytes(keys.registry_key("finished", name)),
-                ]
-                window = [keys.JOB_PREFIX, rq_time(start), rq_time(end), int(start) - 1]
-                self._sample(keys=queue_keys, args=window, client=pipe)
-            replies = pipe.execute()
-        minutes: dict[tuple[int, str], _Minute] = defaultdict(_Minute)
-        # The minutes the window [start, end) touches: counted, so they read 0, not null.
-        covered = range(minute_of(start), minute_of(end - 1e-6) + 1) if end > start else range(0)
-        for name, (length, enqueued, failed, finished) in zip(names, replies, strict=True):
-            for minute in covered:
-                minutes[minute, name].failed = 0
-                minutes[minute, name].finished = 0
-            for entries, is_failed in ((failed, True), (finished, False)):
-                for ended_text, started_text in zip(entries[::2], entries[1::2], strict=True):
-                    ended = parse_rq_time(ended_text)
-                    if ended is None:
-                        continue
-                    minute = minutes[minute_of(ended), name]
-                    minute.count(is_failed)
-                    started = parse_rq_time(started_text)
-                    if started is not None:
-                        minute.time(max(0.0, ended - started))
-            sampled = minutes[minute_of(now), name]
-            sampled.queued = int(length)
-            enqueued_at = parse_rq_time(enqueued)
-            sampled.latency = round(max(0.0, now - enqueued_at), 3) if enqueued_at is not None else 0.0
+    @staticmethod
+    def _covered(
+        minutes: dict[tuple[int, str], Minute], names: list[str], start: float, end: float
+    ) -> dict[tuple[int, str], Minute]:
+        """The minutes the window [start, end) touches are counted: they read 0, not null."""
+        if end > start:
+            for minute in range(minute_of(start), minute_of(end - 1e-6) + 1):
+                for name in names:
+                    added = minutes.setdefault((minute, name), Minute())
+                    added.failed, added.finished = added.failed or 0, added.finished or 0
         return minutes
 
     def release(self) -> None:
