@@ -132,4 +132,4 @@ def _job_fields(
             replies.extend(damaged.execute(pipe))
     enqueued = [(reply or [None])[0] for reply in replies[: len(heads)]]
     times = [tuple(reply) if reply else (None, None) for reply in replies[len(heads) :]]
-    return enqueued, times  # type: ignore[return-value]
+    return enqueued, times
