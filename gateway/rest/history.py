@@ -83,7 +83,14 @@ def queue_history(
         str | None, Query(description="ISO 8601, naive means UTC; default: an hour before `until`.")
     ] = None,
     until: Annotated[str | None, Query(description="ISO 8601, naive means UTC; default: now.")] = None,
-    step: Annotated[int, Query(description=f"Minutes per bucket, 1 to {MAX_STEP}.")] = 1,
+    step: Annotated[
+        int,
+        Query(
+            description=f"Minutes per bucket, 1 to {MAX_STEP}.",
+            # Documented only: the service checks it, with its own message (as GraphQL gets it).
+            json_schema_extra={"minimum": 1, "maximum": MAX_STEP},
+        ),
+    ] = 1,
 ) -> QueueHistory:
     """The queue's history in buckets of `step` minutes, from `since` (rounded down to its minute)
     to `until`: jobs failed and finished, the largest queue length and head-job age, and run-time
