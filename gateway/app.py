@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import redis
@@ -23,11 +24,12 @@ from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
 from gateway.request_metrics import RequestMetrics
 from gateway.rest import audit, errors, health, jobs, lifecycle
 from gateway.rest import groups as group_routes
+from gateway.rest import history as history_routes
 from gateway.rest import metrics as metrics_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
-from gateway.services import AuditTrail, JobService
+from gateway.services import AuditTrail, JobService, history_sampling
 
 DESCRIPTION = """Inspect, retry and clear RQ (Redis Queue) jobs.
 
@@ -37,6 +39,17 @@ operations are available through GraphQL at `/graphql` (GraphiQL in a browser)."
 
 def _operation_id(route: APIRoute) -> str:
     return route.name
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Every process samples the queue history; a Redis lease keeps one of them the writer."""
+    settings: Settings = app.state.settings
+    connection = app.state.service.connection
+    async with history_sampling(
+        connection, settings.history_retention, settings.history_lease, settings.history_interval
+    ):
+        yield
 
 
 def create_app(settings: Settings | None = None, connection: redis.Redis | None = None) -> FastAPI:
@@ -54,6 +67,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         # FastAPI's own pages load from CDNs: /docs is served from the package (docs_pages).
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.service = JobService(
@@ -71,6 +85,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.include_router(worker_routes.router)
     app.include_router(audit.router)
     app.include_router(metrics_routes.router)
+    app.include_router(history_routes.router)
     schema = build_schema(
         settings.graphql_max_depth,
         settings.graphql_max_aliases,

@@ -106,6 +106,22 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "is_flag": True,
         "help": "Serve GET /metrics without an API key (by default any valid key may read it).",
     },
+    "history_retention": {
+        "type": click.IntRange(min=60),
+        "show_default": True,
+        "help": "Seconds of per-minute queue history kept in Redis (86400 = 24 hours).",
+    },
+    "history_interval": {
+        "type": float,
+        "show_default": True,
+        "help": "Seconds between history samples (at most 15).",
+    },
+    "history_lease": {
+        "type": float,
+        "show_default": True,
+        "help": "Seconds of the Redis lease that picks the one history writer; another "
+        "process takes over within two of them when the writer dies.",
+    },
 }
 
 

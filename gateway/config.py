@@ -151,6 +151,14 @@ class Settings(BaseSettings):
     # Issue 12: monitoring (README "Monitoring").
     log_format: LogFormat = _setting("text", "one of " + ", ".join(LOG_FORMATS))
     metrics_public: bool = _flag()
+    # Queue history (README "Queue history"): kept this long; one writer samples every interval,
+    # chosen by a Redis lease of this length. The interval is capped so a failure shows in its
+    # minute within 30 s.
+    history_retention: int = _whole(86_400, 60)
+    history_interval: float = _setting(
+        10.0, "a number of seconds, at most 15", gt=0, le=15, allow_inf_nan=False
+    )
+    history_lease: float = _seconds(30.0)
 
     def __init__(self, **values: Any) -> None:
         # Keywords are passed on under the variables' names: pydantic-settings 2.7 takes a

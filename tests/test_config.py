@@ -47,6 +47,9 @@ NON_DEFAULTS = {
     "max_subscriptions_per_connection": 3,
     "log_format": "json",
     "metrics_public": True,
+    "history_retention": 3600,
+    "history_interval": 2.5,
+    "history_lease": 9.0,
 }
 
 

@@ -192,7 +192,7 @@ def test_the_wheel_ships_the_static_files_and_the_lua_scripts(tmp_path):
     ).stdout
     wheel = source / "dist" / out.strip().splitlines()[-1]
     names = set(zipfile.ZipFile(wheel).namelist())
-    lua = list((ROOT / "gateway" / "services" / "redis" / "lua").glob("*.lua"))
+    lua = list((ROOT / "gateway" / "services").glob("*/lua/*.lua"))  # redis/lua and history/lua
     assert lua
     expected = {
         f"gateway/{p.relative_to(ROOT / 'gateway').as_posix()}"

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from gateway import services
 from gateway.graphql.context import asks_for_results, service_of
 from gateway.graphql.errors import call_service
+from gateway.graphql.history import history_field
 from gateway.graphql.types import CleanupResult, JobConnection, QueueStats
 from gateway.services import ORDERS, STATES
 
@@ -30,6 +31,7 @@ class Queue(QueueStats):
     )
     worker_count: int = strawberry.field(description="Live workers listening to this queue.")
     name_decodes: strawberry.Private[bool] = True
+    history = history_field
 
     @classmethod
     def of(cls, queue: services.QueueInfo) -> Queue:

@@ -32,6 +32,9 @@ from gateway.services.domain.validation import (
     MAX_PAGE_SIZE,
     validate_queue_name,
 )
+from gateway.services.history.models import HistoryBucket, QueueHistory
+from gateway.services.history.read import MAX_BUCKETS, MAX_STEP
+from gateway.services.history.runner import history_sampling
 from gateway.services.reads.browse import ORDERS, STATES
 from gateway.services.redis.serializers import validate_serializer
 from gateway.services.refusals import INVALID_KEY, MISSING_KEY
@@ -46,8 +49,10 @@ __all__ = [
     "INVALID_KEY",
     "JOB_ID_PATTERN",
     "JOB_STATUSES",
+    "MAX_BUCKETS",
     "MAX_PAGE_SIZE",
     "MAX_SELECTED_IDS",
+    "MAX_STEP",
     "MISSING_KEY",
     "ORDERS",
     "STATES",
@@ -61,6 +66,7 @@ __all__ = [
     "FailureGroup",
     "FailureGroups",
     "GroupOutcome",
+    "HistoryBucket",
     "JobActionOutcome",
     "JobError",
     "JobInfo",
@@ -69,12 +75,14 @@ __all__ = [
     "JobService",
     "Principal",
     "QueueGauges",
+    "QueueHistory",
     "QueueInfo",
     "QueueStats",
     "RequestScope",
     "Role",
     "RqSnapshot",
     "WorkerInfo",
+    "history_sampling",
     "validate_queue_name",
     "validate_serializer",
 ]

@@ -37,6 +37,7 @@ from gateway.services.domain.models import (
     QueueStats,
     WorkerInfo,
 )
+from gateway.services.history.models import HistoryBucket, QueueHistory
 from gateway.services.reads.sighting import JobSighting
 from gateway.services.reads.streams import JobStream
 from gateway.services.redis.origins import JobPlace
@@ -69,6 +70,7 @@ NESTED: dict[type, frozenset[str]] = {
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
     RqSnapshot: frozenset({"queues", "workers"}),
     QueueGauges: frozenset({"stats"}),
+    QueueHistory: frozenset({"buckets"}),
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).
@@ -95,6 +97,8 @@ SHOWN: dict[type, frozenset[str]] = {
     CallerInfo: frozenset({"name", "role", "queue_patterns"}),
     JobPlace: frozenset({"job_id", "exists", "queue"}),
     QueueGauges: frozenset({"ready_count", "latency_seconds"}),
+    QueueHistory: frozenset({"queue", "step"}),
+    HistoryBucket: frozenset(field.name for field in dataclasses.fields(HistoryBucket)),
 }
 
 

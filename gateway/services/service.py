@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
@@ -41,6 +42,8 @@ from gateway.services.domain.validation import (
     validate_page_size,
     validate_queue_name,
 )
+from gateway.services.history.models import QueueHistory
+from gateway.services.history.read import history_range, read_history
 from gateway.services.job_access import authorise_job, hidden_jobs
 from gateway.services.reads.browse import Browser, check_page_args
 from gateway.services.reads.filtered import FilteredView, filtered_page
@@ -466,3 +469,15 @@ class JobService:
         """Every queue's counts and head-job age and every live worker, in three round trips
         and no writes (services/reads/snapshot.py); any valid key may read it."""
         return self._snapshots.get()
+
+    # --- Queue history (issue 12 points 2 and 3) ---
+
+    @read(queue_arg="name")
+    @backend_call()
+    def queue_history(
+        self, name: str, since: str | None = None, until: str | None = None, step: int = 1
+    ) -> QueueHistory:
+        """The queue's per-minute history (services/history) in buckets of `step` minutes from
+        `since` to `until` (ISO 8601; by default the last hour). QueueNotFound as other reads."""
+        first, minutes = history_range(since, until, step, datetime.now(timezone.utc))
+        return read_history(self.connection, validate_queue_name(name), first, minutes, step)

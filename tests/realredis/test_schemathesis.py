@@ -26,7 +26,7 @@ from .helpers import RedisServer, restore, run_worker, snapshot
 # Strings the service parses by rules the schema does not spell out (opaque cursors, ISO 8601
 # dates): most strings are not valid ones, and a 422 for them is the documented answer, not a
 # rejected valid request.
-PARSED_STRINGS = {"cursor", "after", "failed_after", "failed_before"}
+PARSED_STRINGS = {"cursor", "after", "failed_after", "failed_before", "since", "until"}
 # POST /failed/retry and /failed/delete share their path with DELETE /failed/{job_id} (a job may
 # be called "retry"), so Starlette's 405 for any other method there says `Allow: DELETE`.
 SHARED_PATHS = {"/api/v1/jobs/failed/retry", "/api/v1/jobs/failed/delete"}

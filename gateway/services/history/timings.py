@@ -1,0 +1,61 @@
+"""Run times per minute as a DDSketch histogram, so percentiles merge across minutes.
+
+A percentile of percentiles is not a percentile: the p95 of an hour cannot be computed from sixty
+per-minute p95s. So each minute keeps how many runs fell into each bucket of DDSketch's
+logarithmic mapping (DataDog's `ddsketch`): a bucket spans 2% of its value, so any percentile
+read back is within 1% of a real run time, and merging minutes is adding their bucket counts.
+A minute holds at most a few hundred buckets whatever the number of jobs.
+
+Percentiles use DDSketch's rank rule (the value at rank q x (n - 1), rounded down), and are
+capped by the exact maximum, which is kept beside the buckets.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from ddsketch import DDSketch
+from ddsketch.mapping import LogarithmicMapping
+
+from gateway.services.history.layout import SKETCH_PREFIX
+
+RELATIVE_ACCURACY = 0.01
+_MAPPING = LogarithmicMapping(RELATIVE_ACCURACY)
+# Runs shorter than this (a microsecond; RQ's timestamps have no finer grain) share one bucket.
+_SMALLEST = 1e-6
+_ZERO = SKETCH_PREFIX + "z"
+
+
+def bucket_field(seconds: float) -> str:
+    """The hash field counting runs of about this length."""
+    if seconds < _SMALLEST:
+        return _ZERO
+    return f"{SKETCH_PREFIX}{_MAPPING.key(seconds)}"
+
+
+def sketch_counts(fields: Mapping[bytes, bytes]) -> Counter[str]:
+    """The bucket counts among a minute's hash fields."""
+    counts: Counter[str] = Counter()
+    for name, value in fields.items():
+        text = name.decode()
+        if text.startswith(SKETCH_PREFIX):
+            counts[text] += int(value)
+    return counts
+
+
+def percentiles(
+    counts: Mapping[str, int], quantiles: Iterable[float], cap: float | None
+) -> list[float | None]:
+    """The quantiles of merged bucket counts (None when there are no runs), at most `cap`."""
+    sketch = DDSketch(RELATIVE_ACCURACY)
+    for field, count in counts.items():
+        if count <= 0:
+            continue
+        suffix = field[len(SKETCH_PREFIX) :]
+        sketch.add(0.0 if suffix == "z" else _MAPPING.value(int(suffix)), count)
+    if sketch.count == 0:
+        return [None for _ in quantiles]
+    values = [sketch.get_quantile_value(q) for q in quantiles]
+    rounded = [None if v is None else round(v, 6) for v in values]
+    return [v if v is None or cap is None else min(v, cap) for v in rounded]

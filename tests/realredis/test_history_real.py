@@ -1,0 +1,165 @@
+"""The queue history against a real redis-server and a real `rq worker`: jobs that fail or
+finish in a minute are counted in that minute, once, with their real run times; one writer among
+several CLI-started gateways, and another within two lease periods when it is killed."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import redis
+import requests
+from rq import Queue
+
+from gateway.services.history.layout import LEASE_KEY, WATERMARK_KEY, minute_key, minute_of
+from gateway.services.history.writer import SETTLE_SECONDS, HistoryWriter
+
+from .helpers import wait_until
+from .processes import GatewayProcess
+
+RQ_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+HISTORY = "/api/v1/queues/{}/history"
+
+
+def _seconds(text: bytes) -> float:
+    return datetime.strptime(text.decode(), RQ_TIME).replace(tzinfo=timezone.utc).timestamp()
+
+
+def ended_minutes(r: redis.Redis, ids: list[str]) -> Counter[int]:
+    """How many of the jobs ended in each minute, by the ended_at RQ stored."""
+    return Counter(minute_of(_seconds(r.hget(f"rq:job:{job_id}", "ended_at"))) for job_id in ids)
+
+
+def run_times(r: redis.Redis, ids: list[str]) -> list[float]:
+    fields = [r.hmget(f"rq:job:{job_id}", "started_at", "ended_at") for job_id in ids]
+    return sorted(_seconds(ended) - _seconds(started) for started, ended in fields)
+
+
+def counted(r: redis.Redis, minutes: Counter[int], field: str, queue: str = "default") -> Counter[int]:
+    """The history's count of `field` in each of those minutes (missing field: not counted)."""
+    found: Counter[int] = Counter()
+    for minute in minutes:
+        value = r.hget(minute_key(minute, queue), field)
+        if value is not None:
+            found[minute] = int(value)
+    return found
+
+
+def total_counted(r: redis.Redis, field: str, queue: str = "default") -> int:
+    prefix = b"rq-gateway:history:"
+    total = 0
+    for key in r.scan_iter(match=prefix + b"[0-9]*:" + queue.encode()):  # minute hashes only
+        value = r.hget(key, field)
+        total += int(value or 0)
+    return total
+
+
+def settled_since(r: redis.Redis, ids: list[str]) -> bool:
+    """Every job ended more than SETTLE_SECONDS ago by Redis's clock: a tick counts them now."""
+    now = r.time()[0]
+    return all(_seconds(r.hget(f"rq:job:{i}", "ended_at")) < now - SETTLE_SECONDS - 0.5 for i in ids)
+
+
+def test_jobs_a_real_worker_fails_and_finishes_count_once_in_their_minute(r, client, worker):
+    q = Queue("default", connection=r)
+    writer = HistoryWriter(r, retention=3600, lease_seconds=5, interval=1)
+    failed = [q.enqueue("history_jobs.fail_after", 0.05 * (i + 1)).id for i in range(4)]
+    finished = [q.enqueue("history_jobs.run_for", 0.1 * (i + 1)).id for i in range(3)]
+    assert writer.tick()  # the first tick: counting starts at this minute's start; 7 queued
+    worker("default", timeout=60)
+
+    wait_until(lambda: settled_since(r, failed + finished), 10, "the jobs' ended_at to settle")
+    assert writer.tick()
+    assert counted(r, ended_minutes(r, failed), "failed") == ended_minutes(r, failed)
+    assert counted(r, ended_minutes(r, finished), "finished") == ended_minutes(r, finished)
+    # More ticks count nothing again.
+    assert writer.tick() and writer.tick()
+    assert total_counted(r, "failed") == len(failed)
+    assert total_counted(r, "finished") == len(finished)
+
+    # One bucket of 10 minutes from the first job's minute holds them all.
+    since = datetime.fromtimestamp(min(ended_minutes(r, failed + finished)) * 60, timezone.utc)
+    window = {"since": since.isoformat(), "until": (since + timedelta(minutes=10)).isoformat(), "step": 10}
+    body = client.get(HISTORY.format("default"), params=window).json()
+    (bucket,) = body["buckets"]
+    assert (bucket["failed"], bucket["finished"]) == (len(failed), len(finished))
+    assert bucket["queued"] == len(failed) + len(finished)  # sampled before the worker ran
+    real = run_times(r, failed + finished)
+    assert bucket["run_seconds_max"] == pytest.approx(real[-1], abs=1e-5)
+    # DDSketch's rank rule: the value at rank q x (n - 1), rounded down, within 1%.
+    assert bucket["run_seconds_p50"] == pytest.approx(real[int(0.5 * (len(real) - 1))], rel=0.011)
+    assert bucket["run_seconds_p95"] == pytest.approx(real[int(0.95 * (len(real) - 1))], rel=0.011)
+    assert real[0] >= 0.05  # the jobs' sleeps are what was timed
+
+    query = """query ($since: String, $until: String) { queue(name: "default") {
+        history(since: $since, until: $until, step: 10) { start failed finished runSecondsMax } } }"""
+    variables = {"since": window["since"], "until": window["until"]}
+    answer = client.post("/graphql", json={"query": query, "variables": variables}).json()
+    assert answer["data"]["queue"]["history"] == [
+        {"start": bucket["start"], "failed": 4, "finished": 3, "runSecondsMax": bucket["run_seconds_max"]}
+    ]
+
+
+def test_a_second_writer_writes_nothing_while_the_lease_is_held(r, worker):
+    first = HistoryWriter(r, retention=3600, lease_seconds=30, interval=1)
+    second = HistoryWriter(r, retention=3600, lease_seconds=30, interval=1)
+    assert first.tick()
+    ids = [Queue("default", connection=r).enqueue("history_jobs.fail_after", 0).id for _ in range(3)]
+    worker("default")
+    wait_until(lambda: settled_since(r, ids), 10, "the jobs' ended_at to settle")
+    assert not second.tick()
+    assert total_counted(r, "failed") == 0
+    assert first.tick() and not second.tick()
+    assert total_counted(r, "failed") == 3
+
+
+def _gateways(redis_url: str, tmp_path, count: int, lease: float) -> list[GatewayProcess]:
+    options = ("--history-interval", "0.2", "--history-lease", str(lease))
+    return [GatewayProcess(redis_url, tmp_path / f"gateway-{i}.log", *options).start() for i in range(count)]
+
+
+def _writer_pid(r: redis.Redis) -> int | None:
+    token = r.get(LEASE_KEY)
+    return int(token.split(b":")[1]) if token else None
+
+
+def _history_total(gateway: GatewayProcess, field: str) -> int:
+    body = requests.get(gateway.base + HISTORY.format("default"), params={"step": 60}, timeout=10).json()
+    return sum(bucket[field] or 0 for bucket in body["buckets"])
+
+
+def test_three_gateways_count_each_job_once_and_a_killed_writer_is_replaced(r, redis_url, tmp_path, worker):
+    lease = 1.0
+    gateways = _gateways(redis_url, tmp_path, 3, lease)
+    try:
+        wait_until(lambda: _writer_pid(r), 10, "one gateway to take the lease")
+        q = Queue("default", connection=r)
+        before = [q.enqueue("history_jobs.fail_after", 0).id for _ in range(5)]
+        worker("default")
+        wait_until(lambda: _history_total(gateways[0], "failed") == 5, 15, "5 failures in the history")
+
+        # Kill -9 the writer: another takes the lease within two lease periods.
+        writer_pid = _writer_pid(r)
+        (writer,) = [g for g in gateways if g.pid == writer_pid]
+        survivors = [g for g in gateways if g is not writer]
+        mark = r.get(WATERMARK_KEY)
+        writer.kill9()
+        killed_at = time.monotonic()
+        wait_until(lambda: _writer_pid(r) not in (None, writer_pid), 2 * lease + 1, "a new writer")
+        assert time.monotonic() - killed_at <= 2 * lease + 0.2  # polled every 20 ms
+        assert _writer_pid(r) in {g.pid for g in survivors}
+        wait_until(lambda: r.get(WATERMARK_KEY) != mark, 5, "the new writer to commit")
+
+        after = [q.enqueue("history_jobs.fail_after", 0).id for _ in range(4)]
+        worker("default")
+        wait_until(lambda: _history_total(survivors[0], "failed") == 9, 15, "9 failures in the history")
+        # More ticks of the new writer change nothing: each job was counted once.
+        seen = {r.get(WATERMARK_KEY)}
+        wait_until(lambda: seen.add(r.get(WATERMARK_KEY)) or len(seen) > 3, 10, "three more ticks")
+        assert total_counted(r, "failed") == 9
+        assert counted(r, ended_minutes(r, before + after), "failed") == ended_minutes(r, before + after)
+    finally:
+        for gateway in gateways:
+            gateway.stop()

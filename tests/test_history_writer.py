@@ -1,0 +1,201 @@
+"""The history writer on fakeredis, with time driven by hand: every job is counted exactly once
+in the minute it ended, whatever the interleaving of several writers' ticks, lease losses and
+stale commits (a property test over the whole class); gaps stay gaps."""
+
+from __future__ import annotations
+
+import time
+
+import fakeredis
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gateway.services.history.layout import LEASE_KEY, WATERMARK_KEY, minute_key, minute_of, rq_time
+from gateway.services.history.writer import SETTLE_SECONDS, HistoryWriter
+from tests.conftest import RoundTrips
+
+# Near the real clock: the minute hashes expire by it (EXPIREAT), whatever the simulated time.
+START = float(int(time.time()))
+TTLS = (0, 500, 31_536_000, -1)  # result/failure TTLs: expiring at once, RQ's defaults, never
+
+
+class World:
+    """One fake Redis, a hand-driven clock, and the jobs that ended so far."""
+
+    def __init__(self, start: float = START, writers: int = 3, lease: float = 3600):
+        self.r = fakeredis.FakeRedis()
+        self.r.sadd("rq:queues", "rq:queue:default")
+        self.now = start
+        # A long lease: the test expires it by hand ("the writer died").
+        self.writers = [
+            HistoryWriter(self.r, 86_400, lease, 1, clock=lambda: self.now) for _ in range(writers)
+        ]
+        self.ended: dict[str, list[int]] = {"failed": [], "finished": []}
+        self.jobs = 0
+
+    def job(self, failed: bool, age: float, run: float, ttl: int) -> None:
+        """A job a worker ended `age` seconds ago and has just added to its registry."""
+        ended = self.now - age
+        job_id = f"job-{self.jobs}"
+        self.jobs += 1
+        self.r.hset(
+            f"rq:job:{job_id}", mapping={"ended_at": rq_time(ended), "started_at": rq_time(ended - run)}
+        )
+        registry = "failed" if failed else "finished"
+        score = "+inf" if ttl == -1 else int(ended) + ttl
+        self.r.zadd(f"rq:{registry}:default", {job_id: score})
+        self.ended[registry].append(minute_of(ended))
+
+    def counted(self, field: str) -> dict[int, int]:
+        """Non-zero counts in the minutes jobs ended in."""
+        found = {}
+        for minute in set(self.ended["failed"] + self.ended["finished"]):
+            value = self.r.hget(minute_key(minute, "default"), field)
+            if value and int(value):
+                found[minute] = int(value)
+        return found
+
+    def expected(self, registry: str) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for minute in self.ended[registry]:
+            out[minute] = out.get(minute, 0) + 1
+        return out
+
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("job"), st.booleans(), st.floats(0, 1.5), st.floats(0, 90), st.sampled_from(TTLS)),
+        st.tuples(st.just("advance"), st.floats(0, 20)),
+        st.tuples(st.just("prepare"), st.integers(0, 2)),
+        st.tuples(st.just("commit"), st.integers(0, 2)),
+        st.tuples(st.just("prepare"), st.just(0)),  # the first writer, more often
+        st.tuples(st.just("commit"), st.just(0)),
+        st.tuples(st.just("expire")),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=steps, offset=st.floats(0, 60))
+def test_every_job_is_counted_once_in_its_minute_whatever_the_writers_do(steps, offset):
+    world = World(START + offset)
+    assert world.writers[0].tick()
+    pending: dict[int, list[list]] = {0: [], 1: [], 2: []}  # prepared commits, oldest first
+    for step in steps:
+        kind = step[0]
+        if kind == "job":
+            world.job(*step[1:])
+        elif kind == "advance":
+            world.now += step[1]
+        elif kind == "prepare":
+            prepared = world.writers[step[1]].prepare()
+            if prepared is not None:
+                pending[step[1]].append(prepared)
+        elif kind == "commit" and pending[step[1]]:
+            world.writers[step[1]].commit(pending[step[1]].pop(0))
+        elif kind == "expire":
+            world.r.delete(LEASE_KEY)
+    # Whatever happened, later stale commits write nothing, and a last writer catches up.
+    for index, stale in pending.items():
+        for args in stale:
+            world.writers[index].commit(args)
+    world.now += SETTLE_SECONDS + 1
+    world.r.delete(LEASE_KEY)
+    assert world.writers[0].tick() and world.writers[0].tick()
+    assert world.counted("failed") == world.expected("failed")
+    assert world.counted("finished") == world.expected("finished")
+
+
+def test_a_stale_commit_writes_nothing():
+    world = World()
+    first, second = world.writers[:2]
+    assert first.tick()
+    world.job(True, 0, 1, 500)
+    world.now += 5
+    stale = first.prepare()
+    assert stale is not None
+    world.r.delete(LEASE_KEY)  # the first writer stalled past its lease
+    assert second.tick()
+    assert not first.commit(stale)  # lease lost: nothing written
+    assert world.counted("failed") == world.expected("failed")
+
+
+def test_a_second_commit_of_the_same_window_writes_nothing():
+    world = World()
+    writer = world.writers[0]
+    assert writer.tick()
+    world.job(True, 0, 1, 500)
+    world.now += 5
+    once, twice = writer.prepare(), writer.prepare()
+    assert once is not None and twice is not None
+    assert writer.commit(once)
+    assert not writer.commit(twice)  # the watermark moved: counted once
+    assert world.counted("failed") == world.expected("failed") == {minute_of(world.now - 5): 1}
+
+
+def test_a_gap_while_no_gateway_ran_stays_null_and_the_next_minute_is_counted_whole():
+    world = World(start=START - START % 60 + 10, lease=10)  # 10 s into a minute; catch-up 140 s
+    writer = world.writers[0]
+    assert writer.tick()
+    first_minute = minute_of(world.now)
+    world.now += 600  # ten minutes without a gateway; a job ended in the gap
+    world.job(True, 300, 1, 31_536_000)
+    world.job(True, 0, 1, 31_536_000)  # and one now
+    world.now += SETTLE_SECONDS + 1
+    world.r.delete(LEASE_KEY)
+    assert writer.tick()
+    now_minute = minute_of(world.now)
+    written = {m for m in range(first_minute, now_minute + 1) if world.r.exists(minute_key(m, "default"))}
+    assert written == {first_minute, now_minute}
+    assert world.counted("failed") == {now_minute: 1}  # the job in the gap is not guessed at
+
+
+@pytest.mark.parametrize("held_by_other", [False, True])
+def test_only_the_lease_holder_writes(held_by_other):
+    world = World()
+    if held_by_other:
+        world.r.set(LEASE_KEY, "elsewhere:1:x")
+    assert world.writers[0].tick() is not held_by_other
+    assert world.r.exists(WATERMARK_KEY) == (not held_by_other)
+
+
+def test_release_hands_the_lease_over_at_once():
+    world = World()
+    first, second = world.writers[:2]
+    assert first.tick() and not second.tick()
+    first.release()
+    assert second.tick()
+
+
+def test_a_job_retried_and_failed_again_counts_again():
+    world = World()
+    writer = world.writers[0]
+    assert writer.tick()
+    world.job(True, 0, 1, 500)
+    world.now += SETTLE_SECONDS + 1
+    assert writer.tick()
+    world.r.zrem("rq:failed:default", "job-0")  # retried: it left the registry
+    assert writer.tick()
+    world.now += 1
+    world.jobs = 0  # the same id fails again
+    world.job(True, 0, 1, 500)
+    world.now += SETTLE_SECONDS + 1
+    assert writer.tick()
+    assert sum(world.counted("failed").values()) == 2
+
+
+def test_a_tick_reads_only_the_new_jobs(monkeypatch):
+    world = World()
+    writer = world.writers[0]
+    for _ in range(50):
+        world.job(True, 0, 1, 31_536_000)
+    world.now += SETTLE_SECONDS + 1
+    assert writer.tick()
+    world.job(True, 0, 1, 31_536_000)
+    world.now += SETTLE_SECONDS + 1
+    round_trips = RoundTrips(monkeypatch, world.r)
+    assert writer.tick()
+    assert round_trips.commands.count("HMGET") == 1  # the new job only, not the 50 before it
+    assert round_trips.count == 4
