@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, MutableMapping
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import redis
 from pydantic import (
@@ -24,11 +24,12 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from gateway.apikeys import ApiKey, KeyConfigError, load_keys
 from gateway.errors import InvalidParameter
+
+if TYPE_CHECKING:  # imported where used: gateway.services is heavy, and Settings is read first
+    from gateway.services import ConnectionOptions, SentinelTarget
 
 ENV_PREFIX = "RQ_GATEWAY_"
 DEFAULT_QUEUE = "default"
@@ -82,6 +83,15 @@ def _keys_file(path: str | None) -> str | None:
     return path
 
 
+def _sentinels(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    from gateway.services import parse_sentinels
+
+    try:
+        return tuple(f"{host}:{port}" for host, port in parse_sentinels(",".join(hosts))) if hosts else ()
+    except InvalidParameter as error:
+        raise ValueError(error.message) from None
+
+
 def _comma_list(value: Any) -> Any:
     if isinstance(value, str):
         return tuple(item.strip() for item in value.split(",") if item.strip())
@@ -92,6 +102,13 @@ def _comma_list(value: Any) -> Any:
 # written for the worker processes always reads back as itself. NoDecode: not JSON.
 Origins = Annotated[
     tuple[str, ...], NoDecode, BeforeValidator(_comma_list), PlainSerializer(",".join, when_used="json")
+]
+Sentinels = Annotated[
+    tuple[str, ...],
+    NoDecode,
+    BeforeValidator(_comma_list),
+    AfterValidator(_sentinels),
+    PlainSerializer(",".join, when_used="json"),
 ]
 ApiKeys = Annotated[
     tuple[ApiKey, ...],
@@ -115,6 +132,14 @@ class Settings(BaseSettings):
     )
 
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    # Production topologies (README "Deployment"): Sentinel instead of a URL, and TLS files.
+    # They are checked together, once all are read (_check_topology).
+    redis_sentinel: Sentinels = ()
+    redis_master_name: str | None = None
+    redis_sentinel_password: str | None = None
+    redis_ca_file: str | None = None
+    redis_cert_file: str | None = None
+    redis_key_file: str | None = None
     host: str = "127.0.0.1"
     port: int = _setting(8000, "a TCP port number, 0-65535", ge=0, le=65535)
     workers: int = _whole(1, 1)
@@ -166,9 +191,39 @@ class Settings(BaseSettings):
             raise ValueError(str(error)) from None
         return keys if text is not None else (*keys, *value)
 
+    @model_validator(mode="after")
+    def _check_topology(self) -> Settings:
+        """Sentinel and TLS settings that contradict each other, or TLS files that do not load,
+        stop start-up here; the messages name the options and their variables."""
+        from gateway.services import check_ca_file, check_client_certificate, is_sentinel_url
+
+        sentinel = bool(self.redis_sentinel) or is_sentinel_url(self.redis_url)
+        if self.redis_sentinel and self.redis_url:
+            raise ValueError(_both("redis_url", "redis_sentinel") + ": give one or the other")
+        if bool(self.redis_sentinel) != bool(self.redis_master_name):
+            raise ValueError(_both("redis_sentinel", "redis_master_name") + ": give both or neither")
+        if self.redis_sentinel_password and not sentinel:
+            raise ValueError(_named("redis_sentinel_password") + ": only used with Sentinel")
+        tls = [f for f in ("redis_ca_file", "redis_cert_file", "redis_key_file") if getattr(self, f)]
+        if tls and sentinel:
+            raise ValueError(_both(*tls) + ": TLS through Sentinel is not supported yet")
+        if tls and not (self.redis_url or "").startswith("rediss://"):
+            raise ValueError(_both(*tls) + ": needs a rediss:// URL (TLS)")
+        try:
+            if self.redis_ca_file:
+                check_ca_file(self.redis_ca_file)
+        except InvalidParameter as error:
+            raise ValueError(_named("redis_ca_file") + ": " + error.message) from None
+        try:
+            if self.redis_cert_file or self.redis_key_file:
+                check_client_certificate(self.redis_cert_file, self.redis_key_file)
+        except InvalidParameter as error:
+            raise ValueError(_both("redis_cert_file", "redis_key_file") + ": " + error.message) from None
+        return self
+
     @property
     def demo(self) -> bool:
-        return not self.redis_url
+        return not (self.redis_url or self.redis_sentinel)
 
     @property
     def graphiql(self) -> bool:
@@ -188,6 +243,15 @@ def _by_variable(values: dict[str, Any]) -> dict[str, Any]:
             key, value = f"no_{key}", not value
         renamed[env_name(key) if key in Settings.model_fields else key] = value
     return renamed
+
+
+def _named(field: str) -> str:
+    """A field as its option and its variable, for refusals that concern several fields."""
+    return f"--{field.replace('_', '-')} ({env_name(field)})"
+
+
+def _both(*fields: str) -> str:
+    return " and ".join(_named(field) for field in fields)
 
 
 def env_name(field: str) -> str:
@@ -243,13 +307,39 @@ def describe_refusal(error: ValidationError, names: Mapping[str, str]) -> str:
 
 
 def connect(settings: Settings) -> redis.Redis:
-    """A Redis client whose every command fails fast instead of hanging on a dead or frozen server."""
+    """The Redis client of these settings: a URL, or Sentinel's current master (never demo mode)."""
+    from gateway.services import connect_redis
+
+    return connect_redis(redis_target(settings), connection_options(settings))
+
+
+def redis_target(settings: Settings) -> str | SentinelTarget:
+    """The URL, or for --redis-sentinel the SentinelTarget, that `connect` connects to."""
+    from gateway.services import SentinelTarget, parse_sentinels
+
+    if settings.redis_sentinel:
+        assert settings.redis_master_name, "checked by Settings: the sentinels come with a master name"
+        return SentinelTarget(parse_sentinels(",".join(settings.redis_sentinel)), settings.redis_master_name)
     assert settings.redis_url, "demo mode has no Redis URL: create_app takes its connection instead"
-    return redis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.redis_timeout,
-        socket_connect_timeout=settings.redis_connect_timeout,
-        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
-        retry_on_timeout=False,
-        health_check_interval=15,
+    return settings.redis_url
+
+
+def connection_options(settings: Settings) -> ConnectionOptions:
+    from gateway.services import ConnectionOptions
+
+    return ConnectionOptions(
+        timeout=settings.redis_timeout,
+        connect_timeout=settings.redis_connect_timeout,
+        ca_file=settings.redis_ca_file,
+        cert_file=settings.redis_cert_file,
+        key_file=settings.redis_key_file,
+        sentinel_password=settings.redis_sentinel_password,
     )
+
+
+def describe_redis(settings: Settings) -> str:
+    """Where the gateway's Redis is, for logs: never a password."""
+    from gateway.services import SentinelTarget, redact
+
+    target = redis_target(settings)
+    return target.describe() if isinstance(target, SentinelTarget) else redact(target)

@@ -31,6 +31,17 @@ from gateway.services.domain.validation import (
     validate_queue_name,
 )
 from gateway.services.reads.browse import ORDERS, STATES
+from gateway.services.redis.backend import startup_problem
+from gateway.services.redis.connection import (
+    ConnectionOptions,
+    SentinelTarget,
+    check_ca_file,
+    check_client_certificate,
+    connect_redis,
+    is_sentinel_url,
+    parse_sentinels,
+    redact,
+)
 from gateway.services.redis.serializers import validate_serializer
 from gateway.services.refusals import INVALID_KEY, MISSING_KEY
 from gateway.services.service import JobService
@@ -54,6 +65,7 @@ __all__ = [
     "AuditTrail",
     "BulkOutcome",
     "CleanupOutcome",
+    "ConnectionOptions",
     "FailedJobFilter",
     "FailureGroup",
     "FailureGroups",
@@ -69,7 +81,15 @@ __all__ = [
     "QueueStats",
     "RequestScope",
     "Role",
+    "SentinelTarget",
     "WorkerInfo",
+    "check_ca_file",
+    "check_client_certificate",
+    "connect_redis",
+    "is_sentinel_url",
+    "parse_sentinels",
+    "redact",
+    "startup_problem",
     "validate_queue_name",
     "validate_serializer",
 ]

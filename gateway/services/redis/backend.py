@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import redis
+from redis.sentinel import MasterNotFoundError
 
 from gateway.errors import BackendUnavailable
+from gateway.services.redis.keys import QUEUES_SET, WORKERS_SET
 
 log = logging.getLogger(__name__)
 
 FAIL_FAST_SECONDS = 1.0
+UNAVAILABLE = BackendUnavailable().message
 
 # Error replies that mean "this Redis cannot serve us now", not "this request is wrong".
 _UNAVAILABLE_REPLIES = (
@@ -28,7 +32,6 @@ _UNAVAILABLE_REPLIES = (
     "READONLY",
     "OOM",
     "MISCONF",
-    "NOPERM",
     "NOAUTH",
     "CLUSTERDOWN",
     "TRYAGAIN",
@@ -96,13 +99,64 @@ def backend_steps(health: BackendHealth, steps: Iterator[T], name: str) -> Itera
 
 def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> BackendUnavailable | None:
     """The 503 for a Redis failure that means "this Redis cannot serve us now", else None."""
+    message = explain(error)
+    if message is None:
+        return None
     if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
         log.warning("Redis unavailable during %s: %s", name, error)
         health.failed()
-        return BackendUnavailable()
+    else:
+        log.warning("Redis refused %s: %s", name, error)
+    return BackendUnavailable(message)
+
+
+def explain(error: redis.RedisError) -> str | None:
+    """What a Redis failure means, in words for clients and operators, saying which kind it is
+    (TLS, credentials, ACL, Sentinel, plain outage); None when it is not an outage but a bug.
+    Never Redis' own text, which can name keys: only its error code or TLS reason."""
+    if isinstance(error, MasterNotFoundError):
+        return "No Redis master is known to Sentinel now (a failover may be under way); try again shortly"
+    if isinstance(error, redis.AuthenticationError):
+        return "Redis refused the gateway's credentials (user or password); check the Redis URL"
+    if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
+        tls = _tls_reason(str(error))
+        if tls is not None:
+            return f"The TLS connection to Redis failed ({tls}); check the Redis TLS settings"
+        return UNAVAILABLE
     if isinstance(error, redis.ResponseError):
         code = str(error).split(" ", 1)[0]
+        if code == "NOPERM":
+            return (
+                "Redis denied the gateway's user a command or key it needs (ACL NOPERM); "
+                "grant it RQ's keys and the gateway's own (see the README, Deployment)"
+            )
         if code in _UNAVAILABLE_REPLIES:
-            log.warning("Redis refused %s: %s", name, code)
-            return BackendUnavailable(f"Redis cannot serve this request now ({code}); try again shortly")
+            return f"Redis cannot serve this request now ({code}); try again shortly"
+    return None
+
+
+def _tls_reason(text: str) -> str | None:
+    """The reason OpenSSL gave, e.g. "certificate verify failed", if this was a TLS failure."""
+    found = re.search(r"\[SSL(?:: ([A-Z0-9_]+))?\] ?([^(]*)", text)
+    if found is None:
+        return None
+    reason = found.group(2).strip().split(":")[0] or (found.group(1) or "TLS error").lower().replace("_", " ")
+    return reason
+
+
+def startup_problem(client: redis.Redis) -> str | None:
+    """Why the gateway cannot work with this Redis, checked once at start-up, or None. Beyond
+    PING it reads RQ's queue and worker sets, so a TLS failure, wrong credentials or an ACL user
+    without RQ's keys show up in the start-up log, not at the first request."""
+    try:
+        client.ping()
+        with client.pipeline(transaction=False) as pipe:
+            pipe.scard(QUEUES_SET)
+            pipe.scard(WORKERS_SET)
+            pipe.execute()
+    except redis.RedisError as error:
+        explained = explain(error)
+        # A plain outage is best told by redis-py's own words ("Connection refused"): this is
+        # the operator's log, not a client's answer.
+        return str(error) if explained in (None, UNAVAILABLE) else explained
     return None
