@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -45,12 +45,16 @@ class BackendHealth:
 
     def __init__(self) -> None:
         self._down_until = 0.0
+        self._why = UNAVAILABLE
 
     def check(self) -> None:
         if time.monotonic() < self._down_until:
-            raise BackendUnavailable()
+            raise BackendUnavailable(self._why)
 
-    def failed(self) -> None:
+    def failed(self, why: str = UNAVAILABLE) -> None:
+        """`why` is repeated by the calls that fail fast, so they say what the first one said
+        (a TLS failure stays a TLS failure)."""
+        self._why = why
         self._down_until = time.monotonic() + FAIL_FAST_SECONDS
 
     def recovered(self) -> None:
@@ -104,7 +108,7 @@ def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> B
         return None
     if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
         log.warning("Redis unavailable during %s: %s", name, error)
-        health.failed()
+        health.failed(message)
     else:
         log.warning("Redis refused %s: %s", name, error)
     return BackendUnavailable(message)
@@ -119,12 +123,12 @@ def explain(error: redis.RedisError) -> str | None:
     if isinstance(error, redis.AuthenticationError):
         return "Redis refused the gateway's credentials (user or password); check the Redis URL"
     if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
-        tls = _tls_reason(str(error))
+        tls = _tls_reason(error)
         if tls is not None:
             return f"The TLS connection to Redis failed ({tls}); check the Redis TLS settings"
         return UNAVAILABLE
     if isinstance(error, redis.ResponseError):
-        code = str(error).split(" ", 1)[0]
+        code = reply_code(error)
         if code == "NOPERM":
             return (
                 "Redis denied the gateway's user a command or key it needs (ACL NOPERM); "
@@ -135,25 +139,60 @@ def explain(error: redis.RedisError) -> str | None:
     return None
 
 
-def _tls_reason(text: str) -> str | None:
-    """The reason OpenSSL gave, e.g. "certificate verify failed", if this was a TLS failure."""
-    found = re.search(r"\[SSL(?:: ([A-Z0-9_]+))?\] ?([^(]*)", text)
-    if found is None:
+# redis-py turns these error codes into classes and drops the code from the message.
+_CODE_OF_CLASS = {
+    "ReadOnlyError": "READONLY",
+    "BusyLoadingError": "LOADING",
+    "NoPermissionError": "NOPERM",
+    "OutOfMemoryError": "OOM",
+    "MasterDownError": "MASTERDOWN",
+    "TryAgainError": "TRYAGAIN",
+    "ClusterDownError": "CLUSTERDOWN",
+}
+
+
+def reply_code(error: redis.ResponseError) -> str:
+    """The error code Redis replied with (NOPERM, READONLY, ...), whether redis-py kept it in
+    the message or made a class of it, also from inside a pipeline's annotated message."""
+    for cls in type(error).__mro__:
+        if cls.__name__ in _CODE_OF_CLASS:
+            return _CODE_OF_CLASS[cls.__name__]
+    text = str(error).split(" of pipeline caused error: ", 1)[-1]
+    return text.split(" ", 1)[0]
+
+
+def _tls_reason(error: BaseException) -> str | None:
+    """OpenSSL's reason, if a TLS failure lies behind this connection error (redis-py keeps it
+    as the exception's context), in a few words saying what to check."""
+    cause = error.__cause__ or error.__context__
+    while cause is not None and not isinstance(cause, ssl.SSLError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
         return None
-    reason = found.group(2).strip().split(":")[0] or (found.group(1) or "TLS error").lower().replace("_", " ")
-    return reason
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {cause.verify_message}"
+    if isinstance(cause, ssl.SSLEOFError):
+        return "Redis closed the TLS connection; it may require a client certificate"
+    return str(cause.reason or "TLS error").lower().replace("_", " ")
+
+
+def probe(client: redis.Redis) -> None:
+    """Can the gateway work with this Redis? Beyond PING (which any ACL user may run) it reads
+    RQ's queue and worker sets, so an ACL user without RQ's keys is not ready either. Raises the
+    Redis error; backend_call turns it into the 503 that says which failure it is."""
+    client.ping()
+    with client.pipeline(transaction=False) as pipe:
+        pipe.scard(QUEUES_SET)
+        pipe.scard(WORKERS_SET)
+        pipe.execute()
 
 
 def startup_problem(client: redis.Redis) -> str | None:
-    """Why the gateway cannot work with this Redis, checked once at start-up, or None. Beyond
-    PING it reads RQ's queue and worker sets, so a TLS failure, wrong credentials or an ACL user
-    without RQ's keys show up in the start-up log, not at the first request."""
+    """Why the gateway cannot work with this Redis, checked once at start-up, or None: a TLS
+    failure, wrong credentials or an ACL user without RQ's keys show up in the start-up log, not
+    at the first request."""
     try:
-        client.ping()
-        with client.pipeline(transaction=False) as pipe:
-            pipe.scard(QUEUES_SET)
-            pipe.scard(WORKERS_SET)
-            pipe.execute()
+        probe(client)
     except redis.RedisError as error:
         explained = explain(error)
         # A plain outage is best told by redis-py's own words ("Connection refused"): this is
