@@ -39,6 +39,7 @@ def test_the_window_expires_by_itself(service, conn, monkeypatch):
         (redis.exceptions.ReadOnlyError("READONLY You can't write against a read only replica."), True),
         (redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'."), True),
         (redis.exceptions.NoPermissionError("NOPERM this user has no permissions"), True),
+        (redis.ResponseError("NOREPLICAS Not enough good replicas to write."), True),
         (redis.ResponseError("ERR something else"), False),
     ],
 )

@@ -8,6 +8,7 @@ master without a restart, and every job ends in exactly one place: none lost, no
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +27,8 @@ from .sentinel import DOWN_AFTER_MS, MASTER_NAME, SentinelDeployment, start_sent
 
 pytestmark = pytest.mark.e2e
 
-N = 10_000
+# RQ_GATEWAY_TOPOLOGY_JOBS=100000 runs the opt-in size (README "Deployment").
+N = int(os.environ.get("RQ_GATEWAY_TOPOLOGY_JOBS", "10000"))
 # After Sentinel names the new master, a client may still see a 503 for: the fail-fast window
 # (1 s), plus one command's connect and socket timeouts (1.5 + 2.5 s) that began before it.
 SETTLE_SECONDS = 5.0
@@ -88,6 +90,26 @@ def test_options_and_url_both_reach_the_master_through_the_sentinels(sentinels):
         queues = TestClient(app).get("/api/v1/queues").json()
         assert [queue["queue_name"] for queue in queues] == ["reports"]
         assert TestClient(app).get("/readyz").json() == {"status": "ready"}
+
+
+def test_a_master_short_of_replicas_refuses_writes_with_a_503_that_says_so(sentinels):
+    """min-replicas-to-write (README "Deployment"): with its replica gone, the master refuses
+    writes instead of acknowledging ones a failover could lose; the gateway says why, reads go on."""
+    master = sentinels.client_of(sentinels.master.port)
+    ids = seed_failed(master, f"redis://127.0.0.1:{sentinels.master.port}/0", 3, with_worker=3)
+    master.config_set("min-replicas-to-write", 1)
+    master.config_set("min-replicas-max-lag", 10)
+    client = TestClient(create_app(Settings(redis_url=sentinels.url)), raise_server_exceptions=False)
+    assert sentinels.replica is not None
+    sentinels.replica.stop()
+    wait_until(lambda: master.info("replication")["connected_slaves"] == 0, 30, "the replica to go")
+
+    refused = client.post(f"{API}/failed/retry-all")
+
+    assert refused.status_code == 503
+    assert refused.json() == {"detail": "Redis cannot serve this request now (NOREPLICAS); try again shortly"}
+    assert client.get(f"{API}/stats").json()["failed_count"] == len(ids)
+    assert client.post(f"{API}/failed/{ids[0]}/retry").status_code == 503
 
 
 def test_failover_mid_retry_all_and_reads_503s_only_in_the_window_and_loses_nothing(sentinels, tmp_path):

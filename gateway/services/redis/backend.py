@@ -32,6 +32,9 @@ _UNAVAILABLE_REPLIES = (
     "READONLY",
     "OOM",
     "MISCONF",
+    # The master's min-replicas-to-write is not met: it refuses writes rather than risk losing
+    # them in a failover (README "Deployment", Sentinel).
+    "NOREPLICAS",
     "NOAUTH",
     "CLUSTERDOWN",
     "TRYAGAIN",
