@@ -166,6 +166,7 @@ def test_a_sentinel_client_follows_the_master_and_keeps_the_fail_fast_policy():
     assert pool.connection_kwargs["retry"].get_retries() == 1
     (sentinel,) = pool.sentinel_manager.sentinels
     assert sentinel.connection_pool.connection_kwargs["password"] == "sp"
+    assert sentinel.get_retry().get_retries() == 0
     # Nothing listens on port 1: no master can be found, which is a ConnectionError (a 503).
     with pytest.raises(redis.ConnectionError):
         client.ping()

@@ -183,8 +183,8 @@ def probe(client: redis.Redis) -> None:
     """Can the gateway work with this Redis? Beyond PING (which any ACL user may run) it reads
     RQ's queue and worker sets, so an ACL user without RQ's keys is not ready either. Raises the
     Redis error; backend_call turns it into the 503 that says which failure it is."""
-    client.ping()
-    with client.pipeline(transaction=False) as pipe:
+    client.ping()  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
+    with client.pipeline(transaction=False) as pipe:  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves shard_hint unannotated
         pipe.scard(QUEUES_SET)
         pipe.scard(WORKERS_SET)
         pipe.execute()

@@ -69,7 +69,7 @@ class ConnectionOptions:
 
 def parse_sentinels(text: str) -> tuple[tuple[str, int], ...]:
     """'host:port,host:port' (the port defaults to 26379) as pairs; InvalidParameter if malformed."""
-    pairs = []
+    pairs: list[tuple[str, int]] = []
     for item in (part.strip() for part in text.split(",")):
         host, colon, port = item.rpartition(":")
         if not colon:
@@ -141,7 +141,9 @@ def connect_redis(url: str | SentinelTarget, options: ConnectionOptions) -> redi
     tls = options.tls_kwargs()
     if tls and urlsplit(url).scheme != "rediss":
         raise InvalidParameter("TLS files need a rediss:// URL")
-    return redis.Redis.from_url(url, **options.client_kwargs(), **tls)
+    return redis.Redis.from_url(  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
+        url, **options.client_kwargs(), **tls
+    )
 
 
 def _sentinel_master(target: SentinelTarget, options: ConnectionOptions) -> redis.Redis:
@@ -149,9 +151,12 @@ def _sentinel_master(target: SentinelTarget, options: ConnectionOptions) -> redi
         "socket_timeout": options.timeout,
         "socket_connect_timeout": options.connect_timeout,
         "password": options.sentinel_password,
+        # A sentinel that does not answer is skipped for the next one at once, not retried with
+        # redis-py's default back-off, which would hold every request during a failover.
+        "retry": Retry(NoBackoff(), 0),
     }
     sentinel = Sentinel(list(target.sentinels), sentinel_kwargs=sentinel_kwargs)
-    return sentinel.master_for(
+    return sentinel.master_for(  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves service_name and **kwargs unannotated
         target.master_name,
         db=target.db,
         username=target.username,
