@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import redis
+from redis.exceptions import BusyLoadingError
 from redis.sentinel import MasterNotFoundError
 
 from gateway.errors import BackendUnavailable
@@ -125,6 +126,8 @@ def explain(error: redis.RedisError) -> str | None:
         return "No Redis master is known to Sentinel now (a failover may be under way); try again shortly"
     if isinstance(error, redis.AuthenticationError):
         return "Redis refused the gateway's credentials (user or password); check the Redis URL"
+    if isinstance(error, BusyLoadingError):  # a ConnectionError to redis-py
+        return "Redis cannot serve this request now (LOADING); try again shortly"
     if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
         tls = _tls_reason(error)
         if tls is not None:
