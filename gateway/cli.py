@@ -13,7 +13,8 @@ import click
 
 from gateway.cli_options import settings_from_options, settings_options
 from gateway.cli_security import access_summary, keys, refuse_open_exposure
-from gateway.config import Settings, describe_redis, export_environment
+from gateway.config import Settings, export_environment
+from gateway.redis_settings import describe_redis
 
 log = logging.getLogger("gateway")
 

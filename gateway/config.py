@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, MutableMapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import redis
 from pydantic import (
@@ -27,9 +27,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gateway.apikeys import ApiKey, KeyConfigError, load_keys
 from gateway.errors import InvalidParameter
-
-if TYPE_CHECKING:  # imported where used: gateway.services is heavy, and Settings is read first
-    from gateway.services import ConnectionOptions, SentinelTarget
 
 ENV_PREFIX = "RQ_GATEWAY_"
 DEFAULT_QUEUE = "default"
@@ -193,32 +190,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_topology(self) -> Settings:
-        """Sentinel and TLS settings that contradict each other, or TLS files that do not load,
-        stop start-up here; the messages name the options and their variables."""
-        from gateway.services import check_ca_file, check_client_certificate, is_sentinel_url
+        """Sentinel and TLS settings are checked together, once all are read (redis_settings.py)."""
+        from gateway.redis_settings import check_topology
 
-        sentinel = bool(self.redis_sentinel) or is_sentinel_url(self.redis_url)
-        if self.redis_sentinel and self.redis_url:
-            raise ValueError(_both("redis_url", "redis_sentinel") + ": give one or the other")
-        if bool(self.redis_sentinel) != bool(self.redis_master_name):
-            raise ValueError(_both("redis_sentinel", "redis_master_name") + ": give both or neither")
-        if self.redis_sentinel_password and not sentinel:
-            raise ValueError(_named("redis_sentinel_password") + ": only used with Sentinel")
-        tls = [f for f in ("redis_ca_file", "redis_cert_file", "redis_key_file") if getattr(self, f)]
-        if tls and sentinel:
-            raise ValueError(_both(*tls) + ": TLS through Sentinel is not supported yet")
-        if tls and not (self.redis_url or "").startswith("rediss://"):
-            raise ValueError(_both(*tls) + ": needs a rediss:// URL (TLS)")
-        try:
-            if self.redis_ca_file:
-                check_ca_file(self.redis_ca_file)
-        except InvalidParameter as error:
-            raise ValueError(_named("redis_ca_file") + ": " + error.message) from None
-        try:
-            if self.redis_cert_file or self.redis_key_file:
-                check_client_certificate(self.redis_cert_file, self.redis_key_file)
-        except InvalidParameter as error:
-            raise ValueError(_both("redis_cert_file", "redis_key_file") + ": " + error.message) from None
+        check_topology(self)
         return self
 
     @property
@@ -243,15 +218,6 @@ def _by_variable(values: dict[str, Any]) -> dict[str, Any]:
             key, value = f"no_{key}", not value
         renamed[env_name(key) if key in Settings.model_fields else key] = value
     return renamed
-
-
-def _named(field: str) -> str:
-    """A field as its option and its variable, for refusals that concern several fields."""
-    return f"--{field.replace('_', '-')} ({env_name(field)})"
-
-
-def _both(*fields: str) -> str:
-    return " and ".join(_named(field) for field in fields)
 
 
 def env_name(field: str) -> str:
@@ -308,38 +274,7 @@ def describe_refusal(error: ValidationError, names: Mapping[str, str]) -> str:
 
 def connect(settings: Settings) -> redis.Redis:
     """The Redis client of these settings: a URL, or Sentinel's current master (never demo mode)."""
+    from gateway.redis_settings import connection_options, redis_target
     from gateway.services import connect_redis
 
     return connect_redis(redis_target(settings), connection_options(settings))
-
-
-def redis_target(settings: Settings) -> str | SentinelTarget:
-    """The URL, or for --redis-sentinel the SentinelTarget, that `connect` connects to."""
-    from gateway.services import SentinelTarget, parse_sentinels
-
-    if settings.redis_sentinel:
-        assert settings.redis_master_name, "checked by Settings: the sentinels come with a master name"
-        return SentinelTarget(parse_sentinels(",".join(settings.redis_sentinel)), settings.redis_master_name)
-    assert settings.redis_url, "demo mode has no Redis URL: create_app takes its connection instead"
-    return settings.redis_url
-
-
-def connection_options(settings: Settings) -> ConnectionOptions:
-    from gateway.services import ConnectionOptions
-
-    return ConnectionOptions(
-        timeout=settings.redis_timeout,
-        connect_timeout=settings.redis_connect_timeout,
-        ca_file=settings.redis_ca_file,
-        cert_file=settings.redis_cert_file,
-        key_file=settings.redis_key_file,
-        sentinel_password=settings.redis_sentinel_password,
-    )
-
-
-def describe_redis(settings: Settings) -> str:
-    """Where the gateway's Redis is, for logs: never a password."""
-    from gateway.services import SentinelTarget, redact
-
-    target = redis_target(settings)
-    return target.describe() if isinstance(target, SentinelTarget) else redact(target)

@@ -13,8 +13,9 @@ from pydantic import ValidationError
 from redis.sentinel import SentinelConnectionPool
 
 from gateway.cli import main
-from gateway.config import Settings, connect, describe_redis, describe_refusal, env_name, environment
+from gateway.config import Settings, connect, describe_refusal, env_name, environment
 from gateway.errors import InvalidParameter
+from gateway.redis_settings import describe_redis
 from gateway.services import SentinelTarget, parse_sentinels, redact
 from gateway.services.redis.connection import parse_sentinel_url
 from tests.tls_files import TlsFiles, make_tls_files
