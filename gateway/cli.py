@@ -20,6 +20,7 @@ from gateway.cli_options import settings_from_options, settings_options
 from gateway.cli_security import access_summary, keys, refuse_open_exposure
 from gateway.config import Settings, export_environment
 from gateway.logs import configure_logging, uvicorn_log_config
+from gateway.redis_settings import describe_redis
 
 log = logging.getLogger("gateway")
 
@@ -90,10 +91,7 @@ def serve(ctx: click.Context, **options) -> None:
         uvicorn.run(app, **_uvicorn_options(settings))
         return
 
-    assert settings.redis_url, "outside demo mode a Redis URL is set"
-    log.info(
-        "Managing RQ jobs on %s (default queue %r)", _redacted(settings.redis_url), settings.default_queue
-    )
+    log.info("Managing RQ jobs on %s (default queue %r)", describe_redis(settings), settings.default_queue)
     log.info(access_summary(settings))
     warn_if_unreachable(settings)
     run = _uvicorn_options(settings)
@@ -136,35 +134,23 @@ def metrics_directory() -> Iterator[str]:
 
 
 def warn_if_unreachable(settings: Settings) -> None:
-    """One warning line for a wrong --redis-url. The gateway starts anyway (Redis may be starting
-    too) and answers 503 until Redis answers, as it does in any outage."""
-    import redis
-
+    """One warning line for a Redis the gateway cannot work with: unreachable, a TLS failure,
+    refused credentials or an ACL user without RQ's keys, each said in words. The gateway starts
+    anyway (Redis may be starting too) and answers 503 with the same words until Redis answers."""
     from gateway.config import connect
+    from gateway.services import startup_problem
 
-    assert settings.redis_url, "only called outside demo mode, where a Redis URL is set"
     client = connect(settings)
     try:
-        client.ping()
-    except redis.RedisError as error:
-        log.warning(
-            "Cannot reach Redis at %s (%s); serving anyway, with 503 answers until it can",
-            _redacted(settings.redis_url),
-            error,
-        )
+        problem = startup_problem(client)
     finally:
         client.close()
-
-
-def _redacted(url: str) -> str:
-    """The URL without its password, for logs."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        parts = parts._replace(netloc=netloc)
-    return urlunsplit(parts)
+    if problem:
+        log.warning(
+            "Cannot reach Redis at %s (%s); serving anyway, with 503 answers until it can",
+            describe_redis(settings),
+            problem,
+        )
 
 
 def render_schemas() -> dict[str, str]:

@@ -22,6 +22,24 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "help": "Redis of your RQ deployment, e.g. redis://localhost:6379/0. "
         "Without it the gateway runs in demo mode on an embedded in-memory Redis.",
     },
+    "redis_sentinel": {
+        "help": "Sentinels to ask for the master, host:port[,host:port...], instead of --redis-url "
+        "(or REDIS_URL=redis+sentinel://host:port,.../MASTER/DB).",
+    },
+    "redis_master_name": {"help": "Name of the master the sentinels monitor (with --redis-sentinel)."},
+    "redis_sentinel_password": {"help": "Password of the sentinels themselves, if they require one."},
+    "redis_ca_file": {
+        "type": click.Path(dir_okay=False),
+        "help": "CA certificates (PEM) that Redis' TLS certificate must chain to (rediss:// URLs).",
+    },
+    "redis_cert_file": {
+        "type": click.Path(dir_okay=False),
+        "help": "Client certificate (PEM) for mutual TLS, with --redis-key-file.",
+    },
+    "redis_key_file": {
+        "type": click.Path(dir_okay=False),
+        "help": "Private key (PEM) of --redis-cert-file.",
+    },
     "host": {
         "show_default": True,
         "help": "Interface to listen on; 0.0.0.0 for every interface (then API keys are required).",

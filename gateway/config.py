@@ -24,8 +24,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from gateway.apikeys import ApiKey, KeyConfigError, load_keys
 from gateway.errors import InvalidParameter
@@ -83,6 +81,15 @@ def _keys_file(path: str | None) -> str | None:
     return path
 
 
+def _sentinels(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    from gateway.services import parse_sentinels
+
+    try:
+        return tuple(f"{host}:{port}" for host, port in parse_sentinels(",".join(hosts))) if hosts else ()
+    except InvalidParameter as error:
+        raise ValueError(error.message) from None
+
+
 def _comma_list(value: Any) -> Any:
     if isinstance(value, str):
         return tuple(item.strip() for item in value.split(",") if item.strip())
@@ -93,6 +100,13 @@ def _comma_list(value: Any) -> Any:
 # written for the worker processes always reads back as itself. NoDecode: not JSON.
 Origins = Annotated[
     tuple[str, ...], NoDecode, BeforeValidator(_comma_list), PlainSerializer(",".join, when_used="json")
+]
+Sentinels = Annotated[
+    tuple[str, ...],
+    NoDecode,
+    BeforeValidator(_comma_list),
+    AfterValidator(_sentinels),
+    PlainSerializer(",".join, when_used="json"),
 ]
 ApiKeys = Annotated[
     tuple[ApiKey, ...],
@@ -116,6 +130,14 @@ class Settings(BaseSettings):
     )
 
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    # Production topologies (README "Deployment"): Sentinel instead of a URL, and TLS files.
+    # They are checked together, once all are read (_check_topology).
+    redis_sentinel: Sentinels = ()
+    redis_master_name: str | None = None
+    redis_sentinel_password: str | None = None
+    redis_ca_file: str | None = None
+    redis_cert_file: str | None = None
+    redis_key_file: str | None = None
     host: str = "127.0.0.1"
     port: int = _setting(8000, "a TCP port number, 0-65535", ge=0, le=65535)
     workers: int = _whole(1, 1)
@@ -182,9 +204,17 @@ class Settings(BaseSettings):
             raise ValueError(str(error)) from None
         return keys if text is not None else (*keys, *value)
 
+    @model_validator(mode="after")
+    def _check_topology(self) -> Settings:
+        """Sentinel and TLS settings are checked together, once all are read (redis_settings.py)."""
+        from gateway.redis_settings import check_topology
+
+        check_topology(self)
+        return self
+
     @property
     def demo(self) -> bool:
-        return not self.redis_url
+        return not (self.redis_url or self.redis_sentinel)
 
     @property
     def graphiql(self) -> bool:
@@ -263,13 +293,8 @@ def describe_refusal(error: ValidationError, names: Mapping[str, str]) -> str:
 
 
 def connect(settings: Settings) -> redis.Redis:
-    """A Redis client whose every command fails fast instead of hanging on a dead or frozen server."""
-    assert settings.redis_url, "demo mode has no Redis URL: create_app takes its connection instead"
-    return redis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.redis_timeout,
-        socket_connect_timeout=settings.redis_connect_timeout,
-        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
-        retry_on_timeout=False,
-        health_check_interval=15,
-    )
+    """The Redis client of these settings: a URL, or Sentinel's current master (never demo mode)."""
+    from gateway.redis_settings import connection_options, redis_target
+    from gateway.services import connect_redis
+
+    return connect_redis(redis_target(settings), connection_options(settings))

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from gateway.cli import _redacted, main, render_schemas
+from gateway.cli import main, render_schemas
+from gateway.services import redact
 
 
 def free_port() -> int:
@@ -130,8 +131,8 @@ def test_unknown_serializer_is_a_usage_error():
 
 
 def test_passwords_are_redacted_from_logged_urls():
-    assert _redacted("redis://user:s3cret@host:6379/0") == "redis://user:***@host:6379/0"
-    assert _redacted("redis://host:6379/0") == "redis://host:6379/0"
+    assert redact("redis://user:s3cret@host:6379/0") == "redis://user:***@host:6379/0"
+    assert redact("redis://host:6379/0") == "redis://host:6379/0"
 
 
 def test_settle_heap_freezes_the_startup_heap_and_slows_full_collections():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -13,6 +15,7 @@ from gateway.cli_options import option_name
 from gateway.config import Settings
 from tests.keyed import API_KEYS
 from tests.test_config import NON_DEFAULTS
+from tests.tls_files import make_tls_files
 
 REDIS = "redis://127.0.0.1:1/0"  # never contacted: uvicorn.run is replaced
 
@@ -119,19 +122,46 @@ def test_keys_create_refuses_bad_input(args, message):
     assert result.exit_code == 2 and message in result.output
 
 
+def _topologies(tmp_path) -> list[dict]:
+    """Two sets of non-default values that together cover every field: a TLS URL with its files,
+    and Sentinel (which takes the place of the URL, so the two cannot share one command line)."""
+    tls = make_tls_files(tmp_path / "tls")
+    with_tls = {
+        **NON_DEFAULTS,
+        "redis_url": "rediss://gw:pw@127.0.0.1:1/0",
+        "redis_ca_file": str(tls.ca),
+        "redis_cert_file": str(tls.client_cert),
+        "redis_key_file": str(tls.client_key),
+    }
+    with_sentinel = {k: v for k, v in NON_DEFAULTS.items() if k != "redis_url"}
+    with_sentinel |= {
+        "redis_sentinel": "127.0.0.1:1,127.0.0.1:2",
+        "redis_master_name": "mymaster",
+        "redis_sentinel_password": "sp",
+    }
+    return [with_tls, with_sentinel]
+
+
 def test_worker_processes_rebuild_the_same_settings(served, tmp_path):
     """Every field, given on the command line, reaches the worker processes' `Settings()`."""
     keys_file = tmp_path / "keys"
     keys_file.write_text(API_KEYS[0].line() + "\n")
-    values = {**NON_DEFAULTS, "api_keys_file": str(keys_file), "api_keys": API_KEYS[1].line()}
-    assert set(values) == set(Settings.model_fields), "a new field needs a value here"
-    args = []
-    for field, value in values.items():
-        args += [option_name(field)] if value is True else [option_name(field), str(value)]
-    result = CliRunner().invoke(main, ["serve", *args])
-    assert result.exit_code == 0, result.output
-    ((app, kwargs),) = served
-    assert app == "gateway.cli:app_from_env" and kwargs["workers"] == NON_DEFAULTS["workers"]
-    rebuilt = Settings()  # what each worker process's factory builds from the exported variables
-    assert rebuilt == Settings(**values).model_copy(update={"api_keys_file": None})
-    assert rebuilt.api_keys == (API_KEYS[0], API_KEYS[1]), "the parent read the file; workers do not"
+    topologies = _topologies(tmp_path)
+    assert set().union(*topologies) | {"api_keys_file", "api_keys"} == set(Settings.model_fields), (
+        "a new field needs a value here"
+    )
+    for topology in topologies:
+        for option in main.commands["serve"].params:  # the variables the previous run exported
+            os.environ.pop(option.envvar, None)  # (restored after the test by `served`)
+        values = {**topology, "api_keys_file": str(keys_file), "api_keys": API_KEYS[1].line()}
+        args = []
+        for field, value in values.items():
+            args += [option_name(field)] if value is True else [option_name(field), str(value)]
+        result = CliRunner().invoke(main, ["serve", *args])
+        assert result.exit_code == 0, result.output
+        ((app, kwargs),) = served
+        served.clear()
+        assert app == "gateway.cli:app_from_env" and kwargs["workers"] == NON_DEFAULTS["workers"]
+        rebuilt = Settings()  # what each worker process's factory builds from the exported variables
+        assert rebuilt == Settings(**values).model_copy(update={"api_keys_file": None})
+        assert rebuilt.api_keys == (API_KEYS[0], API_KEYS[1]), "the parent read the file; workers do not"

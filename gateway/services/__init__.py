@@ -36,6 +36,17 @@ from gateway.services.history.models import HistoryBucket, QueueHistory
 from gateway.services.history.read import MAX_BUCKETS, MAX_STEP
 from gateway.services.history.runner import history_sampling
 from gateway.services.reads.browse import ORDERS, STATES
+from gateway.services.redis.backend import startup_problem
+from gateway.services.redis.connection import (
+    ConnectionOptions,
+    SentinelTarget,
+    check_ca_file,
+    check_client_certificate,
+    connect_redis,
+    is_sentinel_url,
+    parse_sentinels,
+    redact,
+)
 from gateway.services.redis.serializers import validate_serializer
 from gateway.services.refusals import INVALID_KEY, MISSING_KEY
 from gateway.services.service import JobService
@@ -62,6 +73,7 @@ __all__ = [
     "BulkOutcome",
     "CallerInfo",
     "CleanupOutcome",
+    "ConnectionOptions",
     "FailedJobFilter",
     "FailureGroup",
     "FailureGroups",
@@ -81,8 +93,16 @@ __all__ = [
     "RequestScope",
     "Role",
     "RqSnapshot",
+    "SentinelTarget",
     "WorkerInfo",
+    "check_ca_file",
+    "check_client_certificate",
+    "connect_redis",
     "history_sampling",
+    "is_sentinel_url",
+    "parse_sentinels",
+    "redact",
+    "startup_problem",
     "validate_queue_name",
     "validate_serializer",
 ]

@@ -55,7 +55,7 @@ from gateway.services.reads.snapshot import SharedRead, read_snapshot
 from gateway.services.reads.stats import queue_stats
 from gateway.services.reads.streams import JobStream, filtered_chunks, registry_chunks
 from gateway.services.reads.workers import list_workers
-from gateway.services.redis.backend import BackendHealth, backend_call, backend_steps
+from gateway.services.redis.backend import BackendHealth, backend_call, backend_steps, probe
 from gateway.services.redis.origins import read_places
 from gateway.services.redis.registry import RegistryReader, decode_cursor
 from gateway.services.writes.cleanup import cleanup_queue
@@ -101,7 +101,8 @@ class JobService:
     @public
     @backend_call(probe=True)
     def ping(self) -> bool:
-        return bool(self.connection.ping())
+        probe(self.connection)
+        return True
 
     @read()
     @backend_call()

@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import functools
 import logging
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import redis
 from prometheus_client import Counter
+from redis.exceptions import BusyLoadingError
+from redis.sentinel import MasterNotFoundError
 
 from gateway.errors import BackendUnavailable
+from gateway.services.redis.keys import QUEUES_SET, WORKERS_SET
 
 log = logging.getLogger(__name__)
 
 FAIL_FAST_SECONDS = 1.0
+UNAVAILABLE = BackendUnavailable().message
 
 # Error replies that mean "this Redis cannot serve us now", not "this request is wrong".
 _UNAVAILABLE_REPLIES = (
@@ -29,7 +34,9 @@ _UNAVAILABLE_REPLIES = (
     "READONLY",
     "OOM",
     "MISCONF",
-    "NOPERM",
+    # The master's min-replicas-to-write is not met: it refuses writes rather than risk losing
+    # them in a failover (README "Deployment", Sentinel).
+    "NOREPLICAS",
     "NOAUTH",
     "CLUSTERDOWN",
     "TRYAGAIN",
@@ -49,12 +56,16 @@ class BackendHealth:
 
     def __init__(self) -> None:
         self._down_until = 0.0
+        self._why = UNAVAILABLE
 
     def check(self) -> None:
         if time.monotonic() < self._down_until:
-            raise BackendUnavailable()
+            raise BackendUnavailable(self._why)
 
-    def failed(self) -> None:
+    def failed(self, why: str = UNAVAILABLE) -> None:
+        """`why` is repeated by the calls that fail fast, so they say what the first one said
+        (a TLS failure stays a TLS failure)."""
+        self._why = why
         self._down_until = time.monotonic() + FAIL_FAST_SECONDS
 
     def recovered(self) -> None:
@@ -104,13 +115,101 @@ def backend_steps(health: BackendHealth, steps: Iterator[T], name: str) -> Itera
 def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> BackendUnavailable | None:
     """The 503 for a Redis failure that means "this Redis cannot serve us now", else None."""
     REDIS_ERRORS.inc()
+    message = explain(error)
+    if message is None:
+        return None
     if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
         log.warning("Redis unavailable during %s: %s", name, error)
-        health.failed()
-        return BackendUnavailable()
+        health.failed(message)
+    else:
+        log.warning("Redis refused %s: %s", name, error)
+    return BackendUnavailable(message)
+
+
+def explain(error: redis.RedisError) -> str | None:
+    """What a Redis failure means, in words for clients and operators, saying which kind it is
+    (TLS, credentials, ACL, Sentinel, plain outage); None when it is not an outage but a bug.
+    Never Redis' own text, which can name keys: only its error code or TLS reason."""
+    if isinstance(error, MasterNotFoundError):
+        return "No Redis master is known to Sentinel now (a failover may be under way); try again shortly"
+    if isinstance(error, redis.AuthenticationError):
+        return "Redis refused the gateway's credentials (user or password); check the Redis URL"
+    if isinstance(error, BusyLoadingError):  # a ConnectionError to redis-py
+        return "Redis cannot serve this request now (LOADING); try again shortly"
+    if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
+        tls = _tls_reason(error)
+        if tls is not None:
+            return f"The TLS connection to Redis failed ({tls}); check the Redis TLS settings"
+        return UNAVAILABLE
     if isinstance(error, redis.ResponseError):
-        code = str(error).split(" ", 1)[0]
+        code = reply_code(error)
+        if code == "NOPERM":
+            return (
+                "Redis denied the gateway's user a command or key it needs (ACL NOPERM); "
+                "grant it RQ's keys and the gateway's own (see the README, Deployment)"
+            )
         if code in _UNAVAILABLE_REPLIES:
-            log.warning("Redis refused %s: %s", name, code)
-            return BackendUnavailable(f"Redis cannot serve this request now ({code}); try again shortly")
+            return f"Redis cannot serve this request now ({code}); try again shortly"
+    return None
+
+
+# redis-py turns these error codes into classes and drops the code from the message.
+_CODE_OF_CLASS = {
+    "ReadOnlyError": "READONLY",
+    "BusyLoadingError": "LOADING",
+    "NoPermissionError": "NOPERM",
+    "OutOfMemoryError": "OOM",
+    "MasterDownError": "MASTERDOWN",
+    "TryAgainError": "TRYAGAIN",
+    "ClusterDownError": "CLUSTERDOWN",
+}
+
+
+def reply_code(error: redis.ResponseError) -> str:
+    """The error code Redis replied with (NOPERM, READONLY, ...), whether redis-py kept it in
+    the message or made a class of it, also from inside a pipeline's annotated message."""
+    for cls in type(error).__mro__:
+        if cls.__name__ in _CODE_OF_CLASS:
+            return _CODE_OF_CLASS[cls.__name__]
+    text = str(error).split(" of pipeline caused error: ", 1)[-1]
+    return text.split(" ", 1)[0]
+
+
+def _tls_reason(error: BaseException) -> str | None:
+    """OpenSSL's reason, if a TLS failure lies behind this connection error (redis-py keeps it
+    as the exception's context), in a few words saying what to check."""
+    cause = error.__cause__ or error.__context__
+    while cause is not None and not isinstance(cause, ssl.SSLError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return None
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {cause.verify_message}"
+    if isinstance(cause, ssl.SSLEOFError):
+        return "Redis closed the TLS connection; it may require a client certificate"
+    return str(cause.reason or "TLS error").lower().replace("_", " ")
+
+
+def probe(client: redis.Redis) -> None:
+    """Can the gateway work with this Redis? Beyond PING (which any ACL user may run) it reads
+    RQ's queue and worker sets, so an ACL user without RQ's keys is not ready either. Raises the
+    Redis error; backend_call turns it into the 503 that says which failure it is."""
+    client.ping()  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
+    with client.pipeline(transaction=False) as pipe:  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves shard_hint unannotated
+        pipe.scard(QUEUES_SET)
+        pipe.scard(WORKERS_SET)
+        pipe.execute()
+
+
+def startup_problem(client: redis.Redis) -> str | None:
+    """Why the gateway cannot work with this Redis, checked once at start-up, or None: a TLS
+    failure, wrong credentials or an ACL user without RQ's keys show up in the start-up log, not
+    at the first request."""
+    try:
+        probe(client)
+    except redis.RedisError as error:
+        explained = explain(error)
+        # A plain outage is best told by redis-py's own words ("Connection refused"): this is
+        # the operator's log, not a client's answer.
+        return str(error) if explained in (None, UNAVAILABLE) else explained
     return None

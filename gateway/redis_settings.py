@@ -1,0 +1,85 @@
+"""Which Redis the settings name, and how to reach it: a URL or Sentinel, with TLS files.
+
+`check_topology` refuses settings that contradict each other or TLS files that do not load, at
+start-up and by name; `redis_target` and `connection_options` are what gateway.config.connect
+hands to the one client builder (gateway/services/redis/connection.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gateway.config import Settings, env_name
+from gateway.errors import InvalidParameter
+
+if TYPE_CHECKING:  # imported where used: gateway.services is heavy, and Settings is read first
+    from gateway.services import ConnectionOptions, SentinelTarget
+
+
+def check_topology(settings: Settings) -> None:
+    """ValueError (a refusal naming the options and their variables) for contradictory Sentinel
+    or TLS settings, or TLS files that do not load."""
+    from gateway.services import check_ca_file, check_client_certificate, is_sentinel_url
+
+    sentinel = bool(settings.redis_sentinel) or is_sentinel_url(settings.redis_url)
+    if settings.redis_sentinel and settings.redis_url:
+        raise ValueError(_both("redis_url", "redis_sentinel") + ": give one or the other")
+    if bool(settings.redis_sentinel) != bool(settings.redis_master_name):
+        raise ValueError(_both("redis_sentinel", "redis_master_name") + ": give both or neither")
+    if settings.redis_sentinel_password and not sentinel:
+        raise ValueError(_named("redis_sentinel_password") + ": only used with Sentinel")
+    tls = [f for f in ("redis_ca_file", "redis_cert_file", "redis_key_file") if getattr(settings, f)]
+    if tls and sentinel:
+        raise ValueError(_both(*tls) + ": TLS through Sentinel is not supported yet")
+    if tls and not (settings.redis_url or "").startswith("rediss://"):
+        raise ValueError(_both(*tls) + ": needs a rediss:// URL (TLS)")
+    try:
+        if settings.redis_ca_file:
+            check_ca_file(settings.redis_ca_file)
+    except InvalidParameter as error:
+        raise ValueError(_named("redis_ca_file") + ": " + error.message) from None
+    try:
+        if settings.redis_cert_file or settings.redis_key_file:
+            check_client_certificate(settings.redis_cert_file, settings.redis_key_file)
+    except InvalidParameter as error:
+        raise ValueError(_both("redis_cert_file", "redis_key_file") + ": " + error.message) from None
+
+
+def _named(field: str) -> str:
+    """A field as its option and its variable, for refusals that concern several fields."""
+    return f"--{field.replace('_', '-')} ({env_name(field)})"
+
+
+def _both(*fields: str) -> str:
+    return " and ".join(_named(field) for field in fields)
+
+
+def redis_target(settings: Settings) -> str | SentinelTarget:
+    """The URL, or for --redis-sentinel the SentinelTarget, that `connect` connects to."""
+    from gateway.services import SentinelTarget, parse_sentinels
+
+    if settings.redis_sentinel:
+        assert settings.redis_master_name, "checked by Settings: the sentinels come with a master name"
+        return SentinelTarget(parse_sentinels(",".join(settings.redis_sentinel)), settings.redis_master_name)
+    assert settings.redis_url, "demo mode has no Redis URL: create_app takes its connection instead"
+    return settings.redis_url
+
+
+def connection_options(settings: Settings) -> ConnectionOptions:
+    from gateway.services import ConnectionOptions
+
+    return ConnectionOptions(
+        timeout=settings.redis_timeout,
+        connect_timeout=settings.redis_connect_timeout,
+        ca_file=settings.redis_ca_file,
+        cert_file=settings.redis_cert_file,
+        key_file=settings.redis_key_file,
+        sentinel_password=settings.redis_sentinel_password,
+    )
+
+
+def describe_redis(settings: Settings) -> str:
+    """Where the gateway's Redis is, for logs: never a password."""
+    from gateway.services import SentinelTarget, redact
+
+    target = redis_target(settings)
+    return target.describe() if isinstance(target, SentinelTarget) else redact(target)

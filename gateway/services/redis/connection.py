@@ -1,0 +1,174 @@
+"""The one place a Redis client is built: a URL (redis://, rediss://, unix://) or Sentinel, with
+TLS files, timeouts and the retry policy. Every instance the gateway talks to is built here.
+
+Sentinel comes two ways, which mean the same: `redis+sentinel://[user:pass@]host:port[,host:port
+...]/MASTER/DB`, or the sentinels, master name and DB given separately (`SentinelTarget`). The
+credentials in the URL are the master's; the sentinels' own password is `sentinel_password`."""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from redis.sentinel import Sentinel
+
+from gateway.errors import InvalidParameter
+
+SENTINEL_SCHEME = "redis+sentinel"
+SENTINEL_PORT = 26379
+
+
+@dataclass(frozen=True)
+class SentinelTarget:
+    """Where Sentinel says the master is: the sentinels to ask, the master's name, its DB."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    master_name: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+
+    def describe(self) -> str:
+        """For logs: no password."""
+        hosts = ",".join(f"{host}:{port}" for host, port in self.sentinels)
+        return f"Sentinel master {self.master_name!r} (db {self.db}) via {hosts}"
+
+
+@dataclass(frozen=True)
+class ConnectionOptions:
+    """How to talk to every Redis: timeouts, TLS files, the sentinels' password."""
+
+    timeout: float = 2.5
+    connect_timeout: float = 1.5
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    sentinel_password: str | None = None
+
+    def tls_kwargs(self) -> dict[str, Any]:
+        files = {"ssl_ca_certs": self.ca_file, "ssl_certfile": self.cert_file, "ssl_keyfile": self.key_file}
+        return {name: path for name, path in files.items() if path}
+
+    def client_kwargs(self) -> dict[str, Any]:
+        # One retry on a dropped connection: a restarted Redis, or (with Sentinel) a master that
+        # moved, is picked up silently; NoBackoff keeps the bound near 2 x the timeouts.
+        return {
+            "socket_timeout": self.timeout,
+            "socket_connect_timeout": self.connect_timeout,
+            "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+            "health_check_interval": 15,
+        }
+
+
+def parse_sentinels(text: str) -> tuple[tuple[str, int], ...]:
+    """'host:port,host:port' (the port defaults to 26379) as pairs; InvalidParameter if malformed."""
+    pairs: list[tuple[str, int]] = []
+    for item in (part.strip() for part in text.split(",")):
+        host, colon, port = item.rpartition(":")
+        if not colon:
+            host, port = item, str(SENTINEL_PORT)
+        host = host.strip("[]")  # an IPv6 address in brackets
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise InvalidParameter(f"{item!r} is not host:port (a sentinel's address)")
+        pairs.append((host, int(port)))
+    return tuple(pairs)
+
+
+def parse_sentinel_url(url: str) -> SentinelTarget:
+    """`redis+sentinel://[user:pass@]host:port[,host:port...]/MASTER[/DB]` as a SentinelTarget."""
+    parts = urlsplit(url)
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    path = [unquote(segment) for segment in parts.path.split("/") if segment]
+    if not hosts or not 1 <= len(path) <= 2 or (len(path) == 2 and not path[1].isdigit()):
+        raise InvalidParameter(
+            f"expected {SENTINEL_SCHEME}://host:port[,host:port...]/MASTER_NAME[/DB], got {redact(url)!r}"
+        )
+    return SentinelTarget(
+        parse_sentinels(hosts),
+        path[0],
+        int(path[1]) if len(path) == 2 else 0,
+        unquote(username) or None,
+        unquote(password) or None,
+    )
+
+
+def is_sentinel_url(url: str | None) -> bool:
+    return bool(url) and urlsplit(url).scheme == SENTINEL_SCHEME
+
+
+def check_ca_file(path: str) -> None:
+    """Load the CA file as redis-py will, so a missing or bad file stops start-up under its own
+    name instead of failing every connection later. InvalidParameter says what is wrong."""
+    _load(path, lambda context: context.load_verify_locations(cafile=path), "CA certificates (PEM)")
+
+
+def check_client_certificate(cert_file: str | None, key_file: str | None) -> None:
+    """The same for the client certificate and its key (mutual TLS): both, loadable, matching."""
+    if not (cert_file and key_file):
+        raise InvalidParameter("a client certificate and its key go together: give both files or neither")
+    for path in (cert_file, key_file):
+        _load(path, lambda _: None, "")
+    _load(
+        cert_file, lambda context: context.load_cert_chain(cert_file, key_file), "a certificate and its key"
+    )
+
+
+def _load(path: str, load: Callable[[ssl.SSLContext], None], expected: str) -> None:
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        raise InvalidParameter(f"{path!r} is not a readable file")
+    try:
+        load(ssl.create_default_context())
+    except (ssl.SSLError, OSError, ValueError) as error:
+        raise InvalidParameter(f"{path!r} does not hold {expected}: {error}") from None
+
+
+def connect_redis(url: str | SentinelTarget, options: ConnectionOptions) -> redis.Redis:
+    """A Redis client whose every command fails fast instead of hanging on a dead or frozen server.
+    With Sentinel, each new connection asks the sentinels where the master is, so the client
+    follows a failover by itself."""
+    if isinstance(url, str) and is_sentinel_url(url):
+        url = parse_sentinel_url(url)
+    if isinstance(url, SentinelTarget):
+        return _sentinel_master(url, options)
+    tls = options.tls_kwargs()
+    if tls and urlsplit(url).scheme != "rediss":
+        raise InvalidParameter("TLS files need a rediss:// URL")
+    return redis.Redis.from_url(  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
+        url, **options.client_kwargs(), **tls
+    )
+
+
+def _sentinel_master(target: SentinelTarget, options: ConnectionOptions) -> redis.Redis:
+    sentinel_kwargs = {
+        "socket_timeout": options.timeout,
+        "socket_connect_timeout": options.connect_timeout,
+        "password": options.sentinel_password,
+        # A sentinel that does not answer is skipped for the next one at once, not retried with
+        # redis-py's default back-off, which would hold every request during a failover.
+        "retry": Retry(NoBackoff(), 0),
+    }
+    sentinel = Sentinel(list(target.sentinels), sentinel_kwargs=sentinel_kwargs)
+    return sentinel.master_for(  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves service_name and **kwargs unannotated
+        target.master_name,
+        db=target.db,
+        username=target.username,
+        password=target.password,
+        **options.client_kwargs(),
+    )
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        parts = parts._replace(netloc=netloc)
+    return parts.geturl()
