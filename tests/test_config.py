@@ -42,6 +42,8 @@ NON_DEFAULTS = {
     "graphql_max_cost": 1234,
     "no_graphiql": True,
     "no_introspection": True,
+    "max_websocket_connections": 7,
+    "max_subscriptions_per_connection": 9,
 }
 
 
