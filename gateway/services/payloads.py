@@ -33,6 +33,7 @@ from gateway.services.domain.models import (
     JobPage,
     QueueInfo,
     QueueStats,
+    SearchPage,
     WorkerInfo,
 )
 from gateway.services.reads.streams import JobStream
@@ -61,6 +62,7 @@ NESTED: dict[type, frozenset[str]] = {
     AuditPage: frozenset({"entries"}),
     BulkOutcome: frozenset({"errors"}),
     GroupOutcome: frozenset({"errors"}),
+    SearchPage: frozenset({"jobs"}),
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
@@ -85,6 +87,7 @@ SHOWN: dict[type, frozenset[str]] = {
     AuditEntry: frozenset(field.name for field in dataclasses.fields(AuditEntry)),
     AuditPage: frozenset({"total", "end_cursor", "has_next_page"}),
     JobStream: frozenset({"empty"}),
+    SearchPage: frozenset({"scanned", "complete", "next_cursor", "cursors"}),
 }
 
 
