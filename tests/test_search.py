@@ -5,7 +5,10 @@ are in tests/realredis/test_search_realredis.py."""
 
 from __future__ import annotations
 
+import fakeredis
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rq import Queue
 
 from gateway.demo import jobs
@@ -85,28 +88,56 @@ def test_the_scan_limit_bounds_a_request_and_the_cursor_resumes_after_the_last_e
     assert scanned == 8 and pages >= 3
 
 
-def test_retries_and_deletes_between_pages_skip_and_repeat_nothing(conn, service: JobService) -> None:
+@pytest.fixture(scope="module")
+def forty_failed():
+    """A snapshot of 40 failed jobs (run once), restored into a fresh fakeredis per example."""
+    conn = fakeredis.FakeRedis(server=fakeredis.FakeServer())
     queue = Queue("q", connection=conn)
-    enqueued = [queue.enqueue(jobs.fail_with, "KeyError", f"k{n}") for n in range(40)]
+    for n in range(40):
+        queue.enqueue(jobs.fail_with, "KeyError", f"k{n}")
     run_worker(conn, "q")
+    return {key: conn.dump(key) for key in conn.keys("*")}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    scan_limit=st.integers(1, 12),
+    limit=st.integers(1, 8),
+    moves=st.lists(st.tuples(st.integers(0, 39), st.sampled_from(["retry", "delete"])), max_size=25),
+)
+def test_retries_and_deletes_between_pages_skip_and_repeat_nothing(
+    forty_failed, scan_limit, limit, moves
+) -> None:
+    """Between pages, jobs are retried (back to the queue, where they still match) or deleted. A
+    job that stays where it is comes exactly once; no job comes twice; every page is bounded."""
+    conn = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    for key, dumped in forty_failed.items():
+        conn.restore(key, 0, dumped)
+    service = JobService(conn)
+    service.search_scan_limit = scan_limit
     failed = [job.job_id for job in service.list_failed("q")]
-    assert len(failed) == len(enqueued)
-    keep = set(failed[::3])  # each page acts on jobs not kept; the kept ones must each come once
-    service.search_scan_limit = 7
+    moved: set[str] = set()
+    pending = list(moves)
     found: list[str] = []
     cursor = None
-    acted = iter(job_id for job_id in failed if job_id not in keep)
-    while True:
-        page = service.search("exc:KeyError", queue="q", state="failed", cursor=cursor)
+    for _ in range(200):
+        page = service.search("func:fail_with", cursor=cursor, limit=limit)
+        assert page.scanned <= scan_limit and len(page.jobs) <= limit
         found += ids(page)
         if page.complete:
             break
         cursor = page.next_cursor
-        for job_id, action in zip(acted, (service.retry, service.delete), strict=False):
-            action(job_id)
-    kept_found = [job_id for job_id in found if job_id in keep]
-    assert kept_found == [job_id for job_id in failed if job_id in keep]
+        if pending:
+            index, action = pending.pop(0)
+            job_id = failed[index]
+            if job_id not in moved:
+                moved.add(job_id)
+                (service.retry if action == "retry" else service.delete)(job_id)
+    else:
+        pytest.fail("the scan never completed")
     assert len(found) == len(set(found))
+    stayed = [job_id for job_id in failed if job_id not in moved]
+    assert [job_id for job_id in found if job_id in stayed] == stayed
 
 
 def test_an_id_query_is_one_lookup_checked_against_scope_and_terms(
