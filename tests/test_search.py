@@ -86,6 +86,9 @@ def test_the_scan_limit_bounds_a_request_and_the_cursor_resumes_after_the_last_e
         cursor = page.next_cursor
     assert found == seeded["failed"]
     assert scanned == 8 and pages >= 3
+    service.search_scan_limit = 8  # exactly every entry: the scan ends complete, no empty next page
+    page = service.search("status:failed")
+    assert page.complete and page.scanned == 8 and page.next_cursor is None
 
 
 @pytest.fixture(scope="module")

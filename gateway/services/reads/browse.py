@@ -61,6 +61,21 @@ class Browser:
         with_results: bool = True,
     ) -> JobPage:
         """Up to `first` jobs after the cursor `after`; arguments already checked."""
+        total, refs, cursors, more = self.refs(queue_name, state, first, after, order)
+        jobs = self.fetch(refs, state, queue_name, with_results)
+        return JobPage(
+            jobs=jobs,
+            total=total,
+            end_cursor=cursors[-1] if cursors else None,
+            has_next_page=more,
+            cursors=cursors,
+        )
+
+    def refs(
+        self, queue_name: str, state: str, first: int, after: str | None = None, order: str = "asc"
+    ) -> tuple[int, list[str | bytes], list[str], bool]:
+        """A page without its jobs: (total, up to `first` job references, the cursor after each,
+        whether more follow). For readers that fetch only part of each job (search)."""
         if state == "queued":
             total, members = self._queued(queue_name, first + 1, after, order)
             refs: list[str | bytes] = [member_ref(member) for member in members]
@@ -69,14 +84,7 @@ class Browser:
             total, entries = self._registry(queue_name, state, first + 1, after, order)
             refs = [entry.job_ref for entry in entries]
             cursors = [entry.cursor for entry in entries[:first]]
-        jobs = self._fetch(refs[:first], state, queue_name, with_results)
-        return JobPage(
-            jobs=jobs,
-            total=total,
-            end_cursor=cursors[-1] if cursors else None,
-            has_next_page=len(refs) > first,
-            cursors=cursors,
-        )
+        return total, refs[:first], cursors, len(refs) > first
 
     def _registry(
         self, queue_name: str, state: str, limit: int, after: str | None, order: str
@@ -92,7 +100,15 @@ class Browser:
         total, members = self._queue_page(keys=[keys.queue_key(queue_name)], args=args)
         return int(total), members
 
-    def _fetch(self, refs: list[str | bytes], state: str, queue: str, with_results: bool) -> list[JobInfo]:
+    def fetch(
+        self,
+        refs: list[str | bytes],
+        state: str,
+        queue: str,
+        with_results: bool,
+        fields: tuple[str, ...] | None = None,
+    ) -> list[JobInfo]:
+        """The jobs of a page's references, as the page shows them (`fields`: see fetch_jobs)."""
         if state == "failed":
             # Unchanged from the failed list: orphans show as failed entries of this queue.
             return fetch_jobs(
@@ -102,8 +118,11 @@ class Browser:
                 queue,
                 in_failed_registry=True,
                 with_results=with_results,
+                fields=fields,
             )
-        jobs = fetch_jobs(self._connection, refs, self._serializer, queue, with_results=with_results)
+        jobs = fetch_jobs(
+            self._connection, refs, self._serializer, queue, with_results=with_results, fields=fields
+        )
         # An entry whose job hash is gone still shows, so a page always matches its total.
         return [
             job or JobInfo(job_id=id_of(ref), status=state, origin=queue)

@@ -29,7 +29,7 @@ from redis import Redis
 from gateway.errors import InvalidParameter
 from gateway.services.domain.models import JobInfo
 from gateway.services.domain.search_match import matches, needs_exception, needs_meta
-from gateway.services.domain.search_query import SearchQuery
+from gateway.services.domain.search_query import FREE, SearchQuery
 from gateway.services.reads.browse import STATES, Browser
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.decode import decode_meta
@@ -93,30 +93,53 @@ def scan_search(
     chunks but the cursor. InvalidParameter for a cursor that is not one of ours."""
     browser = Browser(connection, RegistryReader(connection), serializer)
     with_results = needs_exception(query)
+    fields = fields_for(query)
     budget = scan_limit
     for queue, state, inner in _sources(scope, after):
         while True:
             size = chunk if budget is None else min(chunk, budget)
+            _, refs, cursors, more = browser.refs(queue, state, max(size, 0), inner)
             if size <= 0:
-                yield SearchChunk([], 0, encode_search_cursor(queue, state, inner), False)
-                return
-            page = browser.page(queue, state, size, inner, "asc", with_results)
-            metas = metas_of(connection, page.jobs, serializer) if needs_meta(query) else None
-            hits = [
-                SearchHit(job, encode_search_cursor(queue, state, cursor), index + 1)
-                for index, (job, cursor) in enumerate(zip(page.jobs, page.cursors, strict=True))
+                if more:  # out of budget with entries left: stop here, resumable
+                    yield SearchChunk([], 0, encode_search_cursor(queue, state, inner), False)
+                    return
+                break  # this source has nothing left: a scan ending at the limit is complete
+            # Only the fields the terms read (one pipeline), then the matches whole (another).
+            probed = browser.fetch(refs, state, queue, with_results, fields)
+            metas = metas_of(connection, probed, serializer) if needs_meta(query) else None
+            matched = [
+                index
+                for index, job in enumerate(probed)
                 if _visible(job, scope, query, metas[index] if metas is not None else None)
             ]
-            scanned = len(page.jobs)
+            jobs = browser.fetch([refs[i] for i in matched], state, queue, True) if matched else []
+            hits = [
+                SearchHit(job, encode_search_cursor(queue, state, cursors[i]), i + 1)
+                for i, job in zip(matched, jobs, strict=True)
+            ]
             if budget is not None:
-                budget -= scanned
-            inner = page.end_cursor or inner
-            if page.has_next_page:
-                yield SearchChunk(hits, scanned, encode_search_cursor(queue, state, inner), False)
+                budget -= len(refs)
+            inner = cursors[-1] if cursors else inner
+            if more:
+                yield SearchChunk(hits, len(refs), encode_search_cursor(queue, state, inner), False)
                 continue
-            yield SearchChunk(hits, scanned, encode_search_cursor(queue, state, _END), False)
+            yield SearchChunk(hits, len(refs), encode_search_cursor(queue, state, _END), False)
             break
     yield SearchChunk([], 0, None, True)
+
+
+def fields_for(query: SearchQuery) -> tuple[str, ...]:
+    """The job hash fields (RQ's names) the query's terms read; status and origin always, for
+    the access check and the listing's defaults."""
+    fields = ["status", "origin"]
+    terms = {term.field for term in query.terms}
+    if terms & {"func", "args", "kwargs", FREE}:  # free text under hidden payloads: the bare call
+        fields.append("data")
+    if FREE in terms:
+        fields.append("description")
+    if needs_exception(query):
+        fields.append("exc_info")  # RQ < 2 kept the traceback here; later ones in the results stream
+    return tuple(fields)
 
 
 def _visible(job: JobInfo, scope: SearchScope, query: SearchQuery, meta: dict[str, Any] | None) -> bool:

@@ -20,18 +20,24 @@ def fetch_jobs(
     queue_name: str,
     in_failed_registry: bool = False,
     with_results: bool = True,
+    fields: tuple[str, ...] | None = None,
 ) -> list[Any]:
     """JobInfo for each id, in order. A missing hash gives None, or an orphan entry when the ids
     come from the failed registry (so a list always matches failed_count). Without
     `with_results` the results streams are not read, and exc_info and result stay None. An id
-    may be a registry member that is not UTF-8 (bytes): its job is read, and its id shown escaped."""
+    may be a registry member that is not UTF-8 (bytes): its job is read, and its id shown escaped.
+    With `fields`, only those hash fields are read (HMGET): the JobInfo then holds only what they
+    say, for readers that test a few fields of many jobs (search) and fetch the matches whole."""
     jobs: list[Any] = []
     for start in range(0, len(job_ids), READ_CHUNK):
         chunk = job_ids[start : start + READ_CHUNK]
         with connection.pipeline(transaction=False) as pipe:  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves shard_hint unannotated
             for ref in chunk:
                 job_key, results_key = _keys_of(ref)
-                pipe.hgetall(job_key)
+                if fields is None:
+                    pipe.hgetall(job_key)
+                else:
+                    pipe.hmget(job_key, fields)
                 if with_results:
                     pipe.xrevrange(results_key, "+", "-", count=1)
             # One key of the wrong type (say a string at a job key) must not fail the whole page.
@@ -40,6 +46,8 @@ def fetch_jobs(
         for index, ref in enumerate(chunk):
             job_id = id_of(ref)
             raw = replies[step * index]
+            if fields is not None:
+                raw = {name.encode(): value for name, value in zip(fields, raw or (), strict=False) if value}
             latest = replies[step * index + 1] if with_results else None
             if raw:
                 default_status = "failed" if in_failed_registry else "created"
