@@ -6,7 +6,8 @@ cursor is the last job id seen, found again by value (see scripts.QUEUE_PAGE for
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 from redis import Redis
 from redis.typing import EncodableT
@@ -61,8 +62,9 @@ class Browser:
         with_results: bool = True,
     ) -> JobPage:
         """Up to `first` jobs after the cursor `after`; arguments already checked."""
-        total, refs, cursors, more = self.refs(queue_name, state, first, after, order)
+        total, refs, lazy, more = self.refs(queue_name, state, first, after, order)
         jobs = self.fetch(refs, state, queue_name, with_results)
+        cursors = list(lazy)
         return JobPage(
             jobs=jobs,
             total=total,
@@ -73,17 +75,18 @@ class Browser:
 
     def refs(
         self, queue_name: str, state: str, first: int, after: str | None = None, order: str = "asc"
-    ) -> tuple[int, list[str | bytes], list[str], bool]:
+    ) -> tuple[int, list[str | bytes], Sequence[str], bool]:
         """A page without its jobs: (total, up to `first` job references, the cursor after each,
-        whether more follow). For readers that fetch only part of each job (search)."""
+        whether more follow). For readers that fetch only part of each job (search): a cursor is
+        encoded only when asked for, since a scan needs few of them."""
         if state == "queued":
             total, members = self._queued(queue_name, first + 1, after, order)
             refs: list[str | bytes] = [member_ref(member) for member in members]
-            cursors = [_encode_queue_cursor(member) for member in members[:first]]
+            cursors = _Cursors(members[:first], _encode_queue_cursor)
         else:
             total, entries = self._registry(queue_name, state, first + 1, after, order)
             refs = [entry.job_ref for entry in entries]
-            cursors = [entry.cursor for entry in entries[:first]]
+            cursors = _Cursors(entries[:first], _entry_cursor)
         return total, refs[:first], cursors, len(refs) > first
 
     def _registry(
@@ -128,6 +131,30 @@ class Browser:
             job or JobInfo(job_id=id_of(ref), status=state, origin=queue)
             for ref, job in zip(refs, jobs, strict=True)
         ]
+
+
+class _Cursors(Sequence[str]):
+    """The cursors of a page's items, each encoded when read."""
+
+    def __init__(self, items: Sequence[Any], encode: Callable[[Any], str]) -> None:
+        self._items = items
+        self._encode = encode
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._encode(item) for item in self._items[index]]
+        return self._encode(self._items[index])
+
+
+def _entry_cursor(entry: Entry) -> str:
+    return entry.cursor
 
 
 def _encode_queue_cursor(member: bytes) -> str:
