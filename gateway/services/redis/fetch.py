@@ -47,7 +47,7 @@ def fetch_jobs(
             job_id = id_of(ref)
             raw = replies[step * index]
             if fields is not None:
-                raw = {name.encode(): value for name, value in zip(fields, raw or (), strict=False) if value}
+                raw = _named_fields(fields, raw)
             latest = replies[step * index + 1] if with_results else None
             if raw:
                 default_status = "failed" if in_failed_registry else "created"
@@ -57,6 +57,11 @@ def fetch_jobs(
             else:
                 jobs.append(None)
     return jobs
+
+
+def _named_fields(fields: tuple[str, ...], values: list[bytes | None] | None) -> dict[bytes, bytes]:
+    """An HMGET reply as the hash it reads (absent fields left out), so it decodes as HGETALL's."""
+    return {name.encode(): value for name, value in zip(fields, values or (), strict=False) if value}
 
 
 def id_of(ref: str | bytes) -> str:
