@@ -6,7 +6,7 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.services.redis import damaged, keys
+from gateway.services.redis import damaged, keys, scripts
 from gateway.services.redis.decode import decode_job, orphan
 
 # Jobs per pipeline: bounds the size of one Redis reply when a whole registry is listed.
@@ -28,6 +28,8 @@ def fetch_jobs(
     may be a registry member that is not UTF-8 (bytes): its job is read, and its id shown escaped.
     With `fields`, only those hash fields are read (HMGET): the JobInfo then holds only what they
     say, for readers that test a few fields of many jobs (search) and fetch the matches whole."""
+    if fields is not None and not with_results:
+        return _fetch_fields(connection, job_ids, serializer, queue_name, in_failed_registry, fields)
     jobs: list[Any] = []
     for start in range(0, len(job_ids), READ_CHUNK):
         chunk = job_ids[start : start + READ_CHUNK]
@@ -49,14 +51,37 @@ def fetch_jobs(
             if fields is not None:
                 raw = _named_fields(fields, raw)
             latest = replies[step * index + 1] if with_results else None
-            if raw:
-                default_status = "failed" if in_failed_registry else "created"
-                jobs.append(decode_job(job_id, raw, latest, serializer, queue_name, default_status))
-            elif in_failed_registry:
-                jobs.append(orphan(job_id, queue_name))
-            else:
-                jobs.append(None)
+            jobs.append(_job_of(job_id, raw, latest, serializer, queue_name, in_failed_registry))
     return jobs
+
+
+def _fetch_fields(
+    connection: Redis,
+    job_ids: list[str | bytes],
+    serializer: Any,
+    queue_name: str,
+    in_failed_registry: bool,
+    fields: tuple[str, ...],
+) -> list[Any]:
+    """fetch_jobs with `fields` and no results: one script call per chunk (lua/job_fields.lua)."""
+    read = connection.register_script(scripts.JOB_FIELDS)
+    jobs: list[Any] = []
+    width = len(fields)
+    for start in range(0, len(job_ids), READ_CHUNK):
+        chunk = job_ids[start : start + READ_CHUNK]
+        flat = read(args=[keys.JOB_PREFIX, width, *fields, *chunk])
+        for index, ref in enumerate(chunk):
+            raw = _named_fields(fields, flat[width * index : width * (index + 1)])
+            jobs.append(_job_of(id_of(ref), raw, None, serializer, queue_name, in_failed_registry))
+    return jobs
+
+
+def _job_of(
+    job_id: str, raw: dict[bytes, bytes], latest: Any, serializer: Any, queue_name: str, in_failed: bool
+) -> Any:
+    if raw:
+        return decode_job(job_id, raw, latest, serializer, queue_name, "failed" if in_failed else "created")
+    return orphan(job_id, queue_name) if in_failed else None
 
 
 def _named_fields(fields: tuple[str, ...], values: list[bytes | None] | None) -> dict[bytes, bytes]:
