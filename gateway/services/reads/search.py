@@ -89,8 +89,9 @@ def scan_search(
 ) -> Iterator[SearchChunk]:
     """Chunks of matches after the cursor `after`, in scan order, until `scan_limit` entries were
     examined (None: no limit) or the scope is exhausted (the last chunk says `complete`). Each
-    chunk is one Browser page plus, for `meta.` terms, one pipeline: nothing is held between
-    chunks but the cursor. InvalidParameter for a cursor that is not one of ours."""
+    chunk is one registry read, one script call for the fields the terms need (a pipeline when
+    they need the traceback), one more pipeline for `meta.` terms and one for the matches whole:
+    nothing is held between chunks but the cursor. InvalidParameter for a cursor not ours."""
     browser = Browser(connection, RegistryReader(connection), serializer)
     with_results = needs_exception(query)
     fields = fields_for(query)
@@ -104,7 +105,7 @@ def scan_search(
                     yield SearchChunk([], 0, encode_search_cursor(queue, state, inner), False)
                     return
                 break  # this source has nothing left: a scan ending at the limit is complete
-            # Only the fields the terms read (one pipeline), then the matches whole (another).
+            # Only the fields the terms read, then the matches whole (see the docstring).
             probed = browser.fetch(refs, state, queue, with_results, fields)
             metas = metas_of(connection, probed, serializer) if needs_meta(query) else None
             matched = [
