@@ -27,6 +27,7 @@ from gateway.rest import groups as group_routes
 from gateway.rest import history as history_routes
 from gateway.rest import metrics as metrics_routes
 from gateway.rest import queues as queue_routes
+from gateway.rest import search as search_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
 from gateway.services import AuditTrail, JobService, history_sampling
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.state.service = JobService(
         connection, default_queue=settings.default_queue, serializer=settings.serializer
     )
+    app.state.service.search_scan_limit = settings.search_scan_limit
     errors.install(app)
     # Before the jobs router: /failed/groups is also the path of DELETE /failed/{job_id} for a
     # job called "groups", and Starlette answers a wrong method with the first partial match's
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.include_router(audit.router)
     app.include_router(metrics_routes.router)
     app.include_router(history_routes.router)
+    app.include_router(search_routes.router)
     schema = build_schema(
         settings.graphql_max_depth,
         settings.graphql_max_aliases,

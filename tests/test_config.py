@@ -33,6 +33,7 @@ NON_DEFAULTS = {
     "api_keys": ";".join(key.line() for key in API_KEYS),
     "allow_anonymous": True,
     "hide_payloads": True,
+    "search_scan_limit": 2500,
     "cors_origins": "https://a.example,https://b.example",
     "audit_maxlen": 50,
     "max_body_size": 4096,

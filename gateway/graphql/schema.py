@@ -23,11 +23,14 @@ from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
 from gateway.graphql.live import LiveSubscription, WebsocketOnly
 from gateway.graphql.queues import QueueMutation, QueueQuery
+from gateway.graphql.search import SearchQuery
 from gateway.graphql.viewer import ViewerQuery
 from gateway.graphql.workers import WorkerQuery
 
 # One entry per concept module; each keeps its own resolvers.
-Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery, ViewerQuery))
+Query = merge_types(
+    "Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery, ViewerQuery, SearchQuery)
+)
 Mutation = merge_types("Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation))
 Subscription = merge_types("Subscription", (LiveSubscription,))
 

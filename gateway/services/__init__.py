@@ -24,6 +24,7 @@ from gateway.services.domain.models import (
     JobPage,
     QueueInfo,
     QueueStats,
+    SearchPage,
     WorkerInfo,
 )
 from gateway.services.domain.validation import (
@@ -93,6 +94,7 @@ __all__ = [
     "RequestScope",
     "Role",
     "RqSnapshot",
+    "SearchPage",
     "SentinelTarget",
     "WorkerInfo",
     "check_ca_file",
