@@ -14,12 +14,19 @@ from rq.serializers import resolve_serializer
 from gateway.errors import (
     FailedJobNotFound,
     FailureGroupNotFound,
+    Forbidden,
     GatewayError,
     InvalidParameter,
     JobNotFound,
 )
 from gateway.services.access import Principal, RequestScope, Role, action, public, read
 from gateway.services.audit import AuditPage, read_audit
+from gateway.services.domain.control import (
+    CommandOutcome,
+    EnqueueNowOutcome,
+    ReplayOutcome,
+    WorkerSuspension,
+)
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.models import (
     BulkOutcome,
@@ -47,19 +54,27 @@ from gateway.services.reads.locate import fetch_located_job
 from gateway.services.reads.queues import get_queue, list_queues
 from gateway.services.reads.stats import queue_stats
 from gateway.services.reads.streams import JobStream, filtered_chunks, registry_chunks
+from gateway.services.reads.suspension import read_suspension
 from gateway.services.reads.workers import list_workers
 from gateway.services.redis.backend import BackendHealth, backend_call, backend_steps
 from gateway.services.redis.origins import read_places
 from gateway.services.redis.registry import RegistryReader, decode_cursor
+from gateway.services.writes import worker_control
 from gateway.services.writes.cleanup import cleanup_queue
+from gateway.services.writes.enqueue_now import EnqueueNow
 from gateway.services.writes.failed_actions import FailedJobActions, run_bulk
 from gateway.services.writes.groups import act_on_group, failure_groups, validate_group_id
 from gateway.services.writes.lifecycle import Lifecycle
+from gateway.services.writes.replay import replay as replay_job
 from gateway.services.writes.selection import FilteredChunks, run_selected, selected_ids
 
 
 def _done_jobs(outcome: BulkOutcome) -> list[str]:
     return outcome.done_jobs
+
+
+def _replay_ids(outcome: ReplayOutcome) -> list[str]:
+    return [outcome.replay_of, outcome.job_id]
 
 
 def _sized(page: JobPage, first: int) -> JobPage:
@@ -411,3 +426,60 @@ class JobService:
         return read_audit(
             self.connection, first, after, lambda queue: isinstance(queue, str) and visible(queue)
         )
+
+    # --- On-call controls: stop, suspend/resume, shutdown, enqueue-now, replay (issue 15) ---
+
+    @action("stop", Role.OPERATOR)
+    @backend_call()
+    def stop_job(self, job_id: str) -> CommandOutcome:
+        """Send RQ's stop-job command to the worker running the job (409 when it is not running)."""
+        validate_job_id(job_id)
+        self._job_queue(job_id)
+        return worker_control.stop_job(self.connection, job_id)
+
+    @read()
+    @backend_call()
+    def worker_suspension(self) -> WorkerSuspension:
+        return read_suspension(self.connection)
+
+    @action("suspend_workers", Role.ADMIN)
+    @backend_call()
+    def suspend_workers(self, duration: int | None = None) -> WorkerSuspension:
+        """`rq suspend [--duration SECONDS]`: no worker starts a new job meanwhile."""
+        return worker_control.suspend(self.connection, duration)
+
+    @action("resume_workers", Role.ADMIN)
+    @backend_call()
+    def resume_workers(self) -> WorkerSuspension:
+        """`rq resume`."""
+        return worker_control.resume(self.connection)
+
+    @action("shutdown_worker", Role.ADMIN)
+    @backend_call()
+    def shutdown_worker(self, worker_name: str, kill_horse: bool = False) -> CommandOutcome:
+        """RQ's shutdown command (warm: after the current job); `kill_horse` kills that job too."""
+        return worker_control.shutdown_worker(self.connection, worker_name, kill_horse)
+
+    @action("enqueue_now", Role.OPERATOR)
+    @backend_call()
+    def enqueue_now(self, job_id: str, force: bool = False) -> EnqueueNowOutcome:
+        """Move a scheduled job to its queue now, exactly once against RQ's scheduler; a deferred
+        job only with `force` (it then runs without waiting for its dependencies)."""
+        validate_job_id(job_id)
+        name = self._job_queue(job_id)
+        return EnqueueNow(self.connection, self.default_queue, self.serializer).run(job_id, name, force)
+
+    @action("replay", Role.OPERATOR, ids_from_result=_replay_ids)
+    @backend_call()
+    def replay(self, job_id: str, target_queue: str | None = None) -> ReplayOutcome:
+        """A new job with a finished or failed job's call, on its queue or `target_queue`."""
+        validate_job_id(job_id)
+        origin = self._job_queue(job_id)
+        target = validate_queue_name(target_queue) if target_queue is not None else origin
+        if not self.may_access_queue(target):
+            raise Forbidden(f"API key {self._principal_name!r} may not access queue {target!r}")
+        return replay_job(self.connection, job_id, target, self.serializer)
+
+    @property
+    def _principal_name(self) -> str:
+        return self.scope.principal.name if self.scope is not None else "anonymous"

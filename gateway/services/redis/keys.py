@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rq import executions, worker_registration
+from rq import command, executions, suspension, worker_registration
 from rq.executions import Execution, ExecutionRegistry
 from rq.group import Group
 from rq.job import Job
@@ -16,6 +16,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 from rq.results import Result
+from rq.scheduler import RQScheduler
 from rq.worker import Worker
 
 _MARK = "\x00"
@@ -106,3 +107,20 @@ def worker_executions_key(worker_name: str) -> str:
 
 def execution_key(composite_key: str) -> str:
     return Execution.from_composite_key(composite_key, connection=None).key  # pyright: ignore[reportArgumentType]  -- .key never reads the connection
+
+
+# Worker control (issue 15): `rq suspend`'s flag, each worker's command channel, and the lock a
+# running RQ scheduler holds on each queue it moves scheduled jobs for.
+WORKERS_SUSPENDED = suspension.WORKERS_SUSPENDED
+
+
+def worker_channel(worker_name: str) -> str:
+    return command.PUBSUB_CHANNEL_TEMPLATE % worker_name
+
+
+def worker_key(worker_name: str) -> str:
+    return WORKER_PREFIX + worker_name
+
+
+def scheduler_lock_key(queue_name: str) -> str:
+    return RQScheduler.get_locking_key(queue_name)

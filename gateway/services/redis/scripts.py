@@ -46,3 +46,6 @@ QUEUE_PAGE = PRELUDE + read_lua("queue_page")
 FILTER_AFTER = PRELUDE + read_lua("filter_after")
 LOCATE = PRELUDE + read_lua("locate")
 CAUSE_FIELDS = PRELUDE + read_lua("cause_fields")
+
+# On-call controls (writes/enqueue_now.py).
+ENQUEUE_NOW = PRELUDE + read_lua("enqueue_now")
