@@ -15,6 +15,7 @@ from strawberry.tools import merge_types
 
 from gateway.config import Settings
 from gateway.graphql.audit import AuditQuery
+from gateway.graphql.control import ControlMutation, ControlQuery
 from gateway.graphql.cost import MaxCostLimiter
 from gateway.graphql.errors import ErrorCodes
 from gateway.graphql.execution import LeafObjectExecutionContext
@@ -25,8 +26,10 @@ from gateway.graphql.queues import QueueMutation, QueueQuery
 from gateway.graphql.workers import WorkerQuery
 
 # One entry per concept module; each keeps its own resolvers.
-Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery))
-Mutation = merge_types("Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation))
+Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery, ControlQuery))
+Mutation = merge_types(
+    "Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation, ControlMutation)
+)
 
 
 class _Schema(strawberry.Schema):

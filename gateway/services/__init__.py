@@ -7,6 +7,12 @@ tests/test_architecture.py fails otherwise. ARCHITECTURE.md shows the layers beh
 
 from gateway.services.access import ANONYMOUS, Principal, RequestScope, Role
 from gateway.services.audit import AuditEntry, AuditPage, AuditTrail
+from gateway.services.domain.control import (  # issue 15: on-call controls
+    CommandOutcome,
+    EnqueueNowOutcome,
+    ReplayOutcome,
+    WorkerSuspension,
+)
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.models import (
     JOB_STATUSES,
@@ -36,6 +42,7 @@ from gateway.services.refusals import INVALID_KEY, MISSING_KEY
 from gateway.services.service import JobService
 from gateway.services.writes.groups import GROUP_ID_PATTERN
 from gateway.services.writes.selection import MAX_SELECTED_IDS
+from gateway.services.writes.worker_control import MAX_SUSPEND_SECONDS
 
 __all__ = [
     "ANONYMOUS",
@@ -46,6 +53,7 @@ __all__ = [
     "JOB_STATUSES",
     "MAX_PAGE_SIZE",
     "MAX_SELECTED_IDS",
+    "MAX_SUSPEND_SECONDS",
     "MISSING_KEY",
     "ORDERS",
     "STATES",
@@ -54,6 +62,8 @@ __all__ = [
     "AuditTrail",
     "BulkOutcome",
     "CleanupOutcome",
+    "CommandOutcome",
+    "EnqueueNowOutcome",
     "FailedJobFilter",
     "FailureGroup",
     "FailureGroups",
@@ -67,9 +77,11 @@ __all__ = [
     "Principal",
     "QueueInfo",
     "QueueStats",
+    "ReplayOutcome",
     "RequestScope",
     "Role",
     "WorkerInfo",
+    "WorkerSuspension",
     "validate_queue_name",
     "validate_serializer",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.services.audit import AuditEntry, AuditPage
+from gateway.services.domain.control import CommandOutcome, EnqueueNowOutcome, ReplayOutcome, WorkerSuspension
 from gateway.services.domain.models import (
     BulkOutcome,
     CleanupOutcome,
@@ -85,6 +86,11 @@ SHOWN: dict[type, frozenset[str]] = {
     AuditEntry: frozenset(field.name for field in dataclasses.fields(AuditEntry)),
     AuditPage: frozenset({"total", "end_cursor", "has_next_page"}),
     JobStream: frozenset({"empty"}),
+    # On-call controls (issue 15): ids, names and states, no job data.
+    WorkerSuspension: frozenset(field.name for field in dataclasses.fields(WorkerSuspension)),
+    CommandOutcome: frozenset(field.name for field in dataclasses.fields(CommandOutcome)),
+    EnqueueNowOutcome: frozenset(field.name for field in dataclasses.fields(EnqueueNowOutcome)),
+    ReplayOutcome: frozenset(field.name for field in dataclasses.fields(ReplayOutcome)),
 }
 
 

@@ -3,6 +3,7 @@ be added, never renamed. The routers use them as `models.X`, whichever module de
 
 from gateway.rest.models.audit import AuditEntry, AuditLog
 from gateway.rest.models.bulk import Clear, JobError, RetryAll, bulk_fields
+from gateway.rest.models.control import EnqueueNow, Replay, Suspension, WorkerCommand
 from gateway.rest.models.errors import ErrorDetail
 from gateway.rest.models.groups import FailureGroup, FailureGroups, GroupDelete, GroupRetry
 from gateway.rest.models.jobs import Job, JobAction, JobDetail, JobList, JobLocation, SelectedJobs, job_dict
@@ -14,6 +15,7 @@ __all__ = [
     "AuditLog",
     "Cleanup",
     "Clear",
+    "EnqueueNow",
     "ErrorDetail",
     "FailureGroup",
     "FailureGroups",
@@ -27,10 +29,13 @@ __all__ = [
     "JobLocation",
     "Queue",
     "RegistryCounts",
+    "Replay",
     "RetryAll",
     "SelectedJobs",
     "Stats",
+    "Suspension",
     "Worker",
+    "WorkerCommand",
     "bulk_fields",
     "job_dict",
 ]

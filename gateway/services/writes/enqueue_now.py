@@ -85,7 +85,9 @@ class EnqueueNow:
                 "force=true enqueues it regardless, and it then runs without them",
             )
         state = status or "in no known state"
-        raise Conflict(job_id, f"Job {job_id} is {state}; only scheduled or deferred jobs can be enqueued now")
+        raise Conflict(
+            job_id, f"Job {job_id} is {state}; only scheduled or deferred jobs can be enqueued now"
+        )
 
     def _rq_enqueue(self, job_id: str, origin: str) -> EnqueueNowOutcome:
         """A rate-limited job: claimed (out of its registry) by one caller, enqueued by RQ."""

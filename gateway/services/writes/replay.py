@@ -52,7 +52,8 @@ def _load(connection: Redis, job_id: str, serializer: Any) -> Job:
         raise _undecodable(job_id)
     if instance is not None:
         raise Conflict(
-            job_id, f"Job {job_id} calls a method of an object; only jobs calling a function by name can be replayed"
+            job_id,
+            f"Job {job_id} calls a method of an object; only jobs calling a function by name can be replayed",
         )
     return job
 

@@ -45,7 +45,9 @@ def validate_worker_name(name: str) -> str:
 def stop_job(connection: Redis, job_id: str) -> CommandOutcome:
     """Send RQ's stop-job command to the worker running the job. The worker kills its work
     horse and the job ends in RQ's stopped state (in the failed registry, requeueable)."""
-    status, worker = cast("list[bytes | None]", connection.hmget(keys.job_key(job_id), "status", "worker_name"))
+    status, worker = cast(
+        "list[bytes | None]", connection.hmget(keys.job_key(job_id), "status", "worker_name")
+    )
     if status is None and not connection.exists(keys.job_key(job_id)):
         raise JobNotFound(job_id)
     state = status.decode(errors="replace") if status else "in no known state"
