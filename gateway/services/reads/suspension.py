@@ -1,8 +1,10 @@
-"""Whether workers are suspended (`rq suspend`), and until when: one read of the flag's TTL."""
+"""Whether workers are suspended (`rq suspend`), and until when: the flag's TTL, read in one round
+trip (alone, or within the workers read of reads/workers.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
@@ -13,23 +15,30 @@ from gateway.services.redis import keys
 
 
 def queue_suspension_read(pipe: Pipeline) -> None:
-    """Add the read to a pipeline (reads/workers.py reads it with the workers set)."""
+    """Add the two replies suspension_of reads to a pipeline run with raise_on_error=False."""
     pipe.pttl(keys.WORKERS_SUSPENDED)
+    # The expiry as an absolute time (Redis 7+), so every read says the same "until"; an older
+    # server answers an error here, and the time is then computed from PTTL, to the millisecond.
+    pipe.execute_command("PEXPIRETIME", keys.WORKERS_SUSPENDED)
 
 
-def suspension_of(pttl: int | None) -> WorkerSuspension:
-    """PTTL's answer: -2 no flag (not suspended), -1 a flag without expiry (until resumed),
-    otherwise the milliseconds left. RQ's workers check only that the flag exists."""
+def suspension_of(pttl: Any, expire_time: Any) -> WorkerSuspension:
+    """PTTL -2: no flag (not suspended); -1: a flag without expiry (until resumed). RQ's workers
+    check only that the flag exists."""
+    if isinstance(pttl, Exception):
+        raise pttl
     if pttl is None or pttl == -2:
         return WorkerSuspension(suspended=False)
     if pttl < 0:
         return WorkerSuspension(suspended=True)
-    until = datetime.now(timezone.utc) + timedelta(milliseconds=pttl)
+    if isinstance(expire_time, int) and expire_time > 0:
+        until = datetime.fromtimestamp(expire_time / 1000, timezone.utc)
+    else:
+        until = datetime.now(timezone.utc) + timedelta(milliseconds=pttl)
     return WorkerSuspension(suspended=True, until=until.strftime(RQ_TIME_FORMAT))
 
 
 def read_suspension(connection: Redis) -> WorkerSuspension:
     with connection.pipeline(transaction=False) as pipe:
         queue_suspension_read(pipe)
-        (pttl,) = pipe.execute()
-    return suspension_of(pttl)
+        return suspension_of(*pipe.execute(raise_on_error=False))

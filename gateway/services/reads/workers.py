@@ -26,8 +26,9 @@ def list_workers(connection: Redis) -> list[WorkerInfo]:
     with connection.pipeline(transaction=False) as pipe:
         pipe.smembers(keys.WORKERS_SET)
         queue_suspension_read(pipe)
-        members, pttl = damaged.execute(pipe)  # a workers set of another type holds no worker
-    suspension = suspension_of(pttl)
+        replies = pipe.execute(raise_on_error=False)
+    members = damaged.readable(replies[0])  # a workers set of another type holds no worker
+    suspension = suspension_of(*replies[1:])
     worker_keys = sorted(damaged.internal(member) for member in members or ())
     worker_keys = [key for key in worker_keys if key.startswith(keys.WORKER_PREFIX)]
     if not worker_keys:
