@@ -48,7 +48,9 @@ def _load(connection: Redis, job_id: str, serializer: Any) -> Job:
         _ = (job.args, job.kwargs)
     except Exception:  # pickle raises whatever the bytes make it raise
         raise _undecodable(job_id) from None
-    if not func_name:
+    # RQ restores a meta it cannot decode as {"unserialized": <bytes>} and marks it; a replay
+    # would enqueue that stand-in as the new job's meta.
+    if not func_name or getattr(job, "_unreadable_meta", None) is not None:
         raise _undecodable(job_id)
     if instance is not None:
         raise Conflict(
