@@ -70,7 +70,9 @@ def shutdown_worker(connection: Redis, worker_name: str, kill_horse: bool) -> Co
     and the worker, already shutting down, exits at once. Shutdown goes first: a horse killed
     before it would leave the worker free to take one more job."""
     validate_worker_name(worker_name)
-    if not connection.exists(keys.worker_key(worker_name)):
+    # RQ's Worker.all: a worker is live while it is in the workers set. A worker that exited keeps
+    # its hash a minute longer, marked dead, and is no longer in the set.
+    if not connection.sismember(keys.WORKERS_SET, keys.worker_key(worker_name)):
         raise WorkerNotFound(worker_name)
     if not _publish(connection, worker_name, "shutdown"):
         raise WorkerNotListening(worker_name)
