@@ -68,7 +68,7 @@ def replay(connection: Redis, job_id: str, queue: str, serializer: Any) -> Repla
         func=old.func_name,  # pyright: ignore[reportArgumentType]  -- _load refused a job without one
         args=old.args,
         kwargs=old.kwargs,
-        timeout=old.timeout,
+        timeout=old.timeout,  # pyright: ignore[reportArgumentType]  -- RQ restores timeouts as numbers, passed on as stored
         result_ttl=old.result_ttl,
         failure_ttl=old.failure_ttl,
         meta={**old.meta, REPLAY_OF: old.id},
