@@ -126,3 +126,9 @@ def test_every_control_is_audited(conn, factory, transport):
         ("shutdown_worker", "error", "WorkerNotFound", []),
         ("replay", "ok", None, [finished, replay["job_id"]]),
     ]
+    # A worker command names its worker, in the stream and in the trail both transports read.
+    assert [r.get("worker") for r in _records(conn)] == [None, None, None, "nobody", None]
+    (read_back,) = [
+        e for e in keyed_client(conn, "admin").get("/api/v1/audit").json()["entries"] if e["worker"]
+    ]
+    assert (read_back["action"], read_back["worker"]) == ("shutdown_worker", "nobody")
