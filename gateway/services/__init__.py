@@ -30,6 +30,7 @@ from gateway.services.domain.models import (
     QueueStats,
     WorkerInfo,
 )
+from gateway.services.domain.schedules import CronView, RqSchedulerView
 from gateway.services.domain.validation import (
     DOCUMENTED_QUEUE_NAME_PATTERN,
     JOB_ID_PATTERN,
@@ -63,6 +64,7 @@ __all__ = [
     "BulkOutcome",
     "CleanupOutcome",
     "CommandOutcome",
+    "CronView",
     "EnqueueNowOutcome",
     "FailedJobFilter",
     "FailureGroup",
@@ -80,6 +82,7 @@ __all__ = [
     "ReplayOutcome",
     "RequestScope",
     "Role",
+    "RqSchedulerView",
     "WorkerInfo",
     "WorkerSuspension",
     "validate_queue_name",

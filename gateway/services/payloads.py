@@ -36,6 +36,14 @@ from gateway.services.domain.models import (
     QueueStats,
     WorkerInfo,
 )
+from gateway.services.domain.schedules import (
+    CronJobInfo,
+    CronRun,
+    CronSchedulerInfo,
+    CronView,
+    RqSchedulerJob,
+    RqSchedulerView,
+)
 from gateway.services.reads.streams import JobStream
 
 ELLIPSIS = "…"
@@ -63,6 +71,10 @@ NESTED: dict[type, frozenset[str]] = {
     BulkOutcome: frozenset({"errors"}),
     GroupOutcome: frozenset({"errors"}),
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
+    CronView: frozenset({"schedulers"}),
+    CronSchedulerInfo: frozenset({"cron_jobs"}),
+    CronJobInfo: frozenset({"history"}),
+    RqSchedulerView: frozenset({"jobs"}),
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).
@@ -91,6 +103,14 @@ SHOWN: dict[type, frozenset[str]] = {
     CommandOutcome: frozenset(field.name for field in dataclasses.fields(CommandOutcome)),
     EnqueueNowOutcome: frozenset(field.name for field in dataclasses.fields(EnqueueNowOutcome)),
     ReplayOutcome: frozenset(field.name for field in dataclasses.fields(ReplayOutcome)),
+    # Schedule views: functions, queues, times and ids; the cron jobs' args are not read at all.
+    CronRun: frozenset(field.name for field in dataclasses.fields(CronRun)),
+    CronJobInfo: frozenset(field.name for field in dataclasses.fields(CronJobInfo)) - {"history"},
+    CronSchedulerInfo: frozenset(field.name for field in dataclasses.fields(CronSchedulerInfo))
+    - {"cron_jobs"},
+    CronView: frozenset(),
+    RqSchedulerJob: frozenset(field.name for field in dataclasses.fields(RqSchedulerJob)),
+    RqSchedulerView: frozenset({"total"}),
 }
 
 

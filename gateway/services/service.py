@@ -41,6 +41,7 @@ from gateway.services.domain.models import (
     WorkerInfo,
 )
 from gateway.services.domain.outcome import RETRY_ERRORS, RETRY_REFUSALS, Outcome
+from gateway.services.domain.schedules import CronView, RqSchedulerView
 from gateway.services.domain.validation import (
     validate_job_id,
     validate_page_size,
@@ -48,10 +49,12 @@ from gateway.services.domain.validation import (
 )
 from gateway.services.job_access import authorise_job, hidden_jobs
 from gateway.services.reads.browse import Browser, check_page_args
+from gateway.services.reads.cron import read_cron
 from gateway.services.reads.filtered import FilteredView, filtered_page
 from gateway.services.reads.known import ensure_known
 from gateway.services.reads.locate import fetch_located_job
 from gateway.services.reads.queues import get_queue, list_queues
+from gateway.services.reads.rq_scheduler import read_rq_scheduler
 from gateway.services.reads.stats import queue_stats
 from gateway.services.reads.streams import JobStream, filtered_chunks, registry_chunks
 from gateway.services.reads.suspension import read_suspension
@@ -483,3 +486,25 @@ class JobService:
     @property
     def _principal_name(self) -> str:
         return self.scope.principal.name if self.scope is not None else "anonymous"
+
+    @read()
+    @backend_call()
+    def cron(self) -> CronView:
+        """RQ's CronSchedulers and their cron jobs (of the queues the key may access), with each
+        cron job's newest runs; empty without a CronScheduler (or with RQ < 2.4)."""
+        return read_cron(self.connection, self.may_access_queue)
+
+    @read()
+    @backend_call()
+    def rq_scheduler(self, limit: int = 100) -> RqSchedulerView:
+        """rq-scheduler's scheduled jobs by next run; empty when its key does not exist."""
+        validate_page_size(limit)
+        return read_rq_scheduler(self.connection, self.serializer, limit, self._may_see_queue)
+
+    def _may_see_queue(self, queue: str | None) -> bool:
+        """A job's queue, for reads that list jobs of many queues: a job whose queue is unknown
+        is in no pattern, so only keys without patterns see it (as job_access.py rules)."""
+        principal = self._principal
+        if principal is None or not principal.queues:
+            return True
+        return queue is not None and principal.may_access_queue(queue)

@@ -8,6 +8,7 @@ from gateway.rest.models.errors import ErrorDetail
 from gateway.rest.models.groups import FailureGroup, FailureGroups, GroupDelete, GroupRetry
 from gateway.rest.models.jobs import Job, JobAction, JobDetail, JobList, JobLocation, SelectedJobs, job_dict
 from gateway.rest.models.queues import Cleanup, Queue, RegistryCounts, Stats
+from gateway.rest.models.schedules import Cron, RqScheduler
 from gateway.rest.models.workers import Worker
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "AuditLog",
     "Cleanup",
     "Clear",
+    "Cron",
     "EnqueueNow",
     "ErrorDetail",
     "FailureGroup",
@@ -31,6 +33,7 @@ __all__ = [
     "RegistryCounts",
     "Replay",
     "RetryAll",
+    "RqScheduler",
     "SelectedJobs",
     "Stats",
     "Suspension",

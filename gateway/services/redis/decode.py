@@ -238,3 +238,9 @@ def decode_job(
 # For readers that need only part of a job (failure groups read the function and traceback).
 decode_call = _decode_call
 legacy_exc_info = _legacy_exc_info
+
+
+def function_name(data: bytes | None, serializer: Any) -> str | None:
+    """The function a job's `data` calls, or None when it cannot be decoded (cron and
+    rq-scheduler views, which show the function without its arguments)."""
+    return _decode_call(data, serializer)[0]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rq import command, executions, suspension, worker_registration
+from rq import command, cron, cron_scheduler_registry, executions, suspension, worker_registration
+from rq.defaults import RQ_KEY_PREFIX
 from rq.executions import Execution, ExecutionRegistry
 from rq.group import Group
 from rq.job import Job
@@ -124,3 +125,24 @@ def worker_key(worker_name: str) -> str:
 
 def scheduler_lock_key(queue_name: str) -> str:
     return RQScheduler.get_locking_key(queue_name)
+
+
+# RQ's CronScheduler (RQ >= 2.4, so every RQ the gateway supports): the registry of running
+# schedulers (name -> last heartbeat), each one's hash, and each cron job's history (job id ->
+# enqueue time).
+CRON_SCHEDULERS = cron_scheduler_registry.get_registry_key()
+_CRON_HISTORY_PARTS = _split_template(cron.get_cron_job_history_key(_MARK))
+
+
+def cron_scheduler_key(name: str) -> str:
+    # As CronScheduler.key builds it (a property of an instance, whose constructor reads the host).
+    return f"{RQ_KEY_PREFIX}:cron_scheduler:{name}"
+
+
+def cron_history_key(name: str) -> str:
+    return _CRON_HISTORY_PARTS[0] + name + _CRON_HISTORY_PARTS[1]
+
+
+# rq-scheduler (a separate package, not installed here): its one sorted set, job id -> the unix
+# time of the next run (rq_scheduler.Scheduler.scheduled_jobs_key).
+RQ_SCHEDULER_JOBS = "rq:scheduler:scheduled_jobs"
