@@ -19,7 +19,7 @@ from gateway.errors import Forbidden, Unauthenticated
 from gateway.graphql.router import graphql_router
 from gateway.graphql.schema import build_schema
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
-from gateway.rest import audit, control, errors, health, jobs, lifecycle, schedules
+from gateway.rest import audit, control, errors, health, jobs, lifecycle, rq3, schedules
 from gateway.rest import groups as group_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.include_router(control.jobs_router)
     app.include_router(control.workers_router)
     app.include_router(schedules.router)
+    app.include_router(rq3.router)
     schema = build_schema(
         settings.graphql_max_depth,
         settings.graphql_max_aliases,

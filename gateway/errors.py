@@ -8,6 +8,7 @@
     │   ├── JobInOtherQueue       the job exists, but in another queue than the one the call named
     │   ├── QueueNotFound         RQ does not know the queue and it has no jobs or workers
     │   ├── WorkerNotFound        no live worker of that name
+    │   ├── JobGroupNotFound      no RQ job group of that name
     │   └── FailureGroupNotFound  no failed job of the queue is in that failure group (now)
     ├── InvalidInput              the request can never succeed as written
     │   ├── InvalidJobId          the id is not one RQ could have produced
@@ -158,6 +159,14 @@ class WorkerNotFound(NotFound):
     def __init__(self, worker_name: str):
         super().__init__(f"Worker {worker_name!r} not found")
         self.worker_name = worker_name
+
+
+class JobGroupNotFound(NotFound):
+    """Raised when no RQ job group (rq.group.Group) of that name has jobs the key may see."""
+
+    def __init__(self, name: str):
+        super().__init__(f"Job group {name!r} not found")
+        self.name = name
 
 
 class WorkerNotListening(Conflict):

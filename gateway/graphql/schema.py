@@ -23,12 +23,14 @@ from gateway.graphql.groups import GroupMutation, GroupQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
 from gateway.graphql.queues import QueueMutation, QueueQuery
+from gateway.graphql.rq3 import Rq3Query
 from gateway.graphql.schedules import ScheduleQuery
 from gateway.graphql.workers import WorkerQuery
 
 # One entry per concept module; each keeps its own resolvers.
 Query = merge_types(
-    "Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery, ControlQuery, ScheduleQuery)
+    "Query",
+    (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery, ControlQuery, ScheduleQuery, Rq3Query),
 )
 Mutation = merge_types(
     "Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation, ControlMutation)

@@ -30,6 +30,7 @@ from gateway.services.domain.models import (
     QueueStats,
     WorkerInfo,
 )
+from gateway.services.domain.rq3 import JobGroupInfo, JobGroupSummary, LimitedJob, RateLimitInfo
 from gateway.services.domain.schedules import CronView, RqSchedulerView
 from gateway.services.domain.validation import (
     DOCUMENTED_QUEUE_NAME_PATTERN,
@@ -72,13 +73,17 @@ __all__ = [
     "GroupOutcome",
     "JobActionOutcome",
     "JobError",
+    "JobGroupInfo",
+    "JobGroupSummary",
     "JobInfo",
     "JobLocation",
     "JobPage",
     "JobService",
+    "LimitedJob",
     "Principal",
     "QueueInfo",
     "QueueStats",
+    "RateLimitInfo",
     "ReplayOutcome",
     "RequestScope",
     "Role",

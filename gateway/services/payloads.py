@@ -36,6 +36,7 @@ from gateway.services.domain.models import (
     QueueStats,
     WorkerInfo,
 )
+from gateway.services.domain.rq3 import JobGroupInfo, JobGroupSummary, LimitedJob, RateLimitInfo
 from gateway.services.domain.schedules import (
     CronJobInfo,
     CronRun,
@@ -75,6 +76,8 @@ NESTED: dict[type, frozenset[str]] = {
     CronSchedulerInfo: frozenset({"cron_jobs"}),
     CronJobInfo: frozenset({"history"}),
     RqSchedulerView: frozenset({"jobs"}),
+    RateLimitInfo: frozenset({"allowed", "waiting"}),
+    JobGroupInfo: frozenset({"jobs"}),
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).
@@ -111,6 +114,10 @@ SHOWN: dict[type, frozenset[str]] = {
     CronView: frozenset(),
     RqSchedulerJob: frozenset(field.name for field in dataclasses.fields(RqSchedulerJob)),
     RqSchedulerView: frozenset({"total"}),
+    LimitedJob: frozenset(field.name for field in dataclasses.fields(LimitedJob)),
+    RateLimitInfo: frozenset({"key", "concurrency", "allowed_count", "waiting_count"}),
+    JobGroupSummary: frozenset(field.name for field in dataclasses.fields(JobGroupSummary)),
+    JobGroupInfo: frozenset({"name", "job_count"}),
 }
 
 

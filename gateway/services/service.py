@@ -41,9 +41,11 @@ from gateway.services.domain.models import (
     WorkerInfo,
 )
 from gateway.services.domain.outcome import RETRY_ERRORS, RETRY_REFUSALS, Outcome
+from gateway.services.domain.rq3 import JobGroupInfo, JobGroupSummary, RateLimitInfo
 from gateway.services.domain.schedules import CronView, RqSchedulerView
 from gateway.services.domain.validation import (
     validate_job_id,
+    validate_name,
     validate_page_size,
     validate_queue_name,
 )
@@ -54,6 +56,7 @@ from gateway.services.reads.filtered import FilteredView, filtered_page
 from gateway.services.reads.known import ensure_known
 from gateway.services.reads.locate import fetch_located_job
 from gateway.services.reads.queues import get_queue, list_queues
+from gateway.services.reads.rq3 import read_job_group, read_job_groups, read_rate_limits
 from gateway.services.reads.rq_scheduler import read_rq_scheduler
 from gateway.services.reads.stats import queue_stats
 from gateway.services.reads.streams import JobStream, filtered_chunks, registry_chunks
@@ -508,3 +511,28 @@ class JobService:
         if principal is None or not principal.queues:
             return True
         return queue is not None and principal.may_access_queue(queue)
+
+    @read()
+    @backend_call()
+    def rate_limits(self) -> list[RateLimitInfo]:
+        """RQ 3's rate-limit keys: concurrency, the jobs holding a slot and those waiting."""
+        return read_rate_limits(self.connection, self._may_see_queue, self._restricted)
+
+    @read()
+    @backend_call()
+    def job_groups(self) -> list[JobGroupSummary]:
+        """RQ's job groups with their sizes; a queue-limited key lists none (a group spans
+        queues: it reads one group by name, and sees only its queues' jobs)."""
+        return [] if self._restricted else read_job_groups(self.connection)
+
+    @read()
+    @backend_call()
+    def job_group(self, name: str) -> JobGroupInfo:
+        """One RQ job group's jobs with their statuses (JobGroupNotFound when it has none)."""
+        validate_name(name, "job group")
+        return read_job_group(self.connection, name, self._may_see_queue, self._restricted)
+
+    @property
+    def _restricted(self) -> bool:
+        principal = self._principal
+        return principal is not None and bool(principal.queues)

@@ -8,6 +8,7 @@ from gateway.rest.models.errors import ErrorDetail
 from gateway.rest.models.groups import FailureGroup, FailureGroups, GroupDelete, GroupRetry
 from gateway.rest.models.jobs import Job, JobAction, JobDetail, JobList, JobLocation, SelectedJobs, job_dict
 from gateway.rest.models.queues import Cleanup, Queue, RegistryCounts, Stats
+from gateway.rest.models.rq3 import JobGroup, JobGroups, RateLimits
 from gateway.rest.models.schedules import Cron, RqScheduler
 from gateway.rest.models.workers import Worker
 
@@ -27,9 +28,12 @@ __all__ = [
     "JobAction",
     "JobDetail",
     "JobError",
+    "JobGroup",
+    "JobGroups",
     "JobList",
     "JobLocation",
     "Queue",
+    "RateLimits",
     "RegistryCounts",
     "Replay",
     "RetryAll",

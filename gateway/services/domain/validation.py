@@ -62,3 +62,16 @@ def validate_page_size(first: int) -> int:
 
 def is_score(text: str) -> bool:
     return SCORE_PATTERN.fullmatch(text) is not None
+
+
+MAX_NAME_CHARS = 512
+
+
+def validate_name(name: str, what: str) -> str:
+    """A worker or job group name RQ could have written: 1 to 512 characters without control
+    characters (issue 15's worker commands and job groups)."""
+    if not name or len(name) > MAX_NAME_CHARS or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InvalidParameter(
+            f"Invalid {what} name: 1 to {MAX_NAME_CHARS} characters without control characters"
+        )
+    return name

@@ -8,6 +8,7 @@ from rq.executions import Execution, ExecutionRegistry
 from rq.group import Group
 from rq.job import Job
 from rq.queue import Queue
+from rq.rate_limit import RateLimitRegistry
 from rq.registry import (
     CanceledJobRegistry,
     DeferredJobRegistry,
@@ -146,3 +147,37 @@ def cron_history_key(name: str) -> str:
 # rq-scheduler (a separate package, not installed here): its one sorted set, job id -> the unix
 # time of the next run (rq_scheduler.Scheduler.scheduled_jobs_key).
 RQ_SCHEDULER_JOBS = "rq:scheduler:scheduled_jobs"
+
+
+# RQ 3's concurrency rate limits: the set of rate-limit keys, and per key its config hash and
+# its allowed and rate_limited (waiting) sorted sets (rq.rate_limit.RateLimitRegistry). Job
+# groups: the set of group names, each group a set of job ids (rq.group.Group).
+RATE_LIMIT_KEYS = RateLimitRegistry.rl_keys_key
+GROUPS_SET = Group.REDIS_GROUP_KEY
+
+
+class _KeyOnly:
+    """All that RateLimitRegistry's key properties read of it (its constructor needs a client)."""
+
+    key = _MARK
+
+
+def _property_parts(prop: property) -> tuple[str, str]:
+    assert prop.fget is not None  # a property always has its getter
+    return _split_template(prop.fget(_KeyOnly()))
+
+
+_RATE_LIMIT_PARTS = tuple(
+    _property_parts(prop)
+    for prop in (
+        RateLimitRegistry.config_key,
+        RateLimitRegistry.allowed_key,
+        RateLimitRegistry.rate_limited_key,
+    )
+)
+
+
+def rate_limit_keys(key: str) -> tuple[str, str, str]:
+    """The rate-limit key's config hash, allowed set and rate_limited (waiting) set."""
+    config, allowed, waiting = (prefix + key + suffix for prefix, suffix in _RATE_LIMIT_PARTS)
+    return config, allowed, waiting

@@ -19,12 +19,12 @@ from rq import suspension
 
 from gateway.errors import Conflict, InvalidParameter, JobNotFound, WorkerNotFound, WorkerNotListening
 from gateway.services.domain.control import CommandOutcome, WorkerSuspension
+from gateway.services.domain.validation import validate_name
 from gateway.services.reads.suspension import read_suspension
 from gateway.services.redis import keys
 
 # The longest suspension accepted: GraphQL's Int bound, and far beyond any incident.
 MAX_SUSPEND_SECONDS = 2**31 - 1
-_MAX_WORKER_NAME = 512
 
 
 def _publish(connection: Redis, worker_name: str, command: str, **fields: str) -> int:
@@ -34,12 +34,7 @@ def _publish(connection: Redis, worker_name: str, command: str, **fields: str) -
 
 
 def validate_worker_name(name: str) -> str:
-    """A worker name RQ could have written: non-empty text without control characters."""
-    if not name or len(name) > _MAX_WORKER_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InvalidParameter(
-            f"Invalid worker name: 1 to {_MAX_WORKER_NAME} characters without control characters"
-        )
-    return name
+    return validate_name(name, "worker")
 
 
 def stop_job(connection: Redis, job_id: str) -> CommandOutcome:
