@@ -101,6 +101,7 @@ def test_readme_http_examples_run_against_the_demo():
     assert '"replay_of"' in text and '"suspended":false,"until":null' in text
     assert "only started (running) jobs can be stopped" in text
     assert "only scheduled or deferred jobs can be enqueued now" in text
+    assert '{"schedulers":[]}' in text and '{"rate_limits":[]}' in text and '{"groups":[]}' in text
     assert "Internal server error" not in text
 
 
