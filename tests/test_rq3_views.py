@@ -101,3 +101,16 @@ def test_both_transports_answer_alike(client, conn):
     missing = client.post("/graphql", json={"query": '{ jobGroup(name: "nope") { name } }'}).json()
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert client.get("/api/v1/job-groups/bad%01name").status_code == 422
+
+
+def test_rate_limits_read_in_three_round_trips_whatever_their_number(service, conn, round_trips):
+    for key in range(5):
+        q = Queue("default", connection=conn)
+        for i in range(3):
+            q.enqueue(jobs.add, i, i, rate_limit=RateLimit(f"api-{key}", 1))
+    round_trips.reset()
+    limits = service.rate_limits()
+    assert [(lim.key, lim.allowed_count, lim.waiting_count) for lim in limits] == [
+        (f"api-{key}", 1, 2) for key in range(5)
+    ]
+    assert round_trips.count == 3

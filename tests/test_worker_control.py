@@ -137,3 +137,10 @@ def test_until_is_the_flags_expiry_also_on_a_redis_without_pexpiretime(service, 
 
 def _parse(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_stop_a_started_job_that_names_no_worker_says_so(service, conn):
+    job = Queue("default", connection=conn).enqueue(jobs.add, 1, 2)
+    conn.hset(job.key, "status", "started")
+    with pytest.raises(Conflict, match="is started but names no worker"):
+        service.stop_job(job.id)

@@ -53,24 +53,35 @@ def read_rate_limits(connection: Redis, may_see: MaySee, restricted: bool) -> li
             pipe.zrange(damaged.key_bytes(allowed), 0, JOBS_SHOWN - 1)
             pipe.zrange(damaged.key_bytes(waiting), 0, JOBS_SHOWN - 1)
         replies = damaged.execute(pipe)
+    sets = [replies[index * 5 + 3 : index * 5 + 5] for index in range(len(names))]
+    # Every listed job's origin and status in one round trip, whatever the number of keys.
+    listed = _jobs(
+        connection, [damaged.internal(i) for pair in sets for ids in pair for i in ids or ()], may_see
+    )
+    by_id = {job.job_id: job for job in listed}
     limits = []
     for index, name in enumerate(names):
-        concurrency, allowed_count, waiting_count, allowed, waiting = replies[index * 5 : index * 5 + 5]
-        allowed_jobs = _jobs(connection, [damaged.internal(i) for i in allowed or ()], may_see)
-        waiting_jobs = _jobs(connection, [damaged.internal(i) for i in waiting or ()], may_see)
-        if restricted and not allowed_jobs and not waiting_jobs:
+        concurrency, allowed_count, waiting_count = replies[index * 5 : index * 5 + 3]
+        allowed, waiting = (
+            [by_id[i] for i in map(_shown_id, ids or ()) if i in by_id] for ids in sets[index]
+        )
+        if restricted and not allowed and not waiting:
             continue  # a key whose jobs are all in other queues
         limits.append(
             RateLimitInfo(
                 key=damaged.shown_name(name),
                 concurrency=_count(concurrency),
-                allowed_count=len(allowed_jobs) if restricted else int(allowed_count or 0),
-                waiting_count=len(waiting_jobs) if restricted else int(waiting_count or 0),
-                allowed=allowed_jobs,
-                waiting=waiting_jobs,
+                allowed_count=len(allowed) if restricted else int(allowed_count or 0),
+                waiting_count=len(waiting) if restricted else int(waiting_count or 0),
+                allowed=allowed,
+                waiting=waiting,
             )
         )
     return limits
+
+
+def _shown_id(raw: bytes) -> str:
+    return damaged.shown_name(damaged.internal(raw))
 
 
 def _count(raw: bytes | None) -> int | None:

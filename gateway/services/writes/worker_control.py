@@ -46,8 +46,10 @@ def stop_job(connection: Redis, job_id: str) -> CommandOutcome:
     if status is None and not connection.exists(keys.job_key(job_id)):
         raise JobNotFound(job_id)
     state = status.decode(errors="replace") if status else "in no known state"
-    if state != "started" or not worker:
+    if state != "started":
         raise Conflict(job_id, f"Job {job_id} is {state}; only started (running) jobs can be stopped")
+    if not worker:
+        raise Conflict(job_id, f"Job {job_id} is started but names no worker; it cannot be sent a stop")
     worker_name = worker.decode(errors="replace")
     if not _publish(connection, worker_name, "stop-job", job_id=job_id):
         raise WorkerNotListening(worker_name, job_id)
