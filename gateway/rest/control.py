@@ -13,7 +13,7 @@ from gateway.rest import models
 from gateway.rest.deps import QueueParam, ServiceDep
 from gateway.rest.errors import error_responses
 from gateway.rest.jobs import JOB_ERRORS, JobIdPath
-from gateway.services import MAX_SUSPEND_SECONDS
+from gateway.services import DOCUMENTED_QUEUE_NAME_PATTERN, MAX_SUSPEND_SECONDS
 
 jobs_router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 workers_router = APIRouter(prefix="/api/v1/workers", tags=["workers"])
@@ -27,7 +27,14 @@ _WORKER_ERRORS = error_responses(
 )
 _SUSPEND_ERRORS = error_responses((InvalidInput, "Invalid duration"), BackendUnavailable)
 
-WorkerNamePath = Annotated[str, Path(description="The worker's name, as GET /api/v1/workers lists it.")]
+WorkerNamePath = Annotated[
+    str,
+    Path(
+        description="The worker's name, as GET /api/v1/workers lists it.",
+        # Documented only: the service checks it, with its own message (a 422 `detail`).
+        json_schema_extra={"pattern": DOCUMENTED_QUEUE_NAME_PATTERN},
+    ),
+]
 
 
 @jobs_router.post(
@@ -96,6 +103,7 @@ def suspend_workers(
         Query(
             description="Seconds until the suspension ends by itself (1 to "
             f"{MAX_SUSPEND_SECONDS}); without it, until resumed.",
+            json_schema_extra={"minimum": 1, "maximum": MAX_SUSPEND_SECONDS},  # checked by the service
         ),
     ] = None,
 ) -> models.Suspension:

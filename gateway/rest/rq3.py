@@ -11,6 +11,7 @@ from gateway.errors import BackendUnavailable, InvalidInput, NotFound
 from gateway.rest import models
 from gateway.rest.deps import ServiceDep
 from gateway.rest.errors import error_responses
+from gateway.services import DOCUMENTED_QUEUE_NAME_PATTERN
 
 router = APIRouter(prefix="/api/v1", tags=["rq3"])
 
@@ -47,7 +48,12 @@ def job_groups(service: ServiceDep) -> models.JobGroups:
     name="job_group",
 )
 def job_group(
-    name: Annotated[str, Path(description="The group's name.")], service: ServiceDep
+    name: Annotated[
+        str,
+        # Documented only: the service checks it, with its own message (a 422 `detail`).
+        Path(description="The group's name.", json_schema_extra={"pattern": DOCUMENTED_QUEUE_NAME_PATTERN}),
+    ],
+    service: ServiceDep,
 ) -> models.JobGroup:
     """One job group's jobs and their statuses."""
     return models.JobGroup.of(service.job_group(name))

@@ -31,7 +31,13 @@ def cron(service: ServiceDep) -> models.Cron:
 )
 def rq_scheduler(
     service: ServiceDep,
-    first: Annotated[int, Query(description=f"At most this many jobs (0 to {MAX_PAGE_SIZE}).")] = 100,
+    first: Annotated[
+        int,
+        Query(
+            description=f"At most this many jobs (0 to {MAX_PAGE_SIZE}).",
+            json_schema_extra={"minimum": 0, "maximum": MAX_PAGE_SIZE},  # checked by the service
+        ),
+    ] = 100,
 ) -> models.RqScheduler:
     """rq-scheduler's scheduled jobs, by next run: function, queue, interval or cron string and
     repeats left. Read-only; empty when rq-scheduler's key does not exist."""

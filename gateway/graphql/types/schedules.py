@@ -92,13 +92,13 @@ class RqSchedulerJob:
 
 @strawberry.type
 class RqSchedulerView:
-    total: int
+    total_count: int = strawberry.field(description="Entries in rq-scheduler's set (REST `total`).")
     jobs: list[RqSchedulerJob]
 
     @classmethod
     def of(cls, view: services.RqSchedulerView) -> RqSchedulerView:
         return cls(
-            total=view.total,
+            total_count=view.total,
             jobs=[
                 RqSchedulerJob(
                     job_id=strawberry.ID(j.job_id),

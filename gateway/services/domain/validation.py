@@ -64,14 +64,13 @@ def is_score(text: str) -> bool:
     return SCORE_PATTERN.fullmatch(text) is not None
 
 
-MAX_NAME_CHARS = 512
+_NAME = re.compile(DOCUMENTED_QUEUE_NAME_PATTERN)
 
 
 def validate_name(name: str, what: str) -> str:
-    """A worker or job group name RQ could have written: 1 to 512 characters without control
-    characters (issue 15's worker commands and job groups)."""
-    if not name or len(name) > MAX_NAME_CHARS or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InvalidParameter(
-            f"Invalid {what} name: 1 to {MAX_NAME_CHARS} characters without control characters"
-        )
+    """A worker or job group name (issue 15), by the rule of queue names: 1 to 512 characters,
+    none of them a control character (C0, DEL or C1). The OpenAPI documents the same pattern."""
+    if not _NAME.fullmatch(name):
+        limits = f"1 to {MAX_NAME_LENGTH} characters without control characters"
+        raise InvalidParameter(f"Invalid {what} name: {limits}")
     return name
