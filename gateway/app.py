@@ -22,7 +22,7 @@ from gateway.graphql.schema import build_schema
 from gateway.live import LiveHub
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
 from gateway.request_metrics import RequestMetrics
-from gateway.rest import audit, errors, health, jobs, lifecycle
+from gateway.rest import audit, control, errors, health, jobs, lifecycle, rq3, schedules
 from gateway.rest import groups as group_routes
 from gateway.rest import history as history_routes
 from gateway.rest import metrics as metrics_routes
@@ -89,6 +89,10 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.include_router(metrics_routes.router)
     app.include_router(history_routes.router)
     app.include_router(search_routes.router)
+    app.include_router(control.jobs_router)
+    app.include_router(control.workers_router)
+    app.include_router(schedules.router)
+    app.include_router(rq3.router)
     schema = build_schema(
         settings.graphql_max_depth,
         settings.graphql_max_aliases,

@@ -7,6 +7,8 @@
     │   ├── JobDataGone           the id is in the failed registry but its job hash is gone (orphan)
     │   ├── JobInOtherQueue       the job exists, but in another queue than the one the call named
     │   ├── QueueNotFound         RQ does not know the queue and it has no jobs or workers
+    │   ├── WorkerNotFound        no live worker of that name
+    │   ├── JobGroupNotFound      no RQ job group of that name
     │   └── FailureGroupNotFound  no failed job of the queue is in that failure group (now)
     ├── InvalidInput              the request can never succeed as written
     │   ├── InvalidJobId          the id is not one RQ could have produced
@@ -14,7 +16,8 @@
     │   │   └── InvalidQuery      a search query that does not parse; says at which position
     │   └── JobUnreadable         the job's data cannot be read, so RQ cannot requeue it
     ├── Conflict                  the job exists but its state does not allow the action
-    │   └── QueueKeyDamaged       the job's queue key holds another Redis type: nothing written
+    │   ├── QueueKeyDamaged       the job's queue key holds another Redis type: nothing written
+    │   └── WorkerNotListening    a command found no worker listening (it died unregistered)
     ├── BackendUnavailable        Redis did not answer in time or refused the connection
     ├── Unauthenticated           keys are configured and the request has no valid API key
     ├── Forbidden                 the API key's role or queue patterns do not allow the action
@@ -147,7 +150,7 @@ class Conflict(GatewayError):
     """Raised when the job exists but is in a state the action does not apply to (cancel a
     finished job, requeue a queued one), or left that state while the action ran."""
 
-    def __init__(self, job_id: str, message: str):
+    def __init__(self, job_id: str | None, message: str):
         super().__init__(message)
         self.job_id = job_id
 
@@ -159,6 +162,35 @@ class QueueKeyDamaged(Conflict):
 
     def __init__(self, job_id: str):
         super().__init__(job_id, f"Job {job_id}: {self.reason}")
+
+
+class WorkerNotFound(NotFound):
+    """Raised when a worker command names a worker with no live record (its hash)."""
+
+    def __init__(self, worker_name: str):
+        super().__init__(f"Worker {worker_name!r} not found")
+        self.worker_name = worker_name
+
+
+class JobGroupNotFound(NotFound):
+    """Raised when no RQ job group (rq.group.Group) of that name has jobs the key may see."""
+
+    def __init__(self, name: str):
+        super().__init__(f"Job group {name!r} not found")
+        self.name = name
+
+
+class WorkerNotListening(Conflict):
+    """Raised when a worker command was published but no process received it: the worker died
+    without unregistering, and its record lasts until its heartbeat expires."""
+
+    def __init__(self, worker_name: str, job_id: str | None = None):
+        super().__init__(
+            job_id,
+            f"Worker {worker_name!r} did not receive the command: it is not listening "
+            "(it may have died; its record expires with its heartbeat)",
+        )
+        self.worker_name = worker_name
 
 
 class Unauthenticated(GatewayError):

@@ -11,7 +11,7 @@ QUEUE_FIELDS = (
 )
 WORKER_FIELDS = (
     "name state queues currentJobId successfulJobCount failedJobCount totalWorkingTime lastHeartbeat "
-    "birthDate hostname pid"
+    "birthDate hostname pid suspended suspendedUntil"
 )
 CLEANUP_FIELDS = "queueName totalRemoved removed { started finished failed deferred scheduled canceled }"
 

@@ -97,6 +97,11 @@ def test_readme_http_examples_run_against_the_demo():
     assert '"retryFailedJob":{"success":true' in text.replace(" ", "")
     assert '"code":"NOT_FOUND"' in text.replace(" ", "")
     assert "HTTP/1.1 422" in text and "HTTP/1.1 404" in text
+    # Worker control and Scheduling (issue 15): a replay links both jobs, suspension is undone.
+    assert '"replay_of"' in text and '"suspended":false,"until":null' in text
+    assert "only started (running) jobs can be stopped" in text
+    assert "only scheduled or deferred jobs can be enqueued now" in text
+    assert '{"schedulers":[]}' in text and '{"rate_limits":[]}' in text and '{"groups":[]}' in text
     assert "Internal server error" not in text
 
 

@@ -13,6 +13,7 @@ from gateway.services.redis import scripts
 
 SCRIPTS = ["LIVE_SLICE", "LIVE_LAST", "LIVE_AFTER", "LIVE_BEFORE", "REQUEUE", "REQUEUE_DRY", "DELETE"]
 SCRIPTS += ["DELETE_DRY", "CANCEL", "QUEUE_PAGE", "FILTER_AFTER", "LOCATE", "CAUSE_FIELDS", "JOB_FIELDS"]
+SCRIPTS += ["ENQUEUE_NOW"]
 
 
 def test_every_lua_file_is_found_as_package_data_and_used():

@@ -24,6 +24,7 @@ class AuditEntry:
     job_ids: list[str] = strawberry.field(description="The first 10 job ids.")
     outcome: str = strawberry.field(description="`ok`, `refused` or `error`.")
     error: str | None = strawberry.field(description="The error, e.g. `Forbidden`, `FailedJobNotFound`.")
+    worker: str | None = strawberry.field(description="The worker a worker command addressed.")
 
     @classmethod
     def of(cls, entry: AuditEntryRecord) -> AuditEntry:
@@ -38,6 +39,7 @@ class AuditEntry:
             job_ids=entry.job_ids,
             outcome=entry.outcome,
             error=entry.error,
+            worker=entry.worker,
         )
 
 

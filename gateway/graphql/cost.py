@@ -42,6 +42,19 @@ from strawberry.extensions import SchemaExtension
 DEFAULT_PAGE = 100
 # Lists without `first` (queues, workers, failure groups) are not bounded by the query.
 LIST_ESTIMATE = 1000
+# Lists whose size is known better than LIST_ESTIMATE: a cron job's history shows its newest 20
+# runs and a rate limit or job group its first 100 jobs (bounds); deployments run a few
+# CronSchedulers with tens of cron jobs (estimates, as LIST_ESTIMATE is: the data is the
+# operator's, and aliases still multiply the cost).
+LIST_SIZES: dict[tuple[str, str], int] = {
+    ("CronView", "schedulers"): 5,
+    ("CronScheduler", "cronJobs"): 50,
+    ("CronJob", "history"): 20,
+    ("Query", "rateLimits"): 50,  # an estimate: one key per rate-limited API or resource
+    ("RateLimit", "allowed"): 100,
+    ("RateLimit", "waiting"): 100,
+    ("JobGroup", "jobs"): 100,
+}
 # Extra cost per object of a field that can be large: a traceback can be 50 KB.
 HEAVY_FIELDS: dict[tuple[str, str], int] = {
     ("Job", "excInfo"): 10,
@@ -104,7 +117,7 @@ class _Walk:
                 continue
             count = 1
             if is_list_type(get_nullable_type(field.type)):
-                count = LIST_ESTIMATE if page is None else page
+                count = LIST_SIZES.get((owner.name, name)) or (LIST_ESTIMATE if page is None else page)
             child_page = self._first(field, node)
             assert node.selection_set is not None  # validated: objects have selections
             total += count * (1 + self.cost(named, node.selection_set, child_page))

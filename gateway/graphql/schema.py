@@ -15,6 +15,7 @@ from strawberry.tools import merge_types
 
 from gateway.config import Settings
 from gateway.graphql.audit import AuditQuery
+from gateway.graphql.control import ControlMutation, ControlQuery
 from gateway.graphql.cost import MaxCostLimiter
 from gateway.graphql.errors import ErrorCodes
 from gateway.graphql.execution import LeafObjectExecutionContext
@@ -23,15 +24,31 @@ from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
 from gateway.graphql.live import LiveSubscription, WebsocketOnly
 from gateway.graphql.queues import QueueMutation, QueueQuery
+from gateway.graphql.rq3 import Rq3Query
+from gateway.graphql.schedules import ScheduleQuery
 from gateway.graphql.search import SearchQuery
 from gateway.graphql.viewer import ViewerQuery
 from gateway.graphql.workers import WorkerQuery
 
 # One entry per concept module; each keeps its own resolvers.
 Query = merge_types(
-    "Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery, ViewerQuery, SearchQuery)
+    "Query",
+    (
+        JobQuery,
+        QueueQuery,
+        WorkerQuery,
+        GroupQuery,
+        AuditQuery,
+        ViewerQuery,
+        SearchQuery,
+        ControlQuery,
+        ScheduleQuery,
+        Rq3Query,
+    ),
 )
-Mutation = merge_types("Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation))
+Mutation = merge_types(
+    "Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation, ControlMutation)
+)
 Subscription = merge_types("Subscription", (LiveSubscription,))
 
 

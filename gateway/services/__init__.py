@@ -8,6 +8,12 @@ tests/test_architecture.py fails otherwise. ARCHITECTURE.md shows the layers beh
 from gateway.services.access import ANONYMOUS, Principal, RequestScope, Role
 from gateway.services.audit import AuditEntry, AuditPage, AuditTrail
 from gateway.services.domain.caller import CallerInfo
+from gateway.services.domain.control import (  # issue 15: on-call controls
+    CommandOutcome,
+    EnqueueNowOutcome,
+    ReplayOutcome,
+    WorkerSuspension,
+)
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.gauges import QueueGauges, RqSnapshot
 from gateway.services.domain.models import (
@@ -27,6 +33,8 @@ from gateway.services.domain.models import (
     SearchPage,
     WorkerInfo,
 )
+from gateway.services.domain.rq3 import JobGroupInfo, JobGroupSummary, LimitedJob, RateLimitInfo
+from gateway.services.domain.schedules import CronView, RqSchedulerView
 from gateway.services.domain.validation import (
     DOCUMENTED_QUEUE_NAME_PATTERN,
     JOB_ID_PATTERN,
@@ -53,6 +61,7 @@ from gateway.services.refusals import INVALID_KEY, MISSING_KEY
 from gateway.services.service import JobService
 from gateway.services.writes.groups import GROUP_ID_PATTERN
 from gateway.services.writes.selection import MAX_SELECTED_IDS
+from gateway.services.writes.worker_control import MAX_SUSPEND_SECONDS
 
 __all__ = [
     "ANONYMOUS",
@@ -65,6 +74,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "MAX_SELECTED_IDS",
     "MAX_STEP",
+    "MAX_SUSPEND_SECONDS",
     "MISSING_KEY",
     "ORDERS",
     "STATES",
@@ -74,7 +84,10 @@ __all__ = [
     "BulkOutcome",
     "CallerInfo",
     "CleanupOutcome",
+    "CommandOutcome",
     "ConnectionOptions",
+    "CronView",
+    "EnqueueNowOutcome",
     "FailedJobFilter",
     "FailureGroup",
     "FailureGroups",
@@ -82,21 +95,28 @@ __all__ = [
     "HistoryBucket",
     "JobActionOutcome",
     "JobError",
+    "JobGroupInfo",
+    "JobGroupSummary",
     "JobInfo",
     "JobLocation",
     "JobPage",
     "JobService",
+    "LimitedJob",
     "Principal",
     "QueueGauges",
     "QueueHistory",
     "QueueInfo",
     "QueueStats",
+    "RateLimitInfo",
+    "ReplayOutcome",
     "RequestScope",
     "Role",
+    "RqSchedulerView",
     "RqSnapshot",
     "SearchPage",
     "SentinelTarget",
     "WorkerInfo",
+    "WorkerSuspension",
     "check_ca_file",
     "check_client_certificate",
     "connect_redis",

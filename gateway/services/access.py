@@ -215,6 +215,7 @@ class _Guarded:
             action=self.access.action + (".dry_run" if arguments.get("dry_run") else ""),
             queue=self.queue,
             job_ids=[str(job_id) for job_id in job_ids],
+            worker=str(arguments["worker_name"]) if "worker_name" in arguments else None,
         )
 
     def _refusal_record(self) -> AuditRecord:

@@ -41,9 +41,12 @@ class AuditRecord:
     outcome: str = "ok"  # ok | refused | error
     error: str | None = None  # the error class, e.g. FailedJobNotFound, Forbidden, InternalError
     time: str = field(default_factory=rq_now)
+    worker: str | None = None  # the worker a worker command addressed (issue 15)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        if data["worker"] is None:  # only worker commands name one; other records stay as they were
+            del data["worker"]
         data["job_count"] = len(self.job_ids)
         # A refused id can be hostile and huge; no valid id is longer than this.
         data["job_ids"] = [job_id[:MAX_NAME_LENGTH] for job_id in self.job_ids[:IDS_SHOWN]]
@@ -64,6 +67,7 @@ class AuditEntry:
     job_ids: list[str]
     outcome: str
     error: str | None
+    worker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,4 +206,5 @@ def _entry(entry_id: bytes, fields: dict[bytes, bytes]) -> AuditEntry:
         job_ids=[str(job_id) for job_id in data.get("job_ids", [])],
         outcome=str(data.get("outcome", "")),
         error=data.get("error"),
+        worker=data.get("worker") if isinstance(data.get("worker"), str) else None,
     )

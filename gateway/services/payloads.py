@@ -22,6 +22,7 @@ from typing import Any
 
 from gateway.services.audit import AuditEntry, AuditPage
 from gateway.services.domain.caller import CallerInfo
+from gateway.services.domain.control import CommandOutcome, EnqueueNowOutcome, ReplayOutcome, WorkerSuspension
 from gateway.services.domain.gauges import QueueGauges, RqSnapshot
 from gateway.services.domain.models import (
     BulkOutcome,
@@ -38,6 +39,15 @@ from gateway.services.domain.models import (
     QueueStats,
     SearchPage,
     WorkerInfo,
+)
+from gateway.services.domain.rq3 import JobGroupInfo, JobGroupSummary, LimitedJob, RateLimitInfo
+from gateway.services.domain.schedules import (
+    CronJobInfo,
+    CronRun,
+    CronSchedulerInfo,
+    CronView,
+    RqSchedulerJob,
+    RqSchedulerView,
 )
 from gateway.services.history.models import HistoryBucket, QueueHistory
 from gateway.services.reads.sighting import JobSighting
@@ -74,6 +84,12 @@ NESTED: dict[type, frozenset[str]] = {
     RqSnapshot: frozenset({"queues", "workers"}),
     QueueGauges: frozenset({"stats"}),
     QueueHistory: frozenset({"buckets"}),
+    CronView: frozenset({"schedulers"}),
+    CronSchedulerInfo: frozenset({"cron_jobs"}),
+    CronJobInfo: frozenset({"history"}),
+    RqSchedulerView: frozenset({"jobs"}),
+    RateLimitInfo: frozenset({"allowed", "waiting"}),
+    JobGroupInfo: frozenset({"jobs"}),
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).
@@ -103,6 +119,23 @@ SHOWN: dict[type, frozenset[str]] = {
     QueueHistory: frozenset({"queue", "step"}),
     HistoryBucket: frozenset(field.name for field in dataclasses.fields(HistoryBucket)),
     SearchPage: frozenset({"scanned", "complete", "next_cursor", "cursors"}),
+    # On-call controls (issue 15): ids, names and states, no job data.
+    WorkerSuspension: frozenset(field.name for field in dataclasses.fields(WorkerSuspension)),
+    CommandOutcome: frozenset(field.name for field in dataclasses.fields(CommandOutcome)),
+    EnqueueNowOutcome: frozenset(field.name for field in dataclasses.fields(EnqueueNowOutcome)),
+    ReplayOutcome: frozenset(field.name for field in dataclasses.fields(ReplayOutcome)),
+    # Schedule views: functions, queues, times and ids; the cron jobs' args are not read at all.
+    CronRun: frozenset(field.name for field in dataclasses.fields(CronRun)),
+    CronJobInfo: frozenset(field.name for field in dataclasses.fields(CronJobInfo)) - {"history"},
+    CronSchedulerInfo: frozenset(field.name for field in dataclasses.fields(CronSchedulerInfo))
+    - {"cron_jobs"},
+    CronView: frozenset(),
+    RqSchedulerJob: frozenset(field.name for field in dataclasses.fields(RqSchedulerJob)),
+    RqSchedulerView: frozenset({"total"}),
+    LimitedJob: frozenset(field.name for field in dataclasses.fields(LimitedJob)),
+    RateLimitInfo: frozenset({"key", "concurrency", "allowed_count", "waiting_count"}),
+    JobGroupSummary: frozenset(field.name for field in dataclasses.fields(JobGroupSummary)),
+    JobGroupInfo: frozenset({"name", "job_count"}),
 }
 
 

@@ -23,6 +23,12 @@ from gateway.errors import (
 from gateway.services.access import ANONYMOUS, Principal, RequestScope, Role, action, public, read
 from gateway.services.audit import AuditPage, read_audit
 from gateway.services.domain.caller import CallerInfo
+from gateway.services.domain.control import (
+    CommandOutcome,
+    EnqueueNowOutcome,
+    ReplayOutcome,
+    WorkerSuspension,
+)
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.gauges import RqSnapshot
 from gateway.services.domain.models import (
@@ -39,9 +45,12 @@ from gateway.services.domain.models import (
     WorkerInfo,
 )
 from gateway.services.domain.outcome import RETRY_ERRORS, RETRY_REFUSALS, Outcome
+from gateway.services.domain.rq3 import JobGroupInfo, JobGroupSummary, RateLimitInfo
+from gateway.services.domain.schedules import CronView, RqSchedulerView
 from gateway.services.domain.search_query import SearchQuery, parse_query
 from gateway.services.domain.validation import (
     validate_job_id,
+    validate_name,
     validate_page_size,
     validate_queue_name,
 )
@@ -50,29 +59,40 @@ from gateway.services.history.read import history_range, read_history
 from gateway.services.job_access import authorise_job, hidden_jobs
 from gateway.services.payloads import hide_payloads
 from gateway.services.reads.browse import Browser, check_page_args
+from gateway.services.reads.cron import read_cron
 from gateway.services.reads.filtered import FilteredView, filtered_page
 from gateway.services.reads.known import ensure_known
 from gateway.services.reads.locate import fetch_located_job
 from gateway.services.reads.queues import get_queue, list_queues
+from gateway.services.reads.rq3 import read_job_group, read_job_groups, read_rate_limits
+from gateway.services.reads.rq_scheduler import read_rq_scheduler
 from gateway.services.reads.search import SearchScope
 from gateway.services.reads.search_page import DEFAULT_SCAN_LIMIT, lookup_page, search_page, search_scope
 from gateway.services.reads.sighting import JobSighting, read_sighting
 from gateway.services.reads.snapshot import SharedRead, read_snapshot
 from gateway.services.reads.stats import queue_stats
 from gateway.services.reads.streams import JobStream, filtered_chunks, registry_chunks
+from gateway.services.reads.suspension import read_suspension
 from gateway.services.reads.workers import list_workers
 from gateway.services.redis.backend import BackendHealth, backend_call, backend_steps, probe
 from gateway.services.redis.origins import read_places
 from gateway.services.redis.registry import RegistryReader, decode_cursor
+from gateway.services.writes import worker_control
 from gateway.services.writes.cleanup import cleanup_queue
+from gateway.services.writes.enqueue_now import EnqueueNow
 from gateway.services.writes.failed_actions import FailedJobActions, run_bulk
 from gateway.services.writes.groups import act_on_group, failure_groups, validate_group_id
 from gateway.services.writes.lifecycle import Lifecycle
+from gateway.services.writes.replay import replay as replay_job
 from gateway.services.writes.selection import FilteredChunks, run_selected, selected_ids
 
 
 def _done_jobs(outcome: BulkOutcome) -> list[str]:
     return outcome.done_jobs
+
+
+def _replay_ids(outcome: ReplayOutcome) -> list[str]:
+    return [outcome.replay_of, outcome.job_id]
 
 
 def _sized(page: JobPage, first: int) -> JobPage:
@@ -531,3 +551,107 @@ class JobService:
         )
         self._known_if_empty(queue, not page.jobs and page.complete)
         return page
+
+    # --- On-call controls: stop, suspend/resume, shutdown, enqueue-now, replay (issue 15) ---
+
+    @action("stop", Role.OPERATOR)
+    @backend_call()
+    def stop_job(self, job_id: str) -> CommandOutcome:
+        """Send RQ's stop-job command to the worker running the job (409 when it is not running)."""
+        validate_job_id(job_id)
+        self._job_queue(job_id)
+        return worker_control.stop_job(self.connection, job_id)
+
+    @read()
+    @backend_call()
+    def worker_suspension(self) -> WorkerSuspension:
+        return read_suspension(self.connection)
+
+    @action("suspend_workers", Role.ADMIN)
+    @backend_call()
+    def suspend_workers(self, duration: int | None = None) -> WorkerSuspension:
+        """`rq suspend [--duration SECONDS]`: no worker starts a new job meanwhile."""
+        return worker_control.suspend(self.connection, duration)
+
+    @action("resume_workers", Role.ADMIN)
+    @backend_call()
+    def resume_workers(self) -> WorkerSuspension:
+        """`rq resume`."""
+        return worker_control.resume(self.connection)
+
+    @action("shutdown_worker", Role.ADMIN)
+    @backend_call()
+    def shutdown_worker(self, worker_name: str, kill_horse: bool = False) -> CommandOutcome:
+        """RQ's shutdown command (warm: after the current job); `kill_horse` kills that job too."""
+        return worker_control.shutdown_worker(self.connection, worker_name, kill_horse)
+
+    @action("enqueue_now", Role.OPERATOR)
+    @backend_call()
+    def enqueue_now(self, job_id: str, force: bool = False) -> EnqueueNowOutcome:
+        """Move a scheduled job to its queue now, exactly once against RQ's scheduler; a deferred
+        job only with `force` (it then runs without waiting for its dependencies)."""
+        validate_job_id(job_id)
+        name = self._job_queue(job_id)
+        return EnqueueNow(self.connection, self.default_queue, self.serializer).run(job_id, name, force)
+
+    @action("replay", Role.OPERATOR, ids_from_result=_replay_ids)
+    @backend_call()
+    def replay(self, job_id: str, target_queue: str | None = None) -> ReplayOutcome:
+        """A new job with a finished or failed job's call, on its queue or `target_queue`."""
+        validate_job_id(job_id)
+        origin = self._job_queue(job_id)
+        target = validate_queue_name(target_queue) if target_queue is not None else origin
+        if not self.may_access_queue(target):
+            raise Forbidden(f"API key {self._principal_name!r} may not access queue {target!r}")
+        return replay_job(self.connection, job_id, target, self.serializer)
+
+    @property
+    def _principal_name(self) -> str:
+        return self.scope.principal.name if self.scope is not None else "anonymous"
+
+    @read()
+    @backend_call()
+    def cron(self) -> CronView:
+        """RQ's CronSchedulers and their cron jobs (of the queues the key may access), with each
+        cron job's newest runs; empty without a CronScheduler (or with RQ < 2.4)."""
+        return read_cron(self.connection, self.may_access_queue)
+
+    @read()
+    @backend_call()
+    def rq_scheduler(self, limit: int = 100) -> RqSchedulerView:
+        """rq-scheduler's scheduled jobs by next run; empty when its key does not exist."""
+        validate_page_size(limit)
+        return read_rq_scheduler(self.connection, self.serializer, limit, self._may_see_queue)
+
+    def _may_see_queue(self, queue: str | None) -> bool:
+        """A job's queue, for reads that list jobs of many queues: a job whose queue is unknown
+        is in no pattern, so only keys without patterns see it (as job_access.py rules)."""
+        principal = self._principal
+        if principal is None or not principal.queues:
+            return True
+        return queue is not None and principal.may_access_queue(queue)
+
+    @read()
+    @backend_call()
+    def rate_limits(self) -> list[RateLimitInfo]:
+        """RQ 3's rate-limit keys: concurrency, the jobs holding a slot and those waiting."""
+        return read_rate_limits(self.connection, self._may_see_queue, self._restricted)
+
+    @read()
+    @backend_call()
+    def job_groups(self) -> list[JobGroupSummary]:
+        """RQ's job groups with their sizes; a queue-limited key lists none (a group spans
+        queues: it reads one group by name, and sees only its queues' jobs)."""
+        return [] if self._restricted else read_job_groups(self.connection)
+
+    @read()
+    @backend_call()
+    def job_group(self, name: str) -> JobGroupInfo:
+        """One RQ job group's jobs with their statuses (JobGroupNotFound when it has none)."""
+        validate_name(name, "job group")
+        return read_job_group(self.connection, name, self._may_see_queue, self._restricted)
+
+    @property
+    def _restricted(self) -> bool:
+        principal = self._principal
+        return principal is not None and bool(principal.queues)

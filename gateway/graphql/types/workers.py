@@ -20,6 +20,12 @@ class Worker:
     birth_date: str | None
     hostname: str | None
     pid: int | None
+    suspended: bool = strawberry.field(
+        description="Whether `rq suspend` is in force: the flag holds for every worker of the server."
+    )
+    suspended_until: str | None = strawberry.field(
+        description="When the suspension ends; null when not suspended or suspended until resumed."
+    )
 
     @classmethod
     def of(cls, worker: services.WorkerInfo) -> Worker:

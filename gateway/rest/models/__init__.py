@@ -3,10 +3,13 @@ be added, never renamed. The routers use them as `models.X`, whichever module de
 
 from gateway.rest.models.audit import AuditEntry, AuditLog
 from gateway.rest.models.bulk import Clear, JobError, RetryAll, bulk_fields
+from gateway.rest.models.control import EnqueueNow, Replay, Suspension, WorkerCommand
 from gateway.rest.models.errors import ErrorDetail
 from gateway.rest.models.groups import FailureGroup, FailureGroups, GroupDelete, GroupRetry
 from gateway.rest.models.jobs import Job, JobAction, JobDetail, JobList, JobLocation, SelectedJobs, job_dict
 from gateway.rest.models.queues import Cleanup, Queue, RegistryCounts, Stats
+from gateway.rest.models.rq3 import JobGroup, JobGroups, RateLimits
+from gateway.rest.models.schedules import Cron, RqScheduler
 from gateway.rest.models.workers import Worker
 
 __all__ = [
@@ -14,6 +17,8 @@ __all__ = [
     "AuditLog",
     "Cleanup",
     "Clear",
+    "Cron",
+    "EnqueueNow",
     "ErrorDetail",
     "FailureGroup",
     "FailureGroups",
@@ -23,14 +28,21 @@ __all__ = [
     "JobAction",
     "JobDetail",
     "JobError",
+    "JobGroup",
+    "JobGroups",
     "JobList",
     "JobLocation",
     "Queue",
+    "RateLimits",
     "RegistryCounts",
+    "Replay",
     "RetryAll",
+    "RqScheduler",
     "SelectedJobs",
     "Stats",
+    "Suspension",
     "Worker",
+    "WorkerCommand",
     "bulk_fields",
     "job_dict",
 ]

@@ -18,6 +18,7 @@ class AuditEntry(BaseModel):
     job_ids: list[str] = Field(description="The first 10 job ids.")
     outcome: str = Field(description="ok, refused or error.")
     error: str | None = Field(description="The error, e.g. Forbidden, FailedJobNotFound; null when ok.")
+    worker: str | None = Field(default=None, description="The worker a worker command addressed.")
 
 
 class AuditLog(BaseModel):

@@ -23,6 +23,8 @@ class Worker(BaseModel):
                     "birth_date": "2024-01-01T08:00:00.000000Z",
                     "hostname": "worker-1",
                     "pid": 4242,
+                    "suspended": False,
+                    "suspended_until": None,
                 }
             ]
         }
@@ -39,6 +41,13 @@ class Worker(BaseModel):
     birth_date: str | None = Field(description="ISO 8601, UTC, ending in Z.")
     hostname: str | None
     pid: int | None
+    suspended: bool = Field(
+        description="Whether `rq suspend` is in force: the flag holds for every worker of the server."
+    )
+    suspended_until: str | None = Field(
+        description="When the suspension ends (ISO 8601, UTC, ending in Z); null when not suspended "
+        "or suspended until resumed."
+    )
 
     @classmethod
     def of(cls, worker: WorkerInfo) -> Worker:

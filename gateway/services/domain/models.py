@@ -153,6 +153,10 @@ class WorkerInfo:
     birth_date: str | None
     hostname: str | None
     pid: int | None
+    # `rq suspend` is one flag for every worker of the Redis server (issue 15): while it is set,
+    # no worker starts a new job, whatever its own state says until its next check.
+    suspended: bool = False
+    suspended_until: str | None = None
 
 
 @dataclass(frozen=True)

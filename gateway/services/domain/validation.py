@@ -62,3 +62,15 @@ def validate_page_size(first: int) -> int:
 
 def is_score(text: str) -> bool:
     return SCORE_PATTERN.fullmatch(text) is not None
+
+
+_NAME = re.compile(DOCUMENTED_QUEUE_NAME_PATTERN)
+
+
+def validate_name(name: str, what: str) -> str:
+    """A worker or job group name (issue 15), by the rule of queue names: 1 to 512 characters,
+    none of them a control character (C0, DEL or C1). The OpenAPI documents the same pattern."""
+    if not _NAME.fullmatch(name):
+        limits = f"1 to {MAX_NAME_LENGTH} characters without control characters"
+        raise InvalidParameter(f"Invalid {what} name: {limits}")
+    return name

@@ -1,5 +1,6 @@
-"""Every RQ worker in at most three pipelined round trips, whatever their number: the workers set,
-then each worker's hash and execution index, then whether those executions are still alive."""
+"""Every RQ worker in at most three pipelined round trips, whatever their number: the workers set
+(with the suspension flag), then each worker's hash and execution index, then whether those
+executions are still alive."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 
 from redis import Redis
 
+from gateway.services.domain.control import WorkerSuspension
 from gateway.services.domain.models import WorkerInfo
+from gateway.services.reads.suspension import queue_suspension_read, suspension_of
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.decode import format_timestamp
 
@@ -22,7 +25,10 @@ def list_workers(connection: Redis) -> list[WorkerInfo]:
     unregistering (its hash expired) is skipped, as RQ's Worker.all does, but not removed."""
     with connection.pipeline(transaction=False) as pipe:
         pipe.smembers(keys.WORKERS_SET)
-        (members,) = damaged.execute(pipe)  # a workers set of another type holds no worker
+        queue_suspension_read(pipe)
+        replies = pipe.execute(raise_on_error=False)
+    members = damaged.readable(replies[0])  # a workers set of another type holds no worker
+    suspension = suspension_of(*replies[1:])
     worker_keys = sorted(damaged.internal(member) for member in members or ())
     worker_keys = [key for key in worker_keys if key.startswith(keys.WORKER_PREFIX)]
     if not worker_keys:
@@ -38,7 +44,7 @@ def list_workers(connection: Redis) -> list[WorkerInfo]:
     running = [member for data, members in zip(hashes, executions, strict=True) if data for member in members]
     alive = _alive_executions(running, connection)
     return [
-        _worker(name, data, [e for e in running if e in alive])
+        _worker(name, data, [e for e in running if e in alive], suspension)
         for name, data, running in zip(names, hashes, executions, strict=True)
         if data
     ]
@@ -57,7 +63,9 @@ def _alive_executions(composite_keys: list[str], connection: Redis) -> set[str]:
     return {composite for composite, exists in zip(readable, replies, strict=True) if exists}
 
 
-def _worker(name: str, data: dict[bytes, bytes], executions: list[str]) -> WorkerInfo:
+def _worker(
+    name: str, data: dict[bytes, bytes], executions: list[str], suspension: WorkerSuspension
+) -> WorkerInfo:
     text = {damaged.shown(key): damaged.shown(value) for key, value in data.items()}
     if executions:
         current: str | None = executions[0].partition(":")[0]
@@ -75,6 +83,8 @@ def _worker(name: str, data: dict[bytes, bytes], executions: list[str]) -> Worke
         birth_date=format_timestamp(data.get(b"birth")),
         hostname=text.get("hostname") or None,
         pid=_pid(text.get("pid")),
+        suspended=suspension.suspended,
+        suspended_until=suspension.until,
     )
 
 

@@ -256,3 +256,9 @@ def decode_meta(raw: bytes | None, serializer: Any) -> dict[str, Any] | None:
         except Exception:
             return None
     return _json_or_none(dict, meta) if isinstance(meta, dict) else None
+
+
+def function_name(data: bytes | None, serializer: Any) -> str | None:
+    """The function a job's `data` calls, or None when it cannot be decoded (cron and
+    rq-scheduler views, which show the function without its arguments)."""
+    return _decode_call(data, serializer)[0]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from rq import executions, registry, worker_registration
+from rq import command, cron, cron_scheduler_registry, executions, registry, suspension, worker_registration
+from rq.defaults import RQ_KEY_PREFIX
 from rq.executions import Execution, ExecutionRegistry
 from rq.group import Group
 from rq.job import Job
 from rq.queue import Queue
+from rq.rate_limit import RateLimitRegistry
 from rq.registry import (
     CanceledJobRegistry,
     DeferredJobRegistry,
@@ -16,6 +18,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 from rq.results import Result
+from rq.scheduler import RQScheduler
 from rq.worker import Worker
 
 _MARK = "\x00"
@@ -117,3 +120,75 @@ def worker_executions_key(worker_name: str) -> str:
 
 def execution_key(composite_key: str) -> str:
     return Execution.from_composite_key(composite_key, connection=None).key  # pyright: ignore[reportArgumentType]  -- .key never reads the connection
+
+
+# Worker control (issue 15): `rq suspend`'s flag, each worker's command channel, and the lock a
+# running RQ scheduler holds on each queue it moves scheduled jobs for.
+WORKERS_SUSPENDED = suspension.WORKERS_SUSPENDED
+
+
+def worker_channel(worker_name: str) -> str:
+    return command.PUBSUB_CHANNEL_TEMPLATE % worker_name
+
+
+def worker_key(worker_name: str) -> str:
+    return WORKER_PREFIX + worker_name
+
+
+def scheduler_lock_key(queue_name: str) -> str:
+    return RQScheduler.get_locking_key(queue_name)
+
+
+# RQ's CronScheduler (RQ >= 2.4, so every RQ the gateway supports): the registry of running
+# schedulers (name -> last heartbeat), each one's hash, and each cron job's history (job id ->
+# enqueue time).
+CRON_SCHEDULERS = cron_scheduler_registry.get_registry_key()
+_CRON_HISTORY_PARTS = _split_template(cron.get_cron_job_history_key(_MARK))
+
+
+def cron_scheduler_key(name: str) -> str:
+    # As CronScheduler.key builds it (a property of an instance, whose constructor reads the host).
+    return f"{RQ_KEY_PREFIX}:cron_scheduler:{name}"
+
+
+def cron_history_key(name: str) -> str:
+    return _CRON_HISTORY_PARTS[0] + name + _CRON_HISTORY_PARTS[1]
+
+
+# rq-scheduler (a separate package, not installed here): its one sorted set, job id -> the unix
+# time of the next run (rq_scheduler.Scheduler.scheduled_jobs_key).
+RQ_SCHEDULER_JOBS = "rq:scheduler:scheduled_jobs"
+
+
+# RQ 3's concurrency rate limits: the set of rate-limit keys, and per key its config hash and
+# its allowed and rate_limited (waiting) sorted sets (rq.rate_limit.RateLimitRegistry). Job
+# groups: the set of group names, each group a set of job ids (rq.group.Group).
+RATE_LIMIT_KEYS = RateLimitRegistry.rl_keys_key
+GROUPS_SET = Group.REDIS_GROUP_KEY
+
+
+class _KeyOnly:
+    """All that RateLimitRegistry's key properties read of it (its constructor needs a client)."""
+
+    key = _MARK
+
+
+def _property_parts(prop: property) -> tuple[str, str]:
+    assert prop.fget is not None  # a property always has its getter
+    return _split_template(prop.fget(_KeyOnly()))
+
+
+_RATE_LIMIT_PARTS = tuple(
+    _property_parts(prop)
+    for prop in (
+        RateLimitRegistry.config_key,
+        RateLimitRegistry.allowed_key,
+        RateLimitRegistry.rate_limited_key,
+    )
+)
+
+
+def rate_limit_keys(key: str) -> tuple[str, str, str]:
+    """The rate-limit key's config hash, allowed set and rate_limited (waiting) set."""
+    config, allowed, waiting = (prefix + key + suffix for prefix, suffix in _RATE_LIMIT_PARTS)
+    return config, allowed, waiting

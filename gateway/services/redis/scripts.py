@@ -47,3 +47,6 @@ FILTER_AFTER = PRELUDE + read_lua("filter_after")
 LOCATE = PRELUDE + read_lua("locate")
 CAUSE_FIELDS = PRELUDE + read_lua("cause_fields")
 JOB_FIELDS = PRELUDE + read_lua("job_fields")
+
+# On-call controls (writes/enqueue_now.py).
+ENQUEUE_NOW = PRELUDE + read_lua("enqueue_now")

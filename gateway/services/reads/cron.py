@@ -1,0 +1,138 @@
+"""RQ's CronSchedulers (RQ >= 2.4) and their cron jobs, read-only, in four round trips whatever
+their number: the scheduler registry, the schedulers' hashes, each cron job's history, then the
+status of the jobs in those histories.
+
+Nothing is written: RQ's own CronScheduler.all() first deletes registry entries whose heartbeat
+is over two minutes old; here such a scheduler is shown with its old heartbeat instead, and a
+registry entry whose hash is gone is skipped. Without a CronScheduler the list is empty.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from redis import Redis
+
+from gateway.services.domain.rqtime import RQ_TIME_FORMAT
+from gateway.services.domain.schedules import CronJobInfo, CronRun, CronSchedulerInfo, CronView
+from gateway.services.redis import damaged, keys
+from gateway.services.redis.decode import format_timestamp
+
+# The newest runs shown per cron job; `history_total` counts them all.
+HISTORY_SHOWN = 20
+
+
+def _time(score: float | None) -> str | None:
+    if score is None:
+        return None
+    return datetime.fromtimestamp(score, timezone.utc).strftime(RQ_TIME_FORMAT)
+
+
+def _number(raw: Any) -> int | None:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value < 2**31 else None
+
+
+def _cron_jobs(raw: str | None) -> list[dict[str, Any]]:
+    """The scheduler's cron jobs as CronJob.to_dict wrote them; [] when unreadable."""
+    try:
+        jobs = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    return [job for job in jobs if isinstance(job, dict)] if isinstance(jobs, list) else []
+
+
+def read_cron(connection: Redis, may_access_queue: Callable[[str], bool]) -> CronView:
+    """Every registered CronScheduler, with the cron jobs of queues the caller may access."""
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.zrange(keys.CRON_SCHEDULERS, 0, -1, withscores=True)
+        (registered,) = damaged.execute(pipe)
+    names = [(damaged.internal(name), score) for name, score in registered or ()]
+    if not names:
+        return CronView(schedulers=[])
+    with connection.pipeline(transaction=False) as pipe:
+        for name, _ in names:
+            pipe.hgetall(damaged.key_bytes(keys.cron_scheduler_key(name)))
+        hashes = damaged.execute(pipe)
+    schedulers = []
+    for (name, heartbeat), data in zip(names, hashes, strict=True):
+        if not data:
+            continue  # unregistered meanwhile, or its hash expired: as CronScheduler.all skips it
+        text = {damaged.shown(k): damaged.shown(v) for k, v in data.items()}
+        jobs = [
+            job
+            for job in _cron_jobs(text.get("cron_jobs"))
+            if may_access_queue(str(job.get("queue_name", "")))
+        ]
+        schedulers.append((name, heartbeat, text, jobs))
+    names_of_jobs = {str(job.get("name") or job.get("func_name")) for *_, jobs in schedulers for job in jobs}
+    histories = _histories(connection, names_of_jobs)
+    return CronView(
+        schedulers=[
+            CronSchedulerInfo(
+                name=damaged.shown_name(name),
+                hostname=text.get("hostname") or None,
+                pid=_number(text.get("pid")),
+                created_at=format_timestamp(text.get("created_at", "").encode()),
+                last_heartbeat=_time(heartbeat),
+                config_file=text.get("config_file") or None,
+                cron_jobs=[_cron_job(job, histories) for job in jobs],
+            )
+            for name, heartbeat, text, jobs in schedulers
+        ]
+    )
+
+
+def _cron_job(job: dict[str, Any], histories: dict[str, tuple[int, list[CronRun]]]) -> CronJobInfo:
+    func_name = str(job.get("func_name") or "")
+    name = str(job.get("name") or func_name)
+    total, runs = histories.get(name, (0, []))
+    last = format_timestamp(str(job.get("latest_enqueue_time") or "").encode())
+    return CronJobInfo(
+        name=name,
+        func_name=func_name,
+        queue=str(job.get("queue_name") or ""),
+        cron=job.get("cron") if isinstance(job.get("cron"), str) else None,
+        interval=_number(job.get("interval")),
+        next_run=format_timestamp(str(job.get("next_enqueue_time") or "").encode()),
+        last_enqueue=last or (runs[0].enqueued_at if runs else None),
+        history_total=total,
+        history=runs,
+    )
+
+
+def _histories(connection: Redis, names: set[str]) -> dict[str, tuple[int, list[CronRun]]]:
+    """Each cron job name's run count and newest runs, with each run's job status."""
+    ordered = sorted(names)
+    if not ordered:
+        return {}
+    with connection.pipeline(transaction=False) as pipe:
+        for name in ordered:
+            pipe.zcard(keys.cron_history_key(name))
+            pipe.zrange(keys.cron_history_key(name), 0, HISTORY_SHOWN - 1, desc=True, withscores=True)
+        replies = damaged.execute(pipe)
+    runs = {
+        name: [(damaged.internal(job_id), score) for job_id, score in entries or ()]
+        for name, entries in zip(ordered, replies[1::2], strict=True)
+    }
+    with connection.pipeline(transaction=False) as pipe:
+        for entries in runs.values():
+            for job_id, _ in entries:
+                pipe.hget(damaged.key_bytes(keys.job_key(job_id)), "status")
+        statuses = iter(damaged.execute(pipe))
+    result = {}
+    for name, total in zip(ordered, replies[0::2], strict=True):
+        result[name] = (
+            int(total or 0),
+            [
+                CronRun(damaged.shown_name(job_id), damaged.shown_or_none(next(statuses)), _time(score))
+                for job_id, score in runs[name]
+            ],
+        )
+    return result

@@ -1,0 +1,118 @@
+"""Run a scheduled job now, or, forced, a deferred one: one Lua step (redis/lua/enqueue_now.lua),
+exactly once even while RQ's scheduler is moving the same job.
+
+A deferred job waits for its dependencies. Forcing it enqueues it regardless: it runs without
+them, and it leaves their dependents, so RQ does not enqueue it again when they finish.
+A rate-limited job (RQ 3) is claimed by the script and enqueued by RQ itself, which takes its
+slot; without a running scheduler nobody else moves it, and a failed enqueue puts it back.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from redis import Redis
+from rq.job import Job
+from rq.queue import Queue
+
+from gateway.errors import Conflict, JobNotFound, QueueKeyDamaged
+from gateway.services.domain.control import EnqueueNowOutcome
+from gateway.services.domain.rqtime import rq_now
+from gateway.services.redis import keys, scripts
+
+
+class EnqueueNowCode(IntEnum):
+    """The replies of enqueue_now.lua, by name."""
+
+    GONE = -1
+    NOT_WAITING = 0
+    ENQUEUED = 1
+    HANDED_TO_SCHEDULER = 2
+    MOVED = 3
+    DEFERRED = 4
+    RATE_LIMITED = 5
+    QUEUE_DAMAGED = 6
+
+
+class EnqueueNow:
+    def __init__(self, connection: Redis, default_queue: str, serializer: Any) -> None:
+        self._connection = connection
+        self._default_queue = default_queue
+        self._serializer = serializer
+        self._script = connection.register_script(scripts.ENQUEUE_NOW)
+
+    def run(self, job_id: str, origin: str, force: bool) -> EnqueueNowOutcome:
+        """Enqueue the job on `origin`, the queue the access check resolved for it."""
+        reply = self._script(
+            keys=[
+                keys.job_key(job_id),
+                keys.queue_key(origin),
+                keys.registry_key("scheduled", origin),
+                keys.registry_key("deferred", origin),
+                keys.scheduler_lock_key(origin),
+                keys.QUEUES_SET,
+            ],
+            args=[
+                job_id,
+                origin,
+                self._default_queue,
+                rq_now(),
+                int(force),
+                *keys.DEPENDENCIES_KEY_PARTS,
+                *keys.DEPENDENTS_KEY_PARTS,
+            ],
+        )
+        code, raw_status = EnqueueNowCode(reply[0]), reply[1]
+        status = raw_status.decode(errors="replace") if isinstance(raw_status, bytes) else str(raw_status)
+        if code == EnqueueNowCode.ENQUEUED:
+            return _outcome(job_id, origin, "gateway", f"Job {job_id} has been enqueued on {origin!r}")
+        if code == EnqueueNowCode.HANDED_TO_SCHEDULER:
+            message = f"Job {job_id} is due now: RQ's scheduler for {origin!r} enqueues it on its next tick"
+            return _outcome(job_id, origin, "scheduler", message)
+        if code == EnqueueNowCode.RATE_LIMITED:
+            return self._rq_enqueue(job_id, origin)
+        if code == EnqueueNowCode.GONE:
+            raise JobNotFound(job_id)
+        if code == EnqueueNowCode.MOVED:
+            raise Conflict(job_id, f"Job {job_id} moved to another queue meanwhile; try again")
+        if code == EnqueueNowCode.QUEUE_DAMAGED:
+            raise QueueKeyDamaged(job_id)
+        if code == EnqueueNowCode.DEFERRED:
+            raise Conflict(
+                job_id,
+                f"Job {job_id} is deferred: it waits for its dependencies. "
+                "force=true enqueues it regardless, and it then runs without them",
+            )
+        state = status or "in no known state"
+        raise Conflict(
+            job_id, f"Job {job_id} is {state}; only scheduled or deferred jobs can be enqueued now"
+        )
+
+    def _rq_enqueue(self, job_id: str, origin: str) -> EnqueueNowOutcome:
+        """A rate-limited job: claimed (out of its registry) by one caller, enqueued by RQ."""
+        scheduled = keys.registry_key("scheduled", origin)
+        deferred = keys.registry_key("deferred", origin)
+        with self._connection.pipeline() as pipe:
+            pipe.zscore(scheduled, job_id)
+            pipe.zscore(deferred, job_id)
+            pipe.zrem(scheduled, job_id)
+            pipe.zrem(deferred, job_id)
+            scheduled_at, deferred_at, *claims = pipe.execute()
+        if not any(claims):
+            raise Conflict(job_id, f"Job {job_id} was enqueued by another caller first")
+        try:
+            job = Job.fetch(job_id, connection=self._connection, serializer=self._serializer)
+            Queue(origin, connection=self._connection, serializer=self._serializer).enqueue_job(job)
+        except Exception:
+            # Put the claim back, so the job waits where it was rather than being lost.
+            if scheduled_at is not None:
+                self._connection.zadd(scheduled, {job_id: scheduled_at})
+            if deferred_at is not None:
+                self._connection.zadd(deferred, {job_id: deferred_at})
+            raise
+        return _outcome(job_id, origin, "gateway", f"Job {job_id} has been enqueued on {origin!r}")
+
+
+def _outcome(job_id: str, queue: str, by: str, message: str) -> EnqueueNowOutcome:
+    return EnqueueNowOutcome(job_id=job_id, queue=queue, enqueued_by=by, message=message)

@@ -1,0 +1,79 @@
+"""Replay a finished or failed job: a new job with the old one's call, on its queue or another.
+
+The new job has the same function (by name, so the gateway never imports it), args, kwargs,
+timeout, result TTL, failure TTL and meta. The two are linked in their meta: the new job's
+`replay_of` names the old one, and the old one's `replayed_as` lists its replays. RQ, not the
+gateway, builds and enqueues the new job, so it is exactly what `Queue.enqueue_call` makes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis import Redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.queue import Queue
+
+from gateway.errors import Conflict, JobNotFound
+from gateway.services.domain.control import ReplayOutcome
+
+REPLAYABLE = ("finished", "failed")
+REPLAY_OF = "replay_of"
+REPLAYED_AS = "replayed_as"
+
+
+def _undecodable(job_id: str) -> Conflict:
+    return Conflict(
+        job_id,
+        f"Job {job_id}: its data cannot be decoded by the gateway (corrupt, or written with another "
+        "serializer), so it cannot be replayed",
+    )
+
+
+def _load(connection: Redis, job_id: str, serializer: Any) -> Job:
+    """The old job with its call decoded, or the refusal that says why it cannot be replayed."""
+    try:
+        job = Job.fetch(job_id, connection=connection, serializer=serializer)
+    except NoSuchJobError:
+        raise JobNotFound(job_id) from None
+    except Exception:  # RQ could not even restore the hash (its meta, a field): undecodable
+        raise _undecodable(job_id) from None
+    status = job.get_status(refresh=False)
+    state = str(status.value if status is not None else "") or "in no known state"
+    if state not in REPLAYABLE:
+        raise Conflict(job_id, f"Job {job_id} is {state}; only finished or failed jobs can be replayed")
+    try:
+        func_name, instance = job.func_name, job.instance
+        _ = (job.args, job.kwargs)
+    except Exception:  # pickle raises whatever the bytes make it raise
+        raise _undecodable(job_id) from None
+    # RQ restores a meta it cannot decode as {"unserialized": <bytes>} and marks it; a replay
+    # would enqueue that stand-in as the new job's meta.
+    if not func_name or getattr(job, "_unreadable_meta", None) is not None:
+        raise _undecodable(job_id)
+    if instance is not None:
+        raise Conflict(
+            job_id,
+            f"Job {job_id} calls a method of an object; only jobs calling a function by name can be replayed",
+        )
+    return job
+
+
+def replay(connection: Redis, job_id: str, queue: str, serializer: Any) -> ReplayOutcome:
+    """Enqueue the replay of `job_id` on `queue` (already checked by the caller)."""
+    old = _load(connection, job_id, serializer)
+    target = Queue(queue, connection=connection, serializer=serializer)
+    new = target.enqueue_call(
+        func=old.func_name,  # pyright: ignore[reportArgumentType]  -- _load refused a job without one
+        args=old.args,
+        kwargs=old.kwargs,
+        timeout=old.timeout,  # pyright: ignore[reportArgumentType]  -- RQ restores timeouts as numbers, passed on as stored
+        result_ttl=old.result_ttl,
+        failure_ttl=old.failure_ttl,
+        meta={**old.meta, REPLAY_OF: old.id},
+    )
+    replays = old.meta.get(REPLAYED_AS)
+    old.meta[REPLAYED_AS] = [*(replays if isinstance(replays, list) else []), new.id]
+    old.save_meta()
+    return ReplayOutcome(job_id=new.id, replay_of=old.id, queue=queue)

@@ -1,0 +1,48 @@
+"""Replay (issue 15) on a real redis-server: the new job runs on a real `rq worker`, with the old
+job's call, and both jobs and the audit trail say which replayed which."""
+
+from __future__ import annotations
+
+from rq import Queue
+from rq.job import Job
+
+from .helpers import API
+
+RUNS = "rq-gateway:test:runs"
+
+
+def test_a_replay_runs_on_a_real_worker_and_links_both_jobs(client, r, worker):
+    old = Queue("default", connection=r).enqueue(
+        "control_jobs.count_run",
+        RUNS,
+        job_timeout=90,
+        result_ttl=800,
+        failure_ttl=900,
+        meta={"ticket": "INC-7"},
+    )
+    worker()
+    response = client.post(f"{API}/{old.id}/replay", params={"queue": "replays"})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    new_id = answer["job_id"]
+    assert answer == {"job_id": new_id, "replay_of": old.id, "queue": "replays"}
+    worker("replays")
+
+    new, old = Job.fetch(new_id, connection=r), Job.fetch(old.id, connection=r)
+    assert new.get_status() == "finished" and new.return_value() == 1
+    assert {k.decode(): int(v) for k, v in r.hgetall(RUNS).items()} == {old.id: 1, new_id: 1}
+    assert (new.func_name, list(new.args), new.kwargs) == (old.func_name, list(old.args), old.kwargs)
+    assert (new.timeout, new.result_ttl, new.failure_ttl) == (90, 800, 900)
+    assert new.meta == {"ticket": "INC-7", "replay_of": old.id}
+    assert old.meta["replayed_as"] == [new_id]
+    (entry,) = [e for e in client.get("/api/v1/audit").json()["entries"] if e["action"] == "replay"]
+    assert (entry["job_ids"], entry["queue"], entry["outcome"]) == ([old.id, new_id], "default", "ok")
+
+
+def test_a_failed_job_replays_and_fails_again_the_same_way(client, r, fail_jobs, worker):
+    (failed,) = fail_jobs(1)
+    new_id = client.post(f"{API}/{failed}/replay").json()["job_id"]
+    worker()
+    status = client.get(f"{API}/status/{new_id}").json()
+    assert status["status"] == "failed"
+    assert status["args"] == client.get(f"{API}/status/{failed}").json()["args"]

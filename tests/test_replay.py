@@ -1,0 +1,83 @@
+"""Replay on fakeredis (gateway/services/writes/replay.py): the new job is the old one's call
+with its timeout, TTLs and meta; the two are linked in meta; other states and undecodable data
+are refused with nothing enqueued. A replay on a real worker: tests/realredis/test_replay_real.py."""
+
+from __future__ import annotations
+
+import pytest
+from rq import Queue
+from rq.job import Job
+
+from gateway.demo import jobs
+from gateway.errors import Conflict, JobNotFound
+from tests.conftest import run_worker
+
+
+def _finished(conn, queue: str = "default") -> Job:
+    job = Queue(queue, connection=conn).enqueue(
+        jobs.add, 2, 3, job_timeout=77, result_ttl=500, failure_ttl=600, meta={"team": "billing"}
+    )
+    run_worker(conn, queue)
+    return Job.fetch(job.id, connection=conn)
+
+
+def test_replay_copies_the_call_and_links_both_jobs(service, conn):
+    old = _finished(conn)
+    outcome = service.replay(old.id)
+    assert (outcome.replay_of, outcome.queue) == (old.id, "default")
+    new = Job.fetch(outcome.job_id, connection=conn)
+    assert new.id != old.id
+    assert (new.func_name, new.args, new.kwargs) == (old.func_name, old.args, old.kwargs)
+    assert (new.timeout, new.result_ttl, new.failure_ttl) == (77, 500, 600)
+    assert new.meta == {"team": "billing", "replay_of": old.id}
+    assert Job.fetch(old.id, connection=conn).meta["replayed_as"] == [new.id]
+    assert Queue("default", connection=conn).job_ids == [new.id]
+    again = service.replay(old.id)
+    assert Job.fetch(old.id, connection=conn).meta["replayed_as"] == [new.id, again.job_id]
+    run_worker(conn)
+    assert new.return_value(refresh=True) == 5
+
+
+def test_replay_on_another_queue(service, conn):
+    old = _finished(conn)
+    outcome = service.replay(old.id, "other")
+    assert outcome.queue == "other"
+    assert Queue("other", connection=conn).job_ids == [outcome.job_id]
+    assert Queue("default", connection=conn).job_ids == []
+
+
+def test_replay_of_a_failed_job(service, conn, factory):
+    (failed,) = factory.failed()
+    outcome = service.replay(failed)
+    assert list(Job.fetch(outcome.job_id, connection=conn).args) == ["bad-0"]
+
+
+def test_replay_by_name_never_imports_the_function(service, conn):
+    """A job whose function the gateway cannot import replays by its name."""
+    job = Queue("default", connection=conn).enqueue("nowhere_to_be_found.run", 1)
+    conn.hset(job.key, "status", "failed")
+    new = Job.fetch(service.replay(job.id).job_id, connection=conn)
+    assert (new.func_name, list(new.args)) == ("nowhere_to_be_found.run", [1])
+
+
+@pytest.mark.parametrize("status", ["queued", "started", "scheduled", "deferred", "canceled", "stopped"])
+def test_replay_refuses_jobs_that_are_not_finished_or_failed(service, conn, factory, status):
+    job_id = factory.queued()
+    conn.hset(f"rq:job:{job_id}", "status", status)
+    with pytest.raises(Conflict, match=f"is {status}; only finished or failed jobs can be replayed"):
+        service.replay(job_id)
+    assert Queue("default", connection=conn).job_ids == [job_id]
+
+
+@pytest.mark.parametrize("field", ["data", "meta"])
+def test_replay_refuses_data_it_cannot_decode_and_enqueues_nothing(service, conn, field):
+    old = _finished(conn)
+    conn.hset(old.key, field, b"\x80\x04not a pickle")
+    with pytest.raises(Conflict, match="cannot be decoded by the gateway"):
+        service.replay(old.id)
+    assert conn.llen("rq:queue:default") == 0
+
+
+def test_replay_of_a_missing_job(service):
+    with pytest.raises(JobNotFound):
+        service.replay("missing")

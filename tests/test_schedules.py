@@ -1,0 +1,130 @@
+"""The read-only schedule views on fakeredis (gateway/services/reads/cron.py, rq_scheduler.py):
+RQ's CronScheduler as it registers itself, rq-scheduler's sorted set as rq-scheduler writes it,
+both transports alike, queue patterns honoured, nothing written, and empty lists without them.
+A real `rq cron` process: tests/realredis/test_schedules_real.py."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from rq import Queue
+from rq.cron import CronScheduler
+from rq.job import Job
+
+from gateway.demo import jobs
+from tests.keyed import bearer, keyed_client
+from tests.realredis.helpers import keyspace
+from tests.transports import to_rest_shape
+
+CRON_FIELDS = (
+    "schedulers { name hostname pid createdAt lastHeartbeat configFile cronJobs { name funcName queue "
+    "cron interval nextRun lastEnqueue historyTotal history { jobId status enqueuedAt } } }"
+)
+SCHEDULER_FIELDS = "totalCount jobs { jobId funcName queue nextRun interval cron repeatLeft status }"
+
+
+def _cron(conn) -> CronScheduler:
+    scheduler = CronScheduler(connection=conn, name="cron-1")
+    scheduler.register(jobs.add, "default", args=(1, 2), interval=60, name="every-minute")
+    scheduler.register(jobs.add, "billing-eu", args=(3, 4), cron="0 3 * * *", name="nightly")
+    scheduler.register_birth()
+    scheduler.enqueue_jobs()  # the interval job runs at once, as on start
+    scheduler.save()
+    return scheduler
+
+
+def _rq_scheduler(conn) -> list[str]:
+    """What rq_scheduler.Scheduler.schedule/cron write: a job hash with its schedule in meta, and
+    the job id in rq:scheduler:scheduled_jobs scored by the next run's unix time."""
+    now = datetime.now(timezone.utc)
+    ids = []
+    for meta, delay, queue in (
+        ({"interval": 300, "repeat": 3}, 60, "default"),
+        ({"cron_string": "*/5 * * * *"}, 120, "billing-eu"),
+        ({}, 30, "default"),
+    ):
+        job = Job.create(jobs.add, args=(1, 1), connection=conn, meta=meta, origin=queue)
+        job.save()
+        conn.zadd("rq:scheduler:scheduled_jobs", {job.id: (now + timedelta(seconds=delay)).timestamp()})
+        ids.append(job.id)
+    return ids
+
+
+def test_without_either_the_lists_are_empty(service):
+    assert service.cron().schedulers == []
+    view = service.rq_scheduler()
+    assert (view.total, view.jobs) == (0, [])
+
+
+def test_the_cron_view_shows_schedulers_cron_jobs_and_their_runs(service, conn):
+    scheduler = _cron(conn)
+    (shown,) = service.cron().schedulers
+    assert (shown.name, shown.hostname, shown.pid) == ("cron-1", scheduler.hostname, scheduler.pid)
+    assert shown.last_heartbeat is not None and shown.created_at is not None
+    every, nightly = shown.cron_jobs
+    assert (every.name, every.func_name, every.queue) == ("every-minute", "gateway.demo.jobs.add", "default")
+    assert (every.interval, every.cron, nightly.cron, nightly.interval) == (60, None, "0 3 * * *", None)
+    (spawned,) = Queue("default", connection=conn).job_ids
+    assert every.history_total == 1
+    assert [(run.job_id, run.status) for run in every.history] == [(spawned, "queued")]
+    assert every.last_enqueue is not None and every.next_run is not None
+    assert (nightly.history_total, nightly.history, nightly.last_enqueue) == (0, [], None)
+    assert nightly.next_run is not None
+    # The run links to the job: its status, and RQ's own job.
+    assert service.get_job(spawned).func_name == "gateway.demo.jobs.add"
+
+
+def test_reading_the_views_writes_nothing(service, conn):
+    _cron(conn)
+    _rq_scheduler(conn)
+    conn.zadd("rq:cron_schedulers", {"cron-1": 1.0})  # a heartbeat long past: RQ's all() deletes it
+    conn.zadd("rq:scheduler:scheduled_jobs", {"gone-job": 1.0})  # rq-scheduler's get_jobs deletes it
+    before = keyspace(conn)
+    assert len(service.cron().schedulers) == 1
+    assert "gone-job" in [job.job_id for job in service.rq_scheduler().jobs]
+    assert keyspace(conn) == before
+
+
+def test_the_rq_scheduler_view_reads_rq_schedulers_layout(service, conn):
+    interval_id, cron_id, once_id = _rq_scheduler(conn)
+    view = service.rq_scheduler()
+    assert view.total == 3
+    assert [job.job_id for job in view.jobs] == [once_id, interval_id, cron_id]  # by next run
+    by_id = {job.job_id: job for job in view.jobs}
+    assert (by_id[interval_id].interval, by_id[interval_id].repeat_left, by_id[interval_id].cron) == (
+        300,
+        3,
+        None,
+    )
+    assert (by_id[cron_id].cron, by_id[cron_id].queue) == ("*/5 * * * *", "billing-eu")
+    assert (by_id[once_id].interval, by_id[once_id].repeat_left) == (None, None)
+    assert by_id[once_id].func_name == "gateway.demo.jobs.add"
+    assert [job.job_id for job in service.rq_scheduler(limit=1).jobs] == [once_id]
+    assert service.rq_scheduler(limit=0).jobs == []
+
+
+@pytest.mark.parametrize("key", ["billing", "viewer"])
+def test_queue_patterns_filter_both_views(conn, key):
+    _cron(conn)
+    _rq_scheduler(conn)
+    client = keyed_client(conn, key)
+    (scheduler,) = client.get("/api/v1/cron").json()["schedulers"]
+    queues = {job["queue"] for job in scheduler["cron_jobs"]}
+    jobs_queues = {job["queue"] for job in client.get("/api/v1/scheduler").json()["jobs"]}
+    expected = {"billing-eu"} if key == "billing" else {"default", "billing-eu"}
+    assert (queues, jobs_queues) == (expected, expected)
+
+
+def test_both_transports_answer_alike(client, conn):
+    _cron(conn)
+    _rq_scheduler(conn)
+    graphql = client.post(
+        "/graphql", json={"query": f"{{ cron {{ {CRON_FIELDS} }} scheduler {{ {SCHEDULER_FIELDS} }} }}"}
+    )
+    data = to_rest_shape(graphql.json()["data"])
+    assert data["cron"] == client.get("/api/v1/cron").json()
+    rest = client.get("/api/v1/scheduler").json()
+    assert data["scheduler"] == {"total_count": rest["total"], "jobs": rest["jobs"]}
+    assert client.get("/api/v1/scheduler", params={"first": 1001}).status_code == 422
+    assert client.get("/api/v1/cron", headers=bearer("viewer")).status_code == 200
