@@ -105,5 +105,9 @@ def _number(kind: Any, raw: str | None) -> Any:
 
 def worker_from_hash(name: str, data: dict[bytes, bytes]) -> WorkerInfo:
     """A worker from its hash alone, for reads that cannot afford the execution round trips
-    (reads/snapshot.py): its current job is the hash's, if any."""
-    return _worker(name, data, [])
+    (reads/snapshot.py): its current job is the hash's, if any. /metrics shows no suspension,
+    so it is not read (rq-exporter has no such label)."""
+    return _worker(name, data, [], _NOT_READ)
+
+
+_NOT_READ = WorkerSuspension(suspended=False)
