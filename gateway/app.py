@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import redis
@@ -21,6 +22,7 @@ from gateway.graphql.schema import build_schema
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
 from gateway.rest import audit, errors, health, jobs, lifecycle
 from gateway.rest import groups as group_routes
+from gateway.rest import operations as operation_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
@@ -30,6 +32,17 @@ DESCRIPTION = """Inspect, retry and clear RQ (Redis Queue) jobs.
 
 The `/api/v1/jobs` endpoints follow the published Job Management API contract. The same data and
 operations are available through GraphQL at `/graphql` (GraphiQL in a browser)."""
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While serving, take over tracked operations whose runner died (services/operations)."""
+    runner = app.state.service.operations_runner
+    runner.start_resuming()
+    try:
+        yield
+    finally:
+        runner.stop()
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -51,11 +64,13 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         # FastAPI's own pages load from CDNs: /docs is served from the package (docs_pages).
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.service = JobService(
         connection, default_queue=settings.default_queue, serializer=settings.serializer
     )
+    app.state.service.use_operations(AuditTrail(connection, settings.audit_maxlen), settings.bulk_max_rate)
     errors.install(app)
     # Before the jobs router: /failed/groups is also the path of DELETE /failed/{job_id} for a
     # job called "groups", and Starlette answers a wrong method with the first partial match's
@@ -67,6 +82,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.include_router(queue_routes.router)
     app.include_router(worker_routes.router)
     app.include_router(audit.router)
+    app.include_router(operation_routes.router)
     schema = build_schema(
         settings.graphql_max_depth,
         settings.graphql_max_aliases,

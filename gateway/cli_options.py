@@ -85,6 +85,11 @@ OPTIONS: dict[str, dict[str, Any]] = {
     },
     "no_graphiql": {"is_flag": True, "help": "Do not serve GraphiQL at GET /graphql."},
     "no_introspection": {"is_flag": True, "help": "Refuse GraphQL introspection queries."},
+    "bulk_max_rate": {
+        "type": click.FloatRange(min=0),
+        "show_default": True,
+        "help": "Jobs per second one tracked operation may act on; 0 = no cap.",
+    },
 }
 
 

@@ -143,6 +143,10 @@ class Settings(BaseSettings):
     graphql_max_cost: int = _whole(40_000, 1)
     no_graphiql: bool = _flag()
     no_introspection: bool = _flag()
+    # Tracked operations (services/operations/pacing.py): jobs per second, 0 = uncapped.
+    bulk_max_rate: float = _setting(
+        0.0, "a number of jobs per second, 0 for no cap", ge=0, allow_inf_nan=False
+    )
 
     def __init__(self, **values: Any) -> None:
         # Keywords are passed on under the variables' names: pydantic-settings 2.7 takes a

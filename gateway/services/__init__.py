@@ -30,6 +30,7 @@ from gateway.services.domain.validation import (
     MAX_PAGE_SIZE,
     validate_queue_name,
 )
+from gateway.services.operations.model import Operation
 from gateway.services.reads.browse import ORDERS, STATES
 from gateway.services.redis.serializers import validate_serializer
 from gateway.services.refusals import INVALID_KEY, MISSING_KEY
@@ -64,6 +65,7 @@ __all__ = [
     "JobLocation",
     "JobPage",
     "JobService",
+    "Operation",
     "Principal",
     "QueueInfo",
     "QueueStats",

@@ -35,6 +35,7 @@ from gateway.services.domain.models import (
     QueueStats,
     WorkerInfo,
 )
+from gateway.services.operations.model import Operation
 from gateway.services.reads.streams import JobStream
 
 ELLIPSIS = "…"
@@ -62,6 +63,7 @@ NESTED: dict[type, frozenset[str]] = {
     BulkOutcome: frozenset({"errors"}),
     GroupOutcome: frozenset({"errors"}),
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
+    Operation: frozenset({"errors"}),
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).
@@ -85,6 +87,8 @@ SHOWN: dict[type, frozenset[str]] = {
     AuditEntry: frozenset(field.name for field in dataclasses.fields(AuditEntry)),
     AuditPage: frozenset({"total", "end_cursor", "has_next_page"}),
     JobStream: frozenset({"empty"}),
+    # A selector holds ids and filter text (function, exception), never a job's arguments.
+    Operation: frozenset(field.name for field in dataclasses.fields(Operation)) - {"errors"},
 }
 
 
