@@ -21,12 +21,15 @@ from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.groups import GroupMutation, GroupQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
+from gateway.graphql.operations import OperationMutation, OperationQuery
 from gateway.graphql.queues import QueueMutation, QueueQuery
 from gateway.graphql.workers import WorkerQuery
 
 # One entry per concept module; each keeps its own resolvers.
-Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery))
-Mutation = merge_types("Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation))
+Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery, OperationQuery))
+Mutation = merge_types(
+    "Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation, OperationMutation)
+)
 
 
 class _Schema(strawberry.Schema):

@@ -1,0 +1,48 @@
+"""Tracked operations: the same service calls as REST's /api/v1/operations routes."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.graphql.context import service_of
+from gateway.graphql.errors import call_service
+from gateway.graphql.types.operations import Operation, OperationAction, OperationSelectorInput
+
+
+@strawberry.type
+class OperationQuery:
+    @strawberry.field(description="A tracked operation by id; null with a NOT_FOUND error when none.")
+    async def operation(self, info: Info, id: strawberry.ID) -> Operation | None:
+        return Operation.of(await call_service(service_of(info).operation, str(id)))
+
+    @strawberry.field(description="The latest tracked operations, newest first (first: 1 to 100).")
+    async def operations(self, info: Info, first: int = 20) -> list[Operation]:
+        return [Operation.of(op) for op in await call_service(service_of(info).operations, first)]
+
+
+@strawberry.type
+class OperationMutation:
+    @strawberry.mutation(
+        description="Retry or delete the failed jobs a selector takes, in the background; watch it "
+        "with operation(id). idempotencyKey answers the same operation for 24 h. A dry run acts on "
+        "nothing: total is the number of jobs the selector matches now."
+    )
+    async def start_operation(
+        self,
+        info: Info,
+        action: OperationAction,
+        selector: OperationSelectorInput,
+        queue: str | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> Operation:
+        service = service_of(info)
+        operation, _ = await call_service(
+            service.start_operation, action.value, selector.as_dict(), queue, dry_run, idempotency_key
+        )
+        return Operation.of(operation)
+
+    @strawberry.mutation(description="Stop a tracked operation before its next chunk.")
+    async def cancel_operation(self, info: Info, id: strawberry.ID) -> Operation:
+        return Operation.of(await call_service(service_of(info).cancel_operation, str(id)))
