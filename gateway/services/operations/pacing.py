@@ -35,7 +35,7 @@ class ChunkSizer:
         ideal = self.target * jobs / max(seconds, 1e-6)
         # Shrink at once (a slow call hurts everyone now), grow by at most double per chunk.
         wanted = min(ideal, 2 * self.size) if ideal > self.size else ideal
-        self.size = int(max(self.least, min(self.most, wanted)))
+        self.size = round(max(self.least, min(self.most, wanted)))
 
 
 class Pace:
