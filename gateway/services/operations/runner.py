@@ -93,14 +93,14 @@ class OperationRunner:
         act = ChunkAction(self._connection, queue, action, selector, operation_id, token)
         sizer, pace = ChunkSizer(), Pace(self.max_rate)
         for chunk in walk.chunks(state["position"], lambda: pace.cap(sizer.size)):
+            if self._stopping.is_set():
+                return None  # shutting down: the lease lapses and another process resumes
             started = time.perf_counter()
             codes = act.run(chunk)
             sizer.observe(len(chunk.members), time.perf_counter() - started)
             if codes is None:
                 return None
             self._finish_rate_limited(operation_id, queue, chunk.members, codes)
-            if self._stopping.is_set():
-                return None  # shutting down: the lease lapses and another process resumes
             wait = pace.wait_after(chunk.examined)
             # Between chunks the thread lets go (time.sleep(0) too): other requests run.
             self._stopping.wait(min(wait, stored.LEASE_MS / 2000)) if wait else time.sleep(0)
