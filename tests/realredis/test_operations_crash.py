@@ -64,7 +64,13 @@ def test_kill9_mid_retry_operation_is_finished_by_another_process(redis_server, 
     interrupted, body = _crash_and_take_over(redis_server, r, tmp_path, "retry")
     assert 0 < interrupted["done_at_kill"] < N
     assert body["status"] == "succeeded", body
-    assert (body["total"], body["done"], body["matched"], body["acted"], body["error_count"]) == (N, N, N, N, 0)
+    assert (body["total"], body["done"], body["matched"], body["acted"], body["error_count"]) == (
+        N,
+        N,
+        N,
+        N,
+        0,
+    )
     assert assert_retry_consistent(r, ids) == {"queue": N, "failed": 0}
     assert r.llen("rq:queue:default") == N  # nothing pushed twice
 
@@ -74,5 +80,11 @@ def test_kill9_mid_delete_operation_is_finished_by_another_process(redis_server,
     interrupted, body = _crash_and_take_over(redis_server, r, tmp_path, "delete")
     assert 0 < interrupted["done_at_kill"] < N
     assert body["status"] == "succeeded", body
-    assert (body["total"], body["done"], body["matched"], body["acted"], body["error_count"]) == (N, N, N, N, 0)
+    assert (body["total"], body["done"], body["matched"], body["acted"], body["error_count"]) == (
+        N,
+        N,
+        N,
+        N,
+        0,
+    )
     assert assert_clear_consistent(r, ids) == {"deleted": N, "failed": 0}
