@@ -98,6 +98,9 @@ def test_readme_http_examples_run_against_the_demo():
     assert '"code":"NOT_FOUND"' in text.replace(" ", "")
     assert "HTTP/1.1 422" in text and "HTTP/1.1 404" in text
     assert "Internal server error" not in text
+    # Tracked operations: the named id ends as an error, and the dry run counted the jobs.
+    assert '"status":"succeeded"' in text and '"error":"not found in failed jobs registry"' in text
+    assert '"startOperation":{"total":' in text.replace(" ", "")
 
 
 @pytest.mark.e2e
