@@ -108,10 +108,16 @@ def _codes(*codes: int) -> str:
     return "," + ",".join(str(int(code)) for code in codes) + ","
 
 
+@dataclass(frozen=True)
+class ChunkDone:
+    seconds: float  # how long the call kept Redis busy, by Redis's own clock
+    codes: list[Outcome]
+
+
 class ChunkAction:
     """One chunk's action and its progress in one Lua call (operation_chunk.lua). run() answers
-    the per-job codes, or None when the runner must stop: its lease was taken over, or the
-    operation no longer runs (canceled)."""
+    the per-job codes and the call's time inside Redis, or None when the runner must stop: its
+    lease was taken over, or the operation no longer runs (canceled)."""
 
     def __init__(
         self, connection: Redis, queue: str, action: str, selector: Selector, operation_id: str, token: str
@@ -133,7 +139,7 @@ class ChunkAction:
             errors.append(Outcome.NOT_IN_REGISTRY)
         self._error_codes = _codes(*errors)
 
-    def run(self, chunk: Chunk) -> list[Outcome] | None:
+    def run(self, chunk: Chunk) -> ChunkDone | None:
         now = now_timestamp()
         inner = (
             requeue_args(now, self._queue, chunk.members) if self._retry else delete_args(now, chunk.members)
@@ -151,4 +157,4 @@ class ChunkAction:
         reply = self._script(keys=self._keys, args=[*head, *inner])
         if reply and isinstance(reply[0], bytes):
             return None
-        return [Outcome(code) for code in reply]
+        return ChunkDone(reply[0] / 1e6, [Outcome(code) for code in reply[1:]])

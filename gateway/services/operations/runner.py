@@ -95,12 +95,11 @@ class OperationRunner:
         for chunk in walk.chunks(state["position"], lambda: pace.cap(sizer.size)):
             if self._stopping.is_set():
                 return None  # shutting down: the lease lapses and another process resumes
-            started = time.perf_counter()
-            codes = act.run(chunk)
-            sizer.observe(len(chunk.members), time.perf_counter() - started)
-            if codes is None:
+            done = act.run(chunk)
+            if done is None:
                 return None
-            self._finish_rate_limited(operation_id, queue, chunk.members, codes)
+            sizer.observe(len(chunk.members), done.seconds)
+            self._finish_rate_limited(operation_id, queue, chunk.members, done.codes)
             wait = pace.wait_after(chunk.examined)
             # Between chunks the thread lets go (time.sleep(0) too): other requests run.
             self._stopping.wait(min(wait, stored.LEASE_MS / 2000)) if wait else time.sleep(0)

@@ -8,7 +8,10 @@
 -- examined, ARGV[5] the codes that are errors as ",-1,3,", ARGV[6] the index of the first id in
 -- act's ARGV, ARGV[7] errors kept, then act's ARGV.
 -- Reply: {'lost'} the lease is another runner's; {'stopped'} the operation is no longer running
--- (canceled); else act's codes. Neither stop writes anything.
+-- (canceled); else the microseconds this call kept Redis busy, then act's codes. Neither stop
+-- writes anything. The time is Redis's own clock: the runner sizes the next chunk from it, and
+-- a gateway process slowed by a busy machine does not shrink chunks that cost Redis nothing more.
+local began = redis.call('TIME')
 local op, lease, errors = KEYS[2], KEYS[3], KEYS[4]
 if redis.call('GET', lease) ~= ARGV[1] then return {'lost'} end
 if redis.call('HGET', op, 'status') ~= 'running' then return {'stopped'} end
@@ -37,4 +40,7 @@ redis.call('HINCRBY', op, 'acted', acted)
 redis.call('HINCRBY', op, 'error_count', failed)
 redis.call('HSET', op, 'position', ARGV[3])
 redis.call('PEXPIRE', lease, tonumber(ARGV[2]))
+local ended = redis.call('TIME')
+local took = (tonumber(ended[1]) - tonumber(began[1])) * 1000000 + tonumber(ended[2]) - tonumber(began[2])
+table.insert(codes, 1, took)
 return codes
