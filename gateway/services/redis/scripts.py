@@ -4,7 +4,8 @@ The scripts are the .lua files in lua/ next to this module, ordinary files an ed
 each begins with a comment naming the code that runs it and its KEYS, ARGV and reply. They are
 read once, here, at import (through importlib.resources, so an installed wheel finds them too),
 and the callers register them with `register_script`. prelude.lua, the shared helpers, is
-prepended to every script but cancel.lua.
+prepended to every script but cancel.lua and the operation store's (operation_create, _end,
+_lease), which touch no registry entry.
 
 Registry entries whose score lies in [0, now] are ones RQ's own cleanup would delete; every
 script treats them as absent and never writes them. Scores below 0 (failure_ttl=-1) never expire.
