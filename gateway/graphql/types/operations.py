@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -33,7 +33,7 @@ class OperationSelectorInput:
         if self.all is not None:
             given["all"] = self.all
         if self.filter is not None:
-            fields = dataclasses.asdict(self.filter)  # type: ignore[arg-type]
+            fields = dataclasses.asdict(self.filter)
             given["filter"] = {name: value for name, value in fields.items() if value is not None}
         if self.group_id is not None:
             given["group_id"] = self.group_id
@@ -66,7 +66,7 @@ class Operation:
             id=strawberry.ID(operation.id),
             action=operation.action,
             queue=operation.queue,
-            selector=operation.selector,
+            selector=cast(JSON, operation.selector),
             status=operation.status,
             total=operation.total,
             done=operation.done,

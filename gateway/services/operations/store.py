@@ -16,7 +16,7 @@ import hashlib
 import json
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 
@@ -120,7 +120,7 @@ class OperationStore:
 
     def state(self, operation_id: str) -> dict[str, str]:
         """The raw fields the runner resumes from ({} when there is no such operation)."""
-        raw = self._connection.hgetall(operation_key(operation_id))
+        raw: dict[bytes, bytes] = cast(Any, self._connection.hgetall(operation_key(operation_id)))
         return {k.decode(): v.decode() for k, v in raw.items()}
 
     def read(self, operation_id: str) -> Operation | None:
@@ -133,12 +133,14 @@ class OperationStore:
         return _operation({k.decode(): v.decode() for k, v in raw.items()}, errors)
 
     def latest(self, count: int) -> list[Operation]:
-        ids = [i.decode() for i in self._connection.zrevrange(INDEX, 0, count - 1)]
+        members: list[bytes] = cast(Any, self._connection.zrevrange(INDEX, 0, count - 1))
+        ids = [member.decode() for member in members]
         found = [self.read(operation_id) for operation_id in ids]
         return [operation for operation in found if operation is not None]
 
     def running_ids(self) -> list[str]:
-        return sorted(i.decode() for i in self._connection.smembers(RUNNING))
+        members: set[bytes] = cast(Any, self._connection.smembers(RUNNING))
+        return sorted(member.decode() for member in members)
 
     def claim(self, operation_id: str, token: str) -> bool:
         """Take the lease of a running operation if it is free (or already ours)."""
