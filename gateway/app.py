@@ -24,6 +24,7 @@ from gateway.rest import audit, errors, health, jobs, lifecycle
 from gateway.rest import groups as group_routes
 from gateway.rest import operations as operation_routes
 from gateway.rest import queues as queue_routes
+from gateway.rest import search as search_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
 from gateway.services import AuditTrail, JobService
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         connection, default_queue=settings.default_queue, serializer=settings.serializer
     )
     app.state.service.use_operations(AuditTrail(connection, settings.audit_maxlen), settings.bulk_max_rate)
+    app.state.service.search_scan_limit = settings.search_scan_limit
     errors.install(app)
     # Before the jobs router: /failed/groups is also the path of DELETE /failed/{job_id} for a
     # job called "groups", and Starlette answers a wrong method with the first partial match's
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.include_router(worker_routes.router)
     app.include_router(audit.router)
     app.include_router(operation_routes.router)
+    app.include_router(search_routes.router)
     schema = build_schema(
         settings.graphql_max_depth,
         settings.graphql_max_aliases,

@@ -60,6 +60,11 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "help": "Hide job payloads from viewer keys: args, kwargs and result as null, "
         "description as the bare call, e.g. charge(…).",
     },
+    "search_scan_limit": {
+        "type": click.IntRange(min=1),
+        "show_default": True,
+        "help": "Jobs one search request examines at most; the answer gives a cursor to go on.",
+    },
     "cors_origins": {"help": "Comma-separated browser origins allowed (CORS)."},
     "audit_maxlen": {
         "type": click.IntRange(min=0),

@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     api_keys: ApiKeys = Field((), validate_default=True)
     allow_anonymous: bool = _flag()
     hide_payloads: bool = _flag()
+    # Jobs one search request examines at most (README "Search"); it answers a cursor to go on.
+    search_scan_limit: int = _whole(100_000, 1)
     cors_origins: Origins = ()
     audit_maxlen: int = _whole(DEFAULT_AUDIT_MAXLEN, 0)
     max_body_size: int = _whole(1_048_576, 1)

@@ -12,6 +12,7 @@
     ├── InvalidInput              the request can never succeed as written
     │   ├── InvalidJobId          the id is not one RQ could have produced
     │   ├── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
+    │   │   └── InvalidQuery      a search query that does not parse; says at which position
     │   └── JobUnreadable         the job's data cannot be read, so RQ cannot requeue it
     ├── Conflict                  the job exists but its state does not allow the action
     │   └── QueueKeyDamaged       the job's queue key holds another Redis type: nothing written
@@ -108,6 +109,14 @@ class InvalidJobId(InvalidInput):
 
 class InvalidParameter(InvalidInput):
     """Raised for a bad parameter such as a queue name, a limit or a cursor."""
+
+
+class InvalidQuery(InvalidParameter):
+    """Raised when a search query cannot be parsed; `position` is where (0-based)."""
+
+    def __init__(self, position: int, problem: str):
+        super().__init__(f"Invalid search query at position {position}: {problem}")
+        self.position = position
 
 
 class JobUnreadable(InvalidInput):

@@ -21,6 +21,7 @@ GRAPHQL_VIEWS = (
         for state in STATES
     ),
     "query($q: String) { failureGroups(queue: $q) { groups { funcName excType message sampleJobId } } }",
+    f'query($q: String) {{ searchJobs(query: "", queue: $q) {{ nodes {{ {JOB_FIELDS} }} }} }}',
 )
 
 
@@ -43,6 +44,7 @@ def viewer_bodies(client: TestClient, queues: Iterable[str], job_ids: Iterable[s
         get("/api/v1/jobs/failed/groups", queue=queue)
         for state in STATES:
             get(f"/api/v1/queues/{queue}/jobs", state=state)
+        get("/api/v1/search", queue=queue)
         for document in GRAPHQL_VIEWS:
             query(document, q=queue)
     for job_id in job_ids:

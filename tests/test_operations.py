@@ -49,7 +49,9 @@ def test_any_selector_parses_or_is_refused_with_invalid_parameter(raw):
         ({"job_ids": []}, "1 to"),
         ({"job_ids": ["a b"]}, "Invalid job id"),
         ({"job_ids": ["a"] * (MAX_OPERATION_IDS + 1)}, "1 to"),
-        ({"query": "args:4711"}, "search"),
+        ({"query": "fnuc:charge"}, "position 0: unknown qualifier"),
+        ({"query": 4711}, "must be a search query"),
+        ({"query": "id:abc"}, "use job_ids"),
     ],
 )
 def test_bad_selectors_say_what_is_wrong(raw, says):

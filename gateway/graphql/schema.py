@@ -23,10 +23,13 @@ from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
 from gateway.graphql.operations import OperationMutation, OperationQuery
 from gateway.graphql.queues import QueueMutation, QueueQuery
+from gateway.graphql.search import SearchQuery
 from gateway.graphql.workers import WorkerQuery
 
 # One entry per concept module; each keeps its own resolvers.
-Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery, OperationQuery))
+Query = merge_types(
+    "Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery, SearchQuery, OperationQuery)
+)
 Mutation = merge_types(
     "Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation, OperationMutation)
 )

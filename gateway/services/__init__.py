@@ -22,6 +22,7 @@ from gateway.services.domain.models import (
     JobPage,
     QueueInfo,
     QueueStats,
+    SearchPage,
     WorkerInfo,
 )
 from gateway.services.domain.validation import (
@@ -71,6 +72,7 @@ __all__ = [
     "QueueStats",
     "RequestScope",
     "Role",
+    "SearchPage",
     "WorkerInfo",
     "validate_queue_name",
     "validate_serializer",

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from gateway.errors import Forbidden, InvalidInput, Unauthenticated
 from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
-from gateway.services.domain.models import JobInfo, JobPage
+from gateway.services.domain.models import JobInfo, JobPage, SearchPage
 from gateway.services.payloads import hide_payloads  # the one definition; re-exported here
 from gateway.services.reads.streams import JobStream
 from gateway.services.redis.origins import JobPlace
@@ -311,7 +311,7 @@ def current_request_id() -> str:
 def _jobs_in(result: Any) -> Iterable[JobInfo]:
     if isinstance(result, JobInfo):
         yield result
-    elif isinstance(result, JobPage):
+    elif isinstance(result, (JobPage, SearchPage)):
         yield from (job for job in result.jobs if job is not None)
     elif isinstance(result, (list, tuple)):
         for item in result:

@@ -1,9 +1,10 @@
 """What a job's "payload" is, defined once, and how `--hide-payloads` hides it from viewers.
 
 A payload is the data a job was called with or produced: `args`, `kwargs`, `result`, `meta`
-(never read by the gateway), and the `description`, because RQ's default description is the call
-itself, `charge('4111-1111-1111-1111', password='hunter2')`, with arguments the gateway may not
-even be able to decode, and a custom description is free text the enqueuer may have filled with
+(never shown; search matches `meta.` terms against it, which viewers under --hide-payloads may
+not use), and the `description`, because RQ's default description is the call itself,
+`charge('4111-1111-1111-1111', password='hunter2')`, with arguments the gateway may not even be
+able to decode, and a custom description is free text the enqueuer may have filled with
 data. A hidden description becomes the bare call, `charge(…)`, or None when the function is unknown.
 
 Every field of every result a read can return is classified here as PAYLOAD (replaced when
@@ -33,6 +34,7 @@ from gateway.services.domain.models import (
     JobPage,
     QueueInfo,
     QueueStats,
+    SearchPage,
     WorkerInfo,
 )
 from gateway.services.operations.model import Operation
@@ -62,6 +64,7 @@ NESTED: dict[type, frozenset[str]] = {
     AuditPage: frozenset({"entries"}),
     BulkOutcome: frozenset({"errors"}),
     GroupOutcome: frozenset({"errors"}),
+    SearchPage: frozenset({"jobs"}),
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
     Operation: frozenset({"errors"}),
 }
@@ -89,6 +92,7 @@ SHOWN: dict[type, frozenset[str]] = {
     JobStream: frozenset({"empty"}),
     # A selector holds ids and filter text (function, exception), never a job's arguments.
     Operation: frozenset(field.name for field in dataclasses.fields(Operation)) - {"errors"},
+    SearchPage: frozenset({"scanned", "complete", "next_cursor", "cursors"}),
 }
 
 

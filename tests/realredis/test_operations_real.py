@@ -107,6 +107,19 @@ def test_group_selector_takes_the_failure_groups_members(client, r, fail_jobs, w
     assert sorted(queued_ids(r)) == sorted(timeouts)
 
 
+def test_a_search_selector_acts_on_every_match_and_its_dry_run_counts_them_first(client, r, fail_jobs):
+    ids = fail_jobs(12)  # parse_report("bad-default-0") ... ("bad-default-11")
+    selector = {"query": 'args:"bad-default-1"'}  # -1, -10 and -11
+    dry = _start(client, {"action": "retry", "selector": selector, "dry_run": True}).json()
+    assert dry["total"] == 3
+    body = _start(client, {"action": "retry", "selector": selector}).json()
+    done = _finished(client, body["id"])
+    assert (done["status"], done["matched"], done["acted"], done["done"]) == ("succeeded", 3, 3, 12)
+    assert sorted(queued_ids(r)) == sorted([ids[1], ids[10], ids[11]])
+    bad = _start(client, {"action": "retry", "selector": {"query": "fnuc:x"}})
+    assert bad.status_code == 422 and "position 0" in bad.json()["detail"]
+
+
 def test_a_dry_run_writes_nothing(client, r, fail_jobs):
     fail_jobs(10)
     before = keyspace(r)

@@ -26,6 +26,7 @@ class OperationSelectorInput:
     filter: FailedJobFilterInput | None = None
     group_id: str | None = strawberry.field(default=None, description="A failure group's id.")
     job_ids: list[strawberry.ID] | None = None
+    query: str | None = strawberry.field(default=None, description="A search query (searchJobs).")
 
     def as_dict(self) -> dict[str, Any]:
         """The selector as REST's body holds it; the service checks there is exactly one."""
@@ -39,6 +40,8 @@ class OperationSelectorInput:
             given["group_id"] = self.group_id
         if self.job_ids is not None:
             given["job_ids"] = [str(job_id) for job_id in self.job_ids]
+        if self.query is not None:
+            given["query"] = self.query
         return given
 
 

@@ -18,7 +18,8 @@ class OperationRequest(BaseModel):
     queue: str | None = Field(default=None, description="The queue; without it, the gateway's default queue.")
     selector: dict[str, Any] = Field(
         description='Exactly one of {"all": true}, {"filter": {"func_name", "exc_type", "search", '
-        '"failed_after", "failed_before"}}, {"group_id": "..."}, {"job_ids": [...]}.',
+        '"failed_after", "failed_before"}}, {"group_id": "..."}, {"job_ids": [...]}, '
+        '{"query": "..."} (a search query, as GET /api/v1/search takes).',
         examples=[{"all": True}, {"filter": {"exc_type": "ValueError"}}],
     )
     dry_run: bool = Field(

@@ -206,3 +206,16 @@ class JobLocation:
 
     queue: str
     registry: str | None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search (services/reads/search.py): the matches in scan order, how many
+    entries the request examined, whether it reached the end of its scope, and where to resume
+    (None when complete). `cursors` resumes right after each job (GraphQL edges)."""
+
+    jobs: list[JobInfo]
+    scanned: int
+    complete: bool
+    next_cursor: str | None
+    cursors: list[str] = field(default_factory=list[str])

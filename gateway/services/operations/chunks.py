@@ -8,6 +8,7 @@ the chunk (operation_chunk.lua), so a resumed walk starts exactly after the last
   operation started (jobs failing meanwhile land after it), optionally through a selection
   (a filter, a failure group) that reads the jobs of each chunk.
 - IdsWalk: named ids, in the order given; its position is an index.
+- SearchWalk: the failed registry through a search query; its position is the scan's cursor.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 from redis import Redis
 
 from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
+from gateway.services.domain.search_query import SearchQuery
 from gateway.services.operations import store
 from gateway.services.operations.model import ERRORS_SHOWN, Selector
+from gateway.services.reads.search import SearchScope, scan_search
 from gateway.services.redis import keys, scripts
 from gateway.services.redis.fetch import fetch_jobs
 from gateway.services.redis.registry import Entry, RegistryReader, decode_cursor, now_timestamp
@@ -74,7 +77,35 @@ class IdsWalk:
             yield Chunk(list(ids), ids, len(ids), str(start))
 
 
-Walk = RegistryWalk | IdsWalk
+class SearchWalk:
+    """The failed registry through a search query (reads/search.py's scan_search, the one search
+    walk): its position is the scan's own cursor, which resumes exactly after the last entry
+    examined, so a job is met once however the walk is split; it has no bound, and jobs failing
+    meanwhile that match are taken too."""
+
+    def __init__(self, connection: Redis, serializer: Any, queue: str, query: SearchQuery):
+        self._connection = connection
+        self._serializer = serializer
+        self._query = query
+        self._scope = SearchScope(queues=(queue,), states=("failed",))
+
+    def chunks(self, position: str, size: Callable[[], int]) -> Iterator[Chunk]:
+        cursor = position or None
+        while True:
+            step = size()
+            scan = scan_search(
+                self._connection, self._serializer, self._query, self._scope, cursor, step, step
+            )
+            found = next(scan)
+            scan.close()
+            if found.complete or found.cursor is None:
+                return
+            ids = [hit.job.job_id for hit in found.hits]
+            yield Chunk(list(ids), ids, found.scanned, found.cursor)
+            cursor = found.cursor
+
+
+Walk = RegistryWalk | IdsWalk | SearchWalk
 
 
 def walk_for(connection: Redis, serializer: Any, queue: str, selector: Selector, bound: str) -> Walk:
@@ -82,6 +113,8 @@ def walk_for(connection: Redis, serializer: Any, queue: str, selector: Selector,
     the operation started, as a cursor)."""
     if selector.kind == "job_ids":
         return IdsWalk(selector.value)
+    if selector.kind == "query":
+        return SearchWalk(connection, serializer, queue, selector.query)
     key = keys.registry_key("failed", queue)
     reader = RegistryReader(connection)
     if selector.kind == "filter":

@@ -10,6 +10,7 @@ from typing import Any
 from gateway.errors import InvalidParameter
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.models import JobError
+from gateway.services.domain.search_query import SearchQuery, parse_query
 from gateway.services.domain.validation import validate_job_id
 
 ACTIONS = ("retry", "delete")
@@ -48,7 +49,11 @@ class Selector:
         elif kind == "job_ids":
             value = _job_ids(value)
         elif kind == "query":
-            raise InvalidParameter("selector query needs search (issue 13 item 3), not in this build yet")
+            if not isinstance(value, str):
+                raise InvalidParameter("selector query must be a search query string")
+            parse_query(value)  # a malformed query is refused now, saying where
+            if parse_query(value).values("id"):
+                raise InvalidParameter("selector query cannot use id: terms; use job_ids")
         else:
             raise InvalidParameter(f"unknown selector {kind!r}: use one of {', '.join(SELECTOR_KINDS)}")
         return cls(kind, value)
@@ -59,6 +64,10 @@ class Selector:
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict, sort_keys=True, separators=(",", ":"))
+
+    @property
+    def query(self) -> SearchQuery:
+        return parse_query(self.value)
 
     @property
     def job_filter(self) -> FailedJobFilter:

@@ -6,7 +6,8 @@ cursor is the last job id seen, found again by value (see scripts.QUEUE_PAGE for
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 from redis import Redis
 from redis.typing import EncodableT
@@ -61,22 +62,32 @@ class Browser:
         with_results: bool = True,
     ) -> JobPage:
         """Up to `first` jobs after the cursor `after`; arguments already checked."""
-        if state == "queued":
-            total, members = self._queued(queue_name, first + 1, after, order)
-            refs: list[str | bytes] = [member_ref(member) for member in members]
-            cursors = [_encode_queue_cursor(member) for member in members[:first]]
-        else:
-            total, entries = self._registry(queue_name, state, first + 1, after, order)
-            refs = [entry.job_ref for entry in entries]
-            cursors = [entry.cursor for entry in entries[:first]]
-        jobs = self._fetch(refs[:first], state, queue_name, with_results)
+        total, refs, lazy, more = self.refs(queue_name, state, first, after, order)
+        jobs = self.fetch(refs, state, queue_name, with_results)
+        cursors = list(lazy)
         return JobPage(
             jobs=jobs,
             total=total,
             end_cursor=cursors[-1] if cursors else None,
-            has_next_page=len(refs) > first,
+            has_next_page=more,
             cursors=cursors,
         )
+
+    def refs(
+        self, queue_name: str, state: str, first: int, after: str | None = None, order: str = "asc"
+    ) -> tuple[int, list[str | bytes], Sequence[str], bool]:
+        """A page without its jobs: (total, up to `first` job references, the cursor after each,
+        whether more follow). For readers that fetch only part of each job (search): a cursor is
+        encoded only when asked for, since a scan needs few of them."""
+        if state == "queued":
+            total, members = self._queued(queue_name, first + 1, after, order)
+            refs: list[str | bytes] = [member_ref(member) for member in members]
+            cursors = _Cursors(members[:first], _encode_queue_cursor)
+        else:
+            total, entries = self._registry(queue_name, state, first + 1, after, order)
+            refs = [entry.job_ref for entry in entries]
+            cursors = _Cursors(entries[:first], _entry_cursor)
+        return total, refs[:first], cursors, len(refs) > first
 
     def _registry(
         self, queue_name: str, state: str, limit: int, after: str | None, order: str
@@ -92,7 +103,15 @@ class Browser:
         total, members = self._queue_page(keys=[keys.queue_key(queue_name)], args=args)
         return int(total), members
 
-    def _fetch(self, refs: list[str | bytes], state: str, queue: str, with_results: bool) -> list[JobInfo]:
+    def fetch(
+        self,
+        refs: list[str | bytes],
+        state: str,
+        queue: str,
+        with_results: bool,
+        fields: tuple[str, ...] | None = None,
+    ) -> list[JobInfo]:
+        """The jobs of a page's references, as the page shows them (`fields`: see fetch_jobs)."""
         if state == "failed":
             # Unchanged from the failed list: orphans show as failed entries of this queue.
             return fetch_jobs(
@@ -102,13 +121,40 @@ class Browser:
                 queue,
                 in_failed_registry=True,
                 with_results=with_results,
+                fields=fields,
             )
-        jobs = fetch_jobs(self._connection, refs, self._serializer, queue, with_results=with_results)
+        jobs = fetch_jobs(
+            self._connection, refs, self._serializer, queue, with_results=with_results, fields=fields
+        )
         # An entry whose job hash is gone still shows, so a page always matches its total.
         return [
             job or JobInfo(job_id=id_of(ref), status=state, origin=queue)
             for ref, job in zip(refs, jobs, strict=True)
         ]
+
+
+class _Cursors(Sequence[str]):
+    """The cursors of a page's items, each encoded when read."""
+
+    def __init__(self, items: Sequence[Any], encode: Callable[[Any], str]) -> None:
+        self._items = items
+        self._encode = encode
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._encode(item) for item in self._items[index]]
+        return self._encode(self._items[index])
+
+
+def _entry_cursor(entry: Entry) -> str:
+    return entry.cursor
 
 
 def _encode_queue_cursor(member: bytes) -> str:

@@ -238,3 +238,21 @@ def decode_job(
 # For readers that need only part of a job (failure groups read the function and traceback).
 decode_call = _decode_call
 legacy_exc_info = _legacy_exc_info
+
+
+def decode_meta(raw: bytes | None, serializer: Any) -> dict[str, Any] | None:
+    """A job's `meta` hash field (serializer.dumps of a dict, as Job.restore reads it) as JSON
+    data; None when absent or unreadable. Search matches `meta.NAME:` against it; no answer
+    shows it. Objects of classes the gateway cannot import render as their stand-in's repr."""
+    if not raw:
+        return None
+    try:
+        meta = serializer.loads(raw)
+    except Exception:
+        if serializer is not DefaultSerializer:
+            return None
+        try:
+            meta = _TolerantUnpickler(io.BytesIO(raw)).load()
+        except Exception:
+            return None
+    return _json_or_none(dict, meta) if isinstance(meta, dict) else None

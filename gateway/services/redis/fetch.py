@@ -6,7 +6,7 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.services.redis import damaged, keys
+from gateway.services.redis import damaged, keys, scripts
 from gateway.services.redis.decode import decode_job, orphan
 
 # Jobs per pipeline: bounds the size of one Redis reply when a whole registry is listed.
@@ -20,18 +20,26 @@ def fetch_jobs(
     queue_name: str,
     in_failed_registry: bool = False,
     with_results: bool = True,
+    fields: tuple[str, ...] | None = None,
 ) -> list[Any]:
     """JobInfo for each id, in order. A missing hash gives None, or an orphan entry when the ids
     come from the failed registry (so a list always matches failed_count). Without
     `with_results` the results streams are not read, and exc_info and result stay None. An id
-    may be a registry member that is not UTF-8 (bytes): its job is read, and its id shown escaped."""
+    may be a registry member that is not UTF-8 (bytes): its job is read, and its id shown escaped.
+    With `fields`, only those hash fields are read (HMGET): the JobInfo then holds only what they
+    say, for readers that test a few fields of many jobs (search) and fetch the matches whole."""
+    if fields is not None and not with_results:
+        return _fetch_fields(connection, job_ids, serializer, queue_name, in_failed_registry, fields)
     jobs: list[Any] = []
     for start in range(0, len(job_ids), READ_CHUNK):
         chunk = job_ids[start : start + READ_CHUNK]
         with connection.pipeline(transaction=False) as pipe:  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves shard_hint unannotated
             for ref in chunk:
                 job_key, results_key = _keys_of(ref)
-                pipe.hgetall(job_key)
+                if fields is None:
+                    pipe.hgetall(job_key)
+                else:
+                    pipe.hmget(job_key, fields)
                 if with_results:
                     pipe.xrevrange(results_key, "+", "-", count=1)
             # One key of the wrong type (say a string at a job key) must not fail the whole page.
@@ -40,15 +48,45 @@ def fetch_jobs(
         for index, ref in enumerate(chunk):
             job_id = id_of(ref)
             raw = replies[step * index]
+            if fields is not None:
+                raw = _named_fields(fields, raw)
             latest = replies[step * index + 1] if with_results else None
-            if raw:
-                default_status = "failed" if in_failed_registry else "created"
-                jobs.append(decode_job(job_id, raw, latest, serializer, queue_name, default_status))
-            elif in_failed_registry:
-                jobs.append(orphan(job_id, queue_name))
-            else:
-                jobs.append(None)
+            jobs.append(_job_of(job_id, raw, latest, serializer, queue_name, in_failed_registry))
     return jobs
+
+
+def _fetch_fields(
+    connection: Redis,
+    job_ids: list[str | bytes],
+    serializer: Any,
+    queue_name: str,
+    in_failed_registry: bool,
+    fields: tuple[str, ...],
+) -> list[Any]:
+    """fetch_jobs with `fields` and no results: one script call per chunk (lua/job_fields.lua)."""
+    read = connection.register_script(scripts.JOB_FIELDS)
+    jobs: list[Any] = []
+    width = len(fields)
+    for start in range(0, len(job_ids), READ_CHUNK):
+        chunk = job_ids[start : start + READ_CHUNK]
+        flat = read(args=[keys.JOB_PREFIX, width, *fields, *chunk])
+        for index, ref in enumerate(chunk):
+            raw = _named_fields(fields, flat[width * index : width * (index + 1)])
+            jobs.append(_job_of(id_of(ref), raw, None, serializer, queue_name, in_failed_registry))
+    return jobs
+
+
+def _job_of(
+    job_id: str, raw: dict[bytes, bytes], latest: Any, serializer: Any, queue_name: str, in_failed: bool
+) -> Any:
+    if raw:
+        return decode_job(job_id, raw, latest, serializer, queue_name, "failed" if in_failed else "created")
+    return orphan(job_id, queue_name) if in_failed else None
+
+
+def _named_fields(fields: tuple[str, ...], values: list[bytes | None] | None) -> dict[bytes, bytes]:
+    """An HMGET reply as the hash it reads (absent fields left out), so it decodes as HGETALL's."""
+    return {name.encode(): value for name, value in zip(fields, values or (), strict=False) if value}
 
 
 def id_of(ref: str | bytes) -> str:

@@ -1,0 +1,76 @@
+"""Whether a job matches a search query (search_query.py): every term must hold.
+
+- `id:`, `status:`, `queue:` (the job's origin) are exact.
+- `func:` and `exc:` are exact, or name the last dotted part: `func:charge` matches
+  `billing.charge`, `exc:Timeout` matches `requests.exceptions.Timeout`.
+- `args:TEXT` is a case-insensitive substring of the args' JSON rendering, as the list shows them
+  (`["cust-4711", 2]`). Args the gateway cannot decode (a pickled object of a class it cannot
+  import) are None, and no `args:` term matches them; the job's other terms still can.
+- `kwargs.NAME:VALUE` and `meta.NAME:VALUE` hold when the value under NAME renders exactly as
+  VALUE: a string as itself, anything else as JSON (`4711`, `true`, `null`).
+- Free text is a case-insensitive substring of the description or of the exception line.
+
+The job is matched as the caller sees it: under --hide-payloads a viewer's job has its
+description reduced to the bare call, so free text never matches the arguments it hides.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from gateway.services.domain.models import JobInfo
+from gateway.services.domain.search_query import FREE, SearchQuery, Term
+from gateway.services.domain.tracebacks import exception_line, exception_type
+
+
+def matches(query: SearchQuery, job: JobInfo, meta: dict[str, Any] | None = None) -> bool:
+    return all(_TESTS[term.field](term, job, meta) for term in query.terms)
+
+
+def needs_exception(query: SearchQuery) -> bool:
+    """Whether matching reads the traceback (from the job's results stream)."""
+    return any(term.field in ("exc", FREE) for term in query.terms)
+
+
+def needs_meta(query: SearchQuery) -> bool:
+    return any(term.field == "meta" for term in query.terms)
+
+
+def _qualified(actual: str | None, wanted: str) -> bool:
+    """Exact, or the last dotted part(s) of a qualified name."""
+    return actual is not None and (actual == wanted or actual.endswith("." + wanted))
+
+
+def _render(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _in_mapping(mapping: Any, term: Term) -> bool:
+    return isinstance(mapping, dict) and term.name in mapping and _render(mapping[term.name]) == term.value
+
+
+def _args(term: Term, job: JobInfo, _meta: Any) -> bool:
+    if job.args is None:
+        return False
+    return term.value.casefold() in json.dumps(job.args, ensure_ascii=False).casefold()
+
+
+def _free(term: Term, job: JobInfo, _meta: Any) -> bool:
+    needle = term.value.casefold()
+    texts = (job.description, exception_line(job.exc_info))
+    return any(text is not None and needle in text.casefold() for text in texts)
+
+
+_TESTS: dict[str, Callable[[Term, JobInfo, Any], bool]] = {
+    "id": lambda term, job, _: job.job_id == term.value,
+    "status": lambda term, job, _: job.status == term.value,
+    "queue": lambda term, job, _: job.origin == term.value,
+    "func": lambda term, job, _: _qualified(job.func_name, term.value),
+    "exc": lambda term, job, _: _qualified(exception_type(job.exc_info), term.value),
+    "args": _args,
+    "kwargs": lambda term, job, _: _in_mapping(job.kwargs, term),
+    "meta": lambda term, _job, meta: _in_mapping(meta, term),
+    FREE: _free,
+}

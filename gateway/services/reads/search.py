@@ -1,0 +1,197 @@
+"""Search: scan a set of queues and their registries for jobs matching a query, a chunk at a time,
+bounded and resumable. Reads only.
+
+The scan visits queues in name order and, in each, the queue itself first and then every
+registry (STATES order). Each source is read in its own stable order, through Browser: a
+registry by (score, member), the queue list from the last id seen (browse.py says how). A cursor
+is (queue, state, that source's cursor): it resumes exactly after the last entry examined, so a
+job that stays where it is is seen exactly once however the scan is split into requests, and
+jobs retried or deleted between requests shift nothing. A job that moves meanwhile is like a key
+under Redis's SCAN: seen in its old place or its new one. The queue comes first because a retry
+moves a job from a registry to the queue: once the queue is behind the scan, a retried job is
+not met again.
+
+`scan_search` is the one walk: the search page (`search_page`) and a tracked operation with a
+search selector both consume it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from gateway.errors import InvalidParameter
+from gateway.services.domain.models import JobInfo
+from gateway.services.domain.search_match import matches, needs_exception, needs_meta
+from gateway.services.domain.search_query import FREE, SearchQuery
+from gateway.services.reads.browse import STATES, Browser
+from gateway.services.redis import damaged, keys
+from gateway.services.redis.decode import decode_meta
+from gateway.services.redis.registry import RegistryReader
+
+# Entries one Redis round trip reads: a pipeline of this many job hashes stays a few
+# milliseconds inside Redis and bounds the gateway's memory by a chunk.
+CHUNK = 500
+# A source's inner cursor once it was read to its end: the scan resumes at the next source.
+_END = ""
+# The queue list first (see the module docstring), then the registries.
+SEARCH_STATES = ("queued", *(state for state in STATES if state != "queued"))
+
+
+def _everything(_queue: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class SearchScope:
+    """Where a scan looks, and as whom. `queues` in scan order (sorted), `states` a subset of
+    SEARCH_STATES in its order. `shown` gives a job as the caller sees it (--hide-payloads):
+    terms are matched against that."""
+
+    queues: tuple[str, ...]
+    states: tuple[str, ...] = SEARCH_STATES
+    may_access_queue: Callable[[str], bool] = _everything
+    shown: Callable[[JobInfo], JobInfo] | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    job: JobInfo
+    cursor: str  # resumes the scan right after this job
+    scanned: int  # entries of its chunk examined up to and including this one
+
+
+@dataclass(frozen=True)
+class SearchChunk:
+    """One step of a scan: the matches among `scanned` entries, and the cursor after the last of
+    them (None once `complete`: every source in scope was read to its end)."""
+
+    hits: list[SearchHit]
+    scanned: int
+    cursor: str | None
+    complete: bool
+
+
+def scan_search(
+    connection: Redis,
+    serializer: Any,
+    query: SearchQuery,
+    scope: SearchScope,
+    after: str | None = None,
+    scan_limit: int | None = None,
+    chunk: int = CHUNK,
+) -> Iterator[SearchChunk]:
+    """Chunks of matches after the cursor `after`, in scan order, until `scan_limit` entries were
+    examined (None: no limit) or the scope is exhausted (the last chunk says `complete`). Each
+    chunk is one registry read, one script call for the fields the terms need (a pipeline when
+    they need the traceback), one more pipeline for `meta.` terms and one for the matches whole:
+    nothing is held between chunks but the cursor. InvalidParameter for a cursor not ours."""
+    browser = Browser(connection, RegistryReader(connection), serializer)
+    with_results = needs_exception(query)
+    fields = fields_for(query)
+    budget = scan_limit
+    for queue, state, inner in _sources(scope, after):
+        while True:
+            size = chunk if budget is None else min(chunk, budget)
+            _, refs, cursors, more = browser.refs(queue, state, max(size, 0), inner)
+            if size <= 0:
+                if more:  # out of budget with entries left: stop here, resumable
+                    yield SearchChunk([], 0, encode_search_cursor(queue, state, inner), False)
+                    return
+                break  # this source has nothing left: a scan ending at the limit is complete
+            # Only the fields the terms read, then the matches whole (see the docstring).
+            probed = browser.fetch(refs, state, queue, with_results, fields)
+            metas = metas_of(connection, probed, serializer) if needs_meta(query) else None
+            matched = [
+                index
+                for index, job in enumerate(probed)
+                if _visible(job, scope, query, metas[index] if metas is not None else None)
+            ]
+            jobs = browser.fetch([refs[i] for i in matched], state, queue, True) if matched else []
+            hits = [
+                SearchHit(job, encode_search_cursor(queue, state, cursors[i]), i + 1)
+                for i, job in zip(matched, jobs, strict=True)
+            ]
+            if budget is not None:
+                budget -= len(refs)
+            inner = cursors[-1] if cursors else inner
+            if more:
+                yield SearchChunk(hits, len(refs), encode_search_cursor(queue, state, inner), False)
+                continue
+            yield SearchChunk(hits, len(refs), encode_search_cursor(queue, state, _END), False)
+            break
+    yield SearchChunk([], 0, None, True)
+
+
+def fields_for(query: SearchQuery) -> tuple[str, ...]:
+    """The job hash fields (RQ's names) the query's terms read; status and origin always, for
+    the access check and the listing's defaults."""
+    fields = ["status", "origin"]
+    terms = {term.field for term in query.terms}
+    if terms & {"func", "args", "kwargs", FREE}:  # free text under hidden payloads: the bare call
+        fields.append("data")
+    if FREE in terms:
+        fields.append("description")
+    if needs_exception(query):
+        fields.append("exc_info")  # RQ < 2 kept the traceback here; later ones in the results stream
+    return tuple(fields)
+
+
+def _visible(job: JobInfo, scope: SearchScope, query: SearchQuery, meta: dict[str, Any] | None) -> bool:
+    # A job whose origin is another queue than the one it sits in (damaged or hand-written data)
+    # is shown only to a key that may see that queue too.
+    if not scope.may_access_queue(job.origin):
+        return False
+    return matches(query, scope.shown(job) if scope.shown is not None else job, meta)
+
+
+def _sources(scope: SearchScope, after: str | None) -> Iterator[tuple[str, str, str | None]]:
+    """(queue, state, inner cursor) of each source left to read, from the cursor on."""
+    start = decode_search_cursor(after) if after else None
+    for queue in scope.queues:
+        for state in scope.states:
+            if start is None:
+                yield queue, state, None
+                continue
+            position = (queue, SEARCH_STATES.index(state))
+            begun = (start[0], SEARCH_STATES.index(start[1]))
+            if position == begun and start[2] != _END:
+                yield queue, state, start[2]
+            elif position > begun:
+                yield queue, state, None
+
+
+def encode_search_cursor(queue: str, state: str, inner: str | None) -> str:
+    raw = json.dumps([queue, state, inner]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_search_cursor(cursor: str) -> tuple[str, str, str | None]:
+    """(queue, state, inner) of a search cursor; InvalidParameter when it is not one of ours.
+    The queue is only a position: the scope, never the cursor, decides which queues are read."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        queue, state, inner = json.loads(raw)
+    except (ValueError, binascii.Error, TypeError):
+        raise _invalid(cursor) from None
+    if not isinstance(queue, str) or state not in SEARCH_STATES or not isinstance(inner, (str, type(None))):
+        raise _invalid(cursor)
+    return queue, state, inner
+
+
+def _invalid(cursor: str) -> InvalidParameter:
+    return InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass next_cursor or endCursor unchanged")
+
+
+def metas_of(connection: Redis, jobs: list[JobInfo], serializer: Any) -> list[dict[str, Any] | None]:
+    with connection.pipeline(transaction=False) as pipe:
+        for job in jobs:
+            pipe.hget(keys.job_key(job.job_id), "meta")
+        replies = damaged.execute(pipe)
+    return [decode_meta(raw, serializer) for raw in replies]

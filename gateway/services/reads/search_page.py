@@ -1,0 +1,106 @@
+"""A search request: where it looks (`search_scope`) and one bounded page of its matches
+(`search_page`), both over the one walk in search.py."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from redis import Redis
+
+from gateway.errors import Forbidden, InvalidParameter
+from gateway.services.domain.models import JobInfo, SearchPage
+from gateway.services.domain.search_match import matches, needs_meta
+from gateway.services.domain.search_query import SearchQuery
+from gateway.services.domain.validation import validate_job_id, validate_page_size, validate_queue_name
+from gateway.services.reads.browse import STATES
+from gateway.services.reads.locate import fetch_located_job
+from gateway.services.reads.queues import queue_names
+from gateway.services.reads.search import SEARCH_STATES, SearchScope, metas_of, scan_search
+
+DEFAULT_SCAN_LIMIT = 100_000
+
+
+def search_scope(
+    connection: Redis,
+    query: SearchQuery,
+    queue: str | None,
+    state: str | None,
+    may_access_queue: Callable[[str], bool],
+    shown: Callable[[JobInfo], JobInfo] | None = None,
+) -> SearchScope:
+    """The queues and states a search reads: the named queue (Forbidden when the key may not
+    access it), or every queue in RQ's queues set the key may access; narrowed to the `queue:`
+    terms, which must all name the same queue. The named state, or the queue and every registry."""
+    if state is not None and state not in STATES:
+        raise InvalidParameter(f"Invalid state {state[:40]!r}: use one of {', '.join(STATES)}")
+    if queue is not None:
+        validate_queue_name(queue)
+        if not may_access_queue(queue):
+            raise Forbidden(f"This API key may not access queue {queue!r}")
+    named = set(query.values("queue"))
+    if queue is not None:
+        names = {queue}
+    elif named:
+        names = named
+    else:
+        names = set(queue_names(connection))
+    if named:
+        names &= named if len(named) == 1 else set()
+    return SearchScope(
+        queues=tuple(sorted(name for name in names if may_access_queue(name))),
+        states=(state,) if state is not None else SEARCH_STATES,
+        may_access_queue=may_access_queue,
+        shown=shown,
+    )
+
+
+def search_page(
+    connection: Redis,
+    serializer: Any,
+    query: SearchQuery,
+    scope: SearchScope,
+    limit: int,
+    after: str | None,
+    scan_limit: int,
+) -> SearchPage:
+    """Up to `limit` matches after the cursor `after`, examining at most `scan_limit` entries.
+    The next cursor resumes right after the last match returned when the page filled up, or
+    after the last entry examined when the scan limit stopped it."""
+    if validate_page_size(limit) == 0:
+        raise InvalidParameter("limit must be at least 1")
+    jobs: list[JobInfo] = []
+    cursors: list[str] = []
+    scanned = 0
+    cursor = after
+    for chunk in scan_search(connection, serializer, query, scope, after, scan_limit):
+        for hit in chunk.hits:
+            jobs.append(hit.job)
+            cursors.append(hit.cursor)
+            if len(jobs) == limit:
+                return SearchPage(jobs, scanned + hit.scanned, False, hit.cursor, cursors)
+        scanned += chunk.scanned
+        cursor = chunk.cursor
+        if chunk.complete:
+            return SearchPage(jobs, scanned, True, None, cursors)
+    return SearchPage(jobs, scanned, False, cursor, cursors)
+
+
+def lookup_page(
+    connection: Redis, serializer: Any, query: SearchQuery, scope: SearchScope, default_queue: str
+) -> SearchPage:
+    """An `id:` query: one lookup, not a scan. The job must be in the scope (its queue, and the
+    queue or registry holding it) and match the other terms."""
+    job_id = query.values("id")[0]
+    validate_job_id(job_id)
+    job = fetch_located_job(connection, job_id, serializer, default_queue, with_results=True)
+    if job is None or job.location is None or job.location.queue not in scope.queues:
+        return SearchPage([], 1, True, None)
+    if (job.location.registry or "") not in scope.states:
+        return SearchPage([], 1, True, None)
+    listed = dataclasses.replace(job, location=None, dependency_ids=None, dependent_ids=None)
+    seen = scope.shown(listed) if scope.shown is not None else listed
+    meta = metas_of(connection, [listed], serializer)[0] if needs_meta(query) else None
+    found = scope.may_access_queue(listed.origin) and matches(query, seen, meta)
+    return SearchPage([listed] if found else [], 1, True, None)

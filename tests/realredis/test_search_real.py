@@ -1,0 +1,83 @@
+"""Search on a real redis-server over jobs a real `rq worker` ran (tests/realredis/search_jobs.py):
+every qualifier, args and meta the gateway cannot decode, scopes, and a bounded scan over more
+jobs than one chunk that resumes exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bench.seed import seed_failed
+from gateway.services import JobService
+
+from .helpers import HERE
+
+
+@pytest.fixture
+def shop(r, redis_url, worker) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, search_jobs; search_jobs.produce(sys.argv[1])", redis_url],
+        cwd=HERE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    ids = json.loads(done.stdout)
+    worker("shop-eu")  # card_* fail, tokenized finishes; shop-us stays queued
+    return ids
+
+
+def found(client, q: str, **params) -> set[str]:
+    response = client.get("/api/v1/search", params={"q": q, **params})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["complete"]
+    return {job["job_id"] for job in body["jobs"]}
+
+
+def test_each_qualifier_over_real_jobs(client, shop) -> None:
+    assert found(client, "args:4111") == {shop["card_text"]}  # a Card argument cannot be decoded
+    assert found(client, "kwargs.customer:4711") == {shop["card_object"], shop["card_text"]}
+    assert found(client, "meta.tenant:acme") == {shop["card_text"]}
+    assert found(client, "meta.tier:2") == {shop["card_text"], shop["odd_meta"]}
+    assert found(client, "exc:RuntimeError") == {shop["card_object"], shop["card_text"]}
+    assert found(client, '"card declined" func:charge') == {shop["card_object"], shop["card_text"]}
+    assert found(client, "func:payment_jobs.tokenize status:finished") == {shop["tokenized"]}
+    assert found(client, '"acme corp"') == {shop["refund"]}
+    assert found(client, "func:charge queue:shop-us") == {shop["odd_meta"]}
+    assert found(client, f"id:{shop['odd_meta']} meta.tier:2") == {shop["odd_meta"]}
+    assert found(client, "", queue="shop-eu", state="failed") == {shop["card_object"], shop["card_text"]}
+    assert found(client, "") == set(shop.values())
+
+
+def test_undecodable_payloads_do_not_break_a_search(client, shop) -> None:
+    body = client.get("/api/v1/search", params={"q": "func:charge"}).json()
+    by_id = {job["job_id"]: job for job in body["jobs"]}
+    assert by_id[shop["card_object"]]["args"] is None  # shown as it is listed
+    assert by_id[shop["card_object"]]["kwargs"] == {"customer": 4711}
+    assert shop["odd_meta"] in by_id
+
+
+def test_a_bounded_scan_over_many_chunks_resumes_exactly(r, redis_url) -> None:
+    ids = set(seed_failed(r, redis_url, 1100, queue="bulk", with_worker=10))  # the rest are clones
+    service = JobService(r)
+    service.search_scan_limit = 400
+    seen: list[str] = []
+    cursor, requests = None, 0
+    while True:
+        page = service.search("exc:ValueError func:parse_report", cursor=cursor, limit=1000)
+        requests += 1
+        assert page.scanned <= 400
+        seen += [job.job_id for job in page.jobs]
+        if page.complete:
+            break
+        cursor = page.next_cursor
+    assert requests == 3
+    assert len(seen) == len(set(seen)) and set(seen) == ids

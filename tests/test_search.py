@@ -1,0 +1,203 @@
+"""Search through the service (services/reads/search.py, search_page.py) on fakeredis: every
+qualifier against jobs run by a real in-process worker, scopes, bounded scans that resume exactly,
+the `id:` lookup, and what --hide-payloads and queue patterns allow. Real workers and real Redis
+are in tests/realredis/test_search_realredis.py."""
+
+from __future__ import annotations
+
+import fakeredis
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rq import Queue
+
+from gateway.demo import jobs
+from gateway.errors import Forbidden, InvalidParameter, InvalidQuery
+from gateway.services import JobService, Principal, RequestScope, Role
+from gateway.services.domain.search_query import parse_query
+from gateway.services.reads.search import scan_search
+from tests.conftest import run_worker
+
+
+@pytest.fixture
+def seeded(conn):
+    """Failed, finished and queued jobs in two queues, with varied args, kwargs and meta."""
+    payments = Queue("payments", connection=conn)
+    failed = [
+        payments.enqueue(
+            jobs.fail_with, "ValueError", f"customer {n} declined", meta={"region": f"eu-{n % 2}"}
+        )
+        for n in range(6)
+    ]
+    ok = payments.enqueue(jobs.add, 4711, 1)
+    run_worker(conn, "payments")
+    waiting = Queue("emails", connection=conn).enqueue(jobs.add, 2, y=4711, description="mail for ACME Corp")
+    # In registry order (score, then id), the order a scan reads them in.
+    in_order = [job.job_id for job in JobService(conn).list_failed("payments")]
+    assert sorted(in_order) == sorted(job.id for job in failed)
+    return {"failed": in_order, "finished": ok.id, "queued": waiting.id, "enqueued": [j.id for j in failed]}
+
+
+def ids(page) -> list[str]:
+    return [job.job_id for job in page.jobs]
+
+
+def test_each_qualifier_finds_its_jobs(service: JobService, seeded) -> None:
+    assert ids(service.search("args:4711")) == [seeded["finished"]]
+    assert ids(service.search("args:[2]")) == [seeded["queued"]]  # the JSON rendering
+    assert ids(service.search("kwargs.y:4711")) == [seeded["queued"]]
+    assert ids(service.search("func:add status:finished")) == [seeded["finished"]]
+    odd = [job_id for job_id in seeded["failed"] if seeded["enqueued"].index(job_id) % 2]
+    assert ids(service.search("exc:ValueError meta.region:eu-1")) == odd
+    assert ids(service.search('"customer 3 declined"')) == [seeded["enqueued"][3]]
+    assert ids(service.search("acme queue:emails")) == [seeded["queued"]]
+    assert ids(service.search("queue:emails status:failed")) == []
+
+
+def test_without_queue_or_state_every_queue_and_registry_is_read(service: JobService, seeded) -> None:
+    page = service.search("")
+    assert page.complete and page.next_cursor is None
+    assert page.scanned == 8
+    assert sorted(ids(page)) == sorted([*seeded["failed"], seeded["finished"], seeded["queued"]])
+    only = service.search("", queue="payments", state="finished")
+    assert ids(only) == [seeded["finished"]] and only.scanned == 1
+
+
+def test_a_page_resumes_right_after_its_last_match(service: JobService, seeded) -> None:
+    first = service.search("exc:ValueError", limit=4)
+    assert ids(first) == seeded["failed"][:4] and not first.complete
+    rest = service.search("exc:ValueError", limit=4, cursor=first.next_cursor)
+    assert ids(rest) == seeded["failed"][4:] and rest.complete
+
+
+def test_the_scan_limit_bounds_a_request_and_the_cursor_resumes_after_the_last_entry_read(
+    service: JobService, seeded
+) -> None:
+    service.search_scan_limit = 3
+    found, scanned, cursor, pages = [], 0, None, 0
+    while True:
+        page = service.search("status:failed", cursor=cursor)
+        assert page.scanned <= 3
+        found += ids(page)
+        scanned += page.scanned
+        pages += 1
+        if page.complete:
+            break
+        cursor = page.next_cursor
+    assert found == seeded["failed"]
+    assert scanned == 8 and pages >= 3
+    service.search_scan_limit = 8  # exactly every entry: the scan ends complete, no empty next page
+    page = service.search("status:failed")
+    assert page.complete and page.scanned == 8 and page.next_cursor is None
+
+
+@pytest.fixture(scope="module")
+def forty_failed():
+    """A snapshot of 40 failed jobs (run once), restored into a fresh fakeredis per example."""
+    conn = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    queue = Queue("q", connection=conn)
+    for n in range(40):
+        queue.enqueue(jobs.fail_with, "KeyError", f"k{n}")
+    run_worker(conn, "q")
+    return {key: conn.dump(key) for key in conn.keys("*")}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    scan_limit=st.integers(1, 12),
+    limit=st.integers(1, 8),
+    moves=st.lists(st.tuples(st.integers(0, 39), st.sampled_from(["retry", "delete"])), max_size=25),
+)
+def test_retries_and_deletes_between_pages_skip_and_repeat_nothing(
+    forty_failed, scan_limit, limit, moves
+) -> None:
+    """Between pages, jobs are retried (back to the queue, where they still match) or deleted. A
+    job that stays where it is comes exactly once; no job comes twice; every page is bounded."""
+    conn = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    for key, dumped in forty_failed.items():
+        conn.restore(key, 0, dumped)
+    service = JobService(conn)
+    service.search_scan_limit = scan_limit
+    failed = [job.job_id for job in service.list_failed("q")]
+    moved: set[str] = set()
+    pending = list(moves)
+    found: list[str] = []
+    cursor = None
+    for _ in range(200):
+        page = service.search("func:fail_with", cursor=cursor, limit=limit)
+        assert page.scanned <= scan_limit and len(page.jobs) <= limit
+        found += ids(page)
+        if page.complete:
+            break
+        cursor = page.next_cursor
+        if pending:
+            index, action = pending.pop(0)
+            job_id = failed[index]
+            if job_id not in moved:
+                moved.add(job_id)
+                (service.retry if action == "retry" else service.delete)(job_id)
+    else:
+        pytest.fail("the scan never completed")
+    assert len(found) == len(set(found))
+    stayed = [job_id for job_id in failed if job_id not in moved]
+    assert [job_id for job_id in found if job_id in stayed] == stayed
+
+
+def test_an_id_query_is_one_lookup_checked_against_scope_and_terms(
+    service: JobService, seeded, round_trips
+) -> None:
+    job_id = seeded["failed"][2]
+    service.search("")  # registers the scripts
+    round_trips.reset()
+    page = service.search(f"id:{job_id} exc:ValueError")
+    assert ids(page) == [job_id] and page.scanned == 1 and page.complete
+    assert page.jobs[0].location is None  # the list's fields, as a scan gives them
+    assert round_trips.count <= 2  # the queues set, then the job in one pipeline
+    assert ids(service.search(f"id:{job_id}", state="finished")) == []
+    assert ids(service.search(f"id:{job_id}", queue="emails")) == []
+    assert ids(service.search(f"id:{job_id} func:add")) == []
+
+
+def test_malformed_input_is_refused_with_where(service: JobService) -> None:
+    with pytest.raises(InvalidQuery, match="position 0"):
+        service.search("nope:1")
+    with pytest.raises(InvalidParameter, match="Invalid state"):
+        service.search("", state="lost")
+    with pytest.raises(InvalidParameter, match="Invalid cursor"):
+        service.search("", cursor="garbage!")
+
+
+def _as(service: JobService, role: Role, queues=(), hide=False) -> JobService:
+    principal = Principal("k", role, tuple(queues))
+    return service.scoped(RequestScope(principal, "req", hide_payloads=hide))
+
+
+def test_queue_patterns_limit_what_a_search_reads(service: JobService, seeded) -> None:
+    limited = _as(service, Role.VIEWER, ["emails"])
+    assert ids(limited.search("func:add")) == [seeded["queued"]]
+    assert ids(limited.search(f"id:{seeded['finished']}")) == []
+    with pytest.raises(Forbidden):
+        limited.search("", queue="payments")
+
+
+def test_hidden_payloads_refuse_payload_terms_and_free_text_sees_the_bare_call(
+    service: JobService, seeded
+) -> None:
+    viewer = _as(service, Role.VIEWER, hide=True)
+    for query in ("args:4711", "kwargs.y:4711", "meta.region:eu-1"):
+        with pytest.raises(Forbidden, match="hide-payloads"):
+            viewer.search(query)
+    assert ids(viewer.search("acme")) == []  # the description is hidden, so it cannot match
+    assert ids(viewer.search('"add(…)"')) == [seeded["queued"], seeded["finished"]]
+    page = viewer.search("declined")  # exception lines are shown, so they match
+    assert len(page.jobs) == 6 and all(job.args is None for job in page.jobs)
+    assert ids(_as(service, Role.OPERATOR, hide=True).search("args:4711")) == [seeded["finished"]]
+
+
+def test_scan_search_yields_bounded_chunks_for_operations(conn, seeded) -> None:
+    service = JobService(conn)
+    scope = service.search_scope(parse_query("exc:ValueError"), queue="payments", state="failed")
+    chunks = list(scan_search(conn, service.serializer, parse_query("exc:ValueError"), scope, chunk=4))
+    assert [len(chunk.hits) for chunk in chunks] == [4, 2, 0]
+    assert [hit.job.job_id for chunk in chunks for hit in chunk.hits] == seeded["failed"]
+    assert chunks[-1].complete and all(not chunk.complete for chunk in chunks[:-1])

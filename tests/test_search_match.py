@@ -1,0 +1,81 @@
+"""Whether a job matches a query, term by term (services/domain/search_match.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.services.domain.models import JobInfo
+from gateway.services.domain.search_match import matches, needs_exception, needs_meta
+from gateway.services.domain.search_query import parse_query
+
+TRACEBACK = (
+    'Traceback (most recent call last):\n  File "x.py", line 1, in f\n'
+    "requests.exceptions.Timeout: upstream took 30s\n"
+)
+JOB = JobInfo(
+    job_id="j1",
+    status="failed",
+    origin="billing",
+    func_name="shop.billing.charge",
+    args=["cust-4711", {"amount": 12.5}],
+    kwargs={"customer": 4711, "urgent": True, "note": "ACME Corp"},
+    description="shop.billing.charge('cust-4711')",
+    exc_info=TRACEBACK,
+)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "id:j1",
+        "status:failed queue:billing",
+        "func:charge",
+        "func:billing.charge",
+        "func:shop.billing.charge",
+        "exc:Timeout",
+        "exc:requests.exceptions.Timeout",
+        "args:CUST-4711",
+        'args:"\\"amount\\": 12.5"',
+        "kwargs.customer:4711",
+        "kwargs.urgent:true",
+        'kwargs.note:"ACME Corp"',
+        "meta.region:eu",
+        "UPSTREAM",
+        "'cust-4711'",
+        "",
+    ],
+)
+def test_each_term_that_holds(query: str) -> None:
+    assert matches(parse_query(query), JOB, {"region": "eu"})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "id:j2",
+        "status:finished",
+        "queue:other",
+        "func:arge",
+        "exc:TimeoutError",
+        "args:4712",
+        "kwargs.customer:471",
+        "kwargs.note:acme",
+        "kwargs.missing:1",
+        "meta.region:us",
+        "func:charge status:queued",
+    ],
+)
+def test_each_term_that_does_not(query: str) -> None:
+    assert not matches(parse_query(query), JOB, {"region": "eu"})
+
+
+def test_undecodable_args_and_absent_meta_match_no_payload_term() -> None:
+    undecodable = JobInfo(job_id="j", status="failed", origin="q", args=None, kwargs=None)
+    for query in ("args:x", "args:null", "kwargs.a:1", "meta.a:1"):
+        assert not matches(parse_query(query), undecodable, None)
+
+
+def test_what_a_query_needs_read() -> None:
+    assert needs_exception(parse_query("exc:E")) and needs_exception(parse_query("text"))
+    assert not needs_exception(parse_query("args:x func:f"))
+    assert needs_meta(parse_query("meta.a:1")) and not needs_meta(parse_query("kwargs.a:1"))

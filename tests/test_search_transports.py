@@ -1,0 +1,104 @@
+"""GET /api/v1/search and GraphQL searchJobs (gateway/rest/search.py, gateway/graphql/search.py):
+one body over both transports, the same pages, the same refusals (a 422 `detail` and BAD_REQUEST
+that say the position; FORBIDDEN under --hide-payloads and outside a key's queues), and
+--search-scan-limit reaching the service."""
+
+from __future__ import annotations
+
+import pytest
+from rq import Queue
+
+from gateway.demo import jobs
+from tests.conftest import run_worker
+from tests.keyed import code_of, gql, keyed_client
+from tests.transports import JOB_FIELDS, to_rest_shape
+
+SEARCH = (
+    "query($q: String!, $queue: String, $first: Int, $after: String) { searchJobs(query: $q, "
+    f"queue: $queue, first: $first, after: $after) {{ scanned complete nodes {{ {JOB_FIELDS} }} "
+    "edges { cursor } pageInfo { hasNextPage endCursor } } }"
+)
+
+
+@pytest.fixture
+def seeded(conn) -> dict[str, list[str]]:
+    billing = Queue("billing-eu", connection=conn)
+    charges = [
+        billing.enqueue(jobs.fail_with, "ValueError", f"card of customer {n} declined") for n in range(5)
+    ]
+    run_worker(conn, "billing-eu")
+    other = Queue("reports", connection=conn).enqueue(jobs.parse_report, "customer 4711")
+    return {"charges": [job.id for job in charges], "reports": [other.id]}
+
+
+def rest_search(client, **params):
+    response = client.get("/api/v1/search", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def graphql_search(client, q, queue=None, limit=None, cursor=None):
+    body = gql(client, SEARCH, q=q, queue=queue, first=limit, after=cursor)
+    assert "errors" not in body, body
+    return body["data"]["searchJobs"]
+
+
+@pytest.mark.parametrize("limit", [2, 100])
+def test_both_transports_page_through_the_same_jobs(conn, seeded, limit) -> None:
+    client = keyed_client(conn, "admin")
+    rest_pages, graphql_pages = [], []
+    cursor = None
+    while True:
+        page = rest_search(client, q="customer", limit=limit, **({"cursor": cursor} if cursor else {}))
+        rest_pages.append(page)
+        if page["complete"]:
+            break
+        cursor = page["next_cursor"]
+    cursor = None
+    while True:
+        page = graphql_search(client, "customer", limit=limit, cursor=cursor)
+        graphql_pages.append(page)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        cursor = page["pageInfo"]["endCursor"]
+    assert [to_rest_shape(p["nodes"]) for p in graphql_pages] == [p["jobs"] for p in rest_pages]
+    assert [p["scanned"] for p in graphql_pages] == [p["scanned"] for p in rest_pages]
+    found = [job["job_id"] for page in rest_pages for job in page["jobs"]]
+    assert sorted(found) == sorted(seeded["charges"] + seeded["reports"])
+    assert set(rest_pages[-1]) == {"jobs", "scanned", "complete", "next_cursor"}
+    assert rest_pages[-1]["next_cursor"] is None
+
+
+def test_a_malformed_query_says_where_on_both_transports(conn) -> None:
+    client = keyed_client(conn, "admin")
+    response = client.get("/api/v1/search", params={"q": 'func:add "open'})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Invalid search query at position 9: unterminated quote"
+    body = gql(client, SEARCH, q='func:add "open')
+    assert code_of(body) == "BAD_REQUEST"
+    assert body["errors"][0]["message"] == "Invalid search query at position 9: unterminated quote"
+    assert client.get("/api/v1/search", params={"cursor": "nope"}).status_code == 422
+
+
+def test_hidden_payloads_refuse_payload_terms_to_viewers_only(conn, seeded) -> None:
+    viewer = keyed_client(conn, "viewer", hide_payloads=True)
+    response = viewer.get("/api/v1/search", params={"q": "args:4711"})
+    assert response.status_code == 403 and "hide-payloads" in response.json()["detail"]
+    assert code_of(gql(viewer, SEARCH, q="kwargs.card:1")) == "FORBIDDEN"
+    assert rest_search(viewer, q="4711")["jobs"] == []  # the description holding it is hidden
+    operator = keyed_client(conn, "operator", hide_payloads=True)
+    assert [job["job_id"] for job in rest_search(operator, q="args:4711")["jobs"]] == seeded["reports"]
+
+
+def test_a_queue_limited_key_searches_its_queues_only(conn, seeded) -> None:
+    billing = keyed_client(conn, "billing")
+    found = rest_search(billing, q="customer")["jobs"]
+    assert sorted(job["job_id"] for job in found) == sorted(seeded["charges"])
+    assert billing.get("/api/v1/search", params={"queue": "reports"}).status_code == 403
+    assert rest_search(billing, q=f"id:{seeded['reports'][0]}")["jobs"] == []
+
+
+def test_the_scan_limit_setting_bounds_each_request(conn, seeded) -> None:
+    client = keyed_client(conn, "admin", search_scan_limit=2)
+    page = rest_search(client, q="customer")
+    assert page["scanned"] == 2 and not page["complete"] and page["next_cursor"]
