@@ -96,8 +96,7 @@ class SearchWalk:
             scan = scan_search(
                 self._connection, self._serializer, self._query, self._scope, cursor, step, step
             )
-            found = next(scan)
-            scan.close()
+            found = next(scan)  # one chunk; the rest of this scan is never read
             if found.complete or found.cursor is None:
                 return
             ids = [hit.job.job_id for hit in found.hits]
