@@ -19,6 +19,7 @@ from gateway.docs_pages import install as install_pages
 from gateway.errors import Forbidden, Unauthenticated
 from gateway.graphql.router import graphql_router
 from gateway.graphql.schema import build_schema
+from gateway.live import LiveHub
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
 from gateway.rest import audit, errors, health, jobs, lifecycle
 from gateway.rest import groups as group_routes
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         introspection=settings.introspection,
     )
     app.include_router(graphql_router(schema, graphiql=settings.graphiql), prefix="/graphql")
+    app.state.live = LiveHub(settings.max_websocket_connections, settings.max_subscriptions_per_connection)
     install_pages(app)
     install_security(app, settings, connection)
     return app

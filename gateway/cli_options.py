@@ -95,6 +95,16 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "show_default": True,
         "help": "Jobs per second one tracked operation may act on; 0 = no cap.",
     },
+    "max_websocket_connections": {
+        "type": click.IntRange(min=1),
+        "show_default": True,
+        "help": "Websocket connections (GraphQL subscriptions) per process; past it, closed with 1013.",
+    },
+    "max_subscriptions_per_connection": {
+        "type": click.IntRange(min=1),
+        "show_default": True,
+        "help": "Active GraphQL subscriptions per websocket connection; past it, LIMIT_EXCEEDED.",
+    },
 }
 
 

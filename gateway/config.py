@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     bulk_max_rate: float = _setting(
         0.0, "a number of jobs per second, 0 for no cap", ge=0, allow_inf_nan=False
     )
+    # GraphQL subscriptions (README "Subscriptions"): the bounds of gateway/live, per process.
+    max_websocket_connections: int = _whole(1000, 1)
+    max_subscriptions_per_connection: int = _whole(100, 1)
 
     def __init__(self, **values: Any) -> None:
         # Keywords are passed on under the variables' names: pydantic-settings 2.7 takes a

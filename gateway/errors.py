@@ -18,7 +18,9 @@
     │   └── QueueKeyDamaged       the job's queue key holds another Redis type: nothing written
     ├── BackendUnavailable        Redis did not answer in time or refused the connection
     ├── Unauthenticated           keys are configured and the request has no valid API key
-    └── Forbidden                 the API key's role or queue patterns do not allow the action
+    ├── Forbidden                 the API key's role or queue patterns do not allow the action
+    └── LimitExceeded             a live-update limit: too many subscriptions, or a subscriber
+                                  that fell behind its stream
 
 Messages are written for API clients: they never contain Redis keys or RQ's own texts.
 """
@@ -174,3 +176,8 @@ class Unauthenticated(GatewayError):
 
 class Forbidden(GatewayError):
     """Raised when the API key is valid but its role or queue patterns do not allow the action."""
+
+
+class LimitExceeded(GatewayError):
+    """Raised when a connection asks for more subscriptions than --max-subscriptions-per-connection
+    allows, or when a subscriber reads its stream too slowly and is dropped (gateway/live)."""

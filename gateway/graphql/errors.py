@@ -16,6 +16,7 @@ from gateway.errors import (
     Forbidden,
     GatewayError,
     InvalidInput,
+    LimitExceeded,
     NotFound,
     Unauthenticated,
 )
@@ -29,6 +30,7 @@ CODE_BY_ERROR: dict[type[GatewayError], str] = {
     Conflict: "CONFLICT",
     Unauthenticated: "UNAUTHENTICATED",
     Forbidden: "FORBIDDEN",
+    LimitExceeded: "LIMIT_EXCEEDED",
 }
 INTERNAL = "INTERNAL"
 INTERNAL_MESSAGE = "Internal server error"

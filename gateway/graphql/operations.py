@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from functools import partial
+
 import strawberry
 from strawberry.types import Info
 
 from gateway.graphql.context import service_of
 from gateway.graphql.errors import call_service
+from gateway.graphql.live import _follow, _Stream
 from gateway.graphql.types.operations import Operation, OperationAction, OperationSelectorInput
+from gateway.services import JobService
 
 
 @strawberry.type
@@ -46,3 +51,36 @@ class OperationMutation:
     @strawberry.mutation(description="Stop a tracked operation before its next chunk.")
     async def cancel_operation(self, info: Info, id: strawberry.ID) -> Operation:
         return Operation.of(await call_service(service_of(info).cancel_operation, str(id)))
+
+
+def _operation_stream(operation_id: str, interval_ms: int, own: JobService, unbound: JobService) -> _Stream:
+    own.operations(1)  # the role check, before the stream starts
+    return _Stream(
+        key=("operation", operation_id, interval_ms),
+        read=partial(unbound.operation, operation_id),  # one read per stream, shared (gateway/live)
+        view=own.view_operation,
+        show=Operation.of,
+        changed_by=lambda operation: (
+            operation.status,
+            operation.done,
+            operation.acted,
+            operation.error_count,
+        ),
+    )
+
+
+@strawberry.type
+class OperationSubscription:
+    @strawberry.subscription(
+        description="A tracked operation at once, then each time its progress or status changes "
+        "(checked every intervalMs, at least 500); the stream completes after the event whose "
+        "status is no longer running."
+    )
+    async def operation(
+        self, info: Info, id: strawberry.ID, interval_ms: int = 1000
+    ) -> AsyncGenerator[Operation, None]:
+        events = _follow(info, partial(_operation_stream, str(id), interval_ms), interval_ms)
+        async for event in events:
+            yield event
+            if isinstance(event, Operation) and event.status != "running":
+                return

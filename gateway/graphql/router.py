@@ -4,27 +4,57 @@ reuses the REST dependency provider."""
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import strawberry
 from cross_web import HTTPException
-from fastapi import Request
+from fastapi import Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.requests import HTTPConnection
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.docs_pages import graphiql_page
 from gateway.graphql.schema import schema as default_schema
+from gateway.live import LiveHub
 from gateway.middleware import request_id_of
-from gateway.rest.deps import ServiceDep
+from gateway.rest.deps import get_service
+from gateway.services import ANONYMOUS, RequestScope
+
+log = logging.getLogger(__name__)
+
+# The close code of a websocket over --max-websocket-connections: 1013, "Try Again Later".
+TOO_MANY_CONNECTIONS = 1013
 
 
-async def _context(request: Request, service: ServiceDep) -> dict[str, Any]:
+def _origin_allowed(websocket: WebSocket) -> bool:
+    """Browsers apply neither the same-origin policy nor CORS to websockets, so without this
+    check any page a user opens could drive a gateway that needs no key (loopback, demo) through
+    the user's browser, mutations included. A browser always sends Origin: it must be the
+    gateway's own origin or one of --cors-origins. Clients without Origin are not browsers."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    if origin in websocket.app.state.settings.cors_origins:
+        return True
+    return urlsplit(origin).netloc.lower() == websocket.headers.get("host", "").lower()
+
+
+async def _context(connection: HTTPConnection) -> dict[str, Any]:
+    if connection.scope["type"] == "websocket":
+        # The key arrives later, in connection_init: _Router.on_ws_connect binds the service.
+        state = connection.app.state
+        return {"service": None, "request_id": uuid.uuid4().hex, "live": state.live}
     # The service is bound to the request's API key: a missing or invalid key is refused by each
     # field that reads or changes data, with UNAUTHENTICATED, not by the HTTP layer.
-    return {"service": service, "request_id": request_id_of(request.scope)}
+    service = await get_service(cast("Request", connection))
+    return {"service": service, "request_id": request_id_of(connection.scope)}
 
 
 class _Router(GraphQLRouter):
@@ -47,6 +77,8 @@ class _Router(GraphQLRouter):
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """A request Strawberry refuses before execution (400) answers like every other GraphQL
         error, with BAD_REQUEST, and with `detail` as REST's errors and the 413 do."""
+        if self.is_websocket_request(request):
+            return await self._run_websocket(request, context, root_value)
         try:
             return await super().run(request, context=context, root_value=root_value)
         except HTTPException as error:
@@ -54,6 +86,50 @@ class _Router(GraphQLRouter):
                 raise
             error_body = {"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}
             return JSONResponse({"detail": error.reason, "errors": [error_body]}, status_code=400)
+
+    async def _run_websocket(self, websocket: WebSocket, context: Any, root_value: Any) -> Any:
+        """One websocket connection, within the process's --max-websocket-connections: past it,
+        the socket is accepted and closed at once with TOO_MANY_CONNECTIONS."""
+        if not _origin_allowed(websocket):
+            # Refused before the handshake (an HTTP 403): see _origin_allowed.
+            await websocket.close(code=1008)
+            return websocket
+        hub: LiveHub = websocket.app.state.live
+        connection = hub.open_connection()
+        if connection is None:
+            await websocket.accept(subprotocol=await self.pick_websocket_subprotocol(websocket))
+            await websocket.close(TOO_MANY_CONNECTIONS, "Too many websocket connections; try again later")
+            return websocket
+        context["live_connection"] = connection
+        try:
+            return await super().run(websocket, context=context, root_value=root_value)
+        finally:
+            hub.close_connection()
+
+    def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
+        """Strawberry's own origin check (in newer releases) defers to _origin_allowed, which
+        _run_websocket applied already, so there is one rule whatever the release."""
+        return True
+
+    async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
+        """The key arrives in connection_init as {"authorization": "Bearer <key>"}. With keys
+        configured, a missing or unknown one closes the socket with 4403 (graphql-transport-ws's
+        Forbidden); otherwise the connection's operations run on the service bound to it."""
+        state = context["request"].app.state
+        params = context.get("connection_params")
+        authorization = params.get("authorization") if isinstance(params, dict) else None
+        principal = state.keyring.principal(
+            authorization if isinstance(authorization, str) else None, ANONYMOUS
+        )
+        if principal.role is None:
+            log.warning(
+                "Websocket connection refused: %s (connection %s)", principal.refusal, context["request_id"]
+            )
+            raise ConnectionRejectionError()
+        scope = RequestScope(principal, context["request_id"], state.audit, state.settings.hide_payloads)
+        context["service"] = state.service.scoped(scope)
+        context["unbound_service"] = state.service
+        return UNSET
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Every error leaves with a code: syntax errors (a query over --graphql-max-tokens too)
@@ -71,9 +147,13 @@ class _Router(GraphQLRouter):
 
 
 def graphql_router(schema: strawberry.Schema | None = None, graphiql: bool = True) -> GraphQLRouter:
-    return _Router(
+    router = _Router(
         schema or default_schema,
         context_getter=_context,
         graphql_ide="graphiql" if graphiql else None,
         include_in_schema=False,
     )
+    # The limit of subscriptions per connection is the hub's, which answers LIMIT_EXCEEDED;
+    # Strawberry's own (in newer releases) counts every operation and answers without a code.
+    router.max_subscriptions_per_connection = None
+    return router

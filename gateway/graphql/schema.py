@@ -21,7 +21,8 @@ from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.groups import GroupMutation, GroupQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
-from gateway.graphql.operations import OperationMutation, OperationQuery
+from gateway.graphql.live import LiveSubscription, WebsocketOnly
+from gateway.graphql.operations import OperationMutation, OperationQuery, OperationSubscription
 from gateway.graphql.queues import QueueMutation, QueueQuery
 from gateway.graphql.search import SearchQuery
 from gateway.graphql.workers import WorkerQuery
@@ -33,6 +34,7 @@ Query = merge_types(
 Mutation = merge_types(
     "Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation, OperationMutation)
 )
+Subscription = merge_types("Subscription", (LiveSubscription, OperationSubscription))
 
 
 class _Schema(strawberry.Schema):
@@ -46,8 +48,14 @@ class _Schema(strawberry.Schema):
 schema = _Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     execution_context_class=LeafObjectExecutionContext,
-    extensions=[ErrorCodes, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    extensions=[
+        ErrorCodes,
+        WebsocketOnly,
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ],
 )
 
 
@@ -72,9 +80,11 @@ def build_schema(
     return _Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         execution_context_class=LeafObjectExecutionContext,
         extensions=[
             ErrorCodes,
+            WebsocketOnly,
             *limits,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

@@ -18,6 +18,7 @@ from gateway.errors import (
     Forbidden,
     GatewayError,
     InvalidInput,
+    LimitExceeded,
     NotFound,
     Unauthenticated,
 )
@@ -33,6 +34,7 @@ STATUS_BY_ERROR: dict[type[GatewayError], int] = {
     Conflict: 409,
     Unauthenticated: 401,
     Forbidden: 403,
+    LimitExceeded: 429,
 }
 
 

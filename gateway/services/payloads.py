@@ -38,7 +38,9 @@ from gateway.services.domain.models import (
     WorkerInfo,
 )
 from gateway.services.operations.model import Operation
+from gateway.services.reads.sighting import JobSighting
 from gateway.services.reads.streams import JobStream
+from gateway.services.redis.origins import JobPlace
 
 ELLIPSIS = "…"
 
@@ -65,6 +67,7 @@ NESTED: dict[type, frozenset[str]] = {
     BulkOutcome: frozenset({"errors"}),
     GroupOutcome: frozenset({"errors"}),
     SearchPage: frozenset({"jobs"}),
+    JobSighting: frozenset({"job", "place"}),
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
     Operation: frozenset({"errors"}),
 }
@@ -93,6 +96,7 @@ SHOWN: dict[type, frozenset[str]] = {
     # A selector holds ids and filter text (function, exception), never a job's arguments.
     Operation: frozenset(field.name for field in dataclasses.fields(Operation)) - {"errors"},
     SearchPage: frozenset({"scanned", "complete", "next_cursor", "cursors"}),
+    JobPlace: frozenset({"job_id", "exists", "queue"}),
 }
 
 

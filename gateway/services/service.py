@@ -55,6 +55,7 @@ from gateway.services.reads.locate import fetch_located_job
 from gateway.services.reads.queues import get_queue, list_queues
 from gateway.services.reads.search import SearchScope
 from gateway.services.reads.search_page import DEFAULT_SCAN_LIMIT, lookup_page, search_page, search_scope
+from gateway.services.reads.sighting import JobSighting, read_sighting
 from gateway.services.reads.stats import queue_stats
 from gateway.services.reads.streams import JobStream, filtered_chunks, registry_chunks
 from gateway.services.reads.workers import list_workers
@@ -521,6 +522,14 @@ class JobService:
         self._tracker.cancel(operation_id)
         return self.operation(operation_id)
 
+    @read()
+    def view_operation(self, operation: Operation) -> Operation:
+        """A shared read of an operation (its live stream) as this caller sees it: not found
+        when the key may not access its queue, as `operation` answers."""
+        if not self.may_access_queue(operation.queue):
+            raise OperationNotFound(operation.id)
+        return operation
+
     # --- Search across jobs (issue 13, item 3): services/reads/search.py ---
 
     search_scan_limit: int = DEFAULT_SCAN_LIMIT  # --search-scan-limit, set by the app
@@ -563,3 +572,36 @@ class JobService:
         )
         self._known_if_empty(queue, not page.jobs and page.complete)
         return page
+
+    # --- Live views (issue 11, subscriptions): gateway/live reads once for every subscriber with
+    # the unbound service; each subscriber sees that read through its own key with these ---
+
+    @read()
+    def live_queue(self, queue: str | None = None) -> str:
+        """The queue whose counts a live stream watches (the default queue when None), once the
+        caller's key may access it: the guard checks the role and the queue patterns."""
+        return self.queue_name(queue)
+
+    @read()
+    def view_queues(self, queues: list[QueueInfo]) -> list[QueueInfo]:
+        """A shared `queues` read as this caller sees it: only the queues its key may access."""
+        return [queue for queue in queues if self.may_access_queue(queue.name)]
+
+    @read()
+    @backend_call()
+    def sight_job(self, job_id: str) -> JobSighting:
+        """The job and its place, read once for every subscriber of its live stream; JobNotFound
+        when it is gone (or, for a bound service, hidden from the key)."""
+        validate_job_id(job_id)
+        sighting = read_sighting(self.connection, job_id, self.serializer, self.default_queue)
+        self.view_job(job_id, sighting)  # gone, or hidden from a bound key: JobNotFound
+        return sighting
+
+    @read()
+    def view_job(self, job_id: str, sighting: JobSighting) -> JobInfo:
+        """A shared sighting as this caller sees it: the job, if its key may see the job's queue
+        (else JobNotFound, as for a missing job), its payloads hidden if configured."""
+        authorise_job(self._principal, job_id, sighting.place, None, self.default_queue)
+        if sighting.job is None:
+            raise JobNotFound(job_id)
+        return sighting.job

@@ -1,0 +1,247 @@
+"""Subscriptions over graphql-transport-ws at /graphql (gateway/graphql/live.py and router.py):
+the key in connection_init, each subscriber's own view of the shared read, the limits, errors as
+codes. Fast: fakeredis under Starlette's TestClient; tests/realredis/test_subscriptions_real.py
+runs them against the CLI-started gateway, a real redis-server and a real worker."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+from rq import Queue
+from starlette.websockets import WebSocketDisconnect
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.demo import jobs
+from tests.keyed import KEYS, keyed_client
+from tests.live_session import Session, code, connect
+from tests.realredis.helpers import wait_until
+
+STATS = """subscription($queue: String, $ms: Int!) {
+  queueStats(queue: $queue, intervalMs: $ms) { queueName queuedCount }
+}"""
+QUEUES = "subscription { queues(intervalMs: 500) { queueName queuedCount workerCount } }"
+JOB = "subscription($id: ID!) { job(id: $id, intervalMs: 500) { id status args description } }"
+
+
+def open_client(conn, **settings) -> TestClient:
+    app = create_app(Settings(redis_url="redis://unused", **settings), connection=conn)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_queue_stats_sends_the_counts_then_each_change(client, conn):
+    queue = Queue(connection=conn)
+    with connect(client) as ws:
+        live = Session(ws)
+        assert live.init() == {"type": "connection_ack"}
+        live.subscribe("1", STATS, queue=None, ms=500)
+        assert live.payload("1") == {"data": {"queueStats": {"queueName": "default", "queuedCount": 0}}}
+        queue.enqueue(jobs.add, 1, 2)
+        assert live.payload("1")["data"]["queueStats"]["queuedCount"] == 1
+        queue.enqueue(jobs.add, 1, 2)
+        # The next message is the next change: no repeat of 1 was sent while nothing changed.
+        assert live.payload("1")["data"]["queueStats"]["queuedCount"] == 2
+
+
+def test_a_missing_or_unknown_key_closes_the_socket_with_4403(conn):
+    client = keyed_client(conn)
+    for key in (None, "rqg_not-a-key"):
+        with connect(client) as ws:
+            with pytest.raises(WebSocketDisconnect) as closed:
+                Session(ws).init(key)
+            assert closed.value.code == 4403
+
+
+def test_the_key_of_connection_init_is_the_connections_key(conn):
+    client = keyed_client(conn)  # no Authorization header on the upgrade request itself
+    with connect(client) as ws:
+        live = Session(ws)
+        assert live.init(KEYS["viewer"])["type"] == "connection_ack"
+        live.subscribe("1", STATS, ms=500)
+        assert live.payload("1")["data"]["queueStats"]["queueName"] == "default"
+
+
+def test_a_forbidden_subscription_gets_forbidden_and_the_connection_stays_up(conn):
+    Queue("billing-eu", connection=conn).enqueue(jobs.add, 1, 2)
+    with connect(keyed_client(conn)) as ws:
+        live = Session(ws)
+        live.init(KEYS["billing"])
+        live.subscribe("1", STATS, queue="default", ms=500)
+        refused = live.payload("1")
+        assert refused["data"] is None and code(refused) == "FORBIDDEN"
+        assert live.message("1")["type"] == "complete"
+        live.subscribe("2", STATS, queue="billing-eu", ms=500)
+        assert live.payload("2")["data"]["queueStats"] == {"queueName": "billing-eu", "queuedCount": 1}
+
+
+def test_the_queues_stream_shows_each_key_only_its_queues(conn):
+    for name in ("billing-eu", "default", "reports"):
+        Queue(name, connection=conn).enqueue(jobs.add, 1, 2)
+    # One portal (event loop) for both sockets, as in the server: a TestClient outside a `with`
+    # gives each websocket its own loop, which one process's shared pollers never face.
+    with keyed_client(conn) as client, connect(client) as limited_ws, connect(client) as admin_ws:
+        limited, admin = Session(limited_ws), Session(admin_ws)
+        limited.init(KEYS["billing"])
+        admin.init(KEYS["admin"])
+        limited.subscribe("1", QUEUES)
+        admin.subscribe("1", QUEUES)
+        assert [q["queueName"] for q in limited.payload("1")["data"]["queues"]] == ["billing-eu"]
+        assert [q["queueName"] for q in admin.payload("1")["data"]["queues"]] == [
+            "billing-eu",
+            "default",
+            "reports",
+        ]
+        # One stream, one poller, two views of it.
+        assert list(client.app.state.live.pollers) == [("queues", 500)]
+
+
+def test_hide_payloads_applies_to_the_job_stream_of_viewers(conn):
+    job_id = Queue(connection=conn).enqueue(jobs.flaky_charge, "4111-1111-1111-1111").id
+    with (
+        keyed_client(conn, hide_payloads=True) as client,
+        connect(client) as viewer_ws,
+        connect(client) as admin_ws,
+    ):
+        viewer, admin = Session(viewer_ws), Session(admin_ws)
+        viewer.init(KEYS["viewer"])
+        admin.init(KEYS["admin"])
+        viewer.subscribe("1", JOB, id=job_id)
+        admin.subscribe("1", JOB, id=job_id)
+        seen = viewer.payload("1")["data"]["job"]
+        assert seen["args"] is None and seen["description"] == "gateway.demo.jobs.flaky_charge(…)"
+        assert "4111" not in str(seen)
+        assert admin.payload("1")["data"]["job"]["args"] == ["4111-1111-1111-1111"]
+
+
+def test_a_job_outside_the_keys_patterns_is_null_as_if_it_did_not_exist(conn):
+    job_id = Queue("default", connection=conn).enqueue(jobs.add, 1, 2).id
+    with connect(keyed_client(conn)) as ws:
+        live = Session(ws)
+        live.init(KEYS["billing"])
+        live.subscribe("1", JOB, id=job_id)
+        assert live.payload("1") == {"data": {"job": None}}
+        assert live.message("1")["type"] == "complete"
+
+
+def test_the_job_stream_is_null_and_completes_once_the_job_is_deleted(client, conn):
+    job = Queue(connection=conn).enqueue(jobs.add, 1, 2)
+    with connect(client) as ws:
+        live = Session(ws)
+        live.init()
+        live.subscribe("1", JOB, id=job.id)
+        assert live.payload("1")["data"]["job"]["status"] == "QUEUED"
+        job.delete()
+        assert live.payload("1") == {"data": {"job": None}}
+        assert live.message("1")["type"] == "complete"
+
+
+def test_an_interval_under_500_ms_is_bad_request(client):
+    with connect(client) as ws:
+        live = Session(ws)
+        live.init()
+        live.subscribe("1", STATS, ms=499)
+        refused = live.payload("1")
+        assert code(refused) == "BAD_REQUEST" and "at least 500" in refused["errors"][0]["message"]
+
+
+def test_subscriptions_past_the_connection_limit_get_limit_exceeded(conn):
+    client = open_client(conn, max_subscriptions_per_connection=1)
+    with connect(client) as ws:
+        live = Session(ws)
+        live.init()
+        live.subscribe("1", STATS, ms=500)
+        live.payload("1")
+        live.subscribe("2", STATS, ms=600)
+        refused = live.payload("2")
+        assert code(refused) == "LIMIT_EXCEEDED" and "--max-subscriptions-per-connection" in str(refused)
+        live.complete("1")
+        live.subscribe("3", STATS, ms=600)  # one slot free again: the connection is still usable
+        assert live.payload("3")["data"]["queueStats"]["queuedCount"] == 0
+
+
+def test_connections_past_the_process_limit_are_closed_with_1013(conn):
+    with open_client(conn, max_websocket_connections=1) as client, connect(client) as first:
+        assert Session(first).init() == {"type": "connection_ack"}
+        with connect(client) as second, pytest.raises(WebSocketDisconnect) as closed:
+            second.receive_json()
+        assert closed.value.code == 1013
+        first.close()
+        wait_until(lambda: client.app.state.live.connections == 0, 5, "the first socket's slot to free")
+        with connect(client) as again:  # the first one's slot is free once it closed
+            assert Session(again).init() == {"type": "connection_ack"}
+
+
+def test_a_redis_outage_is_service_unavailable_then_the_stream_resumes(client, conn):
+    server = conn.connection_pool.connection_kwargs["server"]
+    with connect(client) as ws:
+        live = Session(ws)
+        live.init()
+        live.subscribe("1", STATS, ms=500)
+        assert live.payload("1")["data"]["queueStats"]["queuedCount"] == 0
+        server.connected = False
+        down = live.payload("1")
+        assert down["data"] is None and code(down) == "SERVICE_UNAVAILABLE"
+        server.connected = True
+        # The same subscription, on the same socket: no reconnect.
+        assert live.payload("1")["data"]["queueStats"]["queuedCount"] == 0
+
+
+def test_subscription_reads_run_off_the_event_loop(client, monkeypatch):
+    threads = []
+    original = client.app.state.service.stats
+
+    def record(*args):
+        threads.append(threading.current_thread())
+        return original(*args)
+
+    monkeypatch.setattr(client.app.state.service, "stats", record)
+    loop_threads = []
+
+    @client.app.get("/_loop_thread")
+    async def loop_thread():
+        loop_threads.append(threading.current_thread())
+        return {}
+
+    with connect(client) as ws:
+        client.get("/_loop_thread")
+        live = Session(ws)
+        live.init()
+        live.subscribe("1", STATS, ms=500)
+        live.payload("1")
+    assert threads and loop_threads and threads[0] is not loop_threads[0]
+
+
+def test_a_browser_page_of_another_origin_cannot_open_the_socket(conn):
+    """No key is needed on loopback: another site's page must not drive the gateway through the
+    user's browser (websockets get no CORS), so only the gateway's own origin and --cors-origins
+    may; clients that send no Origin are not browsers."""
+    client = open_client(conn, cors_origins=("https://dash.example",))
+    for origin in ("https://evil.example", "http://testserver.evil.example", "null"):
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            client.websocket_connect(
+                "/graphql", subprotocols=["graphql-transport-ws"], headers={"Origin": origin}
+            ),
+        ):
+            pass
+        assert refused.value.code == 1008
+    for origin in ("http://testserver", "https://dash.example", None):
+        headers = {"Origin": origin} if origin else {}
+        with client.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"], headers=headers
+        ) as ws:
+            assert Session(ws).init() == {"type": "connection_ack"}
+
+
+@pytest.mark.parametrize(
+    "accept", ["application/json", "multipart/mixed;subscriptionSpec=1.0,application/json"]
+)
+def test_a_subscription_sent_over_http_is_bad_request_not_a_query(client, accept):
+    response = client.post(
+        "/graphql", json={"query": "subscription { queueStats { queuedCount } }"}, headers={"Accept": accept}
+    )
+    body = response.json()
+    assert body["data"] is None and code(body) == "BAD_REQUEST"
+    assert "websocket" in body["errors"][0]["message"]
