@@ -26,7 +26,14 @@ _ONE_ERRORS = error_responses(
     BackendUnavailable,
 )
 
-OperationIdPath = Annotated[str, Path(description="An operation id: 32 lowercase hex digits.")]
+OperationIdPath = Annotated[
+    str,
+    Path(
+        description="An operation id: 32 lowercase hex digits.",
+        # Documented only: the service checks it, with its own message (a 422 `detail`).
+        json_schema_extra={"pattern": "^[0-9a-f]{32}$"},
+    ),
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -43,7 +43,11 @@ def search_jobs(
     ] = None,
     state: Annotated[
         str | None,
-        Query(description=f"Search this state only: {', '.join(STATES)}. Without it, all of them."),
+        Query(
+            description=f"Search this state only: {', '.join(STATES)}. Without it, all of them.",
+            # Documented only: the service checks it, with its own message (a 422 `detail`).
+            json_schema_extra={"enum": list(STATES)},
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="At most this many jobs.")] = 100,
     cursor: Annotated[
