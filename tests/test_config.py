@@ -42,6 +42,10 @@ NON_DEFAULTS = {
     "graphql_max_cost": 1234,
     "no_graphiql": True,
     "no_introspection": True,
+    "bulk_max_rate": 250.0,
+    "search_scan_limit": 5000,
+    "max_websocket_connections": 7,
+    "max_subscriptions_per_connection": 9,
 }
 
 

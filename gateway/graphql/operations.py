@@ -21,9 +21,10 @@ class OperationQuery:
     async def operation(self, info: Info, id: strawberry.ID) -> Operation | None:
         return Operation.of(await call_service(service_of(info).operation, str(id)))
 
-    @strawberry.field(description="The latest tracked operations, newest first (first: 1 to 100).")
-    async def operations(self, info: Info, first: int = 20) -> list[Operation]:
-        return [Operation.of(op) for op in await call_service(service_of(info).operations, first)]
+    @strawberry.field(description="The latest tracked operations, newest first (limit: 1 to 100).")
+    async def operations(self, info: Info, limit: int = 20) -> list[Operation]:
+        # `limit`, not `first`: a list, not a connection (first means a connection here).
+        return [Operation.of(op) for op in await call_service(service_of(info).operations, limit)]
 
 
 @strawberry.type

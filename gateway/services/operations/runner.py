@@ -158,10 +158,29 @@ class OperationRunner:
             self._resumer.start()
 
     def _resume_forever(self) -> None:
-        while not self._stopping.wait(RESUME_POLL_SECONDS):
+        """Poll the running set while operations run; while none does, wait for a start on a
+        pub/sub channel instead, so an idle gateway sends Redis no command at all (as the live
+        pollers stop with their last subscriber). Subscribed before the first look, so a start
+        between the look and the wait is not missed."""
+        listener = self._listener()
+        while not self._stopping.is_set():
             # Redis down: so is every runner; try again at the next poll.
             with contextlib.suppress(redis.RedisError):
+                if not self.store.running_ids():
+                    while not self._stopping.is_set() and listener.get_message(timeout=1.0) is None:
+                        pass
+                    continue
                 self.resume_orphans()
+            self._stopping.wait(RESUME_POLL_SECONDS)
+        listener.close()
+
+    def _listener(self) -> Any:
+        # Its own client without health checks: an idle subscriber sends no PING either.
+        kwargs = {**self._connection.connection_pool.connection_kwargs, "health_check_interval": 0}
+        client = redis.Redis(connection_pool=redis.ConnectionPool(**kwargs))
+        listener = client.pubsub(ignore_subscribe_messages=True)
+        listener.subscribe(stored.STARTED_CHANNEL)
+        return listener
 
     def stop(self) -> None:
         """Stop after the current chunks; unfinished operations are resumed by another process

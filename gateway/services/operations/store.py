@@ -6,6 +6,7 @@
     rq-gateway:operations                 zset: the latest LIST_KEPT ids by start time
     rq-gateway:operations:running         set: ids whose status is running
     rq-gateway:operation-idempotency:{h}  the id an idempotency key started, for 24 h
+    rq-gateway:operations:started         pub/sub channel: a start wakes every idle resumer
 
 Each change that must be atomic (create or replay, end, claim a lease) is one Lua script, and a
 chunk's action and its progress are one more (operation_chunk.lua, run by chunks.py)."""
@@ -31,6 +32,7 @@ PREFIX = "rq-gateway:operation:"
 INDEX = "rq-gateway:operations"
 RUNNING = "rq-gateway:operations:running"
 IDEMPOTENCY_PREFIX = "rq-gateway:operation-idempotency:"
+STARTED_CHANNEL = "rq-gateway:operations:started"  # pub/sub: wakes idle resumers (runner.py)
 IDEMPOTENCY_SECONDS = 24 * 3600
 KEPT_SECONDS = 7 * 24 * 3600  # a finished operation stays readable this long
 LIST_KEPT = 1000
@@ -114,6 +116,8 @@ class OperationStore:
         args = [operation_id, int(time.time() * 1000), token, LEASE_MS, IDEMPOTENCY_SECONDS, LIST_KEPT]
         found, new = self._create(keys=[*keys, idem] if idem else keys, args=[*args, *flat])
         found = found.decode()
+        if new:
+            self._connection.publish(STARTED_CHANNEL, found)
         if not new and self._connection.hget(operation_key(found), "request") not in (None, request.encode()):
             raise InvalidParameter("This Idempotency-Key was used for another request in the last 24 h")
         return found, bool(new)
