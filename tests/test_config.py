@@ -33,6 +33,7 @@ NON_DEFAULTS = {
     "api_keys": ";".join(key.line() for key in API_KEYS),
     "allow_anonymous": True,
     "hide_payloads": True,
+    "search_scan_limit": 2500,
     "cors_origins": "https://a.example,https://b.example",
     "audit_maxlen": 50,
     "max_body_size": 4096,
@@ -43,7 +44,6 @@ NON_DEFAULTS = {
     "no_graphiql": True,
     "no_introspection": True,
     "bulk_max_rate": 250.0,
-    "search_scan_limit": 5000,
     "max_websocket_connections": 7,
     "max_subscriptions_per_connection": 9,
 }
