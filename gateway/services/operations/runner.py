@@ -176,8 +176,12 @@ class OperationRunner:
 
     def _listener(self) -> Any:
         # Its own client without health checks: an idle subscriber sends no PING either.
-        kwargs = {**self._connection.connection_pool.connection_kwargs, "health_check_interval": 0}
-        client = redis.Redis(connection_pool=redis.ConnectionPool(**kwargs))
+        pool = self._connection.connection_pool
+        kwargs = {**pool.connection_kwargs, "health_check_interval": 0}
+        # The pool's own connection class: the demo's in-memory Redis has its own.
+        client = redis.Redis(
+            connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+        )
         listener = client.pubsub(ignore_subscribe_messages=True)
         listener.subscribe(stored.STARTED_CHANNEL)
         return listener
