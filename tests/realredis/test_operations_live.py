@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from itertools import pairwise
 
 import pytest
 import requests
@@ -61,6 +62,6 @@ def test_the_operation_subscription_streams_progress_and_completes_when_it_ends(
     assert dones == sorted(dones)
     # Only changes are sent: the last chunk's progress and the end may be two events at one `done`.
     shown = [(e["status"], e["done"], e["acted"]) for e in events]
-    assert all(a != b for a, b in zip(shown, shown[1:], strict=False))
+    assert all(a != b for a, b in pairwise(shown))
     assert (events[-1]["total"], events[-1]["done"], events[-1]["acted"]) == (6000, 6000, 6000)
     assert gone["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
