@@ -162,17 +162,25 @@ class OperationRunner:
         pub/sub channel instead, so an idle gateway sends Redis no command at all (as the live
         pollers stop with their last subscriber). Subscribed before the first look, so a start
         between the look and the wait is not missed."""
-        listener = self._listener()
+        listener: Any = None
         while not self._stopping.is_set():
-            # Redis down: so is every runner; try again at the next poll.
-            with contextlib.suppress(redis.RedisError):
+            try:
+                if listener is None:  # (again) after Redis failed: a process may start in an outage
+                    listener = self._listener()
                 if not self.store.running_ids():
                     while not self._stopping.is_set() and listener.get_message(timeout=1.0) is None:
                         pass
                     continue
                 self.resume_orphans()
+            except redis.RedisError:
+                # Redis down: so is every runner; subscribe and look again at the next poll.
+                if listener is not None:
+                    with contextlib.suppress(redis.RedisError):
+                        listener.close()
+                listener = None
             self._stopping.wait(RESUME_POLL_SECONDS)
-        listener.close()
+        if listener is not None:
+            listener.close()
 
     def _listener(self) -> Any:
         # Its own client without health checks: an idle subscriber sends no PING either.
