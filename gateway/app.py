@@ -26,6 +26,7 @@ from gateway.rest import audit, control, errors, health, jobs, lifecycle, rq3, s
 from gateway.rest import groups as group_routes
 from gateway.rest import history as history_routes
 from gateway.rest import metrics as metrics_routes
+from gateway.rest import operations as operation_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import search as search_routes
 from gateway.rest import workers as worker_routes
@@ -44,13 +45,19 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Every process samples the queue history; a Redis lease keeps one of them the writer."""
+    """Every process samples the queue history (a Redis lease keeps one of them the writer), and
+    takes over tracked operations whose runner died (services/operations)."""
     settings: Settings = app.state.settings
     connection = app.state.service.connection
-    async with history_sampling(
-        connection, settings.history_retention, settings.history_lease, settings.history_interval
-    ):
-        yield
+    runner = app.state.service.operations_runner
+    runner.start_resuming()
+    try:
+        async with history_sampling(
+            connection, settings.history_retention, settings.history_lease, settings.history_interval
+        ):
+            yield
+    finally:
+        runner.stop()
 
 
 def create_app(settings: Settings | None = None, connection: redis.Redis | None = None) -> FastAPI:
@@ -74,6 +81,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.state.service = JobService(
         connection, default_queue=settings.default_queue, serializer=settings.serializer
     )
+    app.state.service.use_operations(AuditTrail(connection, settings.audit_maxlen), settings.bulk_max_rate)
     app.state.service.search_scan_limit = settings.search_scan_limit
     errors.install(app)
     # Before the jobs router: /failed/groups is also the path of DELETE /failed/{job_id} for a
@@ -88,6 +96,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     app.include_router(audit.router)
     app.include_router(metrics_routes.router)
     app.include_router(history_routes.router)
+    app.include_router(operation_routes.router)
     app.include_router(search_routes.router)
     app.include_router(control.jobs_router)
     app.include_router(control.workers_router)

@@ -110,6 +110,11 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "no_graphiql": {"is_flag": True, "help": "Do not serve GraphiQL at GET /graphql."},
     "no_introspection": {"is_flag": True, "help": "Refuse GraphQL introspection queries."},
     "no_ui": {"is_flag": True, "help": "Do not serve the console at /; / then redirects to /docs."},
+    "bulk_max_rate": {
+        "type": click.FloatRange(min=0),
+        "show_default": True,
+        "help": "Jobs per second one tracked operation may act on; 0 = no cap.",
+    },
     "max_websocket_connections": {
         "type": click.IntRange(min=1),
         "show_default": True,

@@ -169,6 +169,10 @@ class Settings(BaseSettings):
     no_graphiql: bool = _flag()
     no_introspection: bool = _flag()
     no_ui: bool = _flag()
+    # Tracked operations (services/operations/pacing.py): jobs per second, 0 = uncapped.
+    bulk_max_rate: float = _setting(
+        0.0, "a number of jobs per second, 0 for no cap", ge=0, allow_inf_nan=False
+    )
     # GraphQL subscriptions (README "Subscriptions"): the bounds of gateway/live, per process.
     max_websocket_connections: int = _whole(1000, 1)
     max_subscriptions_per_connection: int = _whole(100, 1)

@@ -9,7 +9,8 @@
     │   ├── QueueNotFound         RQ does not know the queue and it has no jobs or workers
     │   ├── WorkerNotFound        no live worker of that name
     │   ├── JobGroupNotFound      no RQ job group of that name
-    │   └── FailureGroupNotFound  no failed job of the queue is in that failure group (now)
+    │   ├── FailureGroupNotFound  no failed job of the queue is in that failure group (now)
+    │   └── OperationNotFound     no tracked operation with that id (or on a queue the key may not see)
     ├── InvalidInput              the request can never succeed as written
     │   ├── InvalidJobId          the id is not one RQ could have produced
     │   ├── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
@@ -85,6 +86,14 @@ class FailureGroupNotFound(NotFound):
     def __init__(self, group_id: str, queue_name: str):
         super().__init__(f"Failure group {group_id} has no failed jobs in queue {queue_name!r}")
         self.group_id = group_id
+
+
+class OperationNotFound(NotFound):
+    """Raised when no tracked operation has the id, or it acts on a queue the key may not see."""
+
+    def __init__(self, operation_id: str):
+        super().__init__(f"Operation {operation_id} not found")
+        self.operation_id = operation_id
 
 
 class InvalidInput(GatewayError):

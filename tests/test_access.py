@@ -136,6 +136,7 @@ def test_every_keyed_rest_route_refuses_a_request_without_a_key(conn):
 
 
 _DUMMY = {"String": '"default"', "ID": '"abc"', "Int": "1", "Boolean": "false"}
+_DUMMY |= {"OperationAction": "RETRY", "OperationSelectorInput": "{all: true}"}
 
 
 def _field_calls(client, operation: str) -> list[str]:

@@ -23,6 +23,7 @@ from gateway.graphql.groups import GroupMutation, GroupQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
 from gateway.graphql.live import LiveSubscription, WebsocketOnly
+from gateway.graphql.operations import OperationMutation, OperationQuery, OperationSubscription
 from gateway.graphql.queues import QueueMutation, QueueQuery
 from gateway.graphql.rq3 import Rq3Query
 from gateway.graphql.schedules import ScheduleQuery
@@ -44,12 +45,14 @@ Query = merge_types(
         ControlQuery,
         ScheduleQuery,
         Rq3Query,
+        OperationQuery,
     ),
 )
 Mutation = merge_types(
-    "Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation, ControlMutation)
+    "Mutation",
+    (JobMutation, QueueMutation, GroupMutation, LifecycleMutation, ControlMutation, OperationMutation),
 )
-Subscription = merge_types("Subscription", (LiveSubscription,))
+Subscription = merge_types("Subscription", (LiveSubscription, OperationSubscription))
 
 
 class _Schema(strawberry.Schema):

@@ -50,6 +50,7 @@ from gateway.services.domain.schedules import (
     RqSchedulerView,
 )
 from gateway.services.history.models import HistoryBucket, QueueHistory
+from gateway.services.operations.model import Operation
 from gateway.services.reads.sighting import JobSighting
 from gateway.services.reads.streams import JobStream
 from gateway.services.redis.origins import JobPlace
@@ -90,6 +91,7 @@ NESTED: dict[type, frozenset[str]] = {
     RqSchedulerView: frozenset({"jobs"}),
     RateLimitInfo: frozenset({"allowed", "waiting"}),
     JobGroupInfo: frozenset({"jobs"}),
+    Operation: frozenset({"errors"}),
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).
@@ -136,6 +138,8 @@ SHOWN: dict[type, frozenset[str]] = {
     RateLimitInfo: frozenset({"key", "concurrency", "allowed_count", "waiting_count"}),
     JobGroupSummary: frozenset(field.name for field in dataclasses.fields(JobGroupSummary)),
     JobGroupInfo: frozenset({"name", "job_count"}),
+    # A selector holds ids and filter text (function, exception), never a job's arguments.
+    Operation: frozenset(field.name for field in dataclasses.fields(Operation)) - {"errors"},
 }
 
 

@@ -19,6 +19,7 @@ from gateway.errors import (
     GatewayError,
     InvalidParameter,
     JobNotFound,
+    OperationNotFound,
 )
 from gateway.services.access import ANONYMOUS, Principal, RequestScope, Role, action, public, read
 from gateway.services.audit import AuditPage, read_audit
@@ -57,6 +58,9 @@ from gateway.services.domain.validation import (
 from gateway.services.history.models import QueueHistory
 from gateway.services.history.read import history_range, read_history
 from gateway.services.job_access import authorise_job, hidden_jobs
+from gateway.services.operations.model import Operation, Selector, validate_action
+from gateway.services.operations.runner import OperationRunner
+from gateway.services.operations.tracker import Operations
 from gateway.services.payloads import hide_payloads
 from gateway.services.reads.browse import Browser, check_page_args
 from gateway.services.reads.cron import read_cron
@@ -456,38 +460,104 @@ class JobService:
         role = principal.role.label if principal.role is not None else ""
         return CallerInfo(name=principal.name, role=role, queue_patterns=principal.queues)
 
-    # --- Live views (issue 11, subscriptions): gateway/live reads once for every subscriber with
-    # the unbound service; each subscriber sees that read through its own key with these ---
+    # --- Tracked operations (issue 13 items 1 and 2): services/operations/ ---
 
-    @read()
-    def live_queue(self, queue: str | None = None) -> str:
-        """The queue whose counts a live stream watches (the default queue when None), once the
-        caller's key may access it: the guard checks the role and the queue patterns."""
-        return self.queue_name(queue)
+    _operations: Operations | None = None
 
-    @read()
-    def view_queues(self, queues: list[QueueInfo]) -> list[QueueInfo]:
-        """A shared `queues` read as this caller sees it: only the queues its key may access."""
-        return [queue for queue in queues if self.may_access_queue(queue.name)]
+    @public
+    def use_operations(self, audit: Any = None, max_rate: float = 0.0) -> None:
+        """Run operations with this audit trail and jobs/s cap (`--bulk-max-rate`); called once
+        by the app, before the service is scoped to requests (the copies share it)."""
+        runner = OperationRunner(self.connection, self.serializer, self.health, audit, max_rate)
+        self._operations = Operations(self.connection, self.serializer, runner)
+
+    @property
+    def operations_runner(self) -> OperationRunner:
+        return self._tracker.runner
+
+    @property
+    def _tracker(self) -> Operations:
+        if self._operations is None:
+            self.use_operations()
+        assert self._operations is not None
+        return self._operations
+
+    @public
+    def start_operation(
+        self,
+        action: str,
+        selector: Any,
+        queue: str | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> tuple[Operation, bool]:
+        """(the operation, whether it is new): retry needs an operator, delete an admin, as
+        retry-all and clear; each is checked and audited as its own action."""
+        if validate_action(action) == "retry":
+            return self.start_retry_operation(selector, queue, dry_run, idempotency_key)
+        return self.start_delete_operation(selector, queue, dry_run, idempotency_key)
+
+    @action("operation_retry", Role.OPERATOR)
+    @backend_call()
+    def start_retry_operation(
+        self,
+        selector: Any,
+        queue: str | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> tuple[Operation, bool]:
+        return self._start("retry", selector, queue, dry_run, idempotency_key)
+
+    @action("operation_delete", Role.ADMIN)
+    @backend_call()
+    def start_delete_operation(
+        self,
+        selector: Any,
+        queue: str | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> tuple[Operation, bool]:
+        return self._start("delete", selector, queue, dry_run, idempotency_key)
+
+    def _start(
+        self, action_name: str, selector: Any, queue: str | None, dry_run: bool, idempotency_key: str | None
+    ) -> tuple[Operation, bool]:
+        parsed = Selector.parse(selector)
+        name = self.queue_name(queue)
+        principal = self._principal.name if self._principal is not None else "-"
+        if dry_run:
+            operation = self._tracker.dry_run(action_name, name, parsed, principal)
+            self._known_if_empty(queue, not operation.total)
+            return operation, False
+        if parsed.kind != "job_ids":
+            self._known_if_empty(queue, not self._tracker.failed_count(name))
+        return self._tracker.start(action_name, name, parsed, principal, idempotency_key)
 
     @read()
     @backend_call()
-    def sight_job(self, job_id: str) -> JobSighting:
-        """The job and its place, read once for every subscriber of its live stream; JobNotFound
-        when it is gone (or, for a bound service, hidden from the key)."""
-        validate_job_id(job_id)
-        sighting = read_sighting(self.connection, job_id, self.serializer, self.default_queue)
-        self.view_job(job_id, sighting)  # gone, or hidden from a bound key: JobNotFound
-        return sighting
+    def operation(self, operation_id: str) -> Operation:
+        found = self._tracker.get(operation_id)
+        if found is None or not self.may_access_queue(found.queue):
+            raise OperationNotFound(operation_id)
+        return found
 
     @read()
-    def view_job(self, job_id: str, sighting: JobSighting) -> JobInfo:
-        """A shared sighting as this caller sees it: the job, if its key may see the job's queue
-        (else JobNotFound, as for a missing job), its payloads hidden if configured."""
-        authorise_job(self._principal, job_id, sighting.place, None, self.default_queue)
-        if sighting.job is None:
-            raise JobNotFound(job_id)
-        return sighting.job
+    @backend_call()
+    def operations(self, first: int = 20) -> list[Operation]:
+        """The latest operations, newest first, on the queues the key may access."""
+        return [op for op in self._tracker.latest(first) if self.may_access_queue(op.queue)]
+
+    @action("operation_cancel", Role.OPERATOR)
+    @backend_call()
+    def cancel_operation(self, operation_id: str) -> Operation:
+        """Stop an operation before its next chunk (a delete operation needs an admin, as its
+        start did). Canceling one that has ended changes nothing and answers it as it is."""
+        found = self.operation(operation_id)
+        principal = self._principal
+        if found.action == "delete" and principal is not None and (principal.role or 0) < Role.ADMIN:
+            raise Forbidden(f"API key {principal.name!r} may not cancel a delete operation; it needs admin")
+        self._tracker.cancel(operation_id)
+        return self.operation(operation_id)
 
     # Issue 12, /metrics: RQ's gauges for Prometheus, one read per second whatever the scrapers.
     @read()
@@ -508,6 +578,13 @@ class JobService:
         `since` to `until` (ISO 8601; by default the last hour). QueueNotFound as other reads."""
         first, minutes = history_range(since, until, step, datetime.now(timezone.utc))
         return read_history(self.connection, validate_queue_name(name), first, minutes, step)
+
+    def view_operation(self, operation: Operation) -> Operation:
+        """A shared read of an operation (its live stream) as this caller sees it: not found
+        when the key may not access its queue, as `operation` answers."""
+        if not self.may_access_queue(operation.queue):
+            raise OperationNotFound(operation.id)
+        return operation
 
     # --- Search across jobs (issue 13, item 3): services/reads/search.py ---
 
@@ -655,3 +732,36 @@ class JobService:
     def _restricted(self) -> bool:
         principal = self._principal
         return principal is not None and bool(principal.queues)
+
+    # --- Live views (issue 11, subscriptions): gateway/live reads once for every subscriber with
+    # the unbound service; each subscriber sees that read through its own key with these ---
+
+    @read()
+    def live_queue(self, queue: str | None = None) -> str:
+        """The queue whose counts a live stream watches (the default queue when None), once the
+        caller's key may access it: the guard checks the role and the queue patterns."""
+        return self.queue_name(queue)
+
+    @read()
+    def view_queues(self, queues: list[QueueInfo]) -> list[QueueInfo]:
+        """A shared `queues` read as this caller sees it: only the queues its key may access."""
+        return [queue for queue in queues if self.may_access_queue(queue.name)]
+
+    @read()
+    @backend_call()
+    def sight_job(self, job_id: str) -> JobSighting:
+        """The job and its place, read once for every subscriber of its live stream; JobNotFound
+        when it is gone (or, for a bound service, hidden from the key)."""
+        validate_job_id(job_id)
+        sighting = read_sighting(self.connection, job_id, self.serializer, self.default_queue)
+        self.view_job(job_id, sighting)  # gone, or hidden from a bound key: JobNotFound
+        return sighting
+
+    @read()
+    def view_job(self, job_id: str, sighting: JobSighting) -> JobInfo:
+        """A shared sighting as this caller sees it: the job, if its key may see the job's queue
+        (else JobNotFound, as for a missing job), its payloads hidden if configured."""
+        authorise_job(self._principal, job_id, sighting.place, None, self.default_queue)
+        if sighting.job is None:
+            raise JobNotFound(job_id)
+        return sighting.job

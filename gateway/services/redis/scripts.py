@@ -4,7 +4,8 @@ The scripts are the .lua files in lua/ next to this module, ordinary files an ed
 each begins with a comment naming the code that runs it and its KEYS, ARGV and reply. They are
 read once, here, at import (through importlib.resources, so an installed wheel finds them too),
 and the callers register them with `register_script`. prelude.lua, the shared helpers, is
-prepended to every script but cancel.lua.
+prepended to every script but cancel.lua and the operation store's (operation_create, _end,
+_lease), which touch no registry entry.
 
 Registry entries whose score lies in [0, now] are ones RQ's own cleanup would delete; every
 script treats them as absent and never writes them. Scores below 0 (failure_ttl=-1) never expire.
@@ -41,11 +42,27 @@ DELETE = PRELUDE + "local dry = false\n" + _DELETE_BODY
 DELETE_DRY = PRELUDE + "local dry = true\n" + _DELETE_BODY
 CANCEL = read_lua("cancel")
 
+
+def _operation_chunk(body: str) -> str:
+    """A tracked operation's chunk (operations/chunks.py): `body` as a function of its own KEYS
+    and ARGV, then operation_chunk.lua, which runs it and records the progress in one step."""
+    wrapped = "local function act(KEYS, ARGV)\n" + body + "\nend\n"
+    return PRELUDE + "local dry = false\n" + wrapped + read_lua("operation_chunk")
+
+
+OPERATION_REQUEUE = _operation_chunk(_REQUEUE_BODY)
+OPERATION_DELETE = _operation_chunk(_DELETE_BODY)
+
 # Reads (reads/browse.py, reads/filtered.py, reads/locate.py, writes/groups.py).
 QUEUE_PAGE = PRELUDE + read_lua("queue_page")
 FILTER_AFTER = PRELUDE + read_lua("filter_after")
 LOCATE = PRELUDE + read_lua("locate")
 CAUSE_FIELDS = PRELUDE + read_lua("cause_fields")
+
+# Tracked operations (operations/store.py).
+OPERATION_CREATE = read_lua("operation_create")
+OPERATION_END = read_lua("operation_end")
+OPERATION_LEASE = read_lua("operation_lease")
 JOB_FIELDS = PRELUDE + read_lua("job_fields")
 
 # On-call controls (writes/enqueue_now.py).

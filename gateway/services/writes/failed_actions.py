@@ -66,10 +66,7 @@ class FailedJobActions:
 
     def delete(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: DELETED (orphans included) or NOT_IN_REGISTRY."""
-        args: list[Any] = [now_timestamp(), keys.GROUP_PREFIX]
-        for prefix, suffix in keys.JOB_KEY_PARTS:
-            args.extend((prefix, suffix))
-        codes = self._delete(keys=[self._registry_key], args=[*args, "--", *job_ids])
+        codes = self._delete(keys=[self._registry_key], args=delete_args(now_timestamp(), job_ids))
         return [Outcome(code) for code in codes]
 
     def chunks(self) -> Iterator[tuple[int, list[Entry]]]:
@@ -91,6 +88,14 @@ def requeue_args(now: int, fallback_origin: str, job_ids: Sequence[Member]) -> l
         *keys.DEPENDENCIES_KEY_PARTS,
         *job_ids,
     ]
+
+
+def delete_args(now: int, job_ids: Sequence[Member]) -> list[Any]:
+    """ARGV of scripts.DELETE: the keys of each job to delete, then "--", then the ids."""
+    args: list[Any] = [now, keys.GROUP_PREFIX]
+    for prefix, suffix in keys.JOB_KEY_PARTS:
+        args.extend((prefix, suffix))
+    return [*args, "--", *job_ids]
 
 
 def rq_requeue(registry: BaseRegistry, job_id: str, dry_run: bool = False) -> Outcome:

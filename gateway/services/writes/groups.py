@@ -175,3 +175,8 @@ def act_on_group(
     return GroupOutcome(
         total, tally.done, tally.errors, group_id=group_id, dry_run=dry_run, matched_count=matched
     )
+
+
+def in_group(connection: Redis, entries: list[Entry], serializer: Any, group_id: str) -> list[Entry]:
+    """The entries whose job is in the failure group now (a tracked operation's group selector)."""
+    return [m.entry for m in _members(connection, entries, serializer) if group_id_of(m.cause) == group_id]

@@ -1,0 +1,222 @@
+"""The tracked-operations rows of BENCHMARKS.md (issue 13 item 4), on a redis-server of its own:
+
+    python -m bench.operations                    # N = 1,000,000 (about 6 minutes, 2 GB of Redis)
+    python -m bench.operations --n 100000         # a quicker look
+
+For retry and for delete, over N failed jobs (a real worker fails some, clones fill up to N):
+end-to-end time from POST /api/v1/operations to `succeeded` on the CLI-started gateway, the
+gateway's RSS growth, the slowest PING another client saw, and a real `rq worker` on another
+queue finishing jobs all along (none lost). Beside each, the floor: Redis doing the minimum writes
+per job (retry: ZREM + HSET status + RPUSH; delete: ZREM + DEL of the hash and results), pipelined
+1,000 jobs at a time, measured over --floor-n jobs and given per job. Also the contract's
+synchronous retry-all at --contract-n jobs. Where the time goes: Redis's own time in scripts
+(INFO commandstats) and the gateway's CPU time (/proc), against the wall clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+
+from bench.infra import BIN, REPO, cpu_seconds, log, proc_status, redis_server, start_gateway
+from bench.seed import enqueue, seed_failed
+from gateway.demo import jobs
+
+OTHER_JOBS = 3000  # a forking rq worker does tens a second: it outlasts the operation
+
+
+class Sampler:
+    """In a thread: PING round trips on its own connection, and the gateway's RSS every 0.1 s."""
+
+    def __init__(self, url: str, pid: int):
+        self._client = redis.Redis.from_url(url, socket_timeout=10)
+        self._pid = pid
+        self._stop = threading.Event()
+        self.pings: list[float] = []
+        self.rss: list[int] = []
+        self._threads = [threading.Thread(target=self._ping), threading.Thread(target=self._memory)]
+
+    def _ping(self) -> None:
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            self._client.ping()
+            self.pings.append(time.perf_counter() - started)
+
+    def _memory(self) -> None:
+        while not self._stop.wait(0.1):
+            self.rss.append(proc_status(self._pid)["VmRSS"])
+
+    def __enter__(self) -> Sampler:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        self._client.close()
+
+
+def _script_seconds(r: redis.Redis) -> float:
+    stats = r.info("commandstats")
+    return sum(v["usec"] for k, v in stats.items() if k in ("cmdstat_evalsha", "cmdstat_eval")) / 1e6
+
+
+def operation_row(url: str, r: redis.Redis, workdir: Path, action: str, n: int) -> dict[str, Any]:
+    r.flushall(asynchronous=True)  # a million jobs' keys: freed in the background
+    log(f"seeding {n:,} failed jobs for {action}")
+    seed_failed(r, url, n)
+    enqueue(r, OTHER_JOBS, "other", jobs.add, lambda i: (i, 1))
+    gateway = start_gateway(url, workdir)
+    worker = subprocess.Popen(
+        [str(BIN / "rq"), "worker", "--burst", "--url", url, "other"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while r.zcard("rq:finished:other") == 0:
+            time.sleep(0.05)
+        rss_before = proc_status(gateway.pid)["VmRSS"]
+        cpu_before = cpu_seconds(gateway.pid)
+        r.config_resetstat()
+        load = os.getloadavg()[0]
+        with Sampler(url, gateway.pid) as sampler:
+            started = time.perf_counter()
+            body = httpx.post(
+                f"{gateway.base}/api/v1/operations",
+                json={"action": action, "selector": {"all": True}},
+                timeout=60,
+            ).json()
+            finished_before = r.zcard("rq:finished:other")
+            while True:
+                body = httpx.get(f"{gateway.base}/api/v1/operations/{body['id']}", timeout=60).json()
+                if body["status"] != "running":
+                    break
+                time.sleep(0.05)
+            seconds = time.perf_counter() - started
+            finished_during = r.zcard("rq:finished:other") - finished_before
+        cpu = cpu_seconds(gateway.pid) - cpu_before
+        in_scripts = _script_seconds(r)
+        worker.terminate()  # a warm shutdown: the job under way finishes
+        worker.wait(timeout=60)
+        # None lost: every job of the other queue finished, or still waits in its queue.
+        finished = r.zcard("rq:finished:other") + r.llen("rq:queue:other")
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        gateway.stop()
+    assert body["status"] == "succeeded" and body["acted"] == n, body
+    row = {
+        "action": action,
+        "n": n,
+        "seconds": seconds,
+        "rate": n / seconds,
+        "rss_growth_mb": (max(sampler.rss, default=rss_before) - rss_before) / 2**20,
+        "ping_max_ms": max(sampler.pings) * 1000,
+        "ping_p99_ms": statistics.quantiles(sampler.pings, n=100)[-1] * 1000,
+        "pings_over_20ms": sum(1 for p in sampler.pings if p > 0.020),
+        "pings": len(sampler.pings),
+        "worker_finished_during": finished_during,
+        "worker_lost": OTHER_JOBS - finished,
+        "redis_script_seconds": in_scripts,
+        "gateway_cpu_seconds": cpu,
+        "load": load,
+    }
+    log(f"{row}")  # each row as soon as it is measured: a million-job run is long
+    return row
+
+
+def floor_row(url: str, r: redis.Redis, action: str, n: int) -> dict[str, Any]:
+    """The minimum writes per job, pipelined, no checks: what no implementation can beat."""
+    r.flushall(asynchronous=True)  # a million jobs' keys: freed in the background
+    ids = seed_failed(r, url, n)
+    r.config_resetstat()
+    started = time.perf_counter()
+    for start in range(0, n, 1000):
+        with r.pipeline(transaction=False) as pipe:
+            for job_id in ids[start : start + 1000]:
+                pipe.zrem("rq:failed:default", job_id)
+                if action == "retry":
+                    pipe.hset(f"rq:job:{job_id}", "status", "queued")
+                    pipe.rpush("rq:queue:default", job_id)
+                else:
+                    pipe.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
+            pipe.execute()
+    seconds = time.perf_counter() - started
+    in_redis = sum(v["usec"] for v in r.info("commandstats").values()) / 1e6
+    return {"action": action, "n": n, "us_per_job": seconds / n * 1e6, "redis_us_per_job": in_redis / n * 1e6}
+
+
+def contract_row(url: str, r: redis.Redis, workdir: Path, n: int) -> dict[str, Any]:
+    r.flushall(asynchronous=True)  # a million jobs' keys: freed in the background
+    seed_failed(r, url, n)
+    gateway = start_gateway(url, workdir)
+    try:
+        r.config_resetstat()
+        started = time.perf_counter()
+        body = httpx.post(f"{gateway.base}/api/v1/jobs/failed/retry-all", timeout=600).json()
+        seconds = time.perf_counter() - started
+    finally:
+        gateway.stop()
+    assert body["requeued_count"] == n, {k: v for k, v in body.items() if not k.endswith("_jobs")}
+    return {"n": n, "seconds": seconds, "redis_script_seconds": _script_seconds(r)}
+
+
+def report(rows: list[dict], floors: dict[str, dict], contract: dict) -> str:
+    lines = [
+        "| Operation | N | End to end | Jobs/s | Floor (Redis minimum writes, per job) | Redis in scripts "
+        "| Gateway CPU | RSS growth | PING max / p99 (over 20 ms) | Worker on another queue | Load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        floor = floors[row["action"]]
+        lines.append(
+            f"| tracked {row['action']} | {row['n']:,} | {row['seconds']:.1f} s | {row['rate']:,.0f} | "
+            f"{floor['us_per_job']:.1f} µs wall, {floor['redis_us_per_job']:.1f} µs in Redis "
+            f"(≈ {row['n'] * floor['us_per_job'] / 1e6:.1f} s for N) | {row['redis_script_seconds']:.1f} s | "
+            f"{row['gateway_cpu_seconds']:.1f} s | {row['rss_growth_mb']:.1f} MB | "
+            f"{row['ping_max_ms']:.1f} / {row['ping_p99_ms']:.1f} ms "
+            f"({row['pings_over_20ms']} of {row['pings']:,}) | "
+            f"{row['worker_finished_during']} finished during, {row['worker_lost']} lost "
+            f"| {row['load']:.1f} |"
+        )
+    floor = floors["retry"]
+    lines += [
+        "",
+        "| Contract retry-all | N | Time | Redis in scripts | Floor (minimum writes) |",
+        "|---|---|---|---|---|",
+        f"| `POST /api/v1/jobs/failed/retry-all` | {contract['n']:,} | {contract['seconds']:.2f} s | "
+        f"{contract['redis_script_seconds']:.2f} s | {contract['n'] * floor['us_per_job'] / 1e6:.2f} s |",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--floor-n", type=int, default=100_000)
+    parser.add_argument("--contract-n", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp)) as (url, r):
+        rows = [operation_row(url, r, Path(tmp), action, args.n) for action in ("retry", "delete")]
+        floors = {action: floor_row(url, r, action, args.floor_n) for action in ("retry", "delete")}
+        contract = contract_row(url, r, Path(tmp), args.contract_n)
+    print(report(rows, floors, contract))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""What an operation walks and how one chunk is acted on.
+
+A walk yields chunks of the jobs it selects, each with the position right after it. The
+position is stored in the operation with the chunk's progress, by the same Lua call that acts on
+the chunk (operation_chunk.lua), so a resumed walk starts exactly after the last chunk done.
+
+- RegistryWalk: the failed registry in registry order, up to the last entry present when the
+  operation started (jobs failing meanwhile land after it), optionally through a selection
+  (a filter, a failure group) that reads the jobs of each chunk.
+- IdsWalk: named ids, in the order given; its position is an index.
+- SearchWalk: the failed registry through a search query; its position is the scan's cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
+from gateway.services.domain.search_query import SearchQuery
+from gateway.services.operations import store
+from gateway.services.operations.model import ERRORS_SHOWN, Selector
+from gateway.services.reads.search import SearchScope, scan_search
+from gateway.services.redis import keys, scripts
+from gateway.services.redis.fetch import fetch_jobs
+from gateway.services.redis.registry import Entry, RegistryReader, decode_cursor, now_timestamp
+from gateway.services.writes.failed_actions import delete_args, requeue_args
+from gateway.services.writes.groups import in_group
+
+Select = Callable[[list[Entry]], list[Entry]]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    members: list[str | bytes]  # the selected jobs, as the registry holds them
+    job_ids: list[str]
+    examined: int  # entries (or ids) this chunk covers, selected or not
+    position: str  # where the walk resumes after this chunk
+
+
+class RegistryWalk:
+    def __init__(self, reader: RegistryReader, key: str, bound: str, select: Select | None = None):
+        self._reader = reader
+        self._key = key
+        score, member = decode_cursor(bound) if bound else ("0", b"")
+        self._bound = (float(score), member) if bound else None
+        self._select = select
+
+    def chunks(self, position: str, size: Callable[[], int]) -> Iterator[Chunk]:
+        if self._bound is None:
+            return
+        cursor = decode_cursor(position) if position else None
+        while True:
+            _, entries = self._reader.after(self._key, cursor, size())
+            in_bound = [e for e in entries if e.position <= self._bound]
+            if not in_bound:
+                return
+            selected = self._select(in_bound) if self._select is not None else in_bound
+            yield Chunk(
+                [e.member for e in selected], [e.job_id for e in selected], len(in_bound), in_bound[-1].cursor
+            )
+            cursor = (in_bound[-1].score, in_bound[-1].raw)
+
+
+class IdsWalk:
+    def __init__(self, job_ids: list[str]):
+        self._ids = job_ids
+
+    def chunks(self, position: str, size: Callable[[], int]) -> Iterator[Chunk]:
+        start = int(position or 0)
+        while start < len(self._ids):
+            ids = self._ids[start : start + size()]
+            start += len(ids)
+            yield Chunk(list(ids), ids, len(ids), str(start))
+
+
+class SearchWalk:
+    """The failed registry through a search query (reads/search.py's scan_search, the one search
+    walk): its position is the scan's own cursor, which resumes exactly after the last entry
+    examined, so a job is met once however the walk is split; it has no bound, and jobs failing
+    meanwhile that match are taken too."""
+
+    def __init__(self, connection: Redis, serializer: Any, queue: str, query: SearchQuery):
+        self._connection = connection
+        self._serializer = serializer
+        self._query = query
+        self._scope = SearchScope(queues=(queue,), states=("failed",))
+
+    def chunks(self, position: str, size: Callable[[], int]) -> Iterator[Chunk]:
+        cursor = position or None
+        while True:
+            step = size()
+            scan = scan_search(
+                self._connection, self._serializer, self._query, self._scope, cursor, step, step
+            )
+            found = next(scan)  # one chunk; the rest of this scan is never read
+            if found.complete or found.cursor is None:
+                return
+            ids = [hit.job.job_id for hit in found.hits]
+            yield Chunk(list(ids), ids, found.scanned, found.cursor)
+            cursor = found.cursor
+
+
+Walk = RegistryWalk | IdsWalk | SearchWalk
+
+
+def walk_for(connection: Redis, serializer: Any, queue: str, selector: Selector, bound: str) -> Walk:
+    """The walk a selector makes over the queue's failed registry (`bound`: its last entry when
+    the operation started, as a cursor)."""
+    if selector.kind == "job_ids":
+        return IdsWalk(selector.value)
+    if selector.kind == "query":
+        return SearchWalk(connection, serializer, queue, selector.query)
+    key = keys.registry_key("failed", queue)
+    reader = RegistryReader(connection)
+    if selector.kind == "filter":
+        job_filter = selector.job_filter
+
+        def matching(entries: list[Entry]) -> list[Entry]:
+            jobs = fetch_jobs(
+                connection, [e.job_ref for e in entries], serializer, queue, True, job_filter.needs_traceback
+            )
+            return [
+                e for e, job in zip(entries, jobs, strict=True) if job is not None and job_filter.matches(job)
+            ]
+
+        return RegistryWalk(reader, key, bound, matching)
+    if selector.kind == "group_id":
+        group_id = selector.value
+        return RegistryWalk(
+            reader, key, bound, lambda entries: in_group(connection, entries, serializer, group_id)
+        )
+    return RegistryWalk(reader, key, bound)
+
+
+def _codes(*codes: int) -> str:
+    return "," + ",".join(str(int(code)) for code in codes) + ","
+
+
+@dataclass(frozen=True)
+class ChunkDone:
+    seconds: float  # how long the call kept Redis busy, by Redis's own clock
+    codes: list[Outcome]
+
+
+class ChunkAction:
+    """One chunk's action and its progress in one Lua call (operation_chunk.lua). run() answers
+    the per-job codes and the call's time inside Redis, or None when the runner must stop: its
+    lease was taken over, or the operation no longer runs (canceled)."""
+
+    def __init__(
+        self, connection: Redis, queue: str, action: str, selector: Selector, operation_id: str, token: str
+    ):
+        self._queue = queue
+        self._retry = action == "retry"
+        self._script = connection.register_script(
+            scripts.OPERATION_REQUEUE if self._retry else scripts.OPERATION_DELETE
+        )
+        self._keys = [
+            keys.registry_key("failed", queue),
+            store.operation_key(operation_id),
+            store.lease_key(operation_id),
+            store.errors_key(operation_id),
+        ]
+        self._token = token
+        errors = [*RETRY_ERRORS] if self._retry else []
+        if selector.kind == "job_ids":  # a named id not in the registry is an error, as in retry-selected
+            errors.append(Outcome.NOT_IN_REGISTRY)
+        self._error_codes = _codes(*errors)
+
+    def run(self, chunk: Chunk) -> ChunkDone | None:
+        now = now_timestamp()
+        inner = (
+            requeue_args(now, self._queue, chunk.members) if self._retry else delete_args(now, chunk.members)
+        )
+        first_id = len(inner) - len(chunk.members) + 1  # Lua counts from 1
+        head = [
+            self._token,
+            store.LEASE_MS,
+            chunk.position,
+            chunk.examined,
+            self._error_codes,
+            first_id,
+            ERRORS_SHOWN,
+        ]
+        reply = self._script(keys=self._keys, args=[*head, *inner])
+        if reply and isinstance(reply[0], bytes):
+            return None
+        return ChunkDone(reply[0] / 1e6, [Outcome(code) for code in reply[1:]])

@@ -1,0 +1,114 @@
+"""What a tracked operation is: its request (action, queue, selector) and its state, with no
+Redis in sight. The store (store.py) keeps the state in Redis; the runner (runner.py) moves it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.errors import InvalidParameter
+from gateway.services.domain.failed_job_filter import FailedJobFilter
+from gateway.services.domain.models import JobError
+from gateway.services.domain.search_query import SearchQuery, parse_query
+from gateway.services.domain.validation import validate_job_id
+
+ACTIONS = ("retry", "delete")
+STATUSES = ("running", "succeeded", "failed", "canceled")
+SELECTOR_KINDS = ("all", "filter", "group_id", "job_ids", "query")
+FILTER_FIELDS = ("func_name", "exc_type", "search", "failed_after", "failed_before")
+# Ids a job_ids selector may name: they are kept in the operation's state, so it stays small.
+MAX_OPERATION_IDS = 10_000
+ERRORS_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Which failed jobs of the queue an operation takes: exactly one kind, checked on parse."""
+
+    kind: str
+    value: Any
+
+    @classmethod
+    def parse(cls, raw: Any) -> Selector:
+        if not isinstance(raw, dict) or len(raw) != 1:
+            raise InvalidParameter(f"selector must hold exactly one of {', '.join(SELECTOR_KINDS)}")
+        ((kind, value),) = raw.items()
+        if kind == "all":
+            if value is not True:
+                raise InvalidParameter('selector "all" must be true')
+        elif kind == "filter":
+            if not isinstance(value, dict) or set(value) - set(FILTER_FIELDS):
+                raise InvalidParameter(f"selector filter takes only {', '.join(FILTER_FIELDS)}")
+            if any(v is not None and not isinstance(v, str) for v in value.values()):
+                raise InvalidParameter("selector filter values must be strings")
+            FailedJobFilter.parse(**value)  # refuses bad dates now, not in the runner
+        elif kind == "group_id":
+            if not isinstance(value, str):
+                raise InvalidParameter("selector group_id must be a string")
+        elif kind == "job_ids":
+            value = _job_ids(value)
+        elif kind == "query":
+            if not isinstance(value, str):
+                raise InvalidParameter("selector query must be a search query string")
+            parse_query(value)  # a malformed query is refused now, saying where
+            if parse_query(value).values("id"):
+                raise InvalidParameter("selector query cannot use id: terms; use job_ids")
+        else:
+            raise InvalidParameter(f"unknown selector {kind!r}: use one of {', '.join(SELECTOR_KINDS)}")
+        return cls(kind, value)
+
+    @property
+    def as_dict(self) -> dict[str, Any]:
+        return {self.kind: self.value}
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict, sort_keys=True, separators=(",", ":"))
+
+    @property
+    def query(self) -> SearchQuery:
+        return parse_query(self.value)
+
+    @property
+    def job_filter(self) -> FailedJobFilter:
+        return FailedJobFilter.parse(**self.value)
+
+
+def _job_ids(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidParameter("selector job_ids must be a list of job ids")
+    if not value or len(value) > MAX_OPERATION_IDS:
+        raise InvalidParameter(f"selector job_ids must hold 1 to {MAX_OPERATION_IDS} ids, got {len(value)}")
+    for job_id in value:
+        validate_job_id(job_id)
+    return list(dict.fromkeys(value))
+
+
+def validate_action(action: str) -> str:
+    if action not in ACTIONS:
+        raise InvalidParameter(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    return action
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A tracked bulk operation as any process reads it from Redis. `total` jobs are examined
+    (the registry's entries when it started, or the ids named); `done` of them so far, of which
+    `matched` were selected and `acted` retried or deleted; `errors` lists the first 100 of
+    `error_count`. A dry run acts on nothing: its `total` is the number the selector matches now."""
+
+    id: str
+    action: str
+    queue: str
+    selector: dict[str, Any]
+    status: str
+    total: int
+    done: int
+    matched: int
+    acted: int
+    error_count: int
+    started_at: str
+    finished_at: str | None
+    key: str
+    dry_run: bool = False
+    errors: list[JobError] = field(default_factory=list)

@@ -1,0 +1,204 @@
+"""Runs operations in background threads, and takes over those whose runner died.
+
+Each running operation has one runner at a time: the holder of its lease (store.py). The runner
+renews the lease with every chunk, inside the chunk's own Lua call, and that call acts only
+while the lease is still its own, so a runner that stalled past its lease and woke up again
+cannot act beside the one that took over. Every gateway process polls the running set
+(`resume_forever`) and claims any operation whose lease lapsed: a killed process's operation is
+resumed by another within LEASE_MS + RESUME_POLL_SECONDS, exactly where its last chunk ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+
+import redis
+from redis import Redis
+
+from gateway.services.audit import AuditRecord, AuditTrail
+from gateway.services.domain.outcome import Outcome
+from gateway.services.operations import store as stored
+from gateway.services.operations.chunks import ChunkAction, walk_for
+from gateway.services.operations.model import Selector
+from gateway.services.operations.pacing import ChunkSizer, Pace
+from gateway.services.operations.store import RESUME_POLL_SECONDS, OperationStore
+from gateway.services.writes.failed_actions import FailedJobActions
+
+log = logging.getLogger(__name__)
+
+
+class OperationRunner:
+    def __init__(
+        self,
+        connection: Redis,
+        serializer: Any,
+        health: Any,
+        audit: AuditTrail | None = None,
+        max_rate: float = 0.0,
+    ) -> None:
+        self._connection = connection
+        self._serializer = serializer
+        self._health = health
+        self._audit = audit
+        self.max_rate = max_rate
+        self.store = OperationStore(connection)
+        self._threads: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._resumer: threading.Thread | None = None
+
+    @staticmethod
+    def new_token() -> str:
+        return uuid.uuid4().hex
+
+    def run_in_background(self, operation_id: str, token: str) -> None:
+        with self._lock:
+            running = self._threads.get(operation_id)
+            if running is not None and running.is_alive():
+                return
+            thread = threading.Thread(
+                target=self.run, args=(operation_id, token), name=f"operation-{operation_id}", daemon=True
+            )
+            self._threads[operation_id] = thread
+        thread.start()
+
+    def run(self, operation_id: str, token: str) -> None:
+        """Drive one operation to its end while this token holds its lease."""
+        try:
+            status = self._drive(operation_id, token)
+        except redis.RedisError as error:
+            # Nothing can be recorded without Redis: the lease lapses and any process resumes.
+            log.warning("Operation %s paused: Redis failed (%s)", operation_id, type(error).__name__)
+            return
+        except Exception:
+            log.exception("Operation %s failed", operation_id)
+            status = "failed"
+        if status is not None and self.store.finish(operation_id, token, status):
+            self._audit_end(operation_id, status)
+
+    def _drive(self, operation_id: str, token: str) -> str | None:
+        """'succeeded' when the walk ended, None when this runner must stop (lease lost, canceled)."""
+        state = self.store.state(operation_id)
+        if state.get("status") != "running":
+            return None
+        queue, action = state["queue"], state["action"]
+        selector = Selector(*next(iter(_selector(state).items())))
+        walk = walk_for(self._connection, self._serializer, queue, selector, state["bound"])
+        act = ChunkAction(self._connection, queue, action, selector, operation_id, token)
+        sizer, pace = ChunkSizer(), Pace(self.max_rate)
+        for chunk in walk.chunks(state["position"], lambda: pace.cap(sizer.size)):
+            if self._stopping.is_set():
+                return None  # shutting down: the lease lapses and another process resumes
+            done = act.run(chunk)
+            if done is None:
+                return None
+            sizer.observe(len(chunk.members), done.seconds)
+            self._finish_rate_limited(operation_id, queue, chunk.members, done.codes)
+            wait = pace.wait_after(chunk.examined)
+            # Between chunks the thread lets go (time.sleep(0) too): other requests run.
+            self._stopping.wait(min(wait, stored.LEASE_MS / 2000)) if wait else time.sleep(0)
+        return "succeeded"
+
+    def _finish_rate_limited(
+        self, operation_id: str, queue: str, members: list, codes: list[Outcome]
+    ) -> None:
+        """RQ 3 rate-limited jobs go through RQ's own requeue, as retry-all does (after the
+        chunk's Lua call, so a crash between the two leaves them failed, never twice queued)."""
+        limited = [m for m, code in zip(members, codes, strict=True) if code == Outcome.RATE_LIMITED]
+        if not limited:
+            return
+        actions = FailedJobActions(self._connection, queue, self._serializer)
+        done = sum(
+            1 for m in limited if actions._finish_rate_limited(m, Outcome.RATE_LIMITED) == Outcome.DONE
+        )
+        self.store.add_acted(operation_id, done)
+
+    def _audit_end(self, operation_id: str, status: str) -> None:
+        if self._audit is None:
+            return
+        state = self.store.state(operation_id)
+        record = AuditRecord(
+            request_id=f"operation-{operation_id}",
+            key=state.get("key", "-"),
+            action=f"operation_{state.get('action', '?')}.finish",
+            queue=state.get("queue"),
+            outcome="ok" if status == "succeeded" else "error",
+            error=None if status == "succeeded" else "InternalError",
+        )
+        self._audit.write(record, self._health)
+
+    # --- Taking over operations whose runner died ---
+
+    def resume_orphans(self) -> list[str]:
+        """Claim every running operation whose lease lapsed, and run it here; the ids taken."""
+        taken = []
+        for operation_id in self.store.running_ids():
+            with self._lock:
+                mine = self._threads.get(operation_id)
+                if mine is not None and mine.is_alive():
+                    continue
+            token = self.new_token()
+            if self.store.claim(operation_id, token):
+                log.warning("Resuming operation %s: its runner's lease lapsed", operation_id)
+                self.run_in_background(operation_id, token)
+                taken.append(operation_id)
+        return taken
+
+    def start_resuming(self) -> None:
+        if self._resumer is None:
+            self._resumer = threading.Thread(
+                target=self._resume_forever, name="operation-resumer", daemon=True
+            )
+            self._resumer.start()
+
+    def _resume_forever(self) -> None:
+        """Poll the running set while operations run; while none does, wait for a start on a
+        pub/sub channel instead, so an idle gateway sends Redis no command at all (as the live
+        pollers stop with their last subscriber). Subscribed before the first look, so a start
+        between the look and the wait is not missed."""
+        listener: Any = None
+        while not self._stopping.is_set():
+            try:
+                if listener is None:  # (again) after Redis failed: a process may start in an outage
+                    listener = self._listener()
+                if not self.store.running_ids():
+                    while not self._stopping.is_set() and listener.get_message(timeout=1.0) is None:
+                        pass
+                    continue
+                self.resume_orphans()
+            except redis.RedisError:
+                # Redis down: so is every runner; subscribe and look again at the next poll.
+                if listener is not None:
+                    with contextlib.suppress(redis.RedisError):
+                        listener.close()
+                listener = None
+            self._stopping.wait(RESUME_POLL_SECONDS)
+        if listener is not None:
+            listener.close()
+
+    def _listener(self) -> Any:
+        # Its own client without health checks: an idle subscriber sends no PING either.
+        pool = self._connection.connection_pool
+        kwargs = {**pool.connection_kwargs, "health_check_interval": 0}
+        # The pool's own connection class: the demo's in-memory Redis has its own.
+        client = redis.Redis(
+            connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+        )
+        listener = client.pubsub(ignore_subscribe_messages=True)
+        listener.subscribe(stored.STARTED_CHANNEL)
+        return listener
+
+    def stop(self) -> None:
+        """Stop after the current chunks; unfinished operations are resumed by another process
+        (or this one, restarted) once their leases lapse."""
+        self._stopping.set()
+
+
+def _selector(state: dict[str, str]) -> dict[str, Any]:
+    return json.loads(state["selector"])

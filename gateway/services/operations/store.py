@@ -1,0 +1,194 @@
+"""An operation's state in Redis, where any gateway process can read, resume or cancel it.
+
+    rq-gateway:operation:{id}             hash: request, status, counts, position of the walk
+    rq-gateway:operation:{id}:errors      list: the first ERRORS_SHOWN errors, "code id"
+    rq-gateway:operation:{id}:lease       the runner's token, expiring after LEASE_MS
+    rq-gateway:operations                 zset: the latest LIST_KEPT ids by start time
+    rq-gateway:operations:running         set: ids whose status is running
+    rq-gateway:operation-idempotency:{h}  the id an idempotency key started, for 24 h
+    rq-gateway:operations:started         pub/sub channel: a start wakes every idle resumer
+
+Each change that must be atomic (create or replay, end, claim a lease) is one Lua script, and a
+chunk's action and its progress are one more (operation_chunk.lua, run by chunks.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from typing import Any, cast
+
+from redis import Redis
+
+from gateway.errors import InvalidParameter
+from gateway.services.domain.models import JobError
+from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
+from gateway.services.domain.rqtime import rq_now
+from gateway.services.operations.model import ERRORS_SHOWN, Operation, Selector
+from gateway.services.redis import scripts
+
+PREFIX = "rq-gateway:operation:"
+INDEX = "rq-gateway:operations"
+RUNNING = "rq-gateway:operations:running"
+IDEMPOTENCY_PREFIX = "rq-gateway:operation-idempotency:"
+STARTED_CHANNEL = "rq-gateway:operations:started"  # pub/sub: wakes idle resumers (runner.py)
+IDEMPOTENCY_SECONDS = 24 * 3600
+KEPT_SECONDS = 7 * 24 * 3600  # a finished operation stays readable this long
+LIST_KEPT = 1000
+# A runner renews its lease with every chunk; a dead runner's lease lapses after LEASE_MS, and
+# another process's resumer, polling every RESUME_POLL_SECONDS, takes the operation over: the
+# issue's "resumed within 30 s" is LEASE_MS + RESUME_POLL_SECONDS at most.
+LEASE_MS = 10_000
+RESUME_POLL_SECONDS = 2.0
+MAX_IDEMPOTENCY_KEY = 255
+
+# The codes operation_chunk.lua lists as errors: a retry's refusals, and for named ids one that
+# is not (or no longer) in the failed registry, as retry-selected answers it.
+NOT_IN_REGISTRY_MESSAGE = "not found in failed jobs registry"
+ERROR_MESSAGES: dict[int, str] = {**RETRY_ERRORS, Outcome.NOT_IN_REGISTRY: NOT_IN_REGISTRY_MESSAGE}
+
+_INT_FIELDS = ("total", "done", "matched", "acted", "error_count")
+
+
+def operation_key(operation_id: str) -> str:
+    return PREFIX + operation_id
+
+
+def lease_key(operation_id: str) -> str:
+    return PREFIX + operation_id + ":lease"
+
+
+def errors_key(operation_id: str) -> str:
+    return PREFIX + operation_id + ":errors"
+
+
+def _idempotency_key(principal: str, key: str) -> str:
+    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise InvalidParameter(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters")
+    digest = hashlib.sha256(f"{principal}\n{key}".encode()).hexdigest()[:32]
+    return IDEMPOTENCY_PREFIX + digest
+
+
+def _request(action: str, queue: str, selector: Selector) -> str:
+    return json.dumps([action, queue, selector.as_dict], sort_keys=True, separators=(",", ":"))
+
+
+class OperationStore:
+    def __init__(self, connection: Redis):
+        self._connection = connection
+        self._create = connection.register_script(scripts.OPERATION_CREATE)
+        self._end = connection.register_script(scripts.OPERATION_END)
+        self._lease = connection.register_script(scripts.OPERATION_LEASE)
+
+    def create(
+        self,
+        action: str,
+        queue: str,
+        selector: Selector,
+        principal: str,
+        total: int,
+        bound: str,
+        token: str,
+        idempotency_key: str | None,
+    ) -> tuple[str, bool]:
+        """(id, new): a new running operation whose lease `token` holds, or, for an idempotency
+        key this principal used in the last 24 h with the same request, that operation."""
+        request = _request(action, queue, selector)
+        idem = _idempotency_key(principal, idempotency_key) if idempotency_key is not None else None
+        operation_id = uuid.uuid4().hex
+        fields: dict[str, Any] = {
+            "id": operation_id,
+            "action": action,
+            "queue": queue,
+            "selector": selector.to_json(),
+            "request": request,
+            "status": "running",
+            "total": total,
+            "started_at": rq_now(),
+            "key": principal,
+            "bound": bound,
+            "position": "",
+            **{name: 0 for name in _INT_FIELDS if name != "total"},
+        }
+        keys = [operation_key(operation_id), INDEX, RUNNING, lease_key(operation_id)]
+        flat = [item for pair in fields.items() for item in pair]
+        args = [operation_id, int(time.time() * 1000), token, LEASE_MS, IDEMPOTENCY_SECONDS, LIST_KEPT]
+        found, new = self._create(keys=[*keys, idem] if idem else keys, args=[*args, *flat])
+        found = found.decode()
+        if new:
+            self._connection.publish(STARTED_CHANNEL, found)
+        if not new and self._connection.hget(operation_key(found), "request") not in (None, request.encode()):
+            raise InvalidParameter("This Idempotency-Key was used for another request in the last 24 h")
+        return found, bool(new)
+
+    def state(self, operation_id: str) -> dict[str, str]:
+        """The raw fields the runner resumes from ({} when there is no such operation)."""
+        raw: dict[bytes, bytes] = cast(Any, self._connection.hgetall(operation_key(operation_id)))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def read(self, operation_id: str) -> Operation | None:
+        with self._connection.pipeline(transaction=False) as pipe:
+            pipe.hgetall(operation_key(operation_id))
+            pipe.lrange(errors_key(operation_id), 0, ERRORS_SHOWN - 1)
+            raw, errors = pipe.execute()
+        if not raw:
+            return None
+        return _operation({k.decode(): v.decode() for k, v in raw.items()}, errors)
+
+    def latest(self, count: int) -> list[Operation]:
+        members: list[bytes] = cast(Any, self._connection.zrevrange(INDEX, 0, count - 1))
+        ids = [member.decode() for member in members]
+        found = [self.read(operation_id) for operation_id in ids]
+        return [operation for operation in found if operation is not None]
+
+    def running_ids(self) -> list[str]:
+        members: set[bytes] = cast(Any, self._connection.smembers(RUNNING))
+        return sorted(member.decode() for member in members)
+
+    def claim(self, operation_id: str, token: str) -> bool:
+        """Take the lease of a running operation if it is free (or already ours)."""
+        return bool(
+            self._lease(keys=[operation_key(operation_id), lease_key(operation_id)], args=[token, LEASE_MS])
+        )
+
+    def finish(self, operation_id: str, token: str, status: str) -> bool:
+        return self._end_with(operation_id, status, token)
+
+    def cancel(self, operation_id: str) -> bool:
+        """Canceled now (True), or it had already ended. The runner stops at its next chunk:
+        the chunk script acts only on a running operation."""
+        return self._end_with(operation_id, "canceled", "")
+
+    def _end_with(self, operation_id: str, status: str, token: str) -> bool:
+        keys = [operation_key(operation_id), RUNNING, lease_key(operation_id), errors_key(operation_id)]
+        return bool(self._end(keys=keys, args=[operation_id, status, rq_now(), KEPT_SECONDS, token]))
+
+    def add_acted(self, operation_id: str, count: int) -> None:
+        """Rate-limited jobs RQ's own requeue took after the chunk script (failed_actions.py)."""
+        if count:
+            self._connection.hincrby(operation_key(operation_id), "acted", count)
+
+
+def _operation(raw: dict[str, str], errors: list[bytes]) -> Operation:
+    return Operation(
+        id=raw["id"],
+        action=raw["action"],
+        queue=raw["queue"],
+        selector=json.loads(raw["selector"]),
+        status=raw["status"],
+        total=int(raw.get("total", "0")),
+        done=int(raw.get("done", "0")),
+        matched=int(raw.get("matched", "0")),
+        acted=int(raw.get("acted", "0")),
+        error_count=int(raw.get("error_count", "0")),
+        started_at=raw["started_at"],
+        finished_at=raw.get("finished_at") or None,
+        key=raw["key"],
+        errors=[_error(entry.decode(errors="replace")) for entry in errors],
+    )
+
+
+def _error(entry: str) -> JobError:
+    code, _, job_id = entry.partition(" ")
+    return JobError(job_id, ERROR_MESSAGES.get(int(code), "failed"))

@@ -1,0 +1,110 @@
+"""Tracked operations as JobService uses them: start (or replay, or dry-run), read, list,
+cancel. The work itself runs in runner.py; the state lives in Redis (store.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from redis import Redis
+
+from gateway.errors import InvalidParameter
+from gateway.services.domain.rqtime import rq_now
+from gateway.services.operations.chunks import walk_for
+from gateway.services.operations.model import Operation, Selector
+from gateway.services.operations.runner import OperationRunner
+from gateway.services.redis import keys
+from gateway.services.redis.registry import RegistryReader
+
+OPERATION_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+MAX_LISTED = 100
+_DRY_RUN_CHUNK = 1000
+
+
+def validate_operation_id(operation_id: str) -> str:
+    if not OPERATION_ID_PATTERN.fullmatch(operation_id):
+        raise InvalidParameter(f"Invalid operation id {operation_id[:64]!r}: 32 lowercase hex digits")
+    return operation_id
+
+
+class Operations:
+    def __init__(self, connection: Redis, serializer: Any, runner: OperationRunner) -> None:
+        self._connection = connection
+        self._serializer = serializer
+        self.runner = runner
+        self._reader = RegistryReader(connection)
+
+    def start(
+        self, action: str, queue: str, selector: Selector, principal: str, idempotency_key: str | None
+    ) -> tuple[Operation, bool]:
+        """(the operation, whether it is new). It is running in a background thread of this
+        process when new; a replayed idempotency key answers the earlier one as it is now."""
+        total, bound = self._scope(queue, selector)
+        token = self.runner.new_token()
+        operation_id, new = self.runner.store.create(
+            action, queue, selector, principal, total, bound, token, idempotency_key
+        )
+        if new:
+            self.runner.run_in_background(operation_id, token)
+        operation = self.runner.store.read(operation_id)
+        assert operation is not None  # just created, or replayed within its 24 h (kept 7 days)
+        return operation, new
+
+    def failed_count(self, queue: str) -> int:
+        return self._reader.last(keys.registry_key("failed", queue))[0]
+
+    def _scope(self, queue: str, selector: Selector) -> tuple[int, str]:
+        """(jobs the operation examines, the registry's last entry as a cursor: its walk's end)."""
+        if selector.kind == "job_ids":
+            return len(selector.value), ""
+        total, last = self._reader.last(keys.registry_key("failed", queue))
+        return total, last.cursor if last is not None else ""
+
+    def dry_run(self, action: str, queue: str, selector: Selector, principal: str) -> Operation:
+        """What the operation would act on now: `total` is the number of jobs the selector
+        matches (named ids: those in the failed registry). Nothing is written."""
+        total, bound = self._scope(queue, selector)
+        if selector.kind != "all":
+            walk = walk_for(self._connection, self._serializer, queue, selector, bound)
+            if selector.kind == "job_ids":
+                total = sum(
+                    self._in_registry(queue, chunk.members)
+                    for chunk in walk.chunks("", lambda: _DRY_RUN_CHUNK)
+                )
+            else:
+                total = sum(len(chunk.members) for chunk in walk.chunks("", lambda: _DRY_RUN_CHUNK))
+        now = rq_now()
+        return Operation(
+            id="",
+            action=action,
+            queue=queue,
+            selector=selector.as_dict,
+            status="succeeded",
+            total=total,
+            done=total,
+            matched=total,
+            acted=0,
+            error_count=0,
+            started_at=now,
+            finished_at=now,
+            key=principal,
+            dry_run=True,
+        )
+
+    def _in_registry(self, queue: str, members: list[str | bytes]) -> int:
+        key = keys.registry_key("failed", queue)
+        with self._connection.pipeline(transaction=False) as pipe:
+            for member in members:
+                pipe.zscore(key, member)
+            return sum(1 for score in pipe.execute() if score is not None)
+
+    def get(self, operation_id: str) -> Operation | None:
+        return self.runner.store.read(validate_operation_id(operation_id))
+
+    def latest(self, first: int) -> list[Operation]:
+        if not 1 <= first <= MAX_LISTED:
+            raise InvalidParameter(f"first must be 1 to {MAX_LISTED}, got {first}")
+        return self.runner.store.latest(first)
+
+    def cancel(self, operation_id: str) -> bool:
+        return self.runner.store.cancel(validate_operation_id(operation_id))

@@ -1,0 +1,21 @@
+-- Run by OperationStore.create (gateway/services/operations/store.py). Start an operation, or
+-- with an idempotency key already used, answer the operation it started: one atomic step, so two
+-- requests with one key never both start one.
+-- KEYS[1] operation hash, KEYS[2] index (zset by start), KEYS[3] running set, KEYS[4] its lease,
+-- KEYS[5] (optional) the idempotency key. ARGV: id, start ms, lease token, lease ms, idempotency
+-- seconds, operations kept in the index, then the hash's field/value pairs.
+-- Reply: the id of the operation (the earlier one on a replay) and 1 when it is new.
+if KEYS[5] then
+  local existing = redis.call('GET', KEYS[5])
+  if existing then return {existing, 0} end
+end
+local fields = {}
+for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+-- Only the latest are listed; older ones expire on their own once finished.
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[6]) - 1)
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('SET', KEYS[4], ARGV[3], 'PX', ARGV[4])
+if KEYS[5] then redis.call('SET', KEYS[5], ARGV[1], 'EX', ARGV[5]) end
+return {ARGV[1], 1}

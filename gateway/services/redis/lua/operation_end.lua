@@ -1,0 +1,14 @@
+-- Run by OperationStore.finish and OperationStore.cancel (gateway/services/operations/store.py).
+-- End a running operation: set its final status once, take it off the running set and let its
+-- state expire. A runner ends it only while it holds the lease; a cancel at any time.
+-- KEYS[1] operation hash, KEYS[2] running set, KEYS[3] its lease, KEYS[4] its errors list.
+-- ARGV: id, status, finished_at, seconds kept, lease token ('' for a cancel).
+-- Reply: 1 ended now, 0 it was not running (or the lease is another runner's).
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+if ARGV[5] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[3])
+redis.call('SREM', KEYS[2], ARGV[1])
+if ARGV[5] ~= '' then redis.call('DEL', KEYS[3]) end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+redis.call('EXPIRE', KEYS[4], tonumber(ARGV[4]))
+return 1

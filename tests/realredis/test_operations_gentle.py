@@ -1,0 +1,127 @@
+"""A tracked operation over 100,000 failed jobs leaves Redis responsive: a client PINGing in a
+loop never waits more than 20 ms, and a real `rq worker` on another queue keeps taking and
+finishing jobs meanwhile, none lost. The operation runs in the CLI-started gateway (its own
+process); the pinger and the worker are separate clients, as in production.
+
+Why it holds: each Lua call acts on a chunk sized to stay about 3 ms inside Redis
+(services/operations/pacing.py), and the runner lets go between chunks.
+
+On a shared machine another process can starve redis-server itself: then even a lone PING with
+no operation waits tens of milliseconds. So the PINGs are first measured without the operation
+(the worker running). On a calm machine (that window's worst under 10 ms) the bound is the
+issue's 20 ms for every PING. On a starved one, the share of PINGs over 20 ms stays under 2%
+and none waits over 500 ms: a Lua call over many chunks' worth of jobs (a 100k-job call blocks
+Redis for seconds) or fixed 500-job chunks (Redis busy most of the time) still fail it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+import redis
+import requests
+
+from bench.seed import enqueue, seed_failed
+from gateway.demo import jobs
+from gateway.services.operations import store as stored
+
+from .helpers import start_worker, wait_until, wait_worker
+from .processes import GatewayProcess
+
+pytestmark = pytest.mark.e2e
+
+N = int(os.environ.get("RQ_GATEWAY_GENTLE_JOBS", "100000"))
+MAX_PING_SECONDS = 0.020
+BASELINE_SECONDS = 5.0
+CALM_SECONDS = 0.010
+STARVED_SHARE = 0.02
+STARVED_MAX_SECONDS = 0.5
+OTHER_JOBS = 1500  # a forking rq worker does about 60 a second here: it outlasts the operation
+
+
+class Pinger:
+    """PING in a loop on its own connection; the slowest round trip seen."""
+
+    def __init__(self, url: str):
+        self._client = redis.Redis.from_url(url, socket_timeout=5)
+        self._stop = threading.Event()
+        self.worst = 0.0
+        self.count = 0
+        self.slow: list[float] = []
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            self._client.ping()
+            took = time.perf_counter() - started
+            self.worst = max(self.worst, took)
+            if took > MAX_PING_SECONDS:
+                self.slow.append(round(took * 1000, 1))
+            self.count += 1
+
+    def __enter__(self) -> Pinger:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._client.close()
+
+
+@pytest.mark.parametrize("action", ["retry", "delete"])
+def test_redis_stays_responsive_and_a_worker_keeps_working_during_an_operation(
+    redis_server, r, tmp_path, action
+):
+    seed_failed(r, redis_server.url, N)
+    other = enqueue(r, OTHER_JOBS, "other", jobs.add, lambda i: (i, 1))
+    gateway = GatewayProcess(redis_server.url, tmp_path / "gateway.log").start()
+    worker = start_worker(redis_server.url, ("other",), tmp_path / "worker.log")
+    try:
+        # The worker is taking jobs before the operation starts.
+        wait_until(lambda: r.zcard("rq:finished:other") > 0, 60, "the worker's first job", 0.01)
+        # The machine's own stalls, with the worker running but no operation: on a shared 2-core
+        # machine another process can starve redis-server for longer than 20 ms. Measured, not
+        # synchronisation: a window of PINGs as long as the operation roughly takes.
+        with Pinger(redis_server.url) as baseline:
+            time.sleep(BASELINE_SECONDS)
+        r.config_set("slowlog-log-slower-than", 5000)
+        r.slowlog_reset()
+        with Pinger(redis_server.url) as pinger:
+            started = requests.post(
+                f"{gateway.base}/api/v1/operations",
+                json={"action": action, "selector": {"all": True}},
+                timeout=60,
+            ).json()
+            key = stored.operation_key(started["id"])
+            finished_at_start = r.zcard("rq:finished:other")
+            wait_until(lambda: r.hget(key, "status") != b"running", 300, "the operation to end", 0.05)
+            finished_at_end = r.zcard("rq:finished:other")
+        body = requests.get(f"{gateway.base}/api/v1/operations/{started['id']}", timeout=10).json()
+        wait_worker(worker, timeout=300)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        gateway.stop()
+    assert (body["status"], body["acted"]) == ("succeeded", N)
+    assert pinger.count > 100
+    slowlog = [(e["duration"], e["command"][:60]) for e in r.slowlog_get(20)]
+    calm = baseline.worst < CALM_SECONDS
+    allowed = MAX_PING_SECONDS if calm else STARVED_MAX_SECONDS
+    assert calm or len(pinger.slow) <= STARVED_SHARE * pinger.count, (
+        f"{len(pinger.slow)} of {pinger.count} PINGs waited over 20 ms: {pinger.slow[:20]}"
+    )
+    assert pinger.worst <= allowed, (
+        f"a PING waited {pinger.worst * 1000:.1f} ms (allowed {allowed * 1000:.1f} ms; without the "
+        f"operation the worst was {baseline.worst * 1000:.1f} ms); over 20 ms: {pinger.slow[:20]}; "
+        f"Redis slow log: {slowlog[:5]}"
+    )
+    assert finished_at_end > finished_at_start, "the worker finished no job during the operation"
+    assert finished_at_end < OTHER_JOBS, "the worker ran out of jobs before the operation ended"
+    # None lost: every job of the other queue finished, once.
+    assert r.zcard("rq:finished:other") == OTHER_JOBS and r.llen("rq:queue:other") == 0
+    assert r.zcard("rq:failed:other") == 0 and len(set(other)) == OTHER_JOBS

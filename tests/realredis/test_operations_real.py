@@ -1,0 +1,288 @@
+"""Tracked operations on a real Redis with jobs a real worker failed: each selector, dry runs,
+idempotency, cancel, roles, audit, GraphQL, and a dead runner's operation taken over by another
+(services/operations/). The kill -9 of a whole gateway process is test_operations_crash.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from rq import Queue
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.demo import jobs
+from gateway.services import JobService
+from gateway.services.audit import AUDIT_STREAM
+from gateway.services.operations import store as stored
+from gateway.services.operations.chunks import Chunk, ChunkAction
+from gateway.services.operations.model import Selector
+from tests.keyed import API_KEYS, bearer
+
+from .helpers import failed_ids, keyspace, queued_ids, wait_until
+from .processes import assert_clear_consistent, assert_retry_consistent
+
+OPS = "/api/v1/operations"
+
+
+def _finished(client: TestClient, operation_id: str, **headers: str) -> dict:
+    def ended():
+        body = client.get(f"{OPS}/{operation_id}", headers=headers).json()
+        return body if body["status"] != "running" else None
+
+    return wait_until(ended, 60, f"operation {operation_id} to end")
+
+
+def _start(client: TestClient, body: dict, **headers: str):
+    return client.post(OPS, json=body, headers=headers)
+
+
+def test_retry_all_operation_requeues_each_job_once_and_reports_it(client, r, fail_jobs):
+    ids = fail_jobs(30)
+    started = _start(client, {"action": "retry", "selector": {"all": True}})
+    assert started.status_code == 202, started.text
+    body = started.json()
+    assert started.headers["Location"] == f"{OPS}/{body['id']}"
+    assert (body["action"], body["queue"], body["selector"], body["total"]) == (
+        "retry",
+        "default",
+        {"all": True},
+        30,
+    )
+
+    done = _finished(client, body["id"])
+    assert done["status"] == "succeeded" and done["finished_at"]
+    assert (done["total"], done["done"], done["matched"], done["acted"], done["error_count"]) == (
+        30,
+        30,
+        30,
+        30,
+        0,
+    )
+    assert sorted(queued_ids(r)) == sorted(ids) and failed_ids(r) == []
+    assert assert_retry_consistent(r, ids) == {"queue": 30, "failed": 0}
+    listed = client.get(OPS).json()["operations"]
+    assert [op["id"] for op in listed] == [body["id"]]
+
+
+def test_delete_operation_with_a_filter_deletes_only_the_matching_jobs(client, r, fail_jobs, worker):
+    kept = fail_jobs(5)
+    q = Queue("default", connection=r)
+    doomed = [q.enqueue(jobs.fail_with, "KeyError", f"k{i}").id for i in range(7)]
+    worker("default")
+
+    dry = _start(
+        client, {"action": "delete", "selector": {"filter": {"exc_type": "KeyError"}}, "dry_run": True}
+    )
+    assert dry.status_code == 200 and "Location" not in dry.headers
+    assert (dry.json()["total"], dry.json()["dry_run"], dry.json()["acted"]) == (7, True, 0)
+
+    body = _start(client, {"action": "delete", "selector": {"filter": {"exc_type": "KeyError"}}}).json()
+    done = _finished(client, body["id"])
+    assert (done["status"], done["total"], done["matched"], done["acted"]) == ("succeeded", 12, 7, 7)
+    assert sorted(failed_ids(r)) == sorted(kept)
+    assert assert_clear_consistent(r, doomed) == {"deleted": 7, "failed": 0}
+
+
+def test_job_ids_selector_lists_ids_not_in_the_registry_as_errors(client, r, fail_jobs):
+    ids = fail_jobs(3)
+    body = _start(client, {"action": "retry", "selector": {"job_ids": [ids[0], "nope", ids[2]]}}).json()
+    done = _finished(client, body["id"])
+    assert (done["total"], done["acted"], done["error_count"]) == (3, 2, 1)
+    assert done["errors"] == [{"job_id": "nope", "error": "not found in failed jobs registry"}]
+    assert failed_ids(r) == [ids[1]]
+
+
+def test_group_selector_takes_the_failure_groups_members(client, r, fail_jobs, worker):
+    fail_jobs(4)
+    q = Queue("default", connection=r)
+    timeouts = [q.enqueue(jobs.fail_with, "TimeoutError", "slow").id for _ in range(3)]
+    worker("default")
+    groups = client.get("/api/v1/jobs/failed/groups").json()["groups"]
+    (group,) = [g for g in groups if g["exc_type"] == "TimeoutError"]
+    body = _start(client, {"action": "retry", "selector": {"group_id": group["group_id"]}}).json()
+    assert _finished(client, body["id"])["acted"] == 3
+    assert sorted(queued_ids(r)) == sorted(timeouts)
+
+
+def test_a_search_selector_acts_on_every_match_and_its_dry_run_counts_them_first(client, r, fail_jobs):
+    ids = fail_jobs(12)  # parse_report("bad-default-0") ... ("bad-default-11")
+    selector = {"query": 'args:"bad-default-1"'}  # -1, -10 and -11
+    dry = _start(client, {"action": "retry", "selector": selector, "dry_run": True}).json()
+    assert dry["total"] == 3
+    body = _start(client, {"action": "retry", "selector": selector}).json()
+    done = _finished(client, body["id"])
+    assert (done["status"], done["matched"], done["acted"], done["done"]) == ("succeeded", 3, 3, 12)
+    assert sorted(queued_ids(r)) == sorted([ids[1], ids[10], ids[11]])
+    bad = _start(client, {"action": "retry", "selector": {"query": "fnuc:x"}})
+    assert bad.status_code == 422 and "position 0" in bad.json()["detail"]
+
+
+def test_a_dry_run_writes_nothing(client, r, fail_jobs):
+    fail_jobs(10)
+    before = keyspace(r)
+    for selector in ({"all": True}, {"filter": {"func_name": "gateway.demo.jobs.parse_report"}}):
+        answer = _start(client, {"action": "delete", "selector": selector, "dry_run": True})
+        assert (answer.status_code, answer.json()["total"]) == (200, 10)
+    after = keyspace(r)
+    assert after.pop(AUDIT_STREAM.encode())  # a dry run is audited (as ACTION.dry_run), nothing else
+    assert after == before
+
+
+def test_an_idempotency_replay_starts_nothing_new(client, r, fail_jobs):
+    fail_jobs(5)
+    request = {"action": "retry", "selector": {"all": True}}
+    first = _start(client, request, **{"Idempotency-Key": "nightly-42"})
+    _finished(client, first.json()["id"])
+    fail_jobs(5)  # the worker fails these and the 5 requeued again: a new operation would retry 10
+    again = _start(client, request, **{"Idempotency-Key": "nightly-42"})
+    assert (again.status_code, again.json()["id"]) == (202, first.json()["id"])
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(client.get(OPS).json()["operations"]) == 1
+    assert r.zcard("rq:failed:default") == 10  # nothing acted on the new failures
+    other = _start(client, {**request, "action": "delete"}, **{"Idempotency-Key": "nightly-42"})
+    assert other.status_code == 422 and "another request" in other.json()["detail"]
+
+
+@pytest.fixture
+def slow_app(redis_url):
+    """200 jobs/s: chunks of 20, a tenth of a second apart."""
+    application = create_app(Settings(redis_url=redis_url, bulk_max_rate=200))
+    yield application
+    application.state.service.operations_runner.stop()
+    application.state.service.connection.close()
+
+
+def test_cancel_stops_within_one_chunk(slow_app, r, fail_jobs):
+    fail_jobs(300)
+    client = TestClient(slow_app)
+    body = _start(client, {"action": "delete", "selector": {"all": True}}).json()
+    wait_until(lambda: client.get(f"{OPS}/{body['id']}").json()["acted"] > 0, 30, "a first chunk")
+    canceled = client.post(f"{OPS}/{body['id']}/cancel").json()
+    assert canceled["status"] == "canceled" and canceled["finished_at"]
+    thread = slow_app.state.service.operations_runner._threads[body["id"]]
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    final = client.get(f"{OPS}/{body['id']}").json()
+    assert final["status"] == "canceled"
+    assert canceled["acted"] <= final["acted"] <= canceled["acted"] + 20  # at most the chunk under way
+    assert final["acted"] < 300
+    assert r.zcard("rq:failed:default") == 300 - final["acted"]  # the counts are what happened
+    again = client.post(f"{OPS}/{body['id']}/cancel").json()
+    assert again == final  # canceling an ended operation changes nothing
+
+
+def _keyed(redis_url: str) -> TestClient:
+    return TestClient(create_app(Settings(redis_url=redis_url, api_keys=API_KEYS)))
+
+
+def test_an_operation_needs_the_role_of_its_action(redis_url, r, fail_jobs):
+    fail_jobs(3)
+    client = _keyed(redis_url)
+    viewer, operator, admin = bearer("viewer"), bearer("operator"), bearer("admin")
+    assert _start(client, {"action": "retry", "selector": {"all": True}}, **viewer).status_code == 403
+    assert _start(client, {"action": "delete", "selector": {"all": True}}, **operator).status_code == 403
+    slow = _start(client, {"action": "delete", "selector": {"all": True}, "dry_run": True}, **admin)
+    assert slow.status_code == 200
+    started = _start(client, {"action": "delete", "selector": {"job_ids": ["not-there"]}}, **admin).json()
+    refused = client.post(f"{OPS}/{started['id']}/cancel", headers=operator)
+    assert refused.status_code == 403 and "admin" in refused.json()["detail"]
+    assert client.get(f"{OPS}/{started['id']}", headers=viewer).status_code == 200  # viewers watch
+
+
+def test_start_cancel_and_finish_are_audited(redis_url, r, fail_jobs):
+    fail_jobs(3)
+    client = _keyed(redis_url)
+    body = _start(client, {"action": "retry", "selector": {"all": True}}, **bearer("operator")).json()
+    _finished(client, body["id"], **bearer("operator"))
+    client.post(f"{OPS}/{body['id']}/cancel", headers=bearer("operator"))
+
+    def records():
+        found = [json.loads(fields[b"record"]) for _, fields in r.xrange(AUDIT_STREAM)]
+        return found if len(found) >= 3 else None
+
+    trail = wait_until(records, 10, "three audit records")
+    # The finish may be recorded before the start: the start's record is written as its request ends.
+    assert sorted((t["action"], t["key"], str(t["queue"]), t["outcome"]) for t in trail) == [
+        ("operation_cancel", "operator", "None", "ok"),
+        ("operation_retry", "operator", "default", "ok"),
+        ("operation_retry.finish", "operator", "default", "ok"),
+    ]
+    (finish,) = [t for t in trail if t["action"].endswith(".finish")]
+    assert finish["request_id"] == f"operation-{body['id']}"
+
+
+def test_graphql_starts_watches_and_lists_operations(client, r, fail_jobs):
+    fail_jobs(4)
+    started = client.post(
+        "/graphql",
+        json={
+            "query": 'mutation { startOperation(action: RETRY, selector: {all: true}, idempotencyKey: "g1")'
+            " { id status total dryRun } }"
+        },
+    ).json()["data"]["startOperation"]
+    assert (started["status"] in ("running", "succeeded"), started["total"], started["dryRun"]) == (
+        True,
+        4,
+        False,
+    )
+    rest = _finished(client, started["id"])
+    watched = client.post(
+        "/graphql",
+        json={
+            "query": "query($id: ID!) { operation(id: $id) { status acted errorCount } operations { id } }",
+            "variables": {"id": started["id"]},
+        },
+    ).json()["data"]
+    assert watched["operation"] == {"status": "succeeded", "acted": rest["acted"], "errorCount": 0}
+    assert watched["operations"] == [{"id": started["id"]}]
+    bad = client.post(
+        "/graphql", json={"query": "mutation { startOperation(action: RETRY, selector: {}) { id } }"}
+    ).json()
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+def _runner_service(redis_url: str, max_rate: float = 0) -> JobService:
+    service = JobService(redis.Redis.from_url(redis_url))
+    service.use_operations(max_rate=max_rate)
+    return service
+
+
+def test_a_dead_runners_operation_is_taken_over_and_finishes_exactly_the_rest(redis_url, r, fail_jobs):
+    """The first runner stops mid-walk (as a killed process would: no more chunks, its lease
+    left to lapse); another process's resumer claims it and acts on the rest, each job once."""
+    ids = fail_jobs(400)
+    first = _runner_service(redis_url, max_rate=400)  # chunks of 40
+    operation, _ = first.start_operation("retry", {"all": True})
+    wait_until(lambda: first.operation(operation.id).acted >= 80, 30, "a few chunks")
+    first.operations_runner.stop()
+    first.operations_runner._threads[operation.id].join(timeout=10)
+    paused = first.operation(operation.id)
+    assert paused.status == "running" and 0 < paused.acted < 400
+
+    second = _runner_service(redis_url)
+    assert second.operations_runner.resume_orphans() == []  # the lease has not lapsed yet
+    r.pexpire(stored.lease_key(operation.id), 1)
+    wait_until(lambda: not r.exists(stored.lease_key(operation.id)), 5, "the lease to lapse")
+    assert second.operations_runner.resume_orphans() == [operation.id]
+    wait_until(lambda: second.operation(operation.id).status == "succeeded", 30, "the takeover to finish")
+    final = second.operation(operation.id)
+    assert (final.total, final.done, final.matched, final.acted) == (400, 400, 400, 400)
+    assert assert_retry_consistent(r, ids) == {"queue": 400, "failed": 0}
+    assert len(queued_ids(r)) == 400  # nothing pushed twice
+
+
+def test_a_runner_whose_lease_was_taken_over_acts_on_nothing(redis_url, r, fail_jobs):
+    ids = fail_jobs(5)
+    service = _runner_service(redis_url, max_rate=1)  # chunks of 1, a second apart
+    operation, _ = service.start_operation("delete", {"all": True})
+    service.operations_runner.stop()
+    service.operations_runner._threads[operation.id].join(timeout=10)
+    left = failed_ids(r)
+    assert len(left) >= 4  # at most one chunk of 1 ran before the stop
+    r.set(stored.lease_key(operation.id), "someone-else")
+    stale = ChunkAction(r, "default", "delete", Selector("all", True), operation.id, "the-old-token")
+    assert stale.run(Chunk(list(ids), list(ids), len(ids), "")) is None
+    assert failed_ids(r) == left

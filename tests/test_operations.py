@@ -1,0 +1,118 @@
+"""Tracked operations without a real Redis: the selector's parse over every shape a client can
+send, the chunk sizing and the jobs/s cap, and the REST refusals (services/operations/)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.errors import InvalidInput
+from gateway.services.operations.model import MAX_OPERATION_IDS, Selector
+from gateway.services.operations.pacing import MOST_CHUNK, ChunkSizer, Pace
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    st.one_of(
+        _json,
+        st.dictionaries(
+            st.sampled_from(["all", "filter", "group_id", "job_ids", "query", "other"]), _json, max_size=3
+        ),
+    )
+)
+def test_any_selector_parses_or_is_refused_with_invalid_parameter(raw):
+    """The class of bad input: whatever JSON a client sends as a selector, the answer is a
+    Selector or an InvalidInput (a 422 with a detail), never another exception (a 500)."""
+    try:
+        selector = Selector.parse(raw)
+    except InvalidInput as error:
+        assert error.message
+    else:
+        assert selector.as_dict == {selector.kind: selector.value}
+        assert Selector.parse(selector.as_dict) == selector  # the stored form parses back alike
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ({}, "exactly one"),
+        ({"all": True, "job_ids": ["a"]}, "exactly one"),
+        ({"all": False}, '"all" must be true'),
+        ({"filter": {"nope": "x"}}, "takes only"),
+        ({"filter": {"failed_after": "yesterday"}}, "failed_after"),
+        ({"job_ids": []}, "1 to"),
+        ({"job_ids": ["a b"]}, "Invalid job id"),
+        ({"job_ids": ["a"] * (MAX_OPERATION_IDS + 1)}, "1 to"),
+        ({"query": "fnuc:charge"}, "position 0: unknown qualifier"),
+        ({"query": 4711}, "must be a search query"),
+        ({"query": "id:abc"}, "use job_ids"),
+    ],
+)
+def test_bad_selectors_say_what_is_wrong(raw, says):
+    with pytest.raises(InvalidInput, match=says):
+        Selector.parse(raw)
+
+
+def test_job_ids_selector_keeps_each_id_once_in_order():
+    assert Selector.parse({"job_ids": ["b", "a", "b"]}).value == ["b", "a"]
+
+
+def test_chunk_size_grows_while_calls_are_quick_and_shrinks_at_once_when_slow():
+    sizer = ChunkSizer(target_seconds=0.003, first=100)
+    sizer.observe(100, 0.0003)  # 3 us a job: 1000 would fit, but growth is at most double
+    assert sizer.size == 200
+    for _ in range(10):
+        sizer.observe(sizer.size, sizer.size * 3e-6)
+    assert sizer.size == 1000  # 3 us a job: 1000 fill the 3 ms
+    for _ in range(10):
+        sizer.observe(sizer.size, sizer.size * 1e-6)
+    assert sizer.size == MOST_CHUNK
+    sizer.observe(MOST_CHUNK, 0.030)  # 15 us a job: 3 ms holds 200
+    assert sizer.size == 200
+
+
+def test_pace_keeps_jobs_done_behind_the_rate():
+    now = [0.0]
+    pace = Pace(1000, clock=lambda: now[0])
+    assert pace.cap(2000) == 100  # a tenth of a second's worth
+    assert pace.wait_after(100) == pytest.approx(0.1)
+    now[0] = 0.5
+    assert pace.wait_after(100) == 0.0  # behind the rate: no wait
+    assert Pace(0).wait_after(10**6) == 0.0 and Pace(0).cap(2000) == 2000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": "explode", "selector": {"all": True}},
+        {"action": "retry", "selector": {"all": True, "group_id": "x"}},
+        {"action": "retry"},
+        {"action": "retry", "selector": {"all": True}, "queue": "bad\x00name"},
+    ],
+)
+def test_rest_refuses_a_bad_start_with_422_and_a_detail(client, body):
+    response = client.post("/api/v1/operations", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"]
+
+
+def test_rest_refuses_a_bad_operation_id_and_answers_404_for_a_missing_one(client):
+    assert client.get("/api/v1/operations/nothex").status_code == 422
+    missing = client.get("/api/v1/operations/" + "0" * 32)
+    assert (missing.status_code, missing.json()) == (404, {"detail": f"Operation {'0' * 32} not found"})
+    assert client.post("/api/v1/operations/" + "0" * 32 + "/cancel").status_code == 404
+
+
+def test_rest_refuses_a_bad_idempotency_key(client):
+    response = client.post(
+        "/api/v1/operations",
+        json={"action": "retry", "selector": {"all": True}},
+        headers={"Idempotency-Key": "x" * 300},
+    )
+    assert response.status_code == 422 and "Idempotency-Key" in response.json()["detail"]
