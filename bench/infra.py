@@ -116,11 +116,11 @@ def start_server(name: str, argv: list[str], port: int, ready_path: str, workdir
         time.sleep(0.1)
 
 
-def start_gateway(redis_url: str, workdir: Path) -> Server:
+def start_gateway(redis_url: str, workdir: Path, *extra: str) -> Server:
     """The gateway as users start it: `rq-gateway serve`, one uvicorn worker."""
     port = free_port()
     argv = [str(BIN / "rq-gateway"), "serve", "--redis-url", redis_url, "--port", str(port)]
-    argv += ["--log-level", "warning"]
+    argv += ["--log-level", "warning", *extra]
     return start_server("gateway", argv, port, "/readyz", workdir)
 
 

@@ -52,6 +52,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runner = app.state.service.operations_runner
     runner.start_resuming()
     try:
+        if settings.no_history:
+            yield
+            return
         async with history_sampling(
             connection, settings.history_retention, settings.history_lease, settings.history_interval
         ):

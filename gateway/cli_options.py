@@ -144,6 +144,10 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "show_default": True,
         "help": "Seconds between history samples (at most 15).",
     },
+    "no_history": {
+        "is_flag": True,
+        "help": "Do not sample the queue history in this process (reads still work).",
+    },
     "history_lease": {
         "type": float,
         "show_default": True,

@@ -187,6 +187,9 @@ class Settings(BaseSettings):
         10.0, "a number of seconds, at most 15", gt=0, le=15, allow_inf_nan=False
     )
     history_lease: float = _seconds(30.0)
+    # Off: this process never samples (for a read-only ACL user, or a gateway that must send
+    # Redis no command while idle); other processes may still write the history.
+    no_history: bool = _flag()
 
     def __init__(self, **values: Any) -> None:
         # Keywords are passed on under the variables' names: pydantic-settings 2.7 takes a

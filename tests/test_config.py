@@ -51,6 +51,7 @@ NON_DEFAULTS = {
     "history_retention": 3600,
     "history_interval": 2.5,
     "history_lease": 9.0,
+    "no_history": True,
     "bulk_max_rate": 250.0,
 }
 
