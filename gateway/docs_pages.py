@@ -86,7 +86,8 @@ _GRAPHIQL_HTML = GRAPHIQL_PAGE.format(title="rq-gateway - GraphiQL")
 # view's URL is this page. Plain ES modules, no bundler (ARCHITECTURE.md "The console").
 CONSOLE_PAGE = (
     _HEAD
-    + f"""<link rel="stylesheet" href="{_STATIC}/console/console.css">
+    + f"""<link rel="stylesheet" href="{_STATIC}/console/vendor/uplot/uPlot.min.css">
+<link rel="stylesheet" href="{_STATIC}/console/console.css">
 </head>
 <body>
 <div id="app"><p class="boot">Loading the console…</p></div>

@@ -70,7 +70,7 @@ function numbers(name, buckets) {
 
 // historyChart(name) -> {element, stop}: the charts of one queue, kept up to date.
 export function historyChart(name) {
-  const element = h("section", { class: "history-charts", "aria-label": `History of ${name}` }, h("p", { class: "muted" }, "Loading the history…"));
+  const element = h("section", { class: "history-charts", dataset: { historyOf: name }, "aria-label": `History of ${name}` }, h("p", { class: "muted" }, "Loading the history…"));
   let plots = [];
   const chart = {
     async read() {

@@ -1,5 +1,6 @@
 // Overview: every queue with its seven counts, latency and workers, live.
 
+import { historyChart } from "../history.js";
 import { h, link, queueLink, replace, seconds, table } from "../dom.js";
 import { live } from "../live.js";
 import { showError } from "../messages.js";
@@ -28,11 +29,43 @@ function rows(queues) {
   );
 }
 
+// The overview charts one queue at a time, chosen in a list (the first queue until a person
+// picks another): one history query per chart keeps within the GraphQL cost limit however many
+// queues there are, and summing queues would hide which one is failing.
+function historyPicker() {
+  const select = h("select", { id: "history-queue" });
+  const holder = h("div", {});
+  const picker = h("div", { class: "history-select", hidden: true }, h("label", { for: "history-queue" }, "History of queue "), select);
+  let chart = null;
+  function show(name) {
+    if (chart) chart.stop();
+    chart = name ? historyChart(name) : null;
+    replace(holder, chart ? chart.element : null);
+  }
+  select.addEventListener("change", () => show(select.value));
+  return {
+    element: h("div", {}, picker, holder),
+    queues(names) {
+      picker.hidden = !names.length;
+      const chosen = names.includes(select.value) ? select.value : names[0] || "";
+      if (names.join("\n") !== [...select.options].map((o) => o.value).join("\n")) {
+        replace(select, names.map((name) => h("option", { value: name }, name)));
+      }
+      select.value = chosen;
+      if (!chart || chart.element.dataset.historyOf !== chosen) show(chosen);
+    },
+    stop() {
+      if (chart) chart.stop();
+    },
+  };
+}
+
 export function render(main) {
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
-  replace(main, h("h1", {}, "Queues"), body);
+  const history = historyPicker();
+  replace(main, h("h1", {}, "Queues"), body, history.element);
   let first = true;
-  return live({
+  const stopLive = live({
     subscription: `subscription Queues($intervalMs: Int!) { queues(intervalMs: $intervalMs) { ${FIELDS} } }`,
     query: `query Queues { queues { ${FIELDS} } }`,
     variables: {},
@@ -50,6 +83,7 @@ export function render(main) {
             )
           : h("p", {}, "RQ knows no queues yet. They appear here when a job is first enqueued."),
       );
+      history.queues(queues.map((queue) => queue.queueName));
       if (first) {
         first = false;
         performance.mark("console:overview-ready");
@@ -59,4 +93,8 @@ export function render(main) {
       if (first) showError(body, error);
     },
   });
+  return () => {
+    stopLive();
+    history.stop();
+  };
 }

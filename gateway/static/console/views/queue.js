@@ -1,6 +1,8 @@
-// Queue: any of its registries a page at a time, by cursor, oldest or newest first.
+// Queue: its last hour charted, and any of its registries a page at a time, by cursor, oldest or
+// newest first.
 
 import { gql } from "../api.js";
+import { historyChart } from "../history.js";
 import { encodeQuery, h, jobLink, link, replace, table, time } from "../dom.js";
 import { showError } from "../messages.js";
 
@@ -17,7 +19,9 @@ export function render(main, current) {
   const order = current.params.order === "desc" ? "desc" : "asc";
   const after = current.params.after || null;
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
-  replace(main, h("h1", {}, "Queue ", h("span", { class: "mono" }, name)), body);
+  // The queue's last hour, live (history.js); the registry table below is read once.
+  const history = historyChart(name);
+  replace(main, h("h1", {}, "Queue ", h("span", { class: "mono" }, name)), history.element, body);
   gql(
     `query QueuePage($name: String!, $state: JobState!, $order: SortOrder!, $first: Int!, $after: String) {
       queue(name: $name) {
@@ -75,4 +79,5 @@ export function render(main, current) {
       ),
     );
   }, (error) => showError(body, error));
+  return history.stop;
 }
