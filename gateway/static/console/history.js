@@ -91,7 +91,14 @@ export function historyChart(name) {
       replace(
         element,
         h("h2", {}, "Last hour"),
-        h("div", { class: "charts" }, drawn.map(({ panel, holder }) => h("figure", { class: "chart" }, h("figcaption", {}, panel.title, " ", key(panel)), holder))),
+        h(
+          "div",
+          { class: "charts" },
+          // data-series: the values uPlot holds, so a test can see that a null stayed a gap.
+          drawn.map(({ panel, holder, plot }) =>
+            h("figure", { class: "chart", dataset: { series: JSON.stringify(plot.data.slice(1)) } }, h("figcaption", {}, panel.title, " ", key(panel)), holder),
+          ),
+        ),
         numbers(name, buckets),
       );
       // The data drawn, for tests and tools: the window asked for and its buckets.
