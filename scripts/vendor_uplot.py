@@ -29,7 +29,8 @@ def _module(iife: str) -> str:
     banner, body = iife.split("\n", 1)
     assert re.fullmatch(r"/\*! \S+ \(v" + re.escape(VERSION) + r"\) \*/", banner), banner
     assert body.startswith("var uPlot="), "the IIFE no longer assigns `var uPlot`"
-    return f"/*! uPlot v{VERSION}, MIT licence (LICENSE beside this file) */\n{body.rstrip()}\nexport default uPlot;\n"
+    banner = f"/*! uPlot v{VERSION}, MIT licence (LICENSE beside this file) */"
+    return f"{banner}\n{body.rstrip()}\nexport default uPlot;\n"
 
 
 def main() -> None:

@@ -68,7 +68,12 @@ def drawn(page, queue: str) -> dict:
     section = page.locator(f'section.history-charts[data-history-of="{queue}"][data-buckets]')
     section.wait_for(state="attached", timeout=TIMEOUT_MS)
     data = section.evaluate("e => ({...e.dataset})")
-    return {"since": data["since"], "until": data["until"], "buckets": json.loads(data["buckets"]), "reads": int(data["reads"])}
+    return {
+        "since": data["since"],
+        "until": data["until"],
+        "buckets": json.loads(data["buckets"]),
+        "reads": int(data["reads"]),
+    }
 
 
 def rest_buckets(gateway: GatewayProcess, queue: str, since: str, until: str) -> list[dict]:
@@ -152,5 +157,7 @@ def test_overview_charts_the_chosen_queue(r, redis_url, gateway, visit):
         return d if total(d["buckets"], "failed") == 1 else None
 
     wait_until(beta_failed, REREAD_S, "the chosen queue's failure never showed")
-    wait_until(lambda: matches_rest(page, gateway, "beta"), REREAD_S, "the overview chart never equalled REST")
+    wait_until(
+        lambda: matches_rest(page, gateway, "beta"), REREAD_S, "the overview chart never equalled REST"
+    )
     assert page.locator('section.history-charts[data-history-of="alpha"]').count() == 0
