@@ -42,12 +42,14 @@ function draw(panel, buckets, width) {
   const axis = { stroke: colour("--muted"), grid: { stroke: colour("--line"), width: 1 }, ticks: { stroke: colour("--line") } };
   const options = {
     width,
-    height: 160,
+    height: 140,
     legend: { show: false }, // the heading names the colours; the table below holds the numbers
     cursor: { show: false },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max || 0)] } },
+    // From 0, with headroom so the highest point is not cut by the top edge.
+    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil((max || 0) * 1.15))] } },
     axes: [{ ...axis }, { ...axis, size: 48 }],
-    series: [{}, ...panel.series.map(([, label, variable]) => ({ label, stroke: colour(variable), width: 2, spanGaps: false, points: { show: false } }))],
+    // Points too: a lone sampled minute between nulls has no line to show it.
+    series: [{}, ...panel.series.map(([, label, variable]) => ({ label, stroke: colour(variable), width: 2, spanGaps: false, points: { show: true, size: 5 } }))],
   };
   const holder = h("div", { class: "chart-canvas", role: "img", "aria-label": `${panel.title}, last hour; the numbers are in the table below` });
   const plot = new uPlot(options, data, holder);
@@ -85,7 +87,8 @@ export function historyChart(name) {
       if (!charts.has(chart)) return; // stopped while the answer was on its way
       const buckets = data.queue ? data.queue.history : [];
       for (const plot of plots) plot.destroy();
-      const width = Math.max(240, Math.min(element.clientWidth || 600, 900));
+      // Three charts side by side where the page is wide enough.
+      const width = Math.max(260, Math.min(Math.floor(((element.clientWidth || 900) - 32) / 3), 520));
       const drawn = PANELS.map((panel) => ({ panel, ...draw(panel, buckets, width) }));
       plots = drawn.map((each) => each.plot);
       replace(
