@@ -27,7 +27,7 @@ let timer = null;
 
 // The last hour up to the end of the current minute, on whole minutes, so that REST asked for
 // the same window answers the same buckets.
-function window_() {
+function lastHour() {
   const until = new Date(Math.ceil(Date.now() / 60000) * 60000);
   return { since: new Date(until.getTime() - HOUR_MS).toISOString(), until: until.toISOString() };
 }
@@ -76,7 +76,7 @@ export function historyChart(name) {
   let plots = [];
   const chart = {
     async read() {
-      const range = window_();
+      const range = lastHour();
       let data;
       try {
         data = await gql(QUERY, { name, ...range });
