@@ -13,18 +13,19 @@ from fastapi.routing import APIRoute
 
 from gateway import __version__
 from gateway.apikeys import KeyRing
-from gateway.config import Settings, connect
+from gateway.config import Settings
 from gateway.docs_pages import install as install_pages
-from gateway.errors import Forbidden, Unauthenticated
+from gateway.errors import Forbidden, InstanceNotFound, InvalidInput, Unauthenticated
 from gateway.graphql.router import graphql_router
 from gateway.graphql.schema import build_schema
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
+from gateway.redis_instances import instance_services
 from gateway.rest import audit, errors, health, jobs, lifecycle
 from gateway.rest import groups as group_routes
 from gateway.rest import queues as queue_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
-from gateway.services import AuditTrail, JobService
+from gateway.services import AuditTrail
 
 DESCRIPTION = """Inspect, retry and clear RQ (Redis Queue) jobs.
 
@@ -39,8 +40,8 @@ def _operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None, connection: redis.Redis | None = None) -> FastAPI:
     """Build the app. Pass `connection` to reuse an existing client (tests, demo mode)."""
     settings = settings or Settings()
-    if connection is None:
-        connection = connect(settings)
+    instances = instance_services(settings, connection)
+    connection = instances.service(None).connection
     app = FastAPI(
         title="rq-gateway",
         version=__version__,
@@ -53,9 +54,8 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.service = JobService(
-        connection, default_queue=settings.default_queue, serializer=settings.serializer
-    )
+    app.state.instances = instances
+    app.state.service = instances.service(None)
     errors.install(app)
     # Before the jobs router: /failed/groups is also the path of DELETE /failed/{job_id} for a
     # job called "groups", and Starlette answers a wrong method with the first partial match's
@@ -98,8 +98,12 @@ def install_security(app: FastAPI, settings: Settings, connection: redis.Redis) 
             route.responses = {**_AUTH_RESPONSES, **route.responses}
 
 
-# Documented on every route that uses the keyed service, whichever router it comes from.
-_AUTH_RESPONSES = errors.error_responses(Unauthenticated, Forbidden)
+# Documented on every route that uses the keyed service, whichever router it comes from: it
+# also takes `?instance=` (rest/deps.py), so an unknown instance's 404 and, as for any query
+# parameter, a 422 in the gateway's error shape. A route's own descriptions come first.
+_AUTH_RESPONSES = errors.error_responses(
+    Unauthenticated, Forbidden, (InstanceNotFound, "No such Redis instance (`?instance=`)"), InvalidInput
+)
 
 
 def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:

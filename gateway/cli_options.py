@@ -39,6 +39,13 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "type": click.Path(dir_okay=False),
         "help": "Private key (PEM) of --redis-cert-file.",
     },
+    "redis_instances": {
+        "also": ("--redis",),
+        "multiple": True,
+        "help": "Another Redis instance, NAME=URL (repeatable), reached with ?instance=NAME and "
+        "GraphQL instance(name:). The default instance is --redis-url's (named default), "
+        "else the first of these.",
+    },
     "host": {
         "show_default": True,
         "help": "Interface to listen on; 0.0.0.0 for every interface (then API keys are required).",
@@ -122,10 +129,17 @@ def settings_options(command: Callable) -> Callable:
     """Decorate `serve` with an option per Settings field."""
     for field, spec in reversed(OPTIONS.items()):
         kwargs = dict(spec)
+        also = kwargs.pop("also", ())
         if kwargs.get("show_default"):
             kwargs["default"] = Settings.model_fields[field].default
         command = click.option(
-            option_name(field), field, cls=SettingOption, envvar=env_name(field), show_envvar=True, **kwargs
+            option_name(field),
+            *also,
+            field,
+            cls=SettingOption,
+            envvar=env_name(field),
+            show_envvar=True,
+            **kwargs,
         )(command)
     return command
 
@@ -138,6 +152,8 @@ def settings_from_options(ctx: click.Context, values: dict[str, Any]) -> Setting
         for field, value in values.items()
         if ctx.get_parameter_source(field) is ParameterSource.COMMANDLINE
     }
+    if "redis_instances" in given and not given["redis_instances"]:
+        del given["redis_instances"]  # click passes () for a repeatable option not given
     try:
         return Settings(**given)
     except ValidationError as error:

@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gateway.apikeys import ApiKey, KeyConfigError, load_keys
 from gateway.errors import InvalidParameter
+from gateway.redis_instances import parse_instances, serialize_instances
 
 ENV_PREFIX = "RQ_GATEWAY_"
 DEFAULT_QUEUE = "default"
@@ -107,6 +108,12 @@ Sentinels = Annotated[
     AfterValidator(_sentinels),
     PlainSerializer(",".join, when_used="json"),
 ]
+RedisInstances = Annotated[
+    tuple[str, ...],
+    NoDecode,
+    BeforeValidator(lambda value: parse_instances(value) if value else ()),
+    PlainSerializer(serialize_instances, when_used="json"),
+]
 ApiKeys = Annotated[
     tuple[ApiKey, ...],
     NoDecode,
@@ -137,6 +144,8 @@ class Settings(BaseSettings):
     redis_ca_file: str | None = None
     redis_cert_file: str | None = None
     redis_key_file: str | None = None
+    # More Redis instances, NAME=URL (gateway/redis_instances.py); the default is --redis-url.
+    redis_instances: RedisInstances = ()
     host: str = "127.0.0.1"
     port: int = _setting(8000, "a TCP port number, 0-65535", ge=0, le=65535)
     workers: int = _whole(1, 1)
@@ -198,7 +207,7 @@ class Settings(BaseSettings):
 
     @property
     def demo(self) -> bool:
-        return not (self.redis_url or self.redis_sentinel)
+        return not (self.redis_url or self.redis_sentinel or self.redis_instances)
 
     @property
     def graphiql(self) -> bool:

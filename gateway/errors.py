@@ -7,7 +7,8 @@
     │   ├── JobDataGone           the id is in the failed registry but its job hash is gone (orphan)
     │   ├── JobInOtherQueue       the job exists, but in another queue than the one the call named
     │   ├── QueueNotFound         RQ does not know the queue and it has no jobs or workers
-    │   └── FailureGroupNotFound  no failed job of the queue is in that failure group (now)
+    │   ├── FailureGroupNotFound  no failed job of the queue is in that failure group (now)
+    │   └── InstanceNotFound      `?instance=` / `instance(name:)` names no configured Redis instance
     ├── InvalidInput              the request can never succeed as written
     │   ├── InvalidJobId          the id is not one RQ could have produced
     │   ├── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
@@ -79,6 +80,15 @@ class FailureGroupNotFound(NotFound):
     def __init__(self, group_id: str, queue_name: str):
         super().__init__(f"Failure group {group_id} has no failed jobs in queue {queue_name!r}")
         self.group_id = group_id
+
+
+class InstanceNotFound(NotFound):
+    """Raised when a request names a Redis instance the gateway is not configured with."""
+
+    def __init__(self, name: str):
+        shown = name if len(name) <= 64 else name[:64] + "..."
+        super().__init__(f"Redis instance {shown!r} is not configured")
+        self.name = name
 
 
 class InvalidInput(GatewayError):

@@ -132,6 +132,7 @@ def _topologies(tmp_path) -> list[dict]:
         "redis_ca_file": str(tls.ca),
         "redis_cert_file": str(tls.client_cert),
         "redis_key_file": str(tls.client_key),
+        "redis_instances": "b=redis://127.0.0.1:3/0",
     }
     with_sentinel = {k: v for k, v in NON_DEFAULTS.items() if k != "redis_url"}
     with_sentinel |= {

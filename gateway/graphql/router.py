@@ -18,13 +18,21 @@ from strawberry.types.unset import UNSET
 from gateway.docs_pages import graphiql_page
 from gateway.graphql.schema import schema as default_schema
 from gateway.middleware import request_id_of
-from gateway.rest.deps import ServiceDep
+from gateway.rest.deps import ServiceDep, bind_instance, principal_of
 
 
 async def _context(request: Request, service: ServiceDep) -> dict[str, Any]:
     # The service is bound to the request's API key: a missing or invalid key is refused by each
     # field that reads or changes data, with UNAUTHENTICATED, not by the HTTP layer.
-    return {"service": service, "request_id": request_id_of(request.scope)}
+    return {
+        "service": service,
+        "request_id": request_id_of(request.scope),
+        # Several Redis instances (graphql/instances.py): `instance(name:)` binds its own.
+        "instances": request.app.state.instances,
+        "bind_instance": lambda name: bind_instance(request, name),
+        "key_principal": principal_of(request),
+        "by_instance_field": {},
+    }
 
 
 class _Router(GraphQLRouter):

@@ -19,13 +19,14 @@ from gateway.graphql.cost import MaxCostLimiter
 from gateway.graphql.errors import ErrorCodes
 from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.groups import GroupMutation, GroupQuery
+from gateway.graphql.instances import InstanceQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
 from gateway.graphql.queues import QueueMutation, QueueQuery
 from gateway.graphql.workers import WorkerQuery
 
 # One entry per concept module; each keeps its own resolvers.
-Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery))
+Query = merge_types("Query", (JobQuery, QueueQuery, WorkerQuery, GroupQuery, AuditQuery, InstanceQuery))
 Mutation = merge_types("Mutation", (JobMutation, QueueMutation, GroupMutation, LifecycleMutation))
 
 

@@ -9,7 +9,21 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPBearer
 
 from gateway.middleware import request_id_of
-from gateway.services import ANONYMOUS, DOCUMENTED_QUEUE_NAME_PATTERN, JobService, RequestScope
+from gateway.services import (
+    ANONYMOUS,
+    DOCUMENTED_QUEUE_NAME_PATTERN,
+    JobService,
+    Principal,
+    RequestScope,
+)
+
+InstanceParam = Annotated[
+    str | None,
+    Query(
+        description="Redis instance to act on, by its configured name (`--redis NAME=URL`). "
+        "Without it, the default instance.",
+    ),
+]
 
 
 class _ServiceForKey(HTTPBearer):
@@ -21,14 +35,27 @@ class _ServiceForKey(HTTPBearer):
     by the service's guard when the request calls a guarded operation, so REST and GraphQL
     refuse (and audit) it the same way."""
 
-    async def __call__(self, request: Request) -> JobService:
+    async def __call__(self, request: Request, instance: InstanceParam = None) -> JobService:
         # async: a plain def dependency would take a threadpool slot just to read an attribute.
-        state = request.app.state
-        principal = state.keyring.principal(request.headers.get("authorization"), ANONYMOUS)
-        scope = RequestScope(
-            principal, request_id_of(request.scope), state.audit, state.settings.hide_payloads
-        )
-        return state.service.scoped(scope)
+        return bind_instance(request, instance)
+
+
+def principal_of(request: Request) -> Principal:
+    """The caller as its API key says, on every instance (before `INSTANCE:QUEUE` patterns apply)."""
+    return request.app.state.keyring.principal(request.headers.get("authorization"), ANONYMOUS)
+
+
+def bind_instance(request: Request, instance: str | None) -> JobService:
+    """The service of Redis instance `instance` (None: the default), bound to this request's
+    principal as that instance sees it (its `INSTANCE:QUEUE` key patterns). Every route that uses
+    the keyed service takes `?instance=` through this, and GraphQL's `instance(name:)` too.
+    Unknown names are InstanceNotFound (404)."""
+    state = request.app.state
+    instances = state.instances
+    service = instances.service(instance)
+    principal = instances.principal_for(principal_of(request), instance or instances.default)
+    scope = RequestScope(principal, request_id_of(request.scope), state.audit, state.settings.hide_payloads)
+    return service.scoped(scope)
 
 
 get_service = _ServiceForKey(

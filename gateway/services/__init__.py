@@ -30,6 +30,7 @@ from gateway.services.domain.validation import (
     MAX_PAGE_SIZE,
     validate_queue_name,
 )
+from gateway.services.instances import InstanceHealth, Instances
 from gateway.services.reads.browse import ORDERS, STATES
 from gateway.services.redis.backend import startup_problem
 from gateway.services.redis.connection import (
@@ -70,6 +71,8 @@ __all__ = [
     "FailureGroup",
     "FailureGroups",
     "GroupOutcome",
+    "InstanceHealth",
+    "Instances",
     "JobActionOutcome",
     "JobError",
     "JobInfo",
