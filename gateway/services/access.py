@@ -214,6 +214,7 @@ class _Guarded:
             action=self.access.action + (".dry_run" if arguments.get("dry_run") else ""),
             queue=self.queue,
             job_ids=[str(job_id) for job_id in job_ids],
+            instance=self.service.health.instance,
         )
 
     def _refusal_record(self) -> AuditRecord:

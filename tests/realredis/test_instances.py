@@ -4,6 +4,7 @@ redis-servers behind one app; `?instance=` on every REST route, GraphQL `instanc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from gateway.apikeys import hash_key
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.demo import jobs
+from gateway.services.audit import AUDIT_STREAM
 
 from .helpers import RedisServer, failed_ids, run_worker, start_redis_server
 
@@ -82,6 +84,10 @@ def test_rest_routes_take_the_instance_parameter(two):
         on_b[1:]
     )
     assert _ids(client.get("/api/v1/jobs/failed")) == sorted(on_a)
+    # Audited once, in the default instance's trail, naming the instance it acted on.
+    trail = client.app.state.instances.service(None).connection.xrevrange(AUDIT_STREAM)
+    records = [json.loads(fields[b"record"]) for _, fields in trail]
+    assert [(r["action"], r["instance"], r["job_ids"]) for r in records] == [("retry", "b", [on_b[0]])]
 
 
 def test_every_keyed_route_documents_the_instance_parameter(two):
@@ -169,3 +175,17 @@ def test_keys_limited_to_an_instance(redis_url: str, second: RedisServer):
     assert client.get("/api/v1/jobs/failed", params={"queue": "billing"}, headers=as_a).status_code == 200
     listed = client.post("/graphql", json={"query": "{ instances { name } }"}, headers=as_b).json()
     assert listed["data"]["instances"] == [{"name": "b"}]
+
+
+def test_graphql_mutations_act_on_the_instance_the_request_names(two):
+    client, on_a, on_b = two
+    mutation = {"query": f'mutation {{ retryFailedJob(id: "{on_b[0]}", queue: "billing") {{ success }} }}'}
+    # On the default instance the job does not exist; with ?instance=b it is retried there.
+    refused = client.post("/graphql", json=mutation).json()
+    assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    done = client.post("/graphql", params={"instance": "b"}, json=mutation).json()
+    assert "errors" not in done, done
+    assert _ids(client.get("/api/v1/jobs/failed", params={"queue": "billing", "instance": "b"})) == sorted(
+        on_b[1:]
+    )
+    assert _ids(client.get("/api/v1/jobs/failed")) == sorted(on_a)
