@@ -19,6 +19,7 @@ from gateway.errors import Forbidden, InstanceNotFound, InvalidInput, Unauthenti
 from gateway.graphql.router import graphql_router
 from gateway.graphql.schema import build_schema
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
+from gateway.oidc import verifier_of
 from gateway.redis_instances import instance_services
 from gateway.rest import audit, errors, health, jobs, lifecycle
 from gateway.rest import groups as group_routes
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
 
 def install_security(app: FastAPI, settings: Settings, connection: redis.Redis) -> None:
     """API keys, audit trail, request ids, body size limit and CORS (README "Security")."""
-    app.state.keyring = KeyRing(settings.api_keys)
+    app.state.keyring = KeyRing(settings.api_keys, verifier_of(settings))
     app.state.audit = AuditTrail(connection, settings.audit_maxlen)
     app.add_middleware(RequestGuards, max_body_size=settings.max_body_size)
     if settings.cors_origins:

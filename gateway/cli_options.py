@@ -80,6 +80,20 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "is_flag": True,
         "help": "Serve without keys on a non-loopback address (anyone may delete jobs).",
     },
+    "oidc_issuer": {
+        "help": "OpenID Connect issuer whose bearer JWTs are accepted next to API keys "
+        "(its discovery document gives the JWKS).",
+    },
+    "oidc_audience": {"help": "The `aud` the tokens must carry (with --oidc-issuer)."},
+    "oidc_role_claim": {"show_default": True, "help": "Claim holding the token's groups or roles."},
+    "oidc_roles": {
+        "help": "Claim values to roles, VALUE=ROLE[:PATTERNS] separated by ';', "
+        "e.g. rq-admins=admin;billing=operator:billing-*.",
+    },
+    "oidc_algorithms": {
+        "show_default": True,
+        "help": "Signature algorithms accepted, comma-separated (asymmetric only; never none).",
+    },
     "hide_payloads": {
         "is_flag": True,
         "help": "Hide job payloads from viewer keys: args, kwargs and result as null, "

@@ -163,6 +163,12 @@ class Settings(BaseSettings):
     api_keys_file: Annotated[str | None, AfterValidator(_keys_file)] = Field(None, exclude=True)
     api_keys: ApiKeys = Field((), validate_default=True)
     allow_anonymous: bool = _flag()
+    # Single sign-on (gateway/oidc.py): bearer JWTs from this issuer, next to the API keys.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_role_claim: str = "roles"
+    oidc_roles: str | None = None
+    oidc_algorithms: Origins = ("RS256", "ES256")
     hide_payloads: bool = _flag()
     cors_origins: Origins = ()
     audit_maxlen: int = _whole(DEFAULT_AUDIT_MAXLEN, 0)
@@ -203,6 +209,13 @@ class Settings(BaseSettings):
         from gateway.redis_settings import check_topology
 
         check_topology(self)
+        return self
+
+    @model_validator(mode="after")
+    def _check_oidc(self) -> Settings:
+        from gateway.oidc import check_settings
+
+        check_settings(self)
         return self
 
     @property

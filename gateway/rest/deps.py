@@ -5,6 +5,7 @@
 
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPBearer
 
@@ -37,6 +38,9 @@ class _ServiceForKey(HTTPBearer):
 
     async def __call__(self, request: Request, instance: InstanceParam = None) -> JobService:
         # async: a plain def dependency would take a threadpool slot just to read an attribute.
+        if request.app.state.keyring.tokens is not None:
+            # A bearer JWT may need the issuer's keys fetched: never on the event loop.
+            return await anyio.to_thread.run_sync(bind_instance, request, instance)
         return bind_instance(request, instance)
 
 
