@@ -210,3 +210,43 @@ def test_unknown_kids_cannot_make_the_gateway_hammer_the_issuer(client, issuer):
 def test_the_algorithm_allow_list_refuses_none_and_hmac(algorithms):
     with pytest.raises(ValueError, match="RQ_GATEWAY_OIDC_ALGORITHMS"):
         Settings(oidc_algorithms=algorithms or " ")
+
+
+def test_single_sign_on_alone_serves_a_public_address_and_refuses_anonymous(issuer):
+    from gateway.cli_security import refuse_open_exposure
+
+    settings = Settings(
+        redis_url="redis://unused:6379/0",
+        host="0.0.0.0",
+        oidc_issuer=issuer.url,
+        oidc_audience=AUDIENCE,
+        oidc_roles="rq-viewers=viewer",
+        default_queue="billing",
+    )
+    refuse_open_exposure(settings)  # no keys, but every request must carry a token
+    connection = fakeredis.FakeRedis()
+    connection.sadd("rq:queues", "rq:queue:billing")
+    client = TestClient(create_app(settings, connection=connection))
+    assert client.get("/api/v1/jobs/failed").status_code == 401
+    assert client.get("/api/v1/jobs/failed", headers={"Authorization": "Bearer rqg_any"}).status_code == 401
+    assert _rest(client, issuer.token(roles=["rq-viewers"])).status_code == 200
+
+
+def test_the_readme_example_is_read_as_documented():
+    import re
+    import shlex
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Single sign-on\n", 1)[1].split("\n### ", 1)[0]
+    command = shlex.split(
+        re.search(r"```shell\n(rq-gateway serve .*?)```", section, re.S)[1].replace("\\\n", "")
+    )
+    options = {command[i][2:].replace("-", "_"): command[i + 1] for i in range(2, len(command), 2)}
+    settings = Settings(**options)
+    verifier = oidc.verifier_of(settings)
+    assert verifier is not None and verifier.role_claim == "groups"
+    assert [(g.value, g.role.label, g.queues) for g in verifier.grants] == [
+        ("rq-admins", "admin", ()),
+        ("billing-team", "operator", ("billing-*",)),
+        ("staff", "viewer", ()),
+    ]
