@@ -250,3 +250,14 @@ def test_the_readme_example_is_read_as_documented():
         ("billing-team", "operator", ("billing-*",)),
         ("staff", "viewer", ()),
     ]
+
+
+def test_an_unknown_instance_without_a_valid_credential_is_401_not_404(client):
+    # Authentication comes first: a caller without a key or token learns no instance names.
+    assert client.get("/api/v1/jobs/failed", params={"instance": "nope"}).status_code == 401
+    assert (
+        client.get(
+            "/api/v1/jobs/failed", params={"instance": "nope"}, headers={"Authorization": f"Bearer {API_KEY}"}
+        ).status_code
+        == 404
+    )

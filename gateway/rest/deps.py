@@ -9,6 +9,7 @@ import anyio
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPBearer
 
+from gateway.errors import Unauthenticated
 from gateway.middleware import request_id_of
 from gateway.services import (
     ANONYMOUS,
@@ -56,8 +57,12 @@ def bind_instance(request: Request, instance: str | None) -> JobService:
     Unknown names are InstanceNotFound (404)."""
     state = request.app.state
     instances = state.instances
+    caller = principal_of(request)
+    if instance is not None and instance not in instances.names and caller.role is None:
+        # Authentication first: without a valid key, the names of instances are not told.
+        raise Unauthenticated(caller.refusal)
     service = instances.service(instance)
-    principal = instances.principal_for(principal_of(request), instance or instances.default)
+    principal = instances.principal_for(caller, instance or instances.default)
     scope = RequestScope(principal, request_id_of(request.scope), state.audit, state.settings.hide_payloads)
     return service.scoped(scope)
 
