@@ -19,7 +19,9 @@ def service_of(info: Info) -> JobService:
         path = path.prev
     # Keyed by the top-level field's response name: two `instance` fields in one query must
     # have different aliases (GraphQL refuses the same response name for different arguments).
-    return info.context["by_instance_field"].get(path.key) or info.context["service"]
+    # A context built without instances (schema.execute in tests and library use) has only "service".
+    bound = info.context.get("by_instance_field")
+    return (bound and bound.get(path.key)) or info.context["service"]
 
 
 def remember_instance(info: Info, name: str) -> JobService:
