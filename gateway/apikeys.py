@@ -25,6 +25,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from gateway.services import INVALID_KEY, MISSING_KEY, Principal, Role
 
@@ -117,15 +118,21 @@ def load_keys(file: str | None, text: str | None) -> tuple[ApiKey, ...]:
     return tuple(keys)
 
 
+class TokenVerifier(Protocol):
+    def principal(self, token: str) -> Principal: ...
+
+
 class KeyRing:
     """Looks up the key a request presents. Empty = anonymous mode (no keys configured)."""
 
-    def __init__(self, keys: Iterable[ApiKey] = ()):
+    def __init__(self, keys: Iterable[ApiKey] = (), tokens: TokenVerifier | None = None):
         self.keys = tuple(keys)
+        # Single sign-on (gateway/oidc.py): bearer JWTs go to it, keys stay as they are.
+        self.tokens = tokens
 
     @property
     def anonymous(self) -> bool:
-        return not self.keys
+        return not self.keys and self.tokens is None
 
     def principal(self, authorization: str | None, anonymous: Principal) -> Principal:
         if self.anonymous:
@@ -133,6 +140,8 @@ class KeyRing:
         scheme, _, presented = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not presented.strip():
             return Principal(name="anonymous", role=None, refusal=MISSING_KEY)
+        if self.tokens is not None and not presented.startswith(KEY_PREFIX) and presented.count(".") == 2:
+            return self.tokens.principal(presented.strip())
         digest = hash_key(presented.strip())
         match = None
         # Compare with every key, in constant time, so timing tells nothing about near misses.

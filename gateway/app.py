@@ -14,13 +14,15 @@ from fastapi.routing import APIRoute
 
 from gateway import __version__
 from gateway.apikeys import KeyRing
-from gateway.config import Settings, connect
+from gateway.config import Settings
 from gateway.docs_pages import install as install_pages
-from gateway.errors import Forbidden, Unauthenticated
+from gateway.errors import Forbidden, InstanceNotFound, InvalidInput, Unauthenticated
 from gateway.graphql.router import graphql_router
 from gateway.graphql.schema import build_schema
 from gateway.live import LiveHub
 from gateway.middleware import REQUEST_ID_HEADER, RequestGuards
+from gateway.oidc import verifier_of
+from gateway.redis_instances import instance_services
 from gateway.request_metrics import RequestMetrics
 from gateway.rest import audit, control, errors, health, jobs, lifecycle, rq3, schedules
 from gateway.rest import groups as group_routes
@@ -31,7 +33,7 @@ from gateway.rest import queues as queue_routes
 from gateway.rest import search as search_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
-from gateway.services import AuditTrail, JobService, history_sampling
+from gateway.services import AuditTrail, history_sampling
 
 DESCRIPTION = """Inspect, retry and clear RQ (Redis Queue) jobs.
 
@@ -45,12 +47,14 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Every process samples the queue history (a Redis lease keeps one of them the writer), and
-    takes over tracked operations whose runner died (services/operations)."""
+    """Every process samples the default instance's queue history (a Redis lease keeps one of
+    them the writer), and takes over tracked operations whose runner died, on every instance
+    (services/operations)."""
     settings: Settings = app.state.settings
     connection = app.state.service.connection
-    runner = app.state.service.operations_runner
-    runner.start_resuming()
+    runners = [service.operations_runner for service in app.state.instances.services()]
+    for runner in runners:
+        runner.start_resuming()
     try:
         if settings.no_history:
             yield
@@ -60,14 +64,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         ):
             yield
     finally:
-        runner.stop()
+        for runner in runners:
+            runner.stop()
 
 
 def create_app(settings: Settings | None = None, connection: redis.Redis | None = None) -> FastAPI:
     """Build the app. Pass `connection` to reuse an existing client (tests, demo mode)."""
     settings = settings or Settings()
-    if connection is None:
-        connection = connect(settings)
+    instances = instance_services(settings, connection)
+    connection = instances.service(None).connection
     app = FastAPI(
         title="rq-gateway",
         version=__version__,
@@ -81,11 +86,13 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         lifespan=_lifespan,
     )
     app.state.settings = settings
-    app.state.service = JobService(
-        connection, default_queue=settings.default_queue, serializer=settings.serializer
-    )
-    app.state.service.use_operations(AuditTrail(connection, settings.audit_maxlen), settings.bulk_max_rate)
-    app.state.service.search_scan_limit = settings.search_scan_limit
+    # The audit trail lives in the default instance, for operations on every instance too.
+    operations_audit = AuditTrail(connection, settings.audit_maxlen)
+    for service in instances.services():
+        service.use_operations(operations_audit, settings.bulk_max_rate)
+        service.search_scan_limit = settings.search_scan_limit
+    app.state.instances = instances
+    app.state.service = instances.service(None)
     errors.install(app)
     # Before the jobs router: /failed/groups is also the path of DELETE /failed/{job_id} for a
     # job called "groups", and Starlette answers a wrong method with the first partial match's
@@ -122,7 +129,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
 
 def install_security(app: FastAPI, settings: Settings, connection: redis.Redis) -> None:
     """API keys, audit trail, request ids, body size limit and CORS (README "Security")."""
-    app.state.keyring = KeyRing(settings.api_keys)
+    app.state.keyring = KeyRing(settings.api_keys, verifier_of(settings))
     app.state.audit = AuditTrail(connection, settings.audit_maxlen)
     app.add_middleware(RequestGuards, max_body_size=settings.max_body_size)
     if settings.cors_origins:
@@ -138,8 +145,12 @@ def install_security(app: FastAPI, settings: Settings, connection: redis.Redis) 
             route.responses = {**_AUTH_RESPONSES, **route.responses}
 
 
-# Documented on every route that uses the keyed service, whichever router it comes from.
-_AUTH_RESPONSES = errors.error_responses(Unauthenticated, Forbidden)
+# Documented on every route that uses the keyed service, whichever router it comes from: it
+# also takes `?instance=` (rest/deps.py), so an unknown instance's 404 and, as for any query
+# parameter, a 422 in the gateway's error shape. A route's own descriptions come first.
+_AUTH_RESPONSES = errors.error_responses(
+    Unauthenticated, Forbidden, (InstanceNotFound, "No such Redis instance (`?instance=`)"), InvalidInput
+)
 
 
 def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:

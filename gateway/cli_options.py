@@ -40,6 +40,13 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "type": click.Path(dir_okay=False),
         "help": "Private key (PEM) of --redis-cert-file.",
     },
+    "redis_instances": {
+        "also": ("--redis",),
+        "multiple": True,
+        "help": "Another Redis instance, NAME=URL (repeatable), reached with ?instance=NAME and "
+        "GraphQL instance(name:). The default instance is --redis-url's (named default), "
+        "else the first of these.",
+    },
     "host": {
         "show_default": True,
         "help": "Interface to listen on; 0.0.0.0 for every interface (then API keys are required).",
@@ -73,6 +80,20 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "allow_anonymous": {
         "is_flag": True,
         "help": "Serve without keys on a non-loopback address (anyone may delete jobs).",
+    },
+    "oidc_issuer": {
+        "help": "OpenID Connect issuer whose bearer JWTs are accepted next to API keys "
+        "(its discovery document gives the JWKS).",
+    },
+    "oidc_audience": {"help": "The `aud` the tokens must carry (with --oidc-issuer)."},
+    "oidc_role_claim": {"show_default": True, "help": "Claim holding the token's groups or roles."},
+    "oidc_roles": {
+        "help": "Claim values to roles, VALUE=ROLE[:PATTERNS] separated by ';', "
+        "e.g. rq-admins=admin;billing=operator:billing-*.",
+    },
+    "oidc_algorithms": {
+        "show_default": True,
+        "help": "Signature algorithms accepted, comma-separated (asymmetric only; never none).",
     },
     "hide_payloads": {
         "is_flag": True,
@@ -173,10 +194,17 @@ def settings_options(command: Callable) -> Callable:
     """Decorate `serve` with an option per Settings field."""
     for field, spec in reversed(OPTIONS.items()):
         kwargs = dict(spec)
+        also = kwargs.pop("also", ())
         if kwargs.get("show_default"):
             kwargs["default"] = Settings.model_fields[field].default
         command = click.option(
-            option_name(field), field, cls=SettingOption, envvar=env_name(field), show_envvar=True, **kwargs
+            option_name(field),
+            *also,
+            field,
+            cls=SettingOption,
+            envvar=env_name(field),
+            show_envvar=True,
+            **kwargs,
         )(command)
     return command
 
@@ -189,6 +217,8 @@ def settings_from_options(ctx: click.Context, values: dict[str, Any]) -> Setting
         for field, value in values.items()
         if ctx.get_parameter_source(field) is ParameterSource.COMMANDLINE
     }
+    if "redis_instances" in given and not given["redis_instances"]:
+        del given["redis_instances"]  # click passes () for a repeatable option not given
     try:
         return Settings(**given)
     except ValidationError as error:

@@ -24,7 +24,9 @@ def is_loopback(host: str) -> bool:
 def refuse_open_exposure(settings: Settings) -> None:
     """Secure by default: no keys is fine on loopback or in demo mode, otherwise a usage error."""
     host = settings.host
-    if settings.api_keys or settings.demo or settings.allow_anonymous or is_loopback(host):
+    if settings.api_keys or settings.oidc_issuer or settings.demo or settings.allow_anonymous:
+        return  # keys or single sign-on: every request is authenticated
+    if is_loopback(host):
         return
     raise click.UsageError(
         f"Refusing to serve {host} without API keys: anyone who can reach it could delete your jobs.\n"
@@ -36,10 +38,13 @@ def refuse_open_exposure(settings: Settings) -> None:
 
 
 def access_summary(settings: Settings) -> str:
+    sso = f"; single sign-on with tokens from {settings.oidc_issuer}" if settings.oidc_issuer else ""
     if not settings.api_keys:
+        if sso:
+            return "No API keys configured" + sso
         return "No API keys configured: every request is served as 'anonymous' with the admin role"
     names = ", ".join(f"{key.name} ({key.role.label})" for key in settings.api_keys)
-    return f"{len(settings.api_keys)} API keys configured: {names}"
+    return f"{len(settings.api_keys)} API keys configured: {names}{sso}"
 
 
 @click.group()

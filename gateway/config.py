@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from gateway.apikeys import ApiKey, KeyConfigError, load_keys
 from gateway.errors import InvalidParameter
 from gateway.logs import LOG_FORMATS, LogFormat
+from gateway.redis_instances import parse_instances, serialize_instances
 
 ENV_PREFIX = "RQ_GATEWAY_"
 DEFAULT_QUEUE = "default"
@@ -108,6 +109,12 @@ Sentinels = Annotated[
     AfterValidator(_sentinels),
     PlainSerializer(",".join, when_used="json"),
 ]
+RedisInstances = Annotated[
+    tuple[str, ...],
+    NoDecode,
+    BeforeValidator(lambda value: parse_instances(value) if value else ()),
+    PlainSerializer(serialize_instances, when_used="json"),
+]
 ApiKeys = Annotated[
     tuple[ApiKey, ...],
     NoDecode,
@@ -138,6 +145,8 @@ class Settings(BaseSettings):
     redis_ca_file: str | None = None
     redis_cert_file: str | None = None
     redis_key_file: str | None = None
+    # More Redis instances, NAME=URL (gateway/redis_instances.py); the default is --redis-url.
+    redis_instances: RedisInstances = ()
     host: str = "127.0.0.1"
     port: int = _setting(8000, "a TCP port number, 0-65535", ge=0, le=65535)
     workers: int = _whole(1, 1)
@@ -155,6 +164,12 @@ class Settings(BaseSettings):
     api_keys_file: Annotated[str | None, AfterValidator(_keys_file)] = Field(None, exclude=True)
     api_keys: ApiKeys = Field((), validate_default=True)
     allow_anonymous: bool = _flag()
+    # Single sign-on (gateway/oidc.py): bearer JWTs from this issuer, next to the API keys.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_role_claim: str = "roles"
+    oidc_roles: str | None = None
+    oidc_algorithms: Origins = ("RS256", "ES256")
     hide_payloads: bool = _flag()
     # Jobs one search request examines at most (README "Search"); it answers a cursor to go on.
     search_scan_limit: int = _whole(100_000, 1)
@@ -221,9 +236,16 @@ class Settings(BaseSettings):
         check_topology(self)
         return self
 
+    @model_validator(mode="after")
+    def _check_oidc(self) -> Settings:
+        from gateway.oidc import check_settings
+
+        check_settings(self)
+        return self
+
     @property
     def demo(self) -> bool:
-        return not (self.redis_url or self.redis_sentinel)
+        return not (self.redis_url or self.redis_sentinel or self.redis_instances)
 
     @property
     def graphiql(self) -> bool:

@@ -10,7 +10,8 @@
     │   ├── WorkerNotFound        no live worker of that name
     │   ├── JobGroupNotFound      no RQ job group of that name
     │   ├── FailureGroupNotFound  no failed job of the queue is in that failure group (now)
-    │   └── OperationNotFound     no tracked operation with that id (or on a queue the key may not see)
+    │   ├── OperationNotFound     no tracked operation with that id (or on a queue the key may not see)
+    │   └── InstanceNotFound      `?instance=` / `instance(name:)` names no configured Redis instance
     ├── InvalidInput              the request can never succeed as written
     │   ├── InvalidJobId          the id is not one RQ could have produced
     │   ├── InvalidParameter      a bad query parameter or argument (queue name, limit, cursor...)
@@ -94,6 +95,15 @@ class OperationNotFound(NotFound):
     def __init__(self, operation_id: str):
         super().__init__(f"Operation {operation_id} not found")
         self.operation_id = operation_id
+
+
+class InstanceNotFound(NotFound):
+    """Raised when a request names a Redis instance the gateway is not configured with."""
+
+    def __init__(self, name: str):
+        shown = name if len(name) <= 64 else name[:64] + "..."
+        super().__init__(f"Redis instance {shown!r} is not configured")
+        self.name = name
 
 
 class InvalidInput(GatewayError):

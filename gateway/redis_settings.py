@@ -21,6 +21,7 @@ def check_topology(settings: Settings) -> None:
     from gateway.services import check_ca_file, check_client_certificate, is_sentinel_url
 
     sentinel = bool(settings.redis_sentinel) or is_sentinel_url(settings.redis_url)
+    _check_instances(settings)
     if settings.redis_sentinel and settings.redis_url:
         raise ValueError(_both("redis_url", "redis_sentinel") + ": give one or the other")
     if bool(settings.redis_sentinel) != bool(settings.redis_master_name):
@@ -44,6 +45,17 @@ def check_topology(settings: Settings) -> None:
         raise ValueError(_both("redis_cert_file", "redis_key_file") + ": " + error.message) from None
 
 
+def _check_instances(settings: Settings) -> None:
+    from gateway.redis_instances import DEFAULT_INSTANCE
+
+    named = [item.split("=", 1)[0] for item in settings.redis_instances]
+    if DEFAULT_INSTANCE in named and (settings.redis_url or settings.redis_sentinel):
+        raise ValueError(
+            _named("redis_instances") + f": {DEFAULT_INSTANCE!r} is the name of --redis-url's "
+            "(or --redis-sentinel's) instance; name the others differently"
+        )
+
+
 def _named(field: str) -> str:
     """A field as its option and its variable, for refusals that concern several fields."""
     return f"--{field.replace('_', '-')} ({env_name(field)})"
@@ -60,6 +72,8 @@ def redis_target(settings: Settings) -> str | SentinelTarget:
     if settings.redis_sentinel:
         assert settings.redis_master_name, "checked by Settings: the sentinels come with a master name"
         return SentinelTarget(parse_sentinels(",".join(settings.redis_sentinel)), settings.redis_master_name)
+    if not settings.redis_url and settings.redis_instances:
+        return settings.redis_instances[0].split("=", 1)[1]  # the first instance is the default
     assert settings.redis_url, "demo mode has no Redis URL: create_app takes its connection instead"
     return settings.redis_url
 

@@ -132,6 +132,12 @@ def _topologies(tmp_path) -> list[dict]:
         "redis_ca_file": str(tls.ca),
         "redis_cert_file": str(tls.client_cert),
         "redis_key_file": str(tls.client_key),
+        "redis_instances": "b=redis://127.0.0.1:3/0",
+        "oidc_issuer": "https://id.example.com",
+        "oidc_audience": "rq-gateway",
+        "oidc_role_claim": "groups",
+        "oidc_roles": "rq-admins=admin;billing=operator:billing-*",
+        "oidc_algorithms": "ES256",
     }
     with_sentinel = {k: v for k, v in NON_DEFAULTS.items() if k != "redis_url"}
     with_sentinel |= {

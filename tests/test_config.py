@@ -174,6 +174,10 @@ TOGETHER = {
     "redis_ca_file",
     "redis_cert_file",
     "redis_key_file",
+    "oidc_issuer",
+    "oidc_audience",
+    "oidc_roles",
+    "oidc_algorithms",
 }
 
 

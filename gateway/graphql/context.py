@@ -12,8 +12,23 @@ _RESULT_FIELDS = frozenset({"excInfo", "result"})
 
 
 def service_of(info: Info) -> JobService:
-    """The request's service, bound to its API key (see graphql/router.py)."""
-    return info.context["service"]
+    """The request's service, bound to its API key (see graphql/router.py); under
+    `instance(name:)`, that instance's service, bound the same way."""
+    path = info.path
+    while path.prev is not None:
+        path = path.prev
+    # Keyed by the top-level field's response name: two `instance` fields in one query must
+    # have different aliases (GraphQL refuses the same response name for different arguments).
+    # A context built without instances (schema.execute in tests and library use) has only "service".
+    bound = info.context.get("by_instance_field")
+    return (bound and bound.get(path.key)) or info.context["service"]
+
+
+def remember_instance(info: Info, name: str) -> JobService:
+    """Bind instance `name` (InstanceNotFound if unknown) for the fields below this one."""
+    service = info.context["bind_instance"](name)
+    info.context["by_instance_field"][info.path.key] = service
+    return service
 
 
 def asks_for_results(selections) -> bool:

@@ -24,7 +24,7 @@ from gateway.docs_pages import graphiql_page
 from gateway.graphql.schema import schema as default_schema
 from gateway.live import LiveHub
 from gateway.middleware import request_id_of
-from gateway.rest.deps import get_service
+from gateway.rest.deps import bind_instance, get_service, principal_of
 from gateway.services import ANONYMOUS, RequestScope
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,17 @@ async def _context(connection: HTTPConnection) -> dict[str, Any]:
         return {"service": None, "request_id": uuid.uuid4().hex, "live": state.live}
     # The service is bound to the request's API key: a missing or invalid key is refused by each
     # field that reads or changes data, with UNAUTHENTICATED, not by the HTTP layer.
-    service = await get_service(cast("Request", connection))
-    return {"service": service, "request_id": request_id_of(connection.scope)}
+    request = cast("Request", connection)
+    service = await get_service(request, request.query_params.get("instance"))
+    return {
+        "service": service,
+        "request_id": request_id_of(connection.scope),
+        # Several Redis instances (graphql/instances.py): `instance(name:)` binds its own.
+        "instances": request.app.state.instances,
+        "bind_instance": lambda name: bind_instance(request, name),
+        "key_principal": principal_of(request),
+        "by_instance_field": {},
+    }
 
 
 class _Router(GraphQLRouter):

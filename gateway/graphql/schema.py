@@ -20,6 +20,7 @@ from gateway.graphql.cost import MaxCostLimiter
 from gateway.graphql.errors import ErrorCodes
 from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.groups import GroupMutation, GroupQuery
+from gateway.graphql.instances import InstanceQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
 from gateway.graphql.live import LiveSubscription, WebsocketOnly
@@ -46,6 +47,7 @@ Query = merge_types(
         ScheduleQuery,
         Rq3Query,
         OperationQuery,
+        InstanceQuery,
     ),
 )
 Mutation = merge_types(

@@ -5,12 +5,28 @@
 
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPBearer
 
+from gateway.errors import Unauthenticated
 from gateway.logs import note_key
 from gateway.middleware import request_id_of
-from gateway.services import ANONYMOUS, DOCUMENTED_QUEUE_NAME_PATTERN, JobService, RequestScope
+from gateway.services import (
+    ANONYMOUS,
+    DOCUMENTED_QUEUE_NAME_PATTERN,
+    JobService,
+    Principal,
+    RequestScope,
+)
+
+InstanceParam = Annotated[
+    str | None,
+    Query(
+        description="Redis instance to act on, by its configured name (`--redis NAME=URL`). "
+        "Without it, the default instance.",
+    ),
+]
 
 
 class _ServiceForKey(HTTPBearer):
@@ -22,15 +38,38 @@ class _ServiceForKey(HTTPBearer):
     by the service's guard when the request calls a guarded operation, so REST and GraphQL
     refuse (and audit) it the same way."""
 
-    async def __call__(self, request: Request) -> JobService:
+    async def __call__(self, request: Request, instance: InstanceParam = None) -> JobService:
         # async: a plain def dependency would take a threadpool slot just to read an attribute.
-        state = request.app.state
-        principal = state.keyring.principal(request.headers.get("authorization"), ANONYMOUS)
-        note_key(principal.name)
-        scope = RequestScope(
-            principal, request_id_of(request.scope), state.audit, state.settings.hide_payloads
-        )
-        return state.service.scoped(scope)
+        if request.app.state.keyring.tokens is not None:
+            # A bearer JWT may need the issuer's keys fetched: never on the event loop.
+            service = await anyio.to_thread.run_sync(bind_instance, request, instance)
+        else:
+            service = bind_instance(request, instance)
+        # Here, not in bind_instance: a context variable set in a worker thread stays there.
+        note_key(service.scope.principal.name if service.scope is not None else ANONYMOUS.name)
+        return service
+
+
+def principal_of(request: Request) -> Principal:
+    """The caller as its API key says, on every instance (before `INSTANCE:QUEUE` patterns apply)."""
+    return request.app.state.keyring.principal(request.headers.get("authorization"), ANONYMOUS)
+
+
+def bind_instance(request: Request, instance: str | None) -> JobService:
+    """The service of Redis instance `instance` (None: the default), bound to this request's
+    principal as that instance sees it (its `INSTANCE:QUEUE` key patterns). Every route that uses
+    the keyed service takes `?instance=` through this, and GraphQL's `instance(name:)` too.
+    Unknown names are InstanceNotFound (404)."""
+    state = request.app.state
+    instances = state.instances
+    caller = principal_of(request)
+    if instance is not None and instance not in instances.names and caller.role is None:
+        # Authentication first: without a valid key, the names of instances are not told.
+        raise Unauthenticated(caller.refusal)
+    service = instances.service(instance)
+    principal = instances.principal_for(caller, instance or instances.default)
+    scope = RequestScope(principal, request_id_of(request.scope), state.audit, state.settings.hide_payloads)
+    return service.scoped(scope)
 
 
 get_service = _ServiceForKey(

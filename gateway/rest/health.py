@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
 
 from gateway.errors import BackendUnavailable
 from gateway.rest.deps import PublicServiceDep
@@ -19,7 +21,18 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", name="readyz", responses=error_responses((BackendUnavailable, None)))
-def readyz(service: PublicServiceDep) -> dict[str, str]:
-    """200 only when Redis answers; 503 with Retry-After otherwise."""
-    service.ping()
-    return {"status": "ready"}
+def readyz(request: Request, service: PublicServiceDep) -> dict[str, Any]:
+    """200 only when Redis answers; 503 with Retry-After otherwise. With several Redis instances,
+    `instances` reports each, and the answer is 503 only when none answers: a replica that can
+    still serve some instances stays in its load balancer ("degraded")."""
+    instances = request.app.state.instances
+    if not instances.several:
+        service.ping()
+        return {"status": "ready"}
+    report = [
+        {"name": item.name, "healthy": item.healthy, "reason": item.reason} for item in instances.health()
+    ]
+    if not any(item["healthy"] for item in report):
+        raise BackendUnavailable("No Redis instance answers: " + "; ".join(str(i["reason"]) for i in report))
+    healthy = all(item["healthy"] for item in report)
+    return {"status": "ready" if healthy else "degraded", "instances": report}

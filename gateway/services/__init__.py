@@ -44,6 +44,7 @@ from gateway.services.domain.validation import (
 from gateway.services.history.models import HistoryBucket, QueueHistory
 from gateway.services.history.read import MAX_BUCKETS, MAX_STEP
 from gateway.services.history.runner import history_sampling
+from gateway.services.instances import InstanceHealth, Instances
 from gateway.services.operations.model import Operation
 from gateway.services.reads.browse import ORDERS, STATES
 from gateway.services.redis.backend import startup_problem
@@ -94,6 +95,8 @@ __all__ = [
     "FailureGroups",
     "GroupOutcome",
     "HistoryBucket",
+    "InstanceHealth",
+    "Instances",
     "JobActionOutcome",
     "JobError",
     "JobGroupInfo",

@@ -216,6 +216,7 @@ class _Guarded:
             queue=self.queue,
             job_ids=[str(job_id) for job_id in job_ids],
             worker=str(arguments["worker_name"]) if "worker_name" in arguments else None,
+            instance=self.service.health.instance,
         )
 
     def _refusal_record(self) -> AuditRecord:

@@ -42,12 +42,16 @@ class AuditRecord:
     error: str | None = None  # the error class, e.g. FailedJobNotFound, Forbidden, InternalError
     time: str = field(default_factory=rq_now)
     worker: str | None = None  # the worker a worker command addressed (issue 15)
+    # The Redis instance acted on, when the gateway serves several (None: the only one).
+    instance: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         if data["worker"] is None:  # only worker commands name one; other records stay as they were
             del data["worker"]
         data["job_count"] = len(self.job_ids)
+        if self.instance is None:
+            del data["instance"]  # a single-instance gateway's records are as they were
         # A refused id can be hostile and huge; no valid id is longer than this.
         data["job_ids"] = [job_id[:MAX_NAME_LENGTH] for job_id in self.job_ids[:IDS_SHOWN]]
         return data

@@ -106,12 +106,19 @@ def _sized(page: JobPage, first: int) -> JobPage:
 
 
 class JobService:
-    def __init__(self, connection: redis.Redis, default_queue: str = "default", serializer: Any = None):
+    def __init__(
+        self,
+        connection: redis.Redis,
+        default_queue: str = "default",
+        serializer: Any = None,
+        instance: str | None = None,
+    ):
         self.connection = connection
         self.default_queue = validate_queue_name(default_queue)
         self.serializer = resolve_serializer(serializer)
         self._reader = RegistryReader(connection)
-        self.health = BackendHealth()
+        # `instance`: this Redis' name when the gateway serves several (its 503s name it).
+        self.health = BackendHealth(instance)
         self._snapshots = SharedRead(lambda: read_snapshot(connection))  # shared by scoped copies
 
     @public
@@ -765,3 +772,9 @@ class JobService:
         if sighting.job is None:
             raise JobNotFound(job_id)
         return sighting.job
+
+    # Several Redis instances (issue 14 item 3)
+    @read()
+    def check_caller(self) -> None:
+        """Nothing but the guard's check that the caller is an authenticated viewer or more: for
+        the instance list, and for binding an instance before its fields are read."""

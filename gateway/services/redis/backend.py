@@ -54,13 +54,21 @@ REDIS_ERRORS = Counter(
 class BackendHealth:
     """Remembers a recent Redis failure, so calls made meanwhile fail fast."""
 
-    def __init__(self) -> None:
+    def __init__(self, instance: str | None = None) -> None:
         self._down_until = 0.0
         self._why = UNAVAILABLE
+        # Set when the gateway serves several Redis instances: every 503 then names its instance,
+        # so a client can tell which one is down while the others keep answering.
+        self.instance = instance
+
+    def unavailable(self, why: str) -> BackendUnavailable:
+        if self.instance is None:
+            return BackendUnavailable(why)
+        return BackendUnavailable(f"Redis instance {self.instance!r}: {why}")
 
     def check(self) -> None:
         if time.monotonic() < self._down_until:
-            raise BackendUnavailable(self._why)
+            raise self.unavailable(self._why)
 
     def failed(self, why: str = UNAVAILABLE) -> None:
         """`why` is repeated by the calls that fail fast, so they say what the first one said
@@ -123,7 +131,7 @@ def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> B
         health.failed(message)
     else:
         log.warning("Redis refused %s: %s", name, error)
-    return BackendUnavailable(message)
+    return health.unavailable(message)
 
 
 def explain(error: redis.RedisError) -> str | None:

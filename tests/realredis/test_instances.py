@@ -1,0 +1,191 @@
+"""Several Redis instances in one gateway (README "Several Redis instances"): two real
+redis-servers behind one app; `?instance=` on every REST route, GraphQL `instances` and
+`instance(name:)`, keys limited by `INSTANCE:QUEUE`, and one instance stopped mid-test."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from rq import Queue
+
+from gateway.apikeys import hash_key
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.demo import jobs
+from gateway.services.audit import AUDIT_STREAM
+
+from .helpers import RedisServer, failed_ids, run_worker, start_redis_server
+
+VIEWER_B = "rqg_viewer-of-b-billing"
+VIEWER_A = "rqg_viewer-of-everything-on-default"
+
+
+@pytest.fixture
+def second(redis_server_binary: str, tmp_path: Path) -> Iterator[RedisServer]:
+    server = start_redis_server(redis_server_binary, tmp_path / "b")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _fail(url: str, queue: str, count: int) -> list[str]:
+    connection = redis.Redis.from_url(url)
+    try:
+        q = Queue(queue, connection=connection)
+        ids = [q.enqueue(jobs.parse_report, f"bad-{i}").id for i in range(count)]
+        run_worker(url, (queue,))
+        assert set(ids) <= set(failed_ids(connection, queue))
+        return ids
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def two(redis_url: str, second: RedisServer) -> Iterator[tuple[TestClient, list[str], list[str]]]:
+    """The session server as `default` (2 failed jobs), the second as `b` (3 failed, in billing)."""
+    on_a = _fail(redis_url, "default", 2)
+    on_b = _fail(second.url, "billing", 3)
+    app = create_app(Settings(redis_url=redis_url, redis_instances=(f"b={second.url}",), redis_timeout=1))
+    try:
+        yield TestClient(app), on_a, on_b
+    finally:
+        for name in app.state.instances.names:
+            app.state.instances.service(name).connection.close()
+
+
+def _ids(response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return sorted(job["job_id"] for job in response.json())
+
+
+def test_rest_routes_take_the_instance_parameter(two):
+    client, on_a, on_b = two
+    # The default instance answers as before, with or without its name.
+    assert _ids(client.get("/api/v1/jobs/failed")) == sorted(on_a)
+    assert _ids(client.get("/api/v1/jobs/failed", params={"instance": "default"})) == sorted(on_a)
+    assert _ids(client.get("/api/v1/jobs/failed", params={"queue": "billing", "instance": "b"})) == sorted(
+        on_b
+    )
+    job = client.get(f"/api/v1/jobs/status/{on_b[0]}", params={"instance": "b"})
+    assert job.status_code == 200 and job.json()["job_id"] == on_b[0]
+    assert client.get(f"/api/v1/jobs/status/{on_b[0]}").status_code == 404  # not on the default
+    # A mutation acts on the named instance only.
+    retried = client.post(
+        f"/api/v1/jobs/failed/{on_b[0]}/retry", params={"queue": "billing", "instance": "b"}
+    )
+    assert retried.status_code == 200, retried.text
+    assert _ids(client.get("/api/v1/jobs/failed", params={"queue": "billing", "instance": "b"})) == sorted(
+        on_b[1:]
+    )
+    assert _ids(client.get("/api/v1/jobs/failed")) == sorted(on_a)
+    # Audited once, in the default instance's trail, naming the instance it acted on.
+    trail = client.app.state.instances.service(None).connection.xrevrange(AUDIT_STREAM)
+    records = [json.loads(fields[b"record"]) for _, fields in trail]
+    assert [(r["action"], r["instance"], r["job_ids"]) for r in records] == [("retry", "b", [on_b[0]])]
+
+
+def test_every_keyed_route_documents_the_instance_parameter(two):
+    client, _, _ = two
+    spec = client.get("/openapi.json").json()
+    keyed = [
+        (path, method, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if operation.get("security")
+    ]
+    assert keyed, "no keyed route found"
+    for path, method, operation in keyed:
+        names = [p["name"] for p in operation.get("parameters", [])]
+        assert "instance" in names, f"{method.upper()} {path} does not take ?instance="
+
+
+def test_an_unknown_instance_is_a_404_that_names_it(two):
+    client, _, _ = two
+    response = client.get("/api/v1/jobs/failed", params={"instance": "nope"})
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Redis instance 'nope' is not configured"
+    body = client.post(
+        "/graphql", json={"query": '{ instance(name: "nope") { queues { queueName } } }'}
+    ).json()
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_graphql_instances_and_instance_fields(two):
+    client, on_a, on_b = two
+    query = """{
+      instances { name healthy }
+      default: failedJobs { totalCount }
+      b: instance(name: "b") { failedJobs(queue: "billing") { totalCount nodes { id } } }
+      a: instance(name: "default") { failedJobs { totalCount } }
+    }"""
+    body = client.post("/graphql", json={"query": query}).json()
+    assert "errors" not in body, body
+    data = body["data"]
+    assert data["instances"] == [{"name": "default", "healthy": True}, {"name": "b", "healthy": True}]
+    assert data["default"]["totalCount"] == len(on_a)
+    assert data["a"]["failedJobs"]["totalCount"] == len(on_a)
+    assert data["b"]["failedJobs"]["totalCount"] == len(on_b)
+    assert sorted(node["id"] for node in data["b"]["failedJobs"]["nodes"]) == sorted(on_b)
+
+
+def test_one_instance_down_never_fails_another(two, second: RedisServer):
+    client, on_a, _ = two
+    assert client.get("/readyz").json()["status"] == "ready"
+    second.stop()
+    down = client.get("/api/v1/jobs/failed", params={"queue": "billing", "instance": "b"})
+    assert down.status_code == 503
+    assert down.json()["detail"].startswith("Redis instance 'b': ")
+    # The default instance still answers, REST and GraphQL, in the same request as the failure.
+    assert _ids(client.get("/api/v1/jobs/failed")) == sorted(on_a)
+    body = client.post(
+        "/graphql",
+        json={
+            "query": "{ failedJobs { totalCount } "
+            'b: instance(name: "b") { failedJobs(queue: "billing") { totalCount } } }'
+        },
+    ).json()
+    assert body["data"]["failedJobs"]["totalCount"] == len(on_a)
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "'b'" in body["errors"][0]["message"]
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "degraded"
+    assert [(i["name"], i["healthy"]) for i in ready.json()["instances"]] == [("default", True), ("b", False)]
+
+
+def test_keys_limited_to_an_instance(redis_url: str, second: RedisServer):
+    _fail(redis_url, "billing", 1)
+    on_b = _fail(second.url, "billing", 2)
+    keys = f"vb:viewer:{hash_key(VIEWER_B)}:b:billing*;va:viewer:{hash_key(VIEWER_A)}:default:*"
+    app = create_app(Settings(redis_url=redis_url, redis_instances=(f"b={second.url}",), api_keys=keys))
+    client = TestClient(app)
+    as_b = {"Authorization": f"Bearer {VIEWER_B}"}
+    as_a = {"Authorization": f"Bearer {VIEWER_A}"}
+    params = {"queue": "billing", "instance": "b"}
+    assert _ids(client.get("/api/v1/jobs/failed", params=params, headers=as_b)) == sorted(on_b)
+    # The same queue name on another instance is not in the key's patterns.
+    assert client.get("/api/v1/jobs/failed", params={"queue": "billing"}, headers=as_b).status_code == 403
+    assert client.get("/api/v1/jobs/failed", params=params, headers=as_a).status_code == 403
+    assert client.get("/api/v1/jobs/failed", params={"queue": "billing"}, headers=as_a).status_code == 200
+    listed = client.post("/graphql", json={"query": "{ instances { name } }"}, headers=as_b).json()
+    assert listed["data"]["instances"] == [{"name": "b"}]
+
+
+def test_graphql_mutations_act_on_the_instance_the_request_names(two):
+    client, on_a, on_b = two
+    mutation = {"query": f'mutation {{ retryFailedJob(id: "{on_b[0]}", queue: "billing") {{ success }} }}'}
+    # On the default instance the job does not exist; with ?instance=b it is retried there.
+    refused = client.post("/graphql", json=mutation).json()
+    assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    done = client.post("/graphql", params={"instance": "b"}, json=mutation).json()
+    assert "errors" not in done, done
+    assert _ids(client.get("/api/v1/jobs/failed", params={"queue": "billing", "instance": "b"})) == sorted(
+        on_b[1:]
+    )
+    assert _ids(client.get("/api/v1/jobs/failed")) == sorted(on_a)
