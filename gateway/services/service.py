@@ -586,6 +586,7 @@ class JobService:
         first, minutes = history_range(since, until, step, datetime.now(timezone.utc))
         return read_history(self.connection, validate_queue_name(name), first, minutes, step)
 
+    @read()
     def view_operation(self, operation: Operation) -> Operation:
         """A shared read of an operation (its live stream) as this caller sees it: not found
         when the key may not access its queue, as `operation` answers."""

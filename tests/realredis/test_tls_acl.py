@@ -28,7 +28,11 @@ from .processes import GatewayProcess
 # The rules README "Deployment" recommends for the gateway's user (and RQ's workers): RQ's keys
 # and pub/sub channels, the gateway's audit stream, every command but the dangerous ones, and
 # INFO, which RQ reads the server version with.
-GATEWAY_USER = ("gw", "gw-pass", ["~rq:*", "~rq-gateway:*", "&rq:*", "+@all", "-@dangerous", "+info"])
+GATEWAY_USER = (
+    "gw",
+    "gw-pass",
+    ["~rq:*", "~rq-gateway:*", "&rq:*", "&rq-gateway:*", "+@all", "-@dangerous", "+info"],
+)
 # A user of another application on the same Redis: none of RQ's keys.
 OUTSIDER = ("outsider", "out-pass", ["~billing:*", "+@all", "-@dangerous"])
 STATS_QUERY = "{ queueStats { queueName failedCount } }"
