@@ -14,6 +14,7 @@ from rq import Queue
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.demo import jobs
+from tests.test_docs_browser import _require_browser
 
 from .helpers import HERE, RedisServer, failed_ids, require_redis_server, run_worker, start_redis_server
 
@@ -102,3 +103,14 @@ def fail_jobs(r: redis.Redis, worker) -> Callable[..., list[str]]:
         return ids
 
     return make
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Debian's chromium driven by Playwright, one per console test module (launched only by the
+    modules that ask for it; a missing browser skips, or fails under CI=true)."""
+    sync_playwright, chromium = _require_browser()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium)
+        yield launched
+        launched.close()

@@ -9,7 +9,6 @@ import pytest
 from rq import Queue
 
 from gateway.demo import jobs
-from tests.test_docs_browser import _require_browser
 
 from .console import PROJECT_ROOT, TIMEOUT_MS, open_console, start_gateway
 from .helpers import RedisServer, failed_ids, run_worker
@@ -27,15 +26,6 @@ def gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory)
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    sync_playwright, chromium = _require_browser()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium)
-        yield launched
-        launched.close()
 
 
 def serious(page) -> list[str]:

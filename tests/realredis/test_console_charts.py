@@ -15,7 +15,6 @@ from rq import Queue
 
 from gateway.demo import jobs
 from tests.keyed import KEYS
-from tests.test_docs_browser import _require_browser
 
 from .console import TIMEOUT_MS, Visit, open_console, start_gateway
 from .helpers import RedisServer, failed_ids, run_worker, wait_until
@@ -38,15 +37,6 @@ def gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory)
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    sync_playwright, chromium = _require_browser()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

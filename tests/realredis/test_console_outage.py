@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 from rq import Queue
 
 from gateway.demo import jobs
-from tests.test_docs_browser import _require_browser
 
 from .console import TIMEOUT_MS, open_console, start_gateway
 from .helpers import RedisServer, start_redis_server
@@ -36,15 +35,6 @@ def gateway(own_redis: RedisServer, tmp_path) -> Iterator[GatewayProcess]:
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    sync_playwright, chromium = _require_browser()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium)
-        yield launched
-        launched.close()
 
 
 def enqueue(server: RedisServer, queue: str) -> None:
