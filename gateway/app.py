@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from gateway import __version__
 from gateway.apikeys import KeyRing
 from gateway.config import Settings
+from gateway.console_sign_on import sign_on_of
 from gateway.docs_pages import install as install_pages
 from gateway.errors import Forbidden, InstanceNotFound, InvalidInput, Unauthenticated
 from gateway.graphql.router import graphql_router
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     )
     app.include_router(graphql_router(schema, graphiql=settings.graphiql), prefix="/graphql")
     app.state.live = LiveHub(settings.max_websocket_connections, settings.max_subscriptions_per_connection)
-    install_pages(app, ui=settings.ui)
+    install_pages(app, ui=settings.ui, sign_on=sign_on_of(settings))
     install_security(app, settings, connection)
     app.add_middleware(RequestMetrics)  # outermost: 413s and CORS answers are counted too
     return app

@@ -95,6 +95,11 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "show_default": True,
         "help": "Signature algorithms accepted, comma-separated (asymmetric only; never none).",
     },
+    "oidc_client_id": {
+        "help": "Public client id the console signs people in with (authorization code + PKCE, "
+        "with --oidc-issuer); without it the console asks for API keys only.",
+    },
+    "oidc_scopes": {"show_default": True, "help": "Scopes the console asks the issuer for."},
     "hide_payloads": {
         "is_flag": True,
         "help": "Hide job payloads from viewer keys: args, kwargs and result as null, "

@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "roles"
     oidc_roles: str | None = None
     oidc_algorithms: Origins = ("RS256", "ES256")
+    # The console's sign-in through that issuer (gateway/console_sign_on.py): its public client.
+    oidc_client_id: str | None = None
+    oidc_scopes: str = "openid profile"
     hide_payloads: bool = _flag()
     # Jobs one search request examines at most (README "Search"); it answers a cursor to go on.
     search_scan_limit: int = _whole(100_000, 1)
@@ -238,9 +241,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_oidc(self) -> Settings:
-        from gateway.oidc import check_settings
+        from gateway import console_sign_on, oidc
 
-        check_settings(self)
+        oidc.check_settings(self)
+        console_sign_on.check_settings(self)
         return self
 
     @property

@@ -17,23 +17,31 @@ from starlette.datastructures import MutableHeaders
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.console_sign_on import ConsoleSignOn
+
 STATIC_PATH = "/static"
+
 
 # No inline script and no inline style: the pages' own code is in gateway/static/*.js and *.css.
 # data: URIs are the fonts and icons embedded in the vendored stylesheets (no request is made).
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+def content_security_policy(connect: tuple[str, ...] = ()) -> str:
+    """The pages' policy; `connect` adds origins the page may fetch from (the console's issuer)."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            " ".join(["connect-src 'self'", *connect]),
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 # Asset URLs are relative to the page (/docs, /graphql), so the pages also work behind a proxy
 # that serves the gateway under a path prefix.
@@ -90,7 +98,7 @@ CONSOLE_PAGE = (
 <link rel="stylesheet" href="{_STATIC}/console/console.css">
 </head>
 <body>
-<div id="app"><p class="boot">Loading the console…</p></div>
+<div id="app"{{sign_on}}><p class="boot">Loading the console…</p></div>
 <noscript><p>The console needs JavaScript. The API reference is at /docs.</p></noscript>
 <script type="module" src="{_STATIC}/console/app.js"></script>
 </body>
@@ -99,18 +107,19 @@ CONSOLE_PAGE = (
 )
 
 
-def console_page() -> str:
-    return CONSOLE_PAGE.format(title="rq-gateway - console")
+def console_page(sign_on: ConsoleSignOn | None = None) -> str:
+    attributes = sign_on.page_attributes() if sign_on else ""
+    return CONSOLE_PAGE.format(title="rq-gateway - console", sign_on=attributes)
 
 
 def graphiql_page() -> HTMLResponse:
     return HTMLResponse(_GRAPHIQL_HTML)
 
 
-def install(app: FastAPI, ui: bool = True) -> None:
+def install(app: FastAPI, ui: bool = True, sign_on: ConsoleSignOn | None = None) -> None:
     """Serve the assets, /docs and `/`: the console, or with `ui` off a redirect to /docs. Build
     the app with docs_url=None and redoc_url=None: FastAPI's own pages load from a CDN. ReDoc is
-    not served at all."""
+    not served at all. With `sign_on`, the console's page may also fetch from the issuer."""
     app.mount(STATIC_PATH, StaticFiles(packages=[("gateway", "static")]), name="static")
     # FastAPI's openapi_url is absolute (/openapi.json); the page's relative form keeps a prefix.
     openapi_url = escape(app.openapi_url.lstrip("/")) if app.openapi_url else ""
@@ -121,11 +130,13 @@ def install(app: FastAPI, ui: bool = True) -> None:
         return HTMLResponse(docs)
 
     if ui:
-        page = console_page()
+        page = console_page(sign_on)
+        # The console's own policy, when it differs; PagePolicy leaves a route's policy alone.
+        headers = {"Content-Security-Policy": content_security_policy((sign_on.origin,))} if sign_on else None
 
         @app.get("/", include_in_schema=False)
         async def console() -> HTMLResponse:
-            return HTMLResponse(page)
+            return HTMLResponse(page, headers=headers)
 
     else:
 

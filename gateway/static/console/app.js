@@ -5,6 +5,7 @@
 import { explain, gql, health, storeKey, storedKey } from "./api.js";
 import { h, replace } from "./dom.js";
 import { liveState, restartLive } from "./live.js";
+import { finishSignIn, forgetSso, signedInWithSso, signOn, startSignIn } from "./oidc.js";
 import * as audit from "./views/audit.js";
 import * as failed from "./views/failed.js";
 import * as job from "./views/job.js";
@@ -15,6 +16,8 @@ import * as workers from "./views/workers.js";
 const ROLES = { viewer: 1, operator: 2, admin: 3 };
 // Which role each action needs; the server checks again on every call.
 const NEEDS = { retry: "operator", cancel: "operator", requeue: "operator", delete: "admin", clear: "admin", audit: "admin" };
+
+const EXPIRED = "Your sign-in has expired or is no longer accepted. Sign in again.";
 
 const VIEWS = { "": overview, queue, failed, job, workers, audit };
 
@@ -45,11 +48,17 @@ function makeSession(viewer) {
 
 async function boot() {
   try {
+    if (await finishSignIn()) restartLive(); // the issuer's redirect back: the socket needs the token
+  } catch (error) {
+    renderSignIn(error.message);
+    return;
+  }
+  try {
     const data = await gql("query Viewer { viewer { name role queuePatterns } }");
     session = makeSession(data.viewer);
     renderShell();
   } catch (error) {
-    if (error.code === "UNAUTHENTICATED") renderSignIn(storedKey() ? "That key was not accepted." : "");
+    if (error.code === "UNAUTHENTICATED") renderSignIn(storedKey() ? (signedInWithSso() ? EXPIRED : "That key was not accepted.") : "");
     else renderFatal(error);
   }
 }
@@ -62,7 +71,14 @@ function renderSignIn(message) {
     "form",
     { class: "signin", onsubmit: (event) => signIn(event, input.value) },
     h("h1", {}, "rq-gateway"),
-    h("p", {}, "This gateway needs an API key. It is kept in this tab only (sessionStorage) until you sign out."),
+    h(
+      "p",
+      {},
+      signOn
+        ? `Sign in with ${signOn.name}, or with an API key. Either is kept in this tab only (sessionStorage) until you sign out.`
+        : "This gateway needs an API key. It is kept in this tab only (sessionStorage) until you sign out.",
+    ),
+    signOn ? h("button", { type: "button", class: "sso", onclick: () => startSignIn().catch((error) => renderSignIn(error.message)) }, `Sign in with ${signOn.name}`) : null,
     h("label", { for: "key" }, "API key"),
     input,
     message ? h("p", { class: "error", role: "alert" }, message) : null,
@@ -75,12 +91,14 @@ function renderSignIn(message) {
 async function signIn(event, key) {
   event.preventDefault();
   storeKey(key.trim());
+  forgetSso();
   restartLive();
   await boot();
 }
 
 function signOut() {
   storeKey("");
+  forgetSso();
   restartLive();
   renderSignIn("");
 }
@@ -158,7 +176,12 @@ health.addEventListener("recovered", () => {
   clearTimeout(retryTimer);
 });
 
-liveState.addEventListener("unauthenticated", () => renderSignIn("Your key is no longer accepted."));
-health.addEventListener("unauthenticated", () => renderSignIn("Your key is no longer accepted."));
+// The API answered 401: a token has expired, or a key was revoked.
+function noLongerAccepted() {
+  renderSignIn(signedInWithSso() ? EXPIRED : "Your key is no longer accepted.");
+}
+
+liveState.addEventListener("unauthenticated", noLongerAccepted);
+health.addEventListener("unauthenticated", noLongerAccepted);
 window.addEventListener("hashchange", route);
 boot();
