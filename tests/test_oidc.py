@@ -17,6 +17,7 @@ from typing import Any
 import fakeredis
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
@@ -33,14 +34,27 @@ ISSUER_SCRIPT = Path(__file__).resolve().parent / "oidc_issuer.py"
 
 
 class Issuer:
-    def __init__(self, directory: Path):
+    """The issuer process; with `users` (subject -> extra claims) it also signs them in with the
+    authorization-code flow, signing with key k1."""
+
+    def __init__(self, directory: Path, users: dict[str, dict[str, Any]] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.jwks_file = directory / "jwks.json"
         self.keys: dict[str, Any] = {}
         self.publish(self.new_key("k1"))
+        provider = []
+        if users is not None:
+            pem = self.keys["k1"].private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            provider_file = directory / "provider.json"
+            provider_file.write_text(json.dumps({"kid": "k1", "pem": pem.decode(), "users": users}))
+            provider.append(str(provider_file))
         self.process = subprocess.Popen(
-            [sys.executable, str(ISSUER_SCRIPT), str(self.port), str(self.jwks_file)]
+            [sys.executable, str(ISSUER_SCRIPT), str(self.port), str(self.jwks_file), *provider]
         )
 
     def new_key(self, kid: str) -> str:

@@ -61,14 +61,16 @@ def open_console(browser: Any, base: str, role: str | None, path: str = "/") -> 
     return watch(page, base, path)
 
 
-def watch(page: Any, base: str, path: str) -> Visit:
+def watch(page: Any, base: str, path: str, also: tuple[str, ...] = ()) -> Visit:
+    """Records the page's requests; `also` are origins it may reach besides the gateway's."""
     seen = Visit(page)
     origin = urlsplit(base)[:2]
+    allowed = {origin, *(urlsplit(other)[:2] for other in also)}
 
     def route(route: Any) -> None:
         url = route.request.url
         seen.requests.append(url)
-        if urlsplit(url)[:2] == origin or url.startswith("data:"):
+        if urlsplit(url)[:2] in allowed or url.startswith("data:"):
             route.continue_()
         else:
             seen.outside.append(url)
