@@ -178,6 +178,7 @@ TOGETHER = {
     "oidc_audience",
     "oidc_roles",
     "oidc_algorithms",
+    "oidc_client_id",
 }
 
 

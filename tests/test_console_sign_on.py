@@ -1,0 +1,101 @@
+"""The console's single-sign-on settings (gateway/console_sign_on.py): which token the console
+sends, the page attributes that carry the issuer and client, and the Content-Security-Policy,
+which gains the issuer's origin in connect-src for the console page only, and only when the
+console signs in through the issuer. The flow itself runs in chromium:
+tests/realredis/test_console_sign_on.py."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import fakeredis
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.console_sign_on import ConsoleSignOn, sign_on_of
+from gateway.docs_pages import CONTENT_SECURITY_POLICY, console_page
+
+ISSUER = "https://login.example.com/realms/acme"
+OIDC = {"oidc_issuer": ISSUER, "oidc_audience": "rq-console", "oidc_roles": "staff=viewer"}
+
+
+def settings(**values: str) -> Settings:
+    return Settings(redis_url="redis://unused", **values)
+
+
+def policy_of(client: TestClient, path: str) -> dict[str, str]:
+    response = client.get(path, headers={"Accept": "text/html"})
+    assert response.status_code == 200, path
+    header = response.headers["content-security-policy"]
+    return {d.split()[0]: d for d in header.split("; ")}
+
+
+def client_of(configured: Settings) -> TestClient:
+    return TestClient(create_app(configured, connection=fakeredis.FakeRedis()))
+
+
+def test_without_a_client_id_every_page_keeps_the_policy_and_the_console_has_no_sign_on():
+    client = client_of(settings(**OIDC))  # the gateway checks tokens; the console uses keys
+    for path in ("/", "/docs", "/graphql"):
+        response = client.get(path, headers={"Accept": "text/html"})
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY, path
+    assert "data-oidc" not in client.get("/").text
+
+
+def test_with_a_client_id_only_the_consoles_connect_src_gains_the_issuers_origin():
+    client = client_of(settings(**OIDC, oidc_client_id="rq-console"))
+    default = {d.split()[0]: d for d in CONTENT_SECURITY_POLICY.split("; ")}
+    console = policy_of(client, "/")
+    assert console["connect-src"] == "connect-src 'self' https://login.example.com"
+    assert {k: v for k, v in console.items() if k != "connect-src"} == {
+        k: v for k, v in default.items() if k != "connect-src"
+    }
+    assert policy_of(client, "/docs") == policy_of(client, "/graphql") == default
+    page = client.get("/").text
+    assert f'data-oidc-issuer="{ISSUER}"' in page and 'data-oidc-token="id_token"' in page
+
+
+def test_the_console_sends_the_id_token_only_when_the_audience_is_the_client_id():
+    same = sign_on_of(settings(**OIDC, oidc_client_id="rq-console"))
+    other = sign_on_of(settings(**{**OIDC, "oidc_audience": "api://rq"}, oidc_client_id="rq-console"))
+    assert same is not None and same.token == "id_token"
+    assert other is not None and other.token == "access_token"
+    assert sign_on_of(settings(**OIDC)) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"oidc_client_id": "rq-console"}, "--oidc-client-id"),
+        ({**OIDC, "oidc_client_id": "rq-console", "oidc_scopes": "profile email"}, "--oidc-scopes"),
+        ({**OIDC, "oidc_issuer": "login.example.com", "oidc_client_id": "c"}, "--oidc-issuer"),
+    ],
+)
+def test_settings_that_cannot_sign_in_are_refused_by_name(values, named):
+    with pytest.raises(ValidationError, match=named):
+        settings(**values)
+
+
+class _App(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attributes: dict[str, str | None] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if dict(attrs).get("id") == "app":
+            self.attributes = dict(attrs)
+
+
+@given(client_id=st.text(min_size=1), scopes=st.text())
+def test_any_client_id_and_scopes_reach_the_page_as_they_are(client_id, scopes):
+    """Escaped, so no value can end the attribute or add markup to the page."""
+    parser = _App()
+    parser.feed(console_page(ConsoleSignOn(ISSUER, client_id, scopes, "id_token")))
+    assert parser.attributes["data-oidc-client-id"] == client_id
+    assert parser.attributes["data-oidc-scopes"] == scopes
+    assert parser.attributes["data-oidc-issuer"] == ISSUER
