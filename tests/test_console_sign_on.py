@@ -6,15 +6,20 @@ tests/realredis/test_console_sign_on.py."""
 
 from __future__ import annotations
 
+import re
+import shlex
 from html.parser import HTMLParser
+from pathlib import Path
 
 import fakeredis
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from gateway import cli
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.console_sign_on import ConsoleSignOn, sign_on_of
@@ -99,3 +104,20 @@ def test_any_client_id_and_scopes_reach_the_page_as_they_are(client_id, scopes):
     assert parser.attributes["data-oidc-client-id"] == client_id
     assert parser.attributes["data-oidc-scopes"] == scopes
     assert parser.attributes["data-oidc-issuer"] == ISSUER
+
+
+def test_the_readme_example_serves_a_console_that_signs_in_with_the_id_token(monkeypatch):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("\n#### Signing in to the console\n", 1)[1].split("\n### ", 1)[0]
+    (block,) = re.findall(r"```shell\n(.*?)```", section, flags=re.S)
+    argv = shlex.split(block.replace("\\\n", " "))
+    assert argv[:2] == ["rq-gateway", "serve"]
+    served: list = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: served.append(app))
+    monkeypatch.setattr(cli, "warn_if_unreachable", lambda settings: None)  # no such Redis here
+    for name in ("REDIS_URL", "RQ_GATEWAY_API_KEYS", "RQ_GATEWAY_API_KEYS_FILE", "RQ_GATEWAY_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli.main, argv[1:])
+    assert result.exit_code == 0, result.output
+    (app,) = served
+    assert sign_on_of(app.state.settings) == ConsoleSignOn(ISSUER, "rq-console", "openid profile", "id_token")

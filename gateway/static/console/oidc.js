@@ -55,6 +55,8 @@ async function discovery() {
 
 // Leaves the page for the issuer's sign-in; comes back through finishSignIn().
 export async function startSignIn() {
+  // Web Crypto, which computes the PKCE challenge, exists only in a secure context.
+  if (!window.isSecureContext) throw new SignInError("Single sign-on needs the console served over HTTPS (or on localhost). Sign in with an API key.");
   const provider = await discovery();
   const attempt = { state: random(), verifier: random(), nonce: random(), returnTo: location.hash };
   sessionStorage.setItem(PENDING_ITEM, JSON.stringify(attempt));
