@@ -138,6 +138,8 @@ def _topologies(tmp_path) -> list[dict]:
         "oidc_role_claim": "groups",
         "oidc_roles": "rq-admins=admin;billing=operator:billing-*",
         "oidc_algorithms": "ES256",
+        "oidc_client_id": "rq-gateway",
+        "oidc_scopes": "openid groups",
     }
     with_sentinel = {k: v for k, v in NON_DEFAULTS.items() if k != "redis_url"}
     with_sentinel |= {
