@@ -204,3 +204,12 @@ def test_an_id_token_for_another_nonce_signs_nobody_in(issuer, visit):
     sign_in(page, issuer, "alice")
     expect(page.get_by_role("alert")).to_contain_text("nonce does not match", timeout=TIMEOUT_MS)
     assert page.evaluate(f"sessionStorage.getItem('{TOKEN_ITEM}')") is None
+
+
+def test_a_refusal_at_the_issuer_is_shown_and_signs_nobody_in(issuer, gateway, visit):
+    page = visit("/?error=access_denied&error_description=The+user+said+no&state=any").page
+    expect(page.get_by_role("alert")).to_have_text(
+        f"{urlsplit(issuer.url).netloc} did not sign you in: The user said no.", timeout=TIMEOUT_MS
+    )
+    assert page.url == f"{gateway.base}/"
+    expect(sso_button(page, issuer)).to_be_visible()
