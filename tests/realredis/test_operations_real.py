@@ -10,6 +10,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from rq import Queue
+from rq.job import Job
 
 from gateway.app import create_app
 from gateway.config import Settings
@@ -65,6 +66,20 @@ def test_retry_all_operation_requeues_each_job_once_and_reports_it(client, r, fa
     assert assert_retry_consistent(r, ids) == {"queue": 30, "failed": 0}
     listed = client.get(OPS).json()["operations"]
     assert [op["id"] for op in listed] == [body["id"]]
+
+
+def test_rate_limited_jobs_in_an_operation_over_every_job_go_through_rqs_own_requeue(client, r, fail_jobs):
+    """RQ 3: the in-Redis walk leaves a rate-limited job in place and hands it back; the runner
+    requeues it through RQ (which reacquires its slot), beside the plain jobs the walk requeued."""
+    rate_limit = pytest.importorskip("rq.rate_limit", reason="RQ 3 rate limits").RateLimit
+    limited = fail_jobs(2, rate_limit=rate_limit("k", 1))
+    plain = fail_jobs(3)
+    started = _start(client, {"action": "retry", "queue": "default", "selector": {"all": True}}).json()
+    body = _finished(client, started["id"])
+    assert (body["status"], body["done"], body["acted"], body["error_count"]) == ("succeeded", 5, 5, 0)
+    assert failed_ids(r) == []
+    assert set(plain) <= set(queued_ids(r))
+    assert all(Job.fetch(job_id, connection=r).get_status() != "failed" for job_id in limited)
 
 
 def test_delete_operation_with_a_filter_deletes_only_the_matching_jobs(client, r, fail_jobs, worker):

@@ -19,7 +19,9 @@ def _type_calls_of_a_retry_all(r: redis.Redis, fail_jobs, count: int) -> int:
     r.config_resetstat()
     outcome = JobService(r).retry_all()
     assert sorted(outcome.done_jobs) == sorted(failed)
-    assert _calls(r, "rpush") == count
+    # One RPUSH and one ZREM for the whole chunk (one queue), not one per job.
+    assert (_calls(r, "rpush"), _calls(r, "zrem")) == (1, 1)
+    assert r.llen("rq:queue:default") == count
     return _calls(r, "type")
 
 
@@ -27,3 +29,33 @@ def test_retry_all_reads_key_types_once_per_script_call_not_per_job(r, fail_jobs
     # Both sizes fit one chunk (500 ids): the same script calls, so the same TYPE reads. A type
     # check per job (as the queue key's was) makes the 40-job count 30 higher.
     assert _type_calls_of_a_retry_all(r, fail_jobs, 10) == _type_calls_of_a_retry_all(r, fail_jobs, 40)
+
+
+def test_a_retry_all_costs_at_most_three_commands_per_job_plus_a_fixed_few(r, fail_jobs):
+    """Per job: ZSCORE (the claim), HMGET (status, origin, rate limit, ttl) and HSET; the ZREMs
+    and RPUSHes go in batches. Measured as the slope between two sizes, so the walk's own reads
+    (a fixed few per chunk) cancel out."""
+
+    assert _slope(r, fail_jobs, "retry_all") <= 3
+
+
+def test_a_clear_costs_at_most_two_commands_per_job_plus_a_fixed_few(r, fail_jobs):
+    """Per job: ZSCORE (the claim) and HGET of its group; the ZREMs and the DELs of every job's
+    keys go in batches."""
+    assert _slope(r, fail_jobs, "clear") <= 2
+
+
+def _slope(r: redis.Redis, fail_jobs, action: str) -> float:
+    _commands(r, fail_jobs, 1, action)  # first: loads the scripts (NOSCRIPT, then EVAL)
+    return (_commands(r, fail_jobs, 40, action) - _commands(r, fail_jobs, 10, action)) / 30
+
+
+def _commands(r: redis.Redis, fail_jobs, count: int, action: str) -> int:
+    """Commands Redis ran for one bulk action over `count` failed jobs, scripts' own included."""
+    r.flushall()
+    fail_jobs(count)
+    r.config_resetstat()
+    outcome = getattr(JobService(r), action)()
+    assert len(outcome.done_jobs) == count
+    stats = r.info("commandstats")
+    return sum(v["calls"] for k, v in stats.items() if k not in ("cmdstat_evalsha", "cmdstat_eval"))

@@ -9,13 +9,18 @@ the chunk (operation_chunk.lua), so a resumed walk starts exactly after the last
   (a filter, a failure group) that reads the jobs of each chunk.
 - IdsWalk: named ids, in the order given; its position is an index.
 - SearchWalk: the failed registry through a search query; its position is the scan's cursor.
+
+The runner drives Steps: WalkSteps acts on a walk's chunks (one call to read, one to act), and
+RegistrySteps, for every failed job (the selector `all`, the one that reaches a million), has one
+Lua call read the next entries, act on them and record the progress (operation_walk.lua): one
+round trip per chunk and no job passes through the gateway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from redis import Redis
 
@@ -190,3 +195,98 @@ class ChunkAction:
         if reply and isinstance(reply[0], bytes):
             return None
         return ChunkDone(reply[0] / 1e6, [Outcome(code) for code in reply[1:]])
+
+
+@dataclass(frozen=True)
+class Step:
+    """One chunk done: Redis's time for it, the entries it covered, the jobs it acted on or
+    classified, the rate-limited ones left for RQ's own requeue, and whether the walk ended."""
+
+    seconds: float
+    examined: int
+    jobs: int
+    rate_limited: list[str | bytes]
+    ended: bool
+
+
+ENDED = Step(0.0, 0, 0, [], True)
+
+
+class Steps(Protocol):
+    def step(self, size: int) -> Step | None:
+        """The next chunk of at most `size` entries, done; None when the runner must stop (its
+        lease was taken over, or the operation no longer runs)."""
+        ...
+
+
+class WalkSteps:
+    """A walk the gateway reads (ids, filter, group, search), each chunk acted on by ChunkAction."""
+
+    def __init__(self, walk: Walk, act: ChunkAction, position: str) -> None:
+        self._size = 1
+        self._chunks = walk.chunks(position, lambda: self._size)
+        self._act = act
+
+    def step(self, size: int) -> Step | None:
+        self._size = size
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            return ENDED
+        done = self._act.run(chunk)
+        if done is None:
+            return None
+        limited = [
+            m for m, code in zip(chunk.members, done.codes, strict=True) if code == Outcome.RATE_LIMITED
+        ]
+        return Step(done.seconds, chunk.examined, len(chunk.members), limited, False)
+
+
+class RegistrySteps:
+    """Every failed job up to `bound` (the registry's last entry when the operation started), read,
+    acted on and recorded by one Lua call per chunk (operation_walk.lua), which keeps the position."""
+
+    def __init__(self, connection: Redis, queue: str, action: str, bound: str, operation_id: str, token: str):
+        retry = action == "retry"
+        self._script = connection.register_script(
+            scripts.OPERATION_WALK_REQUEUE if retry else scripts.OPERATION_WALK_DELETE
+        )
+        self._queue = queue
+        self._retry = retry
+        self._keys = [
+            keys.registry_key("failed", queue),
+            store.operation_key(operation_id),
+            store.lease_key(operation_id),
+            store.errors_key(operation_id),
+        ]
+        self._token = token
+        self._bound = decode_cursor(bound) if bound else None
+        self._error_codes = _codes(*RETRY_ERRORS) if retry else _codes()
+
+    def step(self, size: int) -> Step | None:
+        if self._bound is None:  # the registry was empty when the operation started
+            return ENDED
+        now = now_timestamp()
+        fixed = requeue_args(now, self._queue, []) if self._retry else delete_args(now, [])
+        head = [self._token, store.LEASE_MS, size, *self._bound, self._error_codes, ERRORS_SHOWN, now]
+        reply = self._script(keys=self._keys, args=[*head, *fixed])
+        if reply and isinstance(reply[0], bytes):
+            return None
+        took, examined, ended, *limited = reply
+        return Step(took / 1e6, examined, examined, limited, bool(ended))
+
+
+def steps_for(
+    connection: Redis,
+    serializer: Any,
+    state: dict[str, str],
+    selector: Selector,
+    operation_id: str,
+    token: str,
+) -> Steps:
+    """The steps of a stored operation, from where its last recorded chunk ended."""
+    queue, action, bound = state["queue"], state["action"], state["bound"]
+    if selector.kind == "all":
+        return RegistrySteps(connection, queue, action, bound, operation_id, token)
+    walk = walk_for(connection, serializer, queue, selector, bound)
+    act = ChunkAction(connection, queue, action, selector, operation_id, token)
+    return WalkSteps(walk, act, state["position"])

@@ -24,7 +24,7 @@ from redis import Redis
 from gateway.services.audit import AuditRecord, AuditTrail
 from gateway.services.domain.outcome import Outcome
 from gateway.services.operations import store as stored
-from gateway.services.operations.chunks import ChunkAction, walk_for
+from gateway.services.operations.chunks import steps_for
 from gateway.services.operations.model import Selector
 from gateway.services.operations.pacing import ChunkSizer, Pace
 from gateway.services.operations.store import RESUME_POLL_SECONDS, OperationStore
@@ -87,30 +87,25 @@ class OperationRunner:
         state = self.store.state(operation_id)
         if state.get("status") != "running":
             return None
-        queue, action = state["queue"], state["action"]
         selector = Selector(*next(iter(_selector(state).items())))
-        walk = walk_for(self._connection, self._serializer, queue, selector, state["bound"])
-        act = ChunkAction(self._connection, queue, action, selector, operation_id, token)
+        steps = steps_for(self._connection, self._serializer, state, selector, operation_id, token)
         sizer, pace = ChunkSizer(), Pace(self.max_rate)
-        for chunk in walk.chunks(state["position"], lambda: pace.cap(sizer.size)):
-            if self._stopping.is_set():
-                return None  # shutting down: the lease lapses and another process resumes
-            done = act.run(chunk)
-            if done is None:
+        while not self._stopping.is_set():  # else shutting down: another process resumes it
+            step = steps.step(pace.cap(sizer.size))
+            if step is None:
                 return None
-            sizer.observe(len(chunk.members), done.seconds)
-            self._finish_rate_limited(operation_id, queue, chunk.members, done.codes)
-            wait = pace.wait_after(chunk.examined)
+            sizer.observe(step.jobs, step.seconds)
+            self._finish_rate_limited(operation_id, state["queue"], step.rate_limited)
+            if step.ended:
+                return "succeeded"
+            wait = pace.wait_after(step.examined)
             # Between chunks the thread lets go (time.sleep(0) too): other requests run.
             self._stopping.wait(min(wait, stored.LEASE_MS / 2000)) if wait else time.sleep(0)
-        return "succeeded"
+        return None
 
-    def _finish_rate_limited(
-        self, operation_id: str, queue: str, members: list, codes: list[Outcome]
-    ) -> None:
+    def _finish_rate_limited(self, operation_id: str, queue: str, limited: list[str | bytes]) -> None:
         """RQ 3 rate-limited jobs go through RQ's own requeue, as retry-all does (after the
         chunk's Lua call, so a crash between the two leaves them failed, never twice queued)."""
-        limited = [m for m, code in zip(members, codes, strict=True) if code == Outcome.RATE_LIMITED]
         if not limited:
             return
         actions = FailedJobActions(self._connection, queue, self._serializer)

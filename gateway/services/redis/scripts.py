@@ -35,23 +35,26 @@ LIVE_BEFORE = PRELUDE + read_lua("prelude_desc") + read_lua("live_before")
 # Failed-job actions (writes/failed_actions.py, writes/lifecycle.py). A dry run runs the same
 # body with every write skipped, so it predicts the real run on any data.
 _REQUEUE_BODY = read_lua("requeue")
-REQUEUE = PRELUDE + "local dry = false\n" + _REQUEUE_BODY
-REQUEUE_DRY = PRELUDE + "local dry = true\n" + _REQUEUE_BODY
+REQUEUE = PRELUDE + "local dry, listed = false, false\n" + _REQUEUE_BODY
+REQUEUE_DRY = PRELUDE + "local dry, listed = true, false\n" + _REQUEUE_BODY
 _DELETE_BODY = read_lua("delete")
-DELETE = PRELUDE + "local dry = false\n" + _DELETE_BODY
-DELETE_DRY = PRELUDE + "local dry = true\n" + _DELETE_BODY
+DELETE = PRELUDE + "local dry, listed = false, false\n" + _DELETE_BODY
+DELETE_DRY = PRELUDE + "local dry, listed = true, false\n" + _DELETE_BODY
 CANCEL = read_lua("cancel")
 
 
-def _operation_chunk(body: str) -> str:
+def _operation(body: str, driver: str) -> str:
     """A tracked operation's chunk (operations/chunks.py): `body` as a function of its own KEYS
-    and ARGV, then operation_chunk.lua, which runs it and records the progress in one step."""
-    wrapped = "local function act(KEYS, ARGV)\n" + body + "\nend\n"
-    return PRELUDE + "local dry = false\n" + wrapped + read_lua("operation_chunk")
+    and ARGV, the progress helpers, then `driver`, which runs it and records the progress in one
+    step: operation_chunk (the ids the gateway read) or operation_walk (reads the registry itself)."""
+    wrapped = "local function act(KEYS, ARGV, listed)\n" + body + "\nend\n"
+    return PRELUDE + "local dry = false\n" + wrapped + read_lua("prelude_operation") + read_lua(driver)
 
 
-OPERATION_REQUEUE = _operation_chunk(_REQUEUE_BODY)
-OPERATION_DELETE = _operation_chunk(_DELETE_BODY)
+OPERATION_REQUEUE = _operation(_REQUEUE_BODY, "operation_chunk")
+OPERATION_DELETE = _operation(_DELETE_BODY, "operation_chunk")
+OPERATION_WALK_REQUEUE = _operation(_REQUEUE_BODY, "operation_walk")
+OPERATION_WALK_DELETE = _operation(_DELETE_BODY, "operation_walk")
 
 # Reads (reads/browse.py, reads/filtered.py, reads/locate.py, writes/groups.py).
 QUEUE_PAGE = PRELUDE + read_lua("queue_page")

@@ -12,28 +12,33 @@ for i = 3, #ARGV, 2 do
   parts[#parts + 1] = {ARGV[i], ARGV[i + 1]}
 end
 local codes, claimed = {}, {}
+-- The ZREMs and DELs are sent in batches after the loop (one call per BATCH ids or keys, not one
+-- per id): the script is atomic, so no one sees the order.
+local removed, doomed = {}, {}
 local reg_readable = of_type(reg, 'zset')
 for i = first_id, #ARGV do
   local id = ARGV[i]
-  local score = false
-  if reg_readable and not claimed[id] then score = redis.call('ZSCORE', reg, id) end
-  if score and is_live(to_score(score), now) then
+  if claimable(reg, reg_readable, id, now, claimed, listed) then
     claimed[id] = true
     if not dry then
-      redis.call('ZREM', reg, id)
+      removed[#removed + 1] = id
       -- pcall: a job key of the wrong type (damaged data) must not fail the whole chunk.
       local group = redis.pcall('HGET', parts[1][1] .. id .. parts[1][2], 'group_id')
       if type(group) == 'string' and group ~= '' then
         -- pcall: a group key of the wrong type leaves nothing to remove the id from.
         redis.pcall('SREM', group_prefix .. group, id)
       end
-      local doomed = {}
-      for j, part in ipairs(parts) do doomed[j] = part[1] .. id .. part[2] end
-      redis.call('DEL', unpack(doomed))
+      for _, part in ipairs(parts) do doomed[#doomed + 1] = part[1] .. id .. part[2] end
     end
     codes[#codes + 1] = 1
   else
     codes[#codes + 1] = 0
   end
+end
+for first = 1, #removed, BATCH do
+  redis.call('ZREM', reg, unpack(removed, first, math.min(first + BATCH - 1, #removed)))
+end
+for first = 1, #doomed, BATCH do
+  redis.call('DEL', unpack(doomed, first, math.min(first + BATCH - 1, #doomed)))
 end
 return codes

@@ -2,6 +2,9 @@
 -- Registry entries whose score lies in [0, now] are ones RQ's own cleanup would delete; every
 -- script treats them as absent and never writes them. Scores below 0 (failure_ttl=-1) never expire.
 -- Damaged data (gateway/services/redis/damaged.py): a key of another Redis type reads as absent.
+
+-- Arguments per variadic call (ZREM, RPUSH, DEL of many), well under Lua's unpack limit (8,000).
+local BATCH = 1000
 local function of_type(key, wanted)
   local found = redis.call('TYPE', key)
   found = found.ok or found
@@ -96,4 +99,14 @@ end
 
 local function is_live(score, now)
   return score < 0 or score > now
+end
+
+-- Whether id is a live entry of the registry that this call has not claimed yet. `listed`: the
+-- caller (operation_walk.lua) read the ids as live entries in this same atomic call, so the
+-- ZSCORE would only repeat what it knows.
+local function claimable(reg, reg_readable, id, now, claimed, listed)
+  if claimed[id] or not reg_readable then return false end
+  if listed then return true end
+  local score = redis.call('ZSCORE', reg, id)
+  return score and is_live(to_score(score), now)
 end

@@ -1,6 +1,7 @@
 -- Run by FailedJobActions.requeue (gateway/services/writes/failed_actions.py) and
 -- Lifecycle.requeue (gateway/services/writes/lifecycle.py), after prelude.lua and a first line
--- `local dry = false` (REQUEUE) or `local dry = true` (REQUEUE_DRY).
+-- `local dry = false` (REQUEUE) or `local dry = true` (REQUEUE_DRY), and `local listed = false`
+-- (prelude.lua's claimable).
 -- Requeue, as RQ's FailedJobRegistry.requeue leaves a job, but claim and enqueue are one step.
 -- KEYS[1] failed registry. ARGV: now, now_iso, job prefix, queue prefix, queues set, fallback
 -- origin, RQ's empty exc_info value, the dependencies key's prefix and suffix, then ids.
@@ -14,26 +15,29 @@ local reg, now, now_iso = KEYS[1], tonumber(ARGV[1]), ARGV[2]
 local job_prefix, queue_prefix, queues_set, fallback = ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local empty_exc_info, deps_prefix, deps_suffix = ARGV[7], ARGV[8], ARGV[9]
 local codes = {}
-local registered, claimed = {}, {}
+local claimed = {}
+-- The ZREMs and RPUSHes are sent in batches after the loop (one call per BATCH ids, not one per
+-- id): the script is atomic, so no one sees the order, and a queue gets its ids in input order.
+local removed, pushes, order = {}, {}, {}
 -- Whether each queue key may take a push, read once per queue: the script is atomic, and its own
 -- pushes keep a list a list, so the answer cannot change within one call.
 local pushable = {}
 local reg_readable = of_type(reg, 'zset')
 for i = 10, #ARGV do
   local id = ARGV[i]
-  local score = false
-  if reg_readable and not claimed[id] then score = redis.call('ZSCORE', reg, id) end
   local jk = job_prefix .. id
   local fields = nil
-  if score and is_live(to_score(score), now) then
+  if claimable(reg, reg_readable, id, now, claimed, listed) then
     -- pcall: a job key of the wrong type is damaged data, read as an orphan (as lists show it).
-    fields = redis.pcall('HMGET', jk, 'status', 'origin', 'rate_limit_key', 'ttl', 'data')
+    fields = redis.pcall('HMGET', jk, 'status', 'origin', 'rate_limit_key', 'ttl')
   end
   if not fields then
     codes[#codes + 1] = 0
   elseif fields.err then
     codes[#codes + 1] = -1
-  elseif not fields[1] and not fields[5] and redis.call('EXISTS', jk) == 0 then
+  elseif not fields[1] and redis.call('EXISTS', jk) == 0 then
+    -- (Not 'data' in the HMGET: copying every payload into Lua would cost more than this
+    -- EXISTS, which only a hash without a status needs.)
     codes[#codes + 1] = -1
   else
     local origin = fields[2]
@@ -49,7 +53,7 @@ for i = 10, #ARGV do
     else
       claimed[id] = true
       if not dry then
-        redis.call('ZREM', reg, id)
+        removed[#removed + 1] = id
         redis.call('HSET', jk, 'status', 'queued', 'origin', origin, 'enqueued_at', now_iso,
                    'started_at', '', 'ended_at', '', 'exc_info', empty_exc_info)
         -- As RQ's Job.cleanup(ttl=job.ttl): a positive job ttl restarts; otherwise TTLs stay.
@@ -59,14 +63,24 @@ for i = 10, #ARGV do
           redis.call('EXPIRE', jk .. ':dependents', ttl)
           redis.call('EXPIRE', deps_prefix .. id .. deps_suffix, ttl)
         end
-        if not registered[qk] then
-          redis.call('SADD', queues_set, qk)
-          registered[qk] = true
+        if not pushes[qk] then
+          pushes[qk] = {}
+          order[#order + 1] = qk
         end
-        redis.call('RPUSH', qk, id)
+        table.insert(pushes[qk], id)
       end
       codes[#codes + 1] = 1
     end
+  end
+end
+for first = 1, #removed, BATCH do
+  redis.call('ZREM', reg, unpack(removed, first, math.min(first + BATCH - 1, #removed)))
+end
+for _, qk in ipairs(order) do
+  redis.call('SADD', queues_set, qk)
+  local ids = pushes[qk]
+  for first = 1, #ids, BATCH do
+    redis.call('RPUSH', qk, unpack(ids, first, math.min(first + BATCH - 1, #ids)))
   end
 end
 return codes

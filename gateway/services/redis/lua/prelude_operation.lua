@@ -1,0 +1,44 @@
+-- Shared by operation_chunk.lua and operation_walk.lua (gateway/services/redis/scripts.py puts it
+-- before them): the lease and status checks before a chunk, and the chunk's progress after it,
+-- written in the same atomic step as the chunk's action, so a crash never leaves a job acted on
+-- but not counted, or counted but not acted on.
+
+-- Nil while this runner may act; else the reply that stops it: {'lost'} the lease is another
+-- runner's, {'stopped'} the operation is no longer running (canceled). Neither writes anything.
+local function refusal(op, lease, token)
+  if redis.call('GET', lease) ~= token then return {'lost'} end
+  if redis.call('HGET', op, 'status') ~= 'running' then return {'stopped'} end
+  return nil
+end
+
+-- Count a chunk's codes into the operation and keep its first errors ("code id"), move its
+-- position, renew the lease. `ids[i]` is the job of `codes[i]`; `error_codes` is ",-1,3,".
+local function record(op, lease, errors, lease_ms, position, examined, ids, codes, error_codes, kept)
+  local acted, failed = 0, 0
+  local room = kept - redis.call('LLEN', errors)
+  for i, code in ipairs(codes) do
+    if code == 1 then
+      acted = acted + 1
+    elseif string.find(error_codes, ',' .. code .. ',', 1, true) then
+      failed = failed + 1
+      if room > 0 then
+        redis.call('RPUSH', errors, code .. ' ' .. ids[i])
+        room = room - 1
+      end
+    end
+  end
+  redis.call('HINCRBY', op, 'done', examined)
+  redis.call('HINCRBY', op, 'matched', #codes)
+  redis.call('HINCRBY', op, 'acted', acted)
+  redis.call('HINCRBY', op, 'error_count', failed)
+  redis.call('HSET', op, 'position', position)
+  redis.call('PEXPIRE', lease, lease_ms)
+end
+
+-- Microseconds since `began` (a TIME reply), by Redis's own clock: the runner sizes the next
+-- chunk from it, and a gateway process slowed by a busy machine does not shrink chunks that cost
+-- Redis nothing more.
+local function micros_since(began)
+  local ended = redis.call('TIME')
+  return (tonumber(ended[1]) - tonumber(began[1])) * 1000000 + tonumber(ended[2]) - tonumber(began[2])
+end

@@ -1,0 +1,98 @@
+"""The in-Redis walk of an operation over every failed job (operation_walk.lua through
+RegistrySteps), against a model, on a real redis-server: registries with expired entries (scores
+in [0, now]), never-expiring ones (below 0), equal scores (Redis orders those by member bytes),
+non-UTF-8 members and orphans; random chunk sizes; the walk resumed by a new runner at random
+points (its position lives in Redis only); entries failing meanwhile after the walk's end.
+Every live entry up to the end is examined exactly once and the rest is left alone."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gateway.services.operations.chunks import RegistrySteps
+from gateway.services.operations.model import Selector
+from gateway.services.operations.store import OperationStore
+from gateway.services.redis.registry import RegistryReader
+
+REGISTRY = "rq:failed:default"
+NOW = int(time.time())
+
+_members = st.one_of(
+    st.text("abcxyz", min_size=1, max_size=3),
+    st.binary(min_size=1, max_size=3).filter(lambda b: b"\xff" in b or b"\xc3" in b),
+)
+_scores = st.sampled_from([-1, -1, NOW - 100, NOW + 1000, NOW + 1000, NOW + 2000, float("inf")])
+_entries = st.dictionaries(_members, st.tuples(_scores, st.booleans()), max_size=40)
+
+
+def _key(member: str | bytes) -> bytes:
+    return member.encode() if isinstance(member, str) else member
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    entries=_entries,
+    sizes=st.lists(st.integers(1, 7), min_size=1, max_size=30),
+    resumes=st.sets(st.integers(0, 30)),
+    action=st.sampled_from(["retry", "delete"]),
+)
+def test_the_in_redis_walk_examines_every_live_entry_up_to_its_end_once(r, entries, sizes, resumes, action):
+    r.flushall()
+    for member, (score, has_hash) in entries.items():
+        r.zadd(REGISTRY, {member: score})
+        if has_hash:
+            r.hset(b"rq:job:" + _key(member), mapping={"status": "failed", "origin": "default", "data": "x"})
+    total, last = RegistryReader(r).last(REGISTRY)
+    live = sorted(
+        (m for m, (score, _) in entries.items() if score < 0 or score > time.time()),
+        key=lambda m: (entries[m][0], _key(m)),
+    )
+    assert total == len(live)
+    store = OperationStore(r)
+    token = "t1"
+    operation_id, _ = store.create(
+        action, "default", Selector("all", True), "k", total, last.cursor if last else "", token, None
+    )
+    steps = RegistrySteps(r, "default", action, last.cursor if last else "", operation_id, token)
+    late = b"\xff" * 4  # after every generated member, so after the walk's end even at score inf
+    r.zadd(REGISTRY, {late: float("inf")})  # fails meanwhile, after the walk's end: not taken
+    examined = 0
+    for i in range(200):
+        if i in resumes:
+            steps = RegistrySteps(r, "default", action, last.cursor if last else "", operation_id, token)
+        step = steps.step(sizes[i % len(sizes)])
+        assert step is not None
+        examined += step.examined
+        if step.ended:
+            break
+    else:
+        raise AssertionError("the walk never ended")
+    state = store.state(operation_id)
+    assert examined == int(state.get("done", 0)) == len(live)
+
+    # Retry leaves orphans and non-UTF-8 ids in place as errors; delete takes them too.
+    retried = [m for m in live if entries[m][1] and isinstance(m, str)]
+    acted = retried if action == "retry" else live
+    left = {_key(m) for m in entries} - {_key(m) for m in acted}
+    assert set(r.zrange(REGISTRY, 0, -1)) == left | {late}
+    assert int(state["acted"]) == len(acted)
+    if action == "retry":
+        assert r.lrange("rq:queue:default", 0, -1) == [_key(m) for m in acted]
+        errors = len(live) - len(acted)  # orphans and unreadable (non-UTF-8) ids
+        assert int(state["error_count"]) == errors
+    else:
+        assert not any(r.exists(b"rq:job:" + _key(m)) for m in acted)
+
+
+def test_a_runner_whose_lease_was_taken_over_reads_and_writes_nothing(r):
+    r.zadd(REGISTRY, {"a": -1, "b": -1})
+    r.hset("rq:job:a", mapping={"status": "failed", "origin": "default"})
+    _, last = RegistryReader(r).last(REGISTRY)
+    store = OperationStore(r)
+    operation_id, _ = store.create("retry", "default", Selector("all", True), "k", 2, last.cursor, "t1", None)
+    stale = RegistrySteps(r, "default", "retry", last.cursor, operation_id, "old-token")
+    assert stale.step(10) is None
+    assert r.zcard(REGISTRY) == 2 and not r.exists("rq:queue:default")
