@@ -243,3 +243,22 @@ def test_a_tick_reads_only_the_new_jobs(monkeypatch):
     assert writer.tick()
     assert round_trips.commands.count("HMGET") == 1  # the new job only, not the 50 before it
     assert round_trips.count == 4
+
+
+def test_an_interrupted_tick_stops_at_its_next_round_and_leaves_the_watermark():
+    world = World(budget=1)  # one entry per round: a tick of many rounds
+    writer = world.writers[0]
+    assert writer.tick()
+    for _ in range(5):
+        world.job(True, 0, 1, 500)
+    world.now += SETTLE_SECONDS + 1
+    before = world.r.get(WATERMARK_KEY)
+    steps = writer.steps()
+    assert writer.commit(next(steps))  # the first job, counted with its seen id
+    writer.interrupted.set()
+    assert list(steps) == []  # no more rounds, no final commit
+    assert world.r.get(WATERMARK_KEY).split()[0] == before.split()[0]  # not moved
+    writer.interrupted.clear()
+    world.r.delete(LEASE_KEY)
+    assert world.writers[1].tick()  # another writer finishes what is left, counting each once
+    assert world.counted("failed") == world.expected("failed")

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +118,9 @@ class HistoryWriter:
         self._commit = connection.register_script(scripts.COMMIT)
         self._unseen = connection.register_script(scripts.UNSEEN)
         self.is_writer = False
+        # Set from the event loop when the app stops: a tick over a large registry (a minute
+        # at 1,000,000 entries on its first tick) ends at its next round instead of finishing.
+        self.interrupted = threading.Event()
 
     def tick(self) -> bool:
         """One tick; True when this process wrote the history."""
@@ -141,6 +145,8 @@ class HistoryWriter:
         pending = Batch()
         samples = Batch()
         while not all(walk.done for walk in walks):
+            if self.interrupted.is_set():
+                return  # what was committed is consistent; the next writer walks the rest
             replies, found = walk_round(self.connection, self._unseen, walks, self.budget, before)
             heads: list[tuple[str, bytes]] = []
             if before is not None:
