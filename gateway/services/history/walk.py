@@ -33,7 +33,7 @@ from gateway.services.redis import damaged, keys
 
 REGISTRIES = ("failed", "finished")
 BUDGET = 1000  # entries walked per round trip: under 1 ms of Redis time (module docstring)
-_LEAST_SLICE = 100  # many small registries: each gets at least this much of a round
+_LEAST_SLICE = 10  # many queues: a round trip holds a slice of up to 100 walks
 
 
 @dataclass

@@ -4,9 +4,10 @@ watermark. Every Redis call is bounded, whatever the sizes of the registries and
 the registries are walked in slices (walk.py) and written in batches (batch.py), so no command
 or script holds Redis for more than a few milliseconds and RQ's workers never stall behind it.
 
-Round trips in steady state, whatever the number of queues: (1) the clock, the lease, the
-watermark and the queue names; (2) the lengths, head jobs and the walks' slices; (3) the job
-fields of the heads and of the new entries; (4) one commit. Larger registries take one more
+Round trips in steady state with small registries: (1) the clock, the lease, the watermark and
+the queue names; (2) the lengths, head jobs and the walks' slices (four walks per queue, up to
+100 a round trip, so one more round per 25 queues or so); (3) the job fields of the heads and
+of the new entries; (4) one commit. Larger registries take one more
 round of (2) and (3) per walk.BUDGET entries walked, and one commit per batch of new or gone ids.
 
 Measured Redis time per tick (`python -m bench.history_tick`: redis-server 7.0 on the shared
