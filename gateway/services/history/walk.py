@@ -6,10 +6,10 @@ layout.py): the ids the writer has looked at. A tick walks each registry against
 new entries) and each mirror against its registry (the ids gone, to forget, so a job retried and
 failed again is new again). A walk goes one slice per call of lua/unseen.lua: a range read of the
 slice and a ZMSCORE of its ids in the other set, so no call costs more than its slice, however
-large the sets (about 0.7 µs per entry inside Redis, ~1.5 ms per 2,000-entry slice). The mirror
-walks first, so ids are forgotten before new ones are added.
-The slices of one round trip hold at most `budget` entries together: pipelined scripts run back
-to back in Redis, so the budget, not the slice, bounds how long another client waits.
+large the sets (about 0.7 µs per entry inside Redis, under 1 ms per round trip of BUDGET
+entries). The slices of one round trip hold at most `budget` entries together: pipelined
+scripts run back to back in Redis, so the budget, not the slice, bounds how long another client
+waits.
 
 A registry is walked by rank (its scores are RQ's expiry times, shared by many entries), and
 ranks shift when RQ adds or removes entries during a walk: a walk may look at an entry twice
@@ -58,8 +58,8 @@ class Walk:
 
 
 def walks_for(names: list[str]) -> list[Walk]:
-    """Per queue and registry, the mirror against the registry (first: forgets before adds), and
-    the registry against its mirror."""
+    """Per queue and registry, the mirror against the registry and the registry against its
+    mirror (mirror walks first, so they take the first slices of a round trip)."""
     pairs = [
         (name, registry, damaged.key_bytes(keys.registry_key(registry, name)), mirror_key(registry, name))
         for name in names

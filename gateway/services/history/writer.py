@@ -7,8 +7,8 @@ or script holds Redis for more than a few milliseconds and RQ's workers never st
 Round trips in steady state with small registries: (1) the clock, the lease, the watermark and
 the queue names; (2) the lengths, head jobs and the walks' slices (four walks per queue, up to
 100 a round trip, so one more round per 25 queues or so); (3) the job fields of the heads and
-of the new entries; (4) one commit. Larger registries take one more
-round of (2) and (3) per walk.BUDGET entries walked, and one commit per batch of new or gone ids.
+of the new entries; (4) one commit. Larger registries take one more round of (2) and (3) per
+walk.BUDGET entries walked, and one commit per batch of new or gone ids.
 
 Measured Redis time per tick (`python -m bench.history_tick`: redis-server 7.0 on the shared
 2-core machine, INFO commandstats; the slowest single script is the machine's scheduling noise
