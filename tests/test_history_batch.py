@@ -27,3 +27,14 @@ def test_a_batch_fits_up_to_its_ids_and_minutes():
     for minute in range(BATCH_MINUTES + 1):
         other.minutes[minute, "default"].count("failed")
     assert not Batch().fits(other)
+
+
+def test_a_batch_of_many_queues_is_cut_into_pieces_that_fit():
+    batch = Batch()
+    for queue in range(2 * BATCH_MINUTES + 1):
+        batch.minutes[1, f"q{queue}"].queued = 1
+        batch.renew(f"seen-{queue}".encode(), f"registry-{queue}".encode())
+    pieces = batch.pieces(most_ids=50)
+    assert all(len(piece.minutes) <= BATCH_MINUTES and piece.size() <= 50 for piece in pieces)
+    assert sum(len(piece.minutes) for piece in pieces) == 2 * BATCH_MINUTES + 1
+    assert sum(len(piece.ids) for piece in pieces) == 2 * BATCH_MINUTES + 1

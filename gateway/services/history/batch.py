@@ -86,6 +86,21 @@ class Batch:
         minutes = len(self.minutes.keys() | other.minutes.keys())
         return self.size() + other.size() <= most_ids and minutes <= BATCH_MINUTES
 
+    def pieces(self, most_ids: int = BATCH_IDS) -> list[Batch]:
+        """This batch cut into batches that each fit: for parts whose minutes and ids need not
+        land together (the queues' samples, the covered minutes, the mirrors' renewals)."""
+        pieces = [Batch()]
+        for key, minute in self.minutes.items():
+            if len(pieces[-1].minutes) >= BATCH_MINUTES:
+                pieces.append(Batch())
+            pieces[-1].minutes[key] = minute
+        for group, ids in self.ids.items():
+            for begin in range(0, max(1, len(ids)), most_ids):
+                if pieces[-1].size() + min(len(ids) - begin, most_ids) + 1 > most_ids:
+                    pieces.append(Batch())
+                pieces[-1].ids[group].extend(ids[begin : begin + most_ids])
+        return pieces
+
     def merge(self, other: Batch) -> None:
         for key, minute in other.minutes.items():
             self.minutes[key].merge(minute)

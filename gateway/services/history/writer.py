@@ -173,8 +173,8 @@ class HistoryWriter:
         for walk in walks:
             if not walk.gone:
                 samples.renew(walk.mirror, walk.registry_key)
-        pending = yield from chain.add(pending, samples)
-        pending = yield from chain.add(pending, self._covered(names, window))
+        for part in samples.pieces(self.batch_ids) + self._covered(names, window).pieces(self.batch_ids):
+            pending = yield from chain.add(pending, part)
         yield chain.args(pending, final=True)
 
     def commit(self, args: list[Any]) -> bool:
