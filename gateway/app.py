@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import redis
@@ -48,21 +48,26 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Every process samples the default instance's queue history (a Redis lease keeps one of
-    them the writer), and takes over tracked operations whose runner died, on every instance
-    (services/operations)."""
+    """Every process samples the queue history of every instance (in each instance's Redis a
+    lease keeps one process its writer), and takes over tracked operations whose runner died,
+    on every instance (services/operations)."""
     settings: Settings = app.state.settings
-    connection = app.state.service.connection
-    runners = [service.operations_runner for service in app.state.instances.services()]
+    services = app.state.instances.services()
+    runners = [service.operations_runner for service in services]
     for runner in runners:
         runner.start_resuming()
     try:
-        if settings.no_history:
-            yield
-            return
-        async with history_sampling(
-            connection, settings.history_retention, settings.history_lease, settings.history_interval
-        ):
+        async with AsyncExitStack() as samplers:
+            if not settings.no_history:
+                for service in services:
+                    await samplers.enter_async_context(
+                        history_sampling(
+                            service.connection,
+                            settings.history_retention,
+                            settings.history_lease,
+                            settings.history_interval,
+                        )
+                    )
             yield
     finally:
         for runner in runners:

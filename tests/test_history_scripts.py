@@ -10,7 +10,7 @@ import pytest
 from gateway.services.history import scripts
 from tests.test_scripts import compile_error
 
-NAMES = ["LEASE", "RELEASE", "COMMIT"]
+NAMES = ["LEASE", "RELEASE", "COMMIT", "UNSEEN"]
 
 
 def test_every_lua_file_is_found_used_and_names_its_caller():

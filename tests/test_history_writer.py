@@ -1,17 +1,26 @@
 """The history writer on fakeredis, with time driven by hand: every job is counted exactly once
-in the minute it ended, whatever the interleaving of several writers' ticks, lease losses and
-stale commits (a property test over the whole class); gaps stay gaps."""
+in the minute it ended, whatever the interleaving of several writers' bounded steps (walk
+slices and commits of a few ids each), lease losses, stale commits and registry entries
+removed mid-walk (a property test over the whole class); gaps stay gaps."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import fakeredis
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.services.history.layout import LEASE_KEY, WATERMARK_KEY, minute_key, minute_of, rq_time
+from gateway.services.history.layout import (
+    LEASE_KEY,
+    WATERMARK_KEY,
+    minute_key,
+    minute_of,
+    mirror_key,
+    rq_time,
+)
 from gateway.services.history.writer import SETTLE_SECONDS, HistoryWriter
 from tests.conftest import RoundTrips
 
@@ -23,13 +32,15 @@ TTLS = (0, 500, 31_536_000, -1)  # result/failure TTLs: expiring at once, RQ's d
 class World:
     """One fake Redis, a hand-driven clock, and the jobs that ended so far."""
 
-    def __init__(self, start: float = START, writers: int = 3, lease: float = 3600):
+    def __init__(self, start: float = START, writers: int = 3, lease: float = 3600, budget: int = 2000):
         self.r = fakeredis.FakeRedis()
         self.r.sadd("rq:queues", "rq:queue:default")
         self.now = start
-        # A long lease: the test expires it by hand ("the writer died").
+        # A long lease: the test expires it by hand ("the writer died"). A small budget and
+        # batch: a tick is many slices and commits, which other steps can come between.
         self.writers = [
-            HistoryWriter(self.r, 86_400, lease, 1, clock=lambda: self.now) for _ in range(writers)
+            HistoryWriter(self.r, 86_400, lease, 1, clock=lambda: self.now, budget=budget, batch_ids=budget)
+            for _ in range(writers)
         ]
         self.ended: dict[str, list[int]] = {"failed": [], "finished": []}
         self.jobs = 0
@@ -46,6 +57,13 @@ class World:
         score = "+inf" if ttl == -1 else int(ended) + ttl
         self.r.zadd(f"rq:{registry}:default", {job_id: score})
         self.ended[registry].append(minute_of(ended))
+
+    def retry(self, job_id: str) -> None:
+        """A job the writer has counted leaves its registry (a retry); one it has not looked at
+        yet stays (leaving unseen, it would be counted by nobody)."""
+        for registry in ("failed", "finished"):
+            if self.r.zscore(mirror_key(registry, "default"), job_id) is not None:
+                self.r.zrem(f"rq:{registry}:default", job_id)
 
     def counted(self, field: str) -> dict[int, int]:
         """Non-zero counts in the minutes jobs ended in."""
@@ -72,17 +90,47 @@ steps = st.lists(
         st.tuples(st.just("prepare"), st.just(0)),  # the first writer, more often
         st.tuples(st.just("commit"), st.just(0)),
         st.tuples(st.just("expire")),
+        st.tuples(st.just("retry"), st.integers(0, 30)),  # shifts the ranks a walk goes by
     ),
     max_size=60,
 )
 
 
+class Ticks:
+    """Each writer's ticks in progress, stepped one commit at a time: a step reads (walk slices,
+    job fields) up to its next commit, and that commit runs at a later step."""
+
+    def __init__(self, world: World):
+        self.world = world
+        self.pending: dict[int, list[tuple[Iterator[list], list]]] = {0: [], 1: [], 2: []}
+
+    def start(self, index: int) -> None:
+        steps = self.world.writers[index].steps()
+        first = next(steps, None)
+        if first is not None:
+            self.pending[index].append((steps, first))
+
+    def commit(self, index: int) -> None:
+        if not self.pending[index]:
+            return
+        steps, args = self.pending[index].pop(0)
+        if self.world.writers[index].commit(args):
+            following = next(steps, None)
+            if following is not None:
+                self.pending[index].insert(0, (steps, following))
+
+    def finish(self) -> None:
+        for index in self.pending:
+            while self.pending[index]:
+                self.commit(index)
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=steps, offset=st.floats(0, 60))
-def test_every_job_is_counted_once_in_its_minute_whatever_the_writers_do(steps, offset):
-    world = World(START + offset)
+@given(steps=steps, offset=st.floats(0, 60), budget=st.sampled_from([1, 2, 3, 2000]))
+def test_every_job_is_counted_once_in_its_minute_whatever_the_writers_do(steps, offset, budget):
+    world = World(START + offset, budget=budget)
     assert world.writers[0].tick()
-    pending: dict[int, list[list]] = {0: [], 1: [], 2: []}  # prepared commits, oldest first
+    ticks = Ticks(world)
     for step in steps:
         kind = step[0]
         if kind == "job":
@@ -90,17 +138,15 @@ def test_every_job_is_counted_once_in_its_minute_whatever_the_writers_do(steps, 
         elif kind == "advance":
             world.now += step[1]
         elif kind == "prepare":
-            prepared = world.writers[step[1]].prepare()
-            if prepared is not None:
-                pending[step[1]].append(prepared)
-        elif kind == "commit" and pending[step[1]]:
-            world.writers[step[1]].commit(pending[step[1]].pop(0))
+            ticks.start(step[1])
+        elif kind == "commit":
+            ticks.commit(step[1])
         elif kind == "expire":
             world.r.delete(LEASE_KEY)
+        elif kind == "retry":
+            world.retry(f"job-{step[1]}")
     # Whatever happened, later stale commits write nothing, and a last writer catches up.
-    for index, stale in pending.items():
-        for args in stale:
-            world.writers[index].commit(args)
+    ticks.finish()
     world.now += SETTLE_SECONDS + 1
     world.r.delete(LEASE_KEY)
     assert world.writers[0].tick() and world.writers[0].tick()
@@ -114,8 +160,7 @@ def test_a_stale_commit_writes_nothing():
     assert first.tick()
     world.job(True, 0, 1, 500)
     world.now += 5
-    stale = first.prepare()
-    assert stale is not None
+    stale = next(first.steps())
     world.r.delete(LEASE_KEY)  # the first writer stalled past its lease
     assert second.tick()
     assert not first.commit(stale)  # lease lost: nothing written
@@ -128,8 +173,7 @@ def test_a_second_commit_of_the_same_window_writes_nothing():
     assert writer.tick()
     world.job(True, 0, 1, 500)
     world.now += 5
-    once, twice = writer.prepare(), writer.prepare()
-    assert once is not None and twice is not None
+    once, twice = next(writer.steps()), next(writer.steps())
     assert writer.commit(once)
     assert not writer.commit(twice)  # the watermark moved: counted once
     assert world.counted("failed") == world.expected("failed") == {minute_of(world.now - 5): 1}
@@ -199,3 +243,22 @@ def test_a_tick_reads_only_the_new_jobs(monkeypatch):
     assert writer.tick()
     assert round_trips.commands.count("HMGET") == 1  # the new job only, not the 50 before it
     assert round_trips.count == 4
+
+
+def test_an_interrupted_tick_stops_at_its_next_round_and_leaves_the_watermark():
+    world = World(budget=1)  # one entry per round: a tick of many rounds
+    writer = world.writers[0]
+    assert writer.tick()
+    for _ in range(5):
+        world.job(True, 0, 1, 500)
+    world.now += SETTLE_SECONDS + 1
+    before = world.r.get(WATERMARK_KEY)
+    steps = writer.steps()
+    assert writer.commit(next(steps))  # the first job, counted with its seen id
+    writer.interrupted.set()
+    assert list(steps) == []  # no more rounds, no final commit
+    assert world.r.get(WATERMARK_KEY).split()[0] == before.split()[0]  # not moved
+    writer.interrupted.clear()
+    world.r.delete(LEASE_KEY)
+    assert world.writers[1].tick()  # another writer finishes what is left, counting each once
+    assert world.counted("failed") == world.expected("failed")

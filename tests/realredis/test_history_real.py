@@ -11,12 +11,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import redis
 import requests
+from fastapi.testclient import TestClient
 from rq import Queue
 
+from gateway.app import create_app
+from gateway.config import Settings
 from gateway.services.history.layout import LEASE_KEY, WATERMARK_KEY, minute_key, minute_of
 from gateway.services.history.writer import SETTLE_SECONDS, HistoryWriter
 
-from .helpers import wait_until
+from .helpers import run_worker, start_redis_server, wait_until
 from .processes import GatewayProcess
 
 RQ_TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -163,3 +166,38 @@ def test_three_gateways_count_each_job_once_and_a_killed_writer_is_replaced(r, r
     finally:
         for gateway in gateways:
             gateway.stop()
+
+
+def test_every_instance_has_its_own_writer_and_history(r, redis_url, redis_server_binary, tmp_path):
+    """Two real redis-servers behind one app: the lifespan samples both, each under a lease in its
+    own Redis, so `?instance=b` and GraphQL `instance(name: "b")` answer with b's failures."""
+    second = start_redis_server(redis_server_binary, tmp_path / "b")
+    b = redis.Redis.from_url(second.url)
+    settings = Settings(
+        redis_url=redis_url, redis_instances=(f"b={second.url}",), history_interval=0.2, history_lease=1
+    )
+    app = create_app(settings)
+    try:
+        ids = [Queue("billing", connection=b).enqueue("history_jobs.fail_after", 0).id for _ in range(3)]
+        run_worker(second.url, ("billing",))
+        with TestClient(app) as client:
+            wait_until(lambda: r.get(LEASE_KEY) and b.get(LEASE_KEY), 10, "a writer on each instance")
+
+            def history_of_b() -> int:
+                params = {"step": 60, "instance": "b"}
+                body = client.get(HISTORY.format("billing"), params=params).json()
+                return sum(bucket["failed"] or 0 for bucket in body["buckets"])
+
+            wait_until(lambda: history_of_b() == len(ids), 15, "b's failures in b's history")
+            query = """{ instance(name: "b") { queue(name: "billing") { history(step: 60) { failed } } } }"""
+            answer = client.post("/graphql", json={"query": query}).json()
+            assert sum(
+                bucket["failed"] or 0 for bucket in answer["data"]["instance"]["queue"]["history"]
+            ) == len(ids)
+            assert total_counted(b, "failed", "billing") == len(ids)
+            assert total_counted(r, "failed", "billing") == 0  # nothing leaked into the default
+    finally:
+        for name in app.state.instances.names:
+            app.state.instances.service(name).connection.close()
+        b.close()
+        second.stop()

@@ -7,11 +7,11 @@
   largest queue length and head-job age sampled in the minute), `run_max` (the longest run) and
   `h:<index>` (run times as a DDSketch histogram, see timings.py).
 - `rq-gateway:history:seen:<registry>:<queue>`: the ids of the failed or finished registry the
-  writer has already looked at (a sorted set, scores 0, for ZDIFF; sample.py), so a tick reads
-  new entries only.
-- `rq-gateway:history:watermark`: the `ended_at` up to which jobs are counted, as Unix seconds,
-  and a nonce. It only moves forward, in the same atomic step as the counts and the seen sets, so
-  no job is counted twice.
+  writer has already looked at (a sorted set, scores 0, so it is walked by member; walk.py), so a
+  tick reads the job hashes of new entries only.
+- `rq-gateway:history:watermark`: `<seconds> <nonce> <origin>`: the time up to which the
+  registries have been walked, a nonce every commit renews (so a tick's commits form a chain no
+  other writer's commit can enter) and the start of the writers' unbroken run (writer.py).
 - `rq-gateway:history:writer`: the lease naming the one process that writes (lease.py).
 
 A minute without a hash was not sampled: it reads as null, never as zeros.

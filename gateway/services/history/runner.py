@@ -45,6 +45,7 @@ async def history_sampling(
         yield writer
     finally:
         stop.set()
+        writer.interrupted.set()
         await task
         with contextlib.suppress(redis.RedisError):
             await asyncio.to_thread(writer.release)

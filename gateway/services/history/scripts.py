@@ -16,3 +16,4 @@ def read_lua(name: str) -> str:
 LEASE = read_lua("lease")
 RELEASE = read_lua("release")
 COMMIT = read_lua("commit")
+UNSEEN = read_lua("unseen")

@@ -1,15 +1,19 @@
--- Run by HistoryWriter.commit (gateway/services/history/writer.py) at the end of each tick.
--- KEYS[1] the lease, KEYS[2] the watermark. ARGV: token, the watermark the tick started from
--- ('' when none), the new watermark, the TTL of the watermark and seen sets in seconds, the
--- number of minute hashes; then per minute hash: key, EXPIREAT, failed, finished, queued,
--- latency, run_max ('' where the tick has none), the number n of sketch buckets and n (field,
--- count) pairs; then per registry: its seen set, the registry, the number m of ids and m ids.
--- Returns 1 when written; 0 when the lease is no longer this token's, -1 when the watermark moved
--- (another commit came first): then nothing is written, so no job is counted twice.
+-- Run by HistoryWriter.commit (gateway/services/history/writer.py), several times per tick, each
+-- with a bounded batch (batch.py). KEYS[1] the lease, KEYS[2] the watermark. ARGV: token, the
+-- watermark the previous commit of this tick left ('' when none), the new watermark, the TTL of
+-- the watermark and seen sets in seconds, the lease in milliseconds, the number of minute
+-- hashes; then per minute hash: key, EXPIREAT, failed, finished, queued, latency, run_max (''
+-- where the batch has none), the number n of sketch buckets and n (field, count) pairs; then
+-- groups of ids: 'add' or 'forget', the seen set, the registry, the number m of ids and m ids.
+-- 'add' puts the ids in the seen set (m = 0 only renews its TTL); 'forget' drops those of the
+-- ids that are (still) absent from the registry, so a job retried and failed again is new again.
+-- Returns 1 when written (and renews the lease); 0 when the lease is no longer this token's, -1
+-- when the watermark moved (another commit came between): then nothing is written, so the
+-- counts and the seen ids of one batch land together or not at all, and no job counts twice.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if (redis.call('GET', KEYS[2]) or '') ~= ARGV[2] then return -1 end
 local ttl = ARGV[4]
-local BATCH = 1000 -- arguments per ZADD/ZREM, well under Lua's unpack limit
+local BATCH = 1000 -- arguments per ZADD/ZREM/ZMSCORE, well under Lua's unpack limit
 
 local function raise(key, field, value)
   if value == '' then return end
@@ -19,8 +23,8 @@ local function raise(key, field, value)
   end
 end
 
-local i = 6
-for _ = 1, tonumber(ARGV[5]) do
+local i = 7
+for _ = 1, tonumber(ARGV[6]) do
   local key = ARGV[i]
   if ARGV[i + 2] ~= '' then redis.call('HINCRBY', key, 'failed', ARGV[i + 2]) end
   if ARGV[i + 3] ~= '' then redis.call('HINCRBY', key, 'finished', ARGV[i + 3]) end
@@ -36,26 +40,36 @@ for _ = 1, tonumber(ARGV[5]) do
 end
 
 while i <= #ARGV do
-  local seen, registry, m = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  for first = i + 3, i + 2 + m, BATCH do
-    local members = {}
-    for k = first, math.min(first + BATCH - 1, i + 2 + m) do
-      members[#members + 1] = 0
-      members[#members + 1] = ARGV[k]
+  local kind, seen, registry, m = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local last = i + 3 + m
+  if kind == 'add' then
+    for first = i + 4, last, BATCH do
+      local members = {}
+      for k = first, math.min(first + BATCH - 1, last) do
+        members[#members + 1] = 0
+        members[#members + 1] = ARGV[k]
+      end
+      redis.call('ZADD', seen, unpack(members))
     end
-    redis.call('ZADD', seen, unpack(members))
-  end
-  -- Ids that left the registry (retried, deleted, expired) are forgotten: if one comes back
-  -- it is new. A registry of another type (damaged data) is left alone.
-  local kind = redis.call('TYPE', registry)['ok']
-  if kind == 'zset' or kind == 'none' then
-    local gone = redis.call('ZDIFF', 2, seen, registry)
-    for first = 1, #gone, BATCH do
-      redis.call('ZREM', seen, unpack(gone, first, math.min(first + BATCH - 1, #gone)))
+  else
+    -- A registry of another type (damaged data) is left alone.
+    local type_of = redis.call('TYPE', registry)['ok']
+    if type_of == 'zset' or type_of == 'none' then
+      for first = i + 4, last, BATCH do
+        local ids = {}
+        for k = first, math.min(first + BATCH - 1, last) do ids[#ids + 1] = ARGV[k] end
+        local scores = redis.call('ZMSCORE', registry, unpack(ids))
+        local gone = {}
+        for k = 1, #ids do
+          if not scores[k] then gone[#gone + 1] = ids[k] end
+        end
+        if #gone > 0 then redis.call('ZREM', seen, unpack(gone)) end
+      end
     end
   end
   redis.call('EXPIRE', seen, ttl)
-  i = i + 3 + m
+  i = last + 1
 end
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ttl)
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
