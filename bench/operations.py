@@ -91,6 +91,9 @@ def operation_row(url: str, r: redis.Redis, workdir: Path, action: str, n: int) 
         rss_before = proc_status(gateway.pid)["VmRSS"]
         cpu_before = cpu_seconds(gateway.pid)
         r.config_resetstat()
+        r.config_set("slowlog-log-slower-than", 5000)  # µs: Redis's own view of what made PINGs wait
+        r.config_set("slowlog-max-len", 10000)
+        r.slowlog_reset()
         load = os.getloadavg()[0]
         with Sampler(url, gateway.pid) as sampler:
             started = time.perf_counter()
@@ -109,6 +112,9 @@ def operation_row(url: str, r: redis.Redis, workdir: Path, action: str, n: int) 
             finished_during = r.zcard("rq:finished:other") - finished_before
         cpu = cpu_seconds(gateway.pid) - cpu_before
         in_scripts = _script_seconds(r)
+        slow = r.slowlog_get(10000)
+        for entry in sorted(slow, key=lambda e: -e["duration"])[:3]:
+            log(f"slow in Redis: {entry['duration'] / 1000:.1f} ms {entry['command'][:80]!r}")
         worker.terminate()  # a warm shutdown: the job under way finishes
         worker.wait(timeout=60)
         # None lost: every job of the other queue finished, or still waits in its queue.
@@ -128,6 +134,8 @@ def operation_row(url: str, r: redis.Redis, workdir: Path, action: str, n: int) 
         "ping_p99_ms": statistics.quantiles(sampler.pings, n=100)[-1] * 1000,
         "pings_over_20ms": sum(1 for p in sampler.pings if p > 0.020),
         "pings": len(sampler.pings),
+        "redis_longest_ms": max((e["duration"] for e in slow), default=0) / 1000,
+        "redis_over_5ms": len(slow),
         "worker_finished_during": finished_during,
         "worker_lost": OTHER_JOBS - finished,
         "redis_script_seconds": in_scripts,
@@ -177,8 +185,9 @@ def contract_row(url: str, r: redis.Redis, workdir: Path, n: int) -> dict[str, A
 def report(rows: list[dict], floors: dict[str, dict], contract: dict) -> str:
     lines = [
         "| Operation | N | End to end | Jobs/s | Floor (Redis minimum writes, per job) | Redis in scripts "
-        "| Gateway CPU | RSS growth | PING max / p99 (over 20 ms) | Worker on another queue | Load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Gateway CPU | RSS growth | PING max / p99 (over 20 ms) | Longest command in Redis (over 5 ms) "
+        "| Worker on another queue | Load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         floor = floors[row["action"]]
@@ -189,6 +198,7 @@ def report(rows: list[dict], floors: dict[str, dict], contract: dict) -> str:
             f"{row['gateway_cpu_seconds']:.1f} s | {row['rss_growth_mb']:.1f} MB | "
             f"{row['ping_max_ms']:.1f} / {row['ping_p99_ms']:.1f} ms "
             f"({row['pings_over_20ms']} of {row['pings']:,}) | "
+            f"{row['redis_longest_ms']:.1f} ms ({row['redis_over_5ms']}) | "
             f"{row['worker_finished_during']} finished during, {row['worker_lost']} lost "
             f"| {row['load']:.1f} |"
         )

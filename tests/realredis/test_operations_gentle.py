@@ -6,12 +6,16 @@ process); the pinger and the worker are separate clients, as in production.
 Why it holds: each Lua call acts on a chunk sized to stay about 3 ms inside Redis
 (services/operations/pacing.py), and the runner lets go between chunks.
 
-On a shared machine another process can starve redis-server itself: then even a lone PING with
-no operation waits tens of milliseconds. So the PINGs are first measured without the operation
-(the worker running). On a calm machine (that window's worst under 10 ms) the bound is the
-issue's 20 ms for every PING. On a starved one, the share of PINGs over 20 ms stays under 2%
-and none waits over 500 ms: a Lua call over many chunks' worth of jobs (a 100k-job call blocks
-Redis for seconds) or fixed 500-job chunks (Redis busy most of the time) still fail it.
+What a PING waits for is the command Redis is running when it arrives, so the check is made on
+two clocks: the pinger's, and Redis's own slow log, which holds every command of 20 ms or more
+whoever sent it (the operation's chunks, the history writer's ticks, the worker).
+
+On a shared machine another process can starve the pinger or redis-server itself, and then even
+a lone PING or HGET with no operation waits tens of milliseconds. So both are first measured
+without the operation (the worker running). On a calm machine (that window's worst PING under
+10 ms, no command in the slow log) the bound is the issue's 20 ms for every PING and every
+command. On a starved one, the share of PINGs over 20 ms stays under 2%, at most 3 commands
+reach 20 ms, and none waits over 500 ms.
 """
 
 from __future__ import annotations
@@ -87,9 +91,12 @@ def test_redis_stays_responsive_and_a_worker_keeps_working_during_an_operation(
         # The machine's own stalls, with the worker running but no operation: on a shared 2-core
         # machine another process can starve redis-server for longer than 20 ms. Measured, not
         # synchronisation: a window of PINGs as long as the operation roughly takes.
+        r.config_set("slowlog-log-slower-than", int(MAX_PING_SECONDS * 1e6))
+        r.config_set("slowlog-max-len", 1000)
+        r.slowlog_reset()
         with Pinger(redis_server.url) as baseline:
             time.sleep(BASELINE_SECONDS)
-        r.config_set("slowlog-log-slower-than", 5000)
+        stalled = r.slowlog_get(1000)  # a plain command of 20 ms: redis-server itself was starved
         r.slowlog_reset()
         with Pinger(redis_server.url) as pinger:
             started = requests.post(
@@ -109,16 +116,18 @@ def test_redis_stays_responsive_and_a_worker_keeps_working_during_an_operation(
         gateway.stop()
     assert (body["status"], body["acted"]) == ("succeeded", N)
     assert pinger.count > 100
-    slowlog = [(e["duration"], e["command"][:60]) for e in r.slowlog_get(20)]
-    calm = baseline.worst < CALM_SECONDS
+    slowlog = [(e["duration"], e["command"][:60]) for e in r.slowlog_get(1000)]
+    calm = baseline.worst < CALM_SECONDS and not stalled
     allowed = MAX_PING_SECONDS if calm else STARVED_MAX_SECONDS
+    assert all(micros <= allowed * 1e6 for micros, _ in slowlog) and (calm or len(slowlog) <= 3), (
+        f"Redis ran commands over {allowed * 1000:.0f} ms (µs, command): {slowlog[:10]}"
+    )
     assert calm or len(pinger.slow) <= STARVED_SHARE * pinger.count, (
         f"{len(pinger.slow)} of {pinger.count} PINGs waited over 20 ms: {pinger.slow[:20]}"
     )
     assert pinger.worst <= allowed, (
         f"a PING waited {pinger.worst * 1000:.1f} ms (allowed {allowed * 1000:.1f} ms; without the "
-        f"operation the worst was {baseline.worst * 1000:.1f} ms); over 20 ms: {pinger.slow[:20]}; "
-        f"Redis slow log: {slowlog[:5]}"
+        f"operation the worst was {baseline.worst * 1000:.1f} ms); over 20 ms: {pinger.slow[:20]}"
     )
     assert finished_at_end > finished_at_start, "the worker finished no job during the operation"
     assert finished_at_end < OTHER_JOBS, "the worker ran out of jobs before the operation ended"
