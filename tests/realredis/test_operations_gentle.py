@@ -14,8 +14,8 @@ On a shared machine another process can starve the pinger or redis-server itself
 a lone PING or HGET with no operation waits tens of milliseconds. So both are first measured
 without the operation (the worker running). On a calm machine (that window's worst PING under
 10 ms, no command in the slow log) the bound is the issue's 20 ms for every PING and every
-command. On a starved one, the share of PINGs over 20 ms stays under 2%, at most 3 commands
-reach 20 ms, and none waits over 500 ms.
+command. On a starved one, the share of PINGs over 20 ms stays under 2%, and no PING or command
+takes over 500 ms (there a lone HMGET can take 70 ms: Redis's clock is the wall clock too).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def test_redis_stays_responsive_and_a_worker_keeps_working_during_an_operation(
     slowlog = [(e["duration"], e["command"][:60]) for e in r.slowlog_get(1000)]
     calm = baseline.worst < CALM_SECONDS and not stalled
     allowed = MAX_PING_SECONDS if calm else STARVED_MAX_SECONDS
-    assert all(micros <= allowed * 1e6 for micros, _ in slowlog) and (calm or len(slowlog) <= 3), (
+    assert all(micros <= allowed * 1e6 for micros, _ in slowlog), (
         f"Redis ran commands over {allowed * 1000:.0f} ms (µs, command): {slowlog[:10]}"
     )
     assert calm or len(pinger.slow) <= STARVED_SHARE * pinger.count, (
