@@ -106,7 +106,7 @@ def test_unexpected_errors_are_masked_and_logged_with_the_request_id(conn, caplo
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals at rq:job:xyz")
 
-    monkeypatch.setattr("gateway.services.service.queue_stats", explode)
+    monkeypatch.setattr("gateway.services.facade.queues.queue_stats", explode)
     headers = {"X-Request-ID": "trace-9"}
     if transport == "rest":
         response = client.get("/api/v1/jobs/stats", headers=headers)

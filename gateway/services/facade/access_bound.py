@@ -1,0 +1,39 @@
+"""What the bound caller may read about access itself: the audit trail (filtered by its queue
+patterns), who it is (the console, issue 11), and the bare check of several instances (issue 14)."""
+
+from __future__ import annotations
+
+from gateway.services.access import ANONYMOUS, Role, read
+from gateway.services.audit import AuditPage, read_audit
+from gateway.services.domain.caller import CallerInfo
+from gateway.services.domain.validation import validate_page_size
+from gateway.services.facade.core import ServiceCore
+from gateway.services.redis.backend import backend_call
+
+
+class AccessBound(ServiceCore):
+    @read(Role.ADMIN)
+    @backend_call()
+    def audit_log(self, first: int = 100, after: str | None = None) -> AuditPage:
+        """The audit trail, newest first, a page at a time. A queue-limited key reads only the
+        records of queues it may access: not those of other queues, nor queue-less ones."""
+        validate_page_size(first)
+        if self.scope is None or not self.scope.principal.queues:
+            return read_audit(self.connection, first, after)
+        visible = self.scope.principal.may_access_queue
+        return read_audit(
+            self.connection, first, after, lambda queue: isinstance(queue, str) and visible(queue)
+        )
+
+    @read()
+    def caller(self) -> CallerInfo:
+        """The caller's key name, role and queue patterns; a missing or bad key is refused as
+        by every read, which is how a client learns that it must ask for a key."""
+        principal = self._principal or ANONYMOUS
+        role = principal.role.label if principal.role is not None else ""
+        return CallerInfo(name=principal.name, role=role, queue_patterns=principal.queues)
+
+    @read()
+    def check_caller(self) -> None:
+        """Nothing but the guard's check that the caller is an authenticated viewer or more: for
+        the instance list, and for binding an instance before its fields are read."""

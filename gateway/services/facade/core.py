@@ -1,0 +1,99 @@
+"""ServiceCore: what every JobService feature shares. The connection, the default queue and
+serializer, Redis health, the request scope a transport binds (JobService.scoped), and the private
+helpers the feature mixins call: which queue, is it known, may the caller access it, where a job is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from rq.serializers import resolve_serializer
+
+from gateway.errors import GatewayError
+from gateway.services.access import Principal, RequestScope, public
+from gateway.services.domain.failed_job_filter import FailedJobFilter
+from gateway.services.domain.validation import validate_job_id, validate_queue_name
+from gateway.services.job_access import authorise_job, hidden_jobs
+from gateway.services.reads.filtered import FilteredView
+from gateway.services.reads.known import ensure_known
+from gateway.services.reads.snapshot import SharedRead, read_snapshot
+from gateway.services.redis.backend import BackendHealth, backend_call, probe
+from gateway.services.redis.origins import read_places
+from gateway.services.redis.registry import RegistryReader
+from gateway.services.writes.failed_actions import FailedJobActions
+
+
+class ServiceCore:
+    def __init__(
+        self,
+        connection: redis.Redis,
+        default_queue: str = "default",
+        serializer: Any = None,
+        instance: str | None = None,
+    ):
+        self.connection = connection
+        self.default_queue = validate_queue_name(default_queue)
+        self.serializer = resolve_serializer(serializer)
+        self._reader = RegistryReader(connection)
+        # `instance`: this Redis' name when the gateway serves several (its 503s name it).
+        self.health = BackendHealth(instance)
+        self._snapshots = SharedRead(lambda: read_snapshot(connection))  # shared by scoped copies
+
+    @public
+    def queue_name(self, queue: str | None = None) -> str:
+        return validate_queue_name(queue if queue is not None else self.default_queue)
+
+    @public
+    @backend_call(probe=True)
+    def ping(self) -> bool:
+        probe(self.connection)
+        return True
+
+    def _actions(self, queue: str | None, dry_run: bool = False) -> FailedJobActions:
+        return FailedJobActions(self.connection, self.queue_name(queue), self.serializer, dry_run)
+
+    def _view(self, queue_name: str, job_filter: FailedJobFilter) -> FilteredView:
+        return FilteredView(self.connection, queue_name, job_filter, self.serializer)
+
+    def _known_if_empty(self, queue: str | None, empty: bool) -> None:
+        """A queue named explicitly whose answer is empty must be one RQ knows, or the answer is
+        QueueNotFound rather than zeros (services/reads/known.py). Checked only when empty, so a
+        non-empty answer costs no extra round trip; the default queue is never checked."""
+        if queue is not None and empty:
+            ensure_known(self.connection, self.queue_name(queue))
+
+    scope: RequestScope | None = None
+
+    @public
+    def may_access_queue(self, queue: str) -> bool:
+        """For operations that list queues: keep only the names the caller's key may access."""
+        return self.scope is None or self.scope.principal.may_access_queue(queue)
+
+    @property
+    def _principal(self) -> Principal | None:
+        return self.scope.principal if self.scope is not None else None
+
+    def _job_queue(
+        self, job_id: str, queue: str | None = None, registry: bool = False, needs_queue: bool = True
+    ) -> str:
+        """The queue an operation on one job acts on, once job_access.authorise_job allows it.
+        Where the job is is read here, once, and only when the check or the operation needs it.
+        `registry`: the operation acts on a failed registry (retry, delete)."""
+        named = self.queue_name(queue) if queue is not None else None
+        principal = self._principal
+        restricted = principal is not None and bool(principal.queues)
+        place = read_places(self.connection, [job_id])[0] if needs_queue or restricted else None
+        return authorise_job(principal, job_id, place, named, self.default_queue, registry)
+
+    def _recorded_queue(self, job_id: str) -> str | None:
+        """The job's queue for the audit record of a call refused before its job was checked."""
+        try:
+            validate_job_id(job_id)
+            return read_places(self.connection, [job_id])[0].queue
+        except (GatewayError, redis.RedisError):
+            return None  # the refusal is answered and recorded all the same
+
+    def _hidden_jobs(self, job_ids: list[str]) -> set[str]:
+        principal = self._principal
+        restricted = principal is not None and bool(principal.queues)
+        return hidden_jobs(principal, read_places(self.connection, job_ids) if restricted else [])

@@ -1,0 +1,121 @@
+"""Tracked operations (issue 13 items 1 and 2): start, read, list and cancel the long bulk
+actions that services/operations/ runs, and the view of a shared operation read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.errors import Forbidden, OperationNotFound
+from gateway.services.access import Role, action, public, read
+from gateway.services.facade.core import ServiceCore
+from gateway.services.operations.model import Operation, Selector, validate_action
+from gateway.services.operations.runner import OperationRunner
+from gateway.services.operations.tracker import Operations
+from gateway.services.redis.backend import backend_call
+
+
+class TrackedOperations(ServiceCore):
+    _operations: Operations | None = None
+
+    @public
+    def use_operations(self, audit: Any = None, max_rate: float = 0.0) -> None:
+        """Run operations with this audit trail and jobs/s cap (`--bulk-max-rate`); called once
+        by the app, before the service is scoped to requests (the copies share it)."""
+        runner = OperationRunner(self.connection, self.serializer, self.health, audit, max_rate)
+        self._operations = Operations(self.connection, self.serializer, runner)
+
+    @property
+    def operations_runner(self) -> OperationRunner:
+        return self._tracker.runner
+
+    @property
+    def _tracker(self) -> Operations:
+        if self._operations is None:
+            self.use_operations()
+        assert self._operations is not None
+        return self._operations
+
+    @public
+    def start_operation(
+        self,
+        action: str,
+        selector: Any,
+        queue: str | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> tuple[Operation, bool]:
+        """(the operation, whether it is new): retry needs an operator, delete an admin, as
+        retry-all and clear; each is checked and audited as its own action."""
+        if validate_action(action) == "retry":
+            return self.start_retry_operation(selector, queue, dry_run, idempotency_key)
+        return self.start_delete_operation(selector, queue, dry_run, idempotency_key)
+
+    @action("operation_retry", Role.OPERATOR)
+    @backend_call()
+    def start_retry_operation(
+        self,
+        selector: Any,
+        queue: str | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> tuple[Operation, bool]:
+        return self._start("retry", selector, queue, dry_run, idempotency_key)
+
+    @action("operation_delete", Role.ADMIN)
+    @backend_call()
+    def start_delete_operation(
+        self,
+        selector: Any,
+        queue: str | None = None,
+        dry_run: bool = False,
+        idempotency_key: str | None = None,
+    ) -> tuple[Operation, bool]:
+        return self._start("delete", selector, queue, dry_run, idempotency_key)
+
+    def _start(
+        self, action_name: str, selector: Any, queue: str | None, dry_run: bool, idempotency_key: str | None
+    ) -> tuple[Operation, bool]:
+        parsed = Selector.parse(selector)
+        name = self.queue_name(queue)
+        principal = self._principal.name if self._principal is not None else "-"
+        if dry_run:
+            operation = self._tracker.dry_run(action_name, name, parsed, principal)
+            self._known_if_empty(queue, not operation.total)
+            return operation, False
+        if parsed.kind != "job_ids":
+            self._known_if_empty(queue, not self._tracker.failed_count(name))
+        return self._tracker.start(action_name, name, parsed, principal, idempotency_key)
+
+    @read()
+    @backend_call()
+    def operation(self, operation_id: str) -> Operation:
+        found = self._tracker.get(operation_id)
+        if found is None or not self.may_access_queue(found.queue):
+            raise OperationNotFound(operation_id)
+        return found
+
+    @read()
+    @backend_call()
+    def operations(self, first: int = 20) -> list[Operation]:
+        """The latest operations, newest first, on the queues the key may access."""
+        return [op for op in self._tracker.latest(first) if self.may_access_queue(op.queue)]
+
+    @action("operation_cancel", Role.OPERATOR)
+    @backend_call()
+    def cancel_operation(self, operation_id: str) -> Operation:
+        """Stop an operation before its next chunk (a delete operation needs an admin, as its
+        start did). Canceling one that has ended changes nothing and answers it as it is."""
+        found = self.operation(operation_id)
+        principal = self._principal
+        if found.action == "delete" and principal is not None and (principal.role or 0) < Role.ADMIN:
+            raise Forbidden(f"API key {principal.name!r} may not cancel a delete operation; it needs admin")
+        self._tracker.cancel(operation_id)
+        return self.operation(operation_id)
+
+    @read()
+    def view_operation(self, operation: Operation) -> Operation:
+        """A shared read of an operation (its live stream) as this caller sees it: not found
+        when the key may not access its queue, as `operation` answers."""
+        if not self.may_access_queue(operation.queue):
+            raise OperationNotFound(operation.id)
+        return operation

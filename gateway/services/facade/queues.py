@@ -1,0 +1,47 @@
+"""Queues and workers: a queue's counts, every queue, one queue, the workers, and RQ's registry
+cleanup of a queue."""
+
+from __future__ import annotations
+
+from gateway.services.access import Role, action, read
+from gateway.services.domain.models import CleanupOutcome, QueueInfo, QueueStats, WorkerInfo
+from gateway.services.domain.validation import validate_queue_name
+from gateway.services.facade.core import ServiceCore
+from gateway.services.reads.queues import get_queue, list_queues
+from gateway.services.reads.stats import queue_stats
+from gateway.services.reads.workers import list_workers
+from gateway.services.redis.backend import backend_call
+from gateway.services.writes.cleanup import cleanup_queue
+
+
+class QueueViews(ServiceCore):
+    @read()
+    @backend_call()
+    def stats(self, queue: str | None = None) -> QueueStats:
+        return queue_stats(self.connection, self.queue_name(queue), must_exist=queue is not None)
+
+    @read()
+    @backend_call()
+    def queues(self) -> list[QueueInfo]:
+        """Every queue in RQ's queues set, by name, with counts, latency and workers; only the
+        queues the caller's API key may access."""
+        return [queue for queue in list_queues(self.connection) if self.may_access_queue(queue.name)]
+
+    @read(queue_arg="name")
+    @backend_call()
+    def queue(self, name: str) -> QueueInfo:
+        return get_queue(self.connection, validate_queue_name(name))
+
+    @read()
+    @backend_call()
+    def workers(self) -> list[WorkerInfo]:
+        return list_workers(self.connection)
+
+    @action("cleanup", Role.ADMIN, queue_arg="name")
+    @backend_call()
+    def cleanup_queue(self, name: str) -> CleanupOutcome:
+        """MUTATES: runs RQ's registry cleanup on the queue (expired entries are removed and
+        abandoned started jobs move to the failed registry)."""
+        outcome = cleanup_queue(self.connection, validate_queue_name(name), self.serializer)
+        self._known_if_empty(name, not outcome.total_removed)
+        return outcome
