@@ -163,3 +163,18 @@ def test_every_file_and_name_the_architecture_page_points_to_exists():
             if isinstance(t, ast.Name)
         }
         assert name in defined, f"{path} defines no {name}"
+
+
+def test_the_module_table_is_one_table_with_each_module_once():
+    """Merged feature by feature, the table once had a paragraph in its middle (the rows after it
+    render as text) and rows listed twice."""
+    section = ARCHITECTURE.split("### Where each module is", 1)[1].split("\n### ", 1)[0]
+    lines = section.strip().splitlines()
+    rows = [i for i, line in enumerate(lines) if line.startswith("|")]
+    assert rows == list(range(rows[0], rows[-1] + 1)), "a non-table line inside the module table"
+    folder, seen = "", []
+    for line in (lines[i] for i in rows[2:]):
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        folder = cells[0] or folder
+        seen.append((folder, cells[1]))
+    assert len(seen) == len(set(seen)), sorted({row for row in seen if seen.count(row) > 1})
