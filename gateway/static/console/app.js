@@ -4,6 +4,7 @@
 
 import { explain, gql, health, storeKey, storedKey } from "./api.js";
 import { h, replace } from "./dom.js";
+import { refreshHealth, refreshInstances, routeInstance, switcherElement } from "./instances.js";
 import { liveState, restartLive } from "./live.js";
 import * as audit from "./views/audit.js";
 import * as failed from "./views/failed.js";
@@ -47,6 +48,7 @@ async function boot() {
   try {
     const data = await gql("query Viewer { viewer { name role queuePatterns } }");
     session = makeSession(data.viewer);
+    await refreshInstances();
     renderShell();
   } catch (error) {
     if (error.code === "UNAUTHENTICATED") renderSignIn(storedKey() ? "That key was not accepted." : "");
@@ -104,6 +106,7 @@ function renderShell() {
     session.may("audit") ? h("a", { href: "#/audit" }, "Audit log") : null,
     h("a", { href: "graphql" }, "GraphiQL"),
     h("a", { href: "docs" }, "REST API"),
+    switcherElement(),
     h(
       "span",
       { class: "who" },
@@ -125,6 +128,7 @@ function route() {
   if (!session) return;
   stopCurrent();
   const current = parseRoute();
+  if (routeInstance(current).changed) restartLive(); // the socket streams one instance
   const view = VIEWS[current.name] || overview;
   const main = document.getElementById("main");
   for (const a of document.querySelectorAll("nav a")) {
@@ -141,10 +145,13 @@ health.addEventListener("outage", (event) => {
   if (!banner) return;
   banner.hidden = false;
   banner.className = "banner";
+  // With several instances the gateway's message names the one that is down.
+  const which = /^Redis instance '[^']*'/.exec(event.detail.message || "");
   banner.textContent =
     event.detail.code === "SERVICE_UNAVAILABLE"
-      ? "Redis is unreachable: the data shown may be out of date. Retrying by itself…"
+      ? `${which ? which[0] : "Redis"} is unreachable: the data shown may be out of date. Retrying by itself…`
       : "The gateway is not answering. Reconnecting by itself…";
+  refreshHealth(); // the switcher shows which instance is down
   // Views that are not live retry by being rendered again until an answer comes back.
   clearTimeout(retryTimer);
   retryTimer = setTimeout(() => {
@@ -156,6 +163,7 @@ health.addEventListener("recovered", () => {
   const banner = document.getElementById("banner");
   if (banner) banner.hidden = true;
   clearTimeout(retryTimer);
+  refreshHealth();
 });
 
 liveState.addEventListener("unauthenticated", () => renderSignIn("Your key is no longer accepted."));
