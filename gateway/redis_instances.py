@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ DEFAULT_INSTANCE = "default"
 
 def parse_instances(value: Any) -> tuple[str, ...]:
     """NAME=URL items, checked: names unique and well formed, each with a URL."""
+    if isinstance(value, Mapping):  # a settings file's table of NAME = URL
+        if not all(isinstance(url, str) for url in value.values()):
+            raise ValueError("expected a table of NAME = URL")
+        value = [f"{name}={url}" for name, url in value.items()]
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("{"):
