@@ -3,7 +3,8 @@ pydantic-settings source (Settings.settings_customise_sources puts it below the 
 the options, so they override it key by key). The file is parsed by the standard library's
 tomllib (tomli before 3.11) or json, as pydantic-settings' own file sources do. The file's keys
 are the settings' names (`redis_timeout`, or `redis-timeout` as the option says it),
-`redis_instances` a table of NAME = URL.
+`redis_instances` a table of NAME = URL or NAME = {url or sentinel, TLS files} (see
+gateway/redis_instances.py).
 
 A file that is missing, unreadable, not TOML/JSON, or holds a key that is no setting is refused
 at start-up with a SettingsFileError naming the file and the problem, never a traceback."""

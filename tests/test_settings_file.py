@@ -88,7 +88,7 @@ def test_the_worker_processes_get_the_files_values_not_the_file(served, tmp_path
         (
             "inst.toml",
             "[redis_instances]\nb = 1\n",
-            "inst.toml: redis_instances: expected a table of NAME = URL",
+            "inst.toml: redis_instances: instance 'b': expected a URL or a table",
         ),
         (
             "inst2.toml",
@@ -124,3 +124,78 @@ def test_the_readme_example_is_read_as_documented(tmp_path: Path):
     settings = Settings(config=str(path))
     assert settings.redis_url == "redis://main:6379/0" and settings.redis_timeout == 2.0
     assert [item.split("=")[0] for item in settings.redis_instances] == ["billing", "mail"]
+
+
+def test_instance_tables_give_sentinel_settings_and_their_own_tls_files(tmp_path):
+    from tests.tls_files import make_tls_files
+
+    tls = make_tls_files(tmp_path / "tls")
+    path = tmp_path / "gateway.toml"
+    path.write_text(
+        "[redis_instances]\n"
+        'plain = "redis://127.0.0.1:1/0"\n'
+        'ha = { sentinel = ["127.0.0.1:1", "127.0.0.1:2"], master_name = "m", db = 2 }\n'
+        f'secure = {{ url = "rediss://127.0.0.1:3/0", ca_file = "{tls.ca}", '
+        f'cert_file = "{tls.client_cert}", key_file = "{tls.client_key}" }}\n'
+    )
+    settings = Settings(config=str(path))
+    plain, ha, secure = settings.redis_instances
+    assert (plain, ha) == ("plain=redis://127.0.0.1:1/0", "ha=redis+sentinel://127.0.0.1:1,127.0.0.1:2/m/2")
+    # The instance's own files travel in its URL, as redis-py reads them there.
+    from gateway.config import connect
+
+    alone = Settings(redis_url=secure.split("=", 1)[1])
+    kwargs = connect(alone).connection_pool.connection_kwargs
+    assert (kwargs["ssl_ca_certs"], kwargs["ssl_certfile"], kwargs["ssl_keyfile"]) == (
+        str(tls.ca),
+        str(tls.client_cert),
+        str(tls.client_key),
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('{ url = "redis://x", sentinel = "h:1" }', "instance 'bad': give url, or sentinel with master_name"),
+        ('{ sentinel = "h:1" }', "instance 'bad': give url, or sentinel with master_name"),
+        ('{ url = "redis://x", ca = "f" }', "instance 'bad': 'ca' not known; expected url, sentinel"),
+        (
+            '{ url = "redis://x", ca_file = "/etc/hostname" }',
+            "instance 'bad': TLS files need a rediss:// url",
+        ),
+        (
+            '{ url = "rediss://x", ca_file = "/no/ca.pem" }',
+            "instance 'bad': '/no/ca.pem' is not a readable file",
+        ),
+        (
+            '{ url = "rediss://x", cert_file = "/etc/hostname" }',
+            "instance 'bad': a client certificate and its key go",
+        ),
+        ('{ sentinel = "h:x", master_name = "m" }', "instance 'bad': 'h:x' is not host:port"),
+        ('{ sentinel = "h:1", master_name = "m", db = "two" }', "instance 'bad': db must be a whole number"),
+        ("5", "instance 'bad': expected a URL or a table"),
+    ],
+)
+def test_a_bad_instance_table_is_refused_naming_the_file_and_the_instance(served, tmp_path, table, message):
+    path = tmp_path / "gateway.toml"
+    path.write_text(f"[redis_instances]\nbad = {table}\n")
+    result = serve("--config", str(path))
+    assert result.exit_code == 2 and served == [], result.output
+    assert f"{path}: redis_instances: {message}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_readme_table_example_is_read_as_documented(tmp_path: Path):
+    import re
+
+    from tests.tls_files import make_tls_files
+
+    tls = make_tls_files(tmp_path / "tls")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Several Redis instances\n", 1)[1].split("\n### ", 1)[0]
+    example = re.findall(r"```toml\n(.*?)```", section, re.S)[1]
+    path = tmp_path / "tables.toml"
+    path.write_text(example.replace("/etc/rq-gateway/reports-ca.pem", str(tls.ca)))
+    reports, ha = Settings(config=str(path)).redis_instances
+    assert reports == f"reports=rediss://reports-redis:6380/0?ssl_ca_certs={str(tls.ca).replace('/', '%2F')}"
+    assert ha == "ha=redis+sentinel://10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/mymaster/0"

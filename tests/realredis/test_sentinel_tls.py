@@ -160,3 +160,26 @@ def test_the_options_form_and_an_untrusted_certificate(deployment, tls):
             "The TLS connection to the sentinels failed (certificate verify failed"
             in response.json()["detail"]
         )
+
+
+def test_a_settings_file_gives_one_instance_its_own_tls_files(deployment, tls, redis_server, tmp_path):
+    """The default instance plain (the session server), the TLS master as `secure` with its own
+    files from the file's table: no shared --redis-ca-file, which would make every instance TLS."""
+    master, _ = deployment
+    path = tmp_path / "rq-gateway.toml"
+    path.write_text(
+        "[redis_instances.secure]\n"
+        f'url = "rediss://127.0.0.1:{master.port}/0"\n'
+        f'ca_file = "{tls.ca}"\ncert_file = "{tls.client_cert}"\nkey_file = "{tls.client_key}"\n'
+    )
+    gateway = GatewayProcess(redis_server.url, tmp_path / "gateway.log", "--config", str(path)).start()
+    try:
+        ready = requests.get(gateway.base + "/readyz", timeout=10).json()
+        assert [(i["name"], i["healthy"]) for i in ready["instances"]] == [
+            ("default", True),
+            ("secure", True),
+        ]
+        answer = requests.get(f"{gateway.base}{API}/stats", params={"instance": "secure"}, timeout=10)
+        assert answer.status_code == 200, answer.text
+    finally:
+        gateway.stop()

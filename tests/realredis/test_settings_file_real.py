@@ -86,5 +86,5 @@ def test_a_bad_settings_file_stops_the_cli_naming_it(redis_server: RedisServer, 
     with pytest.raises(AssertionError, match="gateway exited with 2"):
         gateway.start()
     output = gateway.output()
-    assert f"{path}: redis_instances: expected a table of NAME = URL" in output
+    assert f"{path}: redis_instances: instance 'billing-eu': expected a URL or a table" in output
     assert "Traceback" not in output
