@@ -32,7 +32,7 @@ def variable_text(value: object) -> str:
     in_env=st.sets(st.sampled_from(FIELDS)),
     dashed=st.booleans(),
 )
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60, deadline=None)
 def test_the_environment_overrides_the_file_setting_by_setting(clean_env, tmp_path, in_file, in_env, dashed):
     """The class: for any settings in the file and any in the environment, each setting is the
     variable's value where one is set, else the file's, else the default."""
