@@ -115,11 +115,18 @@ def test_the_switcher_moves_every_view_and_action_to_the_chosen_instance(
     assert queued_ids(b) == [on_b[0]] and sorted(failed_ids(b)) == sorted(on_b[1:])
     assert queued_ids(r) == [] and sorted(failed_ids(r)) == sorted(on_a)  # the default untouched
 
-    # Back to the default: no parameter, its jobs again.
+    # Back to the default, which a link keeps too; its jobs again.
     page.get_by_label("Redis instance").select_option("default")
     page.get_by_role("link", name="Overview").click()
-    expect(page).to_have_url(f"{gateway.base}/#/", timeout=TIMEOUT_MS)
+    expect(page).to_have_url(f"{gateway.base}/#/?instance=default", timeout=TIMEOUT_MS)
     expect(page.locator("table.queues tbody tr")).to_have_count(1, timeout=TIMEOUT_MS)
+    assert rest(gateway, "/api/v1/queues")[0]["failed_count"] == len(on_a)
+    # A name the gateway does not know: said so, and the switcher still offers the others.
+    page.evaluate("location.hash = '#/failed/default?instance=nope'")
+    expect(page.locator("main").get_by_role("alert")).to_contain_text(
+        "NOT_FOUND: Redis instance 'nope' is not configured", timeout=TIMEOUT_MS
+    )
+    expect(page.get_by_label("Redis instance").locator("option")).to_have_text(["default", "b"])
     assert seen.outside == [] and seen.errors == []
 
 

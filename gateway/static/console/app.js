@@ -6,6 +6,7 @@ import { explain, gql, health, storeKey, storedKey } from "./api.js";
 import { h, replace } from "./dom.js";
 import { refreshHealth, refreshInstances, routeInstance, switcherElement } from "./instances.js";
 import { liveState, restartLive } from "./live.js";
+import { showError } from "./messages.js";
 import * as audit from "./views/audit.js";
 import * as failed from "./views/failed.js";
 import * as job from "./views/job.js";
@@ -128,9 +129,15 @@ function route() {
   if (!session) return;
   stopCurrent();
   const current = parseRoute();
-  if (routeInstance(current).changed) restartLive(); // the socket streams one instance
+  const instance = routeInstance(current);
+  if (instance.changed) restartLive(); // the socket streams one instance
   const view = VIEWS[current.name] || overview;
   const main = document.getElementById("main");
+  if (instance.unknown) {
+    // Not sent to the gateway: its socket would refuse the name like a bad key (4403).
+    showError(main, { code: "NOT_FOUND", message: `Redis instance '${instance.name}' is not configured` });
+    return;
+  }
   for (const a of document.querySelectorAll("nav a")) {
     const target = a.getAttribute("href").replace(/^#\/?/, "").split(/[/?]/)[0];
     if (a.getAttribute("href").startsWith("#") && !a.classList.contains("brand") && target === current.name) a.setAttribute("aria-current", "page");

@@ -2,8 +2,10 @@
 // The choice is the hash URL's `instance` parameter (#/failed/default?instance=billing), so a
 // link or a reload keeps it. Every request (api.js) and the live socket (live.js) carry it as
 // ./graphql?instance=NAME, so each view, its live feeds and its actions follow it without knowing.
-// Links inside the console name no instance: the one chosen stays until the switcher changes it.
-// With one instance (or a gateway without `instances`) there is no switcher and no parameter.
+// Links inside the console name no instance: the one chosen stays until the switcher changes it,
+// and is written into each URL visited (the default's too), so Back returns to the instance it
+// showed. With one instance (or a gateway without `instances`) there is no switcher and no
+// parameter.
 
 import { gql, useInstance } from "./api.js";
 import { h, replace } from "./dom.js";
@@ -39,24 +41,25 @@ function isDefault(name) {
 }
 
 // The instance of this route: its own parameter, else the one chosen before (a console link),
-// else the default. Sets it for every request and returns {name, changed, unknown}; a route
-// that names none while another than the default is chosen gets it added to its URL (replaced,
-// not pushed, so Back does not stop at the bare link).
+// else the default. Sets it for every request and returns {name, changed, unknown}. A route
+// that names none gets it added to its URL when there are several (replaced, not pushed, so
+// Back does not stop at the bare link).
 export function routeInstance(route) {
   const named = route.params.instance;
   delete route.params.instance; // the views' own parameters only
   const name = named || chosen || (known[0] && known[0].name) || null;
   chosen = name;
-  if (!named && name && !isDefault(name)) history.replaceState(null, "", withInstance(location.hash, name));
-  const changed = useInstance(name && !isDefault(name) ? name : null);
+  if (!named && name && known.length > 1) history.replaceState(null, "", withInstance(location.hash, name));
+  const unknown = Boolean(name && known.length && !known.some((each) => each.name === name));
+  const changed = useInstance(name && !unknown && !isDefault(name) ? name : null);
   draw();
-  return { name, changed, unknown: Boolean(name && known.length && !known.some((each) => each.name === name)) };
+  return { name, changed, unknown };
 }
 
 function withInstance(hash, name) {
   const [path, search = ""] = hash.replace(/^#/, "").split("?");
   const params = new URLSearchParams(search);
-  if (name && !isDefault(name)) params.set("instance", name);
+  if (name && known.length > 1) params.set("instance", name);
   else params.delete("instance");
   const query = params.toString();
   return `#${path || "/"}${query ? `?${query}` : ""}`;
