@@ -5,6 +5,7 @@ are all Settings' (gateway/config.py), so a value is parsed the same way whichev
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -14,10 +15,16 @@ from pydantic import ValidationError
 
 from gateway.config import LOG_LEVELS, Settings, describe_refusal, env_name
 from gateway.logs import LOG_FORMATS
+from gateway.settings_file import SettingsFileError, read_settings_file
 
 # Per field: click's type and help. "show_default" shows the Settings default in --help; flags
 # are off by default. The order is the order of `rq-gateway serve --help`.
 OPTIONS: dict[str, dict[str, Any]] = {
+    "config": {
+        "type": click.Path(dir_okay=False),
+        "help": "Settings file (.toml or .json) with these settings by name, e.g. "
+        'redis_instances = { billing = "redis://..." }; variables and options override it.',
+    },
     "redis_url": {
         "help": "Redis of your RQ deployment, e.g. redis://localhost:6379/0. "
         "Without it the gateway runs in demo mode on an embedded in-memory Redis.",
@@ -227,5 +234,22 @@ def settings_from_options(ctx: click.Context, values: dict[str, Any]) -> Setting
     try:
         return Settings(**given)
     except ValidationError as error:
-        names = {field: option_name(field) for field in given}
+        names = {**_from_file(given), **{field: option_name(field) for field in given}}
         raise click.UsageError(describe_refusal(error, names)) from None
+
+
+def _from_file(given: dict[str, Any]) -> dict[str, str]:
+    """The settings whose refused value came from the --config file, named as `FILE: field`."""
+    path = given.get("config") or os.environ.get(env_name("config"))
+    if not path:
+        return {}
+    variables = {field: env_name(field) for field in Settings.model_fields}
+    try:
+        in_file = read_settings_file(path, variables)
+    except SettingsFileError:
+        return {}  # the refusal is the file's own
+    return {
+        field: f"{path}: {field}"
+        for field, variable in variables.items()
+        if variable in in_file and not os.environ.get(variable)
+    }

@@ -23,7 +23,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from gateway.apikeys import ApiKey, KeyConfigError, load_keys
 from gateway.errors import InvalidParameter
@@ -122,6 +128,24 @@ ApiKeys = Annotated[
 ]
 
 
+def _config_file(path: str | None) -> str | None:
+    """Read and parse now, so that a bad file is refused under its own name (as the keys file)."""
+    from gateway.settings_file import SettingsFileError, read_settings_file
+
+    if path is not None:
+        try:
+            read_settings_file(path, {field: env_name(field) for field in Settings.model_fields})
+        except SettingsFileError as error:
+            raise ValueError(str(error)) from None
+    return path
+
+
+def _settings_file(init: InitSettingsSource) -> str | None:
+    """The --config file of this construction: the keyword (the CLI option), else the variable."""
+    variable = f"{ENV_PREFIX}CONFIG"
+    return init.init_kwargs.get(variable) or os.environ.get(variable) or None
+
+
 class Settings(BaseSettings):
     """Every setting of `rq-gateway serve`; each has an option, a variable and a README row."""
 
@@ -136,6 +160,9 @@ class Settings(BaseSettings):
         env_ignore_empty=True,
     )
 
+    # Settings from a TOML or JSON file (gateway/settings_file.py), below the variables and options.
+    # Not handed to worker processes: they get every value the file gave as its variable.
+    config: Annotated[str | None, AfterValidator(_config_file)] = Field(None, exclude=True)
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
     # Production topologies (README "Deployment"): Sentinel instead of a URL, and TLS files.
     # They are checked together, once all are read (_check_topology).
@@ -213,6 +240,25 @@ class Settings(BaseSettings):
         # Keywords are passed on under the variables' names: pydantic-settings 2.7 takes a
         # field name given next to its set variable for an unknown extra input.
         super().__init__(**_by_variable(values))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Options (keywords) over variables over the --config file."""
+        from gateway.settings_file import SettingsFile
+
+        assert isinstance(init_settings, InitSettingsSource)
+        path = _settings_file(init_settings)
+        if path is None:
+            return init_settings, env_settings
+        variables = {field: env_name(field) for field in cls.model_fields}
+        return init_settings, env_settings, SettingsFile(settings_cls, path, variables)
 
     @model_validator(mode="before")
     @classmethod

@@ -3,13 +3,16 @@ gateway. The variable holds a JSON object `{"NAME": "URL", ...}` or a comma-sepa
 NAME=URL (a comma splits only before `NAME=`, so a redis+sentinel:// host list stays whole).
 
 The default instance is `--redis-url` (named `default`) when given, else the first of these.
-Timeouts and TLS files apply to every instance."""
+Timeouts and TLS files apply to every instance; a settings file (--config) may give an instance
+its own TLS files, or its sentinels, in a table (url_of_table), which becomes its URL."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 if TYPE_CHECKING:
     import redis
@@ -24,6 +27,11 @@ DEFAULT_INSTANCE = "default"
 
 def parse_instances(value: Any) -> tuple[str, ...]:
     """NAME=URL items, checked: names unique and well formed, each with a URL."""
+    if isinstance(value, Mapping):  # a settings file's table of NAME = URL or NAME = {table}
+        value = [
+            f"{name}={url if isinstance(url, str) else url_of_table(str(name), url)}"
+            for name, url in value.items()
+        ]
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("{"):
@@ -50,6 +58,54 @@ def parse_instances(value: Any) -> tuple[str, ...]:
             raise ValueError(f"instance {name!r} is given twice")
         names.append(name)
     return tuple(items)
+
+
+# An instance's table in a settings file: where it is, and its own TLS files.
+TABLE_KEYS = ("url", "sentinel", "master_name", "db", "ca_file", "cert_file", "key_file")
+# Its TLS files travel in its URL, as redis-py's URL parameters: every instance stays one URL.
+_URL_PARAMETER = {"ca_file": "ssl_ca_certs", "cert_file": "ssl_certfile", "key_file": "ssl_keyfile"}
+
+
+def url_of_table(name: str, table: Any) -> str:
+    """The URL of `[redis_instances.NAME]`: `url`, or `sentinel` (hosts) with `master_name` and
+    `db`; its `ca_file`, `cert_file` and `key_file` (checked now) as the URL's TLS parameters."""
+    from gateway.errors import InvalidParameter
+    from gateway.services import check_ca_file, check_client_certificate, parse_sentinels
+
+    where = f"instance {name!r}"
+    if not isinstance(table, Mapping):
+        raise ValueError(f'{where}: expected a URL or a table, e.g. {{ url = "redis://host:6379/0" }}')
+    unknown = sorted(set(table) - set(TABLE_KEYS))
+    if unknown:
+        raise ValueError(
+            f"{where}: {', '.join(map(repr, unknown))} not known; expected {', '.join(TABLE_KEYS)}"
+        )
+    if ("url" in table) == ("sentinel" in table) or ("sentinel" in table) != ("master_name" in table):
+        raise ValueError(f"{where}: give url, or sentinel with master_name")
+    try:
+        if "sentinel" in table:
+            hosts = table["sentinel"] if isinstance(table["sentinel"], str) else ",".join(table["sentinel"])
+            pairs = ",".join(f"{host}:{port}" for host, port in parse_sentinels(hosts))
+            url = f"redis+sentinel://{pairs}/{table['master_name']}/{int(table.get('db', 0))}"
+        else:
+            url = str(table["url"])
+        files = {key: str(table[key]) for key in _URL_PARAMETER if key in table}
+        if files and not url.startswith("rediss://"):
+            raise InvalidParameter(
+                "TLS files need a rediss:// url (Sentinel uses --redis-ca-file and its pair)"
+            )
+        if "ca_file" in files:
+            check_ca_file(files["ca_file"])
+        if "cert_file" in files or "key_file" in files:
+            check_client_certificate(files.get("cert_file"), files.get("key_file"))
+    except InvalidParameter as error:
+        raise ValueError(f"{where}: {error.message}") from None
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: db must be a whole number and sentinel a list of host:port") from None
+    if not files:
+        return url
+    query = urlencode({_URL_PARAMETER[key]: path for key, path in files.items()})
+    return f"{url}{'&' if '?' in url else '?'}{query}"
 
 
 def serialize_instances(items: tuple[str, ...]) -> str:

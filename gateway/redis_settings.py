@@ -29,9 +29,8 @@ def check_topology(settings: Settings) -> None:
     if settings.redis_sentinel_password and not sentinel:
         raise ValueError(_named("redis_sentinel_password") + ": only used with Sentinel")
     tls = [f for f in ("redis_ca_file", "redis_cert_file", "redis_key_file") if getattr(settings, f)]
-    if tls and sentinel:
-        raise ValueError(_both(*tls) + ": TLS through Sentinel is not supported yet")
-    if tls and not (settings.redis_url or "").startswith("rediss://"):
+    # With Sentinel, the TLS files alone turn TLS on, for the sentinels and the master alike.
+    if tls and not sentinel and not (settings.redis_url or "").startswith("rediss://"):
         raise ValueError(_both(*tls) + ": needs a rediss:// URL (TLS)")
     try:
         if settings.redis_ca_file:

@@ -147,6 +147,10 @@ def _topologies(tmp_path) -> list[dict]:
         "redis_master_name": "mymaster",
         "redis_sentinel_password": "sp",
     }
+    # A settings file: its values reach the workers as variables, the file itself does not.
+    settings_file = tmp_path / "rq-gateway.toml"
+    settings_file.write_text("graphql_max_depth = 4\n")
+    with_sentinel["config"] = str(settings_file)
     return [with_tls, with_sentinel]
 
 
@@ -171,5 +175,5 @@ def test_worker_processes_rebuild_the_same_settings(served, tmp_path):
         served.clear()
         assert app == "gateway.cli:app_from_env" and kwargs["workers"] == NON_DEFAULTS["workers"]
         rebuilt = Settings()  # what each worker process's factory builds from the exported variables
-        assert rebuilt == Settings(**values).model_copy(update={"api_keys_file": None})
+        assert rebuilt == Settings(**values).model_copy(update={"api_keys_file": None, "config": None})
         assert rebuilt.api_keys == (API_KEYS[0], API_KEYS[1]), "the parent read the file; workers do not"

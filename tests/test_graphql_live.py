@@ -93,8 +93,8 @@ def test_the_queues_stream_shows_each_key_only_its_queues(conn):
             "default",
             "reports",
         ]
-        # One stream, one poller, two views of it.
-        assert list(client.app.state.live.pollers) == [("queues", 500)]
+        # One stream, one poller, two views of it (keyed by the connection's Redis instance too).
+        assert list(client.app.state.live.pollers) == [("default", ("queues", 500))]
 
 
 def test_hide_payloads_applies_to_the_job_stream_of_viewers(conn):

@@ -91,7 +91,7 @@ def test_tls_settings_are_read_from_their_variables(clean_env, tls):
         ),
         (
             {"redis_url": "redis+sentinel://h:1/m", "redis_ca_file": "/etc/hostname"},
-            "TLS through Sentinel is not supported yet",
+            "--redis-ca-file (RQ_GATEWAY_REDIS_CA_FILE): '/etc/hostname' does not hold CA certificates",
         ),
         (
             {"redis_url": "rediss://h:1/0", "redis_ca_file": "/no/such/ca.pem"},
@@ -159,3 +159,37 @@ def test_a_sentinel_client_follows_the_master_and_keeps_the_fail_fast_policy():
     # Nothing listens on port 1: no master can be found, which is a ConnectionError (a 503).
     with pytest.raises(redis.ConnectionError):
         client.ping()
+
+
+@pytest.mark.parametrize("by_url", [False, True])
+def test_tls_files_with_sentinel_turn_on_tls_to_the_sentinels_and_the_master(tls, by_url):
+    """The built client (no connection made): each sentinel's client and the master's pool carry
+    ssl=True and the same files; without TLS files, neither has TLS."""
+    files = {
+        "redis_ca_file": str(tls.ca),
+        "redis_cert_file": str(tls.client_cert),
+        "redis_key_file": str(tls.client_key),
+    }
+    where = (
+        {"redis_url": "redis+sentinel://127.0.0.1:1,127.0.0.1:2/m/0"}
+        if by_url
+        else {"redis_sentinel": "127.0.0.1:1,127.0.0.1:2", "redis_master_name": "m"}
+    )
+    expected = {
+        "ssl_ca_certs": str(tls.ca),
+        "ssl_certfile": str(tls.client_cert),
+        "ssl_keyfile": str(tls.client_key),
+    }
+    client = connect(Settings(**where, **files))
+    pool = client.connection_pool
+    assert isinstance(pool, SentinelConnectionPool)
+    assert pool.connection_class.__name__ == "SentinelManagedSSLConnection"
+    assert expected.items() <= pool.connection_kwargs.items()
+    for sentinel in pool.sentinel_manager.sentinels:
+        kwargs = sentinel.connection_pool.connection_kwargs
+        assert sentinel.connection_pool.connection_class is redis.SSLConnection
+        assert expected.items() <= kwargs.items()
+    plain = connect(Settings(**where)).connection_pool
+    assert plain.connection_class.__name__ == "SentinelManagedConnection"
+    for sentinel in plain.sentinel_manager.sentinels:
+        assert sentinel.connection_pool.connection_class is redis.Connection

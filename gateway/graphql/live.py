@@ -75,7 +75,10 @@ async def _follow(
     try:
         interval = interval_seconds(interval_ms)
         chosen = stream(service_of(info), context["unbound_service"])
-        async with hub.stream(connection, chosen.key, chosen.read, interval) as updates:
+        # Keyed by the connection's Redis instance too: the same stream on two instances is two
+        # pollers, each reading its own Redis (router.py binds the instance of ?instance=).
+        key = (context.get("instance"), chosen.key)
+        async with hub.stream(connection, key, chosen.read, interval) as updates:
             shown: Any = _NOTHING
             async for update in updates:
                 try:

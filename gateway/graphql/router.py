@@ -21,11 +21,12 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.docs_pages import graphiql_page
+from gateway.errors import InstanceNotFound
 from gateway.graphql.schema import schema as default_schema
 from gateway.live import LiveHub
 from gateway.middleware import request_id_of
-from gateway.rest.deps import bind_instance, get_service, principal_of
-from gateway.services import ANONYMOUS, RequestScope
+from gateway.rest.deps import bind_instance, bind_principal, get_service, principal_of
+from gateway.services import ANONYMOUS
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,12 @@ class _Router(GraphQLRouter):
     async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
         """The key arrives in connection_init as {"authorization": "Bearer <key>"}. With keys
         configured, a missing or unknown one closes the socket with 4403 (graphql-transport-ws's
-        Forbidden); otherwise the connection's operations run on the service bound to it."""
-        state = context["request"].app.state
+        Forbidden); otherwise the connection's operations run on the service bound to it, on the
+        Redis instance the websocket URL names (`/graphql?instance=NAME`, else the default). An
+        instance the gateway is not configured with is refused the same way, once the key is
+        valid (so its names are not told to anonymous callers), and named in the log."""
+        request = context["request"]
+        state = request.app.state
         params = context.get("connection_params")
         authorization = params.get("authorization") if isinstance(params, dict) else None
         principal = state.keyring.principal(
@@ -135,9 +140,20 @@ class _Router(GraphQLRouter):
                 "Websocket connection refused: %s (connection %s)", principal.refusal, context["request_id"]
             )
             raise ConnectionRejectionError()
-        scope = RequestScope(principal, context["request_id"], state.audit, state.settings.hide_payloads)
-        context["service"] = state.service.scoped(scope)
-        context["unbound_service"] = state.service
+        instance = request.query_params.get("instance")
+        try:
+            context["service"] = bind_principal(state, principal, instance, context["request_id"])
+        except InstanceNotFound as error:
+            log.warning(
+                "Websocket connection refused: %s (connection %s)", error.message, context["request_id"]
+            )
+            raise ConnectionRejectionError() from None
+        # The live streams read with the instance's unbound service, and are keyed by its name,
+        # so two instances never share a poller (graphql/live.py).
+        context["unbound_service"] = state.instances.service(instance)
+        context["instance"] = instance or state.instances.default
+        context["instances"] = state.instances
+        context["key_principal"] = principal
         return UNSET
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:

@@ -3,7 +3,7 @@
 # No `from __future__ import annotations` here: FastAPI before 0.116 cannot resolve the string
 # annotations of a callable instance's __call__ (it reads them from a function's __globals__).
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Query, Request
@@ -60,15 +60,18 @@ def bind_instance(request: Request, instance: str | None) -> JobService:
     principal as that instance sees it (its `INSTANCE:QUEUE` key patterns). Every route that uses
     the keyed service takes `?instance=` through this, and GraphQL's `instance(name:)` too.
     Unknown names are InstanceNotFound (404)."""
-    state = request.app.state
+    return bind_principal(request.app.state, principal_of(request), instance, request_id_of(request.scope))
+
+
+def bind_principal(state: Any, caller: Principal, instance: str | None, request_id: str) -> JobService:
+    """bind_instance for a caller already authenticated (a websocket's connection_init key)."""
     instances = state.instances
-    caller = principal_of(request)
     if instance is not None and instance not in instances.names and caller.role is None:
         # Authentication first: without a valid key, the names of instances are not told.
         raise Unauthenticated(caller.refusal)
     service = instances.service(instance)
     principal = instances.principal_for(caller, instance or instances.default)
-    scope = RequestScope(principal, request_id_of(request.scope), state.audit, state.settings.hide_payloads)
+    scope = RequestScope(principal, request_id, state.audit, state.settings.hide_payloads)
     return service.scoped(scope)
 
 

@@ -28,8 +28,10 @@ class LiveClient:
         self._waiting: dict[str, list[dict]] = defaultdict(list)
 
     @classmethod
-    async def open(cls, base: str, key: str | None = None) -> LiveClient:
-        ws = await connect(base.replace("http", "ws", 1) + "/graphql", subprotocols=[PROTOCOL])
+    async def open(cls, base: str, key: str | None = None, instance: str | None = None) -> LiveClient:
+        """A connection to /graphql, or to /graphql?instance=NAME (that Redis instance's streams)."""
+        path = "/graphql" + (f"?instance={instance}" if instance else "")
+        ws = await connect(base.replace("http", "ws", 1) + path, subprotocols=[PROTOCOL])
         client = cls(ws)
         payload = {"authorization": f"Bearer {key}"} if key else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))

@@ -84,3 +84,35 @@ def test_no_serious_accessibility_violation(r, redis_url, gateway, browser, name
         assert seen.outside == []
     finally:
         page.context.close()
+
+
+@pytest.fixture(scope="module")
+def two_instances(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    """A gateway with a second instance (the session server's DB 1: no other server to start)."""
+    other = redis_server.url.rsplit("/", 1)[0] + "/1"
+    log = tmp_path_factory.mktemp("console-a11y-instances") / "gateway.log"
+    process = start_gateway(redis_server.url, log, "--redis", f"b={other}")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violation_with_the_instance_switcher(
+    r, redis_url, two_instances, browser, scheme
+):
+    Queue("default", connection=r).enqueue(jobs.parse_report, "bad")
+    run_worker(redis_url, ["default"])
+    seen = open_console(browser, two_instances.base, "admin", "/#/failed/default")
+    page = seen.page
+    try:
+        page.emulate_media(color_scheme=scheme)
+        page.get_by_label("Redis instance").wait_for(timeout=TIMEOUT_MS)
+        page.locator("table.groups").wait_for(timeout=TIMEOUT_MS)
+        assert serious(page) == []
+        assert seen.outside == []
+    finally:
+        page.context.close()

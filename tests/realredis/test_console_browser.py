@@ -99,6 +99,8 @@ def test_overview_shows_every_queue_as_rest_reports_it(r, redis_url, gateway, vi
         assert rows[queue["queue_name"]][:7] == counts
         assert rows[queue["queue_name"]][8] == str(queue["worker_count"])
         assert (rows[queue["queue_name"]][7] == "—") == (queue["latency_seconds"] is None)
+    # One Redis instance: no instance switcher (test_console_instances.py has two).
+    assert page.get_by_label("Redis instance").count() == 0
 
 
 def test_queue_page_pages_by_cursor_in_both_orders_as_rest_does(r, gateway, visit):

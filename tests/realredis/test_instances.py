@@ -88,6 +88,10 @@ def test_rest_routes_take_the_instance_parameter(two):
     trail = client.app.state.instances.service(None).connection.xrevrange(AUDIT_STREAM)
     records = [json.loads(fields[b"record"]) for _, fields in trail]
     assert [(r["action"], r["instance"], r["job_ids"]) for r in records] == [("retry", "b", [on_b[0]])]
+    # Read through either instance, the audit log is that one trail (the console's audit page on b).
+    for instance in ("default", "b"):
+        entries = client.get("/api/v1/audit", params={"instance": instance}).json()["entries"]
+        assert [(e["action"], e["job_ids"]) for e in entries] == [("retry", [on_b[0]])], instance
 
 
 def test_every_keyed_route_documents_the_instance_parameter(two):

@@ -18,12 +18,15 @@ class AccessBound(ServiceCore):
         """The audit trail, newest first, a page at a time. A queue-limited key reads only the
         records of queues it may access: not those of other queues, nor queue-less ones."""
         validate_page_size(first)
-        if self.scope is None or not self.scope.principal.queues:
-            return read_audit(self.connection, first, after)
-        visible = self.scope.principal.may_access_queue
-        return read_audit(
-            self.connection, first, after, lambda queue: isinstance(queue, str) and visible(queue)
+        # The trail the mutations were written to: the default instance's, whichever instance
+        # this service reads (several Redis instances keep one trail).
+        trail = (
+            self.scope.audit.connection if self.scope is not None and self.scope.audit else self.connection
         )
+        if self.scope is None or not self.scope.principal.queues:
+            return read_audit(trail, first, after)
+        visible = self.scope.principal.may_access_queue
+        return read_audit(trail, first, after, lambda queue: isinstance(queue, str) and visible(queue))
 
     @read()
     def caller(self) -> CallerInfo:

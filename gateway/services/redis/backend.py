@@ -139,6 +139,9 @@ def explain(error: redis.RedisError) -> str | None:
     (TLS, credentials, ACL, Sentinel, plain outage); None when it is not an outage but a bug.
     Never Redis' own text, which can name keys: only its error code or TLS reason."""
     if isinstance(error, MasterNotFoundError):
+        tls = _tls_reason(error)  # chained by connection.ExplainedSentinel
+        if tls is not None:
+            return f"The TLS connection to the sentinels failed ({tls}); check the Redis TLS settings"
         return "No Redis master is known to Sentinel now (a failover may be under way); try again shortly"
     if isinstance(error, redis.AuthenticationError):
         return "Redis refused the gateway's credentials (user or password); check the Redis URL"

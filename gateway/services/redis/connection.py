@@ -3,7 +3,8 @@ TLS files, timeouts and the retry policy. Every instance the gateway talks to is
 
 Sentinel comes two ways, which mean the same: `redis+sentinel://[user:pass@]host:port[,host:port
 ...]/MASTER/DB`, or the sentinels, master name and DB given separately (`SentinelTarget`). The
-credentials in the URL are the master's; the sentinels' own password is `sentinel_password`."""
+credentials in the URL are the master's; the sentinels' own password is `sentinel_password`. TLS
+files turn on TLS to the sentinels and the master alike (`sentinel_kwargs`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from redis.sentinel import Sentinel
+from redis.sentinel import MasterNotFoundError, Sentinel
 
 from gateway.errors import InvalidParameter
 
@@ -146,22 +147,64 @@ def connect_redis(url: str | SentinelTarget, options: ConnectionOptions) -> redi
     )
 
 
-def _sentinel_master(target: SentinelTarget, options: ConnectionOptions) -> redis.Redis:
-    sentinel_kwargs = {
+def sentinel_kwargs(options: ConnectionOptions) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The connection arguments of the sentinels and of the master. TLS files turn TLS on for
+    both: a deployment that serves TLS (`tls-port`) to clients does so on its sentinels and its
+    master alike, with one CA, and Sentinel itself names the master by the address it monitors."""
+    tls = {"ssl": True, **options.tls_kwargs()} if options.tls_kwargs() else {}
+    to_sentinels = {
         "socket_timeout": options.timeout,
         "socket_connect_timeout": options.connect_timeout,
         "password": options.sentinel_password,
         # A sentinel that does not answer is skipped for the next one at once, not retried with
         # redis-py's default back-off, which would hold every request during a failover.
         "retry": Retry(NoBackoff(), 0),
+        **tls,
     }
-    sentinel = Sentinel(list(target.sentinels), sentinel_kwargs=sentinel_kwargs)
+    return to_sentinels, {**options.client_kwargs(), **tls}
+
+
+class ExplainedSentinel(Sentinel):
+    """A Sentinel whose "no master found", when no sentinel could be asked at all, is chained to
+    the last sentinel's connection error: redis-py folds those into its text as bare class names,
+    so a TLS failure (an untrusted certificate) would read as a failover under way. The 503 then
+    says which (services/redis/backend.py reads the chain)."""
+
+    def __init__(self, sentinels: list[tuple[str, int]], **kwargs: Any):
+        super().__init__(sentinels, **kwargs)  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
+        self.last_failure: Exception | None = None
+        for client in self.sentinels:
+            client.sentinel_masters = self._recording(client.sentinel_masters)
+
+    def _recording(self, ask: Callable[[], Any]) -> Callable[[], Any]:
+        def asking() -> Any:
+            try:
+                return ask()
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                self.last_failure = error  # shared by threads: it only explains, never decides
+                raise
+
+        return asking
+
+    def discover_master(self, service_name: str) -> Any:
+        self.last_failure = None
+        try:
+            return super().discover_master(service_name)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  -- unannotated in redis-py
+        except MasterNotFoundError as error:
+            if self.last_failure is None:
+                raise
+            raise error from self.last_failure
+
+
+def _sentinel_master(target: SentinelTarget, options: ConnectionOptions) -> redis.Redis:
+    to_sentinels, to_master = sentinel_kwargs(options)
+    sentinel = ExplainedSentinel(list(target.sentinels), sentinel_kwargs=to_sentinels)
     return sentinel.master_for(  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves service_name and **kwargs unannotated
         target.master_name,
         db=target.db,
         username=target.username,
         password=target.password,
-        **options.client_kwargs(),
+        **to_master,
     )
 
 

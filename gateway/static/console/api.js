@@ -2,7 +2,22 @@
 // from sessionStorage as a Bearer token, exactly as any other client would call it.
 
 const KEY_ITEM = "rq-gateway.key";
-const ENDPOINT = new URL("graphql", document.baseURI).href;
+let instance = null; // the Redis instance every request acts on (instances.js); null: the default
+
+// ./graphql, with ?instance=NAME when the console acts on another instance than the default.
+export function endpoint(protocol) {
+  const url = new URL("graphql", document.baseURI);
+  if (protocol) url.protocol = protocol;
+  if (instance) url.searchParams.set("instance", instance);
+  return url.href;
+}
+
+// Returns whether the instance changed (then the live socket must reconnect to the new URL).
+export function useInstance(name) {
+  const changed = (name || null) !== instance;
+  instance = name || null;
+  return changed;
+}
 
 export function storedKey() {
   return sessionStorage.getItem(KEY_ITEM) || "";
@@ -46,17 +61,19 @@ export function errorOf(errors) {
 }
 
 // One GraphQL operation. Resolves to `data`; rejects with an ApiError carrying the error's
-// extensions.code, or NETWORK when the gateway did not answer at all.
-export async function gql(query, variables = {}) {
+// extensions.code, or NETWORK when the gateway did not answer at all. `quiet` leaves the outage
+// banner alone (the instance list answers even when the instance shown is down).
+export async function gql(query, variables = {}, { quiet = false } = {}) {
+  const outage = quiet ? () => {} : report;
   const headers = { "Content-Type": "application/json", Accept: "application/json" };
   const key = storedKey();
   if (key) headers.Authorization = `Bearer ${key}`;
   let response;
   try {
-    response = await fetch(ENDPOINT, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    response = await fetch(endpoint(), { method: "POST", headers, body: JSON.stringify({ query, variables }) });
   } catch {
     const error = new ApiError("NETWORK", "The gateway is not answering. Retrying…");
-    report(error);
+    outage(error);
     throw error;
   }
   let body;
@@ -67,15 +84,25 @@ export async function gql(query, variables = {}) {
       response.status >= 500 ? "SERVICE_UNAVAILABLE" : "BAD_REQUEST",
       `The gateway answered ${response.status} without a GraphQL body.`,
     );
-    report(error);
+    outage(error);
+    throw error;
+  }
+  if (body.data === undefined && !(body.errors && body.errors.length)) {
+    // Refused before GraphQL ran, with REST's `detail` (an unknown ?instance= is a 404).
+    const codes = { 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND" };
+    const error = new ApiError(
+      codes[response.status] || (response.status >= 500 ? "SERVICE_UNAVAILABLE" : "BAD_REQUEST"),
+      body.detail || `The gateway answered ${response.status}.`,
+    );
+    outage(error);
     throw error;
   }
   if (body.errors && body.errors.length) {
     const error = errorOf(body.errors);
-    report(error);
+    outage(error);
     throw error;
   }
-  recovered();
+  if (!quiet) recovered();
   return body.data;
 }
 

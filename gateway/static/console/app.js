@@ -4,7 +4,9 @@
 
 import { explain, gql, health, storeKey, storedKey } from "./api.js";
 import { h, replace } from "./dom.js";
+import { refreshHealth, refreshInstances, routeInstance, switcherElement } from "./instances.js";
 import { liveState, restartLive } from "./live.js";
+import { showError } from "./messages.js";
 import { finishSignIn, forgetSso, signedInWithSso, signOn, startSignIn } from "./oidc.js";
 import * as audit from "./views/audit.js";
 import * as failed from "./views/failed.js";
@@ -56,6 +58,7 @@ async function boot() {
   try {
     const data = await gql("query Viewer { viewer { name role queuePatterns } }");
     session = makeSession(data.viewer);
+    await refreshInstances();
     renderShell();
   } catch (error) {
     if (error.code === "UNAUTHENTICATED") renderSignIn(storedKey() ? (signedInWithSso() ? EXPIRED : "That key was not accepted.") : "");
@@ -122,6 +125,7 @@ function renderShell() {
     session.may("audit") ? h("a", { href: "#/audit" }, "Audit log") : null,
     h("a", { href: "graphql" }, "GraphiQL"),
     h("a", { href: "docs" }, "REST API"),
+    switcherElement(),
     h(
       "span",
       { class: "who" },
@@ -143,8 +147,15 @@ function route() {
   if (!session) return;
   stopCurrent();
   const current = parseRoute();
+  const instance = routeInstance(current);
+  if (instance.changed) restartLive(); // the socket streams one instance
   const view = VIEWS[current.name] || overview;
   const main = document.getElementById("main");
+  if (instance.unknown) {
+    // Not sent to the gateway: its socket would refuse the name like a bad key (4403).
+    showError(main, { code: "NOT_FOUND", message: `Redis instance '${instance.name}' is not configured` });
+    return;
+  }
   for (const a of document.querySelectorAll("nav a")) {
     const target = a.getAttribute("href").replace(/^#\/?/, "").split(/[/?]/)[0];
     if (a.getAttribute("href").startsWith("#") && !a.classList.contains("brand") && target === current.name) a.setAttribute("aria-current", "page");
@@ -159,10 +170,13 @@ health.addEventListener("outage", (event) => {
   if (!banner) return;
   banner.hidden = false;
   banner.className = "banner";
+  // With several instances the gateway's message names the one that is down.
+  const which = /^Redis instance '[^']*'/.exec(event.detail.message || "");
   banner.textContent =
     event.detail.code === "SERVICE_UNAVAILABLE"
-      ? "Redis is unreachable: the data shown may be out of date. Retrying by itself…"
+      ? `${which ? which[0] : "Redis"} is unreachable: the data shown may be out of date. Retrying by itself…`
       : "The gateway is not answering. Reconnecting by itself…";
+  refreshHealth(); // the switcher shows which instance is down
   // Views that are not live retry by being rendered again until an answer comes back.
   clearTimeout(retryTimer);
   retryTimer = setTimeout(() => {
@@ -174,6 +188,7 @@ health.addEventListener("recovered", () => {
   const banner = document.getElementById("banner");
   if (banner) banner.hidden = true;
   clearTimeout(retryTimer);
+  refreshHealth();
 });
 
 // The API answered 401: a token has expired, or a key was revoked.

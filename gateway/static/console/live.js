@@ -4,7 +4,7 @@
 // timer. Feeds pause while the tab is hidden and resume (reconnecting) when it is shown again;
 // a dropped socket (a gateway restart) is reopened with a growing delay.
 
-import { errorOf, gql, recovered, report, storedKey } from "./api.js";
+import { endpoint, errorOf, gql, recovered, report, storedKey } from "./api.js";
 
 const PROTOCOL = "graphql-transport-ws";
 const feeds = new Map(); // id -> feed
@@ -18,10 +18,9 @@ let subscriptionsUnsupported = false;
 let everAcknowledged = false;
 export const liveState = new EventTarget(); // "unauthenticated" when the socket is closed with 4403
 
+// The chosen Redis instance's streams: ./graphql?instance=NAME (api.js), as a ws: URL.
 function socketUrl() {
-  const url = new URL("graphql", document.baseURI);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  return url.href;
+  return endpoint(location.protocol === "https:" ? "wss:" : "ws:");
 }
 
 function send(message) {
@@ -206,7 +205,7 @@ export function liveMode() {
   return socket && acknowledged ? "live" : "connecting";
 }
 
-// A new key (sign-in, sign-out): the socket authenticated with the old one.
+// A new key (sign-in, sign-out) or another Redis instance: the socket was opened for the old one.
 export function restartLive() {
   if (socket) {
     const closing = socket;
