@@ -13,7 +13,7 @@ from gateway.config import Settings
 from gateway.demo import jobs
 from gateway.demo.seed import run_worker_quietly
 from gateway.services import JobService
-from tests import exclusive
+from tests import exclusive, node_ids
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -25,6 +25,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    node_ids.make_unique(items)
     exclusive.mark_timed(items)
 
 
