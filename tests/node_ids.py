@@ -18,8 +18,9 @@ def make_unique(items: list[pytest.Item]) -> None:
     counts = Counter(item.nodeid for item in items)
     for item in items:
         if counts[item.nodeid] > 1 and item.parent is not None and not item.nodeid.endswith(f"::{item.name}"):
-            # pytest's own way to name a child node (Node.__init__ without an explicit nodeid).
-            item._id = item.parent.id.child(item.name)  # type: ignore[attr-defined]
+            # pytest's own way to name a child node (Node.__init__ without an explicit nodeid);
+            # _id is private, so tests/test_node_ids.py checks the outcome on every upgrade.
+            item._id = item.parent.id.child(item.name)
     duplicated = sorted(
         nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1
     )
