@@ -27,6 +27,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     node_ids.make_unique(items)
     exclusive.mark_timed(items)
+    exclusive.timed_files_first(items)
 
 
 @pytest.hookimpl(wrapper=True)

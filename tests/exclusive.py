@@ -91,6 +91,15 @@ def mark_timed(items: list[pytest.Item]) -> None:
             item.add_marker(MARKER)
 
 
+def timed_files_first(items: list[pytest.Item]) -> None:
+    """Move the files holding timed tests to the front, each file kept whole and in order. They
+    run alone wherever they are; at the front they cannot be the last work while the other worker
+    idles. (pytest-xdist keeps this order under --no-loadscope-reorder; by default it schedules
+    files by test count, the one- and two-test timed files last.)"""
+    timed = {item.path for item in items if is_exclusive(item)}
+    items.sort(key=lambda item: item.path not in timed)
+
+
 def is_exclusive(item: pytest.Item) -> bool:
     return item.get_closest_marker(MARKER) is not None
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.exclusive import TIMED, RunLock
+from tests.exclusive import TIMED, RunLock, timed_files_first
 from tests.realredis.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,3 +83,20 @@ def test_every_timed_entry_names_an_existing_test(key):
     source = (ROOT / path).read_text()
     if name:
         assert re.search(rf"^(async )?def {re.escape(name)}\(", source, re.MULTILINE), key
+
+
+class _Item:
+    def __init__(self, path: str, timed: bool = False) -> None:
+        self.path, self.timed = Path(path), timed
+
+    def get_closest_marker(self, name: str):
+        return name if self.timed else None
+
+
+def test_files_with_a_timed_test_move_to_the_front_whole_and_in_order():
+    a1, a2 = _Item("a.py"), _Item("a.py")
+    b1, b2 = _Item("b.py"), _Item("b.py", timed=True)
+    c1 = _Item("c.py", timed=True)
+    items = [a1, a2, b1, b2, c1]
+    timed_files_first(items)  # stand-ins with the two attributes it reads
+    assert items == [b1, b2, c1, a1, a2]
