@@ -13,6 +13,28 @@ from gateway.config import Settings
 from gateway.demo import jobs
 from gateway.demo.seed import run_worker_quietly
 from gateway.services import JobService
+from tests import exclusive, node_ids
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    exclusive.configure(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    exclusive.unconfigure(config)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    node_ids.make_unique(items)
+    exclusive.mark_timed(items)
+    exclusive.timed_files_first(items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Timed tests run alone under pytest-xdist (tests/exclusive.py)."""
+    with exclusive.protocol(item):
+        return (yield)
 
 
 @pytest.fixture

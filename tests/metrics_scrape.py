@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from prometheus_client.metrics_core import Metric
@@ -12,11 +13,21 @@ def families(text: str) -> dict[str, Metric]:
     return {family.name: family for family in text_string_to_metric_families(text)}
 
 
-def scrape(client: Any, **kwargs: Any) -> dict[str, Metric]:
+def scrape(client: Any, only: str | None = None, **kwargs: Any) -> dict[str, Metric]:
+    """Every family, or with `only` that family alone: the process's counters hold every earlier
+    test's series, so a test that scrapes many times parses just the one family it reads."""
     response = client.get("/metrics", **kwargs)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    return families(response.text)
+    return families(response.text if only is None else _family_lines(response.text, only))
+
+
+def _family_lines(text: str, name: str) -> str:
+    """The HELP, TYPE and sample lines of family `name` (its samples: name, name_total, ...)."""
+    line = re.compile(rf"^(# (HELP|TYPE) )?{re.escape(name)}(_[a-z]+)?[{{ ]")
+    kept = [row for row in text.splitlines() if line.match(row)]
+    assert kept, f"no {name} family in the scrape"
+    return "\n".join(kept) + "\n"
 
 
 def value(found: dict[str, Metric], sample: str, default: float | None = None, **labels: str) -> float:

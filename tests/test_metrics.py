@@ -283,9 +283,9 @@ def test_every_route_label_is_a_template_whatever_the_path(client, prefix, segme
     """The whole class: any path, any method, only the app's own templates (or unmatched/other).
     The counter is the process's, which other tests' apps count into too: only the series this
     request moved are checked."""
-    before = _request_counts(scrape(client))
+    before = _request_counts(scrape(client, only="rq_gateway_http_requests"))
     client.request(method, "/".join([prefix, *(quote(segment, safe="") for segment in segments)]) or "/")
-    after = _request_counts(scrape(client))
+    after = _request_counts(scrape(client, only="rq_gateway_http_requests"))
     allowed = set(client.app.openapi()["paths"]) | {
         *("/graphql", "/openapi.json", "/static/{path}", "/docs", "/", "/metrics", "unmatched", "other")
     }
