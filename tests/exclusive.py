@@ -30,6 +30,7 @@ MARKER = "exclusive"
 _REAL = "tests/realredis"
 TIMED: dict[str, str] = {
     f"{_REAL}/test_operations_gentle.py": "max PING latency and a live worker during an operation",
+    f"{_REAL}/test_history_bounded.py": "no history tick's command over 10 ms in Redis's slow log",
     f"{_REAL}/test_subscriptions_real.py::test_a_thousand_subscribers_cost_the_redis_commands_of_one": (
         "Redis commands per second of 1 and of 1,000 subscribers, compared within 10%"
     ),
