@@ -16,6 +16,7 @@ from gateway.config import Settings
 from gateway.demo import jobs
 from tests.test_docs_browser import _require_browser
 
+from .console import Visit, open_console
 from .helpers import HERE, RedisServer, failed_ids, require_redis_server, run_worker, start_redis_server
 
 
@@ -35,6 +36,16 @@ def redis_server_binary() -> str:
 @pytest.fixture(scope="session")
 def redis_server(redis_server_binary: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server = start_redis_server(redis_server_binary, tmp_path_factory.mktemp("redis-session"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def second(redis_server_binary: str, tmp_path: Path) -> Iterator[RedisServer]:
+    """A second redis-server of this test alone: another Redis instance (`--redis b=URL`)."""
+    server = start_redis_server(redis_server_binary, tmp_path / "b")
     try:
         yield server
     finally:
@@ -114,3 +125,19 @@ def browser() -> Iterator:
         launched = playwright.chromium.launch(executable_path=chromium)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def visit(browser, gateway) -> Iterator[Callable[..., Visit]]:
+    """visit(role, path): a console page signed in with `role`'s key on the module's own
+    `gateway` fixture; every page opened is closed after the test."""
+    opened: list[Visit] = []
+
+    def open_page(role: str | None, path: str = "/") -> Visit:
+        seen = open_console(browser, gateway.base, role, path)
+        opened.append(seen)
+        return seen
+
+    yield open_page
+    for seen in opened:
+        seen.page.context.close()

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
 import requests
+from rq import Queue
 
+from gateway.demo import jobs
 from tests.keyed import API_KEYS, KEYS
 
-from .helpers import PROJECT_ROOT, _worker_command
+from .helpers import PROJECT_ROOT, _worker_command, failed_ids, run_worker
 from .processes import GatewayProcess
 
 TIMEOUT_MS = 15_000
@@ -122,3 +125,12 @@ def live_worker(redis_url: str, *queues: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def failing(r: redis.Redis, redis_url: str, count: int, queue: str = "default") -> list[str]:
+    """`count` jobs failed by a real worker, in enqueue order."""
+    q = Queue(queue, connection=r)
+    ids = [q.enqueue(jobs.parse_report, f"bad-{queue}-{i}").id for i in range(count)]
+    run_worker(redis_url, [queue])
+    assert set(ids) <= set(failed_ids(r, queue))
+    return ids

@@ -80,32 +80,33 @@ class RedisServer:
         kwargs.setdefault("socket_timeout", 10)
         return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)
 
+    def arguments(self) -> list[str]:
+        """The command line after the binary. The kinds of server the tests need (durable,
+        replica, sentinel, TLS-only) each say only how theirs differs; start() is shared."""
+        return [
+            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)),
+            *("--save", "", "--appendonly", "no"),
+        ]
+
     def start(self, timeout: float = 10.0) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        arguments = self.arguments()  # may write a config file into the directory
         with self._log.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    self.binary,
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(self.directory),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.directory,
+                [self.binary, *arguments], stdout=log, stderr=subprocess.STDOUT, cwd=self.directory
             )
         try:
             self._wait_for_ping(timeout)
         except BaseException:
             self.stop()  # never leak a server that did not come up
             raise
+
+    def kill(self) -> None:
+        """kill -9: no shutdown work at all."""
+        process, self.process = self.process, None
+        assert process is not None
+        process.kill()
+        process.wait(timeout=10)
 
     def _wait_for_ping(self, timeout: float) -> None:
         assert self.process is not None

@@ -21,33 +21,13 @@ class DurableRedisServer(RedisServer):
     survives kill -9 or SHUTDOWN NOSAVE, so "no job lost" is checkable after a restart. A Lua
     script is logged as one MULTI/EXEC after it ran, so a crash never leaves half of one."""
 
-    def start(self, timeout: float = 10.0) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with self._log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    self.binary,
-                    *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)),
-                    *("--save", "", "--appendonly", "yes", "--appendfsync", "always"),
-                    # DEBUG SLEEP freezes the server for the slow-Redis tests (off by default in 7.x).
-                    *("--enable-debug-command", "local"),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.directory,
-            )
-        try:
-            self._wait_for_ping(timeout)
-        except BaseException:
-            self.stop()
-            raise
-
-    def kill(self) -> None:
-        """kill -9: no shutdown work at all; the AOF holds every acknowledged write."""
-        process, self.process = self.process, None
-        assert process is not None
-        process.kill()
-        process.wait(timeout=10)
+    def arguments(self) -> list[str]:
+        return [
+            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)),
+            *("--save", "", "--appendonly", "yes", "--appendfsync", "always"),
+            # DEBUG SLEEP freezes the server for the slow-Redis tests (off by default in 7.x).
+            *("--enable-debug-command", "local"),
+        ]
 
 
 class GatewayProcess:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
@@ -23,32 +22,8 @@ class ConfiguredServer(RedisServer):
         super().__init__(binary, directory)
         self.extra = extra
 
-    def start(self, timeout: float = 10.0) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with self._log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    self.binary,
-                    *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)),
-                    *("--save", "", "--appendonly", "no"),
-                    *self.extra,
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.directory,
-            )
-        try:
-            self._wait_for_ping(timeout)
-        except BaseException:
-            self.stop()
-            raise
-
-    def kill(self) -> None:
-        """kill -9: whatever the replica had not received yet is gone with it."""
-        process, self.process = self.process, None
-        assert process is not None
-        process.kill()
-        process.wait(timeout=10)
+    def arguments(self) -> list[str]:
+        return [*super().arguments(), *self.extra]
 
 
 class SentinelProcess(RedisServer):
@@ -58,8 +33,7 @@ class SentinelProcess(RedisServer):
         super().__init__(binary, directory)
         self.master_port = master_port
 
-    def start(self, timeout: float = 10.0) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+    def arguments(self) -> list[str]:
         config = self.directory / "sentinel.conf"
         config.write_text(
             f"port {self.port}\nbind 127.0.0.1\ndir {self.directory}\n"
@@ -68,18 +42,7 @@ class SentinelProcess(RedisServer):
             f"sentinel failover-timeout {MASTER_NAME} 10000\n"
             f"sentinel parallel-syncs {MASTER_NAME} 1\n"
         )
-        with self._log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [self.binary, str(config), "--sentinel"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.directory,
-            )
-        try:
-            self._wait_for_ping(timeout)
-        except BaseException:
-            self.stop()
-            raise
+        return [str(config), "--sentinel"]
 
 
 class SentinelDeployment:

@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import redis
 import requests
 from playwright.sync_api import expect
 from rq import Queue
@@ -20,7 +19,7 @@ from tests.keyed import KEYS
 
 from .console import (
     TIMEOUT_MS,
-    Visit,
+    failing,
     interval_ms,
     live_worker,
     open_console,
@@ -40,30 +39,6 @@ def gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory)
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture
-def visit(browser, gateway) -> Iterator:
-    """visit(role, path): a signed-in page; every visit is closed after the test."""
-    opened: list[Visit] = []
-
-    def open_page(role: str | None, path: str = "/") -> Visit:
-        seen = open_console(browser, gateway.base, role, path)
-        opened.append(seen)
-        return seen
-
-    yield open_page
-    for seen in opened:
-        seen.page.context.close()
-
-
-def failing(r: redis.Redis, redis_url: str, count: int, queue: str = "default") -> list[str]:
-    """`count` jobs failed by a real worker, in enqueue order."""
-    q = Queue(queue, connection=r)
-    ids = [q.enqueue(jobs.parse_report, f"bad-{queue}-{i}").id for i in range(count)]
-    run_worker(redis_url, [queue])
-    assert set(ids) <= set(failed_ids(r, queue))
-    return ids
 
 
 def cells(page, selector: str) -> list[list[str]]:

@@ -16,7 +16,7 @@ from rq import Queue
 from gateway.demo import jobs
 from tests.keyed import KEYS
 
-from .console import TIMEOUT_MS, Visit, open_console, start_gateway
+from .console import TIMEOUT_MS, start_gateway
 from .helpers import RedisServer, failed_ids, run_worker, wait_until
 from .processes import GatewayProcess
 from .test_console_a11y import serious
@@ -37,20 +37,6 @@ def gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory)
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture
-def visit(browser, gateway) -> Iterator:
-    opened: list[Visit] = []
-
-    def open_page(role: str, path: str) -> Visit:
-        seen = open_console(browser, gateway.base, role, path)
-        opened.append(seen)
-        return seen
-
-    yield open_page
-    for seen in opened:
-        seen.page.context.close()
 
 
 def drawn(page, queue: str) -> dict:

@@ -11,12 +11,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 from playwright.sync_api import expect
-from rq import Queue
 
-from gateway.demo import jobs
-
-from .console import TIMEOUT_MS, Visit, open_console, rest, start_gateway
-from .helpers import RedisServer, failed_ids, queued_ids, run_worker, start_redis_server
+from .console import TIMEOUT_MS, failing, rest, start_gateway
+from .helpers import RedisServer, failed_ids, queued_ids, start_redis_server
 from .processes import GatewayProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -52,28 +49,6 @@ def b(second: RedisServer) -> Iterator[redis.Redis]:
         yield client
     finally:
         client.close()
-
-
-@pytest.fixture
-def visit(browser, gateway) -> Iterator:
-    opened: list[Visit] = []
-
-    def open_page(role: str, path: str = "/") -> Visit:
-        seen = open_console(browser, gateway.base, role, path)
-        opened.append(seen)
-        return seen
-
-    yield open_page
-    for seen in opened:
-        seen.page.context.close()
-
-
-def failing(connection: redis.Redis, url: str, count: int) -> list[str]:
-    q = Queue(connection=connection)
-    ids = [q.enqueue(jobs.parse_report, f"bad-{i}").id for i in range(count)]
-    run_worker(url, ["default"])
-    assert set(ids) <= set(failed_ids(connection))
-    return ids
 
 
 def listed(page) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -19,19 +18,10 @@ from gateway.config import Settings
 from gateway.demo import jobs
 from gateway.services.audit import AUDIT_STREAM
 
-from .helpers import RedisServer, failed_ids, run_worker, start_redis_server
+from .helpers import RedisServer, failed_ids, run_worker
 
 VIEWER_B = "rqg_viewer-of-b-billing"
 VIEWER_A = "rqg_viewer-of-everything-on-default"
-
-
-@pytest.fixture
-def second(redis_server_binary: str, tmp_path: Path) -> Iterator[RedisServer]:
-    server = start_redis_server(redis_server_binary, tmp_path / "b")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _fail(url: str, queue: str, count: int) -> list[str]:

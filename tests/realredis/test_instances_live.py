@@ -16,7 +16,7 @@ from rq import Queue
 
 from gateway.demo import jobs
 
-from .helpers import API, RedisServer, failed_ids, run_worker, start_redis_server
+from .helpers import API, RedisServer, failed_ids, run_worker
 from .live_client import JOB, STATS, LiveClient
 from .processes import GatewayProcess
 
@@ -35,15 +35,6 @@ def fail(url: str, count: int) -> list[str]:
         return ids
     finally:
         connection.close()
-
-
-@pytest.fixture
-def second(redis_server_binary: str, tmp_path: Path) -> Iterator[RedisServer]:
-    server = start_redis_server(redis_server_binary, tmp_path / "b")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ One master and one sentinel (quorum 1): what is tested is the way to them, not a
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,8 +50,7 @@ class TlsOnly(RedisServer):
             "ssl_keyfile": str(tls.client_key),
         }
 
-    def start(self, timeout: float = 10.0) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+    def arguments(self) -> list[str]:
         tls = self.tls
         lines = [
             f"port 0\ntls-port {self.port}\nbind 127.0.0.1\ndir {self.directory}",
@@ -66,19 +64,7 @@ class TlsOnly(RedisServer):
             lines.append(f"sentinel monitor {MASTER_NAME} 127.0.0.1 {self.sentinel_of} 1")
         config = self.directory / "redis.conf"
         config.write_text("\n".join(lines) + "\n")  # Sentinel rewrites its file: one each
-        sentinel = () if self.sentinel_of is None else ("--sentinel",)
-        with self._log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [self.binary, str(config), *sentinel],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.directory,
-            )
-        try:
-            self._wait_for_ping(timeout)
-        except BaseException:
-            self.stop()
-            raise
+        return [str(config)] if self.sentinel_of is None else [str(config), "--sentinel"]
 
 
 @pytest.fixture(scope="module")

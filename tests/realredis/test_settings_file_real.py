@@ -6,8 +6,6 @@ Redis."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -16,19 +14,10 @@ from rq import Queue
 
 from gateway.demo import jobs
 
-from .helpers import API, PROJECT_ROOT, RedisServer, failed_ids, run_worker, start_redis_server
+from .helpers import API, PROJECT_ROOT, RedisServer, failed_ids, run_worker
 from .processes import GatewayProcess
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def second(redis_server_binary: str, tmp_path: Path) -> Iterator[RedisServer]:
-    server = start_redis_server(redis_server_binary, tmp_path / "b")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def fail_one(url: str) -> str:

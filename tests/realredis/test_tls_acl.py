@@ -7,7 +7,6 @@ missing client certificate, refused credentials, an ACL user without RQ's keys. 
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,31 +57,14 @@ class TlsRedisServer(RedisServer):
             **kwargs,
         )
 
-    def start(self, timeout: float = 10.0) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with self._log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    self.binary,
-                    *("--port", "0", "--tls-port", str(self.port), "--bind", "127.0.0.1"),
-                    *(
-                        "--tls-cert-file",
-                        str(self.tls.server_cert),
-                        "--tls-key-file",
-                        str(self.tls.server_key),
-                    ),
-                    *("--tls-ca-cert-file", str(self.tls.ca), "--tls-auth-clients", "yes"),
-                    *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.directory,
-            )
-        try:
-            self._wait_for_ping(timeout)
-        except BaseException:
-            self.stop()
-            raise
+    def arguments(self) -> list[str]:
+        tls = self.tls
+        return [
+            *("--port", "0", "--tls-port", str(self.port), "--bind", "127.0.0.1"),
+            *("--tls-cert-file", str(tls.server_cert), "--tls-key-file", str(tls.server_key)),
+            *("--tls-ca-cert-file", str(tls.ca), "--tls-auth-clients", "yes"),
+            *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
+        ]
 
     def user_url(self, user: tuple, password: str | None = None) -> str:
         name, secret, _ = user
