@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.services.history import writer as writer_module
 from gateway.services.history.layout import (
     LEASE_KEY,
     WATERMARK_KEY,
@@ -21,6 +22,7 @@ from gateway.services.history.layout import (
     mirror_key,
     rq_time,
 )
+from gateway.services.history.walk import walk_round
 from gateway.services.history.writer import SETTLE_SECONDS, HistoryWriter
 from tests.conftest import RoundTrips
 
@@ -262,3 +264,35 @@ def test_an_interrupted_tick_stops_at_its_next_round_and_leaves_the_watermark():
     world.r.delete(LEASE_KEY)
     assert world.writers[1].tick()  # another writer finishes what is left, counting each once
     assert world.counted("failed") == world.expected("failed")
+
+
+@pytest.mark.parametrize("shift_at_round", [2, 3, 4, 5])
+def test_an_entry_rq_adds_before_the_walk_between_rounds_does_not_count_a_job_twice(
+    monkeypatch, shift_at_round
+):
+    """The registry walk goes by rank: three failures with a shorter failure_ttl (lower scores)
+    landing between two rounds shift the next slice back over entries found new in the last
+    round, not yet committed (so not yet in the mirror). Each job still counts once."""
+    world = World(budget=4)  # slices of 4 entries: the walk takes several rounds
+    writer = world.writers[0]
+    assert writer.tick()
+    world.now += 5
+    for _ in range(6):
+        world.job(True, 3, 1, 500)
+    world.now += 5
+    rounds = 0
+
+    def shifting(*args, **kwargs):
+        nonlocal rounds
+        rounds += 1
+        if rounds == shift_at_round:
+            for i in range(3):
+                world.r.zadd("rq:failed:default", {f"early-{i}": 10**9 + i})
+        return walk_round(*args, **kwargs)
+
+    monkeypatch.setattr(writer_module, "walk_round", shifting)
+    assert writer.tick()
+    counted = sum(
+        int(world.r.hget(minute_key(m, "default"), "failed") or 0) for m in set(world.ended["failed"])
+    )
+    assert counted == len(world.ended["failed"])

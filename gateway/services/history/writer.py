@@ -153,7 +153,9 @@ class HistoryWriter:
             if before is not None:
                 samples, heads = queue_samples(names, replies, window.now)
                 before = None
-            new = [(walk, job_id) for walk, ids in found if not walk.gone for job_id in ids]
+            new = _not_pending(
+                [(walk, job_id) for walk, ids in found if not walk.gone for job_id in ids], pending
+            )
             enqueued, times = read_job_fields(self.connection, [h for _, h in heads], [i for _, i in new])
             for (name, _), at in zip(heads, enqueued, strict=True):
                 enqueued_at = parse_rq_time(at)
@@ -255,6 +257,18 @@ class HistoryWriter:
         if self.is_writer:
             self.lease.release()
             self.is_writer = False
+
+
+def _not_pending(new: list[tuple[Any, bytes]], pending: Batch) -> list[tuple[Any, bytes]]:
+    """`new` without the ids already counted in `pending`. The walk goes by rank, so an entry RQ
+    adds before the walk's position between two rounds makes the next slice read some entries
+    again; those found new in the last round and not committed yet are not in the mirror, so
+    Redis reports them new once more. (Committed ones are in the mirror; `pending` is at most one
+    batch, so this costs a set of a few hundred ids.)"""
+    waiting = {
+        (mirror, job_id) for (kind, mirror, _), ids in pending.ids.items() if kind == "add" for job_id in ids
+    }
+    return [(walk, job_id) for walk, job_id in new if (walk.mirror, job_id) not in waiting]
 
 
 class _Chain:
