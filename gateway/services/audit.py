@@ -118,13 +118,16 @@ def read_audit(
     first: int,
     after: str | None,
     visible: Callable[[str | None], bool] | None = None,
+    instance: str | None = None,
 ) -> AuditPage:
     """A page of the stream, newest first, starting strictly before the `after` cursor. With
-    `visible` (a queue-limited reader), only the entries whose queue it accepts, and their total."""
+    `visible` (a queue-limited reader), only the entries whose queue it accepts, and their total;
+    with `instance` too, only those of that Redis instance (the trail of a gateway serving several
+    is one stream: a key limited to one instance must not read the others')."""
     if after is not None and not _STREAM_ID.fullmatch(after):
         raise InvalidParameter(f"Invalid audit cursor {after[:64]!r}")
     if visible is not None:
-        return _read_visible(connection, first, after, visible)
+        return _read_visible(connection, first, after, visible, instance)
     upper = f"({after}" if after else "+"
     with connection.pipeline(transaction=False) as pipe:
         pipe.xrevrange(AUDIT_STREAM, max=upper, min="-", count=first + 1)
@@ -140,7 +143,11 @@ def read_audit(
 
 
 def _read_visible(
-    connection: redis.Redis, first: int, after: str | None, visible: Callable[[str | None], bool]
+    connection: redis.Redis,
+    first: int,
+    after: str | None,
+    visible: Callable[[str | None], bool],
+    instance: str | None = None,
 ) -> AuditPage:
     """One pass over the whole stream, newest first, in chunks: the visible entries before the
     cursor make the page, and all visible entries the total. The stream is capped (about
@@ -158,7 +165,8 @@ def _read_visible(
             connection.xrevrange(AUDIT_STREAM, max=upper, min="-", count=_CHUNK),
         )
         for entry_id, fields in rows:
-            if not visible(_queue_of(fields.get(b"record", b""))):
+            record = fields.get(b"record", b"")
+            if not visible(_queue_of(record)) or (instance is not None and _instance_of(record) != instance):
                 continue
             total += 1
             if start is not None and _position(entry_id.decode()) >= start:
@@ -187,6 +195,15 @@ def _queue_of(record: bytes) -> Any:
         return json.loads(match.group(1)) if match else json.loads(record).get("queue")
     except (ValueError, AttributeError):  # not JSON, or not an object: written by something else
         return None
+
+
+def _instance_of(record: bytes) -> Any:
+    """The record's instance (None in a single-instance gateway's records, or unreadable ones)."""
+    try:
+        data = json.loads(record)
+    except ValueError:
+        return None
+    return data.get("instance") if isinstance(data, dict) else None
 
 
 def _position(stream_id: str) -> tuple[int, int]:

@@ -183,3 +183,28 @@ def test_graphql_mutations_act_on_the_instance_the_request_names(two):
         on_b[1:]
     )
     assert _ids(client.get("/api/v1/jobs/failed")) == sorted(on_a)
+
+
+ADMIN_B = "rqg_admin-of-instance-b"
+OPERATOR = "rqg_operator-everywhere"
+
+
+def test_an_admin_limited_to_one_instance_reads_only_that_instances_audit_records(
+    redis_url: str, second: RedisServer
+):
+    """Every instance's mutations are audited in the one trail of the default instance; a key
+    whose patterns name only instance b (here `b:*`, bound to b as `*`) reads b's records alone,
+    not the same queue's records on another instance."""
+    on_a = _fail(redis_url, "billing", 1)
+    on_b = _fail(second.url, "billing", 1)
+    keys = f"ab:admin:{hash_key(ADMIN_B)}:b:*;op:operator:{hash_key(OPERATOR)}"
+    client = TestClient(
+        create_app(Settings(redis_url=redis_url, redis_instances=(f"b={second.url}",), api_keys=keys))
+    )
+    operator = {"Authorization": f"Bearer {OPERATOR}"}
+    for job_id, instance in ((on_a[0], None), (on_b[0], "b")):
+        params = {"queue": "billing", **({"instance": instance} if instance else {})}
+        assert client.post(f"/api/v1/jobs/failed/{job_id}/retry", params=params, headers=operator).is_success
+    admin_b = {"Authorization": f"Bearer {ADMIN_B}"}
+    entries = client.get("/api/v1/audit", params={"instance": "b"}, headers=admin_b).json()["entries"]
+    assert [e["job_ids"] for e in entries] == [[on_b[0]]]

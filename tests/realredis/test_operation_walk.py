@@ -12,10 +12,10 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.services.operations.chunks import RegistrySteps
+from gateway.services.operations.chunks import RegistrySteps, steps_for
 from gateway.services.operations.model import Selector
-from gateway.services.operations.store import OperationStore
-from gateway.services.redis.registry import RegistryReader
+from gateway.services.operations.store import OperationStore, operation_key
+from gateway.services.redis.registry import RegistryReader, encode_cursor
 
 REGISTRY = "rq:failed:default"
 NOW = int(time.time())
@@ -96,3 +96,20 @@ def test_a_runner_whose_lease_was_taken_over_reads_and_writes_nothing(r):
     stale = RegistrySteps(r, "default", "retry", last.cursor, operation_id, "old-token")
     assert stale.step(10) is None
     assert r.zcard(REGISTRY) == 2 and not r.exists("rq:queue:default")
+
+
+def test_a_position_stored_as_a_cursor_by_an_earlier_gateway_resumes_where_it_stopped(r):
+    """Operations started before the walk moved into Lua stored their position as an opaque
+    cursor; a new gateway taking one over resumes right after it."""
+    r.zadd(REGISTRY, {"a": -1, "b": -1, "c": -1})
+    for member in "abc":
+        r.hset(f"rq:job:{member}", mapping={"status": "failed", "origin": "default"})
+    _, last = RegistryReader(r).last(REGISTRY)
+    store = OperationStore(r)
+    operation_id, _ = store.create("retry", "default", Selector("all", True), "k", 3, last.cursor, "t1", None)
+    r.hset(operation_key(operation_id), "position", encode_cursor("-1", b"a"))  # "a" was done
+    r.zrem(REGISTRY, "a")
+    steps = steps_for(r, None, store.state(operation_id), Selector("all", True), operation_id, "t1")
+    step = steps.step(10)
+    assert step is not None and (step.examined, step.ended) == (2, True)
+    assert r.lrange("rq:queue:default", 0, -1) == [b"b", b"c"]

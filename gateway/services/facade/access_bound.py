@@ -16,7 +16,8 @@ class AccessBound(ServiceCore):
     @backend_call()
     def audit_log(self, first: int = 100, after: str | None = None) -> AuditPage:
         """The audit trail, newest first, a page at a time. A queue-limited key reads only the
-        records of queues it may access: not those of other queues, nor queue-less ones."""
+        records of queues it may access (on this instance, when the gateway serves several): not
+        those of other queues or instances, nor queue-less ones."""
         validate_page_size(first)
         # The trail the mutations were written to: the default instance's, whichever instance
         # this service reads (several Redis instances keep one trail).
@@ -26,7 +27,15 @@ class AccessBound(ServiceCore):
         if self.scope is None or not self.scope.principal.queues:
             return read_audit(trail, first, after)
         visible = self.scope.principal.may_access_queue
-        return read_audit(trail, first, after, lambda queue: isinstance(queue, str) and visible(queue))
+        # A queue-limited key of a gateway with several instances reads this instance's records
+        # only (its patterns were bound to this instance; the trail holds every instance's).
+        return read_audit(
+            trail,
+            first,
+            after,
+            lambda queue: isinstance(queue, str) and visible(queue),
+            self.health.instance,
+        )
 
     @read()
     def caller(self) -> CallerInfo:

@@ -286,6 +286,11 @@ def steps_for(
     """The steps of a stored operation, from where its last recorded chunk ended."""
     queue, action, bound = state["queue"], state["action"], state["bound"]
     if selector.kind == "all":
+        position = state.get("position", "")
+        if position and " " not in position:
+            # Stored by a gateway before operation_walk.lua: a cursor; the walk reads its own form.
+            score, member = decode_cursor(position)
+            connection.hset(store.operation_key(operation_id), "position", f"{score} {member.hex()}")
         return RegistrySteps(connection, queue, action, bound, operation_id, token)
     walk = walk_for(connection, serializer, queue, selector, bound)
     act = ChunkAction(connection, queue, action, selector, operation_id, token)
