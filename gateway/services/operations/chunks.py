@@ -141,6 +141,17 @@ def walk_for(connection: Redis, serializer: Any, queue: str, selector: Selector,
     return RegistryWalk(reader, key, bound)
 
 
+def _chunk_keys(queue: str, operation_id: str) -> list[str]:
+    """KEYS of both chunk scripts (operation_chunk.lua, operation_walk.lua): the failed registry,
+    the operation's hash, its lease and its errors list."""
+    return [
+        keys.registry_key("failed", queue),
+        store.operation_key(operation_id),
+        store.lease_key(operation_id),
+        store.errors_key(operation_id),
+    ]
+
+
 def _codes(*codes: int) -> str:
     return "," + ",".join(str(int(code)) for code in codes) + ","
 
@@ -164,12 +175,7 @@ class ChunkAction:
         self._script = connection.register_script(
             scripts.OPERATION_REQUEUE if self._retry else scripts.OPERATION_DELETE
         )
-        self._keys = [
-            keys.registry_key("failed", queue),
-            store.operation_key(operation_id),
-            store.lease_key(operation_id),
-            store.errors_key(operation_id),
-        ]
+        self._keys = _chunk_keys(queue, operation_id)
         self._token = token
         errors = [*RETRY_ERRORS] if self._retry else []
         if selector.kind == "job_ids":  # a named id not in the registry is an error, as in retry-selected
@@ -252,12 +258,7 @@ class RegistrySteps:
         )
         self._queue = queue
         self._retry = retry
-        self._keys = [
-            keys.registry_key("failed", queue),
-            store.operation_key(operation_id),
-            store.lease_key(operation_id),
-            store.errors_key(operation_id),
-        ]
+        self._keys = _chunk_keys(queue, operation_id)
         self._token = token
         self._bound = decode_cursor(bound) if bound else None
         self._error_codes = _codes(*RETRY_ERRORS) if retry else _codes()
