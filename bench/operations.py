@@ -41,36 +41,43 @@ OTHER_JOBS = 3000  # a forking rq worker does tens a second: it outlasts the ope
 
 
 class Sampler:
-    """In a thread: PING round trips on its own connection, and the gateway's RSS every 0.1 s."""
+    """The PING client (bench/pinger.py, a process of its own) and, in a thread, the gateway's RSS
+    every 0.1 s."""
 
-    def __init__(self, url: str, pid: int):
-        self._client = redis.Redis.from_url(url, socket_timeout=10)
+    def __init__(self, url: str, pid: int, workdir: Path):
+        self._url = url
         self._pid = pid
+        self._out = workdir / "pings.txt"
         self._stop = threading.Event()
         self.pings: list[float] = []
         self.rss: list[int] = []
-        self._threads = [threading.Thread(target=self._ping), threading.Thread(target=self._memory)]
-
-    def _ping(self) -> None:
-        while not self._stop.is_set():
-            started = time.perf_counter()
-            self._client.ping()
-            self.pings.append(time.perf_counter() - started)
+        self._memory_thread = threading.Thread(target=self._memory)
+        self._pinger: subprocess.Popen | None = None
 
     def _memory(self) -> None:
         while not self._stop.wait(0.1):
             self.rss.append(proc_status(self._pid)["VmRSS"])
 
     def __enter__(self) -> Sampler:
-        for thread in self._threads:
-            thread.start()
+        ready = self._out.with_suffix(".ready")
+        ready.unlink(missing_ok=True)
+        self._pinger = subprocess.Popen(
+            [str(BIN / "python"), "-m", "bench.pinger", self._url, str(self._out)], cwd=REPO
+        )
+        while not ready.exists():
+            if self._pinger.poll() is not None:
+                raise RuntimeError("the pinger did not start")
+            time.sleep(0.05)
+        self._memory_thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
-        for thread in self._threads:
-            thread.join()
-        self._client.close()
+        self._memory_thread.join()
+        assert self._pinger is not None
+        self._pinger.terminate()
+        self._pinger.wait(timeout=30)
+        self.pings = [float(line) for line in self._out.read_text().split()]
 
 
 def _script_seconds(r: redis.Redis) -> float:
@@ -115,7 +122,7 @@ def operation_row(url: str, r: redis.Redis, workdir: Path, action: str, n: int) 
         r.config_set("slowlog-max-len", 10000)
         r.slowlog_reset()
         load = os.getloadavg()[0]
-        with Sampler(url, gateway.pid) as sampler:
+        with Sampler(url, gateway.pid, workdir) as sampler:
             started = time.perf_counter()
             body = httpx.post(
                 f"{gateway.base}/api/v1/operations",

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from rq import Queue
+from rq.group import Group
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
@@ -138,6 +139,7 @@ def test_delete_removes_everything_rq_keeps(conn, service, factory):
     conn.sadd(f"rq:executions:{job_id}", "z")
     conn.hset(job.key, "group_id", "batch-1")
     conn.sadd("rq:group:batch-1", job_id, "other-job")
+    conn.sadd("rq:groups", "batch-1")  # as RQ's Group names every group it creates
     assert conn.exists(f"rq:results:{job_id}")
     service.delete(job_id)
     for key in (job.key, f"rq:results:{job_id}", job.dependents_key, job.dependencies_key):
@@ -147,6 +149,14 @@ def test_delete_removes_everything_rq_keeps(conn, service, factory):
     with pytest.raises(FailedJobNotFound):
         service.delete(job_id)
 
+
+def test_a_job_of_an_rq_group_leaves_its_group_when_deleted_and_others_stay(conn, service):
+    group = Group.create(conn, "batch-2")
+    queue = Queue("default", connection=conn)
+    jobs = group.enqueue_many(queue, [Queue.prepare_data(print, ("x",)) for _ in range(2)])
+    registry(conn).add(jobs[0], exc_string="Traceback\nValueError: x")
+    service.delete(jobs[0].id)
+    assert conn.smembers("rq:group:batch-2") == {jobs[1].id.encode()}
 
 def test_clear_handles_a_job_called_clear(conn, service, factory):
     factory.failed(2)

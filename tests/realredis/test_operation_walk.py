@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from gateway.services.operations.chunks import RegistrySteps, steps_for
 from gateway.services.operations.model import Selector
 from gateway.services.operations.store import OperationStore, operation_key
+from gateway.services.redis import scripts
 from gateway.services.redis.registry import RegistryReader, encode_cursor
 
 REGISTRY = "rq:failed:default"
@@ -38,8 +39,11 @@ def _key(member: str | bytes) -> bytes:
     sizes=st.lists(st.integers(1, 7), min_size=1, max_size=30),
     resumes=st.sets(st.integers(0, 30)),
     action=st.sampled_from(["retry", "delete"]),
+    depth=st.integers(1, 3),
 )
-def test_the_in_redis_walk_examines_every_live_entry_up_to_its_end_once(r, entries, sizes, resumes, action):
+def test_the_in_redis_walk_examines_every_live_entry_up_to_its_end_once(
+    r, entries, sizes, resumes, action, depth
+):
     r.flushall()
     for member, (score, has_hash) in entries.items():
         r.zadd(REGISTRY, {member: score})
@@ -56,13 +60,14 @@ def test_the_in_redis_walk_examines_every_live_entry_up_to_its_end_once(r, entri
     operation_id, _ = store.create(
         action, "default", Selector("all", True), "k", total, last.cursor if last else "", token, None
     )
-    steps = RegistrySteps(r, "default", action, last.cursor if last else "", operation_id, token)
+    bound = last.cursor if last else ""
+    steps = RegistrySteps(r, "default", action, bound, operation_id, token, depth)
     late = b"\xff" * 4  # after every generated member, so after the walk's end even at score inf
     r.zadd(REGISTRY, {late: float("inf")})  # fails meanwhile, after the walk's end: not taken
     examined = 0
     for i in range(200):
         if i in resumes:
-            steps = RegistrySteps(r, "default", action, last.cursor if last else "", operation_id, token)
+            steps = RegistrySteps(r, "default", action, bound, operation_id, token, depth)
         step = steps.step(sizes[i % len(sizes)])
         assert step is not None
         examined += step.examined
@@ -96,6 +101,57 @@ def test_a_runner_whose_lease_was_taken_over_reads_and_writes_nothing(r):
     stale = RegistrySteps(r, "default", "retry", last.cursor, operation_id, "old-token")
     assert stale.step(10) is None
     assert r.zcard(REGISTRY) == 2 and not r.exists("rq:queue:default")
+
+
+def test_a_cancel_between_the_calls_of_one_step_keeps_the_first_calls_work_and_stops(r):
+    """The calls of one step are pipelined: a cancel that lands between them refuses the later
+    ones. What the first call did is reported (its rate-limited jobs still go to RQ's requeue)
+    and the runner is told to stop."""
+    r.zadd(REGISTRY, {"a": -1, "b": -1, "c": -1})
+    for member in "abc":
+        r.hset(f"rq:job:{member}", mapping={"status": "failed", "origin": "default"})
+    r.hset("rq:job:b", "rate_limit_key", "limit")
+    _, last = RegistryReader(r).last(REGISTRY)
+    store = OperationStore(r)
+    operation_id, _ = store.create("retry", "default", Selector("all", True), "k", 3, last.cursor, "t1", None)
+    steps = RegistrySteps(r, "default", "retry", last.cursor, operation_id, "t1", depth=2)
+    r.script_load(scripts.OPERATION_WALK_REQUEUE)  # the calls below go one by one: EVALSHA only
+    real_pipeline = r.pipeline
+
+    class CancelAfterFirstCall:
+        """The pipeline the step sends, run one call at a time with a cancel after the first."""
+
+        def __init__(self, **kwargs):
+            self._pipe = real_pipeline(**kwargs)
+            self._calls = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._pipe.reset()
+
+        def __getattr__(self, name):
+            return getattr(self._pipe, name)
+
+        def execute(self):
+            replies = []
+            for args, options in self._pipe.command_stack:
+                replies.append(r.execute_command(*args, **options))
+                if not self._calls:
+                    store.cancel(operation_id)
+                self._calls += 1
+            return replies
+
+    r.pipeline = CancelAfterFirstCall  # type: ignore[method-assign]
+    try:
+        step = steps.step(2)
+    finally:
+        r.pipeline = real_pipeline  # type: ignore[method-assign]
+    assert step is not None and step.stopped and not step.ended
+    assert (step.examined, step.rate_limited) == (2, [b"b"])
+    assert r.lrange("rq:queue:default", 0, -1) == [b"a"]  # c: the refused second call
+    assert r.zrange(REGISTRY, 0, -1) == [b"b", b"c"]
 
 
 def test_a_position_stored_as_a_cursor_by_an_earlier_gateway_resumes_where_it_stopped(r):

@@ -213,6 +213,7 @@ class Step:
     jobs: int
     rate_limited: list[str | bytes]
     ended: bool
+    stopped: bool = False  # a later call of the step was refused: stop after handling this one
 
 
 ENDED = Step(0.0, 0, 0, [], True)
@@ -249,10 +250,25 @@ class WalkSteps:
 
 class RegistrySteps:
     """Every failed job up to `bound` (the registry's last entry when the operation started), read,
-    acted on and recorded by one Lua call per chunk (operation_walk.lua), which keeps the position."""
+    acted on and recorded by one Lua call per chunk (operation_walk.lua), which keeps the position.
 
-    def __init__(self, connection: Redis, queue: str, action: str, bound: str, operation_id: str, token: str):
+    A step sends `depth` calls in one round trip: each call reads its position from the operation,
+    so the second goes on where the first stopped (or finds the walk ended, or refuses as the
+    first did), and Redis does not sit idle while the gateway reads a reply and sends the next
+    call. Each call stays one bounded chunk; Redis serves other clients between them."""
+
+    def __init__(
+        self,
+        connection: Redis,
+        queue: str,
+        action: str,
+        bound: str,
+        operation_id: str,
+        token: str,
+        depth: int = 2,
+    ):
         retry = action == "retry"
+        self._connection = connection
         self._script = connection.register_script(
             scripts.OPERATION_WALK_REQUEUE if retry else scripts.OPERATION_WALK_DELETE
         )
@@ -262,6 +278,7 @@ class RegistrySteps:
         self._token = token
         self._bound = decode_cursor(bound) if bound else None
         self._error_codes = _codes(*RETRY_ERRORS) if retry else _codes()
+        self._depth = depth
 
     def step(self, size: int) -> Step | None:
         if self._bound is None:  # the registry was empty when the operation started
@@ -269,11 +286,20 @@ class RegistrySteps:
         now = now_timestamp()
         fixed = requeue_args(now, self._queue, []) if self._retry else delete_args(now, [])
         head = [self._token, store.LEASE_MS, size, *self._bound, self._error_codes, ERRORS_SHOWN, now]
-        reply = self._script(keys=self._keys, args=[*head, *fixed])
-        if reply and isinstance(reply[0], bytes):
+        with self._connection.pipeline(transaction=False) as pipe:
+            for _ in range(self._depth):
+                self._script(keys=self._keys, args=[*head, *fixed], client=pipe)
+            replies = pipe.execute()
+        refused = [bool(reply) and isinstance(reply[0], bytes) for reply in replies]
+        if refused[0]:
             return None
-        took, examined, ended, *limited = reply
-        return Step(took / 1e6, examined, examined, limited, bool(ended))
+        done = replies[: refused.index(True)] if any(refused) else replies
+        took = examined = 0
+        ended, limited = False, []
+        for reply in done:
+            took, examined, ended = took + reply[0], examined + reply[1], ended or bool(reply[2])
+            limited.extend(reply[3:])
+        return Step(took / 1e6, examined, examined, limited, ended, stopped=any(refused))
 
 
 def steps_for(
@@ -283,8 +309,10 @@ def steps_for(
     selector: Selector,
     operation_id: str,
     token: str,
+    depth: int = 2,
 ) -> Steps:
-    """The steps of a stored operation, from where its last recorded chunk ended."""
+    """The steps of a stored operation, from where its last recorded chunk ended; `depth` calls
+    per round trip for every failed job (RegistrySteps)."""
     queue, action, bound = state["queue"], state["action"], state["bound"]
     if selector.kind == "all":
         position = state.get("position", "")
@@ -292,7 +320,7 @@ def steps_for(
             # Stored by a gateway before operation_walk.lua: a cursor; the walk reads its own form.
             score, member = decode_cursor(position)
             connection.hset(store.operation_key(operation_id), "position", f"{score} {member.hex()}")
-        return RegistrySteps(connection, queue, action, bound, operation_id, token)
+        return RegistrySteps(connection, queue, action, bound, operation_id, token, depth)
     walk = walk_for(connection, serializer, queue, selector, bound)
     act = ChunkAction(connection, queue, action, selector, operation_id, token)
     return WalkSteps(walk, act, state["position"])

@@ -88,7 +88,9 @@ class OperationRunner:
         if state.get("status") != "running":
             return None
         selector = Selector(*next(iter(_selector(state).items())))
-        steps = steps_for(self._connection, self._serializer, state, selector, operation_id, token)
+        # Under a rate cap, one call per round trip keeps the pace smooth (Pace.cap sizes one call).
+        depth = 1 if self.max_rate > 0 else 2
+        steps = steps_for(self._connection, self._serializer, state, selector, operation_id, token, depth)
         sizer, pace = ChunkSizer(), Pace(self.max_rate)
         while not self._stopping.is_set():  # else shutting down: another process resumes it
             step = steps.step(pace.cap(sizer.size))
@@ -96,6 +98,8 @@ class OperationRunner:
                 return None
             sizer.observe(step.jobs, step.seconds)
             self._finish_rate_limited(operation_id, state["queue"], step.rate_limited)
+            if step.stopped:
+                return None
             if step.ended:
                 return "succeeded"
             wait = pace.wait_after(step.examined)

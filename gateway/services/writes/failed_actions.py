@@ -91,8 +91,9 @@ def requeue_args(now: int, fallback_origin: str, job_ids: Sequence[Member]) -> l
 
 
 def delete_args(now: int, job_ids: Sequence[Member]) -> list[Any]:
-    """ARGV of scripts.DELETE: the keys of each job to delete, then "--", then the ids."""
-    args: list[Any] = [now, keys.GROUP_PREFIX]
+    """ARGV of scripts.DELETE: the groups' keys, the keys of each job to delete, then "--", then
+    the ids."""
+    args: list[Any] = [now, keys.GROUP_PREFIX, keys.GROUPS_SET]
     for prefix, suffix in keys.JOB_KEY_PARTS:
         args.extend((prefix, suffix))
     return [*args, "--", *job_ids]

@@ -2,12 +2,16 @@
 -- and a first line `local dry = false` (DELETE) or `local dry = true` (DELETE_DRY).
 -- Delete from the failed registry with everything RQ's Job.delete removes: the job hash, results
 -- stream, dependents, dependencies and executions keys, and the id in its group.
--- KEYS[1] failed registry. ARGV: now, group key prefix, then the (prefix, suffix) pairs of the
--- keys to delete, then "--", then ids. Per id: 1 deleted (orphans too), 0 not (or no longer) in
--- the registry. The dry run classifies alike and writes nothing.
+-- KEYS[1] failed registry. ARGV: now, group key prefix, RQ's set of group names, then the
+-- (prefix, suffix) pairs of the keys to delete, then "--", then ids. Per id: 1 deleted (orphans
+-- too), 0 not (or no longer) in the registry. The dry run classifies alike and writes nothing.
+-- RQ names every group it creates in its set of group names (Group._add_jobs adds both in one
+-- pipeline, and drops a name only once its group key is gone), so while that set is absent no
+-- group holds any job: the per-job HGET of group_id, a third of a delete's cost, is skipped.
 local reg, now, group_prefix = KEYS[1], tonumber(ARGV[1]), ARGV[2]
+local grouped = redis.call('EXISTS', ARGV[3]) == 1
 local parts, first_id = {}, nil
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   if ARGV[i] == '--' then first_id = i + 1 break end
   parts[#parts + 1] = {ARGV[i], ARGV[i + 1]}
 end
@@ -22,11 +26,13 @@ for i = first_id, #ARGV do
     claimed[id] = true
     if not dry then
       removed[#removed + 1] = id
-      -- pcall: a job key of the wrong type (damaged data) must not fail the whole chunk.
-      local group = redis.pcall('HGET', parts[1][1] .. id .. parts[1][2], 'group_id')
-      if type(group) == 'string' and group ~= '' then
-        -- pcall: a group key of the wrong type leaves nothing to remove the id from.
-        redis.pcall('SREM', group_prefix .. group, id)
+      if grouped then
+        -- pcall: a job key of the wrong type (damaged data) must not fail the whole chunk.
+        local group = redis.pcall('HGET', parts[1][1] .. id .. parts[1][2], 'group_id')
+        if type(group) == 'string' and group ~= '' then
+          -- pcall: a group key of the wrong type leaves nothing to remove the id from.
+          redis.pcall('SREM', group_prefix .. group, id)
+        end
       end
       for _, part in ipairs(parts) do doomed[#doomed + 1] = part[1] .. id .. part[2] end
     end
