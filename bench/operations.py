@@ -7,8 +7,8 @@ For retry and for delete, over N failed jobs (a real worker fails some, clones f
 end-to-end time from POST /api/v1/operations to `succeeded` on the CLI-started gateway, the
 gateway's RSS growth, the slowest PING another client saw, and a real `rq worker` on another
 queue finishing jobs all along (none lost). Beside each, the floor: Redis doing the minimum writes
-per job (retry: ZREM + HSET status + RPUSH; delete: ZREM + DEL of the hash and results), pipelined
-1,000 jobs at a time, measured over --floor-n jobs and given per job. Also the contract's
+per job (retry: ZREM + HSET status + RPUSH; delete: ZREM + DEL of the five keys RQ's Job.delete
+removes), pipelined 1,000 jobs at a time, measured over --floor-n jobs and given per job. Also the contract's
 synchronous retry-all at --contract-n jobs. Where the time goes: Redis's own time in scripts
 (INFO commandstats) and the gateway's CPU time (/proc), against the wall clock.
 
@@ -36,6 +36,7 @@ from bench.infra import BIN, REPO, cpu_seconds, log, proc_status, redis_server, 
 from bench.seed import enqueue, seed_failed
 from gateway.demo import jobs
 from gateway.services.history.layout import mirror_key
+from gateway.services.redis import keys
 
 OTHER_JOBS = 3000  # a forking rq worker does tens a second: it outlasts the operation
 
@@ -186,8 +187,8 @@ def floor_row(url: str, r: redis.Redis, action: str, n: int) -> dict[str, Any]:
                 if action == "retry":
                     pipe.hset(f"rq:job:{job_id}", "status", "queued")
                     pipe.rpush("rq:queue:default", job_id)
-                else:
-                    pipe.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
+                else:  # what RQ's Job.delete removes: hash, results, dependents, dependencies, executions
+                    pipe.delete(*(f"{prefix}{job_id}{suffix}" for prefix, suffix in keys.JOB_KEY_PARTS))
             pipe.execute()
     seconds = time.perf_counter() - started
     in_redis = sum(v["usec"] for v in r.info("commandstats").values()) / 1e6

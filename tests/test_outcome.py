@@ -16,26 +16,24 @@ from gateway.errors import JobDataGone, JobUnreadable, QueueKeyDamaged
 from gateway.services.domain.outcome import RETRY_ERRORS, RETRY_REFUSALS, CancelCode, Outcome
 from gateway.services.redis import keys, scripts
 from gateway.services.redis.registry import now_timestamp
-from gateway.services.writes.failed_actions import requeue_args
+from gateway.services.writes.failed_actions import delete_args, requeue_args
 
 FAR = 9_999_999_999
 
 
+def _keys(queue: str) -> list:
+    return [keys.registry_key("failed", queue), keys.history_seen_key("failed", queue)]
+
+
 def _requeue_code(conn, job_id, script=scripts.REQUEUE, queue="default") -> int:
-    run = conn.register_script(script)
-    (code,) = run(
-        keys=[keys.registry_key("failed", queue)], args=requeue_args(now_timestamp(), queue, [job_id])
+    (code,) = conn.register_script(script)(
+        keys=_keys(queue), args=requeue_args(now_timestamp(), queue, [job_id])
     )
     return int(code)
 
 
 def _delete_code(conn, job_id, script=scripts.DELETE, queue="default") -> int:
-    args = [now_timestamp(), keys.GROUP_PREFIX]
-    for prefix, suffix in keys.JOB_KEY_PARTS:
-        args.extend((prefix, suffix))
-    (code,) = conn.register_script(script)(
-        keys=[keys.registry_key("failed", queue)], args=[*args, "--", job_id]
-    )
+    (code,) = conn.register_script(script)(keys=_keys(queue), args=delete_args(now_timestamp(), [job_id]))
     return int(code)
 
 
@@ -68,6 +66,23 @@ def test_delete_returns_each_outcome_by_its_number(conn, factory, script):
     _in_registry(conn, "orphan")
     assert _delete_code(conn, "orphan", script) == Outcome.DELETED
     assert _delete_code(conn, "not-there", script) == Outcome.NOT_IN_REGISTRY
+
+
+@pytest.mark.parametrize("code", [_requeue_code, _delete_code])
+def test_the_history_seen_set_forgets_what_a_script_takes_and_keeps_the_rest(conn, factory, code):
+    taken, kept = factory.failed(2)
+    seen = keys.history_seen_key("failed", "default")
+    conn.zadd(seen, {taken: 0, kept: 0})
+    assert code(conn, taken) == 1
+    assert conn.zrange(seen, 0, -1) == [kept.encode()]
+
+
+@pytest.mark.parametrize("code", [_requeue_code, _delete_code])
+def test_a_seen_set_of_another_type_is_damaged_data_left_alone(conn, factory, code):
+    (failed,) = factory.failed(1)
+    conn.set(keys.history_seen_key("failed", "default"), "not a sorted set")
+    assert code(conn, failed) == 1
+    assert conn.get(keys.history_seen_key("failed", "default")) == b"not a sorted set"
 
 
 def _cancel_code(conn, job_id, origin="default") -> int:

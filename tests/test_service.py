@@ -158,6 +158,7 @@ def test_a_job_of_an_rq_group_leaves_its_group_when_deleted_and_others_stay(conn
     service.delete(jobs[0].id)
     assert conn.smembers("rq:group:batch-2") == {jobs[1].id.encode()}
 
+
 def test_clear_handles_a_job_called_clear(conn, service, factory):
     factory.failed(2)
     factory.failed(1, job_id="clear")

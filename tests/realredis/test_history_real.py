@@ -16,7 +16,8 @@ from rq import Queue
 
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.services.history.layout import LEASE_KEY, WATERMARK_KEY, minute_key, minute_of
+from gateway.services import JobService
+from gateway.services.history.layout import LEASE_KEY, WATERMARK_KEY, minute_key, minute_of, mirror_key
 from gateway.services.history.writer import SETTLE_SECONDS, HistoryWriter
 
 from .helpers import run_worker, start_redis_server, wait_until
@@ -116,6 +117,35 @@ def test_a_second_writer_writes_nothing_while_the_lease_is_held(r, worker):
     assert total_counted(r, "failed") == 0
     assert first.tick() and not second.tick()
     assert total_counted(r, "failed") == 3
+
+
+@pytest.mark.parametrize("how", ["retry-all", "operation delete, enqueued again under its id"])
+def test_a_job_the_gateway_takes_out_that_fails_again_before_the_next_tick_counts_again(r, worker, how):
+    """The gateway's retries and deletes forget their ids from the history's seen set in the same
+    script. Before, the ids stayed seen until the writer's next walk found them gone: a job
+    retried (or re-enqueued under a fixed id, a common RQ pattern) that failed again within a
+    tick was in the registry again by then, looked seen, and its second failure never counted."""
+    writer = HistoryWriter(r, retention=3600, lease_seconds=30, interval=1)
+    q = Queue("default", connection=r)
+    assert writer.tick()
+    ids = [q.enqueue("history_jobs.fail_after", 0, job_id=f"nightly-{i}").id for i in range(3)]
+    worker("default")
+    wait_until(lambda: settled_since(r, ids), 10, "the jobs' ended_at to settle")
+    assert writer.tick() and total_counted(r, "failed") == 3
+    service = JobService(r)
+    if how == "retry-all":
+        assert sorted(service.retry_all().done_jobs) == ids
+    else:
+        service.use_operations()
+        operation, _ = service.start_operation("delete", {"all": True}, "default")
+        wait_until(lambda: service.operation(operation.id).status == "succeeded", 30, "the delete")
+        for job_id in ids:
+            q.enqueue("history_jobs.fail_after", 0, job_id=job_id)
+    assert not r.zcard(mirror_key("failed", "default"))  # forgotten with the retry or delete
+    worker("default")  # they fail again before the writer's next tick
+    wait_until(lambda: settled_since(r, ids), 10, "the second failures to settle")
+    assert writer.tick()
+    assert total_counted(r, "failed") == 6
 
 
 def _gateways(redis_url: str, tmp_path, count: int, lease: float) -> list[GatewayProcess]:

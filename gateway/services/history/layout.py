@@ -8,7 +8,10 @@
   `h:<index>` (run times as a DDSketch histogram, see timings.py).
 - `rq-gateway:history:seen:<registry>:<queue>`: the ids of the failed or finished registry the
   writer has already looked at (a sorted set, scores 0, so it is walked by member; walk.py), so a
-  tick reads the job hashes of new entries only.
+  tick reads the job hashes of new entries only. The gateway's own retries and deletes forget
+  the ids they take out of the failed registry in the same script (redis/keys.py), so a job
+  retried and failed again counts again even before the next tick, and the writer finds none of
+  them gone.
 - `rq-gateway:history:watermark`: `<seconds> <nonce> <origin>`: the time up to which the
   registries have been walked, a nonce every commit renews (so a tick's commits form a chain no
   other writer's commit can enter) and the start of the writers' unbroken run (writer.py).
@@ -22,9 +25,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from gateway.services.domain.rqtime import RQ_TIME_FORMAT
-from gateway.services.redis import damaged
+from gateway.services.redis import damaged, keys
 
-PREFIX = "rq-gateway:history:"
+PREFIX = keys.HISTORY_PREFIX
 WATERMARK_KEY = PREFIX + "watermark"
 LEASE_KEY = PREFIX + "writer"
 
@@ -44,7 +47,7 @@ def minute_key(minute: int, queue_name: str) -> bytes:
 
 def mirror_key(registry: str, queue_name: str) -> bytes:
     """The set of ids of a queue's failed or finished registry the writer has looked at."""
-    return f"{PREFIX}seen:{registry}:".encode() + damaged.key_bytes(queue_name)
+    return keys.history_seen_key(registry, queue_name)
 
 
 def minute_of(seconds: float) -> int:

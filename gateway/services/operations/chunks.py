@@ -141,14 +141,15 @@ def walk_for(connection: Redis, serializer: Any, queue: str, selector: Selector,
     return RegistryWalk(reader, key, bound)
 
 
-def _chunk_keys(queue: str, operation_id: str) -> list[str]:
+def _chunk_keys(queue: str, operation_id: str) -> list[str | bytes]:
     """KEYS of both chunk scripts (operation_chunk.lua, operation_walk.lua): the failed registry,
-    the operation's hash, its lease and its errors list."""
+    the operation's hash, its lease, its errors list and the history's seen set of the registry."""
     return [
         keys.registry_key("failed", queue),
         store.operation_key(operation_id),
         store.lease_key(operation_id),
         store.errors_key(operation_id),
+        keys.history_seen_key("failed", queue),
     ]
 
 

@@ -192,3 +192,15 @@ def rate_limit_keys(key: str) -> tuple[str, str, str]:
     """The rate-limit key's config hash, allowed set and rate_limited (waiting) set."""
     config, allowed, waiting = (prefix + key + suffix for prefix, suffix in _RATE_LIMIT_PARTS)
     return config, allowed, waiting
+
+
+# The queue history's keys (services/history/layout.py). The seen set of a registry lives here
+# too: the failed-job scripts (lua/requeue.lua, lua/delete.lua) forget the ids they remove from
+# it, in the same step, so a job retried and failed again counts again.
+HISTORY_PREFIX = "rq-gateway:history:"
+
+
+def history_seen_key(registry: str, queue_name: str) -> bytes:
+    """The ids of a queue's failed or finished registry the history writer has looked at. Any
+    queue name, bytes that are not UTF-8 included (damaged.internal text), keeps its exact key."""
+    return f"{HISTORY_PREFIX}seen:{registry}:".encode() + queue_name.encode("utf-8", "surrogateescape")

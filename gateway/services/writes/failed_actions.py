@@ -40,15 +40,14 @@ class FailedJobActions:
         self._serializer = serializer
         self._dry_run = dry_run
         self._registry_key = keys.registry_key("failed", queue_name)
+        self._keys = [self._registry_key, keys.history_seen_key("failed", queue_name)]
         self._reader = RegistryReader(connection)
         self._requeue = connection.register_script(scripts.REQUEUE_DRY if dry_run else scripts.REQUEUE)
         self._delete = connection.register_script(scripts.DELETE_DRY if dry_run else scripts.DELETE)
 
     def requeue(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: REQUEUED, NOT_IN_REGISTRY, ORPHAN, UNREADABLE or QUEUE_DAMAGED."""
-        codes = self._requeue(
-            keys=[self._registry_key], args=requeue_args(now_timestamp(), self._queue_name, job_ids)
-        )
+        codes = self._requeue(keys=self._keys, args=requeue_args(now_timestamp(), self._queue_name, job_ids))
         return [
             self._finish_rate_limited(job_id, Outcome(code))
             for job_id, code in zip(job_ids, codes, strict=True)
@@ -66,7 +65,7 @@ class FailedJobActions:
 
     def delete(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: DELETED (orphans included) or NOT_IN_REGISTRY."""
-        codes = self._delete(keys=[self._registry_key], args=delete_args(now_timestamp(), job_ids))
+        codes = self._delete(keys=self._keys, args=delete_args(now_timestamp(), job_ids))
         return [Outcome(code) for code in codes]
 
     def chunks(self) -> Iterator[tuple[int, list[Entry]]]:

@@ -93,7 +93,8 @@ class Lifecycle:
         registry = keys.registry_key(state, origin)
         # Canceled entries are scored by cancel time and never expire: -1 makes every one live.
         now = -1 if state == "canceled" else now_timestamp()
-        (code,) = self._requeue(keys=[registry], args=requeue_args(now, origin, [job_id]))
+        seen = keys.history_seen_key(state, origin)  # the history keeps failed and finished only
+        (code,) = self._requeue(keys=[registry, seen], args=requeue_args(now, origin, [job_id]))
         code = Outcome(code)
         if code == Outcome.RATE_LIMITED:
             registry_class = CanceledJobRegistry if state == "canceled" else FailedJobRegistry

@@ -2,7 +2,7 @@
 -- and a first line `local dry = false` (DELETE) or `local dry = true` (DELETE_DRY).
 -- Delete from the failed registry with everything RQ's Job.delete removes: the job hash, results
 -- stream, dependents, dependencies and executions keys, and the id in its group.
--- KEYS[1] failed registry. ARGV: now, group key prefix, RQ's set of group names, then the
+-- KEYS[1] failed registry, KEYS[2] the history's seen set of it. ARGV: now, group key prefix, RQ's set of group names, then the
 -- (prefix, suffix) pairs of the keys to delete, then "--", then ids. Per id: 1 deleted (orphans
 -- too), 0 not (or no longer) in the registry. The dry run classifies alike and writes nothing.
 -- RQ names every group it creates in its set of group names (Group._add_jobs adds both in one
@@ -43,6 +43,15 @@ for i = first_id, #ARGV do
 end
 for first = 1, #removed, BATCH do
   redis.call('ZREM', reg, unpack(removed, first, math.min(first + BATCH - 1, #removed)))
+end
+-- The history's seen set (KEYS[2], redis/keys.py) forgets the ids the registry lost, in the same
+-- step: a job retried (or deleted and enqueued again under its id) that fails again counts again,
+-- and the history writer has no gone ids to find. Absent (no history) or of another type
+-- (damaged): left alone.
+if #removed > 0 and type_of(KEYS[2]) == 'zset' then
+  for first = 1, #removed, BATCH do
+    redis.call('ZREM', KEYS[2], unpack(removed, first, math.min(first + BATCH - 1, #removed)))
+  end
 end
 for first = 1, #doomed, BATCH do
   redis.call('DEL', unpack(doomed, first, math.min(first + BATCH - 1, #doomed)))

@@ -4,7 +4,8 @@
 -- prelude_operation.lua: the same per-job claim and action as retry-all and clear, with the
 -- operation's progress in the same atomic step; a resumed operation starts exactly after the
 -- last chunk recorded.
--- KEYS[1] failed registry, KEYS[2] operation hash, KEYS[3] its lease, KEYS[4] its errors list.
+-- KEYS[1] failed registry, KEYS[2] operation hash, KEYS[3] its lease, KEYS[4] its errors list,
+-- KEYS[5] the history's seen set of the registry (act's KEYS[2]).
 -- ARGV[1] lease token, ARGV[2] lease ms, ARGV[3] position after this chunk, ARGV[4] entries
 -- examined, ARGV[5] the codes that are errors as ",-1,3,", ARGV[6] the index of the first id in
 -- act's ARGV, ARGV[7] errors kept, then act's ARGV.
@@ -16,7 +17,7 @@ local refused = refusal(op, lease, ARGV[1])
 if refused then return refused end
 local inner = {}
 for i = 8, #ARGV do inner[#inner + 1] = ARGV[i] end
-local codes = act({KEYS[1]}, inner, false)
+local codes = act({KEYS[1], KEYS[5]}, inner, false)
 local first_id = tonumber(ARGV[6])
 local ids = {}
 for i = first_id, #inner do ids[#ids + 1] = inner[i] end

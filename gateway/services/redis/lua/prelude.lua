@@ -5,9 +5,12 @@
 
 -- Arguments per variadic call (ZREM, RPUSH, DEL of many), well under Lua's unpack limit (8,000).
 local BATCH = 1000
-local function of_type(key, wanted)
+local function type_of(key)
   local found = redis.call('TYPE', key)
-  found = found.ok or found
+  return found.ok or found
+end
+local function of_type(key, wanted)
+  local found = type_of(key)
   return found == wanted or found == 'none'
 end
 

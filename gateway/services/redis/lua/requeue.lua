@@ -3,7 +3,7 @@
 -- `local dry = false` (REQUEUE) or `local dry = true` (REQUEUE_DRY), and `local listed = false`
 -- (prelude.lua's claimable).
 -- Requeue, as RQ's FailedJobRegistry.requeue leaves a job, but claim and enqueue are one step.
--- KEYS[1] failed registry. ARGV: now, now_iso, job prefix, queue prefix, queues set, fallback
+-- KEYS[1] failed registry, KEYS[2] the history's seen set of it. ARGV: now, now_iso, job prefix, queue prefix, queues set, fallback
 -- origin, RQ's empty exc_info value, the dependencies key's prefix and suffix, then ids.
 -- Per id: 1 requeued, 0 not (or no longer) in the registry, -1 orphan (hash gone or not a hash;
 -- left in place for delete), 2 rate-limited (left for RQ's own requeue), 3 unreadable (its id or
@@ -75,6 +75,15 @@ for i = 10, #ARGV do
 end
 for first = 1, #removed, BATCH do
   redis.call('ZREM', reg, unpack(removed, first, math.min(first + BATCH - 1, #removed)))
+end
+-- The history's seen set (KEYS[2], redis/keys.py) forgets the ids the registry lost, in the same
+-- step: a job retried (or deleted and enqueued again under its id) that fails again counts again,
+-- and the history writer has no gone ids to find. Absent (no history) or of another type
+-- (damaged): left alone.
+if #removed > 0 and type_of(KEYS[2]) == 'zset' then
+  for first = 1, #removed, BATCH do
+    redis.call('ZREM', KEYS[2], unpack(removed, first, math.min(first + BATCH - 1, #removed)))
+  end
 end
 for _, qk in ipairs(order) do
   redis.call('SADD', queues_set, qk)
