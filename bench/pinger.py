@@ -2,7 +2,10 @@
 every round trip (seconds, one per line) to the file it was given.
 
 Its own process, not a thread of the benchmark: a thread shares the benchmark's GIL with its HTTP
-polling and RSS sampling, so its longest PING measured Python's scheduling as much as Redis.
+polling and RSS sampling, so its longest PING measured Python's scheduling as much as Redis. It
+rests PAUSE between PINGs: a loop without rest keeps a whole core of this 2-core machine busy
+sending PINGs, taking it from Redis and the gateway it measures, while a stall of Redis longer
+than PAUSE still meets a PING (one is sent at most PAUSE after the last came back).
 
     python -m bench.pinger redis://127.0.0.1:6379/0 /tmp/pings.txt
 """
@@ -15,6 +18,8 @@ import time
 from pathlib import Path
 
 import redis
+
+PAUSE = 0.001  # seconds between a PING's answer and the next PING
 
 
 def main() -> None:
@@ -34,6 +39,7 @@ def main() -> None:
         started = time.perf_counter()
         client.ping()
         pings.append(time.perf_counter() - started)
+        time.sleep(PAUSE)
     out.write_text("".join(f"{p!r}\n" for p in pings))
 
 
