@@ -3,11 +3,17 @@ it serves, and hands the lease over when it stops."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.config import Settings
+from gateway.services.history import runner
 from gateway.services.history.layout import LEASE_KEY, WATERMARK_KEY
+from gateway.services.history.writer import LONGEST_PAUSE, HistoryWriter
 from tests.realredis.helpers import wait_until
 
 
@@ -20,3 +26,41 @@ def test_the_app_samples_while_it_serves_and_releases_the_lease_on_stop(conn):
         (bucket,) = client.get("/api/v1/queues/default/history").json()["buckets"][-1:]
         assert bucket["queued"] == 0  # the current minute was sampled
     assert conn.get(LEASE_KEY) is None  # released: another process takes over at once
+
+
+def test_a_long_tick_is_followed_by_a_longer_pause_so_ticks_take_a_tenth_of_the_time(conn):
+    writer = HistoryWriter(conn, retention=3600, lease_seconds=30, interval=10)
+    assert writer.pause_after(0.05) == 10  # small registries: the sample interval
+    assert writer.pause_after(3.0) == pytest.approx(27.0)  # 1,000,000 failed jobs: 3 s ticks
+    assert writer.pause_after(30.0) == LONGEST_PAUSE  # every minute still gets a sample
+
+
+def test_the_writer_keeps_its_lease_through_a_pause_longer_than_the_lease(conn):
+    """A pause after a long tick may outlast the lease: renewed every third of it meanwhile, it
+    never lapses, so no other process takes over a live writer."""
+    writer = HistoryWriter(conn, retention=3600, lease_seconds=0.3, interval=0.1)
+    conn.sadd("rq:queues", "rq:queue:default")
+    assert writer.tick()
+    token = conn.get(LEASE_KEY)
+    stop = asyncio.Event()
+
+    async def pause_and_watch() -> list[int]:
+        pausing = asyncio.create_task(runner._pause(writer, stop, 1.0, time.monotonic))
+        left = []
+        while not pausing.done():
+            left.append(conn.pttl(LEASE_KEY))
+            await asyncio.sleep(0.02)
+        return left
+
+    left = asyncio.run(pause_and_watch())
+    assert len(left) > 20 and min(left) > 0  # never expired during three lease periods
+    assert conn.get(LEASE_KEY) == token and writer.is_writer
+
+
+def test_a_pause_ends_at_once_when_the_app_stops(conn):
+    writer = HistoryWriter(conn, retention=3600, lease_seconds=30, interval=10)
+    stop = asyncio.Event()
+    stop.set()
+    started = time.monotonic()
+    asyncio.run(runner._pause(writer, stop, 60.0, time.monotonic))
+    assert time.monotonic() - started < 1
