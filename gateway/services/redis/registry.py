@@ -220,7 +220,12 @@ def _bounded(
     cursor = None
     while True:
         _, entries = reader.after(key, cursor, chunk)
-        in_bound = [e for e in entries if e.position <= bound]
+        # In registry order: all in bound when the last is (the common case, one comparison).
+        in_bound = (
+            entries
+            if entries and entries[-1].position <= bound
+            else [e for e in entries if e.position <= bound]
+        )
         if not in_bound:
             return
         cursor = (in_bound[-1].score, in_bound[-1].raw)

@@ -25,6 +25,7 @@ _EMPTY_EXC_INFO = zlib.compress(b"")
 
 # Ids per script call: keeps each script's time inside Redis short (a few ms) and memory bounded.
 BULK_CHUNK = 500
+_OUTCOMES = {int(outcome): outcome for outcome in Outcome}  # a script's code: a dict lookup, not Enum()
 
 # A registry member as Redis holds it (bytes when it is not UTF-8 text) or a job id.
 Member = str | bytes
@@ -48,10 +49,10 @@ class FailedJobActions:
     def requeue(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: REQUEUED, NOT_IN_REGISTRY, ORPHAN, UNREADABLE or QUEUE_DAMAGED."""
         codes = self._requeue(keys=self._keys, args=requeue_args(now_timestamp(), self._queue_name, job_ids))
-        return [
-            self._finish_rate_limited(job_id, Outcome(code))
-            for job_id, code in zip(job_ids, codes, strict=True)
-        ]
+        outcomes = [_OUTCOMES[code] for code in codes]
+        if Outcome.RATE_LIMITED in outcomes:
+            outcomes = [self._finish_rate_limited(m, o) for m, o in zip(job_ids, outcomes, strict=True)]
+        return outcomes
 
     def _finish_rate_limited(self, job_id: Member, code: Outcome) -> Outcome:
         if code != Outcome.RATE_LIMITED:
@@ -66,7 +67,7 @@ class FailedJobActions:
     def delete(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: DELETED (orphans included) or NOT_IN_REGISTRY."""
         codes = self._delete(keys=self._keys, args=delete_args(now_timestamp(), job_ids))
-        return [Outcome(code) for code in codes]
+        return [_OUTCOMES[code] for code in codes]
 
     def chunks(self) -> Iterator[tuple[int, list[Entry]]]:
         """Live entries in registry order, BULK_CHUNK at a time, up to the last entry present
