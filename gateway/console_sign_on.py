@@ -8,15 +8,28 @@ sends follows from --oidc-audience: an ID token's `aud` is the client id, so whe
 the client id the console sends the ID token; otherwise the issuer must issue JWT access tokens
 for that audience, and the console sends the access token.
 
-The page's Content-Security-Policy gains the issuer's origin in connect-src (discovery and the
-token request are fetches), and only when the console signs in this way."""
+The page's Content-Security-Policy gains, in connect-src and only when the console signs in this
+way, the origins the browser fetches from: the issuer's (its discovery document) and its token
+endpoint's, which many providers serve from another host (Google's is oauth2.googleapis.com,
+Cognito's the user pool's domain). The gateway reads the token endpoint from the same discovery
+document (ProviderOrigins), once; when it cannot, the page allows the issuer's origin alone and
+the gateway tries again on a later page load."""
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
+import time
+import urllib.request
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 30.0  # after a failed discovery, a page load waits this long before the next try
 
 
 @dataclass(frozen=True)
@@ -28,8 +41,7 @@ class ConsoleSignOn:
 
     @property
     def origin(self) -> str:
-        scheme, netloc = urlsplit(self.issuer)[:2]
-        return f"{scheme}://{netloc}"
+        return origin_of(self.issuer)
 
     def page_attributes(self) -> str:
         """data-* attributes of the console's #app element, read by oidc.js (no inline script)."""
@@ -65,3 +77,44 @@ def sign_on_of(settings: Any) -> ConsoleSignOn | None:
         return None
     token = "id_token" if settings.oidc_audience == settings.oidc_client_id else "access_token"
     return ConsoleSignOn(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_scopes, token)
+
+
+def origin_of(url: str) -> str:
+    scheme, netloc = urlsplit(url)[:2]
+    return f"{scheme}://{netloc}"
+
+
+class ProviderOrigins:
+    """The origins the console page fetches from: the issuer's, and its token endpoint's from the
+    discovery document, fetched once (after a failure, again at most every RETRY_SECONDS)."""
+
+    def __init__(self, sign_on: ConsoleSignOn, timeout: float = 5.0, clock=time.monotonic):
+        self._sign_on = sign_on
+        self._timeout = timeout
+        self._clock = clock
+        self._found: tuple[str, ...] | None = None
+        self._tried_at = -RETRY_SECONDS
+        self._lock = threading.Lock()
+
+    def get(self) -> tuple[str, ...]:
+        """Blocks on the first call (and on a retry): call it off the event loop."""
+        if self._found is not None:
+            return self._found
+        with self._lock:
+            if self._found is None and self._clock() - self._tried_at >= RETRY_SECONDS:
+                self._tried_at = self._clock()
+                self._found = self._discover()
+        return self._found or (self._sign_on.origin,)
+
+    def _discover(self) -> tuple[str, ...] | None:
+        url = f"{self._sign_on.issuer.rstrip('/')}/.well-known/openid-configuration"
+        try:
+            with urllib.request.urlopen(url, timeout=self._timeout) as response:
+                token_endpoint = json.loads(response.read())["token_endpoint"]
+            token_origin = origin_of(str(token_endpoint))
+            if urlsplit(token_origin).scheme not in ("http", "https"):
+                raise ValueError(f"token_endpoint {token_endpoint!r} is not an http(s) URL")
+        except Exception as error:  # the page still works with the issuer's origin; logged once per try
+            log.warning("console sign-on: the issuer's discovery document did not load (%s)", error)
+            return None
+        return tuple(dict.fromkeys((self._sign_on.origin, token_origin)))

@@ -9,6 +9,7 @@ HTML answer carries a Content-Security-Policy that lets the browser fetch from t
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 
 from fastapi import FastAPI, Request
@@ -17,7 +18,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.console_sign_on import ConsoleSignOn
+from gateway.console_sign_on import ConsoleSignOn, ProviderOrigins
 
 STATIC_PATH = "/static"
 
@@ -131,12 +132,16 @@ def install(app: FastAPI, ui: bool = True, sign_on: ConsoleSignOn | None = None)
 
     if ui:
         page = console_page(sign_on)
-        # The console's own policy, when it differs; PagePolicy leaves a route's policy alone.
-        headers = {"Content-Security-Policy": content_security_policy((sign_on.origin,))} if sign_on else None
+        origins = ProviderOrigins(sign_on) if sign_on else None
 
         @app.get("/", include_in_schema=False)
         async def console() -> HTMLResponse:
-            return HTMLResponse(page, headers=headers)
+            if origins is None:
+                return HTMLResponse(page)
+            # The console's own policy; PagePolicy leaves a route's policy alone. The first load
+            # reads the issuer's discovery document, in a thread: the event loop never waits.
+            connect = await asyncio.to_thread(origins.get)
+            return HTMLResponse(page, headers={"Content-Security-Policy": content_security_policy(connect)})
 
     else:
 

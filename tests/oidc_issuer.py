@@ -9,7 +9,8 @@ authorization-code flow as a public client: /authorize shows a form to pick a us
 back with a one-use code; /token hands out an ID token (signed with PyJWT; `aud` is the client
 id, the `nonce` is the authorization request's) and an opaque access token, only for the code's
 client and redirect URI and only with the code_verifier whose S256 is the code_challenge (PKCE
-is required). Its JSON answers allow any origin (CORS), as a browser client needs.
+is required). Its JSON answers allow any origin (CORS), as a browser client needs. Its token
+endpoint is on another origin than the issuer (http://localhost:PORT), as many providers' are.
 oidc-provider-mock was tried first: it neither requires PKCE nor accepts public clients.
 
 /fetches counts JWKS fetches (and, as a provider, token requests).
@@ -35,6 +36,9 @@ import jwt
 PORT, JWKS_FILE = int(sys.argv[1]), Path(sys.argv[2])
 PROVIDER = json.loads(Path(sys.argv[3]).read_text()) if len(sys.argv) > 3 else None
 ISSUER = f"http://127.0.0.1:{PORT}"
+# The token endpoint on another origin (same server, another host name), as Google's and
+# Cognito's are: the console page must be allowed to fetch it too.
+TOKEN_ORIGIN = f"http://localhost:{PORT}"
 LIFETIME = 300
 counts = {"jwks": 0, "tokens": 0}
 codes: dict[str, dict[str, Any]] = {}
@@ -54,7 +58,7 @@ class Handler(BaseHTTPRequestHandler):
                     "issuer": ISSUER,
                     "jwks_uri": f"{ISSUER}/jwks",
                     "authorization_endpoint": f"{ISSUER}/authorize",
-                    "token_endpoint": f"{ISSUER}/token",
+                    "token_endpoint": f"{TOKEN_ORIGIN}/token",
                     "response_types_supported": ["code"],
                     "code_challenge_methods_supported": ["S256"],
                     "token_endpoint_auth_methods_supported": ["none"],

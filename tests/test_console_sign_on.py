@@ -1,8 +1,8 @@
 """The console's single-sign-on settings (gateway/console_sign_on.py): which token the console
 sends, the page attributes that carry the issuer and client, and the Content-Security-Policy,
-which gains the issuer's origin in connect-src for the console page only, and only when the
-console signs in through the issuer. The flow itself runs in chromium:
-tests/realredis/test_console_sign_on.py."""
+which gains the issuer's origin (and its token endpoint's, from its discovery document) in
+connect-src for the console page only, and only when the console signs in through the issuer.
+The flow itself runs in chromium: tests/realredis/test_console_sign_on.py."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from pydantic import ValidationError
 from gateway import cli
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.console_sign_on import ConsoleSignOn, sign_on_of
+from gateway.console_sign_on import RETRY_SECONDS, ConsoleSignOn, ProviderOrigins, sign_on_of
 from gateway.docs_pages import CONTENT_SECURITY_POLICY, console_page
+from tests.test_oidc import Issuer
 
 ISSUER = "https://login.example.com/realms/acme"
 OIDC = {"oidc_issuer": ISSUER, "oidc_audience": "rq-console", "oidc_roles": "staff=viewer"}
@@ -121,3 +122,36 @@ def test_the_readme_example_serves_a_console_that_signs_in_with_the_id_token(mon
     assert result.exit_code == 0, result.output
     (app,) = served
     assert sign_on_of(app.state.settings) == ConsoleSignOn(ISSUER, "rq-console", "openid profile", "id_token")
+
+
+def test_the_token_endpoints_origin_comes_from_the_issuers_discovery_document(tmp_path):
+    """Google's token endpoint (oauth2.googleapis.com) is not on its issuer's origin
+    (accounts.google.com); the test provider's is on another origin too, and the page's
+    connect-src must allow it or the browser refuses the code exchange."""
+    issuer = Issuer(tmp_path)
+    try:
+        issuer.wait()
+        sign_on = ConsoleSignOn(issuer.url, "rq-console", "openid", "id_token")
+        assert ProviderOrigins(sign_on).get() == (issuer.url, issuer.token_origin)
+    finally:
+        issuer.process.terminate()
+        issuer.process.wait(timeout=10)
+
+
+def test_an_issuer_that_does_not_answer_leaves_its_own_origin_and_is_asked_again_later(monkeypatch):
+    attempts: list[str] = []
+
+    def unreachable(url: str, timeout: float) -> None:
+        attempts.append(url)
+        raise OSError("connection refused")
+
+    monkeypatch.setattr("urllib.request.urlopen", unreachable)
+    now = [0.0]
+    origins = ProviderOrigins(ConsoleSignOn(ISSUER, "rq-console", "openid", "id_token"), clock=lambda: now[0])
+    assert origins.get() == ("https://login.example.com",)
+    now[0] = RETRY_SECONDS / 2
+    assert origins.get() == ("https://login.example.com",)
+    assert attempts == [f"{ISSUER}/.well-known/openid-configuration"]  # not again so soon
+    now[0] = RETRY_SECONDS + 1
+    origins.get()
+    assert len(attempts) == 2

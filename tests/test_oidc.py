@@ -40,6 +40,8 @@ class Issuer:
     def __init__(self, directory: Path, users: dict[str, dict[str, Any]] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.token_origin = f"http://localhost:{self.port}"  # another origin, as Google's is
+        self.token_url = f"{self.token_origin}/token"
         self.jwks_file = directory / "jwks.json"
         self.keys: dict[str, Any] = {}
         self.publish(self.new_key("k1"))

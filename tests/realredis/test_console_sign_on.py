@@ -60,11 +60,14 @@ def gateway(
 
 @pytest.fixture
 def visit(browser, gateway, issuer) -> Iterator:
-    """visit(path): a page in a fresh context, allowed to reach the gateway and the issuer only."""
+    """visit(path): a page in a fresh context, allowed to reach the gateway and the issuer (and its
+    token endpoint, on another origin) only."""
     opened: list[Visit] = []
 
     def open_page(path: str = "/") -> Visit:
-        seen = watch(browser.new_context().new_page(), gateway.base, path, also=(issuer.url,))
+        seen = watch(
+            browser.new_context().new_page(), gateway.base, path, also=(issuer.url, issuer.token_origin)
+        )
         opened.append(seen)
         return seen
 
@@ -119,7 +122,7 @@ def test_an_operator_signs_in_at_the_issuer_and_their_retry_is_audited_under_the
     assert (entry["key"], entry["action"], entry["job_ids"]) == ("oidc:alice", "retry", [job_id])
     # The live status came over the websocket, which took the token in connection_init.
     assert any("connection_ack" in frame for frame in seen.frames)
-    assert f"{issuer.url}/token" in seen.requests
+    assert issuer.token_url in seen.requests
     assert seen.outside == []
 
 
@@ -153,10 +156,10 @@ def test_a_wrong_pkce_verifier_signs_nobody_in(issuer, visit):
         body = re.sub(r"code_verifier=[^&]*", "code_verifier=" + "x" * 43, route.request.post_data)
         route.fallback(post_data=body)  # on to the recording route, changed
 
-    page.route(f"{issuer.url}/token", wrong_verifier)
+    page.route(issuer.token_url, wrong_verifier)
     sign_in(page, issuer, "alice")
     expect(page.get_by_role("alert")).to_contain_text("PKCE verification failed", timeout=TIMEOUT_MS)
-    assert f"{issuer.url}/token" in seen.requests
+    assert issuer.token_url in seen.requests
     assert page.evaluate(f"sessionStorage.getItem('{TOKEN_ITEM}')") is None
 
 
@@ -182,9 +185,10 @@ def test_an_expired_token_returns_to_sign_in_and_sign_out_forgets_the_token(issu
     assert page.get_by_role("alert").count() == 0
 
 
-def test_the_console_page_lets_the_browser_reach_the_issuer_only(gateway, issuer):
+def test_the_console_page_lets_the_browser_reach_the_issuer_and_its_token_endpoint_only(gateway, issuer):
     policy = rest_headers(gateway.base + "/")["content-security-policy"]
-    assert f"connect-src 'self' {issuer.url};" in policy
+    # The token endpoint is on another origin (as Google's is): read from the discovery document.
+    assert f"connect-src 'self' {issuer.url} {issuer.token_origin};" in policy
     assert "connect-src 'self';" in rest_headers(gateway.base + "/docs")["content-security-policy"]
 
 
