@@ -63,6 +63,7 @@ class Sampler:
     def __enter__(self) -> Sampler:
         ready = self._out.with_suffix(".ready")
         ready.unlink(missing_ok=True)
+        self._out.unlink(missing_ok=True)  # a row never reads the PINGs of the row before
         self._pinger = subprocess.Popen(
             [str(BIN / "python"), "-m", "bench.pinger", self._url, str(self._out)], cwd=REPO
         )
@@ -78,7 +79,8 @@ class Sampler:
         self._memory_thread.join()
         assert self._pinger is not None
         self._pinger.terminate()
-        self._pinger.wait(timeout=30)
+        if self._pinger.wait(timeout=30) != 0:
+            raise RuntimeError(f"the pinger failed (exit code {self._pinger.returncode})")
         self.pings = [float(line) for line in self._out.read_text().split()]
 
 

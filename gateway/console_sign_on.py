@@ -17,15 +17,16 @@ the gateway tries again on a later page load."""
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 from urllib.parse import urlsplit
+
+from gateway.oidc import discovery_url, fetch_json
 
 log = logging.getLogger(__name__)
 
@@ -84,37 +85,56 @@ def origin_of(url: str) -> str:
     return f"{scheme}://{netloc}"
 
 
+# A host as it may stand in a Content-Security-Policy source: DNS labels, an IPv4 address, or an
+# IPv6 literal in brackets; anything else (`;`, spaces, quotes) could end the directive.
+_HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
+
+
+def csp_origin(url: str) -> str:
+    """The origin of an http(s) URL as a CSP source, rebuilt from its parts; ValueError for one
+    that cannot be written safely into the header (the URL comes from the issuer's document)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    else:
+        host = host.encode("idna").decode("ascii") if host and not host.isascii() else host
+    if parts.scheme not in ("http", "https") or parts.username or parts.password or not _HOST.fullmatch(host):
+        raise ValueError(f"{url!r} is not an http(s) URL with a plain host")
+    port = f":{parts.port}" if parts.port is not None else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
 class ProviderOrigins:
     """The origins the console page fetches from: the issuer's, and its token endpoint's from the
-    discovery document, fetched once (after a failure, again at most every RETRY_SECONDS)."""
+    discovery document, fetched once (after a failure, again at most every RETRY_SECONDS). While
+    one request fetches, others answer the issuer's origin alone instead of waiting."""
 
     def __init__(self, sign_on: ConsoleSignOn, timeout: float = 5.0, clock=time.monotonic):
         self._sign_on = sign_on
         self._timeout = timeout
         self._clock = clock
-        self._found: tuple[str, ...] | None = None
+        self.found: tuple[str, ...] | None = None
         self._tried_at = -RETRY_SECONDS
         self._lock = threading.Lock()
 
     def get(self) -> tuple[str, ...]:
-        """Blocks on the first call (and on a retry): call it off the event loop."""
-        if self._found is not None:
-            return self._found
-        with self._lock:
-            if self._found is None and self._clock() - self._tried_at >= RETRY_SECONDS:
-                self._tried_at = self._clock()
-                self._found = self._discover()
-        return self._found or (self._sign_on.origin,)
+        """Blocks on a fetch (the first call, a retry): call it off the event loop, or read
+        `found` first."""
+        if self.found is None and self._lock.acquire(blocking=False):
+            try:
+                if self.found is None and self._clock() - self._tried_at >= RETRY_SECONDS:
+                    self._tried_at = self._clock()
+                    self.found = self._discover()
+            finally:
+                self._lock.release()
+        return self.found or (self._sign_on.origin,)
 
     def _discover(self) -> tuple[str, ...] | None:
-        url = f"{self._sign_on.issuer.rstrip('/')}/.well-known/openid-configuration"
+        url = discovery_url(self._sign_on.issuer)
         try:
-            with urllib.request.urlopen(url, timeout=self._timeout) as response:
-                token_endpoint = json.loads(response.read())["token_endpoint"]
-            token_origin = origin_of(str(token_endpoint))
-            if urlsplit(token_origin).scheme not in ("http", "https"):
-                raise ValueError(f"token_endpoint {token_endpoint!r} is not an http(s) URL")
-        except Exception as error:  # the page still works with the issuer's origin; logged once per try
-            log.warning("console sign-on: the issuer's discovery document did not load (%s)", error)
+            token_origin = csp_origin(str(fetch_json(url, self._timeout)["token_endpoint"]))
+        except Exception as error:  # the page still works with the issuer's origin; logged per try
+            log.warning("console sign-on: no token endpoint from %s (%s)", url, error)
             return None
         return tuple(dict.fromkeys((self._sign_on.origin, token_origin)))

@@ -140,7 +140,7 @@ def install(app: FastAPI, ui: bool = True, sign_on: ConsoleSignOn | None = None)
                 return HTMLResponse(page)
             # The console's own policy; PagePolicy leaves a route's policy alone. The first load
             # reads the issuer's discovery document, in a thread: the event loop never waits.
-            connect = await asyncio.to_thread(origins.get)
+            connect = origins.found or await asyncio.to_thread(origins.get)
             return HTMLResponse(page, headers={"Content-Security-Policy": content_security_policy(connect)})
 
     else:

@@ -99,6 +99,22 @@ def verifier_of(settings: Any) -> OidcVerifier | None:
     )
 
 
+MOST_BYTES = 1 << 20  # a discovery document or JWKS is a few kB: more is not one
+
+
+def discovery_url(issuer: str) -> str:
+    return f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+
+
+def fetch_json(url: str, timeout: float) -> Any:
+    """A JSON document from the issuer (discovery, JWKS), read up to MOST_BYTES."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        body = response.read(MOST_BYTES + 1)
+    if len(body) > MOST_BYTES:
+        raise ValueError(f"{url} answered more than {MOST_BYTES} bytes")
+    return json.loads(body)
+
+
 def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2
 
@@ -115,8 +131,7 @@ class _Jwks:
         self._lock = threading.Lock()
 
     def _get(self, url: str) -> Any:
-        with urllib.request.urlopen(url, timeout=self.timeout) as response:
-            return json.loads(response.read())
+        return fetch_json(url, self.timeout)
 
     def key(self, kid: str) -> jwt.PyJWK | None:
         if kid in self._keys:
@@ -124,9 +139,7 @@ class _Jwks:
         with self._lock:
             if kid not in self._keys and time.monotonic() - self._fetched_at >= REFETCH_SECONDS:
                 self._fetched_at = time.monotonic()
-                jwks_uri = self._jwks_uri or str(
-                    self._get(f"{self.issuer}/.well-known/openid-configuration")["jwks_uri"]
-                )
+                jwks_uri = self._jwks_uri or str(self._get(discovery_url(self.issuer))["jwks_uri"])
                 self._jwks_uri = jwks_uri
                 keys = jwt.PyJWKSet.from_dict(self._get(jwks_uri)).keys
                 self._keys = {key.key_id: key for key in keys if key.key_id}

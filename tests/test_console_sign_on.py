@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from gateway import cli
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.console_sign_on import RETRY_SECONDS, ConsoleSignOn, ProviderOrigins, sign_on_of
+from gateway.console_sign_on import RETRY_SECONDS, ConsoleSignOn, ProviderOrigins, csp_origin, sign_on_of
 from gateway.docs_pages import CONTENT_SECURITY_POLICY, console_page
 from tests.test_oidc import Issuer
 
@@ -155,3 +155,58 @@ def test_an_issuer_that_does_not_answer_leaves_its_own_origin_and_is_asked_again
     now[0] = RETRY_SECONDS + 1
     origins.get()
     assert len(attempts) == 2
+
+
+@pytest.mark.parametrize(
+    ("token_endpoint", "origin"),
+    [
+        ("https://oauth2.googleapis.com/token", "https://oauth2.googleapis.com"),
+        ("https://login.example.com:8443/oauth2/token?x=1", "https://login.example.com:8443"),
+        ("http://[::1]:9000/token", "http://[::1]:9000"),
+        ("https://bücher.example/token", "https://xn--bcher-kva.example"),
+        ("HTTPS://Login.Example.com/token", "https://login.example.com"),
+    ],
+)
+def test_a_token_endpoint_becomes_a_plain_origin(token_endpoint, origin):
+    assert csp_origin(token_endpoint) == origin
+
+
+@pytest.mark.parametrize(
+    "token_endpoint",
+    [
+        "https://x.com; frame-ancestors *; a/token",  # would add a directive to the policy
+        "https://x.com 'unsafe-inline'/token",
+        "https:token",  # no host
+        "https://user:secret@login.example.com/token",
+        "javascript://login.example.com/token",
+        "https://login.example.com:99999/token",
+        "",
+    ],
+)
+def test_a_token_endpoint_that_cannot_stand_in_the_policy_is_refused(token_endpoint):
+    with pytest.raises(ValueError):
+        csp_origin(token_endpoint)
+
+
+def test_a_hostile_discovery_document_leaves_the_issuers_origin_alone(monkeypatch):
+    class Answer:
+        def __init__(self, body: bytes):
+            self.body = body
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def read(self, limit: int) -> bytes:
+            return self.body[:limit]
+
+    document = b'{"token_endpoint": "https://x.com; frame-ancestors *; a/token"}'
+    monkeypatch.setattr("urllib.request.urlopen", lambda url, timeout: Answer(document))
+    origins = ProviderOrigins(ConsoleSignOn(ISSUER, "rq-console", "openid", "id_token"))
+    assert origins.get() == ("https://login.example.com",)
+    huge = b'{"token_endpoint": "https://a.example/t", "pad": "' + b"x" * (1 << 20) + b'"}'
+    monkeypatch.setattr("urllib.request.urlopen", lambda url, timeout: Answer(huge))
+    origins = ProviderOrigins(ConsoleSignOn(ISSUER, "rq-console", "openid", "id_token"))
+    assert origins.get() == ("https://login.example.com",)  # over 1 MB: not a discovery document

@@ -13,7 +13,8 @@ from gateway.app import create_app
 from gateway.config import Settings
 from gateway.services.history import runner
 from gateway.services.history.layout import LEASE_KEY, WATERMARK_KEY
-from gateway.services.history.writer import LONGEST_PAUSE, HistoryWriter
+from gateway.services.history.runner import LONGEST_PAUSE, pause_after
+from gateway.services.history.writer import HistoryWriter
 from tests.realredis.helpers import wait_until
 
 
@@ -28,11 +29,10 @@ def test_the_app_samples_while_it_serves_and_releases_the_lease_on_stop(conn):
     assert conn.get(LEASE_KEY) is None  # released: another process takes over at once
 
 
-def test_a_long_tick_is_followed_by_a_longer_pause_so_ticks_take_a_tenth_of_the_time(conn):
-    writer = HistoryWriter(conn, retention=3600, lease_seconds=30, interval=10)
-    assert writer.pause_after(0.05) == 10  # small registries: the sample interval
-    assert writer.pause_after(3.0) == pytest.approx(27.0)  # 1,000,000 failed jobs: 3 s ticks
-    assert writer.pause_after(30.0) == LONGEST_PAUSE  # every minute still gets a sample
+def test_a_long_tick_is_followed_by_a_longer_pause_so_ticks_take_a_tenth_of_the_time():
+    assert pause_after(10, 0.05) == 10  # small registries: the sample interval
+    assert pause_after(10, 3.0) == pytest.approx(27.0)  # 1,000,000 failed jobs: 3 s ticks
+    assert pause_after(10, 30.0) == LONGEST_PAUSE  # the first tick over a million fresh failures
 
 
 def test_the_writer_keeps_its_lease_through_a_pause_longer_than_the_lease(conn):
@@ -64,3 +64,32 @@ def test_a_pause_ends_at_once_when_the_app_stops(conn):
     started = time.monotonic()
     asyncio.run(runner._pause(writer, stop, 60.0, time.monotonic))
     assert time.monotonic() - started < 1
+
+
+def test_a_short_tick_keeps_the_interval():
+    assert pause_after(0.2, 0.5) == 0.2  # under LONG_TICK: the tests' short intervals stay short
+
+
+def test_the_sampler_waits_longer_after_a_long_tick(conn, monkeypatch):
+    """The running sampler (_run), not only pause_after: after a tick of 0.1 s counted as long,
+    it waits 0.9 s, so in 0.6 s it ticks once (with the 0.05 s interval alone, about ten times)."""
+    monkeypatch.setattr(runner, "LONG_TICK", 0.05)
+    writer = HistoryWriter(conn, retention=3600, lease_seconds=30, interval=0.05)
+    ticks: list[float] = []
+
+    def long_tick() -> bool:
+        ticks.append(time.monotonic())
+        time.sleep(0.1)  # the tick's own work, as a tick over a large registry takes seconds
+        return True
+
+    monkeypatch.setattr(writer, "tick", long_tick)
+
+    async def sample_for(seconds: float) -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner._run(writer, stop))
+        await asyncio.sleep(seconds)
+        stop.set()
+        await task
+
+    asyncio.run(sample_for(0.6))
+    assert len(ticks) == 1

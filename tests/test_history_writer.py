@@ -232,6 +232,31 @@ def test_a_job_retried_and_failed_again_counts_again():
     assert sum(world.counted("failed").values()) == 2
 
 
+def test_a_job_the_gateway_retries_between_the_walk_and_its_commit_counts_again_when_it_fails_again():
+    """The walk finds a failure; before its commit the gateway retries the job (requeue.lua takes
+    it out of the registry and forgets it from the seen set, where it is not yet). The commit
+    counts it but does not make it seen, so its next failure counts too."""
+    world = World()
+    writer = world.writers[0]
+    assert writer.tick()
+    world.job(True, 0, 1, 500)
+    world.now += SETTLE_SECONDS + 1
+    steps = writer.steps()
+    args = next(steps)  # walked: job-0 is new, its count and its seen id wait in this commit
+    world.r.zrem("rq:failed:default", "job-0")  # retried by the gateway
+    world.r.zrem(mirror_key("failed", "default"), "job-0")
+    assert writer.commit(args)
+    for args in steps:
+        assert writer.commit(args)
+    assert world.r.zscore(mirror_key("failed", "default"), "job-0") is None
+    world.now += 1
+    world.jobs = 0  # the same id fails again
+    world.job(True, 0, 1, 500)
+    world.now += SETTLE_SECONDS + 1
+    assert writer.tick()
+    assert sum(world.counted("failed").values()) == 2
+
+
 def test_a_tick_reads_only_the_new_jobs(monkeypatch):
     world = World()
     writer = world.writers[0]

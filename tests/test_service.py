@@ -20,6 +20,7 @@ from gateway.errors import (
     JobUnreadable,
 )
 from gateway.services import JobService
+from gateway.services.redis import keys
 from gateway.services.writes import failed_actions as actions_module
 from tests.conftest import run_worker
 
@@ -309,6 +310,21 @@ def test_rate_limited_jobs_go_through_rqs_requeue_and_report_unreadable_ones(con
     assert [e.job_id for e in outcome.errors] == [corrupt] and not outcome.success
     assert service.get_job(ok).status != "failed"
     assert [j.job_id for j in service.list_failed("rl")] == [corrupt]
+
+
+def test_a_rate_limited_job_requeued_through_rq_is_forgotten_by_the_history_too(conn, service):
+    """RQ's own requeue (rate-limited jobs) leaves the history's seen set alone; the gateway
+    forgets the id after it, as requeue.lua does for the jobs it takes, so failing again it
+    counts again."""
+    rate_limit = pytest.importorskip("rq.rate_limit", reason="RQ 3 rate limits").RateLimit
+    q = Queue("rl", connection=conn)
+    limited = q.enqueue(jobs.parse_report, "x", rate_limit=rate_limit("k", 1)).id
+    other = q.enqueue(jobs.parse_report, "y").id
+    run_worker(conn, "rl")
+    seen = keys.history_seen_key("failed", "rl")
+    conn.zadd(seen, {limited: 0, other: 0, "counted-earlier": 0})
+    assert sorted(service.retry_all("rl").done_jobs) == sorted([limited, other])
+    assert conn.zrange(seen, 0, -1) == [b"counted-earlier"]
 
 
 def test_jobs_of_a_json_serializer_deployment_decode_with_that_serializer(conn):

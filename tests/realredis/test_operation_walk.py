@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 
+import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.services.operations.chunks import RegistrySteps, steps_for
+from gateway.services.operations.chunks import steps_for
 from gateway.services.operations.model import Selector
+from gateway.services.operations.registry_steps import RegistrySteps
 from gateway.services.operations.store import OperationStore, operation_key
 from gateway.services.redis import scripts
 from gateway.services.redis.registry import RegistryReader, encode_cursor
@@ -103,57 +105,6 @@ def test_a_runner_whose_lease_was_taken_over_reads_and_writes_nothing(r):
     assert r.zcard(REGISTRY) == 2 and not r.exists("rq:queue:default")
 
 
-def test_a_cancel_between_the_calls_of_one_step_keeps_the_first_calls_work_and_stops(r):
-    """The calls of one step are pipelined: a cancel that lands between them refuses the later
-    ones. What the first call did is reported (its rate-limited jobs still go to RQ's requeue)
-    and the runner is told to stop."""
-    r.zadd(REGISTRY, {"a": -1, "b": -1, "c": -1})
-    for member in "abc":
-        r.hset(f"rq:job:{member}", mapping={"status": "failed", "origin": "default"})
-    r.hset("rq:job:b", "rate_limit_key", "limit")
-    _, last = RegistryReader(r).last(REGISTRY)
-    store = OperationStore(r)
-    operation_id, _ = store.create("retry", "default", Selector("all", True), "k", 3, last.cursor, "t1", None)
-    steps = RegistrySteps(r, "default", "retry", last.cursor, operation_id, "t1", depth=2)
-    r.script_load(scripts.OPERATION_WALK_REQUEUE)  # the calls below go one by one: EVALSHA only
-    real_pipeline = r.pipeline
-
-    class CancelAfterFirstCall:
-        """The pipeline the step sends, run one call at a time with a cancel after the first."""
-
-        def __init__(self, **kwargs):
-            self._pipe = real_pipeline(**kwargs)
-            self._calls = 0
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self._pipe.reset()
-
-        def __getattr__(self, name):
-            return getattr(self._pipe, name)
-
-        def execute(self):
-            replies = []
-            for args, options in self._pipe.command_stack:
-                replies.append(r.execute_command(*args, **options))
-                if not self._calls:
-                    store.cancel(operation_id)
-                self._calls += 1
-            return replies
-
-    r.pipeline = CancelAfterFirstCall  # type: ignore[method-assign]
-    try:
-        step = steps.step(2)
-    finally:
-        r.pipeline = real_pipeline  # type: ignore[method-assign]
-    assert step is not None and step.stopped and not step.ended
-    assert (step.examined, step.rate_limited) == (2, [b"b"])
-    assert r.lrange("rq:queue:default", 0, -1) == [b"a"]  # c: the refused second call
-    assert r.zrange(REGISTRY, 0, -1) == [b"b", b"c"]
-
-
 def test_a_position_stored_as_a_cursor_by_an_earlier_gateway_resumes_where_it_stopped(r):
     """Operations started before the walk moved into Lua stored their position as an opaque
     cursor; a new gateway taking one over resumes right after it."""
@@ -169,3 +120,79 @@ def test_a_position_stored_as_a_cursor_by_an_earlier_gateway_resumes_where_it_st
     step = steps.step(10)
     assert step is not None and (step.examined, step.ended) == (2, True)
     assert r.lrange("rq:queue:default", 0, -1) == [b"b", b"c"]
+
+
+class OneCallAtATime:
+    """Stands for the pipeline a step sends: runs its calls one by one, with `between()` after the
+    first; `second` replaces the second call's reply (an error reply) when given."""
+
+    def __init__(self, r, between, second=None):
+        self._r = r
+        self._between = between
+        self._second = second
+        self._pipe = None
+
+    def __call__(self, **kwargs):
+        self._pipe = type(self._r).pipeline(self._r, **kwargs)
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._pipe.reset()
+
+    def __getattr__(self, name):
+        return getattr(self._pipe, name)
+
+    def execute(self, raise_on_error=True):
+        replies = []
+        for index, (args, options) in enumerate(self._pipe.command_stack):
+            if index == 1 and self._second is not None:
+                replies.append(self._second)
+            else:
+                replies.append(self._r.execute_command(*args, **options))
+            if index == 0:
+                self._between()
+        errors = [reply for reply in replies if isinstance(reply, Exception)]
+        if raise_on_error and errors:
+            raise errors[0]  # as redis-py's pipeline does
+        return replies
+
+
+def _three_failed_jobs_b_rate_limited(r) -> tuple[OperationStore, str, RegistrySteps]:
+    r.zadd(REGISTRY, {"a": -1, "b": -1, "c": -1})
+    for member in "abc":
+        r.hset(f"rq:job:{member}", mapping={"status": "failed", "origin": "default"})
+    r.hset("rq:job:b", "rate_limit_key", "limit")
+    _, last = RegistryReader(r).last(REGISTRY)
+    store = OperationStore(r)
+    operation_id, _ = store.create("retry", "default", Selector("all", True), "k", 3, last.cursor, "t1", None)
+    steps = RegistrySteps(r, "default", "retry", last.cursor, operation_id, "t1", depth=2)
+    r.script_load(scripts.OPERATION_WALK_REQUEUE)  # the calls below go one by one: EVALSHA only
+    return store, operation_id, steps
+
+
+def test_a_cancel_between_the_calls_of_one_step_keeps_the_first_calls_work_and_stops(r, monkeypatch):
+    """The calls of one step are pipelined: a cancel that lands between them refuses the later
+    ones. What the first call did is reported (its rate-limited jobs still go to RQ's requeue)
+    and the runner is told to stop."""
+    store, operation_id, steps = _three_failed_jobs_b_rate_limited(r)
+    monkeypatch.setattr(r, "pipeline", OneCallAtATime(r, lambda: store.cancel(operation_id)))
+    step = steps.step(2)
+    assert step is not None and step.stopped and not step.ended
+    assert (step.examined, step.rate_limited) == (2, [b"b"])
+    assert r.lrange("rq:queue:default", 0, -1) == [b"a"]  # c: the refused second call
+    assert r.zrange(REGISTRY, 0, -1) == [b"b", b"c"]
+
+
+def test_an_error_reply_to_the_second_call_keeps_the_first_calls_work_and_stops(r, monkeypatch):
+    """Redis refusing the second call (out of memory, a failover) must not hide what the first
+    did: before, the pipeline raised and the first call's rate-limited jobs were never handed to
+    RQ's requeue while the operation's position had moved past them."""
+    _, _, steps = _three_failed_jobs_b_rate_limited(r)
+    refused = redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'")
+    monkeypatch.setattr(r, "pipeline", OneCallAtATime(r, lambda: None, second=refused))
+    step = steps.step(2)
+    assert step is not None and step.stopped and not step.ended
+    assert (step.examined, step.rate_limited) == (2, [b"b"])

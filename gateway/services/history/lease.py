@@ -1,8 +1,9 @@
 """The writer's lease: one key that at most one gateway process holds at a time.
 
 Every process tries to take or renew it on each tick (lua/lease.lua: `SET NX PX`, else renew
-if its own token holds it). The holder renews it every tick, and a tick comes at least three
-times per lease period (writer.tick_period), so a live writer keeps it. When the writer dies its
+if its own token holds it). The holder renews it every tick and with every commit, ticks come at
+least three times per lease period (writer.tick_period), and during a longer pause after a long
+tick (runner.py) it renews it every third of a period, so a live writer keeps it. When the writer dies its
 lease expires within one period and another process takes it on its next tick, within a third
 of a period more: takeover within two lease periods. A stopping writer releases it at once.
 

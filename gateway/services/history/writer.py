@@ -69,13 +69,6 @@ from gateway.services.redis import damaged, keys
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 2.0
-# At most this part of the writer's time goes to ticks: with hundreds of thousands of jobs in the
-# registries a tick takes seconds of Redis time (the table above), so the pause after it grows,
-# and the history costs Redis at most about a tenth of its time at any size, instead of a fifth
-# at 1,000,000 failed jobs with a tick every 10 s.
-TICK_SHARE = 0.1
-# The longest pause: every minute still gets a sample of its queues.
-LONGEST_PAUSE = 45.0
 
 
 def _field(mark: bytes | None, index: int) -> float | None:
@@ -102,7 +95,7 @@ class _Window:
 
 
 class HistoryWriter:
-    """Call `tick()` in every gateway process, then wait `pause_after(its duration)`. `clock` replaces
+    """Call `tick()` in every gateway process, then wait (runner.pause_after). `clock` replaces
     Redis's TIME (tests drive time by hand); `budget` the entries walked per round trip."""
 
     def __init__(
@@ -185,14 +178,6 @@ class HistoryWriter:
         for part in samples.pieces(self.batch_ids) + self._covered(names, window).pieces(self.batch_ids):
             pending = yield from chain.add(pending, part)
         yield chain.args(pending, final=True)
-
-    def pause_after(self, seconds: float) -> float:
-        """How long to wait after a tick that took `seconds` before the next: `tick_period`, or
-        longer after a long tick, so ticks take at most TICK_SHARE of the time (the runner keeps
-        the lease during a pause longer than a third of it)."""
-        return min(
-            max(self.tick_period, seconds * (1 / TICK_SHARE - 1)), max(self.tick_period, LONGEST_PAUSE)
-        )
 
     def keep_lease(self) -> None:
         """Renew the lease between ticks (a long pause): a writer whose renewal fails is no longer

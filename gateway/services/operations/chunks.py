@@ -10,17 +10,16 @@ the chunk (operation_chunk.lua), so a resumed walk starts exactly after the last
 - IdsWalk: named ids, in the order given; its position is an index.
 - SearchWalk: the failed registry through a search query; its position is the scan's cursor.
 
-The runner drives Steps: WalkSteps acts on a walk's chunks (one call to read, one to act), and
-RegistrySteps, for every failed job (the selector `all`, the one that reaches a million), has one
-Lua call read the next entries, act on them and record the progress (operation_walk.lua): one
-round trip per chunk and no job passes through the gateway.
+The runner drives Steps (steps.py): WalkSteps acts on a walk's chunks (one call to read, one to
+act); for every failed job (the selector `all`, the one that reaches a million) steps_for gives
+RegistrySteps (registry_steps.py), where Redis walks the registry itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from redis import Redis
 
@@ -28,6 +27,8 @@ from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
 from gateway.services.domain.search_query import SearchQuery
 from gateway.services.operations import store
 from gateway.services.operations.model import ERRORS_SHOWN, Selector
+from gateway.services.operations.registry_steps import RegistrySteps
+from gateway.services.operations.steps import ENDED, Step, Steps, chunk_keys, error_codes
 from gateway.services.reads.search import SearchScope, scan_search
 from gateway.services.redis import keys, scripts
 from gateway.services.redis.fetch import fetch_jobs
@@ -141,22 +142,6 @@ def walk_for(connection: Redis, serializer: Any, queue: str, selector: Selector,
     return RegistryWalk(reader, key, bound)
 
 
-def _chunk_keys(queue: str, operation_id: str) -> list[str | bytes]:
-    """KEYS of both chunk scripts (operation_chunk.lua, operation_walk.lua): the failed registry,
-    the operation's hash, its lease, its errors list and the history's seen set of the registry."""
-    return [
-        keys.registry_key("failed", queue),
-        store.operation_key(operation_id),
-        store.lease_key(operation_id),
-        store.errors_key(operation_id),
-        keys.history_seen_key("failed", queue),
-    ]
-
-
-def _codes(*codes: int) -> str:
-    return "," + ",".join(str(int(code)) for code in codes) + ","
-
-
 @dataclass(frozen=True)
 class ChunkDone:
     seconds: float  # how long the call kept Redis busy, by Redis's own clock
@@ -176,12 +161,12 @@ class ChunkAction:
         self._script = connection.register_script(
             scripts.OPERATION_REQUEUE if self._retry else scripts.OPERATION_DELETE
         )
-        self._keys = _chunk_keys(queue, operation_id)
+        self._keys = chunk_keys(queue, operation_id)
         self._token = token
         errors = [*RETRY_ERRORS] if self._retry else []
         if selector.kind == "job_ids":  # a named id not in the registry is an error, as in retry-selected
             errors.append(Outcome.NOT_IN_REGISTRY)
-        self._error_codes = _codes(*errors)
+        self._error_codes = error_codes(*errors)
 
     def run(self, chunk: Chunk) -> ChunkDone | None:
         now = now_timestamp()
@@ -204,29 +189,6 @@ class ChunkAction:
         return ChunkDone(reply[0] / 1e6, [Outcome(code) for code in reply[1:]])
 
 
-@dataclass(frozen=True)
-class Step:
-    """One chunk done: Redis's time for it, the entries it covered, the jobs it acted on or
-    classified, the rate-limited ones left for RQ's own requeue, and whether the walk ended."""
-
-    seconds: float
-    examined: int
-    jobs: int
-    rate_limited: list[str | bytes]
-    ended: bool
-    stopped: bool = False  # a later call of the step was refused: stop after handling this one
-
-
-ENDED = Step(0.0, 0, 0, [], True)
-
-
-class Steps(Protocol):
-    def step(self, size: int) -> Step | None:
-        """The next chunk of at most `size` entries, done; None when the runner must stop (its
-        lease was taken over, or the operation no longer runs)."""
-        ...
-
-
 class WalkSteps:
     """A walk the gateway reads (ids, filter, group, search), each chunk acted on by ChunkAction."""
 
@@ -247,60 +209,6 @@ class WalkSteps:
             m for m, code in zip(chunk.members, done.codes, strict=True) if code == Outcome.RATE_LIMITED
         ]
         return Step(done.seconds, chunk.examined, len(chunk.members), limited, False)
-
-
-class RegistrySteps:
-    """Every failed job up to `bound` (the registry's last entry when the operation started), read,
-    acted on and recorded by one Lua call per chunk (operation_walk.lua), which keeps the position.
-
-    A step sends `depth` calls in one round trip: each call reads its position from the operation,
-    so the second goes on where the first stopped (or finds the walk ended, or refuses as the
-    first did), and Redis does not sit idle while the gateway reads a reply and sends the next
-    call. Each call stays one bounded chunk; Redis serves other clients between them."""
-
-    def __init__(
-        self,
-        connection: Redis,
-        queue: str,
-        action: str,
-        bound: str,
-        operation_id: str,
-        token: str,
-        depth: int = 2,
-    ):
-        retry = action == "retry"
-        self._connection = connection
-        self._script = connection.register_script(
-            scripts.OPERATION_WALK_REQUEUE if retry else scripts.OPERATION_WALK_DELETE
-        )
-        self._queue = queue
-        self._retry = retry
-        self._keys = _chunk_keys(queue, operation_id)
-        self._token = token
-        self._bound = decode_cursor(bound) if bound else None
-        self._error_codes = _codes(*RETRY_ERRORS) if retry else _codes()
-        self._depth = depth
-
-    def step(self, size: int) -> Step | None:
-        if self._bound is None:  # the registry was empty when the operation started
-            return ENDED
-        now = now_timestamp()
-        fixed = requeue_args(now, self._queue, []) if self._retry else delete_args(now, [])
-        head = [self._token, store.LEASE_MS, size, *self._bound, self._error_codes, ERRORS_SHOWN, now]
-        with self._connection.pipeline(transaction=False) as pipe:
-            for _ in range(self._depth):
-                self._script(keys=self._keys, args=[*head, *fixed], client=pipe)
-            replies = pipe.execute()
-        refused = [bool(reply) and isinstance(reply[0], bytes) for reply in replies]
-        if refused[0]:
-            return None
-        done = replies[: refused.index(True)] if any(refused) else replies
-        took = examined = 0
-        ended, limited = False, []
-        for reply in done:
-            took, examined, ended = took + reply[0], examined + reply[1], ended or bool(reply[2])
-            limited.extend(reply[3:])
-        return Step(took / 1e6, examined, examined, limited, ended, stopped=any(refused))
 
 
 def steps_for(

@@ -98,10 +98,10 @@ class OperationRunner:
                 return None
             sizer.observe(step.jobs, step.seconds)
             self._finish_rate_limited(operation_id, state["queue"], step.rate_limited)
-            if step.stopped:
-                return None
             if step.ended:
                 return "succeeded"
+            if step.stopped:
+                return None
             wait = pace.wait_after(step.examined)
             # Between chunks the thread lets go (time.sleep(0) too): other requests run.
             self._stopping.wait(min(wait, stored.LEASE_MS / 2000)) if wait else time.sleep(0)

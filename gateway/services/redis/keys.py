@@ -21,6 +21,8 @@ from rq.results import Result
 from rq.scheduler import RQScheduler
 from rq.worker import Worker
 
+from gateway.services.redis import damaged
+
 _MARK = "\x00"
 
 
@@ -203,4 +205,4 @@ HISTORY_PREFIX = "rq-gateway:history:"
 def history_seen_key(registry: str, queue_name: str) -> bytes:
     """The ids of a queue's failed or finished registry the history writer has looked at. Any
     queue name, bytes that are not UTF-8 included (damaged.internal text), keeps its exact key."""
-    return f"{HISTORY_PREFIX}seen:{registry}:".encode() + queue_name.encode("utf-8", "surrogateescape")
+    return f"{HISTORY_PREFIX}seen:{registry}:".encode() + damaged.key_bytes(queue_name)

@@ -62,7 +62,11 @@ class FailedJobActions:
         registry = FailedJobRegistry(
             self._queue_name, connection=self._connection, serializer=self._serializer
         )
-        return rq_requeue(registry, job_id, self._dry_run)
+        outcome = rq_requeue(registry, job_id, self._dry_run)
+        if outcome == Outcome.DONE and not self._dry_run:
+            # As requeue.lua does for the jobs it takes: failing again, the job counts again.
+            self._connection.zrem(self._keys[1], job_id)
+        return outcome
 
     def delete(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: DELETED (orphans included) or NOT_IN_REGISTRY."""

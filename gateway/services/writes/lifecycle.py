@@ -100,6 +100,8 @@ class Lifecycle:
             registry_class = CanceledJobRegistry if state == "canceled" else FailedJobRegistry
             rq_registry = registry_class(origin, connection=self._connection, serializer=self._serializer)
             code = rq_requeue(rq_registry, job_id)
+            if code == Outcome.DONE:  # as requeue.lua does for the jobs it takes
+                self._connection.zrem(seen, job_id)
         if code == Outcome.ORPHAN:
             raise JobNotFound(job_id)
         if code != Outcome.REQUEUED:

@@ -5,8 +5,9 @@
 -- hashes; then per minute hash: key, EXPIREAT, failed, finished, queued, latency, run_max (''
 -- where the batch has none), the number n of sketch buckets and n (field, count) pairs; then
 -- groups of ids: 'add' or 'forget', the seen set, the registry, the number m of ids and m ids.
--- 'add' puts the ids in the seen set (m = 0 only renews its TTL); 'forget' drops those of the
--- ids that are (still) absent from the registry, so a job retried and failed again is new again.
+-- 'add' puts those of the ids that are (still) in the registry in the seen set (m = 0 only renews
+-- its TTL); 'forget' drops those of the ids that are (still) absent from the registry, so a job
+-- retried and failed again is new again.
 -- Returns 1 when written (and renews the lease); 0 when the lease is no longer this token's, -1
 -- when the watermark moved (another commit came between): then nothing is written, so the
 -- counts and the seen ids of one batch land together or not at all, and no job counts twice.
@@ -43,13 +44,24 @@ while i <= #ARGV do
   local kind, seen, registry, m = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
   local last = i + 3 + m
   if kind == 'add' then
+    -- Only ids still in the registry become seen: one the gateway retried or deleted since the
+    -- walk found it (its script forgot it from the seen set, where it was not yet) is counted by
+    -- this batch but stays unseen, so failing again it counts again. (A registry of another type,
+    -- damaged data, is walked by nobody: its ids are added unchecked.)
+    local registry_type = redis.call('TYPE', registry)['ok']
+    local checked = registry_type == 'zset' or registry_type == 'none'
     for first = i + 4, last, BATCH do
+      local ids = {}
+      for k = first, math.min(first + BATCH - 1, last) do ids[#ids + 1] = ARGV[k] end
+      local scores = checked and redis.call('ZMSCORE', registry, unpack(ids)) or {}
       local members = {}
-      for k = first, math.min(first + BATCH - 1, last) do
-        members[#members + 1] = 0
-        members[#members + 1] = ARGV[k]
+      for k = 1, #ids do
+        if scores[k] or not checked then
+          members[#members + 1] = 0
+          members[#members + 1] = ids[k]
+        end
       end
-      redis.call('ZADD', seen, unpack(members))
+      if #members > 0 then redis.call('ZADD', seen, unpack(members)) end
     end
   else
     -- A registry of another type (damaged data) is left alone.

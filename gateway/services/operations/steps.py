@@ -1,0 +1,50 @@
+"""What the operation runner drives: a Step is one chunk done, Steps gives the next one. Shared
+by the walks the gateway reads (chunks.py: WalkSteps, ChunkAction) and the walk Redis does itself
+(registry_steps.py: RegistrySteps), with the KEYS both chunk scripts take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from gateway.services.operations import store
+from gateway.services.redis import keys
+
+
+def chunk_keys(queue: str, operation_id: str) -> list[str | bytes]:
+    """KEYS of both chunk scripts (operation_chunk.lua, operation_walk.lua): the failed registry,
+    the operation's hash, its lease, its errors list and the history's seen set of the registry."""
+    return [
+        keys.registry_key("failed", queue),
+        store.operation_key(operation_id),
+        store.lease_key(operation_id),
+        store.errors_key(operation_id),
+        keys.history_seen_key("failed", queue),
+    ]
+
+
+def error_codes(*codes: int) -> str:
+    return "," + ",".join(str(int(code)) for code in codes) + ","
+
+
+@dataclass(frozen=True)
+class Step:
+    """One chunk done: Redis's time for it, the entries it covered, the jobs it acted on or
+    classified, the rate-limited ones left for RQ's own requeue, and whether the walk ended."""
+
+    seconds: float
+    examined: int
+    jobs: int
+    rate_limited: list[str | bytes]
+    ended: bool
+    stopped: bool = False  # a later call of the step was refused or failed: stop after this one
+
+
+ENDED = Step(0.0, 0, 0, [], True)
+
+
+class Steps(Protocol):
+    def step(self, size: int) -> Step | None:
+        """The next chunk of at most `size` entries, done; None when the runner must stop (its
+        lease was taken over, or the operation no longer runs)."""
+        ...
