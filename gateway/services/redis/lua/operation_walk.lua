@@ -1,4 +1,4 @@
--- Run by RegistrySteps.step (gateway/services/operations/chunks.py) for an operation over every
+-- Run by RegistrySteps.step (gateway/services/operations/registry_steps.py) for an operation over every
 -- failed job: one call reads the next live registry entries after the stored position, acts on
 -- them and records the progress, so a chunk is one round trip and the gateway handles no job.
 -- After prelude.lua, `local dry = false`, requeue.lua or delete.lua wrapped as
