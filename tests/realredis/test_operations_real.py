@@ -20,6 +20,8 @@ from gateway.services.audit import AUDIT_STREAM
 from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import Chunk, ChunkAction
 from gateway.services.operations.model import Selector
+from gateway.services.operations.registry_steps import RegistrySteps
+from gateway.services.redis.registry import RegistryReader
 from tests.keyed import API_KEYS, bearer
 
 from .helpers import failed_ids, keyspace, queued_ids, wait_until
@@ -80,6 +82,38 @@ def test_rate_limited_jobs_in_an_operation_over_every_job_go_through_rqs_own_req
     assert failed_ids(r) == []
     assert set(plain) <= set(queued_ids(r))
     assert all(Job.fetch(job_id, connection=r).get_status() != "failed" for job_id in limited)
+
+
+def test_rate_limited_jobs_a_dead_runner_left_are_handed_to_rq_by_the_one_that_resumes(r, fail_jobs):
+    """A chunk's Lua call lists the rate-limited jobs it left for RQ's requeue in the operation,
+    in the same step as its progress. The runner dies right after that call (here: the chunk runs
+    and nothing more); the runner that resumes hands them to RQ first. Before, they stayed failed
+    while the operation's position had moved past them."""
+    rate_limit = pytest.importorskip("rq.rate_limit", reason="RQ 3 rate limits").RateLimit
+    limited = fail_jobs(2, rate_limit=rate_limit("k", 1))
+    plain = fail_jobs(2)
+    service = JobService(r)
+    service.use_operations()
+    runner = service.operations_runner
+    total, last = RegistryReader(r).last("rq:failed:default")
+    assert last is not None
+    token = runner.new_token()
+    operation_id, _ = runner.store.create(
+        "retry", "default", Selector("all", True), "k", total, last.cursor, token, None
+    )
+    step = RegistrySteps(r, "default", "retry", last.cursor, operation_id, token).step(10)
+    assert (
+        step is not None and step.ended and sorted(step.rate_limited) == sorted(m.encode() for m in limited)
+    )
+    assert sorted(runner.store.limited(operation_id)) == sorted(m.encode() for m in limited)
+
+    runner.run(operation_id, token)  # the runner that resumes (the lease is still this token's)
+    state = runner.store.state(operation_id)
+    assert (state["status"], state["acted"], state["done"]) == ("succeeded", "4", "4")
+    assert failed_ids(r) == []
+    assert set(plain) <= set(queued_ids(r))
+    assert all(Job.fetch(job_id, connection=r).get_status() != "failed" for job_id in limited)
+    assert runner.store.limited(operation_id) == []
 
 
 def test_delete_operation_with_a_filter_deletes_only_the_matching_jobs(client, r, fail_jobs, worker):

@@ -87,6 +87,7 @@ class OperationRunner:
         state = self.store.state(operation_id)
         if state.get("status") != "running":
             return None
+        self._finish_rate_limited(operation_id, state["queue"])  # left by a runner that died
         selector = Selector(*next(iter(_selector(state).items())))
         # Under a rate cap, one call per round trip keeps the pace smooth (Pace.cap sizes one call).
         depth = 1 if self.max_rate > 0 else 2
@@ -97,7 +98,8 @@ class OperationRunner:
             if step is None:
                 return None
             sizer.observe(step.jobs, step.seconds)
-            self._finish_rate_limited(operation_id, state["queue"], step.rate_limited)
+            if step.rate_limited:
+                self._finish_rate_limited(operation_id, state["queue"])
             if step.ended:
                 return "succeeded"
             if step.stopped:
@@ -107,16 +109,18 @@ class OperationRunner:
             self._stopping.wait(min(wait, stored.LEASE_MS / 2000)) if wait else time.sleep(0)
         return None
 
-    def _finish_rate_limited(self, operation_id: str, queue: str, limited: list[str | bytes]) -> None:
-        """RQ 3 rate-limited jobs go through RQ's own requeue, as retry-all does (after the
-        chunk's Lua call, so a crash between the two leaves them failed, never twice queued)."""
-        if not limited:
+    def _finish_rate_limited(self, operation_id: str, queue: str) -> None:
+        """RQ 3 rate-limited jobs go through RQ's own requeue, as retry-all does. The chunk's Lua
+        call listed them in the operation (store.limited) in the same step as its progress, so a
+        runner that dies before handing them over leaves them to the one that resumes: none is
+        left failed because its runner died, and RQ's requeue takes each at most once."""
+        pending = self.store.limited(operation_id)
+        if not pending:
             return
         actions = FailedJobActions(self._connection, queue, self._serializer)
-        done = sum(
-            1 for m in limited if actions._finish_rate_limited(m, Outcome.RATE_LIMITED) == Outcome.DONE
-        )
-        self.store.add_acted(operation_id, done)
+        for member in pending:
+            outcome = actions._finish_rate_limited(member, Outcome.RATE_LIMITED)
+            self.store.handed_over(operation_id, outcome == Outcome.DONE)
 
     def _audit_end(self, operation_id: str, status: str) -> None:
         if self._audit is None:

@@ -13,13 +13,15 @@ from gateway.services.redis import keys
 
 def chunk_keys(queue: str, operation_id: str) -> list[str | bytes]:
     """KEYS of both chunk scripts (operation_chunk.lua, operation_walk.lua): the failed registry,
-    the operation's hash, its lease, its errors list and the history's seen set of the registry."""
+    the operation's hash, its lease, its errors list, the history's seen set of the registry and
+    the operation's rate-limited ids."""
     return [
         keys.registry_key("failed", queue),
         store.operation_key(operation_id),
         store.lease_key(operation_id),
         store.errors_key(operation_id),
         keys.history_seen_key("failed", queue),
+        store.limited_key(operation_id),
     ]
 
 

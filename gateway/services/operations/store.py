@@ -3,6 +3,7 @@
     rq-gateway:operation:{id}             hash: request, status, counts, position of the walk
     rq-gateway:operation:{id}:errors      list: the first ERRORS_SHOWN errors, "code id"
     rq-gateway:operation:{id}:lease       the runner's token, expiring after LEASE_MS
+    rq-gateway:operation:{id}:limited     list: rate-limited jobs a chunk left for RQ's requeue
     rq-gateway:operations                 zset: the latest LIST_KEPT ids by start time
     rq-gateway:operations:running         set: ids whose status is running
     rq-gateway:operation-idempotency:{h}  the id an idempotency key started, for 24 h
@@ -61,6 +62,10 @@ def lease_key(operation_id: str) -> str:
 
 def errors_key(operation_id: str) -> str:
     return PREFIX + operation_id + ":errors"
+
+
+def limited_key(operation_id: str) -> str:
+    return PREFIX + operation_id + ":limited"
 
 
 def _idempotency_key(principal: str, key: str) -> str:
@@ -164,10 +169,20 @@ class OperationStore:
         keys = [operation_key(operation_id), RUNNING, lease_key(operation_id), errors_key(operation_id)]
         return bool(self._end(keys=keys, args=[operation_id, status, rq_now(), KEPT_SECONDS, token]))
 
-    def add_acted(self, operation_id: str, count: int) -> None:
-        """Rate-limited jobs RQ's own requeue took after the chunk script (failed_actions.py)."""
-        if count:
-            self._connection.hincrby(operation_key(operation_id), "acted", count)
+    def limited(self, operation_id: str) -> list[bytes]:
+        """The rate-limited jobs chunks left for RQ's own requeue, not handed over yet."""
+        return cast("list[bytes]", self._connection.lrange(limited_key(operation_id), 0, -1))
+
+    def handed_over(self, operation_id: str, acted: bool) -> None:
+        """The first of limited() went through RQ's requeue: off the list, and counted when RQ
+        requeued it, in one MULTI. (A crash between RQ's requeue and this leaves it listed; the
+        next runner hands it over again, and RQ answers it is no longer failed: not counted
+        twice, though then not counted at all.)"""
+        with self._connection.pipeline(transaction=True) as pipe:
+            if acted:
+                pipe.hincrby(operation_key(operation_id), "acted", 1)
+            pipe.lpop(limited_key(operation_id))
+            pipe.execute()
 
 
 def _operation(raw: dict[str, str], errors: list[bytes]) -> Operation:

@@ -5,7 +5,7 @@
 -- operation's progress in the same atomic step; a resumed operation starts exactly after the
 -- last chunk recorded.
 -- KEYS[1] failed registry, KEYS[2] operation hash, KEYS[3] its lease, KEYS[4] its errors list,
--- KEYS[5] the history's seen set of the registry (act's KEYS[2]).
+-- KEYS[5] the history's seen set of the registry (act's KEYS[2]), KEYS[6] its rate-limited ids.
 -- ARGV[1] lease token, ARGV[2] lease ms, ARGV[3] position after this chunk, ARGV[4] entries
 -- examined, ARGV[5] the codes that are errors as ",-1,3,", ARGV[6] the index of the first id in
 -- act's ARGV, ARGV[7] errors kept, then act's ARGV.
@@ -21,6 +21,7 @@ local codes = act({KEYS[1], KEYS[5]}, inner, false)
 local first_id = tonumber(ARGV[6])
 local ids = {}
 for i = first_id, #inner do ids[#ids + 1] = inner[i] end
-record(op, lease, errors, tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ids, codes, ARGV[5], tonumber(ARGV[7]))
+record(op, lease, errors, KEYS[6], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ids, codes, ARGV[5],
+       tonumber(ARGV[7]))
 table.insert(codes, 1, micros_since(began))
 return codes

@@ -5,7 +5,7 @@
 -- After prelude.lua, `local dry = false`, requeue.lua or delete.lua wrapped as
 -- `local function act(KEYS, ARGV, listed)`, and prelude_operation.lua.
 -- KEYS[1] failed registry, KEYS[2] operation hash, KEYS[3] its lease, KEYS[4] its errors list,
--- KEYS[5] the history's seen set of the registry (act's KEYS[2]).
+-- KEYS[5] the history's seen set of the registry (act's KEYS[2]), KEYS[6] its rate-limited ids.
 -- ARGV[1] lease token, ARGV[2] lease ms, ARGV[3] entries to take, ARGV[4] and ARGV[5] the walk's
 -- end (the score and member of the registry's last entry when the operation started: jobs failing
 -- meanwhile land after it), ARGV[6] the codes that are errors as ",-1,3,", ARGV[7] errors kept,
@@ -65,7 +65,8 @@ if #ids > 0 then
   for _, id in ipairs(ids) do inner[#inner + 1] = id end
   local codes = act({reg, KEYS[5]}, inner, true)  -- listed: read as live entries just above
   local position = last_score .. ' ' .. hex(last_member)
-  record(op, lease, errors, tonumber(ARGV[2]), position, #ids, ids, codes, ARGV[6], tonumber(ARGV[7]))
+  record(op, lease, errors, KEYS[6], tonumber(ARGV[2]), position, #ids, ids, codes, ARGV[6],
+         tonumber(ARGV[7]))
   for i, code in ipairs(codes) do
     if code == 2 then reply[#reply + 1] = ids[i] end
   end

@@ -11,14 +11,23 @@ local function refusal(op, lease, token)
   return nil
 end
 
+-- Seconds a list of rate-limited ids outlives its last chunk: as long as a finished operation
+-- is kept (store.KEPT_SECONDS); the runner empties it as it goes.
+local LIMITED_KEPT = 604800
+
 -- Count a chunk's codes into the operation and keep its first errors ("code id"), move its
 -- position, renew the lease. `ids[i]` is the job of `codes[i]`; `error_codes` is ",-1,3,".
-local function record(op, lease, errors, lease_ms, position, examined, ids, codes, error_codes, kept)
+-- Rate-limited jobs (code 2), which RQ's own requeue must take, go to the `limited` list in the
+-- same step: a runner that dies before handing them over leaves them to the one that resumes.
+local function record(op, lease, errors, limited, lease_ms, position, examined, ids, codes, error_codes, kept)
   local acted, failed = 0, 0
   local room = kept - redis.call('LLEN', errors)
   for i, code in ipairs(codes) do
     if code == 1 then
       acted = acted + 1
+    elseif code == 2 then
+      redis.call('RPUSH', limited, ids[i])
+      redis.call('EXPIRE', limited, LIMITED_KEPT)
     elseif string.find(error_codes, ',' .. code .. ',', 1, true) then
       failed = failed + 1
       if room > 0 then
