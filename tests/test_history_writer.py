@@ -60,6 +60,14 @@ class World:
         self.r.zadd(f"rq:{registry}:default", {job_id: score})
         self.ended[registry].append(minute_of(ended))
 
+    def first_job_fails_again(self) -> None:
+        """job-0, out of its registry, fails again a second later: the same id, a new failure,
+        settled by the next tick."""
+        self.now += 1
+        self.jobs = 0
+        self.job(True, 0, 1, 500)
+        self.now += SETTLE_SECONDS + 1
+
     def retry(self, job_id: str) -> None:
         """A job the writer has counted leaves its registry (a retry); one it has not looked at
         yet stays (leaving unseen, it would be counted by nobody)."""
@@ -224,10 +232,7 @@ def test_a_job_retried_and_failed_again_counts_again():
     assert writer.tick()
     world.r.zrem("rq:failed:default", "job-0")  # retried: it left the registry
     assert writer.tick()
-    world.now += 1
-    world.jobs = 0  # the same id fails again
-    world.job(True, 0, 1, 500)
-    world.now += SETTLE_SECONDS + 1
+    world.first_job_fails_again()
     assert writer.tick()
     assert sum(world.counted("failed").values()) == 2
 
@@ -249,10 +254,7 @@ def test_a_job_the_gateway_retries_between_the_walk_and_its_commit_counts_again_
     for args in steps:
         assert writer.commit(args)
     assert world.r.zscore(mirror_key("failed", "default"), "job-0") is None
-    world.now += 1
-    world.jobs = 0  # the same id fails again
-    world.job(True, 0, 1, 500)
-    world.now += SETTLE_SECONDS + 1
+    world.first_job_fails_again()
     assert writer.tick()
     assert sum(world.counted("failed").values()) == 2
 

@@ -41,18 +41,7 @@ for i = first_id, #ARGV do
     codes[#codes + 1] = 0
   end
 end
-for first = 1, #removed, BATCH do
-  redis.call('ZREM', reg, unpack(removed, first, math.min(first + BATCH - 1, #removed)))
-end
--- The history's seen set (KEYS[2], redis/keys.py) forgets the ids the registry lost, in the same
--- step: a job retried (or deleted and enqueued again under its id) that fails again counts again,
--- and the history writer has no gone ids to find. Absent (no history) or of another type
--- (damaged): left alone.
-if #removed > 0 and type_of(KEYS[2]) == 'zset' then
-  for first = 1, #removed, BATCH do
-    redis.call('ZREM', KEYS[2], unpack(removed, first, math.min(first + BATCH - 1, #removed)))
-  end
-end
+take_out(reg, KEYS[2], removed)
 for first = 1, #doomed, BATCH do
   redis.call('DEL', unpack(doomed, first, math.min(first + BATCH - 1, #doomed)))
 end

@@ -104,6 +104,21 @@ local function is_live(score, now)
   return score < 0 or score > now
 end
 
+-- Remove the ids a script claimed from the registry, and from the history's seen set of it
+-- (redis/keys.py) in the same step: a job retried (or deleted and enqueued again under its id)
+-- that fails again counts again, and the history writer has no gone ids to find. A seen set that
+-- is absent (no history) or of another type (damaged) is left alone.
+local function take_out(reg, seen, ids)
+  for first = 1, #ids, BATCH do
+    redis.call('ZREM', reg, unpack(ids, first, math.min(first + BATCH - 1, #ids)))
+  end
+  if #ids > 0 and type_of(seen) == 'zset' then
+    for first = 1, #ids, BATCH do
+      redis.call('ZREM', seen, unpack(ids, first, math.min(first + BATCH - 1, #ids)))
+    end
+  end
+end
+
 -- Whether id is a live entry of the registry that this call has not claimed yet. `listed`: the
 -- caller (operation_walk.lua) read the ids as live entries in this same atomic call, so the
 -- ZSCORE would only repeat what it knows.
