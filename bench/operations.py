@@ -34,6 +34,7 @@ import httpx
 import redis
 
 from bench.infra import BIN, REPO, cpu_seconds, log, proc_status, redis_server, start_gateway
+from bench.pinger import Pinger
 from bench.seed import enqueue, seed_failed
 from gateway.demo import jobs
 from gateway.services.history.layout import mirror_key
@@ -47,41 +48,27 @@ class Sampler:
     every 0.1 s."""
 
     def __init__(self, url: str, pid: int, workdir: Path):
-        self._url = url
         self._pid = pid
-        self._out = workdir / "pings.txt"
         self._stop = threading.Event()
+        self._pinger = Pinger(url, workdir / "pings.txt", str(BIN / "python"))
         self.pings: list[float] = []
         self.rss: list[int] = []
         self._memory_thread = threading.Thread(target=self._memory)
-        self._pinger: subprocess.Popen | None = None
 
     def _memory(self) -> None:
         while not self._stop.wait(0.1):
             self.rss.append(proc_status(self._pid)["VmRSS"])
 
     def __enter__(self) -> Sampler:
-        ready = self._out.with_suffix(".ready")
-        ready.unlink(missing_ok=True)
-        self._out.unlink(missing_ok=True)  # a row never reads the PINGs of the row before
-        self._pinger = subprocess.Popen(
-            [str(BIN / "python"), "-m", "bench.pinger", self._url, str(self._out)], cwd=REPO
-        )
-        while not ready.exists():
-            if self._pinger.poll() is not None:
-                raise RuntimeError("the pinger did not start")
-            time.sleep(0.05)
+        self._pinger.__enter__()
         self._memory_thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._memory_thread.join()
-        assert self._pinger is not None
-        self._pinger.terminate()
-        if self._pinger.wait(timeout=30) != 0:
-            raise RuntimeError(f"the pinger failed (exit code {self._pinger.returncode})")
-        self.pings = [float(line) for line in self._out.read_text().split()]
+        self._pinger.__exit__()
+        self.pings = self._pinger.pings
 
 
 def redis_cpu_seconds(r: redis.Redis) -> float:
