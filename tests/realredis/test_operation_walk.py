@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.services.operations.chunks import steps_for
+from gateway.services.operations.chunks import ChunkAction, IdsWalk, WalkSteps, steps_for
 from gateway.services.operations.model import Selector
 from gateway.services.operations.registry_steps import RegistrySteps
 from gateway.services.operations.store import OperationStore, operation_key
@@ -103,6 +104,37 @@ def test_a_runner_whose_lease_was_taken_over_reads_and_writes_nothing(r):
     stale = RegistrySteps(r, "default", "retry", last.cursor, operation_id, "old-token")
     assert stale.step(10) is None
     assert r.zcard(REGISTRY) == 2 and not r.exists("rq:queue:default")
+
+
+class Clock:
+    """Answers `times` in turn, as time.perf_counter would."""
+
+    def __init__(self, *times: float):
+        self._times = iter(times)
+
+    def __call__(self) -> float:
+        return next(self._times)
+
+
+@pytest.mark.parametrize("walk", ["registry", "named ids"])
+def test_a_step_takes_its_time_from_the_round_trip_on_the_gateways_clock(r, walk):
+    """The chunk sizer's input (steps.Step says why not Redis's TIME)."""
+    r.zadd(REGISTRY, {"a": -1, "b": -1})
+    for member in "ab":
+        r.hset(f"rq:job:{member}", mapping={"status": "failed", "origin": "default"})
+    _, last = RegistryReader(r).last(REGISTRY)
+    store = OperationStore(r)
+    selector = Selector("all", True) if walk == "registry" else Selector("job_ids", ["a", "b"])
+    operation_id, _ = store.create("retry", "default", selector, "k", 2, last.cursor, "t1", None)
+    clock = Clock(10.0, 10.25)
+    if walk == "registry":
+        step = RegistrySteps(r, "default", "retry", last.cursor, operation_id, "t1", clock=clock).step(10)
+    else:
+        act = ChunkAction(r, "default", "retry", selector, operation_id, "t1", clock=clock)
+        step = WalkSteps(IdsWalk(["a", "b"]), act, "").step(10)
+    assert step is not None and step.jobs == 2
+    assert step.seconds == 0.25
+    assert r.lrange("rq:queue:default", 0, -1) == [b"a", b"b"]
 
 
 def test_a_position_stored_as_a_cursor_by_an_earlier_gateway_resumes_where_it_stopped(r):

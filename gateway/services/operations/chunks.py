@@ -17,6 +17,7 @@ RegistrySteps (registry_steps.py), where Redis walks the registry itself.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -144,18 +145,26 @@ def walk_for(connection: Redis, serializer: Any, queue: str, selector: Selector,
 
 @dataclass(frozen=True)
 class ChunkDone:
-    seconds: float  # how long the call kept Redis busy, by Redis's own clock
+    seconds: float  # the call's round trip (steps.py says why not Redis's own clock)
     codes: list[Outcome]
 
 
 class ChunkAction:
     """One chunk's action and its progress in one Lua call (operation_chunk.lua). run() answers
-    the per-job codes and the call's time inside Redis, or None when the runner must stop: its
+    the per-job codes and the call's round trip, or None when the runner must stop: its
     lease was taken over, or the operation no longer runs (canceled)."""
 
     def __init__(
-        self, connection: Redis, queue: str, action: str, selector: Selector, operation_id: str, token: str
+        self,
+        connection: Redis,
+        queue: str,
+        action: str,
+        selector: Selector,
+        operation_id: str,
+        token: str,
+        clock: Callable[[], float] = time.perf_counter,
     ):
+        self._clock = clock
         self._queue = queue
         self._retry = action == "retry"
         self._script = connection.register_script(
@@ -183,10 +192,12 @@ class ChunkAction:
             first_id,
             ERRORS_SHOWN,
         ]
+        started = self._clock()
         reply = self._script(keys=self._keys, args=[*head, *inner])
+        seconds = self._clock() - started
         if reply and isinstance(reply[0], bytes):
             return None
-        return ChunkDone(reply[0] / 1e6, [Outcome(code) for code in reply[1:]])
+        return ChunkDone(seconds, [Outcome(code) for code in reply])
 
 
 class WalkSteps:

@@ -6,6 +6,8 @@ one that reaches a million jobs."""
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
@@ -28,7 +30,8 @@ class RegistrySteps:
     A step sends `depth` calls in one round trip: each call reads its position from the operation,
     so the second goes on where the first stopped (or finds the walk ended, or refuses as the
     first did), and Redis does not sit idle while the gateway reads a reply and sends the next
-    call. Each call stays one bounded chunk; Redis serves other clients between them."""
+    call. Each call stays one bounded chunk, but Redis runs the calls of one round trip back to
+    back: another client's command may wait for all of them (twice pacing.TARGET_SECONDS)."""
 
     def __init__(
         self,
@@ -39,6 +42,7 @@ class RegistrySteps:
         operation_id: str,
         token: str,
         depth: int = 2,
+        clock: Callable[[], float] = time.perf_counter,
     ):
         retry = action == "retry"
         self._connection = connection
@@ -52,6 +56,7 @@ class RegistrySteps:
         self._bound = decode_cursor(bound) if bound else None
         self._error_codes = error_codes(*RETRY_ERRORS) if retry else error_codes()
         self._depth = depth
+        self._clock = clock
 
     def step(self, size: int) -> Step | None:
         if self._bound is None:  # the registry was empty when the operation started
@@ -64,7 +69,9 @@ class RegistrySteps:
                 self._script(keys=self._keys, args=[*head, *fixed], client=pipe)
             # An error reply of a later call must not hide what the earlier calls did (their
             # rate-limited jobs still go to RQ's requeue): errors come back in the list.
+            started = self._clock()
             replies = pipe.execute(raise_on_error=False)
+            seconds = self._clock() - started
         if isinstance(replies[0], Exception):
             raise replies[0]
         done: list[list[Any]] = []
@@ -77,9 +84,9 @@ class RegistrySteps:
             done.append(reply)
         if not done:
             return None
-        took = examined = 0
+        examined = 0
         ended, limited = False, []
         for reply in done:
-            took, examined, ended = took + reply[0], examined + reply[1], ended or bool(reply[2])
-            limited.extend(reply[3:])
-        return Step(took / 1e6, examined, examined, limited, ended, stopped=len(done) < len(replies))
+            examined, ended = examined + reply[0], ended or bool(reply[1])
+            limited.extend(reply[2:])
+        return Step(seconds, examined, examined, limited, ended, stopped=len(done) < len(replies))

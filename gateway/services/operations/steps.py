@@ -31,8 +31,14 @@ def error_codes(*codes: int) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    """One chunk done: Redis's time for it, the entries it covered, the jobs it acted on or
-    classified, the rate-limited ones left for RQ's own requeue, and whether the walk ended."""
+    """One chunk done: the round trip of its Lua calls, the entries it covered, the jobs it acted
+    on or classified, the rate-limited ones left for RQ's own requeue, and whether the walk ended.
+
+    The time is the gateway's clock around the calls, not Redis's `TIME` inside them: from Redis
+    7.2 on, time stands still within a script (redis/redis#10300), so a script sees its own call
+    take 0 µs, and chunks sized from that would double to the largest within a few steps. A round
+    trip errs the gentle way: it includes the network and any wait behind other clients, so
+    chunks come out a little smaller, never larger."""
 
     seconds: float
     examined: int

@@ -9,9 +9,7 @@
 -- ARGV[1] lease token, ARGV[2] lease ms, ARGV[3] position after this chunk, ARGV[4] entries
 -- examined, ARGV[5] the codes that are errors as ",-1,3,", ARGV[6] the index of the first id in
 -- act's ARGV, ARGV[7] errors kept, then act's ARGV.
--- Reply: a refusal (prelude_operation.lua), else the microseconds this call kept Redis busy,
--- then act's codes.
-local began = redis.call('TIME')
+-- Reply: a refusal (prelude_operation.lua), else act's codes.
 local op, lease, errors = KEYS[2], KEYS[3], KEYS[4]
 local refused = refusal(op, lease, ARGV[1])
 if refused then return refused end
@@ -23,5 +21,4 @@ local ids = {}
 for i = first_id, #inner do ids[#ids + 1] = inner[i] end
 record(op, lease, errors, KEYS[6], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ids, codes, ARGV[5],
        tonumber(ARGV[7]))
-table.insert(codes, 1, micros_since(began))
 return codes

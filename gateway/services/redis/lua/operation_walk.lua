@@ -11,10 +11,8 @@
 -- meanwhile land after it), ARGV[6] the codes that are errors as ",-1,3,", ARGV[7] errors kept,
 -- ARGV[8] now (entries scored in [0, now] are expired: not live), then act's ARGV without ids.
 -- The position is stored in the operation as "<score> <member in hex>" (hash values must be text).
--- Reply: a refusal (prelude_operation.lua), else {microseconds this call kept Redis busy,
--- entries examined, 1 when the walk has ended, then the rate-limited ids (code 2), which the
--- runner hands to RQ's own requeue}.
-local began = redis.call('TIME')
+-- Reply: a refusal (prelude_operation.lua), else {entries examined, 1 when the walk has ended,
+-- then the rate-limited ids (code 2), which the runner hands to RQ's own requeue}.
 local reg, op, lease, errors = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local refused = refusal(op, lease, ARGV[1])
 if refused then return refused end
@@ -58,7 +56,7 @@ end
 -- The walk's last entry taken: nothing more to read (saves a call that would find that out).
 if last_member == bound_member and to_score(last_score) == bound_score then ended = true end
 
-local reply = {0, #ids, ended and 1 or 0}
+local reply = {#ids, ended and 1 or 0}
 if #ids > 0 then
   local inner = {}
   for i = 9, #ARGV do inner[#inner + 1] = ARGV[i] end
@@ -71,5 +69,4 @@ if #ids > 0 then
     if code == 2 then reply[#reply + 1] = ids[i] end
   end
 end
-reply[1] = micros_since(began)
 return reply

@@ -43,11 +43,3 @@ local function record(op, lease, errors, limited, lease_ms, position, examined, 
   redis.call('HSET', op, 'position', position)
   redis.call('PEXPIRE', lease, lease_ms)
 end
-
--- Microseconds since `began` (a TIME reply), by Redis's own clock: the runner sizes the next
--- chunk from it, and a gateway process slowed by a busy machine does not shrink chunks that cost
--- Redis nothing more.
-local function micros_since(began)
-  local ended = redis.call('TIME')
-  return (tonumber(ended[1]) - tonumber(began[1])) * 1000000 + tonumber(ended[2]) - tonumber(began[2])
-end
