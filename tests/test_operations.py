@@ -4,12 +4,14 @@ send, the chunk sizing and the jobs/s cap, and the REST refusals (services/opera
 from __future__ import annotations
 
 import pytest
+import redis
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.errors import InvalidInput
 from gateway.services.operations.model import MAX_OPERATION_IDS, Selector
 from gateway.services.operations.pacing import MOST_CHUNK, ChunkSizer, Pace
+from gateway.services.operations.runner import fails_again
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
@@ -116,3 +118,23 @@ def test_rest_refuses_a_bad_idempotency_key(client):
         headers={"Idempotency-Key": "x" * 300},
     )
     assert response.status_code == 422 and "Idempotency-Key" in response.json()["detail"]
+
+
+IN_SCRIPT = " script: 2b8f, on @user_script:12."
+
+
+@pytest.mark.parametrize(
+    ("error", "again"),
+    [
+        (redis.ResponseError("user_script:12: attempt to compare nil with number" + IN_SCRIPT), True),
+        (redis.ResponseError("WRONGTYPE Operation against a key holding the wrong kind" + IN_SCRIPT), True),
+        (redis.exceptions.OutOfMemoryError("command not allowed when used memory" + IN_SCRIPT), False),
+        (redis.ResponseError("NOREPLICAS Not enough good replicas to write." + IN_SCRIPT), False),
+        (redis.ResponseError("BUSY Redis is busy running a script. You can only call SCRIPT KILL"), False),
+        (redis.exceptions.ReadOnlyError("You can't write against a read only replica." + IN_SCRIPT), False),
+        (redis.ConnectionError("Connection closed by server."), False),
+        (redis.TimeoutError("Timeout reading from socket"), False),
+    ],
+)
+def test_only_a_scripts_own_failure_fails_an_operation_other_errors_pause_it(error, again):
+    assert fails_again(error) is again

@@ -21,6 +21,7 @@ from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import Chunk, ChunkAction
 from gateway.services.operations.model import Selector
 from gateway.services.operations.registry_steps import RegistrySteps
+from gateway.services.redis import scripts
 from gateway.services.redis.registry import RegistryReader
 from tests.keyed import API_KEYS, bearer
 
@@ -321,6 +322,43 @@ def test_a_dead_runners_operation_is_taken_over_and_finishes_exactly_the_rest(re
     assert (final.total, final.done, final.matched, final.acted) == (400, 400, 400, 400)
     assert assert_retry_consistent(r, ids) == {"queue": 400, "failed": 0}
     assert len(queued_ids(r)) == 400  # nothing pushed twice
+
+
+def test_a_chunk_script_failing_on_the_data_ends_the_operation_failed_not_resumed_forever(
+    redis_url, r, fail_jobs, monkeypatch
+):
+    """A Lua error or a key of another type fails the same chunk again on every resume: the
+    operation ends `failed` (README: "an unexpected error; see the log") and frees its lease."""
+    fail_jobs(3)
+    # As a script bug or damaged data would: a command on a key of another type (the operation hash).
+    monkeypatch.setattr(scripts, "OPERATION_WALK_REQUEUE", "return redis.call('INCR', KEYS[2])")
+    service = _runner_service(redis_url)
+    operation, _ = service.start_operation("retry", {"all": True})
+    wait_until(lambda: service.operation(operation.id).status != "running", 30, "the operation to end")
+    assert service.operation(operation.id).status == "failed"
+    assert not r.exists(stored.lease_key(operation.id))
+    assert service.operations_runner.resume_orphans() == []
+    assert len(failed_ids(r)) == 3
+
+
+def test_an_operation_redis_refuses_for_memory_pauses_and_resumes_once_memory_frees(
+    redis_url, r, fail_jobs, monkeypatch
+):
+    ids = fail_jobs(3)
+    service = _runner_service(redis_url)
+    monkeypatch.setattr(service.operations_runner, "run_in_background", lambda *_: None)
+    operation, _ = service.start_operation("retry", {"all": True})
+    token = r.get(stored.lease_key(operation.id)).decode()
+    r.config_set("maxmemory", 1)
+    try:
+        service.operations_runner.run(operation.id, token)  # its chunk refused: OOM
+    finally:
+        r.config_set("maxmemory", 0)
+    assert service.operation(operation.id).status == "running"
+    assert len(failed_ids(r)) == 3
+    service.operations_runner.run(operation.id, token)
+    assert service.operation(operation.id).status == "succeeded"
+    assert assert_retry_consistent(r, ids) == {"queue": 3, "failed": 0}
 
 
 def test_a_runner_whose_lease_was_taken_over_acts_on_nothing(redis_url, r, fail_jobs):

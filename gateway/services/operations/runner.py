@@ -33,6 +33,18 @@ from gateway.services.writes.failed_actions import FailedJobActions
 log = logging.getLogger(__name__)
 
 
+def fails_again(error: redis.RedisError) -> bool:
+    """Whether a chunk's script failed on itself or on the data: a Lua error (ERR user_script:...)
+    or a command on a key of another type (WRONGTYPE), which the same chunk would raise again, so
+    a resumed operation would fail the same way every lease. Every other error passes (memory,
+    a failover, a busy or lost server: subclasses, or replies from outside a script), and the
+    operation is resumed once Redis answers again."""
+    if type(error) is not redis.ResponseError or "@user_script:" not in str(error):
+        return False
+    text = str(error)  # redis-py strips a leading "ERR "
+    return text.startswith(("user_script:", "ERR ", "WRONGTYPE "))
+
+
 class OperationRunner:
     def __init__(
         self,
@@ -73,9 +85,12 @@ class OperationRunner:
         try:
             status = self._drive(operation_id, token)
         except redis.RedisError as error:
-            # Nothing can be recorded without Redis: the lease lapses and any process resumes.
-            log.warning("Operation %s paused: Redis failed (%s)", operation_id, type(error).__name__)
-            return
+            if not fails_again(error):
+                # Nothing can be recorded without Redis: the lease lapses and any process resumes.
+                log.warning("Operation %s paused: Redis failed (%s)", operation_id, type(error).__name__)
+                return
+            log.error("Operation %s failed: a chunk's script failed in Redis (%s)", operation_id, error)
+            status = "failed"
         except Exception:
             log.exception("Operation %s failed", operation_id)
             status = "failed"
