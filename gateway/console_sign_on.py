@@ -42,7 +42,7 @@ class ConsoleSignOn:
 
     @property
     def origin(self) -> str:
-        return origin_of(self.issuer)
+        return csp_origin(self.issuer)  # check_settings refused an issuer it cannot write
 
     def page_attributes(self) -> str:
         """data-* attributes of the console's #app element, read by oidc.js (no inline script)."""
@@ -64,8 +64,13 @@ def check_settings(settings: Any) -> None:
             "--oidc-client-id (RQ_GATEWAY_OIDC_CLIENT_ID) needs --oidc-issuer, --oidc-audience "
             "and --oidc-roles: the console signs in with the issuer whose tokens the gateway checks"
         )
-    if urlsplit(settings.oidc_issuer).scheme not in ("http", "https"):
-        raise ValueError("--oidc-issuer (RQ_GATEWAY_OIDC_ISSUER): the console needs an http(s) URL")
+    try:
+        csp_origin(settings.oidc_issuer)  # the page's Content-Security-Policy names its origin
+    except ValueError:
+        raise ValueError(
+            "--oidc-issuer (RQ_GATEWAY_OIDC_ISSUER): the console needs an http(s) URL with a plain "
+            "host (no user or password)"
+        ) from None
     if "openid" not in settings.oidc_scopes.split():
         raise ValueError(
             "--oidc-scopes (RQ_GATEWAY_OIDC_SCOPES): must hold openid (the console checks the "
@@ -78,11 +83,6 @@ def sign_on_of(settings: Any) -> ConsoleSignOn | None:
         return None
     token = "id_token" if settings.oidc_audience == settings.oidc_client_id else "access_token"
     return ConsoleSignOn(settings.oidc_issuer, settings.oidc_client_id, settings.oidc_scopes, token)
-
-
-def origin_of(url: str) -> str:
-    scheme, netloc = urlsplit(url)[:2]
-    return f"{scheme}://{netloc}"
 
 
 # A host as it may stand in a Content-Security-Policy source: DNS labels, an IPv4 address, or an

@@ -80,6 +80,9 @@ def test_the_console_sends_the_id_token_only_when_the_audience_is_the_client_id(
         ({"oidc_client_id": "rq-console"}, "--oidc-client-id"),
         ({**OIDC, "oidc_client_id": "rq-console", "oidc_scopes": "profile email"}, "--oidc-scopes"),
         ({**OIDC, "oidc_issuer": "login.example.com", "oidc_client_id": "c"}, "--oidc-issuer"),
+        # Its origin goes into the page's Content-Security-Policy: nothing that could end a directive.
+        ({**OIDC, "oidc_issuer": "https://a;b.example.com", "oidc_client_id": "c"}, "--oidc-issuer"),
+        ({**OIDC, "oidc_issuer": "https://u:p@login.example.com", "oidc_client_id": "c"}, "--oidc-issuer"),
     ],
 )
 def test_settings_that_cannot_sign_in_are_refused_by_name(values, named):
