@@ -17,12 +17,14 @@ from gateway.config import Settings
 from gateway.demo import jobs
 from gateway.services import JobService
 from gateway.services.audit import AUDIT_STREAM
+from gateway.services.domain.outcome import Outcome
 from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import Chunk, ChunkAction
 from gateway.services.operations.model import Selector
 from gateway.services.operations.registry_steps import RegistrySteps
 from gateway.services.redis import scripts
 from gateway.services.redis.registry import RegistryReader
+from gateway.services.writes.failed_actions import FailedJobActions
 from tests.keyed import API_KEYS, bearer
 
 from .helpers import failed_ids, keyspace, queued_ids, wait_until
@@ -115,6 +117,39 @@ def test_rate_limited_jobs_a_dead_runner_left_are_handed_to_rq_by_the_one_that_r
     assert set(plain) <= set(queued_ids(r))
     assert all(Job.fetch(job_id, connection=r).get_status() != "failed" for job_id in limited)
     assert runner.store.limited(operation_id) == []
+
+
+def test_a_stalled_runner_handing_over_beside_its_successor_leaves_no_rate_limited_job_failed(r, fail_jobs):
+    """Both read the list of rate-limited jobs, then interleave: the stalled one hands over the
+    first job, its successor finds it requeued already (RQ refuses it) and takes it off too. The
+    second job must stay listed until one of them hands it over (popping the list's head took it
+    off unhandled)."""
+    rate_limit = pytest.importorskip("rq.rate_limit", reason="RQ 3 rate limits").RateLimit
+    limited = fail_jobs(2, rate_limit=rate_limit("k", 1))
+    service = JobService(r)
+    service.use_operations()
+    runner = service.operations_runner
+    total, last = RegistryReader(r).last("rq:failed:default")
+    assert last is not None
+    token = runner.new_token()
+    operation_id, _ = runner.store.create(
+        "retry", "default", Selector("all", True), "k", total, last.cursor, token, None
+    )
+    assert RegistrySteps(r, "default", "retry", last.cursor, operation_id, token).step(10) is not None
+    first, second = runner.store.limited(operation_id)
+    actions = FailedJobActions(r, "default", None)
+
+    stalled_reads = runner.store.limited(operation_id)
+    assert actions._finish_rate_limited(first, Outcome.RATE_LIMITED) == Outcome.DONE
+    successor_reads = runner.store.limited(operation_id)
+    runner.store.handed_over(operation_id, first, acted=True)  # the stalled runner
+    assert actions._finish_rate_limited(first, Outcome.RATE_LIMITED) == Outcome.NOT_IN_REGISTRY
+    runner.store.handed_over(operation_id, first, acted=False)  # its successor
+    assert stalled_reads == successor_reads == [first, second]
+    assert runner.store.limited(operation_id) == [second]
+    assert int(runner.store.state(operation_id)["acted"]) == 1
+    assert sorted(failed_ids(r)) == sorted([second.decode()])
+    assert sorted(m.encode() for m in limited) == sorted([first, second])
 
 
 def test_delete_operation_with_a_filter_deletes_only_the_matching_jobs(client, r, fail_jobs, worker):

@@ -135,7 +135,7 @@ class OperationRunner:
         actions = FailedJobActions(self._connection, queue, self._serializer)
         for member in pending:
             outcome = actions._finish_rate_limited(member, Outcome.RATE_LIMITED)
-            self.store.handed_over(operation_id, outcome == Outcome.DONE)
+            self.store.handed_over(operation_id, member, outcome == Outcome.DONE)
 
     def _audit_end(self, operation_id: str, status: str) -> None:
         if self._audit is None:

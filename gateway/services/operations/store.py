@@ -173,15 +173,17 @@ class OperationStore:
         """The rate-limited jobs chunks left for RQ's own requeue, not handed over yet."""
         return cast("list[bytes]", self._connection.lrange(limited_key(operation_id), 0, -1))
 
-    def handed_over(self, operation_id: str, acted: bool) -> None:
-        """The first of limited() went through RQ's requeue: off the list, and counted when RQ
-        requeued it, in one MULTI. (A crash between RQ's requeue and this leaves it listed; the
-        next runner hands it over again, and RQ answers it is no longer failed: not counted
-        twice, though then not counted at all.)"""
+    def handed_over(self, operation_id: str, member: bytes, acted: bool) -> None:
+        """`member` of limited() went through RQ's requeue: off the list, and counted when RQ
+        requeued it, in one MULTI. Taken off by name, not popped: a runner that stalled past
+        its lease and hands over beside its successor never takes off an entry neither handled.
+        (A crash between RQ's requeue and this leaves it listed; the next runner hands it over
+        again, and RQ answers it is no longer failed: not counted twice, though then not counted
+        at all.)"""
         with self._connection.pipeline(transaction=True) as pipe:
             if acted:
                 pipe.hincrby(operation_key(operation_id), "acted", 1)
-            pipe.lpop(limited_key(operation_id))
+            pipe.lrem(limited_key(operation_id), 1, cast("str", member))  # redis-py sends bytes as they are
             pipe.execute()
 
 
