@@ -56,7 +56,8 @@ def test_requeue_args_follow_the_scripts_argv_layout():
     args = requeue_args(-1, "emails", ["a", b"b"])
     assert args[0] == -1 and len(args[1]) == len("2024-01-31T22:00:05.123456Z")
     assert args[2:6] == [keys.JOB_PREFIX, keys.QUEUE_PREFIX, keys.QUEUES_SET, "emails"]
-    assert args[7:9] == list(keys.DEPENDENCIES_KEY_PARTS) and args[9:] == ["a", b"b"]
+    assert args[7:9] == list(keys.DEPENDENCIES_KEY_PARTS) and args[9:] == ["", "a", b"b"]
+    assert requeue_args(-1, "emails", ["a"], only_origin="emails")[9:] == ["emails", "a"]
 
 
 def _rate_limited_failed(conn) -> str:

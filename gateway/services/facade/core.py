@@ -50,7 +50,9 @@ class ServiceCore:
         return True
 
     def _actions(self, queue: str | None, dry_run: bool = False) -> FailedJobActions:
-        return FailedJobActions(self.connection, self.queue_name(queue), self.serializer, dry_run)
+        return FailedJobActions(
+            self.connection, self.queue_name(queue), self.serializer, dry_run, self._own_jobs_only
+        )
 
     def _view(self, queue_name: str, job_filter: FailedJobFilter) -> FilteredView:
         return FilteredView(self.connection, queue_name, job_filter, self.serializer)
@@ -92,6 +94,13 @@ class ServiceCore:
             return read_places(self.connection, [job_id])[0].queue
         except (GatewayError, redis.RedisError):
             return None  # the refusal is answered and recorded all the same
+
+    @property
+    def _own_jobs_only(self) -> bool:
+        """Whether bulk actions take only a queue's own jobs: for a queue-limited key, a job in
+        the queue's failed registry whose origin is another queue is as absent as anywhere else."""
+        principal = self._principal
+        return principal is not None and bool(principal.queues)
 
     def _hidden_jobs(self, job_ids: list[str]) -> set[str]:
         principal = self._principal

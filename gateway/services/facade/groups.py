@@ -40,7 +40,7 @@ class FailureGroupActions(ServiceCore):
     def _act_on_group(self, group_id: str, queue: str | None, retry: bool, dry_run: bool) -> GroupOutcome:
         validate_group_id(group_id)
         name = self.queue_name(queue)
-        actions = FailedJobActions(self.connection, name, self.serializer, dry_run)
+        actions = FailedJobActions(self.connection, name, self.serializer, dry_run, self._own_jobs_only)
         try:
             return act_on_group(actions, self.connection, self.serializer, name, group_id, retry, dry_run)
         except FailureGroupNotFound:

@@ -84,7 +84,7 @@ class TrackedOperations(ServiceCore):
             return operation, False
         if parsed.kind != "job_ids":
             self._known_if_empty(queue, not self._tracker.failed_count(name))
-        return self._tracker.start(action_name, name, parsed, principal, idempotency_key)
+        return self._tracker.start(action_name, name, parsed, principal, idempotency_key, self._own_jobs_only)
 
     @read()
     @backend_call()

@@ -163,8 +163,10 @@ class ChunkAction:
         operation_id: str,
         token: str,
         clock: Callable[[], float] = time.perf_counter,
+        only_origin: str = "",
     ):
         self._clock = clock
+        self._only_origin = only_origin
         self._queue = queue
         self._retry = action == "retry"
         self._script = connection.register_script(
@@ -180,7 +182,9 @@ class ChunkAction:
     def run(self, chunk: Chunk) -> ChunkDone | None:
         now = now_timestamp()
         inner = (
-            requeue_args(now, self._queue, chunk.members) if self._retry else delete_args(now, chunk.members)
+            requeue_args(now, self._queue, chunk.members, self._only_origin)
+            if self._retry
+            else delete_args(now, chunk.members, self._only_origin)
         )
         first_id = len(inner) - len(chunk.members) + 1  # Lua counts from 1
         head = [
@@ -234,13 +238,14 @@ def steps_for(
     """The steps of a stored operation, from where its last recorded chunk ended; `depth` calls
     per round trip for every failed job (RegistrySteps)."""
     queue, action, bound = state["queue"], state["action"], state["bound"]
+    only_origin = state.get("only_origin", "")  # absent in operations of older gateways: any
     if selector.kind == "all":
         position = state.get("position", "")
         if position and " " not in position:
             # Stored by a gateway before operation_walk.lua: a cursor; the walk reads its own form.
             score, member = decode_cursor(position)
             connection.hset(store.operation_key(operation_id), "position", f"{score} {member.hex()}")
-        return RegistrySteps(connection, queue, action, bound, operation_id, token, depth)
+        return RegistrySteps(connection, queue, action, bound, operation_id, token, depth, only_origin)
     walk = walk_for(connection, serializer, queue, selector, bound)
-    act = ChunkAction(connection, queue, action, selector, operation_id, token)
+    act = ChunkAction(connection, queue, action, selector, operation_id, token, only_origin=only_origin)
     return WalkSteps(walk, act, state["position"])

@@ -42,6 +42,7 @@ class RegistrySteps:
         operation_id: str,
         token: str,
         depth: int = 2,
+        only_origin: str = "",
         clock: Callable[[], float] = time.perf_counter,
     ):
         retry = action == "retry"
@@ -57,12 +58,17 @@ class RegistrySteps:
         self._error_codes = error_codes(*RETRY_ERRORS) if retry else error_codes()
         self._depth = depth
         self._clock = clock
+        self._only_origin = only_origin
 
     def step(self, size: int) -> Step | None:
         if self._bound is None:  # the registry was empty when the operation started
             return ENDED
         now = now_timestamp()
-        fixed = requeue_args(now, self._queue, []) if self._retry else delete_args(now, [])
+        fixed = (
+            requeue_args(now, self._queue, [], self._only_origin)
+            if self._retry
+            else delete_args(now, [], self._only_origin)
+        )
         head = [self._token, store.LEASE_MS, size, *self._bound, self._error_codes, ERRORS_SHOWN, now]
         with self._connection.pipeline(transaction=False) as pipe:
             for _ in range(self._depth):

@@ -96,9 +96,12 @@ class OperationStore:
         bound: str,
         token: str,
         idempotency_key: str | None,
+        own_jobs_only: bool = False,
     ) -> tuple[str, bool]:
         """(id, new): a new running operation whose lease `token` holds, or, for an idempotency
-        key this principal used in the last 24 h with the same request, that operation."""
+        key this principal used in the last 24 h with the same request, that operation.
+        `own_jobs_only`: it acts only on the queue's own jobs (failed_actions.FailedJobActions),
+        as its queue-limited caller may; whoever resumes it reads that from `only_origin`."""
         request = _request(action, queue, selector)
         idem = _idempotency_key(principal, idempotency_key) if idempotency_key is not None else None
         operation_id = uuid.uuid4().hex
@@ -114,6 +117,7 @@ class OperationStore:
             "key": principal,
             "bound": bound,
             "position": "",
+            "only_origin": queue if own_jobs_only else "",
             **{name: 0 for name in _INT_FIELDS if name != "total"},
         }
         keys = [operation_key(operation_id), INDEX, RUNNING, lease_key(operation_id)]

@@ -35,14 +35,20 @@ class Operations:
         self._reader = RegistryReader(connection)
 
     def start(
-        self, action: str, queue: str, selector: Selector, principal: str, idempotency_key: str | None
+        self,
+        action: str,
+        queue: str,
+        selector: Selector,
+        principal: str,
+        idempotency_key: str | None,
+        own_jobs_only: bool = False,
     ) -> tuple[Operation, bool]:
         """(the operation, whether it is new). It is running in a background thread of this
         process when new; a replayed idempotency key answers the earlier one as it is now."""
         total, bound = self._scope(queue, selector)
         token = self.runner.new_token()
         operation_id, new = self.runner.store.create(
-            action, queue, selector, principal, total, bound, token, idempotency_key
+            action, queue, selector, principal, total, bound, token, idempotency_key, own_jobs_only
         )
         if new:
             self.runner.run_in_background(operation_id, token)

@@ -35,9 +35,20 @@ class FailedJobActions:
     """The write side of one queue's failed registry. With `dry_run` the same scripts classify
     every job as the real run would and write nothing, so a dry run predicts the real run."""
 
-    def __init__(self, connection: Redis, queue_name: str, serializer: Any, dry_run: bool = False):
+    def __init__(
+        self,
+        connection: Redis,
+        queue_name: str,
+        serializer: Any,
+        dry_run: bool = False,
+        own_jobs_only: bool = False,
+    ):
         self._connection = connection
         self._queue_name = queue_name
+        # A queue-limited caller's bulk actions take only the queue's own jobs: an entry whose job
+        # names another origin or none (an orphan) is left as if absent, as job_access.py answers
+        # that caller for one job.
+        self._only_origin = queue_name if own_jobs_only else ""
         self._serializer = serializer
         self._dry_run = dry_run
         self._registry_key = keys.registry_key("failed", queue_name)
@@ -48,7 +59,8 @@ class FailedJobActions:
 
     def requeue(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: REQUEUED, NOT_IN_REGISTRY, ORPHAN, UNREADABLE or QUEUE_DAMAGED."""
-        codes = self._requeue(keys=self._keys, args=requeue_args(now_timestamp(), self._queue_name, job_ids))
+        args = requeue_args(now_timestamp(), self._queue_name, job_ids, self._only_origin)
+        codes = self._requeue(keys=self._keys, args=args)
         outcomes = [_OUTCOMES[code] for code in codes]
         if Outcome.RATE_LIMITED in outcomes:
             outcomes = [self._finish_rate_limited(m, o) for m, o in zip(job_ids, outcomes, strict=True)]
@@ -70,7 +82,7 @@ class FailedJobActions:
 
     def delete(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: DELETED (orphans included) or NOT_IN_REGISTRY."""
-        codes = self._delete(keys=self._keys, args=delete_args(now_timestamp(), job_ids))
+        codes = self._delete(keys=self._keys, args=delete_args(now_timestamp(), job_ids, self._only_origin))
         return [_OUTCOMES[code] for code in codes]
 
     def chunks(self) -> Iterator[tuple[int, list[Entry]]]:
@@ -79,8 +91,11 @@ class FailedJobActions:
         return walk_registry(self._reader, self._registry_key, BULK_CHUNK)
 
 
-def requeue_args(now: int, fallback_origin: str, job_ids: Sequence[Member]) -> list[Any]:
-    """ARGV of scripts.REQUEUE. `now` -1 counts every registry entry as live."""
+def requeue_args(
+    now: int, fallback_origin: str, job_ids: Sequence[Member], only_origin: str = ""
+) -> list[Any]:
+    """ARGV of scripts.REQUEUE. `now` -1 counts every registry entry as live. `only_origin`:
+    leave every job whose origin is another queue as if absent ('' acts on any)."""
     return [
         now,
         rq_now(),
@@ -90,14 +105,15 @@ def requeue_args(now: int, fallback_origin: str, job_ids: Sequence[Member]) -> l
         fallback_origin,
         _EMPTY_EXC_INFO,
         *keys.DEPENDENCIES_KEY_PARTS,
+        only_origin,
         *job_ids,
     ]
 
 
-def delete_args(now: int, job_ids: Sequence[Member]) -> list[Any]:
-    """ARGV of scripts.DELETE: the groups' keys, the keys of each job to delete, then "--", then
-    the ids."""
-    args: list[Any] = [now, keys.GROUP_PREFIX, keys.GROUPS_SET]
+def delete_args(now: int, job_ids: Sequence[Member], only_origin: str = "") -> list[Any]:
+    """ARGV of scripts.DELETE: the groups' keys, the only origin (as requeue_args), the keys of
+    each job to delete, then "--", then the ids."""
+    args: list[Any] = [now, keys.GROUP_PREFIX, keys.GROUPS_SET, only_origin]
     for prefix, suffix in keys.JOB_KEY_PARTS:
         args.extend((prefix, suffix))
     return [*args, "--", *job_ids]
