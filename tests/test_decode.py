@@ -2,10 +2,11 @@ import pickle
 import sys
 import types
 import zlib
+from base64 import b64encode
 
 from rq.serializers import DefaultSerializer
 
-from gateway.services.redis.decode import _decode_call, format_timestamp, to_json
+from gateway.services.redis.decode import _decode_call, decode_job, format_timestamp, to_json
 
 
 def test_to_json_converts_tuples_and_reprs_what_json_cannot_hold():
@@ -39,3 +40,14 @@ def test_unimportable_class_nulls_only_the_field_that_holds_it(monkeypatch):
 
 def test_corrupt_data_gives_nulls_not_errors():
     assert _decode_call(b"\x00garbage", DefaultSerializer) == (None, None, None)
+
+
+def test_an_exception_text_that_is_not_utf8_is_shown_with_backslash_escapes_as_other_fields():
+    """README ("bytes that are not UTF-8 are shown with backslash escapes") for the traceback too,
+    whether RQ kept it in the job hash (before RQ 2) or in its results stream."""
+    text = b"KeyError: caf\xe9"
+    hashed = {b"status": b"failed", b"exc_info": zlib.compress(text)}
+    legacy = decode_job("j", hashed, None, DefaultSerializer, "q")
+    stream_entry = [(b"1-0", {b"type": b"2", b"exc_string": b64encode(zlib.compress(text))})]
+    streamed = decode_job("j", {b"status": b"failed"}, stream_entry, DefaultSerializer, "q")
+    assert legacy.exc_info == streamed.exc_info == "KeyError: caf\\xe9"

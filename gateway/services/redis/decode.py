@@ -172,9 +172,7 @@ def _latest_result(job_id: str, entry: Any, serializer: Any) -> _LatestResult | 
         return_value = payload.get(b"return_value")
         return _LatestResult(
             type=int(payload[b"type"]),
-            exc_string=zlib.decompress(b64decode(exc_string)).decode("utf-8", "replace")
-            if exc_string
-            else None,
+            exc_string=damaged.shown(zlib.decompress(b64decode(exc_string))) if exc_string else None,
             return_value=serializer.loads(b64decode(return_value)) if return_value is not None else None,
         )
     except Exception:
@@ -186,9 +184,9 @@ def _legacy_exc_info(raw: bytes | None) -> str | None:
     if not raw:
         return None
     try:
-        return zlib.decompress(raw).decode("utf-8", "replace") or None
+        return damaged.shown(zlib.decompress(raw)) or None
     except zlib.error:
-        return raw.decode("utf-8", "replace") or None
+        return damaged.shown(raw) or None
 
 
 def orphan(job_id: str, queue_name: str) -> JobInfo:
