@@ -102,3 +102,14 @@ def test_the_scan_limit_setting_bounds_each_request(conn, seeded) -> None:
     client = keyed_client(conn, "admin", search_scan_limit=2)
     page = rest_search(client, q="customer")
     assert page["scanned"] == 2 and not page["complete"] and page["next_cursor"]
+
+
+@pytest.mark.parametrize("first", [0, -1, 1001])
+def test_graphql_page_size_errors_name_first_and_its_real_bounds(conn, seeded, first) -> None:
+    client = keyed_client(conn, "admin")
+    for q in ("customer", f"id:{seeded['charges'][0]}"):  # the scan and the id lookup alike
+        body = gql(client, SEARCH, q=q, first=first)
+        assert code_of(body) == "BAD_REQUEST", body
+        assert body["errors"][0]["message"] == "first must be between 1 and 1000"
+    assert graphql_search(client, "customer", limit=1000)["complete"]
+    assert len(graphql_search(client, "customer", limit=1)["nodes"]) == 1

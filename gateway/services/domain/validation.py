@@ -60,6 +60,15 @@ def validate_page_size(first: int) -> int:
     return first
 
 
+def validate_search_size(size: int) -> int:
+    """A search page's size, 1 to MAX_PAGE_SIZE: a search page cannot ask for the total alone,
+    it has none. Named `first`, as GraphQL's searchJobs calls it, since only GraphQL reaches this
+    check: FastAPI refuses a REST `limit` outside the same bounds first."""
+    if size < 1 or size > MAX_PAGE_SIZE:
+        raise InvalidParameter(f"first must be between 1 and {MAX_PAGE_SIZE}")
+    return size
+
+
 def is_score(text: str) -> bool:
     return SCORE_PATTERN.fullmatch(text) is not None
 

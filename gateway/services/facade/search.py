@@ -49,9 +49,10 @@ class Search(ServiceCore):
         parsed = parse_query(query)
         scope = self.search_scope(parsed, queue, state)
         if parsed.values("id"):
-            return lookup_page(self.connection, self.serializer, parsed, scope, self.default_queue)
-        page = search_page(
-            self.connection, self.serializer, parsed, scope, limit, cursor, self.search_scan_limit
-        )
-        self._known_if_empty(queue, not page.jobs and page.complete)
+            page = lookup_page(self.connection, self.serializer, parsed, scope, self.default_queue, limit)
+        else:
+            page = search_page(
+                self.connection, self.serializer, parsed, scope, limit, cursor, self.search_scan_limit
+            )
+            self._known_if_empty(queue, not page.jobs and page.complete)
         return page

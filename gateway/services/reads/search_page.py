@@ -13,7 +13,7 @@ from gateway.errors import Forbidden, InvalidParameter
 from gateway.services.domain.models import JobInfo, SearchPage
 from gateway.services.domain.search_match import matches, needs_meta
 from gateway.services.domain.search_query import SearchQuery
-from gateway.services.domain.validation import validate_job_id, validate_page_size, validate_queue_name
+from gateway.services.domain.validation import validate_job_id, validate_queue_name, validate_search_size
 from gateway.services.reads.browse import STATES
 from gateway.services.reads.locate import fetch_located_job
 from gateway.services.reads.queues import queue_names
@@ -68,8 +68,7 @@ def search_page(
     """Up to `limit` matches after the cursor `after`, examining at most `scan_limit` entries.
     The next cursor resumes right after the last match returned when the page filled up, or
     after the last entry examined when the scan limit stopped it."""
-    if validate_page_size(limit) == 0:
-        raise InvalidParameter("limit must be at least 1")
+    validate_search_size(limit)
     jobs: list[JobInfo] = []
     cursors: list[str] = []
     scanned = 0
@@ -88,10 +87,12 @@ def search_page(
 
 
 def lookup_page(
-    connection: Redis, serializer: Any, query: SearchQuery, scope: SearchScope, default_queue: str
+    connection: Redis, serializer: Any, query: SearchQuery, scope: SearchScope, default_queue: str, limit: int
 ) -> SearchPage:
     """An `id:` query: one lookup, not a scan. The job must be in the scope (its queue, and the
-    queue or registry holding it) and match the other terms."""
+    queue or registry holding it) and match the other terms. `limit` is checked as a scan's is,
+    though one job always fits."""
+    validate_search_size(limit)
     job_id = query.values("id")[0]
     validate_job_id(job_id)
     job = fetch_located_job(connection, job_id, serializer, default_queue, with_results=True)
