@@ -104,6 +104,34 @@ def test_the_scan_limit_setting_bounds_each_request(conn, seeded) -> None:
     assert page["scanned"] == 2 and not page["complete"] and page["next_cursor"]
 
 
+def test_a_queue_term_is_checked_as_the_queue_parameter_is(conn, seeded) -> None:
+    """`queue:NAME` names a queue as `?queue=NAME` does (README "Roles"): outside a limited key's
+    patterns it is a 403 / FORBIDDEN, an invalid name a 422, a queue RQ does not know a 404."""
+    billing = keyed_client(conn, "billing")
+    for params in ({"queue": "reports"}, {"q": "queue:reports"}, {"q": "customer queue:reports"}):
+        response = billing.get("/api/v1/search", params=params)
+        assert response.status_code == 403, (params, response.text)
+        assert response.json()["detail"] == "This API key may not access queue 'reports'"
+    body = gql(billing, SEARCH, q="queue:reports")
+    assert code_of(body) == "FORBIDDEN"
+    assert body["errors"][0]["message"] == "This API key may not access queue 'reports'"
+    assert code_of(gql(billing, SEARCH, q="queue:nope")) == "FORBIDDEN"  # unknown or not, as ?queue=
+    assert billing.get("/api/v1/search", params={"q": "queue:nope"}).status_code == 403
+    found = rest_search(billing, q="queue:billing-eu")["jobs"]
+    assert sorted(job["job_id"] for job in found) == sorted(seeded["charges"])
+    admin = keyed_client(conn, "admin")
+    for params in ({"queue": "nope"}, {"q": "queue:nope"}):
+        response = admin.get("/api/v1/search", params=params)
+        assert response.status_code == 404, (params, response.text)
+        assert response.json()["detail"] == "Queue 'nope' not found"
+    assert code_of(gql(admin, SEARCH, q="queue:nope")) == "NOT_FOUND"
+    for params in ({"queue": "a\nb"}, {"q": 'queue:"a\nb"'}):
+        response = admin.get("/api/v1/search", params=params)
+        assert response.status_code == 422, (params, response.text)
+        assert response.json()["detail"].startswith("Invalid queue name 'a\\nb'")
+    assert code_of(gql(admin, SEARCH, q='queue:"a\nb"')) == "BAD_REQUEST"
+
+
 @pytest.mark.parametrize("first", [0, -1, 1001])
 def test_graphql_page_size_errors_name_first_and_its_real_bounds(conn, seeded, first) -> None:
     client = keyed_client(conn, "admin")

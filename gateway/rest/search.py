@@ -14,7 +14,7 @@ from gateway.rest.models.search import SearchResult
 from gateway.services import DOCUMENTED_QUEUE_NAME_PATTERN, MAX_PAGE_SIZE, STATES
 
 _ERRORS = error_responses(
-    (NotFound, "`queue` names a queue RQ does not know"),
+    (NotFound, "`queue` or a `queue:` term names a queue RQ does not know"),
     (InvalidInput, "A malformed query (the detail says at which position), state, limit or cursor"),
     BackendUnavailable,
 )

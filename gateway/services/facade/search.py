@@ -54,5 +54,14 @@ class Search(ServiceCore):
             page = search_page(
                 self.connection, self.serializer, parsed, scope, limit, cursor, self.search_scan_limit
             )
-            self._known_if_empty(queue, not page.jobs and page.complete)
+        self._known_if_empty(_named_queue(parsed, queue), not page.jobs and page.complete)
         return page
+
+
+def _named_queue(query: SearchQuery, queue: str | None) -> str | None:
+    """The one queue a search names, by `?queue=` or by `queue:` terms (all the same name): an
+    empty answer from a queue RQ does not know is QueueNotFound either way, as everywhere."""
+    named = set(query.values("queue"))
+    if queue is not None:
+        return queue
+    return named.pop() if len(named) == 1 else None

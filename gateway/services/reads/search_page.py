@@ -30,15 +30,16 @@ def search_scope(
     may_access_queue: Callable[[str], bool],
     shown: Callable[[JobInfo], JobInfo] | None = None,
 ) -> SearchScope:
-    """The queues and states a search reads: the named queue (Forbidden when the key may not
-    access it), or every queue in RQ's queues set the key may access; narrowed to the `queue:`
-    terms, which must all name the same queue. The named state, or the queue and every registry."""
+    """The queues and states a search reads: the named queue, or every queue in RQ's queues set
+    the key may access; narrowed to the `queue:` terms, which must all name the same queue. A
+    queue named either way is checked alike (README "Roles"): InvalidParameter for an invalid
+    name, Forbidden outside the key's patterns. The named state, or the queue and every registry."""
     if state is not None and state not in STATES:
         raise InvalidParameter(f"Invalid state {state[:40]!r}: use one of {', '.join(STATES)}")
-    if queue is not None:
-        validate_queue_name(queue)
-        if not may_access_queue(queue):
-            raise Forbidden(f"This API key may not access queue {queue!r}")
+    for name in ([queue] if queue is not None else []) + query.values("queue"):
+        validate_queue_name(name)
+        if not may_access_queue(name):
+            raise Forbidden(f"This API key may not access queue {name!r}")
     named = set(query.values("queue"))
     if queue is not None:
         names = {queue}
