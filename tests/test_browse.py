@@ -186,3 +186,30 @@ def test_pages_are_read_only_and_two_round_trips(conn, service, factory, round_t
     assert set(round_trips.commands) == {"EVALSHA", "HGETALL", "XREVRANGE"}
     assert conn.zscore("rq:failed:default", "old") == now - 100
     assert conn.zscore("rq:wip:default", "old") == now - 100
+
+
+def test_a_tampered_queue_cursor_is_refused(conn, service):
+    """A queue cursor is a window of ids (services/reads/queue_list.py), checked before Redis."""
+    import base64
+
+    Queue("default", connection=conn).enqueue(jobs.add, 1, 1)
+
+    def forged(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    for raw in (
+        b"w|0|1",  # no id
+        b"w|0|2|a",  # more returned than held
+        b"w|0|0|a",
+        b"w|x|1|a",
+        b"w|-2|1|a",
+        b"w|0|1|a:b:c",  # not an id
+        b"w|0|1|" + b"|".join([b"a"] * 6),  # more ids than a window holds
+        b"w|" + b"9" * 13 + b"|1|a",
+    ):
+        with pytest.raises(InvalidParameter, match="Invalid cursor"):
+            service.queue_jobs("default", "queued", 1, forged(raw))
+    # One of ours, and the single-id cursor of earlier releases, still read: their ids are gone,
+    # so both go on at the head.
+    assert len(service.queue_jobs("default", "queued", 1, forged(b"w|0|1|a|b")).jobs) == 1
+    assert len(service.queue_jobs("default", "queued", 1, forged(b"q|gone")).jobs) == 1

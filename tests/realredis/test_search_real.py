@@ -81,3 +81,31 @@ def test_a_bounded_scan_over_many_chunks_resumes_exactly(r, redis_url) -> None:
         cursor = page.next_cursor
     assert requests == 3
     assert len(seen) == len(set(seen)) and set(seen) == ids
+
+
+def test_paging_a_queue_resumes_after_the_last_job_returned_although_it_was_canceled(
+    r, redis_url, client
+) -> None:
+    """The tester's repro: the job a page ended on leaves the queue (canceled here) before the next
+    page. The next page used to start again at the head, repeating page 1."""
+    from rq import Queue
+
+    from gateway.demo import jobs
+
+    queue = Queue("qc", connection=r)
+    ids = [queue.enqueue(jobs.add, n, n, job_id=f"qc-{n:04d}").id for n in range(60)]
+    pages, cursor = [], None
+    while True:
+        params = {"q": "", "queue": "qc", "limit": 20, **({"cursor": cursor} if cursor else {})}
+        body = client.get("/api/v1/search", params=params).json()
+        pages.append([job["job_id"] for job in body["jobs"]])
+        if body["complete"]:
+            break
+        cursor = body["next_cursor"]
+        assert client.post(f"/api/v1/jobs/{pages[-1][-1]}/cancel").status_code == 200
+    assert pages[0] == ids[:20]
+    assert pages[1] == ids[20:40]
+    found = [job_id for page in pages for job_id in page]
+    # Each job once from the queue; the canceled ones again in the canceled registry, read after
+    # it, as a job that moved between requests is (README "Search").
+    assert found == [*ids, ids[19], ids[39], ids[59]]

@@ -2,7 +2,8 @@
 
 Registry cursors are the last entry's (score, member), so a page resumes exactly after it even when
 entries before it were retried or deleted meanwhile. The queue is a list, not a sorted set: its
-cursor is the last job id seen, found again by value (see scripts.QUEUE_PAGE for the rule)."""
+cursor is a window of the job ids around the last one seen, found again by value (queue_list.py
+says how)."""
 
 from __future__ import annotations
 
@@ -10,29 +11,24 @@ from collections.abc import Callable, Sequence
 from typing import Any, overload
 
 from redis import Redis
-from redis.typing import EncodableT
 
 from gateway.errors import InvalidParameter
 from gateway.services.domain.models import JobInfo, JobPage
 from gateway.services.domain.validation import validate_page_size
-from gateway.services.redis import keys, scripts
+from gateway.services.reads.queue_list import QueueLists
+from gateway.services.redis import keys
 from gateway.services.redis.fetch import fetch_jobs, id_of
 from gateway.services.redis.registry import (
     Entry,
     RegistryReader,
     decode_cursor,
-    invalid_cursor,
     member_ref,
-    pack_cursor,
-    unpack_cursor,
 )
 
 STATES = ("queued", "started", "failed", "finished", "deferred", "scheduled", "canceled")
 ORDERS = ("asc", "desc")
 # Scored by run, creation or cancel time rather than expiry: every entry is live (as in stats).
 _NOT_EXPIRING = ("deferred", "scheduled", "canceled")
-# Marks a queue cursor, where a registry cursor has a score.
-_QUEUE_MARK = "q"
 
 
 def check_page_args(state: str, order: str, first: int) -> None:
@@ -50,7 +46,7 @@ class Browser:
         self._connection = connection
         self._reader = reader
         self._serializer = serializer
-        self._queue_page = connection.register_script(scripts.QUEUE_PAGE)
+        self._lists = QueueLists(connection)
 
     def page(
         self,
@@ -80,13 +76,11 @@ class Browser:
         whether more follow). For readers that fetch only part of each job (search): a cursor is
         encoded only when asked for, since a scan needs few of them."""
         if state == "queued":
-            total, members = self._queued(queue_name, first + 1, after, order)
-            refs: list[str | bytes] = [member_ref(member) for member in members]
-            cursors = _Cursors(members[:first], _encode_queue_cursor)
-        else:
-            total, entries = self._registry(queue_name, state, first + 1, after, order)
-            refs = [entry.job_ref for entry in entries]
-            cursors = _Cursors(entries[:first], _entry_cursor)
+            page = self._lists.page(queue_name, first, after, order)
+            return page.total, [member_ref(member) for member in page.members], page.cursors, page.more
+        total, entries = self._registry(queue_name, state, first + 1, after, order)
+        refs = [entry.job_ref for entry in entries]
+        cursors = _Cursors(entries[:first], _entry_cursor)
         return total, refs[:first], cursors, len(refs) > first
 
     def _registry(
@@ -95,13 +89,6 @@ class Browser:
         cursor = decode_cursor(after) if after else None
         seek = self._reader.after if order == "asc" else self._reader.before
         return seek(keys.registry_key(state, queue_name), cursor, limit, expiring=state not in _NOT_EXPIRING)
-
-    def _queued(self, queue_name: str, limit: int, after: str | None, order: str) -> tuple[int, list[bytes]]:
-        args: list[EncodableT] = [limit, order]
-        if after:
-            args.append(_decode_queue_cursor(after))
-        total, members = self._queue_page(keys=[keys.queue_key(queue_name)], args=args)
-        return int(total), members
 
     def fetch(
         self,
@@ -155,15 +142,3 @@ class _Cursors(Sequence[str]):
 
 def _entry_cursor(entry: Entry) -> str:
     return entry.cursor
-
-
-def _encode_queue_cursor(member: bytes) -> str:
-    return pack_cursor(_QUEUE_MARK, member)
-
-
-def _decode_queue_cursor(cursor: str) -> bytes:
-    """The job id member of a queue cursor (damaged members hex-encoded, see encode_member)."""
-    mark, member = unpack_cursor(cursor)
-    if mark != _QUEUE_MARK.encode():
-        raise invalid_cursor(cursor)
-    return member

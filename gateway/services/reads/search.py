@@ -3,7 +3,8 @@ bounded and resumable. Reads only.
 
 The scan visits queues in name order and, in each, the queue itself first and then every
 registry (STATES order). Each source is read in its own stable order, through Browser: a
-registry by (score, member), the queue list from the last id seen (browse.py says how). A cursor
+registry by (score, member), the queue list from the ids around the last one seen, which finds
+its place again when that job left the queue (queue_list.py says how). A cursor
 is (queue, state, that source's cursor): it resumes exactly after the last entry examined, so a
 job that stays where it is is seen exactly once however the scan is split into requests, and
 jobs retried or deleted between requests shift nothing. A job that moves meanwhile is like a key
