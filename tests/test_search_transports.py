@@ -6,6 +6,8 @@ that say the position; FORBIDDEN under --hide-payloads and outside a key's queue
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rq import Queue
 
 from gateway.demo import jobs
@@ -141,3 +143,98 @@ def test_graphql_page_size_errors_name_first_and_its_real_bounds(conn, seeded, f
         assert body["errors"][0]["message"] == "first must be between 1 and 1000"
     assert graphql_search(client, "customer", limit=1000)["complete"]
     assert len(graphql_search(client, "customer", limit=1)["nodes"]) == 1
+
+
+def test_an_id_query_answers_the_job_through_graphql_as_rest_does(conn, seeded) -> None:
+    """`id:` is a lookup, not a scan: its page has no cursors of its own, which made searchJobs's
+    edges fail (INTERNAL). Now the job comes with the cursor right after it, in its queue or
+    registry, which ends the same query and resumes a wider one after that job."""
+    client = keyed_client(conn, "admin")
+    charges = seeded["charges"]
+    queued = Queue("billing-eu", connection=conn).enqueue(jobs.add, 1, 2).id
+    for job_id, terms in [(charges[2], ""), (charges[2], " status:failed"), (queued, " status:queued")]:
+        rest = rest_search(client, q=f"id:{job_id}{terms}")
+        page = graphql_search(client, f"id:{job_id}{terms}")
+        assert [job["job_id"] for job in rest["jobs"]] == [job_id]
+        assert to_rest_shape(page["nodes"]) == rest["jobs"]
+        assert page["complete"] and not page["pageInfo"]["hasNextPage"]
+        (edge,) = page["edges"]
+        # Passed back, the cursor ends the id: query and goes on after the job in a scan.
+        again = graphql_search(client, f"id:{job_id}{terms}", cursor=edge["cursor"])
+        assert again["nodes"] == [] and again["complete"]
+        rest_again = rest_search(client, q=f"id:{job_id}", cursor=edge["cursor"])
+        assert rest_again["jobs"] == []
+        scan = rest_search(client, q="", queue="billing-eu", limit=1000)["jobs"]
+        order = [job["job_id"] for job in scan]
+        after = rest_search(client, q="", queue="billing-eu", limit=1000, cursor=edge["cursor"])["jobs"]
+        assert [job["job_id"] for job in after] == order[order.index(job_id) + 1 :]
+    # A cursor from before the job's place still finds it; a tampered one is a 422, as for a scan.
+    first = graphql_search(client, "", queue="billing-eu", limit=1)
+    before = rest_search(client, q=f"id:{charges[2]}", cursor=first["pageInfo"]["endCursor"])
+    assert [job["job_id"] for job in before["jobs"]] == [charges[2]]
+    assert client.get("/api/v1/search", params={"q": f"id:{queued}", "cursor": "nope"}).status_code == 422
+    assert code_of(gql(client, SEARCH, q=f"id:{queued}", after="nope")) == "BAD_REQUEST"
+
+
+_TERMS = [
+    "func:fail_with",
+    "func:parse_report",
+    "func:add",
+    "status:failed",
+    "status:queued",
+    "queue:billing-eu",
+    "queue:reports",
+    "exc:ValueError",
+    "customer",
+    '"customer 3"',
+    "declined",
+]
+
+
+@pytest.fixture
+def mixed(conn, seeded) -> list[str]:
+    """seeded, and a job waiting in billing-eu: ids of jobs in the queue and in registries."""
+    waiting = Queue("billing-eu", connection=conn).enqueue(jobs.add, 3, 4, description="customer 3 waits")
+    return [*seeded["charges"], *seeded["reports"], waiting.id]
+
+
+def _pages_rest(client, q, limit):
+    found, cursor = [], None
+    for _ in range(50):
+        page = rest_search(client, q=q, limit=limit, **({"cursor": cursor} if cursor else {}))
+        found += page["jobs"]
+        if page["complete"]:
+            return found
+        cursor = page["next_cursor"]
+    raise AssertionError("no end")
+
+
+def _pages_graphql(client, q, limit):
+    found, cursor = [], None
+    for _ in range(50):
+        page = graphql_search(client, q, limit=limit, cursor=cursor)
+        assert len(page["edges"]) == len(page["nodes"])
+        found += to_rest_shape(page["nodes"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        cursor = page["pageInfo"]["endCursor"]
+    raise AssertionError("no end")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), limit=st.integers(1, 4))
+def test_both_transports_answer_every_query_alike_and_id_finds_what_a_scan_finds(
+    conn, mixed, data, limit
+) -> None:
+    """For any query, id: included, GraphQL returns the jobs REST returns; and an id: lookup
+    answers exactly the job a scan for the other terms finds with that id."""
+    client = keyed_client(conn, "admin")
+    terms = data.draw(st.lists(st.sampled_from(_TERMS), max_size=3, unique=True))
+    job_id = data.draw(st.one_of(st.none(), st.sampled_from([*mixed, "no-such-job"])))
+    query = " ".join(terms)
+    scanned = _pages_rest(client, query, limit)
+    assert _pages_graphql(client, query, limit) == scanned
+    if job_id is not None:
+        looked_up = _pages_rest(client, f"id:{job_id} {query}", limit)
+        assert _pages_graphql(client, f"id:{job_id} {query}", limit) == looked_up
+        assert looked_up == [job for job in scanned if job["job_id"] == job_id]

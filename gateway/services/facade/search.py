@@ -49,7 +49,9 @@ class Search(ServiceCore):
         parsed = parse_query(query)
         scope = self.search_scope(parsed, queue, state)
         if parsed.values("id"):
-            page = lookup_page(self.connection, self.serializer, parsed, scope, self.default_queue, limit)
+            page = lookup_page(
+                self.connection, self.serializer, parsed, scope, self.default_queue, limit, cursor
+            )
         else:
             page = search_page(
                 self.connection, self.serializer, parsed, scope, limit, cursor, self.search_scan_limit

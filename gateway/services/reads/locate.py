@@ -43,6 +43,18 @@ def fetch_located_job(
     connection: Redis, job_id: str, serializer: Any, default_queue: str, with_results: bool = True
 ) -> JobInfo | None:
     """The job with location, dependency_ids and dependent_ids; None when there is no job hash."""
+    return fetch_located_job_at(connection, job_id, serializer, default_queue, with_results)[0]
+
+
+# Where in its queue or registry a located job is: its index in the queue list, or its registry
+# entry's (member, score). None when it is in neither.
+Place = int | tuple[bytes, str] | None
+
+
+def fetch_located_job_at(
+    connection: Redis, job_id: str, serializer: Any, default_queue: str, with_results: bool = True
+) -> tuple[JobInfo | None, Place]:
+    """fetch_located_job, and the job's Place, from the same round trip."""
     with connection.pipeline(transaction=False) as pipe:
         pipe.hgetall(keys.job_key(job_id))
         if with_results:
@@ -55,15 +67,24 @@ def fetch_located_job(
     latest = rest.pop(0) if with_results else None
     located, dependents = rest
     if not raw:
-        return None  # no job hash, or a key of another type (damaged data reads as absent)
+        return None, None  # no job hash, or a key of another type (damaged data reads as absent)
     job = decode_job(job_id, raw, latest, serializer, default_queue)
-    origin, state = located
-    return _with_details(
+    origin, state, *found = located
+    located_job = _with_details(
         job,
         JobLocation(queue=damaged.shown(origin), registry=state.decode() if state else None),
         _dependency_ids(raw),
         sorted(damaged.shown(m) for m in dependents or ()),
     )
+    return located_job, _place(found[0] if found else None)
+
+
+def _place(found: Any) -> Place:
+    if isinstance(found, int):
+        return found
+    if isinstance(found, list) and len(found) == 2:
+        return bytes(found[0]), bytes(found[1]).decode()
+    return None
 
 
 def _with_details(job: JobInfo, location: JobLocation, deps: list[str], dependents: list[str]) -> JobInfo:

@@ -77,12 +77,19 @@ def decode_window(cursor: str) -> Window:
 
 @dataclass(frozen=True)
 class QueuePage:
-    """Up to `first` ids of a queue from a cursor, the cursor after each, whether more follow."""
+    """Up to `first` ids of a queue from a cursor, the cursor after each, whether more follow, and
+    the index the page starts at (asc: the length, desc: -1 when nothing is left)."""
 
     total: int
     members: list[bytes]
     cursors: Sequence[str]
     more: bool
+    start: int
+
+
+def cursor_after(member: bytes, index: int) -> str:
+    """The cursor right after one id known alone, at `index` (an id: lookup's hit)."""
+    return Window(index, 1, (member,)).encode()
 
 
 class QueueLists:
@@ -109,7 +116,7 @@ def _page(length: int, lo: int, start: int, around: list[bytes], first: int, asc
     begin = indexes.index(start) if start in indexes else len(around)
     page = list(range(begin, min(begin + first, len(around))))
     more = 0 <= (start + first if asc else start - first) < length
-    return QueuePage(length, [around[i] for i in page], _Cursors(around, indexes, page), more)
+    return QueuePage(length, [around[i] for i in page], _Cursors(around, indexes, page), more, start)
 
 
 class _Cursors(Sequence[str]):

@@ -15,9 +15,18 @@ from gateway.services.domain.search_match import matches, needs_meta
 from gateway.services.domain.search_query import SearchQuery
 from gateway.services.domain.validation import validate_job_id, validate_queue_name, validate_search_size
 from gateway.services.reads.browse import STATES
-from gateway.services.reads.locate import fetch_located_job
+from gateway.services.reads.locate import Place, fetch_located_job_at
+from gateway.services.reads.queue_list import QueueLists, cursor_after
 from gateway.services.reads.queues import queue_names
-from gateway.services.reads.search import SEARCH_STATES, SearchScope, metas_of, scan_search
+from gateway.services.reads.search import (
+    SEARCH_STATES,
+    SearchScope,
+    decode_search_cursor,
+    encode_search_cursor,
+    metas_of,
+    scan_search,
+)
+from gateway.services.redis.registry import decode_cursor, encode_cursor
 
 DEFAULT_SCAN_LIMIT = 100_000
 
@@ -88,21 +97,57 @@ def search_page(
 
 
 def lookup_page(
-    connection: Redis, serializer: Any, query: SearchQuery, scope: SearchScope, default_queue: str, limit: int
+    connection: Redis,
+    serializer: Any,
+    query: SearchQuery,
+    scope: SearchScope,
+    default_queue: str,
+    limit: int,
+    after: str | None = None,
 ) -> SearchPage:
     """An `id:` query: one lookup, not a scan. The job must be in the scope (its queue, and the
-    queue or registry holding it) and match the other terms. `limit` is checked as a scan's is,
-    though one job always fits."""
+    queue or registry holding it), match the other terms and, given a cursor `after`, lie after
+    it in scan order. Its cursor is the scan's right after it, so it ends this query and resumes
+    a wider one after the job. `limit` is checked as a scan's is, though one job always fits."""
     validate_search_size(limit)
     job_id = query.values("id")[0]
     validate_job_id(job_id)
-    job = fetch_located_job(connection, job_id, serializer, default_queue, with_results=True)
+    start = decode_search_cursor(after) if after else None  # a tampered cursor is refused here too
+    job, place = fetch_located_job_at(connection, job_id, serializer, default_queue, with_results=True)
     if job is None or job.location is None or job.location.queue not in scope.queues:
         return SearchPage([], 1, True, None)
-    if (job.location.registry or "") not in scope.states:
+    queue, state = job.location.queue, job.location.registry or ""
+    if state not in scope.states or place is None:
+        return SearchPage([], 1, True, None)
+    if start is not None and not _lies_after(connection, queue, state, place, start):
         return SearchPage([], 1, True, None)
     listed = dataclasses.replace(job, location=None, dependency_ids=None, dependent_ids=None)
     seen = scope.shown(listed) if scope.shown is not None else listed
     meta = metas_of(connection, [listed], serializer)[0] if needs_meta(query) else None
-    found = scope.may_access_queue(listed.origin) and matches(query, seen, meta)
-    return SearchPage([listed] if found else [], 1, True, None)
+    if not (scope.may_access_queue(listed.origin) and matches(query, seen, meta)):
+        return SearchPage([], 1, True, None)
+    return SearchPage([listed], 1, True, None, [encode_search_cursor(queue, state, _inner(job_id, place))])
+
+
+def _inner(job_id: str, place: Place) -> str:
+    """The job's source's cursor right after it."""
+    if isinstance(place, int):
+        return cursor_after(job_id.encode(), place)
+    assert place is not None
+    return encode_cursor(place[1], place[0])
+
+
+def _lies_after(
+    connection: Redis, queue: str, state: str, place: Place, start: tuple[str, str, str | None]
+) -> bool:
+    """Whether a job at `place` in (queue, state) comes after the scan cursor `start`: by source
+    as the scan reads them, then within the source (an inner cursor "" is that source's end)."""
+    here, there = (queue, SEARCH_STATES.index(state)), (start[0], SEARCH_STATES.index(start[1]))
+    inner = start[2]
+    if here != there or inner is None or inner == "":
+        return here > there or (here == there and inner is None)
+    if isinstance(place, int):  # where the cursor's next page of the queue list would start
+        return place >= QueueLists(connection).page(queue, 0, inner, "asc").start
+    assert place is not None
+    score, member = decode_cursor(inner)
+    return (float(place[1]), place[0]) > (float(score), member)
