@@ -35,6 +35,17 @@ class Session:
             self._waiting[message.get("id", "")].append(message)
         return self._waiting[op_id].pop(0)
 
+    def settle(self) -> None:
+        """Read every message the server sent before it answers a ping (graphql-transport-ws
+        `ping`/`pong`) into the per-operation queues, without waiting for any one operation."""
+        self.ws.send_json({"type": "ping"})
+        while (message := self.ws.receive_json())["type"] != "pong":
+            self._waiting[message.get("id", "")].append(message)
+
+    def pending(self, op_id: str) -> list[dict]:
+        """The messages of `op_id` received and not read yet (see settle)."""
+        return list(self._waiting[op_id])
+
     def payload(self, op_id: str) -> dict:
         message = self.message(op_id)
         assert message["type"] == "next", message

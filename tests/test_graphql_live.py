@@ -5,6 +5,7 @@ runs them against the CLI-started gateway, a real redis-server and a real worker
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -15,6 +16,8 @@ from starlette.websockets import WebSocketDisconnect
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.demo import jobs
+from gateway.graphql.schema import schema
+from gateway.services import JobService
 from tests.keyed import KEYS, keyed_client
 from tests.live_session import Session, code, connect
 from tests.realredis.helpers import wait_until
@@ -256,3 +259,59 @@ def test_a_subscription_sent_over_http_is_bad_request_not_a_query(client, accept
     body = response.json()
     assert body["data"] is None and code(body) == "BAD_REQUEST"
     assert "websocket" in body["errors"][0]["message"]
+
+
+# Every subscription addressed by an id, with a maker of one such thing in a queue of its own
+# (outside the `billing-*` key's patterns) and an id of the same form that names nothing.
+def _job_in(conn, queue: str) -> str:
+    return Queue(queue, connection=conn).enqueue(jobs.add, 1, 2).id
+
+
+def _operation_in(conn, queue: str) -> str:
+    Queue(queue, connection=conn).enqueue(jobs.add, 1, 2)  # a queue RQ knows
+    service = JobService(conn)
+    service.use_operations()
+    operation, _ = service.start_operation("retry", {"job_ids": ["no-such-job"]}, queue)
+    return operation.id
+
+
+ID_STREAMS = {
+    "job": ("subscription($id: ID!) { job(id: $id, intervalMs: 500) { id status } }", _job_in, "gone-job"),
+    "operation": (
+        "subscription($id: ID!) { operation(id: $id, intervalMs: 500) { id status } }",
+        _operation_in,
+        "0" * 32,
+    ),
+}
+
+
+def test_every_subscription_addressed_by_an_id_is_in_the_hidden_id_test():
+    subscription = schema._schema.subscription_type
+    assert subscription is not None
+    fields = subscription.fields
+    assert {name for name, field in fields.items() if "id" in field.args} == set(ID_STREAMS)
+
+
+@pytest.mark.parametrize("field", sorted(ID_STREAMS))
+def test_an_id_in_a_queue_outside_the_keys_patterns_answers_as_one_that_does_not_exist(conn, field):
+    """A key limited to billing-* subscribing to a thing of queue `bulk` gets exactly what it
+    gets for an id that names nothing: the same messages, ending with `complete` (the operation
+    stream sent its NOT_FOUND and stayed open, holding one of the connection's slots)."""
+    query, make, missing_id = ID_STREAMS[field]
+    hidden_id = make(conn, "bulk")
+    with connect(keyed_client(conn)) as ws:
+        live = Session(ws)
+        live.init(KEYS["billing"])
+        live.subscribe("missing", query, id=missing_id)
+        missing = [live.message("missing"), live.message("missing")]
+        assert missing[-1]["type"] == "complete"
+        live.subscribe("hidden", query, id=hidden_id)
+        first = live.message("hidden")
+        wait_until(lambda: live.settle() or len(live.pending("hidden")) >= 1, 5, "the hidden stream to end")
+        hidden = [first, *live.pending("hidden")]
+
+    def shown(messages: list[dict], thing_id: str) -> str:
+        without_ids = [{k: v for k, v in m.items() if k != "id"} for m in messages]
+        return json.dumps(without_ids).replace(thing_id, "ID")
+
+    assert shown(hidden, hidden_id) == shown(missing, missing_id)

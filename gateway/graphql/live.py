@@ -20,7 +20,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 from strawberry.types.graphql import OperationType
 
-from gateway.errors import GatewayError, NotFound
+from gateway.errors import BackendUnavailable, GatewayError, NotFound
 from gateway.graphql.context import service_of
 from gateway.graphql.errors import code_for
 from gateway.graphql.queues import Queue
@@ -60,6 +60,14 @@ class WebsocketOnly(SchemaExtension):
         yield
 
 
+def _ends_stream(error: GatewayError) -> bool:
+    """Whether a subscriber's view refusing a read ends its stream, as the same error raised by
+    the read itself would (gateway/live/poller.py: only BackendUnavailable lets a stream go on).
+    So a thing the key may not see (the view answers NotFound) ends the stream exactly as a
+    thing that does not exist: the key cannot tell them apart, and holds no subscription slot."""
+    return not isinstance(error, BackendUnavailable)
+
+
 def _error(error: GatewayError) -> GraphQLError:
     return GraphQLError(error.message, extensions={"code": code_for(error)})
 
@@ -92,7 +100,7 @@ async def _follow(
                     if (type(error), error.message) != shown:
                         shown = (type(error), error.message)
                         yield _error(error)
-                    if update.final:
+                    if update.final or _ends_stream(error):
                         return
                     continue
                 if chosen.changed_by(view) != shown:
