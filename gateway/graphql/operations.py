@@ -32,7 +32,7 @@ class OperationMutation:
     @strawberry.mutation(
         description="Retry or delete the failed jobs a selector takes, in the background; watch it "
         "with operation(id). idempotencyKey answers the same operation for 24 h. A dry run acts on "
-        "nothing: total is the number of jobs the selector matches now."
+        "nothing and reports what the real operation would on the same data now."
     )
     async def start_operation(
         self,

@@ -56,7 +56,7 @@ def start_operation(
 ) -> Operation:
     """Start retrying or deleting the failed jobs a selector takes, in the background, a bounded
     chunk at a time. Answers 202 with the operation and its `Location`; a dry run answers 200
-    and acts on nothing, with `total` the number of jobs the selector matches now."""
+    and acts on nothing, reporting what the real operation would on the same data now."""
     operation, new = service.start_operation(
         body.action, body.selector, body.queue, body.dry_run, idempotency_key
     )

@@ -162,7 +162,13 @@ def test_delete_operation_with_a_filter_deletes_only_the_matching_jobs(client, r
         client, {"action": "delete", "selector": {"filter": {"exc_type": "KeyError"}}, "dry_run": True}
     )
     assert dry.status_code == 200 and "Location" not in dry.headers
-    assert (dry.json()["total"], dry.json()["dry_run"], dry.json()["acted"]) == (7, True, 0)
+    # What the real run then reports: 12 examined, 7 matched and deleted.
+    assert (dry.json()["total"], dry.json()["dry_run"], dry.json()["matched"], dry.json()["acted"]) == (
+        12,
+        True,
+        7,
+        7,
+    )
 
     body = _start(client, {"action": "delete", "selector": {"filter": {"exc_type": "KeyError"}}}).json()
     done = _finished(client, body["id"])
@@ -192,11 +198,11 @@ def test_group_selector_takes_the_failure_groups_members(client, r, fail_jobs, w
     assert sorted(queued_ids(r)) == sorted(timeouts)
 
 
-def test_a_search_selector_acts_on_every_match_and_its_dry_run_counts_them_first(client, r, fail_jobs):
+def test_a_search_selector_acts_on_every_match_and_its_dry_run_predicts_it(client, r, fail_jobs):
     ids = fail_jobs(12)  # parse_report("bad-default-0") ... ("bad-default-11")
     selector = {"query": 'args:"bad-default-1"'}  # -1, -10 and -11
     dry = _start(client, {"action": "retry", "selector": selector, "dry_run": True}).json()
-    assert dry["total"] == 3
+    assert (dry["total"], dry["matched"], dry["acted"]) == (12, 3, 3)
     body = _start(client, {"action": "retry", "selector": selector}).json()
     done = _finished(client, body["id"])
     assert (done["status"], done["matched"], done["acted"], done["done"]) == ("succeeded", 3, 3, 12)

@@ -78,12 +78,10 @@ class TrackedOperations(ServiceCore):
         parsed = Selector.parse(selector)
         name = self.queue_name(queue)
         principal = self._principal.name if self._principal is not None else "-"
-        if dry_run:
-            operation = self._tracker.dry_run(action_name, name, parsed, principal)
-            self._known_if_empty(queue, not operation.total)
-            return operation, False
         if parsed.kind != "job_ids":
             self._known_if_empty(queue, not self._tracker.failed_count(name))
+        if dry_run:  # answers what the real run would, refusals included
+            return self._tracker.dry_run(action_name, name, parsed, principal), False
         return self._tracker.start(action_name, name, parsed, principal, idempotency_key, self._own_jobs_only)
 
     @read()

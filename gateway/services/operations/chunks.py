@@ -24,12 +24,12 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
+from gateway.services.domain.outcome import Outcome
 from gateway.services.domain.search_query import SearchQuery
 from gateway.services.operations import store
 from gateway.services.operations.model import ERRORS_SHOWN, Selector
 from gateway.services.operations.registry_steps import RegistrySteps
-from gateway.services.operations.steps import ENDED, Step, Steps, chunk_keys, error_codes
+from gateway.services.operations.steps import ENDED, Step, Steps, chunk_keys, counted_errors, error_codes
 from gateway.services.reads.search import SearchScope, scan_search
 from gateway.services.redis import keys, scripts
 from gateway.services.redis.fetch import fetch_jobs
@@ -174,10 +174,7 @@ class ChunkAction:
         )
         self._keys = chunk_keys(queue, operation_id)
         self._token = token
-        errors = [*RETRY_ERRORS] if self._retry else []
-        if selector.kind == "job_ids":  # a named id not in the registry is an error, as in retry-selected
-            errors.append(Outcome.NOT_IN_REGISTRY)
-        self._error_codes = error_codes(*errors)
+        self._error_codes = error_codes(*counted_errors(action, selector.kind))
 
     def run(self, chunk: Chunk) -> ChunkDone | None:
         now = now_timestamp()

@@ -95,7 +95,8 @@ class Operation:
     """A tracked bulk operation as any process reads it from Redis. `total` jobs are examined
     (the registry's entries when it started, or the ids named); `done` of them so far, of which
     `matched` were selected and `acted` retried or deleted; `errors` lists the first 100 of
-    `error_count`. A dry run acts on nothing: its `total` is the number the selector matches now."""
+    `error_count`. A dry run acts on nothing: every count is what the operation would report if it
+    ran now on the same data (`acted`: the jobs it would retry or delete)."""
 
     id: str
     action: str

@@ -12,10 +12,9 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.services.domain.outcome import RETRY_ERRORS
 from gateway.services.operations import store
 from gateway.services.operations.model import ERRORS_SHOWN
-from gateway.services.operations.steps import ENDED, Step, chunk_keys, error_codes
+from gateway.services.operations.steps import ENDED, Step, chunk_keys, counted_errors, error_codes
 from gateway.services.redis import scripts
 from gateway.services.redis.registry import decode_cursor, now_timestamp
 from gateway.services.writes.failed_actions import delete_args, requeue_args
@@ -55,7 +54,7 @@ class RegistrySteps:
         self._keys = chunk_keys(queue, operation_id)
         self._token = token
         self._bound = decode_cursor(bound) if bound else None
-        self._error_codes = error_codes(*RETRY_ERRORS) if retry else error_codes()
+        self._error_codes = error_codes(*counted_errors(action, "all"))
         self._depth = depth
         self._clock = clock
         self._only_origin = only_origin

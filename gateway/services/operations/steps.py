@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
 from gateway.services.operations import store
 from gateway.services.redis import keys
 
@@ -23,6 +24,16 @@ def chunk_keys(queue: str, operation_id: str) -> list[str | bytes]:
         keys.history_seen_key("failed", queue),
         store.limited_key(operation_id),
     ]
+
+
+def counted_errors(action: str, selector_kind: str) -> list[Outcome]:
+    """The per-job codes an operation counts as errors: a retry's refusals (an orphan, an
+    unreadable job, a damaged queue key), and for named ids one that is not (or no longer) in the
+    failed registry, as retry-selected answers it. The chunk scripts and the dry run share it."""
+    errors = [Outcome(code) for code in RETRY_ERRORS] if action == "retry" else []
+    if selector_kind == "job_ids":
+        errors.append(Outcome.NOT_IN_REGISTRY)
+    return errors
 
 
 def error_codes(*codes: int) -> str:

@@ -10,7 +10,7 @@ from redis import Redis
 
 from gateway.errors import InvalidParameter
 from gateway.services.domain.rqtime import rq_now
-from gateway.services.operations.chunks import walk_for
+from gateway.services.operations.dry_run import dry_counts
 from gateway.services.operations.model import Operation, Selector
 from gateway.services.operations.runner import OperationRunner
 from gateway.services.redis import keys
@@ -18,7 +18,6 @@ from gateway.services.redis.registry import RegistryReader
 
 OPERATION_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 MAX_LISTED = 100
-_DRY_RUN_CHUNK = 1000
 
 
 def validate_operation_id(operation_id: str) -> str:
@@ -67,18 +66,10 @@ class Operations:
         return total, last.cursor if last is not None else ""
 
     def dry_run(self, action: str, queue: str, selector: Selector, principal: str) -> Operation:
-        """What the operation would act on now: `total` is the number of jobs the selector
-        matches (named ids: those in the failed registry). Nothing is written."""
+        """What the operation would report if it ran now (operations/dry_run.py): the same
+        total, done, matched, acted, error_count and errors. Nothing is written."""
         total, bound = self._scope(queue, selector)
-        if selector.kind != "all":
-            walk = walk_for(self._connection, self._serializer, queue, selector, bound)
-            if selector.kind == "job_ids":
-                total = sum(
-                    self._in_registry(queue, chunk.members)
-                    for chunk in walk.chunks("", lambda: _DRY_RUN_CHUNK)
-                )
-            else:
-                total = sum(len(chunk.members) for chunk in walk.chunks("", lambda: _DRY_RUN_CHUNK))
+        counts = dry_counts(self._connection, self._serializer, action, queue, selector, bound)
         now = rq_now()
         return Operation(
             id="",
@@ -87,22 +78,16 @@ class Operations:
             selector=selector.as_dict,
             status="succeeded",
             total=total,
-            done=total,
-            matched=total,
-            acted=0,
-            error_count=0,
+            done=counts.done,
+            matched=counts.matched,
+            acted=counts.acted,
+            error_count=counts.error_count,
             started_at=now,
             finished_at=now,
             key=principal,
             dry_run=True,
+            errors=counts.errors,
         )
-
-    def _in_registry(self, queue: str, members: list[str | bytes]) -> int:
-        key = keys.registry_key("failed", queue)
-        with self._connection.pipeline(transaction=False) as pipe:
-            for member in members:
-                pipe.zscore(key, member)
-            return sum(1 for score in pipe.execute() if score is not None)
 
     def get(self, operation_id: str) -> Operation | None:
         return self.runner.store.read(validate_operation_id(operation_id))
