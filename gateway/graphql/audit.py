@@ -25,6 +25,9 @@ class AuditEntry:
     outcome: str = strawberry.field(description="`ok`, `refused` or `error`.")
     error: str | None = strawberry.field(description="The error, e.g. `Forbidden`, `FailedJobNotFound`.")
     worker: str | None = strawberry.field(description="The worker a worker command addressed.")
+    operation_id: str | None = strawberry.field(
+        description="The tracked operation a start, cancel or finish record is about."
+    )
 
     @classmethod
     def of(cls, entry: AuditEntryRecord) -> AuditEntry:
@@ -40,6 +43,7 @@ class AuditEntry:
             outcome=entry.outcome,
             error=entry.error,
             worker=entry.worker,
+            operation_id=entry.operation_id,
         )
 
 

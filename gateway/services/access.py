@@ -217,6 +217,8 @@ class _Guarded:
             job_ids=[str(job_id) for job_id in job_ids],
             worker=str(arguments["worker_name"]) if "worker_name" in arguments else None,
             instance=self.service.health.instance,
+            # As sent (a cancel of an unknown or malformed id too), cut as a refused job id is.
+            operation_id=str(arguments["operation_id"])[:64] if "operation_id" in arguments else None,
         )
 
     def _refusal_record(self) -> AuditRecord:
@@ -305,6 +307,15 @@ def note_jobs_checked(job_id: str | None = None, queue: str | None = None) -> No
         return
     call.jobs_checked = True
     if call.by_job and call.record is not None and job_id == call.job_id:
+        call.record.queue = queue
+
+
+def note_operation(operation_id: str, queue: str) -> None:
+    """Called by a tracked operation's start and cancel once they know the operation: the audit
+    record names it and its queue (a cancel names no queue of its own)."""
+    call = _current.get()
+    if call is not None and call.record is not None:
+        call.record.operation_id = operation_id
         call.record.queue = queue
 
 

@@ -44,12 +44,20 @@ class AuditRecord:
     worker: str | None = None  # the worker a worker command addressed (issue 15)
     # The Redis instance acted on, when the gateway serves several (None: the only one).
     instance: str | None = None
+    # The tracked operation a start, cancel or finish record is about (README "Audit trail").
+    operation_id: str | None = None
+    # `job_count` when it is not the number of `job_ids`: an operation's finish counts the jobs it
+    # acted on and lists none (an operation may act on millions).
+    acted: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        acted = data.pop("acted")
         if data["worker"] is None:  # only worker commands name one; other records stay as they were
             del data["worker"]
-        data["job_count"] = len(self.job_ids)
+        if data["operation_id"] is None:  # only tracked operations' records name one
+            del data["operation_id"]
+        data["job_count"] = len(self.job_ids) if acted is None else acted
         if self.instance is None:
             del data["instance"]  # a single-instance gateway's records are as they were
         # A refused id can be hostile and huge; no valid id is longer than this.
@@ -72,6 +80,7 @@ class AuditEntry:
     outcome: str
     error: str | None
     worker: str | None = None
+    operation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,4 +237,5 @@ def _entry(entry_id: bytes, fields: dict[bytes, bytes]) -> AuditEntry:
         outcome=str(data.get("outcome", "")),
         error=data.get("error"),
         worker=data.get("worker") if isinstance(data.get("worker"), str) else None,
+        operation_id=data.get("operation_id") if isinstance(data.get("operation_id"), str) else None,
     )

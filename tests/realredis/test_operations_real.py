@@ -283,7 +283,13 @@ def test_an_operation_needs_the_role_of_its_action(redis_url, r, fail_jobs):
     assert client.get(f"{OPS}/{started['id']}", headers=viewer).status_code == 200  # viewers watch
 
 
-def test_start_cancel_and_finish_are_audited(redis_url, r, fail_jobs):
+def test_start_cancel_and_finish_are_audited_with_the_operation_its_queue_and_its_count(
+    redis_url, r, fail_jobs
+):
+    """Each record names the operation (`operation_id`) and its queue, the cancel's too (it names
+    no queue of its own), and the finish counts the jobs acted on without listing them. Before,
+    only the finish's request_id held the id, the cancel's queue was null and the finish said
+    job_count 0."""
     fail_jobs(3)
     client = _keyed(redis_url)
     body = _start(client, {"action": "retry", "selector": {"all": True}}, **bearer("operator")).json()
@@ -296,13 +302,20 @@ def test_start_cancel_and_finish_are_audited(redis_url, r, fail_jobs):
 
     trail = wait_until(records, 10, "three audit records")
     # The finish may be recorded before the start: the start's record is written as its request ends.
-    assert sorted((t["action"], t["key"], str(t["queue"]), t["outcome"]) for t in trail) == [
-        ("operation_cancel", "operator", "None", "ok"),
-        ("operation_retry", "operator", "default", "ok"),
-        ("operation_retry.finish", "operator", "default", "ok"),
+    shown = ("action", "key", "queue", "outcome", "operation_id", "job_count", "job_ids")
+    assert sorted(tuple(t.get(name) for name in shown) for t in trail) == [
+        ("operation_cancel", "operator", "default", "ok", body["id"], 0, []),
+        ("operation_retry", "operator", "default", "ok", body["id"], 0, []),
+        ("operation_retry.finish", "operator", "default", "ok", body["id"], 3, []),
     ]
     (finish,) = [t for t in trail if t["action"].endswith(".finish")]
     assert finish["request_id"] == f"operation-{body['id']}"
+    read_back = client.get("/api/v1/audit", headers=bearer("admin")).json()["entries"]
+    assert sorted((e["action"], e["operation_id"], e["job_count"]) for e in read_back) == [
+        ("operation_cancel", body["id"], 0),
+        ("operation_retry", body["id"], 0),
+        ("operation_retry.finish", body["id"], 3),
+    ]
 
 
 def test_graphql_starts_watches_and_lists_operations(client, r, fail_jobs):

@@ -19,6 +19,9 @@ class AuditEntry(BaseModel):
     outcome: str = Field(description="ok, refused or error.")
     error: str | None = Field(description="The error, e.g. Forbidden, FailedJobNotFound; null when ok.")
     worker: str | None = Field(default=None, description="The worker a worker command addressed.")
+    operation_id: str | None = Field(
+        default=None, description="The tracked operation a start, cancel or finish record is about."
+    )
 
 
 class AuditLog(BaseModel):

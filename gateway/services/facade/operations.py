@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.errors import Forbidden, OperationNotFound
-from gateway.services.access import Role, action, public, read
+from gateway.services.access import Role, action, note_operation, public, read
 from gateway.services.facade.core import ServiceCore
 from gateway.services.operations.model import Operation, Selector, validate_action
 from gateway.services.operations.runner import OperationRunner
@@ -82,7 +82,11 @@ class TrackedOperations(ServiceCore):
             self._known_if_empty(queue, not self._tracker.failed_count(name))
         if dry_run:  # answers what the real run would, refusals included
             return self._tracker.dry_run(action_name, name, parsed, principal), False
-        return self._tracker.start(action_name, name, parsed, principal, idempotency_key, self._own_jobs_only)
+        operation, new = self._tracker.start(
+            action_name, name, parsed, principal, idempotency_key, self._own_jobs_only
+        )
+        note_operation(operation.id, operation.queue)
+        return operation, new
 
     @read()
     @backend_call()
@@ -104,6 +108,7 @@ class TrackedOperations(ServiceCore):
         """Stop an operation before its next chunk (a delete operation needs an admin, as its
         start did). Canceling one that has ended changes nothing and answers it as it is."""
         found = self.operation(operation_id)
+        note_operation(found.id, found.queue)
         principal = self._principal
         if found.action == "delete" and principal is not None and (principal.role or 0) < Role.ADMIN:
             raise Forbidden(f"API key {principal.name!r} may not cancel a delete operation; it needs admin")

@@ -148,6 +148,9 @@ class OperationRunner:
             queue=state.get("queue"),
             outcome="ok" if status == "succeeded" else "error",
             error=None if status == "succeeded" else "InternalError",
+            instance=getattr(self._health, "instance", None),
+            operation_id=operation_id,
+            acted=int(state.get("acted", "0")),  # job_count: the jobs it retried or deleted
         )
         self._audit.write(record, self._health)
 
