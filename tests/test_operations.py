@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.errors import InvalidInput
-from gateway.services.operations.model import MAX_OPERATION_IDS, Selector
+from gateway.services.operations.model import FILTER_FIELDS, MAX_OPERATION_IDS, Selector
 from gateway.services.operations.pacing import MOST_CHUNK, ChunkSizer, Pace
 from gateway.services.operations.runner import fails_again
 
@@ -54,11 +54,69 @@ def test_any_selector_parses_or_is_refused_with_invalid_parameter(raw):
         ({"query": "fnuc:charge"}, "position 0: unknown qualifier"),
         ({"query": 4711}, "must be a search query"),
         ({"query": "id:abc"}, "use job_ids"),
+        # Empty selectors would take every failed job (an empty shell variable clearing a queue).
+        ({"query": ""}, 'query is empty.*use {"all": true}'),
+        ({"query": "   "}, 'query is empty.*use {"all": true}'),
+        ({"filter": {}}, 'no criterion.*use {"all": true}'),
+        ({"filter": {"func_name": ""}}, 'no criterion.*use {"all": true}'),
+        ({"filter": {"search": "  ", "exc_type": None}}, 'no criterion.*use {"all": true}'),
+        ({"filter": dict.fromkeys(FILTER_FIELDS, "")}, 'no criterion.*use {"all": true}'),
+        ({"group_id": ""}, "Invalid group id"),
+        ({"group_id": "a" * 100_000}, "Invalid group id"),
+        ({"group_id": "not-a-group"}, "Invalid group id"),
     ],
 )
 def test_bad_selectors_say_what_is_wrong(raw, says):
     with pytest.raises(InvalidInput, match=says):
         Selector.parse(raw)
+
+
+def test_a_filter_selector_keeps_its_criteria_and_leaves_blank_ones_out():
+    selector = Selector.parse({"filter": {"exc_type": "ValueError", "search": "", "func_name": None}})
+    assert selector.value == {"exc_type": "ValueError"}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+EMPTY_SELECTORS = [
+    {"query": ""},
+    {"query": "   "},
+    {"filter": {}},
+    {"filter": {"func_name": ""}},
+    {"group_id": ""},
+    {"group_id": "f" * 100_000},
+]
+
+
+@pytest.mark.parametrize("action", ["retry", "delete"])
+@pytest.mark.parametrize("selector", EMPTY_SELECTORS)
+def test_rest_and_graphql_refuse_an_empty_selector_and_say_to_use_all(client, factory, action, selector):
+    """An empty query or filter selected every failed job, for delete too; an empty or huge
+    group id was accepted. Now a 422 / BAD_REQUEST, and nothing is acted on."""
+    ids = factory.failed(2)
+    body = {"action": action, "selector": selector}
+    for dry_run in (True, False):
+        response = client.post("/api/v1/operations", json={**body, "dry_run": dry_run})
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        assert ('{"all": true}' in detail) if "group_id" not in selector else ("Invalid group id" in detail)
+    graphql_selector = {"groupId" if k == "group_id" else k: v for k, v in selector.items()}
+    if "filter" in selector:
+        graphql_selector["filter"] = {_camel(name): v for name, v in selector["filter"].items()}
+    answer = client.post(
+        "/graphql",
+        json={
+            "query": "mutation($s: OperationSelectorInput!) { startOperation(action: "
+            + action.upper()
+            + ", selector: $s) { id } }",
+            "variables": {"s": graphql_selector},
+        },
+    ).json()
+    assert answer["errors"][0]["extensions"]["code"] == "BAD_REQUEST", answer
+    assert len(client.get("/api/v1/jobs/failed").json()) == len(ids)
 
 
 def test_job_ids_selector_keeps_each_id_once_in_order():

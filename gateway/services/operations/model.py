@@ -12,6 +12,7 @@ from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.models import JobError
 from gateway.services.domain.search_query import SearchQuery, parse_query
 from gateway.services.domain.validation import validate_job_id
+from gateway.services.writes.groups import validate_group_id
 
 ACTIONS = ("retry", "delete")
 STATUSES = ("running", "succeeded", "failed", "canceled")
@@ -20,6 +21,7 @@ FILTER_FIELDS = ("func_name", "exc_type", "search", "failed_after", "failed_befo
 # Ids a job_ids selector may name: they are kept in the operation's state, so it stays small.
 MAX_OPERATION_IDS = 10_000
 ERRORS_SHOWN = 100
+_USE_ALL = 'to select every failed job, use {"all": true}'
 
 
 @dataclass(frozen=True)
@@ -38,21 +40,22 @@ class Selector:
             if value is not True:
                 raise InvalidParameter('selector "all" must be true')
         elif kind == "filter":
-            if not isinstance(value, dict) or set(value) - set(FILTER_FIELDS):
-                raise InvalidParameter(f"selector filter takes only {', '.join(FILTER_FIELDS)}")
-            if any(v is not None and not isinstance(v, str) for v in value.values()):
-                raise InvalidParameter("selector filter values must be strings")
-            FailedJobFilter.parse(**value)  # refuses bad dates now, not in the runner
+            value = _filter(value)
         elif kind == "group_id":
             if not isinstance(value, str):
                 raise InvalidParameter("selector group_id must be a string")
+            validate_group_id(value)  # an empty or oversized one too
         elif kind == "job_ids":
             value = _job_ids(value)
         elif kind == "query":
             if not isinstance(value, str):
                 raise InvalidParameter("selector query must be a search query string")
-            parse_query(value)  # a malformed query is refused now, saying where
-            if parse_query(value).values("id"):
+            query = parse_query(value)  # a malformed query is refused now, saying where
+            if not query.terms:
+                raise InvalidParameter(
+                    f"selector query is empty: it would select every failed job; {_USE_ALL}"
+                )
+            if query.values("id"):
                 raise InvalidParameter("selector query cannot use id: terms; use job_ids")
         else:
             raise InvalidParameter(f"unknown selector {kind!r}: use one of {', '.join(SELECTOR_KINDS)}")
@@ -72,6 +75,24 @@ class Selector:
     @property
     def job_filter(self) -> FailedJobFilter:
         return FailedJobFilter.parse(**self.value)
+
+
+def _filter(value: Any) -> dict[str, str]:
+    """The filter's criteria, blank ones (empty or spaces only) left out as absent, as REST's
+    filter parameters leave out an empty one; a filter with none left would select every
+    failed job, which only {"all": true} may ask for (an empty shell variable must not clear a
+    queue)."""
+    if not isinstance(value, dict) or set(value) - set(FILTER_FIELDS):
+        raise InvalidParameter(f"selector filter takes only {', '.join(FILTER_FIELDS)}")
+    if any(v is not None and not isinstance(v, str) for v in value.values()):
+        raise InvalidParameter("selector filter values must be strings")
+    given = {name: text for name, text in value.items() if text is not None and text.strip()}
+    if not given:
+        raise InvalidParameter(
+            f"selector filter has no criterion: it would select every failed job; {_USE_ALL}"
+        )
+    FailedJobFilter.parse(**given)  # refuses bad dates now, not in the runner
+    return given
 
 
 def _job_ids(value: Any) -> list[str]:
