@@ -3,6 +3,8 @@ send, the chunk sizing and the jobs/s cap, and the REST refusals (services/opera
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import redis
 from hypothesis import given
@@ -12,6 +14,7 @@ from gateway.errors import InvalidInput
 from gateway.services.operations.model import FILTER_FIELDS, MAX_OPERATION_IDS, Selector
 from gateway.services.operations.pacing import MOST_CHUNK, ChunkSizer, Pace
 from gateway.services.operations.runner import fails_again
+from tests.keyed import bearer, gql, keyed_client
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
@@ -196,3 +199,42 @@ IN_SCRIPT = " script: 2b8f, on @user_script:12."
 )
 def test_only_a_scripts_own_failure_fails_an_operation_other_errors_pause_it(error, again):
     assert fails_again(error) is again
+
+
+SECRET_QUERY = 'kwargs.note:"card 4111" args:4711'
+
+
+def test_hide_payloads_hides_a_search_selector_from_viewers_on_rest_and_graphql(conn, factory):
+    """An operator's search selector may quote job arguments (`args:4711`); viewers under
+    --hide-payloads, who may not search them, read it in operations and operation(id): now the
+    query is null for them. A filter's fields (function, exception, traceback text) stay shown."""
+    factory.failed(1)
+    client = keyed_client(conn, hide_payloads=True)
+    operator, viewer = bearer("operator"), bearer("viewer")
+    searched = client.post(
+        "/api/v1/operations",
+        json={"action": "retry", "selector": {"query": SECRET_QUERY}},
+        headers=operator,
+    ).json()
+    filtered = client.post(
+        "/api/v1/operations",
+        json={"action": "retry", "selector": {"filter": {"search": "ValueError"}}},
+        headers=operator,
+    ).json()
+
+    assert client.get(f"/api/v1/operations/{searched['id']}", headers=operator).json()["selector"] == {
+        "query": SECRET_QUERY
+    }
+    rest_one = client.get(f"/api/v1/operations/{searched['id']}", headers=viewer).json()
+    rest_all = client.get("/api/v1/operations", headers=viewer).json()["operations"]
+    graphql = gql(
+        client,
+        "query($id: ID!) { operation(id: $id) { selector } operations { id selector } }",
+        viewer,
+        id=searched["id"],
+    )["data"]
+    assert rest_one["selector"] == graphql["operation"]["selector"] == {"query": None}
+    by_id = {op["id"]: op["selector"] for op in rest_all}
+    assert by_id == {op["id"]: op["selector"] for op in graphql["operations"]}
+    assert by_id == {searched["id"]: {"query": None}, filtered["id"]: {"filter": {"search": "ValueError"}}}
+    assert "4711" not in json.dumps([rest_one, rest_all, graphql])

@@ -67,9 +67,20 @@ def bare_call(job: JobInfo) -> str | None:
     return f"{job.func_name}({ELLIPSIS})" if job.func_name else None
 
 
+def operation_selector(operation: Operation) -> dict[str, Any]:
+    """The selector a viewer sees under --hide-payloads: a search query's text (its `args:`,
+    `kwargs.` and free-text terms may quote a job's arguments) becomes None. The other kinds hold
+    no payload text: ids, and a filter's function, exception type, dates and `search`, which
+    matches the traceback, shown to viewers anyway."""
+    if "query" in operation.selector:
+        return {**operation.selector, "query": None}
+    return operation.selector
+
+
 # field name -> the value shown instead, computed from the whole (unhidden) object
 PAYLOAD: dict[type, dict[str, Callable[[Any], Any]]] = {
     JobInfo: {"args": _gone, "kwargs": _gone, "result": _gone, "description": bare_call},
+    Operation: {"selector": operation_selector},
 }
 NESTED: dict[type, frozenset[str]] = {
     JobInfo: frozenset({"location"}),
@@ -138,8 +149,8 @@ SHOWN: dict[type, frozenset[str]] = {
     RateLimitInfo: frozenset({"key", "concurrency", "allowed_count", "waiting_count"}),
     JobGroupSummary: frozenset(field.name for field in dataclasses.fields(JobGroupSummary)),
     JobGroupInfo: frozenset({"name", "job_count"}),
-    # A selector holds ids and filter text (function, exception), never a job's arguments.
-    Operation: frozenset(field.name for field in dataclasses.fields(Operation)) - {"errors"},
+    # Its selector is PAYLOAD: a search query may quote a job's arguments.
+    Operation: frozenset(field.name for field in dataclasses.fields(Operation)) - {"errors", "selector"},
 }
 
 
