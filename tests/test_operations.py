@@ -238,3 +238,30 @@ def test_hide_payloads_hides_a_search_selector_from_viewers_on_rest_and_graphql(
     assert by_id == {op["id"]: op["selector"] for op in graphql["operations"]}
     assert by_id == {searched["id"]: {"query": None}, filtered["id"]: {"filter": {"search": "ValueError"}}}
     assert "4711" not in json.dumps([rest_one, rest_all, graphql])
+
+
+@pytest.mark.parametrize(
+    ("query", "argument", "not_named"),
+    [
+        ("{ operations(limit: 0) { id } }", "limit", "first"),
+        ("{ operations(limit: 101) { id } }", "limit", "first"),
+        (
+            'mutation { startOperation(action: RETRY, selector: {all: true}, idempotencyKey: "") { id } }',
+            "idempotencyKey",
+            "Idempotency-Key",
+        ),
+        (
+            'mutation { startOperation(action: RETRY, selector: {all: true}, idempotencyKey: "'
+            + "k" * 300
+            + '") { id } }',
+            "idempotencyKey",
+            "Idempotency-Key",
+        ),
+    ],
+)
+def test_graphql_errors_name_the_graphql_argument(client, factory, query, argument, not_named):
+    """They named REST's: `first must be 1 to 100`, `Idempotency-Key must be ...`."""
+    factory.failed(1)
+    error = client.post("/graphql", json={"query": query}).json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert error["message"].startswith(f"{argument} must be") and not_named not in error["message"]

@@ -12,7 +12,8 @@ from gateway.graphql.context import service_of
 from gateway.graphql.errors import call_service
 from gateway.graphql.live import _follow, _Stream
 from gateway.graphql.types.operations import Operation, OperationAction, OperationSelectorInput
-from gateway.services import JobService
+from gateway.services import JobService, validate_idempotency_key, validate_listed
+from gateway.services import Operation as OperationRecord
 
 
 @strawberry.type
@@ -23,8 +24,10 @@ class OperationQuery:
 
     @strawberry.field(description="The latest tracked operations, newest first (limit: 1 to 100).")
     async def operations(self, info: Info, limit: int = 20) -> list[Operation]:
-        # `limit`, not `first`: a list, not a connection (first means a connection here).
-        return [Operation.of(op) for op in await call_service(service_of(info).operations, limit)]
+        # `limit`, not `first`: a list, not a connection (first means a connection here). Checked
+        # here, so the error names `limit`, as FastAPI checks REST's `?first=` before the key.
+        listed = await call_service(_listed, service_of(info), limit)
+        return [Operation.of(op) for op in listed]
 
 
 @strawberry.type
@@ -44,6 +47,8 @@ class OperationMutation:
         idempotency_key: str | None = None,
     ) -> Operation:
         service = service_of(info)
+        if idempotency_key is not None:  # named as this argument, not as REST's header
+            await call_service(validate_idempotency_key, idempotency_key, "idempotencyKey")
         operation, _ = await call_service(
             service.start_operation, action.value, selector.as_dict(), queue, dry_run, idempotency_key
         )
@@ -52,6 +57,10 @@ class OperationMutation:
     @strawberry.mutation(description="Stop a tracked operation before its next chunk.")
     async def cancel_operation(self, info: Info, id: strawberry.ID) -> Operation:
         return Operation.of(await call_service(service_of(info).cancel_operation, str(id)))
+
+
+def _listed(service: JobService, limit: int) -> list[OperationRecord]:
+    return service.operations(validate_listed(limit, "limit"))
 
 
 def _operation_stream(operation_id: str, interval_ms: int, own: JobService, unbound: JobService) -> _Stream:

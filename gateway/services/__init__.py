@@ -46,6 +46,8 @@ from gateway.services.history.read import MAX_BUCKETS, MAX_STEP
 from gateway.services.history.runner import history_sampling
 from gateway.services.instances import InstanceHealth, Instances
 from gateway.services.operations.model import Operation
+from gateway.services.operations.store import validate_idempotency_key
+from gateway.services.operations.tracker import validate_listed
 from gateway.services.reads.browse import ORDERS, STATES
 from gateway.services.redis.backend import startup_problem
 from gateway.services.redis.connection import (
@@ -130,6 +132,8 @@ __all__ = [
     "parse_sentinels",
     "redact",
     "startup_problem",
+    "validate_idempotency_key",
+    "validate_listed",
     "validate_queue_name",
     "validate_serializer",
 ]

@@ -68,9 +68,16 @@ def limited_key(operation_id: str) -> str:
     return PREFIX + operation_id + ":limited"
 
 
-def _idempotency_key(principal: str, key: str) -> str:
+def validate_idempotency_key(key: str, argument: str = "Idempotency-Key") -> str:
+    """An idempotency key as a client may send it; the error names the transport's `argument`
+    (REST's `Idempotency-Key` header, GraphQL's `idempotencyKey`)."""
     if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or not key.isprintable():
-        raise InvalidParameter(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters")
+        raise InvalidParameter(f"{argument} must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters")
+    return key
+
+
+def _idempotency_key(principal: str, key: str) -> str:
+    validate_idempotency_key(key)
     digest = hashlib.sha256(f"{principal}\n{key}".encode()).hexdigest()[:32]
     return IDEMPOTENCY_PREFIX + digest
 

@@ -20,6 +20,14 @@ OPERATION_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 MAX_LISTED = 100
 
 
+def validate_listed(first: int, argument: str = "first") -> int:
+    """How many operations a listing may ask for; the error names the transport's `argument`
+    (REST `?first=`, GraphQL `operations(limit:)`)."""
+    if not 1 <= first <= MAX_LISTED:
+        raise InvalidParameter(f"{argument} must be 1 to {MAX_LISTED}, got {first}")
+    return first
+
+
 def validate_operation_id(operation_id: str) -> str:
     if not OPERATION_ID_PATTERN.fullmatch(operation_id):
         raise InvalidParameter(f"Invalid operation id {operation_id[:64]!r}: 32 lowercase hex digits")
@@ -93,9 +101,7 @@ class Operations:
         return self.runner.store.read(validate_operation_id(operation_id))
 
     def latest(self, first: int) -> list[Operation]:
-        if not 1 <= first <= MAX_LISTED:
-            raise InvalidParameter(f"first must be 1 to {MAX_LISTED}, got {first}")
-        return self.runner.store.latest(first)
+        return self.runner.store.latest(validate_listed(first))
 
     def cancel(self, operation_id: str) -> bool:
         return self.runner.store.cancel(validate_operation_id(operation_id))
