@@ -146,7 +146,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "bulk_max_rate": {
         "type": click.FloatRange(min=0),
         "show_default": True,
-        "help": "Jobs per second one tracked operation may act on; 0 = no cap.",
+        "help": "Jobs per second one tracked operation may examine, selected or not; 0 = no cap.",
     },
     "max_websocket_connections": {
         "type": click.IntRange(min=1),

@@ -214,7 +214,7 @@ class Settings(BaseSettings):
     no_graphiql: bool = _flag()
     no_introspection: bool = _flag()
     no_ui: bool = _flag()
-    # Tracked operations (services/operations/pacing.py): jobs per second, 0 = uncapped.
+    # Tracked operations (services/operations/pacing.py): jobs examined per second, 0 = uncapped.
     bulk_max_rate: float = _setting(
         0.0, "a number of jobs per second, 0 for no cap", ge=0, allow_inf_nan=False
     )

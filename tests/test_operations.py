@@ -3,17 +3,20 @@ send, the chunk sizing and the jobs/s cap, and the REST refusals (services/opera
 
 from __future__ import annotations
 
+import inspect
 import json
+from pathlib import Path
 
 import pytest
 import redis
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.cli_options import OPTIONS
 from gateway.errors import InvalidInput
 from gateway.services.operations.model import FILTER_FIELDS, MAX_OPERATION_IDS, Selector
 from gateway.services.operations.pacing import MOST_CHUNK, ChunkSizer, Pace
-from gateway.services.operations.runner import fails_again
+from gateway.services.operations.runner import OperationRunner, fails_again
 from tests.keyed import bearer, gql, keyed_client
 
 _json = st.recursive(
@@ -265,3 +268,15 @@ def test_graphql_errors_name_the_graphql_argument(client, factory, query, argume
     error = client.post("/graphql", json={"query": query}).json()["errors"][0]
     assert error["extensions"]["code"] == "BAD_REQUEST"
     assert error["message"].startswith(f"{argument} must be") and not_named not in error["message"]
+
+
+def test_bulk_max_rate_is_documented_as_the_jobs_examined_per_second_which_the_runner_paces():
+    """The help said "Jobs per second one tracked operation may act on", but the runner paces the
+    jobs each step examined (Pace.wait_after(step.examined)): a filter that matched nothing still
+    moved at the cap. The help and README now say what it caps."""
+    runner_source = inspect.getsource(OperationRunner._drive)
+    assert "pace.wait_after(step.examined)" in runner_source
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    (row,) = [line for line in readme.splitlines() if line.startswith("| `--bulk-max-rate`")]
+    for text in (OPTIONS["bulk_max_rate"]["help"], row):
+        assert "examine" in text and "act on;" not in text and "retry or delete;" not in text
