@@ -84,7 +84,11 @@ def _operation(client, key: str, action: str, selector: dict) -> dict:
 def test_an_operation_of_a_limited_key_takes_only_the_queues_own_jobs(r, odd, selector):
     client = keyed_app_client(r)
     named = "job_ids" in selector
+    body = {"action": "retry", "queue": QUEUE, "selector": selector, "dry_run": True}
+    dry = client.post("/api/v1/operations", json=body, headers=bearer("operator-billing")).json()
     retried = _operation(client, "operator-billing", "retry", selector)
+    fields = ("total", "done", "matched", "acted", "error_count")
+    assert {f: dry[f] for f in fields} == {f: retried[f] for f in fields}
     assert retried["status"] == "succeeded"
     assert retried["acted"] == (0 if named else 2)
     if named:  # as for ids that do not exist: not found in the failed registry

@@ -81,7 +81,7 @@ class TrackedOperations(ServiceCore):
         if parsed.kind != "job_ids":
             self._known_if_empty(queue, not self._tracker.failed_count(name))
         if dry_run:  # answers what the real run would, refusals included
-            return self._tracker.dry_run(action_name, name, parsed, principal), False
+            return self._tracker.dry_run(action_name, name, parsed, principal, self._own_jobs_only), False
         operation, new = self._tracker.start(
             action_name, name, parsed, principal, idempotency_key, self._own_jobs_only
         )

@@ -30,11 +30,18 @@ class DryCounts:
 
 
 def dry_counts(
-    connection: Redis, serializer: Any, action: str, queue: str, selector: Selector, bound: str
+    connection: Redis,
+    serializer: Any,
+    action: str,
+    queue: str,
+    selector: Selector,
+    bound: str,
+    own_jobs_only: bool = False,
 ) -> DryCounts:
     """What the operation would count, walking what it would walk (up to `bound`, the failed
-    registry's last entry now) and classifying each chunk as its Lua call would."""
-    actions = FailedJobActions(connection, queue, serializer, dry_run=True)
+    registry's last entry now) and classifying each chunk as its Lua call would (`own_jobs_only`:
+    as a queue-limited caller's operation, the queue's own jobs only)."""
+    actions = FailedJobActions(connection, queue, serializer, dry_run=True, own_jobs_only=own_jobs_only)
     act = actions.requeue if action == "retry" else actions.delete
     errors = set(counted_errors(action, selector.kind))
     counts = DryCounts()

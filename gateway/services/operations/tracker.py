@@ -73,11 +73,13 @@ class Operations:
         total, last = self._reader.last(keys.registry_key("failed", queue))
         return total, last.cursor if last is not None else ""
 
-    def dry_run(self, action: str, queue: str, selector: Selector, principal: str) -> Operation:
+    def dry_run(
+        self, action: str, queue: str, selector: Selector, principal: str, own_jobs_only: bool = False
+    ) -> Operation:
         """What the operation would report if it ran now (operations/dry_run.py): the same
         total, done, matched, acted, error_count and errors. Nothing is written."""
         total, bound = self._scope(queue, selector)
-        counts = dry_counts(self._connection, self._serializer, action, queue, selector, bound)
+        counts = dry_counts(self._connection, self._serializer, action, queue, selector, bound, own_jobs_only)
         now = rq_now()
         return Operation(
             id="",
