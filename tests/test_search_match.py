@@ -18,7 +18,7 @@ JOB = JobInfo(
     origin="billing",
     func_name="shop.billing.charge",
     args=["cust-4711", {"amount": 12.5}],
-    kwargs={"customer": 4711, "urgent": True, "note": "ACME Corp"},
+    kwargs={"customer": 4711, "urgent": True, "note": "ACME Corp", "opts": {"strict": True, "depth": 3}},
     description="shop.billing.charge('cust-4711')",
     exc_info=TRACEBACK,
 )
@@ -39,6 +39,10 @@ JOB = JobInfo(
         "kwargs.customer:4711",
         "kwargs.urgent:true",
         'kwargs.note:"ACME Corp"',
+        # JSON whatever its spacing or key order: as the list renders it, compact, reordered
+        'kwargs.opts:"{\\"strict\\": true, \\"depth\\": 3}"',
+        'kwargs.opts:{"strict":true,"depth":3}',
+        'kwargs.opts:{"depth":3,"strict":true}',
         "meta.region:eu",
         "UPSTREAM",
         "'cust-4711'",
@@ -61,6 +65,9 @@ def test_each_term_that_holds(query: str) -> None:
         "kwargs.customer:471",
         "kwargs.note:acme",
         "kwargs.missing:1",
+        "kwargs.urgent:1",  # true is not 1, though Python holds True == 1
+        "kwargs.customer:4711.0",
+        'kwargs.opts:{"depth":3}',
         "meta.region:us",
         "func:charge status:queued",
     ],

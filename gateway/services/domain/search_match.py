@@ -7,7 +7,9 @@
   (`["cust-4711", 2]`). Args the gateway cannot decode (a pickled object of a class it cannot
   import) are None, and no `args:` term matches them; the job's other terms still can.
 - `kwargs.NAME:VALUE` and `meta.NAME:VALUE` hold when the value under NAME renders exactly as
-  VALUE: a string as itself, anything else as JSON (`4711`, `true`, `null`).
+  VALUE: a string as itself, anything else as JSON (`4711`, `true`, `null`), compared as JSON so
+  spacing and key order do not matter (`{"a":1,"b":2}` is `{"b": 2, "a": 1}`), and `true` is
+  never `1`.
 - Free text is a case-insensitive substring of the description or of the exception line.
 
 The job is matched as the caller sees it: under --hide-payloads a viewer's job has its
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from gateway.services.domain.models import JobInfo
@@ -43,12 +46,28 @@ def _qualified(actual: str | None, wanted: str) -> bool:
     return actual is not None and (actual == wanted or actual.endswith("." + wanted))
 
 
-def _render(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+@lru_cache(maxsize=256)
+def _as_json(text: str) -> str | None:
+    """A term's value in canonical JSON, or None when it is not JSON (then only a string matches)."""
+    try:
+        return _canonical_json(json.loads(text))
+    except ValueError:
+        return None
+
+
+def _equals(value: Any, wanted: str) -> bool:
+    if isinstance(value, str):
+        return value == wanted
+    # Canonical renderings, not Python's ==, which holds 1 == 1.0 == True.
+    return _canonical_json(value) == _as_json(wanted)
 
 
 def _in_mapping(mapping: Any, term: Term) -> bool:
-    return isinstance(mapping, dict) and term.name in mapping and _render(mapping[term.name]) == term.value
+    return isinstance(mapping, dict) and term.name in mapping and _equals(mapping[term.name], term.value)
 
 
 def _args(term: Term, job: JobInfo, _meta: Any) -> bool:
