@@ -5,6 +5,7 @@ redis-server and a real worker: tests/realredis/test_metrics_real.py."""
 from __future__ import annotations
 
 import threading
+import time
 from urllib.parse import quote
 
 import redis
@@ -256,6 +257,24 @@ def test_jobs_acted_counts_each_job_once_whichever_transport(conn, factory):
     assert _acted(client, "retry_all", "ok") == bulk  # a dry run acts on nothing
     client.post("/api/v1/jobs/failed/retry-all")
     assert _acted(client, "retry_all", "ok") - bulk == len(rest)
+
+
+def test_a_tracked_operation_counts_the_jobs_it_acted_on_once_when_it_ends(conn, factory):
+    client = keyed_client(conn, "admin")
+    factory.failed(3)
+    before = _acted(client, "operation_retry.finish", "ok")
+    body = {"action": "retry", "selector": {"all": True}}
+    dry = client.post("/api/v1/operations", json={**body, "dry_run": True})
+    assert dry.status_code == 200 and _acted(client, "operation_retry.finish", "ok") == before
+    started = client.post("/api/v1/operations", json=body)
+    assert started.status_code == 202, started.text
+    url = f"/api/v1/operations/{started.json()['id']}"
+    deadline = time.monotonic() + 30
+    while client.get(url).json()["status"] == "running":  # the runner's thread
+        assert time.monotonic() < deadline, "the operation did not end"
+        time.sleep(0.01)
+    assert client.get(url).json()["acted"] == 3
+    assert _acted(client, "operation_retry.finish", "ok") - before == 3
 
 
 def test_scrapes_of_many_clients_share_the_apps_read(conn, round_trips):

@@ -4,9 +4,11 @@ the audit record it writes.
 
 A record lists the jobs a call addressed (`job_id`, `job_ids`) or, for bulk calls, the jobs it
 acted on (`ids_from_result`), so a retry-all that requeued 500 jobs counts 500 `ok`, and a retry
-of a job that is not in the failed registry counts one `error`. Dry runs act on nothing and are
-not counted. `action` takes only the declared action names and `outcome` only ok, refused and
-error, so the series stay bounded."""
+of a job that is not in the failed registry counts one `error`. A tracked operation counts the
+jobs it acted on once, when it ends (`operation_retry.finish`, `operation_delete.finish`), in the
+process that ran its last chunk. Dry runs act on nothing and are not counted. `action` takes
+only the declared action names and `outcome` only ok, refused and error, so the series stay
+bounded."""
 
 from __future__ import annotations
 
@@ -24,4 +26,5 @@ JOBS_ACTED = Counter(
 def count_acted(record: AuditRecord) -> None:
     if record.action.endswith(".dry_run"):
         return
-    JOBS_ACTED.labels(action=record.action, outcome=record.outcome).inc(len(record.job_ids))
+    acted = len(record.job_ids) if record.acted is None else record.acted
+    JOBS_ACTED.labels(action=record.action, outcome=record.outcome).inc(acted)

@@ -21,6 +21,7 @@ from typing import Any
 import redis
 from redis import Redis
 
+from gateway.services.acted import count_acted
 from gateway.services.audit import AuditRecord, AuditTrail
 from gateway.services.domain.outcome import Outcome
 from gateway.services.operations import store as stored
@@ -138,8 +139,8 @@ class OperationRunner:
             self.store.handed_over(operation_id, member, outcome == Outcome.DONE)
 
     def _audit_end(self, operation_id: str, status: str) -> None:
-        if self._audit is None:
-            return
+        """The finish record: audited when the trail is on, and counted in
+        rq_gateway_jobs_acted_total either way, as every mutation's record is (access.py)."""
         state = self.store.state(operation_id)
         record = AuditRecord(
             request_id=f"operation-{operation_id}",
@@ -152,7 +153,9 @@ class OperationRunner:
             operation_id=operation_id,
             acted=int(state.get("acted", "0")),  # job_count: the jobs it retried or deleted
         )
-        self._audit.write(record, self._health)
+        count_acted(record)
+        if self._audit is not None:
+            self._audit.write(record, self._health)
 
     # --- Taking over operations whose runner died ---
 
