@@ -8,7 +8,8 @@ its place again when that job left the queue (queue_list.py says how). A cursor
 is (queue, state, that source's cursor): it resumes exactly after the last entry examined, so a
 job that stays where it is is seen exactly once however the scan is split into requests, and
 jobs retried or deleted between requests shift nothing. A job that moves meanwhile is like a key
-under Redis's SCAN: seen in its old place or its new one. The queue comes first because a retry
+under Redis's SCAN: seen in its old place or its new one, or in neither when its new place is
+behind the scan (pushed to the front of the queue being read). The queue comes first because a retry
 moves a job from a registry to the queue: once the queue is behind the scan, a retried job is
 not met again.
 
