@@ -22,11 +22,16 @@ class OperationQuery:
     async def operation(self, info: Info, id: strawberry.ID) -> Operation | None:
         return Operation.of(await call_service(service_of(info).operation, str(id)))
 
-    @strawberry.field(description="The latest tracked operations, newest first (limit: 1 to 100).")
-    async def operations(self, info: Info, limit: int = 20) -> list[Operation]:
+    @strawberry.field(
+        description="The latest tracked operations, newest first (limit: 1 to 100); after: the id of "
+        "the last operation of a page, for the older ones after it."
+    )
+    async def operations(
+        self, info: Info, limit: int = 20, after: strawberry.ID | None = None
+    ) -> list[Operation]:
         # `limit`, not `first`: a list, not a connection (first means a connection here). Checked
         # here, so the error names `limit`, as FastAPI checks REST's `?first=` before the key.
-        listed = await call_service(_listed, service_of(info), limit)
+        listed = await call_service(_listed, service_of(info), limit, None if after is None else str(after))
         return [Operation.of(op) for op in listed]
 
 
@@ -59,8 +64,8 @@ class OperationMutation:
         return Operation.of(await call_service(service_of(info).cancel_operation, str(id)))
 
 
-def _listed(service: JobService, limit: int) -> list[OperationRecord]:
-    return service.operations(validate_listed(limit, "limit"))
+def _listed(service: JobService, limit: int, after: str | None) -> list[OperationRecord]:
+    return service.operations(validate_listed(limit, "limit"), after)
 
 
 def _operation_stream(operation_id: str, interval_ms: int, own: JobService, unbound: JobService) -> _Stream:

@@ -71,10 +71,15 @@ def start_operation(
 
 @router.get("", response_model=OperationList, responses=_START_ERRORS, name="list_operations")
 def list_operations(
-    service: ServiceDep, first: Annotated[int, Query(ge=1, le=100, description="How many")] = 20
+    service: ServiceDep,
+    first: Annotated[int, Query(ge=1, le=100, description="How many")] = 20,
+    after: Annotated[
+        str | None, Query(description="A next_cursor: the page after it (older operations)")
+    ] = None,
 ) -> OperationList:
-    """The latest operations, newest first."""
-    return OperationList(operations=[Operation.of(op) for op in service.operations(first)])
+    """The latest operations, newest first; `next_cursor` pages to older ones."""
+    operations, next_cursor = service.operations_page(first, after)
+    return OperationList(operations=[Operation.of(op) for op in operations], next_cursor=next_cursor)
 
 
 @router.get("/{operation_id}", response_model=Operation, responses=_ONE_ERRORS, name="get_operation")

@@ -427,3 +427,53 @@ def test_a_runner_whose_lease_was_taken_over_acts_on_nothing(redis_url, r, fail_
     stale = ChunkAction(r, "default", "delete", Selector("all", True), operation.id, "the-old-token")
     assert stale.run(Chunk(list(ids), list(ids), len(ids), "")) is None
     assert failed_ids(r) == left
+
+
+def test_the_operations_list_pages_to_older_ones_and_a_limited_keys_pages_are_full(r):
+    """?after= / operations(after:) take the id of a page's last operation: the pages add up to
+    the list, each once, operations started meanwhile shift nothing, a queue-limited key's pages
+    hold only its queues' operations and are full, and a cursor not listed is a 422."""
+    from .job_access import bearer as access_bearer
+    from .job_access import keyed_app_client
+
+    client = keyed_app_client(r)
+
+    def start(queue: str) -> str:
+        body = {"action": "retry", "queue": queue, "selector": {"job_ids": ["no-such-job"]}}
+        answer = client.post(OPS, json=body, headers=access_bearer("operator-all"))
+        assert answer.status_code == 202, answer.text
+        return answer.json()["id"]
+
+    for i in range(7):
+        start("billing-eu" if i % 2 else "reports")
+    listed = client.get(OPS, params={"first": 100}, headers=access_bearer("viewer-all")).json()
+    everything = [op["id"] for op in listed["operations"]]
+    billing = [op["id"] for op in listed["operations"] if op["queue"] == "billing-eu"]
+    assert len(everything) == 7 and len(billing) == 3 and listed["next_cursor"] is None
+
+    def pages(key: str, first: int) -> list[list[str]]:
+        found, after = [], None
+        while True:
+            params = {"first": first, **({"after": after} if after else {})}
+            body = client.get(OPS, params=params, headers=access_bearer(key)).json()
+            found.append([op["id"] for op in body["operations"]])
+            after = body["next_cursor"]
+            if after is None:
+                return found
+            if len(found) == 1:
+                start("reports")  # started between two pages: the newest, so on no later page
+
+    assert pages("viewer-all", 3) == [everything[0:3], everything[3:6], everything[6:7]]
+    assert pages("viewer-billing", 2) == [billing[0:2], billing[2:3]]
+
+    query = "query($after: ID) { operations(limit: 3, after: $after) { id } }"
+    variables = {"after": everything[2]}
+    answer = client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=access_bearer("viewer-all")
+    ).json()
+    assert [op["id"] for op in answer["data"]["operations"]] == everything[3:6]
+
+    unknown = client.get(OPS, params={"after": "0" * 32}, headers=access_bearer("viewer-all"))
+    assert unknown.status_code == 422 and "Unknown cursor" in unknown.json()["detail"]
+    invalid = client.get(OPS, params={"after": "nope"}, headers=access_bearer("viewer-all"))
+    assert invalid.status_code == 422

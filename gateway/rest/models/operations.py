@@ -69,3 +69,6 @@ class Operation(BaseModel):
 
 class OperationList(BaseModel):
     operations: list[Operation]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as ?after= for the next (older) page; null when there is none"
+    )

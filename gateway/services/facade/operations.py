@@ -98,9 +98,21 @@ class TrackedOperations(ServiceCore):
 
     @read()
     @backend_call()
-    def operations(self, first: int = 20) -> list[Operation]:
-        """The latest operations, newest first, on the queues the key may access."""
-        return [op for op in self._tracker.latest(first) if self.may_access_queue(op.queue)]
+    def operations(self, first: int = 20, after: str | None = None) -> list[Operation]:
+        """The latest operations, newest first, on the queues the key may access (after the
+        operation `after`, when given)."""
+        return self._page(first, after)[0]
+
+    @read()
+    @backend_call()
+    def operations_page(
+        self, first: int = 20, after: str | None = None
+    ) -> tuple[list[Operation], str | None]:
+        """operations(), and the cursor of the next page (None: no more)."""
+        return self._page(first, after)
+
+    def _page(self, first: int, after: str | None) -> tuple[list[Operation], str | None]:
+        return self._tracker.page(first, after, lambda op: self.may_access_queue(op.queue))
 
     @action("operation_cancel", Role.OPERATOR)
     @backend_call()

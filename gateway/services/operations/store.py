@@ -152,11 +152,18 @@ class OperationStore:
             return None
         return _operation({k.decode(): v.decode() for k, v in raw.items()}, errors)
 
-    def latest(self, count: int) -> list[Operation]:
-        members: list[bytes] = cast(Any, self._connection.zrevrange(INDEX, 0, count - 1))
-        ids = [member.decode() for member in members]
-        found = [self.read(operation_id) for operation_id in ids]
-        return [operation for operation in found if operation is not None]
+    def listed_after(self, after: str | None, count: int) -> list[str] | None:
+        """Up to `count` ids of the list (newest first) after the operation `after` (None: from
+        the newest); None when `after` is not (or no longer) listed. By its rank now, so
+        operations started since shift nothing."""
+        start = 0
+        if after is not None:
+            rank = self._connection.zrevrank(INDEX, after)
+            if rank is None:
+                return None
+            start = cast(int, rank) + 1
+        members: list[bytes] = cast(Any, self._connection.zrevrange(INDEX, start, start + count - 1))
+        return [member.decode() for member in members]
 
     def running_ids(self) -> list[str]:
         members: set[bytes] = cast(Any, self._connection.smembers(RUNNING))

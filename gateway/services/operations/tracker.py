@@ -4,6 +4,7 @@ cancel. The work itself runs in runner.py; the state lives in Redis (store.py)."
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
@@ -13,11 +14,13 @@ from gateway.services.domain.rqtime import rq_now
 from gateway.services.operations.dry_run import dry_counts
 from gateway.services.operations.model import Operation, Selector
 from gateway.services.operations.runner import OperationRunner
+from gateway.services.operations.store import LIST_KEPT
 from gateway.services.redis import keys
 from gateway.services.redis.registry import RegistryReader
 
 OPERATION_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 MAX_LISTED = 100
+_LISTED_BATCH = MAX_LISTED + 1  # a page and whether one follows, when every one is visible
 
 
 def validate_listed(first: int, argument: str = "first") -> int:
@@ -102,8 +105,33 @@ class Operations:
     def get(self, operation_id: str) -> Operation | None:
         return self.runner.store.read(validate_operation_id(operation_id))
 
-    def latest(self, first: int) -> list[Operation]:
-        return self.runner.store.latest(validate_listed(first))
+    def page(
+        self, first: int, after: str | None, visible: Callable[[Operation], bool]
+    ) -> tuple[list[Operation], str | None]:
+        """Up to `first` operations the caller may see, newest first, after the operation
+        `after`, and the cursor of the next page (None: no more). Read in batches so that a
+        queue-limited key's page is full however many of the others' operations lie between."""
+        validate_listed(first)
+        if after is not None:
+            validate_operation_id(after)
+        found: list[Operation] = []
+        cursor = after
+        while len(found) <= first:
+            ids = self.runner.store.listed_after(cursor, _LISTED_BATCH)
+            if ids is None:
+                raise InvalidParameter(
+                    f"Unknown cursor {after!r}: not an operation listed now (the list keeps the "
+                    f"latest {LIST_KEPT}); start again without it"
+                )
+            for operation_id in ids:
+                operation = self.runner.store.read(operation_id)
+                if operation is not None and visible(operation):
+                    found.append(operation)
+            if len(ids) < _LISTED_BATCH:
+                break
+            cursor = ids[-1]
+        page = found[:first]
+        return page, page[-1].id if len(found) > first else None
 
     def cancel(self, operation_id: str) -> bool:
         return self.runner.store.cancel(validate_operation_id(operation_id))
