@@ -7,12 +7,13 @@ says how)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, overload
+from collections.abc import Sequence
+from typing import Any
 
 from redis import Redis
 
 from gateway.errors import InvalidParameter
+from gateway.services.domain.lazy_cursors import LazyCursors
 from gateway.services.domain.models import JobInfo, JobPage
 from gateway.services.domain.validation import validate_page_size
 from gateway.services.reads.queue_list import QueueLists
@@ -80,7 +81,7 @@ class Browser:
             return page.total, [member_ref(member) for member in page.members], page.cursors, page.more
         total, entries = self._registry(queue_name, state, first + 1, after, order)
         refs = [entry.job_ref for entry in entries]
-        cursors = _Cursors(entries[:first], _entry_cursor)
+        cursors = LazyCursors(entries[:first], _entry_cursor)
         return total, refs[:first], cursors, len(refs) > first
 
     def _registry(
@@ -118,26 +119,6 @@ class Browser:
             job or JobInfo(job_id=id_of(ref), status=state, origin=queue)
             for ref, job in zip(refs, jobs, strict=True)
         ]
-
-
-class _Cursors(Sequence[str]):
-    """The cursors of a page's items, each encoded when read."""
-
-    def __init__(self, items: Sequence[Any], encode: Callable[[Any], str]) -> None:
-        self._items = items
-        self._encode = encode
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self._encode(item) for item in self._items[index]]
-        return self._encode(self._items[index])
 
 
 def _entry_cursor(entry: Entry) -> str:

@@ -23,11 +23,12 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import overload
+from functools import partial
 
 from redis import Redis
 from redis.typing import EncodableT
 
+from gateway.services.domain.lazy_cursors import LazyCursors
 from gateway.services.redis import keys, scripts
 from gateway.services.redis.registry import decode_member, encode_member, invalid_cursor, unpack_cursor
 
@@ -116,29 +117,14 @@ def _page(length: int, lo: int, start: int, around: list[bytes], first: int, asc
     begin = indexes.index(start) if start in indexes else len(around)
     page = list(range(begin, min(begin + first, len(around))))
     more = 0 <= (start + first if asc else start - first) < length
-    return QueuePage(length, [around[i] for i in page], _Cursors(around, indexes, page), more, start)
+    cursors = LazyCursors(page, partial(_window_cursor, around, indexes))
+    return QueuePage(length, [around[i] for i in page], cursors, more, start)
 
 
-class _Cursors(Sequence[str]):
-    """The cursor after each id of a page, encoded when read: a scan needs few of them."""
-
-    def __init__(self, around: list[bytes], indexes: list[int], page: list[int]) -> None:
-        self._around, self._indexes, self._page = around, indexes, page
-
-    def __len__(self) -> int:
-        return len(self._page)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        at = self._page[index]
-        # WIDTH ids each side; near an end of the list, the other side makes up the window's size.
-        after = min(WIDTH, len(self._around) - 1 - at)
-        before = min(at, _MAX_IDS - 1 - after)
-        after = min(len(self._around) - 1 - at, _MAX_IDS - 1 - before)
-        ids = tuple(self._around[at - before : at + after + 1])
-        return Window(self._indexes[at], before + 1, ids).encode()
+def _window_cursor(around: list[bytes], indexes: list[int], at: int) -> str:
+    """The cursor after `around[at]`: WIDTH ids each side; near an end of the list, the other side
+    makes up the window's size."""
+    after = min(WIDTH, len(around) - 1 - at)
+    before = min(at, _MAX_IDS - 1 - after)
+    after = min(len(around) - 1 - at, _MAX_IDS - 1 - before)
+    return Window(indexes[at], before + 1, tuple(around[at - before : at + after + 1])).encode()
