@@ -16,7 +16,7 @@ from gateway.services.domain.outcome import Outcome
 from gateway.services.operations.chunks import walk_for
 from gateway.services.operations.model import ERRORS_SHOWN, Selector
 from gateway.services.operations.steps import counted_errors
-from gateway.services.operations.store import ERROR_MESSAGES
+from gateway.services.operations.store import recorded_error
 from gateway.services.writes.failed_actions import BULK_CHUNK, FailedJobActions
 
 
@@ -55,10 +55,5 @@ def dry_counts(
             elif code in errors:
                 counts.error_count += 1
                 if len(counts.errors) < ERRORS_SHOWN:
-                    counts.errors.append(JobError(_shown_id(member), ERROR_MESSAGES[code]))
+                    counts.errors.append(recorded_error(code, member))
     return counts
-
-
-def _shown_id(member: str | bytes) -> str:
-    # As the store reads back a real chunk's error entry: the member, undecodable bytes replaced.
-    return member.decode(errors="replace") if isinstance(member, bytes) else member

@@ -227,3 +227,9 @@ def _operation(raw: dict[str, str], errors: list[bytes]) -> Operation:
 def _error(entry: str) -> JobError:
     code, _, job_id = entry.partition(" ")
     return JobError(job_id, ERROR_MESSAGES.get(int(code), "failed"))
+
+
+def recorded_error(code: int, member: str | bytes) -> JobError:
+    """The error a chunk's `record` (prelude_operation.lua) lists for `member`, as read back."""
+    raw = member if isinstance(member, bytes) else member.encode()
+    return _error((b"%d " % code + raw).decode(errors="replace"))
