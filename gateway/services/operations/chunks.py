@@ -29,12 +29,19 @@ from gateway.services.domain.search_query import SearchQuery
 from gateway.services.operations import store
 from gateway.services.operations.model import ERRORS_SHOWN, Selector
 from gateway.services.operations.registry_steps import RegistrySteps
-from gateway.services.operations.steps import ENDED, Step, Steps, chunk_keys, counted_errors, error_codes
+from gateway.services.operations.steps import (
+    ENDED,
+    Step,
+    Steps,
+    act_args,
+    chunk_keys,
+    counted_errors,
+    error_codes,
+)
 from gateway.services.reads.search import SearchScope, scan_search
 from gateway.services.redis import keys, scripts
 from gateway.services.redis.fetch import fetch_jobs
 from gateway.services.redis.registry import Entry, RegistryReader, decode_cursor, now_timestamp
-from gateway.services.writes.failed_actions import delete_args, requeue_args
 from gateway.services.writes.groups import in_group
 
 Select = Callable[[list[Entry]], list[Entry]]
@@ -178,11 +185,7 @@ class ChunkAction:
 
     def run(self, chunk: Chunk) -> ChunkDone | None:
         now = now_timestamp()
-        inner = (
-            requeue_args(now, self._queue, chunk.members, self._only_origin)
-            if self._retry
-            else delete_args(now, chunk.members, self._only_origin)
-        )
+        inner = act_args(self._retry, now, self._queue, chunk.members, self._only_origin)
         first_id = len(inner) - len(chunk.members) + 1  # Lua counts from 1
         head = [
             self._token,

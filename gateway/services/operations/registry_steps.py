@@ -14,10 +14,9 @@ from redis import Redis
 
 from gateway.services.operations import store
 from gateway.services.operations.model import ERRORS_SHOWN
-from gateway.services.operations.steps import ENDED, Step, chunk_keys, counted_errors, error_codes
+from gateway.services.operations.steps import ENDED, Step, act_args, chunk_keys, counted_errors, error_codes
 from gateway.services.redis import scripts
 from gateway.services.redis.registry import decode_cursor, now_timestamp
-from gateway.services.writes.failed_actions import delete_args, requeue_args
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +62,7 @@ class RegistrySteps:
         if self._bound is None:  # the registry was empty when the operation started
             return ENDED
         now = now_timestamp()
-        fixed = (
-            requeue_args(now, self._queue, [], self._only_origin)
-            if self._retry
-            else delete_args(now, [], self._only_origin)
-        )
+        fixed = act_args(self._retry, now, self._queue, [], self._only_origin)
         head = [self._token, store.LEASE_MS, size, *self._bound, self._error_codes, ERRORS_SHOWN, now]
         with self._connection.pipeline(transaction=False) as pipe:
             for _ in range(self._depth):

@@ -4,12 +4,14 @@ by the walks the gateway reads (chunks.py: WalkSteps, ChunkAction) and the walk 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
 from gateway.services.operations import store
 from gateway.services.redis import keys
+from gateway.services.writes.failed_actions import delete_args, requeue_args
 
 
 def chunk_keys(queue: str, operation_id: str) -> list[str | bytes]:
@@ -34,6 +36,13 @@ def counted_errors(action: str, selector_kind: str) -> list[Outcome]:
     if selector_kind == "job_ids":
         errors.append(Outcome.NOT_IN_REGISTRY)
     return errors
+
+
+def act_args(retry: bool, now: int, queue: str, ids: Sequence[str | bytes], only_origin: str) -> list[Any]:
+    """The ARGV of the action both chunk scripts wrap (requeue.lua or delete.lua), for `ids`."""
+    if retry:
+        return requeue_args(now, queue, ids, only_origin)
+    return delete_args(now, ids, only_origin)
 
 
 def error_codes(*codes: int) -> str:
