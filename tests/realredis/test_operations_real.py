@@ -87,14 +87,9 @@ def test_rate_limited_jobs_in_an_operation_over_every_job_go_through_rqs_own_req
     assert all(Job.fetch(job_id, connection=r).get_status() != "failed" for job_id in limited)
 
 
-def test_rate_limited_jobs_a_dead_runner_left_are_handed_to_rq_by_the_one_that_resumes(r, fail_jobs):
-    """A chunk's Lua call lists the rate-limited jobs it left for RQ's requeue in the operation,
-    in the same step as its progress. The runner dies right after that call (here: the chunk runs
-    and nothing more); the runner that resumes hands them to RQ first. Before, they stayed failed
-    while the operation's position had moved past them."""
-    rate_limit = pytest.importorskip("rq.rate_limit", reason="RQ 3 rate limits").RateLimit
-    limited = fail_jobs(2, rate_limit=rate_limit("k", 1))
-    plain = fail_jobs(2)
+def _first_chunk_of_a_retry_of_every_job(r):
+    """(runner, operation id, its lease token, the step): a retry operation over every failed
+    job whose runner ran one chunk of 10 and nothing more, as one that died right after it."""
     service = JobService(r)
     service.use_operations()
     runner = service.operations_runner
@@ -105,6 +100,18 @@ def test_rate_limited_jobs_a_dead_runner_left_are_handed_to_rq_by_the_one_that_r
         "retry", "default", Selector("all", True), "k", total, last.cursor, token, None
     )
     step = RegistrySteps(r, "default", "retry", last.cursor, operation_id, token).step(10)
+    return runner, operation_id, token, step
+
+
+def test_rate_limited_jobs_a_dead_runner_left_are_handed_to_rq_by_the_one_that_resumes(r, fail_jobs):
+    """A chunk's Lua call lists the rate-limited jobs it left for RQ's requeue in the operation,
+    in the same step as its progress. The runner dies right after that call (here: the chunk runs
+    and nothing more); the runner that resumes hands them to RQ first. Before, they stayed failed
+    while the operation's position had moved past them."""
+    rate_limit = pytest.importorskip("rq.rate_limit", reason="RQ 3 rate limits").RateLimit
+    limited = fail_jobs(2, rate_limit=rate_limit("k", 1))
+    plain = fail_jobs(2)
+    runner, operation_id, token, step = _first_chunk_of_a_retry_of_every_job(r)
     assert (
         step is not None and step.ended and sorted(step.rate_limited) == sorted(m.encode() for m in limited)
     )
@@ -126,16 +133,8 @@ def test_a_stalled_runner_handing_over_beside_its_successor_leaves_no_rate_limit
     off unhandled)."""
     rate_limit = pytest.importorskip("rq.rate_limit", reason="RQ 3 rate limits").RateLimit
     limited = fail_jobs(2, rate_limit=rate_limit("k", 1))
-    service = JobService(r)
-    service.use_operations()
-    runner = service.operations_runner
-    total, last = RegistryReader(r).last("rq:failed:default")
-    assert last is not None
-    token = runner.new_token()
-    operation_id, _ = runner.store.create(
-        "retry", "default", Selector("all", True), "k", total, last.cursor, token, None
-    )
-    assert RegistrySteps(r, "default", "retry", last.cursor, operation_id, token).step(10) is not None
+    runner, operation_id, _, step = _first_chunk_of_a_retry_of_every_job(r)
+    assert step is not None
     first, second = runner.store.limited(operation_id)
     actions = FailedJobActions(r, "default", None)
 

@@ -65,6 +65,21 @@ class _Queue:
         return [job_id for job_id in self.initial if job_id not in self.gone]
 
 
+def _page_through(read, queue: _Queue, gaps) -> list[str]:
+    """Every page `read(cursor)` answers (its ids, the next cursor or None at the end), with
+    the queue changed by the next gap of `gaps` between two pages."""
+    found: list[str] = []
+    cursor = None
+    for step in range(400):
+        ids, cursor = read(cursor)
+        found += ids
+        if cursor is None:
+            return found
+        for op, arg in gaps[step] if step < len(gaps) else ():
+            queue.apply(op, arg)
+    pytest.fail("the pages never ended")
+
+
 def _check(found: list[str], stayed: list[str]) -> None:
     assert len(found) == len(set(found)), "a job came twice"
     assert [job_id for job_id in found if job_id in set(stayed)] == stayed, "a job was skipped"
@@ -81,19 +96,12 @@ def test_search_pages_meet_every_job_that_stayed_exactly_once(r, size, limit, sc
     queue = _Queue(r, size)
     service = JobService(r)
     service.search_scan_limit = scan_limit
-    found: list[str] = []
-    cursor = None
-    for step in range(400):
+
+    def read(cursor: str | None) -> tuple[list[str], str | None]:
         page = service.search("", queue=QUEUE, state="queued", limit=limit, cursor=cursor)
-        found += [job.job_id for job in page.jobs]
-        if page.complete:
-            break
-        cursor = page.next_cursor
-        for op, arg in gaps[step] if step < len(gaps) else ():
-            queue.apply(op, arg)
-    else:
-        pytest.fail("the scan never completed")
-    _check(found, queue.stayed())
+        return [job.job_id for job in page.jobs], None if page.complete else page.next_cursor
+
+    _check(_page_through(read, queue, gaps), queue.stayed())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -108,17 +116,11 @@ def test_queue_pages_meet_every_job_that_stayed_exactly_once_in_both_orders(
 ) -> None:
     queue = _Queue(r, size)
     service = JobService(r)
-    found: list[str] = []
-    cursor = None
-    for step in range(400):
+
+    def read(cursor: str | None) -> tuple[list[str], str | None]:
         page = service.queue_jobs(QUEUE, "queued", limit, cursor, order)
-        found += [job.job_id for job in page.jobs]
-        if not page.has_next_page:
-            break
-        cursor = page.end_cursor
-        for op, arg in gaps[step] if step < len(gaps) else ():
-            queue.apply(op, arg)
-    else:
-        pytest.fail("the pages never ended")
+        return [job.job_id for job in page.jobs], page.end_cursor if page.has_next_page else None
+
+    found = _page_through(read, queue, gaps)
     stayed = queue.stayed()
     _check(found, stayed if order == "asc" else stayed[::-1])
