@@ -18,7 +18,6 @@ from gateway.services.operations.chunks import ChunkAction, IdsWalk, WalkSteps, 
 from gateway.services.operations.model import Selector
 from gateway.services.operations.registry_steps import RegistrySteps
 from gateway.services.operations.store import OperationStore, operation_key
-from gateway.services.redis import scripts
 from gateway.services.redis.registry import RegistryReader, encode_cursor
 
 REGISTRY = "rq:failed:default"
@@ -116,25 +115,41 @@ class Clock:
         return next(self._times)
 
 
-@pytest.mark.parametrize("walk", ["registry", "named ids"])
-def test_a_step_takes_its_time_from_the_round_trip_on_the_gateways_clock(r, walk):
+def test_a_chunk_of_named_ids_takes_its_time_from_the_round_trip_on_the_gateways_clock(r):
     """The chunk sizer's input (steps.Step says why not Redis's TIME)."""
+    _two_failed_jobs(r)
+    selector = Selector("job_ids", ["a", "b"])
+    operation_id, _ = OperationStore(r).create("retry", "default", selector, "k", 2, "", "t1", None)
+    act = ChunkAction(r, "default", "retry", selector, operation_id, "t1", clock=Clock(10.0, 10.25))
+    step = WalkSteps(IdsWalk(["a", "b"]), act, "").step(10)
+    assert step is not None and step.jobs == 2
+    assert step.seconds == 0.25
+    assert r.lrange("rq:queue:default", 0, -1) == [b"a", b"b"]
+
+
+def test_a_registry_step_takes_its_time_from_when_redis_could_start_its_call(r):
+    """From its sending, or from the reply before it when it was queued behind that call: the time
+    Redis spent on it (and on other clients between), on the gateway's clock."""
+    _, operation_id, last = _two_failed_jobs(r)
+    # Clock reads: call 1 sent, call 2 sent, reply 1, call 3 sent, reply 2.
+    clock = Clock(10.0, 10.1, 10.25, 10.3, 10.4)
+    steps = RegistrySteps(r, "default", "retry", last.cursor, operation_id, "t1", depth=2, clock=clock)
+    first, second = steps.step(1), steps.step(1)
+    assert first is not None and second is not None
+    assert (first.jobs, first.seconds) == (1, 0.25)
+    assert (second.jobs, second.ended) == (1, True)
+    assert second.seconds == pytest.approx(0.15)  # from reply 1, not from its sending at 10.1
+    assert r.lrange("rq:queue:default", 0, -1) == [b"a", b"b"]
+
+
+def _two_failed_jobs(r):
     r.zadd(REGISTRY, {"a": -1, "b": -1})
     for member in "ab":
         r.hset(f"rq:job:{member}", mapping={"status": "failed", "origin": "default"})
     _, last = RegistryReader(r).last(REGISTRY)
     store = OperationStore(r)
-    selector = Selector("all", True) if walk == "registry" else Selector("job_ids", ["a", "b"])
-    operation_id, _ = store.create("retry", "default", selector, "k", 2, last.cursor, "t1", None)
-    clock = Clock(10.0, 10.25)
-    if walk == "registry":
-        step = RegistrySteps(r, "default", "retry", last.cursor, operation_id, "t1", clock=clock).step(10)
-    else:
-        act = ChunkAction(r, "default", "retry", selector, operation_id, "t1", clock=clock)
-        step = WalkSteps(IdsWalk(["a", "b"]), act, "").step(10)
-    assert step is not None and step.jobs == 2
-    assert step.seconds == 0.25
-    assert r.lrange("rq:queue:default", 0, -1) == [b"a", b"b"]
+    operation_id, _ = store.create("retry", "default", Selector("all", True), "k", 2, last.cursor, "t1", None)
+    return store, operation_id, last
 
 
 def test_a_position_stored_as_a_cursor_by_an_earlier_gateway_resumes_where_it_stopped(r):
@@ -154,42 +169,42 @@ def test_a_position_stored_as_a_cursor_by_an_earlier_gateway_resumes_where_it_st
     assert r.lrange("rq:queue:default", 0, -1) == [b"b", b"c"]
 
 
-class OneCallAtATime:
-    """Stands for the pipeline a step sends: runs its calls one by one, with `between()` after the
-    first; `second` replaces the second call's reply (an error reply) when given."""
+class Recorded:
+    """A connection of the pool whose sends and reads are logged in `events`; `fail_read` turns
+    that read's reply (numbered from 1, the reply itself consumed) into `error`."""
 
-    def __init__(self, r, between, second=None):
-        self._r = r
-        self._between = between
-        self._second = second
-        self._pipe = None
+    def __init__(self, connection, events, fail_read=0, error=None):
+        self._connection = connection
+        self._events = events
+        self._fail_read = fail_read
+        self._error = error
+        self._reads = 0
 
-    def __call__(self, **kwargs):
-        self._pipe = type(self._r).pipeline(self._r, **kwargs)
-        return self
+    def send_command(self, *args, **kwargs):
+        self._events.append("send")
+        return self._connection.send_command(*args, **kwargs)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._pipe.reset()
+    def read_response(self, *args, **kwargs):
+        self._events.append("read")
+        self._reads += 1
+        reply = self._connection.read_response(*args, **kwargs)
+        if self._reads == self._fail_read:
+            raise self._error
+        return reply
 
     def __getattr__(self, name):
-        return getattr(self._pipe, name)
+        return getattr(self._connection, name)
 
-    def execute(self, raise_on_error=True):
-        replies = []
-        for index, (args, options) in enumerate(self._pipe.command_stack):
-            if index == 1 and self._second is not None:
-                replies.append(self._second)
-            else:
-                replies.append(self._r.execute_command(*args, **options))
-            if index == 0:
-                self._between()
-        errors = [reply for reply in replies if isinstance(reply, Exception)]
-        if raise_on_error and errors:
-            raise errors[0]  # as redis-py's pipeline does
-        return replies
+
+def _recording(r, monkeypatch, **failure) -> list[str]:
+    events: list[str] = []
+    pool = r.connection_pool
+    real_get, real_release = pool.get_connection, pool.release
+    monkeypatch.setattr(
+        pool, "get_connection", lambda *a, **k: Recorded(real_get(*a, **k), events, **failure)
+    )
+    monkeypatch.setattr(pool, "release", lambda c: real_release(getattr(c, "_connection", c)))
+    return events
 
 
 def _three_failed_jobs_b_rate_limited(r) -> tuple[OperationStore, str, RegistrySteps]:
@@ -201,30 +216,117 @@ def _three_failed_jobs_b_rate_limited(r) -> tuple[OperationStore, str, RegistryS
     store = OperationStore(r)
     operation_id, _ = store.create("retry", "default", Selector("all", True), "k", 3, last.cursor, "t1", None)
     steps = RegistrySteps(r, "default", "retry", last.cursor, operation_id, "t1", depth=2)
-    r.script_load(scripts.OPERATION_WALK_REQUEUE)  # the calls below go one by one: EVALSHA only
     return store, operation_id, steps
 
 
-def test_a_cancel_between_the_calls_of_one_step_keeps_the_first_calls_work_and_stops(r, monkeypatch):
-    """The calls of one step are pipelined: a cancel that lands between them refuses the later
-    ones. What the first call did is reported (its rate-limited jobs still go to RQ's requeue)
-    and the runner is told to stop."""
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_the_walk_sends_each_call_before_it_reads_the_reply_of_the_one_before(r, monkeypatch, depth):
+    """What keeps Redis busy between chunks: `depth` calls queued whenever a reply is read, so
+    Redis never waits for the gateway to read a reply and send the next call."""
+    r.zadd(REGISTRY, {f"j{i}": -1 for i in range(6)})
+    _, last = RegistryReader(r).last(REGISTRY)
+    operation_id, _ = OperationStore(r).create(
+        "delete", "default", Selector("all", True), "k", 6, last.cursor, "t", None
+    )
+    steps = RegistrySteps(r, "default", "delete", last.cursor, operation_id, "t", depth=depth)
+    events = _recording(r, monkeypatch)  # the walk's own connection from here on
+    examined = 0
+    while (step := steps.step(1)) is not None and not step.ended:
+        examined += step.examined
+    assert step is not None and examined + step.examined == 6 and r.zcard(REGISTRY) == 0
+    queued = 0
+    for event in events:
+        queued += 1 if event == "send" else -1
+        if event == "send":
+            assert queued <= depth
+    reads_before_the_end = [i for i, e in enumerate(events) if e == "read"][:6]
+    for index in reads_before_the_end:
+        assert events[:index].count("send") - events[:index].count("read") == depth
+    assert queued == 0  # the calls queued behind the last were read before the connection went back
+
+
+def test_a_cancel_stops_the_walk_within_the_calls_already_queued(r):
+    """A cancel refuses every call Redis has not started: the walk stops after at most the one
+    queued behind the running call (cancel within one chunk), whose work, already done and
+    counted, is still reported (its rate-limited job goes to RQ's requeue)."""
     store, operation_id, steps = _three_failed_jobs_b_rate_limited(r)
-    monkeypatch.setattr(r, "pipeline", OneCallAtATime(r, lambda: store.cancel(operation_id)))
-    step = steps.step(2)
-    assert step is not None and step.stopped and not step.ended
-    assert (step.examined, step.rate_limited) == (2, [b"b"])
-    assert r.lrange("rq:queue:default", 0, -1) == [b"a"]  # c: the refused second call
-    assert r.zrange(REGISTRY, 0, -1) == [b"b", b"c"]
+    first = steps.step(1)
+    assert first is not None and first.examined == 1
+    store.cancel(operation_id)
+    after = []
+    while (step := steps.step(1)) is not None:
+        after.append(step)
+        assert len(after) <= 1
+    state = store.state(operation_id)
+    assert int(state["done"]) == 1 + sum(s.examined for s in after)
+    assert [job for s in after for job in s.rate_limited] == ([b"b"] if after else [])
+    assert r.zrange(REGISTRY, 0, -1) == [b"b", b"c"]  # b: rate limited, left to RQ's requeue
+    assert r.lrange("rq:queue:default", 0, -1) == [b"a"]
+    assert r.ping()  # the walk's connection went back to the pool with nothing left unread
 
 
-def test_an_error_reply_to_the_second_call_keeps_the_first_calls_work_and_stops(r, monkeypatch):
-    """Redis refusing the second call (out of memory, a failover) must not hide what the first
-    did: before, the pipeline raised and the first call's rate-limited jobs were never handed to
-    RQ's requeue while the operation's position had moved past them."""
-    _, _, steps = _three_failed_jobs_b_rate_limited(r)
+def test_an_error_reply_after_a_call_did_its_work_loses_nothing(r, monkeypatch):
+    """Redis refusing a later call (out of memory, a failover) raises, and what the calls before
+    did stays counted in Redis: a runner resuming the operation finishes exactly the rest, and
+    the rate-limited job the failed reply would have named is still listed for RQ's requeue."""
+    store, operation_id, steps = _three_failed_jobs_b_rate_limited(r)
     refused = redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'")
-    monkeypatch.setattr(r, "pipeline", OneCallAtATime(r, lambda: None, second=refused))
-    step = steps.step(2)
-    assert step is not None and step.stopped and not step.ended
-    assert (step.examined, step.rate_limited) == (2, [b"b"])
+    _recording(r, monkeypatch, fail_read=2, error=refused)
+    first = steps.step(1)
+    assert first is not None and first.examined == 1
+    with pytest.raises(redis.ResponseError):
+        steps.step(1)  # call 2 ran (it took b), its reply is lost
+    assert store.limited(operation_id) == [b"b"]
+    monkeypatch.undo()
+    resumed = RegistrySteps(r, "default", "retry", store.state(operation_id)["bound"], operation_id, "t1")
+    while (step := resumed.step(5)) is not None and not step.ended:
+        pass
+    assert int(store.state(operation_id)["done"]) == 3
+    assert r.lrange("rq:queue:default", 0, -1) == [b"a", b"c"]
+    assert r.ping()
+
+
+def test_a_walk_whose_scripts_redis_forgot_loads_them_and_goes_on(r):
+    """SCRIPT FLUSH (or a restart, a failover) between calls: the queued calls answer NOSCRIPT and
+    did nothing; the walk loads its script and every job is still acted on once."""
+    store, operation_id, steps = _three_failed_jobs_b_rate_limited(r)
+    r.hdel("rq:job:b", "rate_limit_key")
+    assert steps.step(1) is not None
+    r.script_flush()
+    examined = 1
+    while (step := steps.step(1)) is not None:
+        examined += step.examined
+        if step.ended:
+            break
+    assert examined == int(store.state(operation_id)["done"]) == 3
+    assert r.lrange("rq:queue:default", 0, -1) == [b"a", b"b", b"c"]
+
+
+def test_a_walk_whose_connection_drops_reconnects_and_goes_on(r):
+    """The walk's own connection killed between calls (a proxy's idle timeout, a network blip):
+    it reconnects once, as the client's own retry does, and acts on every job once."""
+    store, operation_id, steps = _three_failed_jobs_b_rate_limited(r)
+    r.hdel("rq:job:b", "rate_limit_key")
+    assert steps.step(1) is not None
+    r.client_kill_filter(_type="normal", skipme=True)
+    examined = 1
+    while (step := steps.step(1)) is not None:
+        examined += step.examined
+        if step.ended:
+            break
+    assert examined == int(store.state(operation_id)["done"]) == 3
+    assert r.lrange("rq:queue:default", 0, -1) == [b"a", b"b", b"c"]
+
+
+def test_health_checks_never_interleave_with_queued_calls(redis_url):
+    """The gateway's client checks a connection's health (a PING) before a command once it has
+    been idle: a PING sent behind a queued call would read that call's reply as its own."""
+    client = redis.Redis.from_url(redis_url, health_check_interval=1e-9)
+    try:
+        store, operation_id, steps = _three_failed_jobs_b_rate_limited(client)
+        client.hdel("rq:job:b", "rate_limit_key")
+        while (step := steps.step(1)) is not None and not step.ended:
+            pass
+        assert int(store.state(operation_id)["done"]) == 3
+    finally:
+        client.close()

@@ -225,6 +225,9 @@ class WalkSteps:
         ]
         return Step(done.seconds, chunk.examined, len(chunk.members), limited, False)
 
+    def close(self) -> None:
+        """Each chunk's call is read before the next is sent: nothing is held between steps."""
+
 
 def steps_for(
     connection: Redis,
@@ -236,7 +239,7 @@ def steps_for(
     depth: int = 2,
 ) -> Steps:
     """The steps of a stored operation, from where its last recorded chunk ended; `depth` calls
-    per round trip for every failed job (RegistrySteps)."""
+    queued at a time for every failed job (RegistrySteps)."""
     queue, action, bound = state["queue"], state["action"], state["bound"]
     only_origin = state.get("only_origin", "")  # absent in operations of older gateways: any
     if selector.kind == "all":

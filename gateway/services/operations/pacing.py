@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 
-# One chunk's Lua call may keep Redis busy this long, measured as its round trip (steps.Step).
-# A PING from another client waits at most the calls of one round trip (two: registry_steps.py):
-# well under the 20 ms bound, with room for a slow chunk.
+# One chunk's Lua call may keep Redis busy this long, timed on the gateway's clock (steps.Step).
+# A PING from another client waits at most for the call running and the one queued behind it
+# (registry_steps.py): well under the 20 ms bound, with room for a slow chunk.
 TARGET_SECONDS = 0.003
 FIRST_CHUNK = 100
 LEAST_CHUNK = 10

@@ -105,25 +105,29 @@ class OperationRunner:
             return None
         self._finish_rate_limited(operation_id, state["queue"])  # left by a runner that died
         selector = Selector(*next(iter(_selector(state).items())))
-        # Under a rate cap, one call per round trip keeps the pace smooth (Pace.cap sizes one call).
+        # Under a rate cap, one call at a time keeps the pace smooth (Pace.cap sizes one call).
         depth = 1 if self.max_rate > 0 else 2
         steps = steps_for(self._connection, self._serializer, state, selector, operation_id, token, depth)
         sizer, pace = ChunkSizer(), Pace(self.max_rate)
-        while not self._stopping.is_set():  # else shutting down: another process resumes it
-            step = steps.step(pace.cap(sizer.size))
-            if step is None:
-                return None
-            sizer.observe(step.jobs, step.seconds)
-            if step.rate_limited:
-                self._finish_rate_limited(operation_id, state["queue"])
-            if step.ended:
-                return "succeeded"
-            if step.stopped:
-                return None
-            wait = pace.wait_after(step.examined)
-            # Between chunks the thread lets go (time.sleep(0) too): other requests run.
-            self._stopping.wait(min(wait, stored.LEASE_MS / 2000)) if wait else time.sleep(0)
-        return None
+        try:
+            while not self._stopping.is_set():  # else shutting down: another process resumes it
+                step = steps.step(pace.cap(sizer.size))
+                if step is None:
+                    return None
+                sizer.observe(step.jobs, step.seconds)
+                if step.rate_limited:
+                    self._finish_rate_limited(operation_id, state["queue"])
+                if step.ended:
+                    steps.close()
+                    # Calls queued behind the last one may have listed rate-limited jobs too.
+                    self._finish_rate_limited(operation_id, state["queue"])
+                    return "succeeded"
+                wait = pace.wait_after(step.examined)
+                # Between chunks the thread lets go (time.sleep(0) too): other requests run.
+                self._stopping.wait(min(wait, stored.LEASE_MS / 2000)) if wait else time.sleep(0)
+            return None
+        finally:
+            steps.close()
 
     def _finish_rate_limited(self, operation_id: str, queue: str) -> None:
         """RQ 3 rate-limited jobs go through RQ's own requeue, as retry-all does. The chunk's Lua

@@ -51,7 +51,7 @@ def error_codes(*codes: int) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    """One chunk done: the round trip of its Lua calls, the entries it covered, the jobs it acted
+    """One chunk done: the time of its Lua call, the entries it covered, the jobs it acted
     on or classified, the rate-limited ones left for RQ's own requeue, and whether the walk ended.
 
     The time is the gateway's clock around the calls, not Redis's `TIME` inside them: from Redis
@@ -65,7 +65,6 @@ class Step:
     jobs: int
     rate_limited: list[str | bytes]
     ended: bool
-    stopped: bool = False  # a later call of the step was refused or failed: stop after this one
 
 
 ENDED = Step(0.0, 0, 0, [], True)
@@ -75,4 +74,8 @@ class Steps(Protocol):
     def step(self, size: int) -> Step | None:
         """The next chunk of at most `size` entries, done; None when the runner must stop (its
         lease was taken over, or the operation no longer runs)."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what the steps hold in Redis's connection (calls still queued)."""
         ...

@@ -1,7 +1,7 @@
 -- Run by RegistrySteps.step (gateway/services/operations/registry_steps.py) for an operation
 -- over every failed job: one call reads the next live registry entries after the stored
 -- position, acts on them and records the progress, so the gateway handles no job (and two calls
--- can go in one round trip: each starts where the operation's position says).
+-- can be queued one behind the other: each starts where the operation's position says).
 -- After prelude.lua, `local dry = false`, requeue.lua or delete.lua wrapped as
 -- `local function act(KEYS, ARGV, listed)`, and prelude_operation.lua.
 -- KEYS[1] failed registry, KEYS[2] operation hash, KEYS[3] its lease, KEYS[4] its errors list,
