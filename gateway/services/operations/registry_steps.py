@@ -79,9 +79,8 @@ class RegistrySteps:
             self.close()
             sent, reply = self._next_reply(size)
         except NoScriptError:
-            # Redis lost its scripts (a restart, a failover, SCRIPT FLUSH): no queued call ran.
-            self.close()
-            self._connection.script_load(self._script)
+            # Redis lost its scripts (a restart, a failover, SCRIPT FLUSH): no queued call ran, and
+            # the next step loads the script again as it opens a connection.
             return Step(0.0, 0, 0, [], False)
         arrived = self._clock()
         seconds = arrived - max(sent, self._last_reply)
@@ -116,6 +115,7 @@ class RegistrySteps:
         """Queue calls up to `depth`, then read the oldest one's reply: (when it was sent, reply).
         Any error closes the walk's connection (and reads what was queued behind)."""
         if self._link is None:
+            self._connection.script_load(self._script)  # EVALSHA below: the calls are queued
             self._link = self._connection.connection_pool.get_connection()
             self._last_reply = 0.0
         link = self._link
