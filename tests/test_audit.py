@@ -99,7 +99,7 @@ def test_an_unexpected_error_is_audited_as_internal(conn, caplog, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("gateway.services.facade.actions.run_bulk", explode)
+    monkeypatch.setattr("gateway.services.facade.actions.act_on_all", explode)
     response = client.delete("/api/v1/jobs/failed/clear")
     assert response.status_code == 500
     (line,) = audit_lines(caplog)

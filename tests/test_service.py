@@ -173,15 +173,15 @@ def test_bulk_walks_in_chunks_and_ignores_jobs_that_fail_again(conn, service, fa
     monkeypatch.setattr(actions_module, "BULK_CHUNK", 2)
     ids = factory.failed(5)
     calls = []
-    original = actions_module.FailedJobActions.requeue
+    original = actions_module.FailedJobActions.requeued
 
-    def spy(self, job_ids):
+    def spy(self, job_ids, codes):
         calls.append(list(job_ids))
         # A worker failing a requeued job again mid-walk: it lands after the walk's bound.
         conn.zadd(registry(conn).key, {job_ids[0]: int(time.time()) + 10**8})
-        return original(self, job_ids)
+        return original(self, job_ids, codes)
 
-    monkeypatch.setattr(actions_module.FailedJobActions, "requeue", spy)
+    monkeypatch.setattr(actions_module.FailedJobActions, "requeued", spy)
     outcome = service.retry_all()
     assert [len(c) for c in calls] == [2, 2, 1]
     assert sorted(outcome.done_jobs) == sorted(ids)
@@ -192,18 +192,20 @@ def test_a_job_failing_again_ahead_of_the_walk_is_not_requeued_twice(conn, servi
     ids = factory.failed(5)
     key = registry(conn).key
     conn.zadd(key, {ids[-1]: "+inf"})  # e.g. a job kept forever: the walk's bound is +inf
-    original = actions_module.FailedJobActions.requeue
+    original = actions_module.FailedJobActions.requeued
+    failed_again = []
 
-    def requeue_then_fail_again(self, job_ids):
-        codes = original(self, job_ids)
+    def requeued_then_fail_again(self, job_ids, codes):
         # A worker fails the first requeued job again: it re-enters with a fresh score.
         conn.lrem("rq:queue:default", 0, job_ids[0])
         conn.hset(Job.key_for(job_ids[0]), "status", "failed")
         conn.zadd(key, {job_ids[0]: int(time.time()) + 31_536_000 + 100})  # now + failure_ttl
-        return codes
+        failed_again.append(job_ids[0])
+        return original(self, job_ids, codes)
 
-    monkeypatch.setattr(actions_module.FailedJobActions, "requeue", requeue_then_fail_again)
+    monkeypatch.setattr(actions_module.FailedJobActions, "requeued", requeued_then_fail_again)
     outcome = service.retry_all()
+    assert len(failed_again) == 3  # one per chunk of 2: the walk did meet them again
     assert sorted(outcome.done_jobs) == sorted(ids)
     assert len(outcome.done_jobs) == len(set(outcome.done_jobs))
 

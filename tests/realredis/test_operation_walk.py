@@ -19,6 +19,7 @@ from gateway.services.operations.model import Selector
 from gateway.services.operations.registry_steps import RegistrySteps
 from gateway.services.operations.store import OperationStore, operation_key
 from gateway.services.redis.registry import RegistryReader, encode_cursor
+from tests.recorded_calls import queued_when_read, record_script_calls
 
 REGISTRY = "rq:failed:default"
 NOW = int(time.time())
@@ -169,50 +170,6 @@ def test_a_position_stored_as_a_cursor_by_an_earlier_gateway_resumes_where_it_st
     assert r.lrange("rq:queue:default", 0, -1) == [b"b", b"c"]
 
 
-class Recorded:
-    """A connection of the pool whose sends and reads, once it sent an EVALSHA (the walk's calls),
-    are logged in `events`; `fail_read` turns that read's reply (numbered from 1, the reply itself
-    consumed) into `error`."""
-
-    def __init__(self, connection, events, fail_read=0, error=None):
-        self._connection = connection
-        self._events = events
-        self._fail_read = fail_read
-        self._error = error
-        self._reads = 0
-        self._walk = False
-
-    def send_command(self, *args, **kwargs):
-        self._walk = self._walk or args[0] == "EVALSHA"  # the walk's own connection
-        if self._walk:
-            self._events.append("send")
-        return self._connection.send_command(*args, **kwargs)
-
-    def read_response(self, *args, **kwargs):
-        if not self._walk:
-            return self._connection.read_response(*args, **kwargs)
-        self._events.append("read")
-        self._reads += 1
-        reply = self._connection.read_response(*args, **kwargs)
-        if self._reads == self._fail_read:
-            raise self._error
-        return reply
-
-    def __getattr__(self, name):
-        return getattr(self._connection, name)
-
-
-def _recording(r, monkeypatch, **failure) -> list[str]:
-    events: list[str] = []
-    pool = r.connection_pool
-    real_get, real_release = pool.get_connection, pool.release
-    monkeypatch.setattr(
-        pool, "get_connection", lambda *a, **k: Recorded(real_get(*a, **k), events, **failure)
-    )
-    monkeypatch.setattr(pool, "release", lambda c: real_release(getattr(c, "_connection", c)))
-    return events
-
-
 def _three_failed_jobs_b_rate_limited(r) -> tuple[OperationStore, str, RegistrySteps]:
     r.zadd(REGISTRY, {"a": -1, "b": -1, "c": -1})
     for member in "abc":
@@ -235,21 +192,15 @@ def test_the_walk_sends_each_call_before_it_reads_the_reply_of_the_one_before(r,
         "delete", "default", Selector("all", True), "k", 6, last.cursor, "t", None
     )
     steps = RegistrySteps(r, "default", "delete", last.cursor, operation_id, "t", depth=depth)
-    events = _recording(r, monkeypatch)  # the walk's own connection from here on
+    events = record_script_calls(r, monkeypatch)  # the walk's own connection from here on
     examined = 0
     while (step := steps.step(1)) is not None and not step.ended:
         examined += step.examined
     assert step is not None and examined + step.examined == 6 and r.zcard(REGISTRY) == 0
     assert events.count("read") == events.count("send") >= 6  # one call per job, each read
-    queued = 0
-    for event in events:
-        queued += 1 if event == "send" else -1
-        if event == "send":
-            assert queued <= depth
-    reads_before_the_end = [i for i, e in enumerate(events) if e == "read"][:6]
-    for index in reads_before_the_end:
-        assert events[:index].count("send") - events[:index].count("read") == depth
-    assert queued == 0  # the calls queued behind the last were read before the connection went back
+    queued = queued_when_read(events)
+    assert queued[:6] == [depth] * 6  # every job's reply read with `depth` calls queued
+    assert max(queued) == depth
 
 
 def test_a_cancel_stops_the_walk_within_the_calls_already_queued(r):
@@ -278,7 +229,7 @@ def test_an_error_reply_after_a_call_did_its_work_loses_nothing(r, monkeypatch):
     the rate-limited job the failed reply would have named is still listed for RQ's requeue."""
     store, operation_id, steps = _three_failed_jobs_b_rate_limited(r)
     refused = redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'")
-    _recording(r, monkeypatch, fail_read=2, error=refused)
+    record_script_calls(r, monkeypatch, fail_read=2, error=refused)
     first = steps.step(1)
     assert first is not None and first.examined == 1
     with pytest.raises(redis.ResponseError):

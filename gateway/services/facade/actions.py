@@ -3,8 +3,6 @@ the selected ones; cancel a waiting job, requeue a canceled or stopped one (issu
 
 from __future__ import annotations
 
-from typing import Any
-
 from gateway.errors import FailedJobNotFound
 from gateway.services.access import Role, action
 from gateway.services.domain.failed_job_filter import FailedJobFilter
@@ -16,6 +14,7 @@ from gateway.services.redis.backend import backend_call
 from gateway.services.writes.failed_actions import FailedJobActions, run_bulk
 from gateway.services.writes.lifecycle import Lifecycle
 from gateway.services.writes.selection import FilteredChunks, run_selected, selected_ids
+from gateway.services.writes.streamed_bulk import act_on_all
 
 
 def _done_jobs(outcome: BulkOutcome) -> list[str]:
@@ -54,8 +53,12 @@ class JobActions(ServiceCore):
         self, queue: str | None = None, job_filter: FailedJobFilter | None = None, dry_run: bool = False
     ) -> BulkOutcome:
         actions = self._actions(queue, dry_run)
-        source = self._bulk_source(actions, queue, job_filter)
-        outcome = run_bulk(source, actions.requeue, RETRY_ERRORS, Outcome.REQUEUED)
+        if job_filter is None or job_filter.is_empty:
+            outcome = act_on_all(self.connection, actions, True, RETRY_ERRORS, Outcome.REQUEUED)
+        else:
+            outcome = run_bulk(
+                self._matching(queue, job_filter), actions.requeue, RETRY_ERRORS, Outcome.REQUEUED
+            )
         self._known_if_empty(queue, not outcome.total_failed)
         return outcome
 
@@ -65,16 +68,15 @@ class JobActions(ServiceCore):
         self, queue: str | None = None, job_filter: FailedJobFilter | None = None, dry_run: bool = False
     ) -> BulkOutcome:
         actions = self._actions(queue, dry_run)
-        outcome = run_bulk(self._bulk_source(actions, queue, job_filter), actions.delete, {}, Outcome.DELETED)
+        if job_filter is None or job_filter.is_empty:
+            outcome = act_on_all(self.connection, actions, False, {}, Outcome.DELETED)
+        else:
+            outcome = run_bulk(self._matching(queue, job_filter), actions.delete, {}, Outcome.DELETED)
         self._known_if_empty(queue, not outcome.total_failed)
         return outcome
 
-    def _bulk_source(
-        self, actions: FailedJobActions, queue: str | None, job_filter: FailedJobFilter | None
-    ) -> Any:
-        """What run_bulk walks: the whole registry, or only the entries matching the filter."""
-        if job_filter is None or job_filter.is_empty:
-            return actions
+    def _matching(self, queue: str | None, job_filter: FailedJobFilter) -> FilteredChunks:
+        """What run_bulk walks for a filter: only the registry's entries matching it."""
         return FilteredChunks(self._view(self.queue_name(queue), job_filter))
 
     @action("retry_selected", Role.OPERATOR)

@@ -5,21 +5,19 @@ one that reaches a million jobs."""
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
-from redis.connection import Connection
 from redis.exceptions import ConnectionError as LostConnection
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import NoScriptError
 
 from gateway.services.operations import store
 from gateway.services.operations.model import ERRORS_SHOWN
 from gateway.services.operations.steps import ENDED, Step, act_args, chunk_keys, counted_errors, error_codes
 from gateway.services.redis import scripts
+from gateway.services.redis.queued import QueuedCalls
 from gateway.services.redis.registry import decode_cursor, now_timestamp
 
 
@@ -52,9 +50,8 @@ class RegistrySteps:
         clock: Callable[[], float] = time.perf_counter,
     ):
         retry = action == "retry"
-        self._connection = connection
-        self._script = scripts.OPERATION_WALK_REQUEUE if retry else scripts.OPERATION_WALK_DELETE
-        self._sha = connection.register_script(self._script).sha
+        script = scripts.OPERATION_WALK_REQUEUE if retry else scripts.OPERATION_WALK_DELETE
+        self._calls = QueuedCalls(connection, script, clock)
         self._queue = queue
         self._retry = retry
         self._keys = chunk_keys(queue, operation_id)
@@ -64,8 +61,6 @@ class RegistrySteps:
         self._depth = max(1, depth)
         self._clock = clock
         self._only_origin = only_origin
-        self._link: Connection | None = None
-        self._sent: deque[float] = deque()  # when each queued call was sent, oldest first
         self._last_reply = 0.0
 
     def step(self, size: int) -> Step | None:
@@ -76,11 +71,10 @@ class RegistrySteps:
         except LostConnection:
             # A dropped connection (as the client's own Retry does once): queued calls may or may
             # not have run, and each records its own progress, so fresh calls go on from there.
-            self.close()
             sent, reply = self._next_reply(size)
         except NoScriptError:
             # Redis lost its scripts (a restart, a failover, SCRIPT FLUSH): no queued call ran, and
-            # the next step loads the script again as it opens a connection.
+            # the calls of the next step load the script again.
             return Step(0.0, 0, 0, [], False)
         arrived = self._clock()
         seconds = arrived - max(sent, self._last_reply)
@@ -95,41 +89,16 @@ class RegistrySteps:
 
     def close(self) -> None:
         """Read the replies of the calls still queued (each call records its own work in Redis,
-        read or not) and give the connection back; dropped if it cannot be read to the end, so no
-        unread reply reaches the pool's next user."""
-        link, self._link = self._link, None
-        if link is None:
-            return
-        try:
-            while self._sent:
-                self._sent.popleft()
-                with contextlib.suppress(ResponseError):  # an error reply: nothing left unread
-                    link.read_response()
-        except Exception:
-            link.disconnect()
-        finally:
-            self._sent.clear()
-            self._connection.connection_pool.release(link)
+        read or not) and give the connection back."""
+        self._calls.close()
 
     def _next_reply(self, size: int) -> tuple[float, Any]:
-        """Queue calls up to `depth`, then read the oldest one's reply: (when it was sent, reply).
-        Any error closes the walk's connection (and reads what was queued behind)."""
-        if self._link is None:
-            self._connection.script_load(self._script)  # EVALSHA below: the calls are queued
-            self._link = self._connection.connection_pool.get_connection()
-            self._last_reply = 0.0
-        link = self._link
-        try:
-            while len(self._sent) < self._depth:
-                # No health-check PING while calls are queued: its reply would be read as theirs.
-                args = [*self._keys, *self._args(size)]
-                link.send_command("EVALSHA", self._sha, len(self._keys), *args, check_health=not self._sent)
-                self._sent.append(self._clock())
-            sent = self._sent.popleft()
-            return sent, link.read_response()
-        except BaseException:
-            self.close()
-            raise
+        """Queue calls up to `depth`, then read the oldest one's reply: (when it was sent, reply)."""
+        if not self._calls.queued:
+            self._last_reply = 0.0  # a fresh connection: nothing ran before its first call
+        while self._calls.queued < self._depth:
+            self._calls.send(self._keys, self._args(size))
+        return self._calls.read()
 
     def _args(self, size: int) -> list[Any]:
         assert self._bound is not None

@@ -54,13 +54,30 @@ class FailedJobActions:
         self._registry_key = keys.registry_key("failed", queue_name)
         self._keys = [self._registry_key, keys.history_seen_key("failed", queue_name)]
         self._reader = RegistryReader(connection)
-        self._requeue = connection.register_script(scripts.REQUEUE_DRY if dry_run else scripts.REQUEUE)
-        self._delete = connection.register_script(scripts.DELETE_DRY if dry_run else scripts.DELETE)
+        self.requeue_script = scripts.REQUEUE_DRY if dry_run else scripts.REQUEUE
+        self.delete_script = scripts.DELETE_DRY if dry_run else scripts.DELETE
+        self._requeue = connection.register_script(self.requeue_script)
+        self._delete = connection.register_script(self.delete_script)
+
+    @property
+    def registry_key(self) -> str:
+        return self._registry_key
+
+    @property
+    def keys(self) -> list[Any]:
+        """KEYS of both scripts: the failed registry and the history's seen set of it."""
+        return self._keys
 
     def requeue(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: REQUEUED, NOT_IN_REGISTRY, ORPHAN, UNREADABLE or QUEUE_DAMAGED."""
-        args = requeue_args(now_timestamp(), self._queue_name, job_ids, self._only_origin)
-        codes = self._requeue(keys=self._keys, args=args)
+        return self.requeued(job_ids, self._requeue(keys=self._keys, args=self.requeue_args(job_ids)))
+
+    def requeue_args(self, job_ids: Sequence[Member]) -> list[Any]:
+        return requeue_args(now_timestamp(), self._queue_name, job_ids, self._only_origin)
+
+    def requeued(self, job_ids: Sequence[Member], codes: list[int]) -> list[Outcome]:
+        """The outcomes of the requeue script's codes for `job_ids`, once RQ's own requeue has
+        taken the rate-limited jobs the script left to it."""
         outcomes = [_OUTCOMES[code] for code in codes]
         if Outcome.RATE_LIMITED in outcomes:
             outcomes = [self._finish_rate_limited(m, o) for m, o in zip(job_ids, outcomes, strict=True)]
@@ -82,7 +99,12 @@ class FailedJobActions:
 
     def delete(self, job_ids: Sequence[Member]) -> list[Outcome]:
         """One code per id: DELETED (orphans included) or NOT_IN_REGISTRY."""
-        codes = self._delete(keys=self._keys, args=delete_args(now_timestamp(), job_ids, self._only_origin))
+        return self.deleted(job_ids, self._delete(keys=self._keys, args=self.delete_args(job_ids)))
+
+    def delete_args(self, job_ids: Sequence[Member]) -> list[Any]:
+        return delete_args(now_timestamp(), job_ids, self._only_origin)
+
+    def deleted(self, job_ids: Sequence[Member], codes: list[int]) -> list[Outcome]:
         return [_OUTCOMES[code] for code in codes]
 
     def chunks(self) -> Iterator[tuple[int, list[Entry]]]:
