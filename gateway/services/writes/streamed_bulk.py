@@ -57,7 +57,12 @@ def act_on_all(
             if reading:
                 _, (_, flat) = reads.read()
                 entries = entries_of(flat, key)
-                in_bound = [e for e in entries if e.position <= last.position]
+                # In registry order: all in bound when the last is (one comparison, the usual case).
+                in_bound = (
+                    entries
+                    if entries and entries[-1].position <= last.position
+                    else [e for e in entries if e.position <= last.position]
+                )
                 # Fewer than asked: the registry's end; one beyond the bound: the walk's end.
                 reading = len(in_bound) == len(entries) == chunk
                 if reading:
