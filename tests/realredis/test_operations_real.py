@@ -5,12 +5,14 @@ idempotency, cancel, roles, audit, GraphQL, and a dead runner's operation taken 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
 from rq import Queue
 from rq.job import Job
+from rq.serializers import resolve_serializer
 
 from gateway.app import create_app
 from gateway.config import Settings
@@ -19,7 +21,7 @@ from gateway.services import JobService
 from gateway.services.audit import AUDIT_STREAM
 from gateway.services.domain.outcome import Outcome
 from gateway.services.operations import store as stored
-from gateway.services.operations.chunks import Chunk, ChunkAction
+from gateway.services.operations.chunks import Chunk, ChunkAction, walk_for
 from gateway.services.operations.model import Selector
 from gateway.services.operations.registry_steps import RegistrySteps
 from gateway.services.redis import scripts
@@ -208,6 +210,28 @@ def test_a_search_selector_acts_on_every_match_and_its_dry_run_predicts_it(clien
     assert sorted(queued_ids(r)) == sorted([ids[1], ids[10], ids[11]])
     bad = _start(client, {"action": "retry", "selector": {"query": "fnuc:x"}})
     assert bad.status_code == 422 and "position 0" in bad.json()["detail"]
+
+
+def test_a_search_selector_walks_no_further_than_the_last_job_failed_when_it_started(r, fail_jobs, worker):
+    """A search selector's walk went on to the registry's end, whenever it got there: a job its
+    retry requeued and a worker failed again lay ahead of it once more, and was retried again,
+    so with a worker running the operation never ended. It stops, as the other walks do, at the
+    last job failed when the operation started."""
+    ids = fail_jobs(6)
+    _, last = RegistryReader(r).last("rq:failed:default")
+    assert last is not None
+    selector = Selector.parse({"query": "func:parse_report"})
+    walk = walk_for(r, resolve_serializer(None), "default", selector, last.cursor)
+    chunks = walk.chunks("", lambda: 2)
+    first = next(chunks)
+    assert first.job_ids == failed_ids(r)[:2]
+    time.sleep(1.1)  # RQ scores a failure to the second: the next ones land after the bound
+    for job_id in first.job_ids:  # what the operation's chunk does, then a worker fails them again
+        Job.fetch(job_id, connection=r).requeue()
+    worker("default")
+    assert failed_ids(r)[-2:] == first.job_ids
+    walked = first.job_ids + [job_id for chunk in chunks for job_id in chunk.job_ids]
+    assert sorted(walked) == sorted(ids)
 
 
 def test_a_dry_run_writes_nothing(client, r, fail_jobs):

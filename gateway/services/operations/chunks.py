@@ -8,7 +8,8 @@ the chunk (operation_chunk.lua), so a resumed walk starts exactly after the last
   operation started (jobs failing meanwhile land after it), optionally through a selection
   (a filter, a failure group) that reads the jobs of each chunk.
 - IdsWalk: named ids, in the order given; its position is an index.
-- SearchWalk: the failed registry through a search query; its position is the scan's cursor.
+- SearchWalk: the failed registry through a search query, up to the same last entry; its
+  position is the scan's cursor.
 
 The runner drives Steps (steps.py): WalkSteps acts on a walk's chunks (one call to read, one to
 act); for every failed job (the selector `all`, the one that reaches a million) steps_for gives
@@ -38,7 +39,7 @@ from gateway.services.operations.steps import (
     counted_errors,
     error_codes,
 )
-from gateway.services.reads.search import SearchScope, scan_search
+from gateway.services.reads.search import SearchScope, decode_search_cursor, scan_search
 from gateway.services.redis import keys, scripts
 from gateway.services.redis.fetch import fetch_jobs
 from gateway.services.redis.registry import Entry, RegistryReader, decode_cursor, now_timestamp
@@ -59,8 +60,7 @@ class RegistryWalk:
     def __init__(self, reader: RegistryReader, key: str, bound: str, select: Select | None = None):
         self._reader = reader
         self._key = key
-        score, member = decode_cursor(bound) if bound else ("0", b"")
-        self._bound = (float(score), member) if bound else None
+        self._bound = _position(bound) if bound else None
         self._select = select
 
     def chunks(self, position: str, size: Callable[[], int]) -> Iterator[Chunk]:
@@ -93,29 +93,56 @@ class IdsWalk:
 
 class SearchWalk:
     """The failed registry through a search query (reads/search.py's scan_search, the one search
-    walk): its position is the scan's own cursor, which resumes exactly after the last entry
-    examined, so a job is met once however the walk is split; it has no bound, and jobs failing
-    meanwhile that match are taken too."""
+    walk), up to the last entry present when the operation started, as RegistryWalk: its position
+    is the scan's own cursor, which resumes exactly after the last entry examined, so a job is met
+    once however the walk is split. Jobs failing meanwhile land after the bound and are left, so
+    a job the walk's retry requeued and a worker failed again is not met, and retried, again."""
 
-    def __init__(self, connection: Redis, serializer: Any, queue: str, query: SearchQuery):
+    def __init__(self, connection: Redis, serializer: Any, queue: str, query: SearchQuery, bound: str):
         self._connection = connection
         self._serializer = serializer
         self._query = query
         self._scope = SearchScope(queues=(queue,), states=("failed",))
+        self._reader = RegistryReader(connection)
+        self._key = keys.registry_key("failed", queue)
+        self._bound = _position(bound) if bound else None
 
     def chunks(self, position: str, size: Callable[[], int]) -> Iterator[Chunk]:
         cursor = position or None
         while True:
-            step = size()
+            # The scan examines as many entries as lie up to the bound among its next `size()`.
+            within = self._within(cursor, size())
+            if not within:
+                return
             scan = scan_search(
-                self._connection, self._serializer, self._query, self._scope, cursor, step, step
+                self._connection, self._serializer, self._query, self._scope, cursor, within, within
             )
             found = next(scan)  # one chunk; the rest of this scan is never read
             if found.complete or found.cursor is None:
                 return
-            ids = [hit.job.job_id for hit in found.hits]
+            # Entries removed since _within was read let the scan reach past the bound.
+            ids = [hit.job.job_id for hit in found.hits if self._in_bound(hit.cursor)]
             yield Chunk(list(ids), ids, found.scanned, found.cursor)
             cursor = found.cursor
+
+    def _within(self, cursor: str | None, size: int) -> int:
+        if self._bound is None:  # the registry was empty when the operation started
+            return 0
+        after = decode_search_cursor(cursor)[2] if cursor else None
+        if after == "":  # the scan's end of the registry
+            return 0
+        _, entries = self._reader.after(self._key, decode_cursor(after) if after else None, size)
+        return sum(1 for entry in entries if entry.position <= self._bound)
+
+    def _in_bound(self, cursor: str) -> bool:
+        inner = decode_search_cursor(cursor)[2]
+        return self._bound is not None and bool(inner) and _position(inner) <= self._bound
+
+
+def _position(cursor: str) -> tuple[float, bytes]:
+    """A registry cursor's (score, member), in Redis's order (Entry.position)."""
+    score, member = decode_cursor(cursor)
+    return float(score), member
 
 
 Walk = RegistryWalk | IdsWalk | SearchWalk
@@ -127,7 +154,7 @@ def walk_for(connection: Redis, serializer: Any, queue: str, selector: Selector,
     if selector.kind == "job_ids":
         return IdsWalk(selector.value)
     if selector.kind == "query":
-        return SearchWalk(connection, serializer, queue, selector.query)
+        return SearchWalk(connection, serializer, queue, selector.query, bound)
     key = keys.registry_key("failed", queue)
     reader = RegistryReader(connection)
     if selector.kind == "filter":
