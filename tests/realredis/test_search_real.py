@@ -109,3 +109,31 @@ def test_paging_a_queue_resumes_after_the_last_job_returned_although_it_was_canc
     # Each job once from the queue; the canceled ones again in the canceled registry, read after
     # it, as a job that moved between requests is (README "Search").
     assert found == [*ids, ids[19], ids[39], ids[59]]
+
+
+def test_an_id_lookups_cursor_resumes_a_queue_scan_after_its_job_although_it_was_canceled(r, client) -> None:
+    """An id: lookup's edge cursor is the scan's right after the job (README "Search"), but for a
+    waiting job it held that job alone: once the job left the queue, a scan resumed from it
+    guessed that workers took everything up to it and went on at the head, repeating every job
+    ahead of it. It now holds the ids around the job, as the scan's cursor there does."""
+    from rq import Queue
+
+    from gateway.demo import jobs
+
+    queue = Queue("qi", connection=r)
+    ids = [queue.enqueue(jobs.add, n, n, job_id=f"qi-{n:04d}").id for n in range(8)]
+    query = (
+        'query($q: String!, $after: String) { searchJobs(query: $q, queue: "qi", after: $after) '
+        "{ edges { cursor node { id } } } }"
+    )
+
+    def edges(q: str, after: str | None = None) -> list[dict]:
+        body = client.post("/graphql", json={"query": query, "variables": {"q": q, "after": after}}).json()
+        return body["data"]["searchJobs"]["edges"]
+
+    (looked_up,) = edges(f"id:{ids[4]}")
+    scanned = {edge["node"]["id"]: edge["cursor"] for edge in edges("")}
+    assert looked_up["cursor"] == scanned[ids[4]]
+    assert client.post(f"/api/v1/jobs/{ids[4]}/cancel").status_code == 200
+    resumed = [edge["node"]["id"] for edge in edges("", looked_up["cursor"])]
+    assert resumed == [*ids[5:], ids[4]]  # the canceled job again in the canceled registry

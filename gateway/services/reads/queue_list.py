@@ -29,7 +29,7 @@ from redis import Redis
 from redis.typing import EncodableT
 
 from gateway.services.domain.lazy_cursors import LazyCursors
-from gateway.services.redis import keys, scripts
+from gateway.services.redis import damaged, keys, scripts
 from gateway.services.redis.registry import decode_member, encode_member, invalid_cursor, unpack_cursor
 
 # Ids a cursor keeps on each side of the last one returned: a cursor is at most 2 * WIDTH + 1 ids.
@@ -89,8 +89,22 @@ class QueuePage:
 
 
 def cursor_after(member: bytes, index: int) -> str:
-    """The cursor right after one id known alone, at `index` (an id: lookup's hit)."""
+    """The cursor right after one id known alone, at `index`."""
     return Window(index, 1, (member,)).encode()
+
+
+def cursor_at(connection: Redis, queue: str, member: bytes, index: int) -> str:
+    """The cursor right after the id at `index` (an id: lookup's hit) as a page ending there gives
+    it: with the ids around it, so that it finds its place again once that job left the queue.
+    The id alone when the list moved since `index` was read."""
+    lo = max(index - 2 * WIDTH, 0)
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.lrange(keys.queue_key(queue), lo, index + 2 * WIDTH)
+        (around,) = damaged.execute(pipe)
+    around = list(around or [])
+    if not 0 <= index - lo < len(around) or around[index - lo] != member:
+        return cursor_after(member, index)
+    return _window_cursor(around, list(range(lo, lo + len(around))), index - lo)
 
 
 class QueueLists:

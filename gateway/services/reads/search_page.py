@@ -16,7 +16,7 @@ from gateway.services.domain.search_query import SearchQuery
 from gateway.services.domain.validation import validate_job_id, validate_queue_name, validate_search_size
 from gateway.services.reads.browse import STATES
 from gateway.services.reads.locate import Place, fetch_located_job_at
-from gateway.services.reads.queue_list import QueueLists, cursor_after
+from gateway.services.reads.queue_list import QueueLists, cursor_at
 from gateway.services.reads.queues import queue_names
 from gateway.services.reads.search import (
     SEARCH_STATES,
@@ -126,13 +126,14 @@ def lookup_page(
     meta = metas_of(connection, [listed], serializer)[0] if needs_meta(query) else None
     if not (scope.may_access_queue(listed.origin) and matches(query, seen, meta)):
         return SearchPage([], 1, True, None)
-    return SearchPage([listed], 1, True, None, [encode_search_cursor(queue, state, _inner(job_id, place))])
+    inner = _inner(connection, queue, job_id, place)
+    return SearchPage([listed], 1, True, None, [encode_search_cursor(queue, state, inner)])
 
 
-def _inner(job_id: str, place: Place) -> str:
-    """The job's source's cursor right after it."""
+def _inner(connection: Redis, queue: str, job_id: str, place: Place) -> str:
+    """The job's source's cursor right after it, as the scan's there."""
     if isinstance(place, int):
-        return cursor_after(job_id.encode(), place)
+        return cursor_at(connection, queue, job_id.encode(), place)
     assert place is not None
     return encode_cursor(place[1], place[0])
 
