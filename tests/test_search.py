@@ -15,7 +15,7 @@ from gateway.demo import jobs
 from gateway.errors import Forbidden, InvalidParameter, InvalidQuery
 from gateway.services import JobService, Principal, RequestScope, Role
 from gateway.services.domain.search_query import parse_query
-from gateway.services.reads.search import scan_search
+from gateway.services.reads.search import encode_search_cursor, scan_search
 from tests.conftest import run_worker
 
 
@@ -165,6 +165,20 @@ def test_malformed_input_is_refused_with_where(service: JobService) -> None:
         service.search("", state="lost")
     with pytest.raises(InvalidParameter, match="Invalid cursor"):
         service.search("", cursor="garbage!")
+
+
+@pytest.mark.parametrize("state", ["queued", "failed"])
+def test_a_tampered_cursor_is_refused_alike_by_a_scan_and_an_id_lookup_naming_what_was_sent(
+    service: JobService, seeded, state
+) -> None:
+    """A search cursor holds a position in one queue or registry. A tampered one was refused by a
+    scan only once it read that source, with a detail quoting the part inside, and an id: lookup
+    whose job lies in another source did not read it at all: it answered the job."""
+    cursor = encode_search_cursor("emails", state, "garbage!")
+    for query in ("", f"id:{seeded['failed'][0]}"):
+        with pytest.raises(InvalidParameter) as refused:
+            service.search(query, cursor=cursor)
+        assert refused.value.message == f"Invalid cursor {cursor!r}: pass next_cursor or endCursor unchanged"
 
 
 def _as(service: JobService, role: Role, queues=(), hide=False) -> JobService:

@@ -33,9 +33,10 @@ from gateway.services.domain.models import JobInfo
 from gateway.services.domain.search_match import matches, needs_exception, needs_meta
 from gateway.services.domain.search_query import FREE, SearchQuery
 from gateway.services.reads.browse import STATES, Browser
+from gateway.services.reads.queue_list import decode_window
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.decode import decode_meta
-from gateway.services.redis.registry import RegistryReader
+from gateway.services.redis.registry import RegistryReader, decode_cursor
 
 # Entries one Redis round trip reads: a pipeline of this many job hashes stays a few
 # milliseconds inside Redis and bounds the gateway's memory by a chunk.
@@ -184,6 +185,11 @@ def decode_search_cursor(cursor: str) -> tuple[str, str, str | None]:
         raise _invalid(cursor) from None
     if not isinstance(queue, str) or state not in SEARCH_STATES or not isinstance(inner, (str, type(None))):
         raise _invalid(cursor)
+    if inner:  # the source's own cursor, checked now whether or not this request reads that source
+        try:
+            decode_window(inner) if state == "queued" else decode_cursor(inner)
+        except InvalidParameter:
+            raise _invalid(cursor) from None
     return queue, state, inner
 
 
