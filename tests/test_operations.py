@@ -63,6 +63,7 @@ def test_any_selector_parses_or_is_refused_with_invalid_parameter(raw):
         # Empty selectors would take every failed job (an empty shell variable clearing a queue).
         ({"query": ""}, 'query is empty.*use {"all": true}'),
         ({"query": "   "}, 'query is empty.*use {"all": true}'),
+        ({"query": '""'}, "position 0: free text needs a value"),
         ({"filter": {}}, 'no criterion.*use {"all": true}'),
         ({"filter": {"func_name": ""}}, 'no criterion.*use {"all": true}'),
         ({"filter": {"search": "  ", "exc_type": None}}, 'no criterion.*use {"all": true}'),

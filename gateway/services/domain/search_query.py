@@ -5,7 +5,8 @@ A query is terms separated by spaces, all of which must hold (AND):
     id:ID  func:NAME  exc:TYPE  status:STATUS  queue:NAME  args:TEXT
     kwargs.NAME:VALUE  meta.NAME:VALUE  TEXT
 
-A value runs to the next space, or is quoted: "two words", with \\" and \\\\ as the only escapes.
+A value runs to the next space, or is quoted: "two words", with \\" and \\\\ as the only escapes;
+no value is empty (`args:""`, `""`: an empty text is inside every text).
 A bare word is free text; a bare word with a ':' must start with a known qualifier, so a typo
 such as `fucn:charge` is an error rather than free text that never matches (quote free text
 that holds a ':'). Errors say where: InvalidQuery carries the 0-based position of the problem.
@@ -82,6 +83,8 @@ def _skip_space(text: str, position: int) -> int:
 def _term(text: str, start: int) -> tuple[Term, int]:
     if text[start] == _QUOTE:
         value, end = _quoted(text, start)
+        if value == "":  # it would match every job, as no term does
+            raise InvalidQuery(start, "free text needs a value")
         return Term(FREE, value), end
     end = _word_end(text, start)
     word = text[start:end]
