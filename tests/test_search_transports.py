@@ -106,6 +106,26 @@ def test_the_scan_limit_setting_bounds_each_request(conn, seeded) -> None:
     assert page["scanned"] == 2 and not page["complete"] and page["next_cursor"]
 
 
+def test_the_scan_limit_bounds_a_graphql_request_however_many_search_fields_it_has(conn, seeded) -> None:
+    """--search-scan-limit bounds one request (README "Search"), but each searchJobs field of a
+    GraphQL document had a limit of its own: 30 aliases (the alias limit) made one small request
+    examine 30 times as many jobs, in as many threads at once. The fields share it now, one after
+    another in document order, each with what the ones before it left."""
+    client = keyed_client(conn, "admin", search_scan_limit=4)  # seeded holds 6 jobs
+    fields = "scanned complete pageInfo { endCursor }"
+    document = "{ " + " ".join(f'a{n}: searchJobs(query: "customer") {{ {fields} }}' for n in range(3)) + " }"
+    pages = [gql(client, document)["data"][f"a{n}"] for n in range(3)]
+    assert [page["scanned"] for page in pages] == [4, 0, 0]
+    assert all(not page["complete"] and page["pageInfo"]["endCursor"] for page in pages)
+    # A search that needs less leaves the rest to the next one; each request has its own limit.
+    small = f'a: searchJobs(query: "", queue: "reports") {{ {fields} }}'
+    body = gql(client, "{ " + small + f' b: searchJobs(query: "customer") {{ {fields} }} }}')
+    assert (body["data"]["a"]["scanned"], body["data"]["a"]["complete"]) == (1, True)
+    assert body["data"]["b"]["scanned"] == 3
+    again = graphql_search(client, "customer", cursor=pages[1]["pageInfo"]["endCursor"])
+    assert again["scanned"] == 4
+
+
 def test_a_queue_term_is_checked_as_the_queue_parameter_is(conn, seeded) -> None:
     """`queue:NAME` names a queue as `?queue=NAME` does (README "Roles"): outside a limited key's
     patterns it is a 403 / FORBIDDEN, an invalid name a 422, a queue RQ does not know a 404."""

@@ -28,7 +28,7 @@ from gateway.graphql.operations import OperationMutation, OperationQuery, Operat
 from gateway.graphql.queues import QueueMutation, QueueQuery
 from gateway.graphql.rq3 import Rq3Query
 from gateway.graphql.schedules import ScheduleQuery
-from gateway.graphql.search import SearchQuery
+from gateway.graphql.search import SearchQuery, SearchScanBudget
 from gateway.graphql.viewer import ViewerQuery
 from gateway.graphql.workers import WorkerQuery
 
@@ -73,6 +73,7 @@ schema = _Schema(
     extensions=[
         ErrorCodes,
         WebsocketOnly,
+        SearchScanBudget,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ],
@@ -105,6 +106,7 @@ def build_schema(
         extensions=[
             ErrorCodes,
             WebsocketOnly,
+            SearchScanBudget,
             *limits,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

@@ -43,19 +43,20 @@ class Search(ServiceCore):
         state: str | None = None,
         limit: int = 100,
         cursor: str | None = None,
+        scan_limit: int | None = None,
     ) -> SearchPage:
         """A page of the jobs matching `query` (services/domain/search_query.py), examining at
-        most search_scan_limit entries; `cursor` resumes where the last page stopped."""
+        most search_scan_limit entries, or `scan_limit` when less (what a GraphQL request's
+        earlier searches left of it); `cursor` resumes where the last page stopped."""
         parsed = parse_query(query)
+        bound = self.search_scan_limit if scan_limit is None else min(scan_limit, self.search_scan_limit)
         scope = self.search_scope(parsed, queue, state)
         if parsed.values("id"):
             page = lookup_page(
                 self.connection, self.serializer, parsed, scope, self.default_queue, limit, cursor
             )
         else:
-            page = search_page(
-                self.connection, self.serializer, parsed, scope, limit, cursor, self.search_scan_limit
-            )
+            page = search_page(self.connection, self.serializer, parsed, scope, limit, cursor, bound)
         self._known_if_empty(_named_queue(parsed, queue), not page.jobs and page.complete)
         return page
 
