@@ -76,6 +76,21 @@ def test_each_term_that_does_not(query: str) -> None:
     assert not matches(parse_query(query), JOB, {"region": "eu"})
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        'args:"[\\"cust-4711\\",{\\"amount\\":12.5}]"',  # the args exactly as the list shows them
+        'args:"\\"amount\\":12.5"',
+        'args:"[\\"cust-4711\\", {\\"amount\\": 12.5}]"',  # as json.dumps and json.tool space them
+    ],
+)
+def test_args_text_is_found_as_the_list_renders_the_args_and_as_json_dumps_spaces_them(query: str) -> None:
+    """`args:` looked only in json.dumps's rendering, with a space after each `,` and `:`, while
+    the list and GraphQL show args compact (`["cust-4711",{"amount":12.5}]`): text copied from an
+    answer found nothing. Either rendering holds it now."""
+    assert matches(parse_query(query), JOB, None)
+
+
 def test_undecodable_args_and_absent_meta_match_no_payload_term() -> None:
     undecodable = JobInfo(job_id="j", status="failed", origin="q", args=None, kwargs=None)
     for query in ("args:x", "args:null", "kwargs.a:1", "meta.a:1"):

@@ -3,9 +3,10 @@
 - `id:`, `status:`, `queue:` (the job's origin) are exact.
 - `func:` and `exc:` are exact, or name the last dotted part: `func:charge` matches
   `billing.charge`, `exc:Timeout` matches `requests.exceptions.Timeout`.
-- `args:TEXT` is a case-insensitive substring of the args' JSON rendering, as the list shows them
-  (`["cust-4711", 2]`). Args the gateway cannot decode (a pickled object of a class it cannot
-  import) are None, and no `args:` term matches them; the job's other terms still can.
+- `args:TEXT` is a case-insensitive substring of the args' JSON rendering: compact, as the list
+  shows them (`["cust-4711",2]`), or spaced as json.dumps writes them (`["cust-4711", 2]`). Args
+  the gateway cannot decode (a pickled object of a class it cannot import) are None, and no
+  `args:` term matches them; the job's other terms still can.
 - `kwargs.NAME:VALUE` and `meta.NAME:VALUE` hold when the value under NAME renders exactly as
   VALUE: a string as itself, anything else as JSON (`4711`, `true`, `null`), compared as JSON so
   spacing and key order do not matter (`{"a":1,"b":2}` is `{"b": 2, "a": 1}`), and `true` is
@@ -19,7 +20,7 @@ description reduced to the bare call, so free text never matches the arguments i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -73,7 +74,14 @@ def _in_mapping(mapping: Any, term: Term) -> bool:
 def _args(term: Term, job: JobInfo, _meta: Any) -> bool:
     if job.args is None:
         return False
-    return term.value.casefold() in json.dumps(job.args, ensure_ascii=False).casefold()
+    needle = term.value.casefold()
+    return any(needle in rendering.casefold() for rendering in _renderings(job.args))
+
+
+def _renderings(args: Any) -> Iterator[str]:
+    """The args as the list and GraphQL show them (compact), then as json.dumps spaces them."""
+    yield json.dumps(args, ensure_ascii=False, separators=(",", ":"))
+    yield json.dumps(args, ensure_ascii=False)
 
 
 def _free(term: Term, job: JobInfo, _meta: Any) -> bool:
