@@ -154,6 +154,27 @@ def test_a_queue_term_is_checked_as_the_queue_parameter_is(conn, seeded) -> None
     assert code_of(gql(admin, SEARCH, q='queue:"a\nb"')) == "BAD_REQUEST"
 
 
+def test_an_operations_search_selector_checks_its_queue_terms_as_a_search_does(conn, seeded) -> None:
+    """Acting on every match is an operation with a search selector, but its `queue:` terms went
+    unchecked: outside a limited key's patterns, or not a queue name at all, they were a 200
+    that matched nothing where the same query is a 403 or a 422 as a search."""
+    billing = keyed_client(conn, "billing")
+    operate = {"action": "retry", "queue": "billing-eu", "dry_run": True}
+    for q, status in [("queue:reports", 403), ("customer queue:reports", 403), ('queue:"a\nb"', 422)]:
+        searched = billing.get("/api/v1/search", params={"q": q})
+        started = billing.post("/api/v1/operations", json={**operate, "selector": {"query": q}})
+        assert (searched.status_code, started.status_code) == (status, status), (q, started.text)
+        assert started.json()["detail"] == searched.json()["detail"]
+    body = gql(
+        billing,
+        'mutation { startOperation(action: RETRY, queue: "billing-eu", selector: {query: "queue:reports"}, '
+        "dryRun: true) { matched } }",
+    )
+    assert code_of(body) == "FORBIDDEN"
+    allowed = billing.post("/api/v1/operations", json={**operate, "selector": {"query": "queue:billing-eu"}})
+    assert (allowed.status_code, allowed.json()["matched"]) == (200, 5)
+
+
 @pytest.mark.parametrize("first", [0, -1, 1001])
 def test_graphql_page_size_errors_name_first_and_its_real_bounds(conn, seeded, first) -> None:
     client = keyed_client(conn, "admin")

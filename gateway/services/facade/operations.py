@@ -11,6 +11,7 @@ from gateway.services.facade.core import ServiceCore
 from gateway.services.operations.model import Operation, Selector, validate_action
 from gateway.services.operations.runner import OperationRunner
 from gateway.services.operations.tracker import Operations
+from gateway.services.reads.search_page import check_named_queues
 from gateway.services.redis.backend import backend_call
 
 
@@ -76,6 +77,8 @@ class TrackedOperations(ServiceCore):
         self, action_name: str, selector: Any, queue: str | None, dry_run: bool, idempotency_key: str | None
     ) -> tuple[Operation, bool]:
         parsed = Selector.parse(selector)
+        if parsed.kind == "query":  # its queue: terms, as a search checks them
+            check_named_queues(parsed.query, None, self.may_access_queue)
         name = self.queue_name(queue)
         principal = self._principal.name if self._principal is not None else "-"
         if parsed.kind != "job_ids":

@@ -45,10 +45,7 @@ def search_scope(
     name, Forbidden outside the key's patterns. The named state, or the queue and every registry."""
     if state is not None and state not in STATES:
         raise InvalidParameter(f"Invalid state {state[:40]!r}: use one of {', '.join(STATES)}")
-    for name in ([queue] if queue is not None else []) + query.values("queue"):
-        validate_queue_name(name)
-        if not may_access_queue(name):
-            raise Forbidden(f"This API key may not access queue {name!r}")
+    check_named_queues(query, queue, may_access_queue)
     named = set(query.values("queue"))
     if queue is not None:
         names = {queue}
@@ -64,6 +61,18 @@ def search_scope(
         may_access_queue=may_access_queue,
         shown=shown,
     )
+
+
+def check_named_queues(
+    query: SearchQuery, queue: str | None, may_access_queue: Callable[[str], bool]
+) -> None:
+    """The queues a search names, by `queue` and by `queue:` terms, checked alike wherever a query
+    runs (a search, an operation's search selector): InvalidParameter for an invalid name,
+    Forbidden outside the key's patterns."""
+    for name in ([queue] if queue is not None else []) + query.values("queue"):
+        validate_queue_name(name)
+        if not may_access_queue(name):
+            raise Forbidden(f"This API key may not access queue {name!r}")
 
 
 def search_page(
