@@ -41,6 +41,8 @@ from gateway.services.redis.registry import RegistryReader, decode_cursor
 # Entries one Redis round trip reads: a pipeline of this many job hashes stays a few
 # milliseconds inside Redis and bounds the gateway's memory by a chunk.
 CHUNK = 500
+# Sources one pipeline checks for existence ahead of the scan (_present).
+LOOKAHEAD = 500
 # A source's inner cursor once it was read to its end: the scan resumes at the next source.
 _END = ""
 # The queue list first (see the module docstring), then the registries.
@@ -99,7 +101,7 @@ def scan_search(
     with_results = needs_exception(query)
     fields = fields_for(query)
     budget = scan_limit
-    for queue, state, inner in _sources(scope, after):
+    for queue, state, inner in _present(connection, _sources(scope, after)):
         while True:
             size = chunk if budget is None else min(chunk, budget)
             _, refs, cursors, more = browser.refs(queue, state, max(size, 0), inner)
@@ -168,6 +170,34 @@ def _sources(scope: SearchScope, after: str | None) -> Iterator[tuple[str, str, 
                 yield queue, state, start[2]
             elif position > begun:
                 yield queue, state, None
+
+
+def _present(
+    connection: Redis, sources: Iterator[tuple[str, str, str | None]]
+) -> Iterator[tuple[str, str, str | None]]:
+    """The sources whose key exists, checked by one pipeline of EXISTS per LOOKAHEAD of them: an
+    absent key is an empty queue or registry (RQ keeps a queue's name after its last job), so a
+    scan over thousands of them costs a few round trips, not a script call each. A source
+    filled after its check is like a job that moved into a place the scan has passed."""
+    batch: list[tuple[str, str, str | None]] = []
+    for source in sources:
+        batch.append(source)
+        if len(batch) == LOOKAHEAD:
+            yield from _existing(connection, batch)
+            batch = []
+    yield from _existing(connection, batch)
+
+
+def _existing(
+    connection: Redis, batch: list[tuple[str, str, str | None]]
+) -> list[tuple[str, str, str | None]]:
+    if not batch:
+        return []
+    with connection.pipeline(transaction=False) as pipe:
+        for queue, state, _ in batch:
+            pipe.exists(keys.queue_key(queue) if state == "queued" else keys.registry_key(state, queue))
+        found = pipe.execute()
+    return [source for source, exists in zip(batch, found, strict=True) if exists]
 
 
 def encode_search_cursor(queue: str, state: str, inner: str | None) -> str:
