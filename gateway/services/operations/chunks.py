@@ -32,6 +32,7 @@ from gateway.services.operations.model import ERRORS_SHOWN, Selector
 from gateway.services.operations.registry_steps import RegistrySteps
 from gateway.services.operations.steps import (
     ENDED,
+    Rewound,
     Step,
     Steps,
     act_args,
@@ -186,7 +187,9 @@ class ChunkDone:
 class ChunkAction:
     """One chunk's action and its progress in one Lua call (operation_chunk.lua). run() answers
     the per-job codes and the call's round trip, or None when the runner must stop: its
-    lease was taken over, or the operation no longer runs (canceled)."""
+    lease was taken over, or the operation no longer runs (canceled). `position` is the one the
+    operation recorded when the walk started; each chunk is acted on only while the operation's
+    recorded position is still where the last chunk left it, else run() raises Rewound."""
 
     def __init__(
         self,
@@ -198,8 +201,10 @@ class ChunkAction:
         token: str,
         clock: Callable[[], float] = time.perf_counter,
         only_origin: str = "",
+        position: str = "",
     ):
         self._clock = clock
+        self._position = position
         self._only_origin = only_origin
         self._queue = queue
         self._retry = action == "retry"
@@ -222,12 +227,16 @@ class ChunkAction:
             self._error_codes,
             first_id,
             ERRORS_SHOWN,
+            self._position,
         ]
         started = self._clock()
         reply = self._script(keys=self._keys, args=[*head, *inner])
         seconds = self._clock() - started
+        if reply == [b"rewound"]:
+            raise Rewound
         if reply and isinstance(reply[0], bytes):
             return None
+        self._position = chunk.position
         return ChunkDone(seconds, [Outcome(code) for code in reply])
 
 
@@ -277,5 +286,8 @@ def steps_for(
             connection.hset(store.operation_key(operation_id), "position", f"{score} {member.hex()}")
         return RegistrySteps(connection, queue, action, bound, operation_id, token, depth, only_origin)
     walk = walk_for(connection, serializer, queue, selector, bound)
-    act = ChunkAction(connection, queue, action, selector, operation_id, token, only_origin=only_origin)
-    return WalkSteps(walk, act, state["position"])
+    position = state["position"]
+    act = ChunkAction(
+        connection, queue, action, selector, operation_id, token, only_origin=only_origin, position=position
+    )
+    return WalkSteps(walk, act, position)

@@ -28,10 +28,13 @@ from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import steps_for
 from gateway.services.operations.model import Selector
 from gateway.services.operations.pacing import ChunkSizer, Pace
+from gateway.services.operations.steps import Rewound
 from gateway.services.operations.store import RESUME_POLL_SECONDS, OperationStore
 from gateway.services.writes.failed_actions import FailedJobActions
 
 log = logging.getLogger(__name__)
+
+REWINDS_PER_RUN = 5
 
 
 def fails_again(error: redis.RedisError) -> bool:
@@ -84,7 +87,7 @@ class OperationRunner:
     def run(self, operation_id: str, token: str) -> None:
         """Drive one operation to its end while this token holds its lease."""
         try:
-            status = self._drive(operation_id, token)
+            status = self._drive_recorded(operation_id, token)
         except redis.RedisError as error:
             if not fails_again(error):
                 # Nothing can be recorded without Redis: the lease lapses and any process resumes.
@@ -97,6 +100,21 @@ class OperationRunner:
             status = "failed"
         if status is not None and self.store.finish(operation_id, token, status):
             self._audit_end(operation_id, status)
+
+    def _drive_recorded(self, operation_id: str, token: str) -> str | None:
+        """_drive, again from the recorded position when Redis rewound the walk under it
+        (steps.Rewound); a few times at most in one run, else the lease lapses and a resumer
+        takes the operation over."""
+        for _ in range(REWINDS_PER_RUN):
+            try:
+                return self._drive(operation_id, token)
+            except Rewound:
+                log.warning(
+                    "Operation %s: Redis lost its last chunks (a restore or a failover); "
+                    "walking again from the position it recorded",
+                    operation_id,
+                )
+        return None
 
     def _drive(self, operation_id: str, token: str) -> str | None:
         """'succeeded' when the walk ended, None when this runner must stop (lease lost, canceled)."""

@@ -70,6 +70,12 @@ class Step:
 ENDED = Step(0.0, 0, 0, [], True)
 
 
+class Rewound(Exception):
+    """The operation's recorded position is not where this runner's walk left it: Redis went back
+    in time under a lease it still holds (restarted from a snapshot, or failed over to a replica
+    that lacked the last chunks). The runner walks again from the recorded position."""
+
+
 class Steps(Protocol):
     def step(self, size: int) -> Step | None:
         """The next chunk of at most `size` entries, done; None when the runner must stop (its

@@ -8,13 +8,19 @@
 -- KEYS[5] the history's seen set of the registry (act's KEYS[2]), KEYS[6] its rate-limited ids.
 -- ARGV[1] lease token, ARGV[2] lease ms, ARGV[3] position after this chunk, ARGV[4] entries
 -- examined, ARGV[5] the codes that are errors as ",-1,3,", ARGV[6] the index of the first id in
--- act's ARGV, ARGV[7] errors kept, then act's ARGV.
--- Reply: a refusal (prelude_operation.lua), else act's codes.
+-- act's ARGV, ARGV[7] errors kept, ARGV[8] the position this chunk starts from (the one the
+-- runner recorded last), then act's ARGV.
+-- Reply: a refusal (prelude_operation.lua), {'rewound'}, else act's codes.
 local op, lease, errors = KEYS[2], KEYS[3], KEYS[4]
 local refused = refusal(op, lease, ARGV[1])
 if refused then return refused end
+-- The walk goes on from the position the runner recorded last. Another one recorded means Redis
+-- went back in time under it (restarted from a snapshot, or failed over to a replica that lacked
+-- the last chunks) with its lease: the jobs in between are failed again, and acting on this chunk
+-- would skip them. Nothing is written; the runner walks again from the recorded position.
+if (redis.call('HGET', op, 'position') or '') ~= ARGV[8] then return {'rewound'} end
 local inner = {}
-for i = 8, #ARGV do inner[#inner + 1] = ARGV[i] end
+for i = 9, #ARGV do inner[#inner + 1] = ARGV[i] end
 local codes = act({KEYS[1], KEYS[5]}, inner, false)
 local first_id = tonumber(ARGV[6])
 local ids = {}

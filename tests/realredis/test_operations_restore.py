@@ -1,0 +1,69 @@
+"""Redis going back in time under a running operation: restarted from a snapshot taken
+mid-operation (fast enough that the runner's lease, restored with it, still holds), or a
+failover to a replica that had not yet received the last chunks. The runner's walk is then
+ahead of the operation's recorded position, and the jobs between are failed again; it must
+walk again from the recorded position, so that every job is acted on once and `done` adds up,
+instead of going on from where it was and reporting success with jobs left behind."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from gateway.services import JobService
+from gateway.services.operations import pacing
+from gateway.services.operations import store as stored
+
+from .helpers import restore, snapshot
+from .processes import assert_clear_consistent, assert_retry_consistent
+
+N = 30
+SELECTORS = {
+    "all": {"all": True},
+    "filter": {"filter": {"exc_type": "ValueError"}},
+    "query": {"query": "exc:ValueError"},
+}
+
+
+def _restored_mid_walk(r: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the runner's first chunk, snapshot Redis; after its second, restore that snapshot
+    (FLUSHALL + RESTORE on the same server: the runner's connection stays up)."""
+    seen: list[int] = []
+    taken: dict = {}
+    observe = pacing.ChunkSizer.observe
+
+    def observed(sizer: pacing.ChunkSizer, jobs: int, seconds: float) -> None:
+        seen.append(jobs)
+        if len(seen) == 1:
+            taken.update(snapshot(r))
+        elif len(seen) == 2:
+            restore(r, taken)
+        observe(sizer, jobs, seconds)
+
+    monkeypatch.setattr(pacing.ChunkSizer, "observe", observed)
+
+
+@pytest.mark.parametrize("action", ["retry", "delete"])
+@pytest.mark.parametrize("kind", [*SELECTORS, "job_ids"])
+def test_a_restore_to_a_snapshot_taken_mid_operation_walks_again_from_the_recorded_position(
+    redis_url, r, fail_jobs, monkeypatch, kind, action
+):
+    ids = fail_jobs(N)
+    service = JobService(redis.Redis.from_url(redis_url))
+    service.use_operations(max_rate=100)  # chunks of 10
+    runner = service.operations_runner
+    monkeypatch.setattr(runner, "run_in_background", lambda *_: None)
+    selector = {"job_ids": ids} if kind == "job_ids" else SELECTORS[kind]
+    operation, _ = service.start_operation(action, selector)
+    token = r.get(stored.lease_key(operation.id)).decode()
+    _restored_mid_walk(r, monkeypatch)
+
+    runner.run(operation.id, token)
+
+    final = service.operation(operation.id)
+    assert final.status == "succeeded"
+    assert (final.total, final.done, final.matched, final.acted, final.error_count) == (N, N, N, N, 0)
+    if action == "retry":
+        assert assert_retry_consistent(r, ids) == {"queue": N, "failed": 0}
+    else:
+        assert assert_clear_consistent(r, ids) == {"deleted": N, "failed": 0}
