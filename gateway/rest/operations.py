@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
-from gateway.errors import BackendUnavailable, InvalidInput, NotFound
+from gateway.errors import BackendUnavailable, Conflict, InvalidInput, NotFound
 from gateway.rest import models
 from gateway.rest.deps import ServiceDep
 from gateway.rest.errors import error_responses
@@ -19,6 +19,9 @@ _START_ERRORS = error_responses(
     (NotFound, "The queue named is one RQ does not know"),
     (InvalidInput, "Invalid action, queue, selector or Idempotency-Key"),
     BackendUnavailable,
+)
+_REPLAY_ERRORS = error_responses(
+    (Conflict, "A replayed Idempotency-Key whose operation can no longer be read (deleted or damaged)")
 )
 _ONE_ERRORS = error_responses(
     (NotFound, "No such operation (or not on a queue this key may access)"),
@@ -48,7 +51,11 @@ IdempotencyKey = Annotated[
     "",
     status_code=202,
     response_model=Operation,
-    responses={200: {"model": Operation, "description": "A dry run: nothing acted on"}, **_START_ERRORS},
+    responses={
+        200: {"model": Operation, "description": "A dry run: nothing acted on"},
+        **_START_ERRORS,
+        **_REPLAY_ERRORS,
+    },
     name="start_operation",
 )
 def start_operation(

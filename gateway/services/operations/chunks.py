@@ -175,6 +175,8 @@ def walk_for(connection: Redis, serializer: Any, queue: str, selector: Selector,
         return RegistryWalk(
             reader, key, bound, lambda entries: in_group(connection, entries, serializer, group_id)
         )
+    if selector.kind != "all":  # never every job for a kind it does not know
+        raise ValueError(f"unknown selector kind {selector.kind!r}")
     return RegistryWalk(reader, key, bound)
 
 

@@ -11,7 +11,6 @@ resumed by another within LEASE_MS + RESUME_POLL_SECONDS, exactly where its last
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 import time
@@ -26,7 +25,6 @@ from gateway.services.audit import AuditRecord, AuditTrail
 from gateway.services.domain.outcome import Outcome
 from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import steps_for
-from gateway.services.operations.model import Selector
 from gateway.services.operations.pacing import ChunkSizer, Pace
 from gateway.services.operations.steps import Rewound
 from gateway.services.operations.store import RESUME_POLL_SECONDS, OperationStore
@@ -121,8 +119,8 @@ class OperationRunner:
         state = self.store.state(operation_id)
         if state.get("status") != "running":
             return None
+        _, selector = stored.stored_request(state)  # damaged: ValueError, the operation fails
         self._finish_rate_limited(operation_id, state["queue"])  # left by a runner that died
-        selector = Selector(*next(iter(_selector(state).items())))
         # Under a rate cap, one call at a time keeps the pace smooth (Pace.cap sizes one call).
         depth = 1 if self.max_rate > 0 else 2
         steps = steps_for(self._connection, self._serializer, state, selector, operation_id, token, depth)
@@ -244,7 +242,3 @@ class OperationRunner:
         """Stop after the current chunks; unfinished operations are resumed by another process
         (or this one, restarted) once their leases lapse."""
         self._stopping.set()
-
-
-def _selector(state: dict[str, str]) -> dict[str, Any]:
-    return json.loads(state["selector"])

@@ -16,18 +16,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 import uuid
 from typing import Any, cast
 
 from redis import Redis
 
-from gateway.errors import InvalidParameter
+from gateway.errors import InvalidInput, InvalidParameter
 from gateway.services.domain.models import JobError
 from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
 from gateway.services.domain.rqtime import rq_now
-from gateway.services.operations.model import ERRORS_SHOWN, Operation, Selector
-from gateway.services.redis import scripts
+from gateway.services.operations.model import (
+    ERRORS_SHOWN,
+    SELECTOR_KINDS,
+    Operation,
+    Selector,
+    validate_action,
+)
+from gateway.services.redis import damaged, scripts
+
+log = logging.getLogger(__name__)
 
 PREFIX = "rq-gateway:operation:"
 INDEX = "rq-gateway:operations"
@@ -134,23 +143,37 @@ class OperationStore:
         found = found.decode()
         if new:
             self._connection.publish(STARTED_CHANNEL, found)
-        if not new and self._connection.hget(operation_key(found), "request") not in (None, request.encode()):
-            raise InvalidParameter("This Idempotency-Key was used for another request in the last 24 h")
+        if not new:
+            with self._connection.pipeline(transaction=False) as pipe:
+                pipe.hget(operation_key(found), "request")
+                (earlier,) = damaged.execute(pipe)
+            if earlier not in (None, request.encode()):  # None: unreadable, which read() says
+                raise InvalidParameter("This Idempotency-Key was used for another request in the last 24 h")
         return found, bool(new)
 
     def state(self, operation_id: str) -> dict[str, str]:
-        """The raw fields the runner resumes from ({} when there is no such operation)."""
-        raw: dict[bytes, bytes] = cast(Any, self._connection.hgetall(operation_key(operation_id)))
-        return {k.decode(): v.decode() for k, v in raw.items()}
+        """The raw fields the runner resumes from ({} when there is no such operation, or its key
+        is not a hash)."""
+        with self._connection.pipeline(transaction=False) as pipe:
+            pipe.hgetall(operation_key(operation_id))
+            (raw,) = damaged.execute(pipe)
+        return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in (raw or {}).items()}
 
     def read(self, operation_id: str) -> Operation | None:
+        """The operation, or None when there is none or its state cannot be read (damaged data
+        reads as absent, README "Damaged data": an answer about the others never fails on it)."""
         with self._connection.pipeline(transaction=False) as pipe:
             pipe.hgetall(operation_key(operation_id))
             pipe.lrange(errors_key(operation_id), 0, ERRORS_SHOWN - 1)
-            raw, errors = pipe.execute()
+            raw, errors = damaged.execute(pipe)
         if not raw:
             return None
-        return _operation({k.decode(): v.decode() for k, v in raw.items()}, errors)
+        fields = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in raw.items()}
+        try:
+            return _operation(fields, errors or [])
+        except (KeyError, ValueError, TypeError, InvalidInput) as error:
+            log.warning("Operation %s cannot be read, so it reads as absent: %r", operation_id, error)
+            return None
 
     def listed_after(self, after: str | None, count: int) -> list[str] | None:
         """Up to `count` ids of the list (newest first) after the operation `after` (None: from
@@ -171,9 +194,8 @@ class OperationStore:
 
     def claim(self, operation_id: str, token: str) -> bool:
         """Take the lease of a running operation if it is free (or already ours)."""
-        return bool(
-            self._lease(keys=[operation_key(operation_id), lease_key(operation_id)], args=[token, LEASE_MS])
-        )
+        keys = [operation_key(operation_id), lease_key(operation_id), RUNNING]
+        return bool(self._lease(keys=keys, args=[token, LEASE_MS, operation_id]))
 
     def finish(self, operation_id: str, token: str, status: str) -> bool:
         return self._end_with(operation_id, status, token)
@@ -205,12 +227,26 @@ class OperationStore:
             pipe.execute()
 
 
+def stored_request(raw: dict[str, str]) -> tuple[str, Selector]:
+    """The action and selector an operation's state holds, as start checked them; ValueError
+    when they are damaged (a runner never guesses: an unknown kind is not every job)."""
+    try:
+        return validate_action(raw["action"]), Selector.parse(json.loads(raw["selector"]))
+    except (KeyError, InvalidInput) as error:
+        raise ValueError(f"the operation's request cannot be read back: {error!r}") from error
+
+
 def _operation(raw: dict[str, str], errors: list[bytes]) -> Operation:
+    """Raises KeyError, ValueError, TypeError or InvalidInput on a state that is not an
+    operation's."""
+    selector = json.loads(raw["selector"])
+    if not isinstance(selector, dict) or len(selector) != 1 or set(selector) - set(SELECTOR_KINDS):
+        raise ValueError(f"not a selector: {raw['selector'][:100]!r}")
     return Operation(
         id=raw["id"],
-        action=raw["action"],
+        action=validate_action(raw["action"]),
         queue=raw["queue"],
-        selector=json.loads(raw["selector"]),
+        selector=selector,
         status=raw["status"],
         total=int(raw.get("total", "0")),
         done=int(raw.get("done", "0")),
@@ -225,8 +261,12 @@ def _operation(raw: dict[str, str], errors: list[bytes]) -> Operation:
 
 
 def _error(entry: str) -> JobError:
+    """An error entry, "code id"; a damaged one is shown as it is, with the generic message."""
     code, _, job_id = entry.partition(" ")
-    return JobError(job_id, ERROR_MESSAGES.get(int(code), "failed"))
+    try:
+        return JobError(job_id, ERROR_MESSAGES.get(int(code), "failed"))
+    except ValueError:
+        return JobError(entry, "failed")
 
 
 def recorded_error(code: int, member: str | bytes) -> JobError:

@@ -9,7 +9,7 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.errors import InvalidParameter
+from gateway.errors import Conflict, InvalidParameter
 from gateway.services.domain.rqtime import rq_now
 from gateway.services.operations.dry_run import dry_counts
 from gateway.services.operations.model import Operation, Selector
@@ -63,7 +63,12 @@ class Operations:
         if new:
             self.runner.run_in_background(operation_id, token)
         operation = self.runner.store.read(operation_id)
-        assert operation is not None  # just created, or replayed within its 24 h (kept 7 days)
+        if operation is None:  # a replay whose operation was deleted or damaged in Redis since
+            raise Conflict(
+                None,
+                f"The operation this Idempotency-Key started ({operation_id[:64]!r}) can no longer be "
+                "read (deleted or damaged in Redis); send the request with another Idempotency-Key",
+            )
         return operation, new
 
     def failed_count(self, queue: str) -> int:

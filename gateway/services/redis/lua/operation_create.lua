@@ -5,9 +5,9 @@
 -- KEYS[5] (optional) the idempotency key. ARGV: id, start ms, lease token, lease ms, idempotency
 -- seconds, operations kept in the index, then the hash's field/value pairs.
 -- Reply: the id of the operation (the earlier one on a replay) and 1 when it is new.
-if KEYS[5] then
-  local existing = redis.call('GET', KEYS[5])
-  if existing then return {existing, 0} end
+-- An idempotency key of another type (damaged data) reads as unused, and is set anew below.
+if KEYS[5] and redis.call('TYPE', KEYS[5]).ok == 'string' then
+  return {redis.call('GET', KEYS[5]), 0}
 end
 local fields = {}
 for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end

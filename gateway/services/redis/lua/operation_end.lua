@@ -4,6 +4,10 @@
 -- KEYS[1] operation hash, KEYS[2] running set, KEYS[3] its lease, KEYS[4] its errors list.
 -- ARGV: id, status, finished_at, seconds kept, lease token ('' for a cancel).
 -- Reply: 1 ended now, 0 it was not running (or the lease is another runner's).
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then  -- damaged: not an operation to end, nor to resume
+  redis.call('SREM', KEYS[2], ARGV[1])
+  return 0
+end
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
 if ARGV[5] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[3])
