@@ -193,6 +193,8 @@ IN_SCRIPT = " script: 2b8f, on @user_script:12."
     [
         (redis.ResponseError("user_script:12: attempt to compare nil with number" + IN_SCRIPT), True),
         (redis.ResponseError("WRONGTYPE Operation against a key holding the wrong kind" + IN_SCRIPT), True),
+        # A command outside a script on a key of another type fails the same on every resume too.
+        (redis.ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value"), True),
         (redis.exceptions.OutOfMemoryError("command not allowed when used memory" + IN_SCRIPT), False),
         (redis.ResponseError("NOREPLICAS Not enough good replicas to write." + IN_SCRIPT), False),
         (redis.ResponseError("BUSY Redis is busy running a script. You can only call SCRIPT KILL"), False),

@@ -160,3 +160,43 @@ def test_an_idempotency_key_of_another_type_reads_as_unused(client, r, fail_jobs
     )
     assert started.status_code == 202, started.text
     assert r.get(key).decode() == started.json()["id"]
+
+
+@pytest.mark.parametrize("key", [stored.INDEX, stored.RUNNING])
+def test_the_operations_index_or_running_set_of_another_type_is_replaced_not_a_500_or_a_ghost(
+    client, r, fail_jobs, key
+):
+    """The create script wrote the operation's hash, then failed on the index or the running set:
+    a 500, and an operation shown `running` for ever that no process would resume."""
+    ids = fail_jobs(2)
+    r.set(key, "not a zset or set")
+    assert client.get(f"{API}?first=5").json() == {"operations": [], "next_cursor": None}
+
+    operation_id = _finished(client, {"action": "retry", "selector": {"job_ids": ids}})
+
+    shown = client.get(f"{API}/{operation_id}").json()
+    assert (shown["status"], shown["acted"]) == ("succeeded", 2)
+    assert [op["id"] for op in client.get(f"{API}?first=5").json()["operations"]] == [operation_id]
+    assert not r.smembers(stored.RUNNING)
+
+
+@pytest.mark.parametrize("kind", ["all", "job_ids"])
+def test_an_operations_own_lists_of_another_type_are_replaced_and_every_job_counted(
+    redis_url, r, fail_jobs, monkeypatch, kind
+):
+    """A chunk acted on its jobs, then failed recording an error in a key of another type: the
+    jobs acted on, but not counted, and the operation `failed`."""
+    ids = fail_jobs(3)
+    r.delete(f"rq:job:{ids[0]}")  # an orphan: an error of a retry
+    service = _runner_service(redis_url)
+    monkeypatch.setattr(service.operations_runner, "run_in_background", lambda *_: None)
+    operation, _ = service.start_operation("retry", {"all": True} if kind == "all" else {"job_ids": ids})
+    token = r.get(stored.lease_key(operation.id)).decode()
+    r.set(stored.errors_key(operation.id), "not a list")
+    r.set(stored.limited_key(operation.id), "not a list")
+
+    service.operations_runner.run(operation.id, token)
+
+    final = service.operation(operation.id)
+    assert (final.status, final.done, final.acted, final.error_count) == ("succeeded", 3, 2, 1)
+    assert [error.job_id for error in final.errors] == [ids[0]]

@@ -41,9 +41,11 @@ def fails_again(error: redis.RedisError) -> bool:
     a resumed operation would fail the same way every lease. Every other error passes (memory,
     a failover, a busy or lost server: subclasses, or replies from outside a script), and the
     operation is resumed once Redis answers again."""
-    if type(error) is not redis.ResponseError or "@user_script:" not in str(error):
-        return False
     text = str(error)  # redis-py strips a leading "ERR "
+    if type(error) is not redis.ResponseError:
+        return False
+    if "@user_script:" not in text:
+        return text.startswith("WRONGTYPE ")  # a plain command on a key of another type
     return text.startswith(("user_script:", "ERR ", "WRONGTYPE "))
 
 

@@ -181,16 +181,23 @@ class OperationStore:
         operations started since shift nothing."""
         start = 0
         if after is not None:
-            rank = self._connection.zrevrank(INDEX, after)
+            rank = self._read(lambda pipe: pipe.zrevrank(INDEX, after))
             if rank is None:
                 return None
             start = cast(int, rank) + 1
-        members: list[bytes] = cast(Any, self._connection.zrevrange(INDEX, start, start + count - 1))
-        return [member.decode() for member in members]
+        members = self._read(lambda pipe: pipe.zrevrange(INDEX, start, start + count - 1)) or []
+        return [member.decode(errors="replace") for member in members]
 
     def running_ids(self) -> list[str]:
-        members: set[bytes] = cast(Any, self._connection.smembers(RUNNING))
-        return sorted(member.decode() for member in members)
+        members = self._read(lambda pipe: pipe.smembers(RUNNING)) or set()
+        return sorted(member.decode(errors="replace") for member in members)
+
+    def _read(self, command: Any) -> Any:
+        """One read whose key, of another type, reads as absent (None)."""
+        with self._connection.pipeline(transaction=False) as pipe:
+            command(pipe)
+            (reply,) = damaged.execute(pipe)
+        return reply
 
     def claim(self, operation_id: str, token: str) -> bool:
         """Take the lease of a running operation if it is free (or already ours)."""
@@ -211,7 +218,7 @@ class OperationStore:
 
     def limited(self, operation_id: str) -> list[bytes]:
         """The rate-limited jobs chunks left for RQ's own requeue, not handed over yet."""
-        return cast("list[bytes]", self._connection.lrange(limited_key(operation_id), 0, -1))
+        return self._read(lambda pipe: pipe.lrange(limited_key(operation_id), 0, -1)) or []
 
     def handed_over(self, operation_id: str, member: bytes, acted: bool) -> None:
         """`member` of limited() went through RQ's requeue: off the list, and counted when RQ

@@ -48,7 +48,15 @@ def _operation(body: str, driver: str) -> str:
     and ARGV, the progress helpers, then `driver`, which runs it and records the progress in one
     step: operation_chunk (the ids the gateway read) or operation_walk (reads the registry itself)."""
     wrapped = "local function act(KEYS, ARGV, listed)\n" + body + "\nend\n"
-    return PRELUDE + "local dry = false\n" + wrapped + read_lua("prelude_operation") + read_lua(driver)
+    own_keys = read_lua("prelude_own_keys")
+    return (
+        PRELUDE
+        + "local dry = false\n"
+        + wrapped
+        + own_keys
+        + read_lua("prelude_operation")
+        + read_lua(driver)
+    )
 
 
 OPERATION_REQUEUE = _operation(_REQUEUE_BODY, "operation_chunk")
@@ -63,9 +71,9 @@ LOCATE = PRELUDE + read_lua("locate")
 CAUSE_FIELDS = PRELUDE + read_lua("cause_fields")
 
 # Tracked operations (operations/store.py).
-OPERATION_CREATE = read_lua("operation_create")
-OPERATION_END = read_lua("operation_end")
-OPERATION_LEASE = read_lua("operation_lease")
+OPERATION_CREATE = read_lua("prelude_own_keys") + read_lua("operation_create")
+OPERATION_END = read_lua("prelude_own_keys") + read_lua("operation_end")
+OPERATION_LEASE = read_lua("prelude_own_keys") + read_lua("operation_lease")
 JOB_FIELDS = PRELUDE + read_lua("job_fields")
 
 # On-call controls (writes/enqueue_now.py).

@@ -14,6 +14,8 @@
 local op, lease, errors = KEYS[2], KEYS[3], KEYS[4]
 local refused = refusal(op, lease, ARGV[1])
 if refused then return refused end
+own_key(errors, 'list')
+own_key(KEYS[6], 'list')
 -- The walk goes on from the position the runner recorded last. Another one recorded means Redis
 -- went back in time under it (restarted from a snapshot, or failed over to a replica that lacked
 -- the last chunks) with its lease: the jobs in between are failed again, and acting on this chunk

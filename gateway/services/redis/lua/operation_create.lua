@@ -9,6 +9,8 @@
 if KEYS[5] and redis.call('TYPE', KEYS[5]).ok == 'string' then
   return {redis.call('GET', KEYS[5]), 0}
 end
+own_key(KEYS[2], 'zset')
+own_key(KEYS[3], 'set')
 local fields = {}
 for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))

@@ -4,6 +4,7 @@
 -- KEYS[1] operation hash, KEYS[2] running set, KEYS[3] its lease, KEYS[4] its errors list.
 -- ARGV: id, status, finished_at, seconds kept, lease token ('' for a cancel).
 -- Reply: 1 ended now, 0 it was not running (or the lease is another runner's).
+own_key(KEYS[2], 'set')
 if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then  -- damaged: not an operation to end, nor to resume
   redis.call('SREM', KEYS[2], ARGV[1])
   return 0

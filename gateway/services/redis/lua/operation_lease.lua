@@ -4,6 +4,7 @@
 -- Reply: 1 held by this token now, 0 not (held by another, or the operation is not running).
 -- An id of the running set whose hash is gone, of another type or not running (damaged data:
 -- every end takes it off in the same step) is taken off, so the resumers stop polling for it.
+own_key(KEYS[3], 'set')
 if redis.call('TYPE', KEYS[1]).ok ~= 'hash' or redis.call('HGET', KEYS[1], 'status') ~= 'running' then
   redis.call('SREM', KEYS[3], ARGV[3])
   return 0

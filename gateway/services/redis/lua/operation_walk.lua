@@ -16,6 +16,8 @@
 local reg, op, lease, errors = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local refused = refusal(op, lease, ARGV[1])
 if refused then return refused end
+own_key(errors, 'list')
+own_key(KEYS[6], 'list')
 local size, now = tonumber(ARGV[3]), tonumber(ARGV[8])
 local bound_score, bound_member = to_score(ARGV[4]), ARGV[5]
 
