@@ -13,6 +13,9 @@ import redis
 from gateway.services import JobService
 from gateway.services.operations import pacing
 from gateway.services.operations import store as stored
+from gateway.services.operations.chunks import Chunk, ChunkAction
+from gateway.services.operations.model import Selector
+from gateway.services.operations.steps import Rewound
 
 from .helpers import restore, snapshot
 from .processes import assert_clear_consistent, assert_retry_consistent
@@ -67,3 +70,31 @@ def test_a_restore_to_a_snapshot_taken_mid_operation_walks_again_from_the_record
         assert assert_retry_consistent(r, ids) == {"queue": N, "failed": 0}
     else:
         assert assert_clear_consistent(r, ids) == {"deleted": N, "failed": 0}
+
+
+def test_a_chunk_sent_again_after_it_ran_acts_and_counts_once(redis_url, r, fail_jobs, monkeypatch):
+    """redis-py sends a command again once when the connection drops (connection.py's Retry): a
+    chunk that ran before the drop arrives a second time. It used to run again on its own ids:
+    `done` and `matched` counted twice, and each id it had just retried listed as an error."""
+    ids = fail_jobs(4)
+    service = JobService(redis.Redis.from_url(redis_url))
+    monkeypatch.setattr(service.operations_runner, "run_in_background", lambda *_: None)
+    operation, _ = service.start_operation("retry", {"job_ids": ids})
+    token = r.get(stored.lease_key(operation.id)).decode()
+    selector = Selector.parse({"job_ids": ids})
+    chunk = Chunk(list(ids[:2]), ids[:2], 2, "2")
+    ChunkAction(r, "default", "retry", selector, operation.id, token).run(chunk)
+
+    with pytest.raises(Rewound):  # the same call again, as the retry sends it
+        ChunkAction(r, "default", "retry", selector, operation.id, token).run(chunk)
+
+    service.operations_runner.run(operation.id, token)
+    final = service.operation(operation.id)
+    assert (final.status, final.done, final.matched, final.acted, final.error_count) == (
+        "succeeded",
+        4,
+        4,
+        4,
+        0,
+    )
+    assert assert_retry_consistent(r, ids) == {"queue": 4, "failed": 0}
