@@ -7,6 +7,8 @@ instead of going on from where it was and reporting success with jobs left behin
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import redis
 
@@ -15,9 +17,10 @@ from gateway.services.operations import pacing
 from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import Chunk, ChunkAction
 from gateway.services.operations.model import Selector
+from gateway.services.operations.registry_steps import RegistrySteps
 from gateway.services.operations.steps import Rewound
 
-from .helpers import restore, snapshot
+from .helpers import failed_ids, queued_ids, restore, snapshot
 from .processes import assert_clear_consistent, assert_retry_consistent
 
 N = 30
@@ -98,3 +101,32 @@ def test_a_chunk_sent_again_after_it_ran_acts_and_counts_once(redis_url, r, fail
         0,
     )
     assert assert_retry_consistent(r, ids) == {"queue": 4, "failed": 0}
+
+
+def test_rate_limited_jobs_a_lost_reply_named_are_handed_to_rq_before_the_operation_ends(
+    redis_url, r, fail_jobs, monkeypatch
+):
+    """A walk chunk lists its rate-limited jobs in the operation and in its reply; when the reply
+    is lost (the connection dropped and redis-py sent the call again, which ran the next chunk),
+    the runner never saw them. It used to end `succeeded` with them still failed, listed for a
+    hand-over that never came; it now hands over what the list holds before it ends."""
+    rate_limit = pytest.importorskip("rq.rate_limit", reason="RQ 3 rate limits").RateLimit
+    fail_jobs(2, rate_limit=rate_limit("k", 1))
+    plain = fail_jobs(3)
+    service = JobService(redis.Redis.from_url(redis_url))
+    runner = service.operations_runner
+    monkeypatch.setattr(runner, "run_in_background", lambda *_: None)
+    step = RegistrySteps.step
+
+    def reply_lost(steps: RegistrySteps, size: int):
+        done = step(steps, size)
+        return None if done is None else dataclasses.replace(done, rate_limited=[])
+
+    monkeypatch.setattr(RegistrySteps, "step", reply_lost)
+    operation, _ = service.start_operation("retry", {"all": True})
+    runner.run(operation.id, r.get(stored.lease_key(operation.id)).decode())
+
+    final = service.operation(operation.id)
+    assert (final.status, final.done, final.acted, final.error_count) == ("succeeded", 5, 5, 0)
+    assert failed_ids(r) == [] and runner.store.limited(operation.id) == []
+    assert set(plain) <= set(queued_ids(r))
