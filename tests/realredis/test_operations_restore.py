@@ -8,11 +8,13 @@ instead of going on from where it was and reporting success with jobs left behin
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 import redis
 
 from gateway.services import JobService
+from gateway.services.audit import AUDIT_STREAM, AuditTrail
 from gateway.services.operations import pacing
 from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import Chunk, ChunkAction
@@ -20,7 +22,7 @@ from gateway.services.operations.model import Selector
 from gateway.services.operations.registry_steps import RegistrySteps
 from gateway.services.operations.steps import Rewound
 
-from .helpers import failed_ids, queued_ids, restore, snapshot
+from .helpers import failed_ids, queued_ids, restore, snapshot, wait_until
 from .processes import assert_clear_consistent, assert_retry_consistent
 
 N = 30
@@ -130,3 +132,37 @@ def test_rate_limited_jobs_a_lost_reply_named_are_handed_to_rq_before_the_operat
     assert (final.status, final.done, final.acted, final.error_count) == ("succeeded", 5, 5, 0)
     assert failed_ids(r) == [] and runner.store.limited(operation.id) == []
     assert set(plain) <= set(queued_ids(r))
+
+
+def _sent_twice(script):
+    """The script as redis-py's Retry sends it when the connection drops after it ran: twice,
+    the first reply lost."""
+
+    def twice(*args, **kwargs):
+        script(*args, **kwargs)
+        return script(*args, **kwargs)
+
+    return twice
+
+
+def test_a_start_sent_again_starts_the_operation_here_and_an_end_sent_again_is_audited(
+    redis_url, r, fail_jobs, monkeypatch
+):
+    """The second copy of the start found the idempotency key the first had set: the start was
+    answered as a replay and no runner started (the operation waited for its lease to lapse).
+    The second copy of the end found the operation ended: the finish was not audited."""
+    ids = fail_jobs(2)
+    service = JobService(redis.Redis.from_url(redis_url))
+    service.use_operations(audit=AuditTrail(service.connection))
+    store = service.operations_runner.store
+    monkeypatch.setattr(store, "_create", _sent_twice(store._create))
+    monkeypatch.setattr(store, "_end", _sent_twice(store._end))
+
+    operation, new = service.start_operation("retry", {"job_ids": ids}, idempotency_key="once")
+
+    assert new
+    wait_until(lambda: service.operation(operation.id).status == "succeeded", 30, "the runner started here")
+    finished = [json.loads(fields[b"record"]) for _, fields in r.xrange(AUDIT_STREAM)]
+    assert [
+        record["operation_id"] for record in finished if record["action"] == "operation_retry.finish"
+    ] == [operation.id]

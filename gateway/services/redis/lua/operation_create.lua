@@ -6,8 +6,11 @@
 -- seconds, operations kept in the index, then the hash's field/value pairs.
 -- Reply: the id of the operation (the earlier one on a replay) and 1 when it is new.
 -- An idempotency key of another type (damaged data) reads as unused, and is set anew below.
+-- The key naming this very id: this call ran already and is sent again (redis-py re-sends a
+-- command once after a dropped connection), so its caller never read that it started it.
 if KEYS[5] and redis.call('TYPE', KEYS[5]).ok == 'string' then
-  return {redis.call('GET', KEYS[5]), 0}
+  local existing = redis.call('GET', KEYS[5])
+  return {existing, existing == ARGV[1] and 1 or 0}
 end
 own_key(KEYS[2], 'zset')
 own_key(KEYS[3], 'set')

@@ -9,7 +9,13 @@ if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then  -- damaged: not an operation t
   redis.call('SREM', KEYS[2], ARGV[1])
   return 0
 end
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'running' then
+  -- Ended with this status at this very time: this call ran already and is sent again (after a
+  -- dropped connection), and its caller, who never read its reply, ended it.
+  if status == ARGV[2] and redis.call('HGET', KEYS[1], 'finished_at') == ARGV[3] then return 1 end
+  return 0
+end
 if ARGV[5] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[3])
 redis.call('SREM', KEYS[2], ARGV[1])
