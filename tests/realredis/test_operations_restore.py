@@ -3,7 +3,11 @@ mid-operation (fast enough that the runner's lease, restored with it, still hold
 failover to a replica that had not yet received the last chunks. The runner's walk is then
 ahead of the operation's recorded position, and the jobs between are failed again; it must
 walk again from the recorded position, so that every job is acted on once and `done` adds up,
-instead of going on from where it was and reporting success with jobs left behind."""
+instead of going on from where it was and reporting success with jobs left behind.
+
+And the other side of a dropped connection: redis-py sends a command once more when the
+connection drops (connection.py's Retry), also after the script ran and before its reply was
+read. Each operation script's second copy must act and count as the first would have."""
 
 from __future__ import annotations
 
