@@ -23,6 +23,7 @@ SCRIPTS += [
     "OPERATION_CREATE",
     "OPERATION_END",
     "OPERATION_LEASE",
+    "OPERATION_HANDED_OVER",
 ]
 
 
@@ -37,7 +38,7 @@ def test_every_lua_file_is_found_as_package_data_and_used():
 
 
 # Scripts that touch no registry entry: cancel, and the operation store's own steps.
-WITHOUT_PRELUDE = {"CANCEL", "OPERATION_CREATE", "OPERATION_END", "OPERATION_LEASE"}
+WITHOUT_PRELUDE = {"CANCEL", "OPERATION_CREATE", "OPERATION_END", "OPERATION_LEASE", "OPERATION_HANDED_OVER"}
 
 
 def test_the_prelude_comes_first_in_every_script_but_cancel():

@@ -170,3 +170,21 @@ def test_a_start_sent_again_starts_the_operation_here_and_an_end_sent_again_is_a
     assert [
         record["operation_id"] for record in finished if record["action"] == "operation_retry.finish"
     ] == [operation.id]
+
+
+def test_a_hand_over_sent_again_counts_its_job_once(redis_url, r, fail_jobs, monkeypatch):
+    """The hand-over of a rate-limited job (off the operation's list, and counted) was a MULTI
+    that redis-py sends again too: its job counted twice."""
+    rate_limit = pytest.importorskip("rq.rate_limit", reason="RQ 3 rate limits").RateLimit
+    fail_jobs(2, rate_limit=rate_limit("k", 1))
+    fail_jobs(3)
+    service = JobService(redis.Redis.from_url(redis_url))
+    runner = service.operations_runner
+    monkeypatch.setattr(runner, "run_in_background", lambda *_: None)
+    monkeypatch.setattr(runner.store, "_hand_over", _sent_twice(runner.store._hand_over))
+    operation, _ = service.start_operation("retry", {"all": True})
+    runner.run(operation.id, r.get(stored.lease_key(operation.id)).decode())
+
+    final = service.operation(operation.id)
+    assert (final.status, final.done, final.acted) == ("succeeded", 5, 5)
+    assert failed_ids(r) == [] and runner.store.limited(operation.id) == []

@@ -101,6 +101,7 @@ class OperationStore:
         self._create = connection.register_script(scripts.OPERATION_CREATE)
         self._end = connection.register_script(scripts.OPERATION_END)
         self._lease = connection.register_script(scripts.OPERATION_LEASE)
+        self._hand_over = connection.register_script(scripts.OPERATION_HANDED_OVER)
 
     def create(
         self,
@@ -222,16 +223,14 @@ class OperationStore:
 
     def handed_over(self, operation_id: str, member: bytes, acted: bool) -> None:
         """`member` of limited() went through RQ's requeue: off the list, and counted when RQ
-        requeued it, in one MULTI. Taken off by name, not popped: a runner that stalled past
-        its lease and hands over beside its successor never takes off an entry neither handled.
-        (A crash between RQ's requeue and this leaves it listed; the next runner hands it over
-        again, and RQ answers it is no longer failed: not counted twice, though then not counted
-        at all.)"""
-        with self._connection.pipeline(transaction=True) as pipe:
-            if acted:
-                pipe.hincrby(operation_key(operation_id), "acted", 1)
-            pipe.lrem(limited_key(operation_id), 1, cast("str", member))  # redis-py sends bytes as they are
-            pipe.execute()
+        requeued it, in one script call (operation_handed_over.lua) that counts it only if it
+        took it off, so a call sent again after a dropped connection counts it once. Taken off
+        by name, not popped: a runner that stalled past its lease and hands over beside its
+        successor never takes off an entry neither handled. (A crash between RQ's requeue and
+        this leaves it listed; the next runner hands it over again, and RQ answers it is no
+        longer failed: not counted twice, though then not counted at all.)"""
+        keys = [operation_key(operation_id), limited_key(operation_id)]
+        self._hand_over(keys=keys, args=[member, 1 if acted else 0])
 
 
 def stored_request(raw: dict[str, str]) -> tuple[str, Selector]:

@@ -74,6 +74,7 @@ CAUSE_FIELDS = PRELUDE + read_lua("cause_fields")
 OPERATION_CREATE = read_lua("prelude_own_keys") + read_lua("operation_create")
 OPERATION_END = read_lua("prelude_own_keys") + read_lua("operation_end")
 OPERATION_LEASE = read_lua("prelude_own_keys") + read_lua("operation_lease")
+OPERATION_HANDED_OVER = read_lua("operation_handed_over")
 JOB_FIELDS = PRELUDE + read_lua("job_fields")
 
 # On-call controls (writes/enqueue_now.py).
