@@ -21,6 +21,7 @@ import time
 import uuid
 from typing import Any, cast
 
+import redis
 from redis import Redis
 
 from gateway.errors import InvalidInput, InvalidParameter
@@ -143,7 +144,7 @@ class OperationStore:
         found, new = self._create(keys=[*keys, idem] if idem else keys, args=[*args, *flat])
         found = found.decode()
         if new:
-            self._connection.publish(STARTED_CHANNEL, found)
+            self._announce(found)
         if not new:
             with self._connection.pipeline(transaction=False) as pipe:
                 pipe.hget(operation_key(found), "request")
@@ -151,6 +152,15 @@ class OperationStore:
             if earlier not in (None, request.encode()):  # None: unreadable, which read() says
                 raise InvalidParameter("This Idempotency-Key was used for another request in the last 24 h")
         return found, bool(new)
+
+    def _announce(self, operation_id: str) -> None:
+        """Wake the idle resumers. The operation is started whatever this answers, so a refusal
+        (an ACL user without the gateway's channel) must not answer the start with a 503: the
+        resumers of such a deployment cannot subscribe either, and poll instead."""
+        try:
+            self._connection.publish(STARTED_CHANNEL, operation_id)
+        except redis.ResponseError as error:
+            log.warning("Operation %s started, but its start was not announced: %s", operation_id, error)
 
     def state(self, operation_id: str) -> dict[str, str]:
         """The raw fields the runner resumes from ({} when there is no such operation, or its key
