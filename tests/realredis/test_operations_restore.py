@@ -166,10 +166,12 @@ def test_a_start_sent_again_starts_the_operation_here_and_an_end_sent_again_is_a
 
     assert new
     wait_until(lambda: service.operation(operation.id).status == "succeeded", 30, "the runner started here")
-    finished = [json.loads(fields[b"record"]) for _, fields in r.xrange(AUDIT_STREAM)]
-    assert [
-        record["operation_id"] for record in finished if record["action"] == "operation_retry.finish"
-    ] == [operation.id]
+
+    def finished() -> list[str]:  # audited just after the end is written
+        records = [json.loads(fields[b"record"]) for _, fields in r.xrange(AUDIT_STREAM)]
+        return [record["operation_id"] for record in records if record["action"] == "operation_retry.finish"]
+
+    assert wait_until(finished, 10, "the finish to be audited") == [operation.id]
 
 
 def test_a_hand_over_sent_again_counts_its_job_once(redis_url, r, fail_jobs, monkeypatch):
