@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.services.domain.models import JobInfo
 from gateway.services.domain.search_match import matches, needs_exception, needs_meta
-from gateway.services.domain.search_query import parse_query
+from gateway.services.domain.search_query import SearchQuery, Term, parse_query
 
 TRACEBACK = (
     'Traceback (most recent call last):\n  File "x.py", line 1, in f\n'
@@ -89,6 +93,26 @@ def test_args_text_is_found_as_the_list_renders_the_args_and_as_json_dumps_space
     the list and GraphQL show args compact (`["cust-4711",{"amount":12.5}]`): text copied from an
     answer found nothing. Either rendering holds it now."""
     assert matches(parse_query(query), JOB, None)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(', :ab1"', max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(", :ab", max_size=3), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@given(args=st.lists(_json, max_size=3), needle=st.text(', :ab1"[]{}', min_size=1, max_size=6))
+def test_args_text_is_found_exactly_when_either_rendering_holds_it(args, needle) -> None:
+    """The spaced rendering is only made when it can hold what the compact one does not: the
+    answer is the same as searching both."""
+    job = JobInfo(job_id="j", status="failed", origin="q", args=args, kwargs=None)
+    both = (json.dumps(args, ensure_ascii=False, separators=(",", ":")), json.dumps(args, ensure_ascii=False))
+    expected = any(needle.casefold() in rendering.casefold() for rendering in both)
+    query = SearchQuery((Term("args", needle),))
+    assert matches(query, job, None) == expected
 
 
 def test_undecodable_args_and_absent_meta_match_no_payload_term() -> None:

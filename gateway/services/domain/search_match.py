@@ -75,13 +75,18 @@ def _args(term: Term, job: JobInfo, _meta: Any) -> bool:
     if job.args is None:
         return False
     needle = term.value.casefold()
-    return any(needle in rendering.casefold() for rendering in _renderings(job.args))
+    return any(needle in rendering.casefold() for rendering in _renderings(job.args, needle))
 
 
-def _renderings(args: Any) -> Iterator[str]:
-    """The args as the list and GraphQL show them (compact), then as json.dumps spaces them."""
+def _renderings(args: Any, needle: str) -> Iterator[str]:
+    """The args as the list and GraphQL show them (compact), then as json.dumps spaces them, when
+    that can hold the needle where the compact one does not. The spaced rendering is the compact
+    one with a space after each `,` and `:` between values: a needle that holds no such space
+    (neither `, ` nor `: `, and no leading space) found in it is found in the compact one too, so
+    a scan renders the args once for most needles, as it did before both were searched."""
     yield json.dumps(args, ensure_ascii=False, separators=(",", ":"))
-    yield json.dumps(args, ensure_ascii=False)
+    if needle.startswith(" ") or ", " in needle or ": " in needle:
+        yield json.dumps(args, ensure_ascii=False)
 
 
 def _free(term: Term, job: JobInfo, _meta: Any) -> bool:
