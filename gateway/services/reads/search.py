@@ -23,7 +23,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis import Redis
@@ -34,6 +34,7 @@ from gateway.services.domain.search_match import matches, needs_exception, needs
 from gateway.services.domain.search_query import FREE, SearchQuery
 from gateway.services.reads.browse import STATES, Browser
 from gateway.services.reads.queue_list import decode_window
+from gateway.services.reads.read_ahead import read_ahead
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.decode import decode_meta
 from gateway.services.redis.registry import RegistryReader, decode_cursor
@@ -96,8 +97,51 @@ def scan_search(
     examined (None: no limit) or the scope is exhausted (the last chunk says `complete`). Each
     chunk is one registry read, one script call for the fields the terms need (a pipeline when
     they need the traceback), one more pipeline for `meta.` terms and one for the matches whole:
-    nothing is held between chunks but the cursor. InvalidParameter for a cursor not ours."""
+    nothing is held between chunks but the cursor. The next chunk is read (and decoded) while
+    this one is matched (read_ahead.py). InvalidParameter for a cursor not ours."""
     browser = Browser(connection, RegistryReader(connection), serializer)
+    for probe in read_ahead(_probes(connection, browser, query, scope, after, scan_limit, chunk), "search"):
+        if probe.refs is None:  # out of budget, or the end of the scope
+            yield SearchChunk([], 0, probe.cursor, probe.cursor is None)
+            return
+        metas = metas_of(connection, probe.jobs, serializer) if needs_meta(query) else None
+        matched = [
+            index
+            for index, job in enumerate(probe.jobs)
+            if _visible(job, scope, query, metas[index] if metas is not None else None)
+        ]
+        refs, cursors = probe.refs, probe.cursors
+        jobs = browser.fetch([refs[i] for i in matched], probe.state, probe.queue, True) if matched else []
+        hits = [
+            SearchHit(job, encode_search_cursor(probe.queue, probe.state, cursors[i]), i + 1)
+            for i, job in zip(matched, jobs, strict=True)
+        ]
+        yield SearchChunk(hits, len(refs), probe.cursor, False)
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """One chunk read: its references, their cursors and the fields the terms need, decoded; the
+    cursor after it. Without `refs`: the scan stops here, resumable at `cursor` (None: complete)."""
+
+    queue: str = ""
+    state: str = ""
+    refs: list[str | bytes] | None = None
+    cursors: Any = ()
+    jobs: list[JobInfo] = field(default_factory=list)
+    cursor: str | None = None
+
+
+def _probes(
+    connection: Redis,
+    browser: Browser,
+    query: SearchQuery,
+    scope: SearchScope,
+    after: str | None,
+    scan_limit: int | None,
+    chunk: int,
+) -> Iterator[_Probe]:
+    """The reads of scan_search, a chunk at a time, within the budget of `scan_limit` entries."""
     with_results = needs_exception(query)
     fields = fields_for(query)
     budget = scan_limit
@@ -107,31 +151,19 @@ def scan_search(
             _, refs, cursors, more = browser.refs(queue, state, max(size, 0), inner)
             if size <= 0:
                 if more:  # out of budget with entries left: stop here, resumable
-                    yield SearchChunk([], 0, encode_search_cursor(queue, state, inner), False)
+                    yield _Probe(cursor=encode_search_cursor(queue, state, inner))
                     return
                 break  # this source has nothing left: a scan ending at the limit is complete
-            # Only the fields the terms read, then the matches whole (see the docstring).
-            probed = browser.fetch(refs, state, queue, with_results, fields)
-            metas = metas_of(connection, probed, serializer) if needs_meta(query) else None
-            matched = [
-                index
-                for index, job in enumerate(probed)
-                if _visible(job, scope, query, metas[index] if metas is not None else None)
-            ]
-            jobs = browser.fetch([refs[i] for i in matched], state, queue, True) if matched else []
-            hits = [
-                SearchHit(job, encode_search_cursor(queue, state, cursors[i]), i + 1)
-                for i, job in zip(matched, jobs, strict=True)
-            ]
+            # Only the fields the terms read; the matches are fetched whole by the consumer.
+            jobs = browser.fetch(refs, state, queue, with_results, fields)
             if budget is not None:
                 budget -= len(refs)
             inner = cursors[-1] if cursors else inner
-            if more:
-                yield SearchChunk(hits, len(refs), encode_search_cursor(queue, state, inner), False)
-                continue
-            yield SearchChunk(hits, len(refs), encode_search_cursor(queue, state, _END), False)
-            break
-    yield SearchChunk([], 0, None, True)
+            cursor = encode_search_cursor(queue, state, inner if more else _END)
+            yield _Probe(queue, state, refs, cursors, jobs, cursor)
+            if not more:
+                break
+    yield _Probe()
 
 
 def fields_for(query: SearchQuery) -> tuple[str, ...]:
