@@ -240,7 +240,13 @@ class OperationRunner:
         listener.subscribe(stored.STARTED_CHANNEL)
         return listener
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 0.0) -> None:
         """Stop after the current chunks; unfinished operations are resumed by another process
-        (or this one, restarted) once their leases lapse."""
+        (or this one, restarted) once their leases lapse. `wait`: seconds to wait for the runners
+        to get there (and write their ends), so the client can be closed behind them."""
         self._stopping.set()
+        deadline = time.monotonic() + wait
+        with self._lock:
+            threads = list(self._threads.values())
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
