@@ -244,29 +244,22 @@ def test_an_error_reply_after_a_call_did_its_work_loses_nothing(r, monkeypatch):
     assert r.ping()
 
 
-def test_a_walk_whose_scripts_redis_forgot_loads_them_and_goes_on(r):
-    """SCRIPT FLUSH (or a restart, a failover) between calls: the queued calls answer NOSCRIPT and
-    did nothing; the walk loads its script and every job is still acted on once."""
+@pytest.mark.parametrize(
+    "interrupt",
+    [
+        # SCRIPT FLUSH (or a restart, a failover): the queued calls answer NOSCRIPT and did
+        # nothing; the walk loads its script again.
+        pytest.param(lambda r: r.script_flush(), id="scripts-forgotten"),
+        # The walk's own connection killed (a proxy's idle timeout, a network blip): it
+        # reconnects once, as the client's own retry does.
+        pytest.param(lambda r: r.client_kill_filter(_type="normal", skipme=True), id="connection-dropped"),
+    ],
+)
+def test_a_walk_interrupted_between_calls_goes_on_and_acts_on_every_job_once(r, interrupt):
     store, operation_id, steps = _three_failed_jobs_b_rate_limited(r)
     r.hdel("rq:job:b", "rate_limit_key")
     assert steps.step(1) is not None
-    r.script_flush()
-    examined = 1
-    while (step := steps.step(1)) is not None:
-        examined += step.examined
-        if step.ended:
-            break
-    assert examined == int(store.state(operation_id)["done"]) == 3
-    assert r.lrange("rq:queue:default", 0, -1) == [b"a", b"b", b"c"]
-
-
-def test_a_walk_whose_connection_drops_reconnects_and_goes_on(r):
-    """The walk's own connection killed between calls (a proxy's idle timeout, a network blip):
-    it reconnects once, as the client's own retry does, and acts on every job once."""
-    store, operation_id, steps = _three_failed_jobs_b_rate_limited(r)
-    r.hdel("rq:job:b", "rate_limit_key")
-    assert steps.step(1) is not None
-    r.client_kill_filter(_type="normal", skipme=True)
+    interrupt(r)
     examined = 1
     while (step := steps.step(1)) is not None:
         examined += step.examined

@@ -220,16 +220,19 @@ def _bounded(
     cursor = None
     while True:
         _, entries = reader.after(key, cursor, chunk)
-        # In registry order: all in bound when the last is (the common case, one comparison).
-        in_bound = (
-            entries
-            if entries and entries[-1].position <= bound
-            else [e for e in entries if e.position <= bound]
-        )
+        in_bound = up_to(entries, bound)
         if not in_bound:
             return
         cursor = (in_bound[-1].score, in_bound[-1].raw)
         yield in_bound
+
+
+def up_to(entries: list[Entry], bound: tuple[float, bytes]) -> list[Entry]:
+    """The entries at or before `bound` (a position). In registry order: all of them when the
+    last is (the common case, one comparison)."""
+    if entries and entries[-1].position <= bound:
+        return entries
+    return [e for e in entries if e.position <= bound]
 
 
 def once_each(chunks: Iterable[list[Entry]]) -> Iterator[list[Entry]]:
@@ -238,7 +241,13 @@ def once_each(chunks: Iterable[list[Entry]]) -> Iterator[list[Entry]]:
     walk's bound: it is not acted on (or counted) twice."""
     seen: set[str | bytes] = set()
     for entries in chunks:
-        fresh = [e for e in entries if e.member not in seen]
-        seen.update(e.member for e in fresh)
+        fresh = unseen(entries, seen)
         if fresh:
             yield fresh
+
+
+def unseen(entries: list[Entry], seen: set[str | bytes]) -> list[Entry]:
+    """The entries whose member is not in `seen` (once_each's rule), now added to it."""
+    fresh = [e for e in entries if e.member not in seen]
+    seen.update(e.member for e in fresh)
+    return fresh

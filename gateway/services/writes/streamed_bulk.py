@@ -22,7 +22,7 @@ from gateway.services.domain.outcome import Outcome
 from gateway.services.domain.tally import Tally
 from gateway.services.redis import scripts
 from gateway.services.redis.queued import QueuedCalls
-from gateway.services.redis.registry import Entry, RegistryReader, entries_of, now_timestamp
+from gateway.services.redis.registry import Entry, RegistryReader, entries_of, now_timestamp, unseen, up_to
 from gateway.services.writes import failed_actions
 from gateway.services.writes.failed_actions import FailedJobActions, Member
 
@@ -57,18 +57,12 @@ def act_on_all(
             if reading:
                 _, (_, flat) = reads.read()
                 entries = entries_of(flat, key)
-                # In registry order: all in bound when the last is (one comparison, the usual case).
-                in_bound = (
-                    entries
-                    if entries and entries[-1].position <= last.position
-                    else [e for e in entries if e.position <= last.position]
-                )
+                in_bound = up_to(entries, last.position)
                 # Fewer than asked: the registry's end; one beyond the bound: the walk's end.
                 reading = len(in_bound) == len(entries) == chunk
                 if reading:
                     reads.send([key], [now_timestamp(), chunk, in_bound[-1].score, in_bound[-1].raw])
-                fresh = [e for e in in_bound if e.member not in seen]
-                seen.update(e.member for e in fresh)
+                fresh = unseen(in_bound, seen)
                 if fresh:
                     acts.send(actions.keys, args_of([e.member for e in fresh]))
                     acting.append(fresh)
