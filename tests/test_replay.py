@@ -48,8 +48,10 @@ def test_replay_on_another_queue(service, conn):
 
 def test_replay_of_a_failed_job(service, conn, factory):
     (failed,) = factory.failed()
+    assert not conn.hexists(Job.key_for(failed), "meta")  # RQ saves no meta field for empty meta
     outcome = service.replay(failed)
     assert list(Job.fetch(outcome.job_id, connection=conn).args) == ["bad-0"]
+    assert Job.fetch(failed, connection=conn).meta == {"replayed_as": [outcome.job_id]}
 
 
 def test_replay_by_name_never_imports_the_function(service, conn):
@@ -81,3 +83,39 @@ def test_replay_refuses_data_it_cannot_decode_and_enqueues_nothing(service, conn
 def test_replay_of_a_missing_job(service):
     with pytest.raises(JobNotFound):
         service.replay("missing")
+
+
+def _while_enqueuing(monkeypatch, meanwhile) -> None:
+    """Run `meanwhile` once, inside the next replay's enqueue: after it read the old job, before
+    it links the two (another replay, or a delete, racing it)."""
+    enqueue_call = Queue.enqueue_call
+    pending = [meanwhile]
+
+    def racing(self, *args, **kwargs):
+        job = enqueue_call(self, *args, **kwargs)
+        if pending:
+            pending.pop()()
+        return job
+
+    monkeypatch.setattr(Queue, "enqueue_call", racing)
+
+
+def test_two_replays_at_once_are_both_listed_in_replayed_as(service, conn, monkeypatch):
+    """Linking is one transaction over the old job: a replay that ran in between is kept, where a
+    read-modify-write from the old job as first read would drop it."""
+    old = _finished(conn)
+    inner: list[str] = []
+    _while_enqueuing(monkeypatch, lambda: inner.append(service.replay(old.id).job_id))
+    outer = service.replay(old.id)
+    assert sorted(Job.fetch(old.id, connection=conn).meta["replayed_as"]) == sorted([*inner, outer.job_id])
+    assert Job.fetch(old.id, connection=conn).meta["team"] == "billing"
+
+
+def test_a_replay_never_brings_back_a_job_deleted_meanwhile(service, conn, monkeypatch):
+    """The old job deleted while its replay is enqueued stays deleted: no hash holding only the
+    link is written in its place (a damaged job every list would then show)."""
+    old = _finished(conn)
+    _while_enqueuing(monkeypatch, lambda: conn.delete(old.key))
+    outcome = service.replay(old.id)
+    assert not conn.exists(old.key)
+    assert Job.fetch(outcome.job_id, connection=conn).meta["replay_of"] == old.id

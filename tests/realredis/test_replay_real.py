@@ -3,6 +3,9 @@ job's call, and both jobs and the audit trail say which replayed which."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from rq import Queue
 from rq.job import Job
 
@@ -46,3 +49,22 @@ def test_a_failed_job_replays_and_fails_again_the_same_way(client, r, fail_jobs,
     status = client.get(f"{API}/status/{new_id}").json()
     assert status["status"] == "failed"
     assert status["args"] == client.get(f"{API}/status/{failed}").json()["args"]
+
+
+def test_replays_of_one_job_at_once_are_each_enqueued_and_listed_once(client, r, fail_jobs):
+    """Eight replays of one job sent together (the client's threads, real Redis): eight new jobs,
+    and the old job's replayed_as names each of them once."""
+    (failed,) = fail_jobs(1)
+    start = threading.Barrier(8)
+
+    def replay() -> str:
+        start.wait()
+        response = client.post(f"{API}/{failed}/replay")
+        assert response.status_code == 200, response.text
+        return response.json()["job_id"]
+
+    with ThreadPoolExecutor(8) as pool:
+        new_ids = list(pool.map(lambda _: replay(), range(8)))
+    assert len(set(new_ids)) == 8
+    assert sorted(Job.fetch(failed, connection=r).meta["replayed_as"]) == sorted(new_ids)
+    assert sorted(Queue("default", connection=r).job_ids) == sorted(new_ids)

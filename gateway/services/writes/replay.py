@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from redis import Redis
+from redis.client import Pipeline
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.queue import Queue
@@ -73,7 +74,35 @@ def replay(connection: Redis, job_id: str, queue: str, serializer: Any) -> Repla
         failure_ttl=old.failure_ttl,
         meta={**old.meta, REPLAY_OF: old.id},
     )
-    replays = old.meta.get(REPLAYED_AS)
-    old.meta[REPLAYED_AS] = [*(replays if isinstance(replays, list) else []), new.id]
-    old.save_meta()
+    _link(connection, old.key, new.id, serializer)
     return ReplayOutcome(job_id=new.id, replay_of=old.id, queue=queue)
+
+
+def _link(connection: Redis, old_key: str, new_id: str, serializer: Any) -> None:
+    """Add the replay to the old job's `replayed_as` in one optimistic transaction (WATCH on the
+    old job, redone if it changed meanwhile): replays of one job at once all land, where a save of
+    the meta read at the start would drop the ones in between. A job deleted meanwhile stays
+    deleted (no hash holding only meta), and a meta that no longer decodes is left as it is."""
+
+    def link(pipe: Pipeline) -> None:
+        if not pipe.exists(old_key):
+            return
+        meta = _meta_of(pipe.hget(old_key, "meta"), serializer)
+        if meta is None:
+            return
+        replays = meta.get(REPLAYED_AS)
+        meta[REPLAYED_AS] = [*(replays if isinstance(replays, list) else []), new_id]
+        pipe.multi()
+        pipe.hset(old_key, "meta", serializer.dumps(meta))
+
+    connection.transaction(link, old_key)
+
+
+def _meta_of(raw: Any, serializer: Any) -> dict[str, Any] | None:
+    if not raw:
+        return {}  # RQ's own reading of a job saved without meta
+    try:
+        meta = serializer.loads(raw)
+    except Exception:  # pickle raises whatever the bytes make it raise
+        return None
+    return meta if isinstance(meta, dict) else None
