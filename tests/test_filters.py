@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timezone
 
 import pytest
@@ -89,6 +90,22 @@ def test_filtered_list_and_offsets_count_matches(service, conn):
     sliced = service.list_failed(offset=1, limit=1, job_filter=FailedJobFilter.parse(exc_type="ValueError"))
     assert [j.job_id for j in sliced] == [by_type[1].job_id]
     assert service.list_failed(job_filter=FailedJobFilter.parse(search="bad-2"))[0].job_id == ids["parse"][2]
+
+
+def test_a_filter_fetches_whole_only_the_jobs_it_shows(service, conn, round_trips):
+    """Each job's function and traceback are read by one script call per chunk (no job decoded
+    whole to be checked); only the matches are fetched whole, so a rare match costs a scan of a
+    few fields. Bulk actions fetch none."""
+    ids = _fail_mixed(conn)
+    flaky = FailedJobFilter.parse(func_name=FLAKY)
+    for job_filter in (flaky, FailedJobFilter.parse(search="bad-2")):
+        round_trips.reset()
+        matches = service.list_failed(job_filter=job_filter)
+        assert len(matches) == round_trips.commands.count("HGETALL") < 5
+    assert sorted(j.job_id for j in matches) == [ids["parse"][2]]
+    round_trips.reset()
+    assert service.retry_all(job_filter=flaky, dry_run=True).total_failed == 2
+    assert "HGETALL" not in round_trips.commands
 
 
 def test_dates_compare_ended_at_not_the_registry_score(service, conn, factory):
@@ -183,3 +200,40 @@ def test_a_message_over_several_lines_keeps_its_exception_type(service, conn):
     assert service.list_failed(job_filter=FailedJobFilter(exc_type="Hint")) == []
     (group,) = service.failure_groups().groups
     assert (group.exc_type, group.message, group.count) == ("ValueError", "ValueError: bad input <num>", 2)
+
+
+def _damage(conn, registry: str) -> None:
+    """Failed entries a filter must judge alike whichever way it reads them: an orphan, data that
+    is not a pickle, a traceback that is not UTF-8, a hash with no status and a job key of the
+    wrong type."""
+    conn.zadd(registry, {"orphan-1": 9e9, "garbage-1": 9e9, "latin-1": 9e9, "bare-1": 9e9, "string-1": 9e9})
+    garbage = {"status": "failed", "data": b"\x00not a pickle", "origin": "default"}
+    conn.hset("rq:job:garbage-1", mapping=garbage)
+    bad_text = zlib.compress("Traceback (most recent call last):\nValueError: caf\xe9".encode("latin-1"))
+    conn.hset("rq:job:latin-1", mapping={"status": "failed", "exc_info": bad_text, "origin": "default"})
+    conn.hset("rq:job:bare-1", mapping={"ended_at": "2026-01-01T00:00:00.000000Z"})
+    conn.set("rq:job:string-1", "not a hash")
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {"func_name": FLAKY},
+        {"func_name": PARSE},
+        {"exc_type": "ValueError"},
+        {"exc_type": "ConnectionError"},
+        {"search": "bad-1"},
+        {"search": "caf"},
+        {"search": "Traceback"},
+        {"func_name": PARSE, "search": "bad-0"},
+        {"exc_type": "ValueError", "failed_after": "2000-01-01T00:00:00Z"},
+    ],
+)
+def test_the_filter_matches_as_the_jobs_read_whole_do(service, conn, criteria):
+    """The walk checks what failure_facts reads of each job; the answer is the one of checking
+    every job as the failed list decodes it (fetch_jobs), damaged ones included."""
+    _fail_mixed(conn)
+    _damage(conn, "rq:registry:failed:default")
+    job_filter = FailedJobFilter.parse(**criteria)
+    whole = [job.job_id for job in service.list_failed() if job_filter.matches(job)]
+    assert [job.job_id for job in service.list_failed(job_filter=job_filter)] == whole

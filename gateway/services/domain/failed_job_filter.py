@@ -103,20 +103,20 @@ class FailedJobFilter:
             self.failed_before.strftime(RQ_TIME_FORMAT) if self.failed_before else "",
         )
 
-    def matches_job(self, job: JobInfo) -> bool:
-        """The criteria read from the job (func_name, exc_type, search). Orphans and jobs whose
-        traceback cannot be read match none of them."""
-        if self.func_name is not None and job.func_name != self.func_name:
-            return False
-        if self.exc_type is not None and exception_type(job.exc_info) != self.exc_type:
-            return False
-        return self.search is None or (job.exc_info is not None and self.search in job.exc_info)
-
     def matches(self, job: JobInfo) -> bool:
-        """Every criterion, dates included (read from the decoded job)."""
+        """Every criterion, dates included, read from the decoded job."""
+        return self.matches_failure(job.func_name, job.exc_info, job.ended_at)
+
+    def matches_failure(self, func_name: str | None, exc_info: str | None, ended_at: str | None) -> bool:
+        """Every criterion, on what a failed job says: its function, its traceback and its
+        failure time (as lists show it). An orphan, which says none of them, matches only the
+        empty filter."""
         if self.has_dates:
             after, before = self.date_bounds()
-            ended = job.ended_at
-            if ended is None or (after and ended < after) or (before and ended >= before):
+            if ended_at is None or (after and ended_at < after) or (before and ended_at >= before):
                 return False
-        return self.matches_job(job)
+        if self.func_name is not None and func_name != self.func_name:
+            return False
+        if self.exc_type is not None and exception_type(exc_info) != self.exc_type:
+            return False
+        return self.search is None or (exc_info is not None and self.search in exc_info)

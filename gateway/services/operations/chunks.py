@@ -40,9 +40,9 @@ from gateway.services.operations.steps import (
     counted_errors,
     error_codes,
 )
+from gateway.services.reads.filtered import matching_entries
 from gateway.services.reads.search import SearchScope, decode_search_cursor, scan_search
 from gateway.services.redis import keys, scripts
-from gateway.services.redis.fetch import fetch_jobs
 from gateway.services.redis.registry import Entry, RegistryReader, decode_cursor, now_timestamp
 from gateway.services.writes.groups import in_group
 
@@ -160,16 +160,9 @@ def walk_for(connection: Redis, serializer: Any, queue: str, selector: Selector,
     reader = RegistryReader(connection)
     if selector.kind == "filter":
         job_filter = selector.job_filter
-
-        def matching(entries: list[Entry]) -> list[Entry]:
-            jobs = fetch_jobs(
-                connection, [e.job_ref for e in entries], serializer, queue, True, job_filter.needs_traceback
-            )
-            return [
-                e for e, job in zip(entries, jobs, strict=True) if job is not None and job_filter.matches(job)
-            ]
-
-        return RegistryWalk(reader, key, bound, matching)
+        return RegistryWalk(
+            reader, key, bound, lambda entries: matching_entries(connection, serializer, job_filter, entries)
+        )
     if selector.kind == "group_id":
         group_id = selector.value
         return RegistryWalk(

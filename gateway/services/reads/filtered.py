@@ -2,34 +2,30 @@
 
 Date criteria are checked inside Redis: a read-only script walks live entries from a cursor and
 compares each job's `ended_at` (RQ's fixed-width format, compared byte by byte), so only matching
-ids cross the network. The other criteria need the job (and maybe its traceback): those are
-fetched a chunk at a time in one pipeline and filtered in Python. Memory stays bounded by a chunk.
+ids cross the network. The other criteria read the job's function and traceback: those alone
+are read, a chunk per Lua call (redis/failure_facts.py), the next chunk while this one is checked
+in Python, and only the matches are fetched whole, by the caller that shows them. A rare match
+costs a scan of a few fields, not a decoding of every job. Memory stays bounded by a chunk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
 
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.models import JobInfo, JobPage
+from gateway.services.reads.read_ahead import read_ahead
 from gateway.services.redis import keys, scripts
+from gateway.services.redis.failure_facts import FailureFacts, decode_facts, read_cause_fields, read_facts
 from gateway.services.redis.fetch import fetch_jobs
 from gateway.services.redis.registry import Entry, RegistryReader, entries_of, now_timestamp
 
 # Entries one script call examines at most: keeps each call a few milliseconds inside Redis.
 SCAN_BUDGET = 1000
 CHUNK = 500
-
-
-@dataclass(frozen=True)
-class Match:
-    entry: Entry
-    job: JobInfo | None  # fetched only when a criterion needed it
-    with_results: bool = False  # whether `job` carries exc_info and result
 
 
 class FilteredView:
@@ -67,49 +63,45 @@ class FilteredView:
         cursor: tuple[str, bytes] | None = None,
         bound: tuple[float, bytes] | None = None,
         chunk: int = CHUNK,
-        with_results: bool = False,
-    ) -> Iterator[tuple[int, list[Match]]]:
-        """(live total, matches) a chunk at a time, strictly after `cursor` and up to `bound`
-        (inclusive). Yields nothing-matching chunks too, so callers can stop early."""
+    ) -> Iterator[tuple[int, list[Entry]]]:
+        """(live total, matching entries) a chunk at a time, strictly after `cursor` and up to
+        `bound` (inclusive). Yields nothing-matching chunks too, so callers can stop early."""
+        if not self._filter.needs_job:
+            for total, entries, _ in self._reads(cursor, bound, chunk):
+                yield total, entries
+            return
+        for total, entries, fields in read_ahead(self._reads(cursor, bound, chunk), "filtered-walk"):
+            facts = decode_facts(fields, self._serializer)
+            yield total, [entry for entry, fact in zip(entries, facts, strict=True) if self._meets(fact)]
+
+    def _reads(
+        self, cursor: tuple[str, bytes] | None, bound: tuple[float, bytes] | None, chunk: int
+    ) -> Iterator[tuple[int, list[Entry], list[Any]]]:
+        """(live total, entries passing the date criteria, their jobs' cause fields when the
+        other criteria need them) a chunk at a time."""
         while True:
             total, entries, last, done = self._candidates(cursor, chunk)
             if bound is not None:
                 entries = [e for e in entries if e.position <= bound]
                 done = done or last is None or last.position >= bound
-            matches = self._check_jobs(entries, with_results)
-            yield total, matches
+            members = [e.member for e in entries] if self._filter.needs_job else []
+            yield total, entries, read_cause_fields(self._connection, members)
             if done or last is None:
                 return
             cursor = (last.score, last.raw)
 
-    def _check_jobs(self, entries: list[Entry], with_results: bool) -> list[Match]:
-        if not self._filter.needs_job:
-            return [Match(entry, None) for entry in entries]
-        with_results = with_results or self._filter.needs_traceback
-        jobs = fetch_jobs(
-            self._connection,
-            [e.job_ref for e in entries],
-            self._serializer,
-            self.queue_name,
-            in_failed_registry=True,
-            with_results=with_results,
-        )
-        return [
-            Match(entry, job, with_results)
-            for entry, job in zip(entries, jobs, strict=True)
-            if self._filter.matches_job(job)
-        ]
+    def _meets(self, fact: FailureFacts) -> bool:
+        # The dates were checked in Redis (_candidates).
+        return self._filter.matches_failure(fact.func_name, fact.traceback, fact.ended_at)
 
-    def first(
-        self, count: int, cursor: tuple[str, bytes] | None = None, with_results: bool = False
-    ) -> list[Match]:
+    def first(self, count: int, cursor: tuple[str, bytes] | None = None) -> list[Entry]:
         """Up to `count` matches after `cursor`."""
-        found: list[Match] = []
+        found: list[Entry] = []
         if count <= 0:
             return found
-        # Python-side criteria are checked a whole chunk per pipeline, however small the page.
+        # Python-side criteria are checked a whole chunk per call, however small the page.
         chunk = CHUNK if self._filter.needs_job else min(count, CHUNK)
-        for _, matches in self.walk(cursor, chunk=chunk, with_results=with_results):
+        for _, matches in self.walk(cursor, chunk=chunk):
             found.extend(matches)
             if len(found) >= count:
                 return found[:count]
@@ -118,12 +110,9 @@ class FilteredView:
     def count(self) -> int:
         return sum(len(matches) for _, matches in self.walk())
 
-    def jobs_of(self, matches: list[Match], with_results: bool) -> list[JobInfo]:
-        """The jobs of matches, fetched in one pipeline unless the filter already fetched them."""
-        fetched = [m.job for m in matches if m.job is not None and (m.with_results or not with_results)]
-        if len(fetched) == len(matches):
-            return fetched
-        ids = [m.entry.job_ref for m in matches]
+    def jobs_of(self, matches: list[Entry], with_results: bool) -> list[JobInfo]:
+        """The jobs of matches, whole, in one round trip."""
+        ids = [entry.job_ref for entry in matches]
         return fetch_jobs(
             self._connection, ids, self._serializer, self.queue_name, True, with_results=with_results
         )
@@ -144,9 +133,9 @@ def filtered_page(
     """A cursor page of matching jobs. The cursor is the last *matching* entry's (score, id), so
     the next page resumes right after it. `total` counts every match, which costs a walk of the
     whole registry: it is -1 when the caller did not ask for it."""
-    matches = view.first(first + 1, cursor, with_results=with_results)
+    matches = view.first(first + 1, cursor)
     page = matches[:first]
-    cursors = [m.entry.cursor for m in page]
+    cursors = [entry.cursor for entry in page]
     return JobPage(
         jobs=view.jobs_of(page, with_results),
         total=view.count() if with_total else -1,
@@ -154,3 +143,15 @@ def filtered_page(
         has_next_page=len(matches) > first,
         cursors=cursors,
     )
+
+
+def matching_entries(
+    connection: Redis, serializer: Any, job_filter: FailedJobFilter, entries: list[Entry]
+) -> list[Entry]:
+    """The entries whose job meets every criterion of the filter, dates included, in one call."""
+    facts = read_facts(connection, [e.member for e in entries], serializer)
+    return [
+        entry
+        for entry, fact in zip(entries, facts, strict=True)
+        if job_filter.matches_failure(fact.func_name, fact.traceback, fact.ended_at)
+    ]

@@ -87,7 +87,7 @@ def filtered_chunks(view: FilteredView, offset: int, limit: int | None) -> Itera
     if limit == 0:
         return
     skipped, remaining = 0, limit
-    for _, matches in view.walk(with_results=True):
+    for _, matches in view.walk():
         if skipped < offset:
             skip = min(offset - skipped, len(matches))
             skipped += skip

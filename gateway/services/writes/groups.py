@@ -14,8 +14,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import zlib
-from base64 import b64decode
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +25,9 @@ from gateway.services.domain.models import FailureGroup, FailureGroups, GroupOut
 from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
 from gateway.services.domain.tally import Tally
 from gateway.services.domain.tracebacks import read_raised
-from gateway.services.redis import decode, keys, scripts
+from gateway.services.reads.read_ahead import read_ahead
+from gateway.services.redis import keys
+from gateway.services.redis.failure_facts import FailureFacts, decode_facts, read_cause_fields, read_facts
 from gateway.services.redis.registry import Entry, RegistryReader, walk_registry
 from gateway.services.writes.failed_actions import FailedJobActions
 
@@ -69,42 +69,21 @@ class _Member:
         return self.entry.job_id
 
 
-def _func_name(data: bytes | None, serializer: Any) -> str | None:
-    if not data:
-        return None
-    try:  # the common case without the tolerant decoder's work on args and kwargs
-        func_name = serializer.loads(zlib.decompress(data))[0]
-    except Exception:
-        return decode.decode_call(data, serializer)[0]
-    return func_name if isinstance(func_name, str) else None
-
-
-def _traceback(exc_string: bytes | None, legacy: bytes | None) -> str | None:
-    """The traceback as RQ's Result.restore decodes it, else the job hash's (RQ < 2)."""
-    if exc_string:
-        try:
-            return zlib.decompress(b64decode(exc_string)).decode("utf-8", "replace")
-        except Exception:
-            return None
-    return decode.legacy_exc_info(legacy)
-
-
 def _members(connection: Redis, entries: list[Entry], serializer: Any) -> list[_Member]:
     """The cause of each entry's job, in one read-only script call."""
-    read = connection.register_script(scripts.CAUSE_FIELDS)
-    flat = read(args=[keys.JOB_PREFIX, *keys.RESULTS_KEY_PARTS, *(e.member for e in entries)])
+    return _members_of(entries, read_facts(connection, [e.member for e in entries], serializer))
+
+
+def _members_of(entries: list[Entry], facts: list[FailureFacts]) -> list[_Member]:
     members = []
-    for index, entry in enumerate(entries):
-        data, ended_at, legacy, exc_string = flat[4 * index : 4 * index + 4]
-        if data is None and ended_at is None and legacy is None:
-            # No hash (or none of a job's fields): an orphan, as the failed list shows it.
+    for entry, fact in zip(entries, facts, strict=True):
+        if fact.orphan:  # as the failed list shows it
             members.append(_Member(entry, (ORPHAN_KIND, None, None, ORPHAN_MESSAGE), None))
             continue
-        func_name = _func_name(data, serializer)
-        kind = FAILURE if func_name is not None else UNREADABLE_KIND
-        raised = read_raised(_traceback(exc_string, legacy))
-        cause = (kind, func_name, raised.type if raised else None, cause_message(raised))
-        members.append(_Member(entry, cause, decode.format_timestamp(ended_at)))
+        kind = FAILURE if fact.func_name is not None else UNREADABLE_KIND
+        raised = read_raised(fact.traceback)
+        cause = (kind, fact.func_name, raised.type if raised else None, cause_message(raised))
+        members.append(_Member(entry, cause, fact.ended_at))
     return members
 
 
@@ -114,9 +93,14 @@ def failure_groups(connection: Redis, queue_name: str, serializer: Any) -> Failu
     table: dict[Cause, list[Any]] = {}  # cause -> [count, first, last, sample id]
     total = 0
     registry = keys.registry_key("failed", queue_name)
-    for seen_at_start, entries in walk_registry(RegistryReader(connection), registry, READ_CHUNK):
+    # Redis reads the next chunk's fields while this one is decoded (the larger share).
+    reads = (
+        (seen_at_start, entries, read_cause_fields(connection, [e.member for e in entries]))
+        for seen_at_start, entries in walk_registry(RegistryReader(connection), registry, READ_CHUNK)
+    )
+    for seen_at_start, entries, fields in read_ahead(reads, "failure-groups"):
         total = seen_at_start
-        for member in _members(connection, entries, serializer):
+        for member in _members_of(entries, decode_facts(fields, serializer)):
             row = table.get(member.cause)
             at = member.failed_at
             if row is None:

@@ -37,7 +37,7 @@ class FilteredChunks:
             return
         selected = 0
         walk = self._view.walk(bound=bound)
-        for fresh in once_each([m.entry for m in matches] for _, matches in walk):
+        for fresh in once_each(matches for _, matches in walk):
             selected += len(fresh)
             yield selected, fresh
 

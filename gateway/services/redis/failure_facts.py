@@ -1,0 +1,78 @@
+"""What a failed job's function, traceback and failure time are, read for a chunk of registry
+entries in one read-only Lua call (lua/cause_fields.lua): the three hash fields and the newest
+results entry's traceback, never the whole job. Failure groups and the failed filters (the list's,
+bulk actions' and operations') read jobs this way, and fetch whole only the jobs they show.
+
+The reads and the decoding are two steps, so a walk can read its next chunk while it decodes
+this one (reads/read_ahead.py)."""
+
+from __future__ import annotations
+
+import zlib
+from base64 import b64decode
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from gateway.services.redis import decode, keys, scripts
+
+Member = str | bytes
+
+
+@dataclass(frozen=True)
+class FailureFacts:
+    func_name: str | None  # None: no job hash, or data that does not decode to a call
+    traceback: str | None
+    ended_at: str | None  # as lists show it (decode.format_timestamp)
+    orphan: bool  # no job hash (or none of a job's fields)
+
+
+def read_cause_fields(connection: Redis, members: list[Member]) -> list[Any]:
+    """The raw fields of each member's job: 4 values per member, for decode_facts."""
+    if not members:
+        return []
+    read = connection.register_script(scripts.CAUSE_FIELDS)
+    return read(args=[keys.JOB_PREFIX, *keys.RESULTS_KEY_PARTS, *members])
+
+
+def decode_facts(flat: list[Any], serializer: Any) -> list[FailureFacts]:
+    facts: list[FailureFacts] = []
+    for index in range(0, len(flat), 4):
+        data, ended_at, legacy, exc_string = flat[index : index + 4]
+        if data is None and ended_at is None and legacy is None:
+            facts.append(FailureFacts(None, None, None, orphan=True))
+            continue
+        facts.append(
+            FailureFacts(
+                _func_name(data, serializer),
+                _traceback(exc_string, legacy),
+                decode.format_timestamp(ended_at),
+                orphan=False,
+            )
+        )
+    return facts
+
+
+def read_facts(connection: Redis, members: list[Member], serializer: Any) -> list[FailureFacts]:
+    return decode_facts(read_cause_fields(connection, members), serializer)
+
+
+def _func_name(data: bytes | None, serializer: Any) -> str | None:
+    if not data:
+        return None
+    try:  # the common case without the tolerant decoder's work on args and kwargs
+        func_name = serializer.loads(zlib.decompress(data))[0]
+    except Exception:
+        return decode.decode_call(data, serializer)[0]
+    return func_name if isinstance(func_name, str) else None
+
+
+def _traceback(exc_string: bytes | None, legacy: bytes | None) -> str | None:
+    """The traceback as RQ's Result.restore decodes it, else the job hash's (RQ < 2)."""
+    if exc_string:
+        try:
+            return zlib.decompress(b64decode(exc_string)).decode("utf-8", "replace")
+        except Exception:
+            return None
+    return decode.legacy_exc_info(legacy)
