@@ -151,3 +151,13 @@ def test_scores_no_date_can_hold_read_as_no_time_not_an_error(client, conn):
         "/graphql", json={"query": f"{{ cron {{ {CRON_FIELDS} }} scheduler {{ {SCHEDULER_FIELDS} }} }}"}
     ).json()
     assert "errors" not in graphql, graphql
+
+
+@pytest.mark.parametrize("cron_jobs", ["[" * 5000, "[1, null]", '{"a": 1}', "\xff"])
+def test_a_scheduler_whose_cron_jobs_do_not_read_is_shown_without_them(client, conn, cron_jobs):
+    """`cron_jobs` is JSON RQ wrote; nested deeper than the parser goes it raised RecursionError."""
+    _cron(conn)
+    conn.hset("rq:cron_scheduler:cron-1", "cron_jobs", cron_jobs)
+    response = client.get("/api/v1/cron")
+    assert response.status_code == 200, response.text
+    assert [s["cron_jobs"] for s in response.json()["schedulers"]] == [[]]
