@@ -39,6 +39,9 @@ def test_dates_parse_with_z_offset_or_naive_as_utc():
         ({"failed_before": "2024-13-01"}, "Invalid failed_before"),
         ({"failed_after": "2024-02-01", "failed_before": "2024-01-01"}, "must be earlier"),
         ({"search": "x" * 1001}, "search must be at most 1000"),
+        # Valid ISO 8601 whose offset moves it outside years 1-9999 in UTC: OverflowError before.
+        ({"failed_after": "0001-01-01T00:00:00+14:00"}, "Invalid failed_after '0001-01-01T00:00:00\\+14:00'"),
+        ({"failed_before": "9999-12-31T23:59:59-14:00"}, "Invalid failed_before"),
     ],
 )
 def test_bad_values_are_invalid_parameters(kwargs, message):

@@ -112,6 +112,8 @@ def test_since_and_until_default_to_the_last_hour(conn, client):
         ({"since": "yesterday"}, "Invalid since 'yesterday': use ISO 8601, e.g. 2024-01-31T22:00:00Z"),
         ({"since": "2025-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "the range holds"),
         ({"since": "2026-01-30T00:00:00Z", "until": "2026-01-31T00:01:00Z"}, "1441 buckets"),
+        ({"since": "0001-01-01T00:00:00+14:00"}, "Invalid since '0001-01-01T00:00:00+14:00'"),
+        ({"until": "0001-01-01T00:00:00Z"}, "since must be earlier than until"),
     ],
 )
 def test_bad_ranges_and_steps_are_refused_with_a_clear_detail(conn, client, params, detail):
@@ -161,3 +163,15 @@ def test_a_queue_name_with_colons_and_slashes_keeps_its_own_history(conn, client
     body = rest(client, queue="a:b%2Fc", minutes=1, step=1).json()
     assert body["queue"] == "a:b/c"
     assert body["buckets"][0]["failed"] == 4
+
+
+def test_the_first_minutes_of_year_one_have_an_iso_start(conn, client):
+    """The last hour before `until` reaches back no further than year 1, and a start is always
+    four-digit ISO 8601 (strftime's %Y writes year 1 as '1')."""
+    conn.sadd("rq:queues", "rq:queue:default")
+    response = client.get(HISTORY.format("default"), params={"until": "0001-01-01T00:02:00Z"})
+    assert response.status_code == 200, response.text
+    assert [b["start"] for b in response.json()["buckets"]] == [
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:01:00Z",
+    ]

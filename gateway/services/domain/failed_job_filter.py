@@ -35,7 +35,12 @@ def parse_date(name: str, text: str | None) -> datetime | None:
         ) from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is valid ISO 8601, but before year 1 in UTC
+        raise InvalidParameter(
+            f"Invalid {name} {text[:80]!r}: in UTC it falls outside the years 1 to 9999"
+        ) from None
 
 
 def _text(name: str, value: str | None) -> str | None:

@@ -14,9 +14,11 @@ def rq_time_of(seconds: float) -> str | None:
     can hold them. A score is any double and an expiry reaches about 292 million years, so a
     damaged or hand-written one (inf, 1e12) must read as no time, not fail the whole view."""
     try:
-        return datetime.fromtimestamp(seconds, timezone.utc).strftime(RQ_TIME_FORMAT)
+        moment = datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
     except (ValueError, OverflowError, OSError):  # beyond years 1-9999, inf or nan, the OS's range
         return None
+    # RQ_TIME_FORMAT's own text, but four-digit years before 1000 too (%Y writes year 1 as "1").
+    return moment.isoformat(timespec="microseconds") + "Z"
 
 
 def rq_now() -> str:

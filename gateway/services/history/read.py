@@ -34,7 +34,10 @@ def history_range(since: str | None, until: str | None, step: int, now: datetime
     if not 1 <= step <= MAX_STEP:
         raise InvalidParameter(f"step must be a whole number of minutes from 1 to {MAX_STEP}")
     end = parse_date("until", until) or now
-    start = parse_date("since", since) or end - DEFAULT_SPAN
+    # The last hour before `until`, or what there is of it after the first instant of year 1.
+    start = parse_date("since", since) or end - min(
+        DEFAULT_SPAN, end - datetime.min.replace(tzinfo=timezone.utc)
+    )
     if start >= end:
         raise InvalidParameter("since must be earlier than until")
     first = math.floor(start.timestamp() / 60)
@@ -70,7 +73,8 @@ def _bucket(minute: int, hashes: list[dict[bytes, bytes]]) -> HistoryBucket:
     for fields in sampled:
         sketch.update(sketch_counts(fields))
     p50, p95 = percentiles(sketch, (0.5, 0.95), run_max)
-    start = datetime.fromtimestamp(minute * 60, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: %Y writes year 1 as "1", not "0001".
+    start = datetime.fromtimestamp(minute * 60, timezone.utc).replace(tzinfo=None).isoformat() + "Z"
     return HistoryBucket(
         start=start,
         failed=_total(_values(sampled, FAILED, int)),
