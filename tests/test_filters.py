@@ -94,6 +94,19 @@ def test_filtered_list_and_offsets_count_matches(service, conn):
     assert service.list_failed(job_filter=FailedJobFilter.parse(search="bad-2"))[0].job_id == ids["parse"][2]
 
 
+def test_dates_before_year_1000_compare_as_dates(service, factory):
+    """The bounds are compared with RQ's stamps as text, in Lua: strftime wrote year 999 as
+    '999-...', which sorts after '2026-...', so failed_before=0999-01-01 took every job (a clear
+    with it deleted them all) and failed_after=0999-01-01 none."""
+    ids = factory.failed(2)
+    before = FailedJobFilter.parse(failed_before="0999-01-01")
+    after = FailedJobFilter.parse(failed_after="0999-01-01T00:00:00Z")
+    assert before.date_bounds() == ("", "0999-01-01T00:00:00.000000Z")
+    assert service.list_failed(job_filter=before) == []
+    assert sorted(j.job_id for j in service.list_failed(job_filter=after)) == sorted(ids)
+    assert service.clear(job_filter=before, dry_run=True).done_jobs == []
+
+
 def test_dates_compare_ended_at_not_the_registry_score(service, conn, factory):
     (long_ttl,) = factory.failed(1, failure_ttl=10 * 365 * 86400)
     (short_ttl,) = factory.failed(1, failure_ttl=60)

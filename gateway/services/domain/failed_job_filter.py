@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from gateway.errors import InvalidParameter
 from gateway.services.domain.models import JobInfo
-from gateway.services.domain.rqtime import RQ_TIME_FORMAT
+from gateway.services.domain.rqtime import rq_time
 from gateway.services.domain.tracebacks import exception_type
 
 MAX_TEXT_LENGTH = 1000
@@ -104,8 +104,8 @@ class FailedJobFilter:
     def date_bounds(self) -> tuple[str, str]:
         """The bounds as RQ stores timestamps ('' for none), for the Lua comparison."""
         return (
-            self.failed_after.strftime(RQ_TIME_FORMAT) if self.failed_after else "",
-            self.failed_before.strftime(RQ_TIME_FORMAT) if self.failed_before else "",
+            rq_time(self.failed_after) if self.failed_after else "",
+            rq_time(self.failed_before) if self.failed_before else "",
         )
 
     def matches_job(self, job: JobInfo) -> bool:
