@@ -175,3 +175,26 @@ def test_the_first_minutes_of_year_one_have_an_iso_start(conn, client):
         "0001-01-01T00:00:00Z",
         "0001-01-01T00:01:00Z",
     ]
+
+
+def test_the_history_fields_of_one_operation_share_one_requests_range(conn, client):
+    """A request reads at most 31 days of minutes (44,640 keys). 30 aliases of `history` fit the
+    cost limit (each a list of buckets) and read 30 times that, in one request: they share the
+    one range, in document order, as searchJobs fields share the scan limit."""
+    conn.sadd("rq:queues", "rq:queue:default")
+    month = 'history(since: "2026-01-01T00:00:00Z", until: "2026-01-31T00:00:00Z", step: 30) { start }'
+    day = 'history(since: "2026-01-31T00:00:00Z", until: "2026-02-01T00:00:00Z", step: 60) { start }'
+    answer = gql(client, f'{{ queue(name: "default") {{ a: {month} b: {day} c: {day} }} }}')
+    (error,) = answer["errors"]
+    assert error["path"] == ["queue", "c"] and error["extensions"]["code"] == "BAD_REQUEST"
+    assert "at most 44640 minutes" in error["message"]
+    # Within the range, every field answers; each REST request has its own.
+    fits = gql(client, f'{{ queue(name: "default") {{ a: {month} b: {day} }} }}')
+    assert "errors" not in fits and len(fits["data"]["queue"]["b"]) == 24
+    for _ in range(2):
+        assert (
+            client.get(
+                HISTORY.format("default"), params={"since": "2026-01-01", "until": "2026-01-31", "step": 30}
+            ).status_code
+            == 200
+        )

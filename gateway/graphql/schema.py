@@ -24,6 +24,7 @@ from gateway.graphql.cost import MaxCostLimiter
 from gateway.graphql.errors import ErrorCodes
 from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.groups import GroupMutation, GroupQuery
+from gateway.graphql.history import HistoryBudget
 from gateway.graphql.instances import InstanceQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
@@ -99,6 +100,7 @@ schema = _Schema(
         ErrorCodes,
         WebsocketOnly,
         SearchScanBudget,
+        HistoryBudget,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         OperationNamed,
@@ -133,6 +135,8 @@ def build_schema(
             ErrorCodes,
             WebsocketOnly,
             SearchScanBudget,
+            HistoryBudget,
+            HistoryBudget,
             *limits,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

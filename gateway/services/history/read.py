@@ -28,9 +28,12 @@ MAX_MINUTES = 31 * 1440  # the longest range one request reads, minute by minute
 MAX_BUCKETS = 1440
 
 
-def history_range(since: str | None, until: str | None, step: int, now: datetime) -> tuple[int, int]:
+def history_range(
+    since: str | None, until: str | None, step: int, now: datetime, left: int = MAX_MINUTES
+) -> tuple[int, int]:
     """The first minute and the number of minutes to read (a whole number of steps), checked:
-    InvalidParameter on a bad date, an empty range, a bad step, or too much to read."""
+    InvalidParameter on a bad date, an empty range, a bad step, or too much to read. `left`: the
+    minutes the request has left to read (GraphQL's history fields share one request's)."""
     if not 1 <= step <= MAX_STEP:
         raise InvalidParameter(f"step must be a whole number of minutes from 1 to {MAX_STEP}")
     end = parse_date("until", until) or now
@@ -47,6 +50,11 @@ def history_range(since: str | None, until: str | None, step: int, now: datetime
         raise InvalidParameter(
             f"the range holds {minutes} minutes in {buckets} buckets: at most {MAX_MINUTES} "
             f"minutes and {MAX_BUCKETS} buckets; use a shorter range or a larger step"
+        )
+    if buckets * step > left:
+        raise InvalidParameter(
+            f"the range holds {buckets * step} minutes, and the history fields of one request read "
+            f"at most {MAX_MINUTES} minutes together: {left} are left; ask for fewer or shorter ranges"
         )
     return first, buckets * step
 
