@@ -198,3 +198,39 @@ def test_the_history_fields_of_one_operation_share_one_requests_range(conn, clie
             ).status_code
             == 200
         )
+
+
+def test_minutes_of_another_type_or_with_unreadable_fields_read_as_not_sampled(conn, client):
+    """The history keys are Redis keys anything may write: a minute of another Redis type was a
+    500 for the whole range (WRONGTYPE), and a field that is not a number (or NaN, or a sketch
+    bucket that is not one) failed the bucket holding it. Each reads as absent, as damaged data
+    does everywhere; the good minutes around it are counted as before."""
+    write_minute(conn, 0, runs=[1.0], failed=2, finished=1, queued=5, latency=1.5)
+    conn.set(minute_key(MINUTE0 + 1, "default"), "not a hash")
+    conn.hset(
+        minute_key(MINUTE0 + 2, "default"),
+        mapping={"failed": "abc", "finished": "nan", "queued": "inf", "latency": "nan", "run_max": "x"},
+    )
+    conn.hset(
+        minute_key(MINUTE0 + 3, "default"),
+        mapping={"h:abc": 1, "h:99999999": 1, "h:7": "x", "h:-3": "nan", b"\xff": 1},
+    )
+    response = rest(client, minutes=5, step=5)
+    assert response.status_code == 200, response.text
+    (bucket,) = response.json()["buckets"]
+    assert (bucket["failed"], bucket["finished"], bucket["queued"], bucket["latency_seconds"]) == (
+        2,
+        1,
+        5,
+        1.5,
+    )
+    assert bucket["run_seconds_max"] == 1.0 and bucket["run_seconds_p95"] is not None
+    graphql = gql(
+        client,
+        QUERY,
+        name="default",
+        since=T0.isoformat(),
+        until=(T0 + timedelta(minutes=5)).isoformat(),
+        step=5,
+    )
+    assert "errors" not in graphql, graphql

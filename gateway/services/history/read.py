@@ -21,6 +21,7 @@ from gateway.services.history.layout import FAILED, FINISHED, LATENCY, QUEUED, R
 from gateway.services.history.models import HistoryBucket, QueueHistory
 from gateway.services.history.timings import percentiles, sketch_counts
 from gateway.services.reads import known
+from gateway.services.redis import damaged
 
 DEFAULT_SPAN = timedelta(hours=1)
 MAX_STEP = 1440  # a day per bucket
@@ -64,10 +65,11 @@ def read_history(connection: Redis, name: str, first: int, minutes: int, step: i
         for minute in range(first, first + minutes):
             pipe.hgetall(minute_key(minute, name))
         known.known_commands(pipe, name)
-        replies = pipe.execute()
+        # A minute key of another type (not the writer's hash) reads as a minute not sampled.
+        replies = damaged.execute(pipe)
     if not known.is_known(replies[minutes:]):
         raise QueueNotFound(name)
-    hashes = replies[:minutes]
+    hashes = [reply or {} for reply in replies[:minutes]]
     buckets = tuple(
         _bucket(first + offset, hashes[offset : offset + step]) for offset in range(0, minutes, step)
     )
@@ -96,8 +98,18 @@ def _bucket(minute: int, hashes: list[dict[bytes, bytes]]) -> HistoryBucket:
 
 
 def _values(hashes: list[dict[bytes, bytes]], name: str, kind: Any) -> list[Any]:
+    """The field's values that read as finite numbers of `kind`; others (written by something
+    else than the history writer) are skipped, as a minute not sampled is."""
     field = name.encode()
-    return [kind(fields[field]) for fields in hashes if field in fields]
+    values = []
+    for fields in hashes:
+        try:
+            value = kind(fields[field])
+        except (KeyError, ValueError):
+            continue
+        if math.isfinite(value):
+            values.append(value)
+    return values
 
 
 def _total(values: Iterable[int]) -> int | None:
