@@ -219,6 +219,23 @@ def test_records_written_by_something_else_are_shown_as_far_as_they_read_never_f
     assert graphql["data"]["auditLog"]["totalCount"] == page.json()["total"]
 
 
+@pytest.mark.parametrize("limited", [False, True])
+def test_a_stream_key_of_another_type_reads_as_an_empty_trail(conn, limited):
+    """As every key of another Redis type: the trail reads as empty (a 500 before, WRONGTYPE),
+    and mutations still answer (their record goes to the log only)."""
+    conn.set(AUDIT_STREAM, "not a stream")
+    client = keyed_client(conn, "admin")
+    if limited:
+        client = keyed_client(conn, api_keys=(*API_KEYS, BILLING_ADMIN))
+        client.headers["Authorization"] = "Bearer rqg_billing-admin-0123456789"
+    assert client.post("/api/v1/jobs/failed/job-0/retry?queue=billing-eu").status_code == 404
+    page = client.get("/api/v1/audit")
+    assert page.status_code == 200, page.text
+    assert page.json() == {"entries": [], "total": 0, "next_cursor": None}
+    graphql = gql(client, "{ auditLog { totalCount nodes { id } } }")
+    assert graphql == {"data": {"auditLog": {"totalCount": 0, "nodes": []}}}
+
+
 def test_bad_audit_paging_is_a_bad_request(conn):
     admin = keyed_client(conn, "admin")
     assert admin.get("/api/v1/audit?cursor=rq:job:x").status_code == 422

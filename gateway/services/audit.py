@@ -18,6 +18,7 @@ from gateway.errors import Forbidden, GatewayError, InvalidParameter, Unauthenti
 from gateway.services.domain import json_text
 from gateway.services.domain.rqtime import rq_now
 from gateway.services.domain.validation import MAX_NAME_LENGTH
+from gateway.services.redis import damaged
 
 log = logging.getLogger("rq_gateway.audit")
 _warnings = logging.getLogger(__name__)
@@ -142,7 +143,8 @@ def read_audit(
     with connection.pipeline(transaction=False) as pipe:
         pipe.xrevrange(AUDIT_STREAM, max=upper, min="-", count=first + 1)
         pipe.xlen(AUDIT_STREAM)
-        rows, total = pipe.execute()
+        rows, total = damaged.execute(pipe)  # a stream key of another type reads as an empty trail
+    rows, total = rows or [], total or 0
     entries = [_entry(entry_id, fields) for entry_id, fields in rows[:first]]
     return AuditPage(
         entries=entries,
@@ -170,10 +172,10 @@ def _read_visible(
     upper = "+"
     while True:
         # Raw replies (the connection decodes nothing): (entry id, fields) pairs, all bytes.
-        rows = cast(
-            "list[tuple[bytes, dict[bytes, bytes]]]",
-            connection.xrevrange(AUDIT_STREAM, max=upper, min="-", count=_CHUNK),
-        )
+        with connection.pipeline(transaction=False) as pipe:
+            pipe.xrevrange(AUDIT_STREAM, max=upper, min="-", count=_CHUNK)
+            (reply,) = damaged.execute(pipe)  # a key of another type: an empty trail
+        rows = cast("list[tuple[bytes, dict[bytes, bytes]]]", reply or [])
         for entry_id, fields in rows:
             record = fields.get(b"record", b"")
             if not visible(_queue_of(record)) or (instance is not None and _instance_of(record) != instance):
