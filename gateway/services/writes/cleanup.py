@@ -49,6 +49,8 @@ def cleanup_queue(connection: Redis, queue_name: str, serializer: Any) -> Cleanu
         if not damaged.is_wrong_type(error):
             raise
         raise CleanupBlocked(queue_name) from None
+    except UnicodeDecodeError:  # RQ decodes every rate-limit key name: one that is not UTF-8
+        raise CleanupBlocked(queue_name) from None
     removed: dict[str, int] = dict(zip(_EXPIRING, expired, strict=True))
     removed.update(dict.fromkeys(_NEVER_CLEANED, 0))
     return CleanupOutcome(queue_name=queue_name, removed=removed)
