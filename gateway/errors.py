@@ -191,7 +191,8 @@ class CleanupBlocked(Conflict):
 
     def __init__(self, queue_name: str, damaged: tuple[str, ...] = ()):
         if damaged:
-            where = f"its {', '.join(damaged)} registry holds data of another type than RQ's"
+            noun = "registry holds" if len(damaged) == 1 else "registries hold"
+            where = f"its {', '.join(damaged)} {noun} data of another type than RQ's"
             message = f"Queue {queue_name!r} was not cleaned up: {where}; repair or delete it first"
         else:
             message = (
