@@ -183,6 +183,27 @@ class QueueKeyDamaged(Conflict):
         super().__init__(job_id, f"Job {job_id}: {self.reason}")
 
 
+class CleanupBlocked(Conflict):
+    """Raised when RQ's cleanup cannot run on a queue's data: a registry (or another key it reads)
+    of another Redis type than RQ writes, or a rate-limit key name that is not UTF-8. `damaged`
+    names the queue's registries found so before anything was cleaned; empty when RQ's cleanup
+    itself met the damage on its way."""
+
+    def __init__(self, queue_name: str, damaged: tuple[str, ...] = ()):
+        if damaged:
+            noun = "registry holds" if len(damaged) == 1 else "registries hold"
+            where = f"its {', '.join(damaged)} {noun} data of another type than RQ's"
+            message = f"Queue {queue_name!r} was not cleaned up: {where}; repair or delete it first"
+        else:
+            message = (
+                f"RQ's cleanup of queue {queue_name!r} stopped on damaged data it cannot read (a "
+                "registry or rate-limit key of another type, a name that is not UTF-8); what it "
+                "removed before that stays removed"
+            )
+        super().__init__(None, message)
+        self.queue_name = queue_name
+
+
 class WorkerNotFound(NotFound):
     """Raised when a worker command names a worker with no live record (its hash)."""
 

@@ -8,8 +8,10 @@ import logging
 
 import pytest
 
+from gateway.apikeys import ApiKey, hash_key
+from gateway.services.access import Role
 from gateway.services.audit import AUDIT_STREAM
-from tests.keyed import bearer, code_of, gql, keyed_client
+from tests.keyed import API_KEYS, bearer, code_of, gql, keyed_client
 
 RETRY = "mutation($id: ID!) { retryFailedJob(id: $id) { success } }"
 DELETE = "mutation($id: ID!) { deleteFailedJob(id: $id) { success } }"
@@ -181,6 +183,57 @@ def test_only_admins_read_the_trail(conn, key):
     assert client.get("/api/v1/audit").status_code == 403
     assert code_of(gql(client, "{ auditLog { totalCount } }")) == "FORBIDDEN"
     assert keyed_client(conn).get("/api/v1/audit").status_code == 401
+
+
+BILLING_ADMIN = ApiKey("billing-admin", Role.ADMIN, hash_key("rqg_billing-admin-0123456789"), ("billing-*",))
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_records_written_by_something_else_are_shown_as_far_as_they_read_never_failing_the_page(
+    conn, limited
+):
+    """The stream is a Redis key anyone may write to: a record that is not an object, nested
+    deeper than the JSON parser goes, or with fields of other types is shown with what it holds
+    of a record, and the page around it is the same."""
+    admin = keyed_client(conn, "admin")
+    admin.post("/api/v1/jobs/failed/job-0/retry?queue=billing-eu")
+    for record in (b"[1]", b"[" * 5000, b'{"queue": ' + b"[" * 5000 + b"]}", b"\xff", b"42"):
+        conn.xadd(AUDIT_STREAM, {"record": record})
+    conn.xadd(
+        AUDIT_STREAM,
+        {"record": json.dumps({"queue": "billing-eu", "job_count": "many", "job_ids": 7, "error": [1]})},
+    )
+    conn.xadd(AUDIT_STREAM, {"record": json.dumps({"queue": {"a": 1}, "key": None, "worker": 5})})
+    client = admin
+    if limited:
+        client = keyed_client(conn, api_keys=(*API_KEYS, BILLING_ADMIN))
+        client.headers["Authorization"] = "Bearer rqg_billing-admin-0123456789"
+    page = client.get("/api/v1/audit")
+    assert page.status_code == 200, page.text
+    entries = page.json()["entries"]
+    assert entries[-1]["job_ids"] == ["job-0"]
+    odd = next(e for e in entries if e["queue"] == "billing-eu" and e["job_ids"] != ["job-0"])
+    assert (odd["job_count"], odd["job_ids"], odd["error"]) == (0, [], None)
+    graphql = gql(client, "{ auditLog { totalCount nodes { id key action queue jobCount jobIds error } } }")
+    assert "errors" not in graphql, graphql
+    assert graphql["data"]["auditLog"]["totalCount"] == page.json()["total"]
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_a_stream_key_of_another_type_reads_as_an_empty_trail(conn, limited):
+    """As every key of another Redis type: the trail reads as empty (a 500 before, WRONGTYPE),
+    and mutations still answer (their record goes to the log only)."""
+    conn.set(AUDIT_STREAM, "not a stream")
+    client = keyed_client(conn, "admin")
+    if limited:
+        client = keyed_client(conn, api_keys=(*API_KEYS, BILLING_ADMIN))
+        client.headers["Authorization"] = "Bearer rqg_billing-admin-0123456789"
+    assert client.post("/api/v1/jobs/failed/job-0/retry?queue=billing-eu").status_code == 404
+    page = client.get("/api/v1/audit")
+    assert page.status_code == 200, page.text
+    assert page.json() == {"entries": [], "total": 0, "next_cursor": None}
+    graphql = gql(client, "{ auditLog { totalCount nodes { id } } }")
+    assert graphql == {"data": {"auditLog": {"totalCount": 0, "nodes": []}}}
 
 
 def test_bad_audit_paging_is_a_bad_request(conn):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from rq import Queue
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry, clean_registries
@@ -57,3 +58,23 @@ def test_after_our_cleanup_rq_finds_nothing_left_to_do(conn, service, factory):
     snapshot = {key: conn.dump(key) for key in conn.scan_iter()}
     clean_registries(Queue("default", connection=conn))
     assert {key: conn.dump(key) for key in conn.scan_iter()} == snapshot
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["rq:wip:q", "rq:finished:q", "rq:failed:q", "rq:deferred:q", "rq:rl-keys", "rq:rl-keys (not UTF-8)"],
+)
+def test_a_registry_of_another_type_is_a_conflict_naming_it_not_a_500(conn, client, key):
+    """RQ's cleanup reads the registries as sorted sets (and the rate-limit keys as a set): one of
+    another Redis type raised WRONGTYPE, a 500. The queue's own registries are checked before
+    anything is cleaned (409, nothing removed); damage RQ meets further on is a 409 too."""
+    Queue("q", connection=conn).enqueue(jobs.add, 1, 2)
+    if key == "rq:rl-keys (not UTF-8)":
+        conn.sadd("rq:rl-keys", b"limit-\xff")  # RQ's cleanup decodes each name: UnicodeDecodeError
+    else:
+        conn.set(key, "not what RQ wrote")
+    response = client.post("/api/v1/queues/q/cleanup")
+    assert response.status_code == 409, response.text
+    assert "rq:" not in response.json()["detail"]  # messages name no Redis key
+    graphql = client.post("/graphql", json={"query": 'mutation { cleanupQueue(name: "q") { totalRemoved } }'})
+    assert graphql.json()["errors"][0]["extensions"]["code"] == "CONFLICT"

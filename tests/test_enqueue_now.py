@@ -151,3 +151,18 @@ def test_a_job_neither_scheduled_nor_deferred_is_a_conflict_naming_its_status(se
 def test_a_missing_job_is_not_found(service):
     with pytest.raises(JobNotFound):
         service.enqueue_now("missing")
+
+
+def test_a_rate_limited_job_rq_cannot_load_stays_scheduled_and_is_a_conflict(service, conn, client):
+    """A rate-limited job is claimed by the gateway and enqueued by RQ (Job.fetch, enqueue_job).
+    When RQ cannot load it (here a rate-limit key that is not UTF-8: UnicodeDecodeError), the
+    claim was put back but the error left as a 500; it is a 409 saying the job stays where it was."""
+    job_id = _scheduled(conn, 3600)
+    conn.hset(f"rq:job:{job_id}", "rate_limit_key", b"limit-\xff")
+    response = client.post(f"/api/v1/jobs/{job_id}/enqueue-now")
+    assert response.status_code == 409, response.text
+    assert "left where it was" in response.json()["detail"]
+    assert ScheduledJobRegistry("default", connection=conn).get_job_ids() == [job_id]
+    assert Queue("default", connection=conn).job_ids == []
+    with pytest.raises(Conflict):
+        service.enqueue_now(job_id)

@@ -40,6 +40,9 @@ def test_dates_parse_with_z_offset_or_naive_as_utc():
         ({"failed_before": "2024-13-01"}, "Invalid failed_before"),
         ({"failed_after": "2024-02-01", "failed_before": "2024-01-01"}, "must be earlier"),
         ({"search": "x" * 1001}, "search must be at most 1000"),
+        # Valid ISO 8601 whose offset moves it outside years 1-9999 in UTC: OverflowError before.
+        ({"failed_after": "0001-01-01T00:00:00+14:00"}, "Invalid failed_after '0001-01-01T00:00:00\\+14:00'"),
+        ({"failed_before": "9999-12-31T23:59:59-14:00"}, "Invalid failed_before"),
     ],
 )
 def test_bad_values_are_invalid_parameters(kwargs, message):
@@ -106,6 +109,19 @@ def test_a_filter_fetches_whole_only_the_jobs_it_shows(service, conn, round_trip
     round_trips.reset()
     assert service.retry_all(job_filter=flaky, dry_run=True).total_failed == 2
     assert "HGETALL" not in round_trips.commands
+
+
+def test_dates_before_year_1000_compare_as_dates(service, factory):
+    """The bounds are compared with RQ's stamps as text, in Lua: strftime wrote year 999 as
+    '999-...', which sorts after '2026-...', so failed_before=0999-01-01 took every job (a clear
+    with it deleted them all) and failed_after=0999-01-01 none."""
+    ids = factory.failed(2)
+    before = FailedJobFilter.parse(failed_before="0999-01-01")
+    after = FailedJobFilter.parse(failed_after="0999-01-01T00:00:00Z")
+    assert before.date_bounds() == ("", "0999-01-01T00:00:00.000000Z")
+    assert service.list_failed(job_filter=before) == []
+    assert sorted(j.job_id for j in service.list_failed(job_filter=after)) == sorted(ids)
+    assert service.clear(job_filter=before, dry_run=True).done_jobs == []
 
 
 def test_dates_compare_ended_at_not_the_registry_score(service, conn, factory):

@@ -138,3 +138,28 @@ def test_results_streams_are_read_only_when_asked_for(client, factory, round_tri
     round_trips.reset()
     assert "ValueError" in gql(client, f'{{ job(id: "{job_id}") {{ excInfo }} }}')["data"]["job"]["excInfo"]
     assert round_trips.commands.count("XREVRANGE") == 1
+
+
+def test_a_document_of_several_operations_needs_an_operation_name(client, factory, caplog):
+    """GraphQL's GetOperation: without operationName, a document holding more than one operation
+    is a request error. Strawberry ran the first one instead, so `query A {...} mutation B {...}`
+    sent without a name ran A, and with the mutation first, the mutation: nothing ran must run."""
+    (job_id,) = factory.failed(1)
+    mutation = f'mutation Clear {{ deleteFailedJob(id: "{job_id}") {{ success }} }}'
+    for document in (
+        f"{mutation} query Read {{ viewer {{ name }} }}",
+        f"query Read {{ viewer {{ name }} }} {mutation}",
+    ):
+        for transport in ("post", "get"):
+            if transport == "post":
+                body = client.post("/graphql", json={"query": document}).json()
+            else:
+                body = client.get("/graphql", params={"query": document}).json()
+            assert body.get("data") is None, body
+            (error,) = body["errors"]
+            assert error["extensions"]["code"] == "BAD_REQUEST"
+            # A GET whose first operation is the mutation is refused earlier, as any GET mutation.
+            assert "operation name" in error["message"] or error["message"].startswith("mutations are not")
+    assert client.get(f"/api/v1/jobs/status/{job_id}").json()["status"] == "failed"
+    named = client.post("/graphql", json={"query": document, "operationName": "Read"}).json()
+    assert named == {"data": {"viewer": {"name": "anonymous"}}}

@@ -315,3 +315,31 @@ def test_an_id_in_a_queue_outside_the_keys_patterns_answers_as_one_that_does_not
         return json.dumps(without_ids).replace(thing_id, "ID")
 
     assert shown(hidden, hidden_id) == shown(missing, missing_id)
+
+
+INVALID_MESSAGES = {
+    "nested too deeply": '{"id": "1", "type": "subscribe", "payload": ' + "[" * 5000 + "]" * 5000 + "}",
+    "not an object": "[1]",
+    "a number": "5",
+    "type not a string": '{"type": 1}',
+    "id not a string": '{"id": 1, "type": "subscribe", "payload": {"query": "{ __typename }"}}',
+    "payload not an object": '{"id": "1", "type": "subscribe", "payload": "{ __typename }"}',
+    "query not a string": '{"id": "1", "type": "subscribe", "payload": {"query": 5}}',
+    "variables not an object": '{"id": "1", "type": "subscribe", "payload": {"variables": 1, "query": ""}}',
+    "operationName a num": '{"id": "1", "type": "subscribe", "payload": {"query": "", "operationName": 5}}',
+    "extensions not an object": '{"id": "1", "type": "subscribe", "payload": {"extensions": 5, "query": ""}}',
+}
+
+
+@pytest.mark.parametrize("text", INVALID_MESSAGES.values(), ids=INVALID_MESSAGES.keys())
+def test_a_message_of_another_shape_closes_the_socket_with_4400(client, text):
+    """graphql-transport-ws: an invalid message closes the socket with 4400. Strawberry decoded
+    and dispatched any JSON, so these failed inside its handler (a traceback in the log, the
+    socket dropped without a close frame, or a `complete` for an operation that never ran)."""
+    with connect(client) as ws:
+        live = Session(ws)
+        assert live.init() == {"type": "connection_ack"}
+        ws.send_text(text)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4400

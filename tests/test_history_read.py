@@ -112,6 +112,8 @@ def test_since_and_until_default_to_the_last_hour(conn, client):
         ({"since": "yesterday"}, "Invalid since 'yesterday': use ISO 8601, e.g. 2024-01-31T22:00:00Z"),
         ({"since": "2025-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "the range holds"),
         ({"since": "2026-01-30T00:00:00Z", "until": "2026-01-31T00:01:00Z"}, "1441 buckets"),
+        ({"since": "0001-01-01T00:00:00+14:00"}, "Invalid since '0001-01-01T00:00:00+14:00'"),
+        ({"until": "0001-01-01T00:00:00Z"}, "since must be earlier than until"),
     ],
 )
 def test_bad_ranges_and_steps_are_refused_with_a_clear_detail(conn, client, params, detail):
@@ -161,3 +163,74 @@ def test_a_queue_name_with_colons_and_slashes_keeps_its_own_history(conn, client
     body = rest(client, queue="a:b%2Fc", minutes=1, step=1).json()
     assert body["queue"] == "a:b/c"
     assert body["buckets"][0]["failed"] == 4
+
+
+def test_the_first_minutes_of_year_one_have_an_iso_start(conn, client):
+    """The last hour before `until` reaches back no further than year 1, and a start is always
+    four-digit ISO 8601 (strftime's %Y writes year 1 as '1')."""
+    conn.sadd("rq:queues", "rq:queue:default")
+    response = client.get(HISTORY.format("default"), params={"until": "0001-01-01T00:02:00Z"})
+    assert response.status_code == 200, response.text
+    assert [b["start"] for b in response.json()["buckets"]] == [
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:01:00Z",
+    ]
+
+
+def test_the_history_fields_of_one_operation_share_one_requests_range(conn, client):
+    """A request reads at most 31 days of minutes (44,640 keys). 30 aliases of `history` fit the
+    cost limit (each a list of buckets) and read 30 times that, in one request: they share the
+    one range, in document order, as searchJobs fields share the scan limit."""
+    conn.sadd("rq:queues", "rq:queue:default")
+    month = 'history(since: "2026-01-01T00:00:00Z", until: "2026-01-31T00:00:00Z", step: 30) { start }'
+    day = 'history(since: "2026-01-31T00:00:00Z", until: "2026-02-01T00:00:00Z", step: 60) { start }'
+    answer = gql(client, f'{{ queue(name: "default") {{ a: {month} b: {day} c: {day} }} }}')
+    (error,) = answer["errors"]
+    assert error["path"] == ["queue", "c"] and error["extensions"]["code"] == "BAD_REQUEST"
+    assert "at most 44640 minutes" in error["message"]
+    # Within the range, every field answers; each REST request has its own.
+    fits = gql(client, f'{{ queue(name: "default") {{ a: {month} b: {day} }} }}')
+    assert "errors" not in fits and len(fits["data"]["queue"]["b"]) == 24
+    for _ in range(2):
+        assert (
+            client.get(
+                HISTORY.format("default"), params={"since": "2026-01-01", "until": "2026-01-31", "step": 30}
+            ).status_code
+            == 200
+        )
+
+
+def test_minutes_of_another_type_or_with_unreadable_fields_read_as_not_sampled(conn, client):
+    """The history keys are Redis keys anything may write: a minute of another Redis type was a
+    500 for the whole range (WRONGTYPE), and a field that is not a number (or NaN, or a sketch
+    bucket that is not one) failed the bucket holding it. Each reads as absent, as damaged data
+    does everywhere; the good minutes around it are counted as before."""
+    write_minute(conn, 0, runs=[1.0], failed=2, finished=1, queued=5, latency=1.5)
+    conn.set(minute_key(MINUTE0 + 1, "default"), "not a hash")
+    conn.hset(
+        minute_key(MINUTE0 + 2, "default"),
+        mapping={"failed": "abc", "finished": "nan", "queued": "inf", "latency": "nan", "run_max": "x"},
+    )
+    conn.hset(
+        minute_key(MINUTE0 + 3, "default"),
+        mapping={"h:abc": 1, "h:99999999": 1, "h:7": "x", "h:-3": "nan", b"\xff": 1},
+    )
+    response = rest(client, minutes=5, step=5)
+    assert response.status_code == 200, response.text
+    (bucket,) = response.json()["buckets"]
+    assert (bucket["failed"], bucket["finished"], bucket["queued"], bucket["latency_seconds"]) == (
+        2,
+        1,
+        5,
+        1.5,
+    )
+    assert bucket["run_seconds_max"] == 1.0 and bucket["run_seconds_p95"] is not None
+    graphql = gql(
+        client,
+        QUERY,
+        name="default",
+        since=T0.isoformat(),
+        until=(T0 + timedelta(minutes=5)).isoformat(),
+        step=5,
+    )
+    assert "errors" not in graphql, graphql

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+UNREADABLE = "Invalid request: the body cannot be read as JSON (it is not UTF-8, or nested too deeply)"
+
 
 @pytest.mark.parametrize("path", ["/api/v1/jobs/failed/retry", "/api/v1/jobs/failed/delete"])
 def test_a_body_that_is_not_utf8_is_a_422_with_detail(client, path):
     response = client.post(path, content=b"\xff\xfe?", headers={"content-type": "application/json"})
     assert response.status_code == 422
-    assert response.json() == {"detail": "Invalid request: the body is not UTF-8 JSON"}
+    assert response.json() == {"detail": UNREADABLE}
 
 
 def test_other_http_errors_are_unchanged(client):

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from rq.utils import utcformat, utcparse
 
-from gateway.services.domain.rqtime import RQ_TIME_FORMAT, rq_now
+from gateway.services.domain.rqtime import RQ_TIME_FORMAT, rq_now, rq_time_of
 
 
 def test_the_format_is_rqs_own():
@@ -21,3 +21,10 @@ def test_now_is_a_utc_time_rq_reads_back():
     parsed = utcparse(stamp).replace(tzinfo=timezone.utc)
     assert before.replace(microsecond=0) <= parsed <= after
     assert len(stamp) == len("2024-01-31T22:00:05.123456Z")  # fixed width: byte order is time order
+
+
+def test_a_score_no_date_can_hold_is_no_time():
+    assert rq_time_of(1706738405.123456) == "2024-01-31T22:00:05.123456Z"
+    assert rq_time_of(-62135596800) == "0001-01-01T00:00:00.000000Z"  # fixed width, as RQ's
+    for seconds in (1e12, -1e12, float("inf"), float("-inf"), float("nan"), 1e300):
+        assert rq_time_of(seconds) is None

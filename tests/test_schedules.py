@@ -128,3 +128,36 @@ def test_both_transports_answer_alike(client, conn):
     assert data["scheduler"] == {"total_count": rest["total"], "jobs": rest["jobs"]}
     assert client.get("/api/v1/scheduler", params={"first": 1001}).status_code == 422
     assert client.get("/api/v1/cron", headers=bearer("viewer")).status_code == 200
+
+
+def test_scores_no_date_can_hold_read_as_no_time_not_an_error(client, conn):
+    """A sorted-set score is any double: a next run, a heartbeat or a run time beyond year 9999
+    (or infinite) has no date, so it reads as none, and the rest of the view is still shown."""
+    _cron(conn)
+    interval_id, *_ = _rq_scheduler(conn)
+    conn.zadd("rq:scheduler:scheduled_jobs", {interval_id: 1e12, "far": float("inf"), "past": -1e300})
+    conn.zadd("rq:cron_schedulers", {"cron-1": 1e300})
+    (spawned,) = Queue("default", connection=conn).job_ids
+    conn.zadd("rq:cron_job:every-minute:jobs", {spawned: float("inf")})
+    for path in ("/api/v1/cron", "/api/v1/scheduler"):
+        assert client.get(path).status_code == 200, client.get(path).text
+    (scheduler,) = client.get("/api/v1/cron").json()["schedulers"]
+    assert scheduler["last_heartbeat"] is None
+    every = scheduler["cron_jobs"][0]
+    assert [(run["job_id"], run["enqueued_at"]) for run in every["history"]] == [(spawned, None)]
+    runs = {job["job_id"]: job["next_run"] for job in client.get("/api/v1/scheduler").json()["jobs"]}
+    assert (runs[interval_id], runs["far"], runs["past"]) == (None, None, None)
+    graphql = client.post(
+        "/graphql", json={"query": f"{{ cron {{ {CRON_FIELDS} }} scheduler {{ {SCHEDULER_FIELDS} }} }}"}
+    ).json()
+    assert "errors" not in graphql, graphql
+
+
+@pytest.mark.parametrize("cron_jobs", ["[" * 5000, "[1, null]", '{"a": 1}', "\xff"])
+def test_a_scheduler_whose_cron_jobs_do_not_read_is_shown_without_them(client, conn, cron_jobs):
+    """`cron_jobs` is JSON RQ wrote; nested deeper than the parser goes it raised RecursionError."""
+    _cron(conn)
+    conn.hset("rq:cron_scheduler:cron-1", "cron_jobs", cron_jobs)
+    response = client.get("/api/v1/cron")
+    assert response.status_code == 200, response.text
+    assert [s["cron_jobs"] for s in response.json()["schedulers"]] == [[]]

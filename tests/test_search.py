@@ -5,6 +5,8 @@ are in tests/realredis/test_search_realredis.py."""
 
 from __future__ import annotations
 
+import base64
+
 import fakeredis
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -180,6 +182,10 @@ def test_malformed_input_is_refused_with_where(service: JobService) -> None:
         service.search("", state="lost")
     with pytest.raises(InvalidParameter, match="Invalid cursor"):
         service.search("", cursor="garbage!")
+    # JSON nested deeper than the parser's recursion limit: a RecursionError, not a ValueError.
+    deep = base64.urlsafe_b64encode(b"[" * 5000).decode().rstrip("=")
+    with pytest.raises(InvalidParameter, match="Invalid cursor"):
+        service.search("", cursor=deep)
 
 
 @pytest.mark.parametrize("state", ["queued", "failed"])

@@ -145,3 +145,14 @@ def test_stop_a_started_job_that_names_no_worker_says_so(service, conn):
     conn.hset(job.key, "status", "started")
     with pytest.raises(Conflict, match="is started but names no worker"):
         service.stop_job(job.id)
+
+
+def test_a_suspension_expiring_beyond_any_date_reads_as_until_resumed(service, conn, client):
+    """PSETEX takes up to about 292 million years: an expiry no date can hold is no "until"."""
+    conn.set(WORKERS_SUSPENDED, 1, px=10**15)
+    Worker([Queue("default", connection=conn)], name="w1", connection=conn).register_birth()
+    assert (service.worker_suspension().suspended, service.worker_suspension().until) == (True, None)
+    assert [(w.suspended, w.suspended_until) for w in service.workers()] == [(True, None)]
+    assert suspension_of(10**15, Exception("ERR unknown command")).until is None
+    assert client.get("/api/v1/workers/suspension").json() == {"suspended": True, "until": None}
+    assert client.get("/api/v1/workers").status_code == 200

@@ -67,6 +67,24 @@ async def _context(connection: HTTPConnection) -> dict[str, Any]:
     }
 
 
+# What a subscribe (graphql-transport-ws) or start (graphql-ws) payload's fields may be: a query,
+# and optionally (None: JSON null) its variables, operation name and extensions.
+_OPTIONAL_FIELDS = {"variables": dict, "operationName": str, "extensions": dict}
+
+
+def _well_formed(message: Any) -> bool:
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return False
+    if "id" in message and not isinstance(message["id"], str):
+        return False
+    if message["type"] not in ("subscribe", "start"):
+        return True
+    payload = message.get("payload")
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return False
+    return all(isinstance(payload.get(name), (kind, type(None))) for name, kind in _OPTIONAL_FIELDS.items())
+
+
 class _Router(GraphQLRouter):
     def parse_json(self, data: str | bytes) -> Any:
         """The request's JSON, or a 400: Strawberry turns only JSONDecodeError into one, so a body
@@ -83,6 +101,21 @@ class _Router(GraphQLRouter):
         if not isinstance(value, (dict, list)):
             raise HTTPException(400, "Invalid request: expected a JSON object")
         return value
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A websocket message (HTTP bodies go through parse_json). Strawberry dispatches any JSON
+        to its protocol handlers, which index it unchecked, so a message nested too deeply, not an
+        object, or a subscribe whose id or payload fields are of another type failed inside them
+        (a traceback, the socket dropped with no close frame). Such a message is not JSON to them:
+        graphql-transport-ws closes the socket with 4400, as the protocol says, and the legacy
+        graphql-ws ignores it, as it ignores every message it cannot parse."""
+        try:
+            message = json.loads(data)
+        except RecursionError:
+            message = None
+        if not _well_formed(message):
+            raise json.JSONDecodeError("Invalid message", "", 0)
+        return message
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """A request Strawberry refuses before execution (400) answers like every other GraphQL

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import strawberry
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.tools import merge_types
@@ -20,6 +24,7 @@ from gateway.graphql.cost import MaxCostLimiter
 from gateway.graphql.errors import ErrorCodes
 from gateway.graphql.execution import LeafObjectExecutionContext
 from gateway.graphql.groups import GroupMutation, GroupQuery
+from gateway.graphql.history import HistoryBudget
 from gateway.graphql.instances import InstanceQuery
 from gateway.graphql.jobs import JobMutation, JobQuery
 from gateway.graphql.lifecycle import LifecycleMutation
@@ -57,6 +62,27 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (LiveSubscription, OperationSubscription))
 
 
+MULTIPLE_OPERATIONS = "Must provide operation name if query contains multiple operations."
+
+
+class OperationNamed(SchemaExtension):
+    """GraphQL's GetOperation: a document of several operations is a request error unless
+    `operationName` says which to run. Strawberry ran the first one instead, so a client sending
+    `query Read {...} mutation Clear {...}` without a name ran Read, and with Clear first,
+    Clear. Listed after ValidationCache, whose errors it adds to (never to its cached list)."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        named = getattr(context, "_provided_operation_name", None) is not None
+        if document is not None and not named and not context.pre_execution_errors:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                error = GraphQLError(MULTIPLE_OPERATIONS, extensions={"code": "BAD_REQUEST"})
+                context.pre_execution_errors = [error]
+        yield
+
+
 class _Schema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         # Expected outcomes (not found, bad input, Redis down) are answers, not server faults;
@@ -74,8 +100,10 @@ schema = _Schema(
         ErrorCodes,
         WebsocketOnly,
         SearchScanBudget,
+        HistoryBudget,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        OperationNamed,
     ],
 )
 
@@ -107,8 +135,11 @@ def build_schema(
             ErrorCodes,
             WebsocketOnly,
             SearchScanBudget,
+            HistoryBudget,
+            HistoryBudget,
             *limits,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            OperationNamed,
         ],
     )

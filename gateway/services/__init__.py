@@ -42,7 +42,7 @@ from gateway.services.domain.validation import (
     validate_queue_name,
 )
 from gateway.services.history.models import HistoryBucket, QueueHistory
-from gateway.services.history.read import MAX_BUCKETS, MAX_STEP
+from gateway.services.history.read import MAX_BUCKETS, MAX_MINUTES, MAX_STEP
 from gateway.services.history.runner import history_sampling
 from gateway.services.instances import InstanceHealth, Instances
 from gateway.services.operations.model import Operation
@@ -75,6 +75,7 @@ __all__ = [
     "JOB_ID_PATTERN",
     "JOB_STATUSES",
     "MAX_BUCKETS",
+    "MAX_MINUTES",
     "MAX_PAGE_SIZE",
     "MAX_SELECTED_IDS",
     "MAX_STEP",

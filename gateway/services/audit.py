@@ -15,8 +15,10 @@ from typing import Any, cast
 import redis
 
 from gateway.errors import Forbidden, GatewayError, InvalidParameter, Unauthenticated
+from gateway.services.domain import json_text
 from gateway.services.domain.rqtime import rq_now
 from gateway.services.domain.validation import MAX_NAME_LENGTH
+from gateway.services.redis import damaged
 
 log = logging.getLogger("rq_gateway.audit")
 _warnings = logging.getLogger(__name__)
@@ -141,7 +143,8 @@ def read_audit(
     with connection.pipeline(transaction=False) as pipe:
         pipe.xrevrange(AUDIT_STREAM, max=upper, min="-", count=first + 1)
         pipe.xlen(AUDIT_STREAM)
-        rows, total = pipe.execute()
+        rows, total = damaged.execute(pipe)  # a stream key of another type reads as an empty trail
+    rows, total = rows or [], total or 0
     entries = [_entry(entry_id, fields) for entry_id, fields in rows[:first]]
     return AuditPage(
         entries=entries,
@@ -169,10 +172,10 @@ def _read_visible(
     upper = "+"
     while True:
         # Raw replies (the connection decodes nothing): (entry id, fields) pairs, all bytes.
-        rows = cast(
-            "list[tuple[bytes, dict[bytes, bytes]]]",
-            connection.xrevrange(AUDIT_STREAM, max=upper, min="-", count=_CHUNK),
-        )
+        with connection.pipeline(transaction=False) as pipe:
+            pipe.xrevrange(AUDIT_STREAM, max=upper, min="-", count=_CHUNK)
+            (reply,) = damaged.execute(pipe)  # a key of another type: an empty trail
+        rows = cast("list[tuple[bytes, dict[bytes, bytes]]]", reply or [])
         for entry_id, fields in rows:
             record = fields.get(b"record", b"")
             if not visible(_queue_of(record)) or (instance is not None and _instance_of(record) != instance):
@@ -201,18 +204,29 @@ def _queue_of(record: bytes) -> Any:
     after fields that cannot hold a quote, so its first occurrence is the field itself."""
     match = _QUEUE_FIELD.search(record)
     try:
-        return json.loads(match.group(1)) if match else json.loads(record).get("queue")
-    except (ValueError, AttributeError):  # not JSON, or not an object: written by something else
+        queue = json_text.loads(match.group(1)) if match else _record(record).get("queue")
+    except ValueError:
         return None
+    return queue if isinstance(queue, str) else None
 
 
 def _instance_of(record: bytes) -> Any:
     """The record's instance (None in a single-instance gateway's records, or unreadable ones)."""
+    return _record(record).get("instance")
+
+
+def _record(raw: bytes) -> dict[str, Any]:
+    """A record as a JSON object; {} for one written by something else (not JSON, not an object,
+    nested too deeply): shown with what it holds, it never fails the page."""
     try:
-        data = json.loads(record)
+        data = json_text.loads(raw)
     except ValueError:
-        return None
-    return data.get("instance") if isinstance(data, dict) else None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _position(stream_id: str) -> tuple[int, int]:
@@ -221,21 +235,22 @@ def _position(stream_id: str) -> tuple[int, int]:
 
 
 def _entry(entry_id: bytes, fields: dict[bytes, bytes]) -> AuditEntry:
-    try:
-        data = json.loads(fields.get(b"record", b"{}"))
-    except ValueError:  # written by something else: show what we can, never fail the page
-        data = {}
+    """Each field as our records write it, or empty: a field of another type (a record written by
+    something else) reads as absent, as damaged data does everywhere."""
+    data = _record(fields.get(b"record", b"{}"))
+    job_count, job_ids = data.get("job_count"), data.get("job_ids")
+    job_ids = job_ids if isinstance(job_ids, list) else []
     return AuditEntry(
         cursor=entry_id.decode(),
-        time=str(data.get("time", "")),
-        request_id=str(data.get("request_id", "")),
-        key=str(data.get("key", "")),
-        action=str(data.get("action", "")),
-        queue=data.get("queue"),
-        job_count=int(data.get("job_count", 0)),
-        job_ids=[str(job_id) for job_id in data.get("job_ids", [])],
-        outcome=str(data.get("outcome", "")),
-        error=data.get("error"),
-        worker=data.get("worker") if isinstance(data.get("worker"), str) else None,
-        operation_id=data.get("operation_id") if isinstance(data.get("operation_id"), str) else None,
+        time=_str(data.get("time")) or "",
+        request_id=_str(data.get("request_id")) or "",
+        key=_str(data.get("key")) or "",
+        action=_str(data.get("action")) or "",
+        queue=_str(data.get("queue")),
+        job_count=job_count if type(job_count) is int else 0,
+        job_ids=[job_id for job_id in job_ids if isinstance(job_id, str)],
+        outcome=_str(data.get("outcome")) or "",
+        error=_str(data.get("error")),
+        worker=_str(data.get("worker")),
+        operation_id=_str(data.get("operation_id")),
     )

@@ -32,6 +32,7 @@ UNREADABLE: dict[str, Callable[[redis.Redis, str], object]] = {
     "total not a number": lambda r, key: r.hset(key, "total", "abc"),
     "selector not JSON": lambda r, key: r.hset(key, "selector", "{bad"),
     "selector a list": lambda r, key: r.hset(key, "selector", "[1, 2]"),
+    "selector nested too deeply": lambda r, key: r.hset(key, "selector", "[" * 5000),
     "selector of no kind": lambda r, key: r.hset(key, "selector", '{"every": true}'),
     "action unknown": lambda r, key: r.hset(key, "action", "explode"),
     "no id": lambda r, key: r.hdel(key, "id"),

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from gateway.errors import InvalidParameter
 from gateway.services.domain.models import JobInfo
-from gateway.services.domain.rqtime import RQ_TIME_FORMAT
+from gateway.services.domain.rqtime import rq_time
 from gateway.services.domain.tracebacks import exception_type
 
 MAX_TEXT_LENGTH = 1000
@@ -35,7 +35,12 @@ def parse_date(name: str, text: str | None) -> datetime | None:
         ) from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is valid ISO 8601, but before year 1 in UTC
+        raise InvalidParameter(
+            f"Invalid {name} {text[:80]!r}: in UTC it falls outside the years 1 to 9999"
+        ) from None
 
 
 def _text(name: str, value: str | None) -> str | None:
@@ -99,8 +104,8 @@ class FailedJobFilter:
     def date_bounds(self) -> tuple[str, str]:
         """The bounds as RQ stores timestamps ('' for none), for the Lua comparison."""
         return (
-            self.failed_after.strftime(RQ_TIME_FORMAT) if self.failed_after else "",
-            self.failed_before.strftime(RQ_TIME_FORMAT) if self.failed_before else "",
+            rq_time(self.failed_after) if self.failed_after else "",
+            rq_time(self.failed_before) if self.failed_before else "",
         )
 
     def matches(self, job: JobInfo) -> bool:

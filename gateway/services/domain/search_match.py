@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
+from gateway.services.domain import json_text
 from gateway.services.domain.models import JobInfo
 from gateway.services.domain.search_query import FREE, SearchQuery, Term
 from gateway.services.domain.tracebacks import exception_line, exception_type
@@ -55,7 +56,7 @@ def _canonical_json(value: Any) -> str:
 def _as_json(text: str) -> str | None:
     """A term's value in canonical JSON, or None when it is not JSON (then only a string matches)."""
     try:
-        return _canonical_json(json.loads(text))
+        return _canonical_json(json_text.loads(text))
     except ValueError:
         return None
 

@@ -10,7 +10,7 @@ from gateway.services.domain.gauges import RqSnapshot
 from gateway.services.domain.validation import validate_queue_name
 from gateway.services.facade.core import ServiceCore
 from gateway.services.history.models import QueueHistory
-from gateway.services.history.read import history_range, read_history
+from gateway.services.history.read import MAX_MINUTES, history_range, read_history
 from gateway.services.redis.backend import backend_call
 
 
@@ -25,9 +25,15 @@ class Monitoring(ServiceCore):
     @read(queue_arg="name")
     @backend_call()
     def queue_history(
-        self, name: str, since: str | None = None, until: str | None = None, step: int = 1
+        self,
+        name: str,
+        since: str | None = None,
+        until: str | None = None,
+        step: int = 1,
+        left: int = MAX_MINUTES,
     ) -> QueueHistory:
         """The queue's per-minute history (services/history) in buckets of `step` minutes from
-        `since` to `until` (ISO 8601; by default the last hour). QueueNotFound as other reads."""
-        first, minutes = history_range(since, until, step, datetime.now(timezone.utc))
+        `since` to `until` (ISO 8601; by default the last hour). QueueNotFound as other reads.
+        `left`: the minutes the request may still read (history_range)."""
+        first, minutes = history_range(since, until, step, datetime.now(timezone.utc), left)
         return read_history(self.connection, validate_queue_name(name), first, minutes, step)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from gateway.services.domain import rqtime
 from gateway.services.domain.rqtime import RQ_TIME_FORMAT
 from gateway.services.redis import damaged, keys
 
@@ -56,7 +57,7 @@ def minute_of(seconds: float) -> int:
 
 def rq_time(seconds: float) -> str:
     """Unix seconds as RQ writes `ended_at`, so Lua compares the two as strings."""
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime(RQ_TIME_FORMAT)
+    return rqtime.rq_time(datetime.fromtimestamp(seconds, timezone.utc))
 
 
 def parse_rq_time(text: bytes | str | None) -> float | None:

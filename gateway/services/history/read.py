@@ -21,6 +21,7 @@ from gateway.services.history.layout import FAILED, FINISHED, LATENCY, QUEUED, R
 from gateway.services.history.models import HistoryBucket, QueueHistory
 from gateway.services.history.timings import percentiles, sketch_counts
 from gateway.services.reads import known
+from gateway.services.redis import damaged
 
 DEFAULT_SPAN = timedelta(hours=1)
 MAX_STEP = 1440  # a day per bucket
@@ -28,13 +29,19 @@ MAX_MINUTES = 31 * 1440  # the longest range one request reads, minute by minute
 MAX_BUCKETS = 1440
 
 
-def history_range(since: str | None, until: str | None, step: int, now: datetime) -> tuple[int, int]:
+def history_range(
+    since: str | None, until: str | None, step: int, now: datetime, left: int = MAX_MINUTES
+) -> tuple[int, int]:
     """The first minute and the number of minutes to read (a whole number of steps), checked:
-    InvalidParameter on a bad date, an empty range, a bad step, or too much to read."""
+    InvalidParameter on a bad date, an empty range, a bad step, or too much to read. `left`: the
+    minutes the request has left to read (GraphQL's history fields share one request's)."""
     if not 1 <= step <= MAX_STEP:
         raise InvalidParameter(f"step must be a whole number of minutes from 1 to {MAX_STEP}")
     end = parse_date("until", until) or now
-    start = parse_date("since", since) or end - DEFAULT_SPAN
+    # The last hour before `until`, or what there is of it after the first instant of year 1.
+    start = parse_date("since", since) or end - min(
+        DEFAULT_SPAN, end - datetime.min.replace(tzinfo=timezone.utc)
+    )
     if start >= end:
         raise InvalidParameter("since must be earlier than until")
     first = math.floor(start.timestamp() / 60)
@@ -45,6 +52,11 @@ def history_range(since: str | None, until: str | None, step: int, now: datetime
             f"the range holds {minutes} minutes in {buckets} buckets: at most {MAX_MINUTES} "
             f"minutes and {MAX_BUCKETS} buckets; use a shorter range or a larger step"
         )
+    if buckets * step > left:
+        raise InvalidParameter(
+            f"the range holds {buckets * step} minutes, and the history fields of one request read "
+            f"at most {MAX_MINUTES} minutes together: {left} are left; ask for fewer or shorter ranges"
+        )
     return first, buckets * step
 
 
@@ -53,10 +65,11 @@ def read_history(connection: Redis, name: str, first: int, minutes: int, step: i
         for minute in range(first, first + minutes):
             pipe.hgetall(minute_key(minute, name))
         known.known_commands(pipe, name)
-        replies = pipe.execute()
+        # A minute key of another type (not the writer's hash) reads as a minute not sampled.
+        replies = damaged.execute(pipe)
     if not known.is_known(replies[minutes:]):
         raise QueueNotFound(name)
-    hashes = replies[:minutes]
+    hashes = [reply or {} for reply in replies[:minutes]]
     buckets = tuple(
         _bucket(first + offset, hashes[offset : offset + step]) for offset in range(0, minutes, step)
     )
@@ -70,7 +83,8 @@ def _bucket(minute: int, hashes: list[dict[bytes, bytes]]) -> HistoryBucket:
     for fields in sampled:
         sketch.update(sketch_counts(fields))
     p50, p95 = percentiles(sketch, (0.5, 0.95), run_max)
-    start = datetime.fromtimestamp(minute * 60, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: %Y writes year 1 as "1", not "0001".
+    start = datetime.fromtimestamp(minute * 60, timezone.utc).replace(tzinfo=None).isoformat() + "Z"
     return HistoryBucket(
         start=start,
         failed=_total(_values(sampled, FAILED, int)),
@@ -84,8 +98,18 @@ def _bucket(minute: int, hashes: list[dict[bytes, bytes]]) -> HistoryBucket:
 
 
 def _values(hashes: list[dict[bytes, bytes]], name: str, kind: Any) -> list[Any]:
+    """The field's values that read as finite numbers of `kind`; others (written by something
+    else than the history writer) are skipped, as a minute not sampled is."""
     field = name.encode()
-    return [kind(fields[field]) for fields in hashes if field in fields]
+    values = []
+    for fields in hashes:
+        try:
+            value = kind(fields[field])
+        except (KeyError, ValueError):
+            continue
+        if math.isfinite(value):
+            values.append(value)
+    return values
 
 
 def _total(values: Iterable[int]) -> int | None:

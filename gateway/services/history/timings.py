@@ -12,6 +12,7 @@ capped by the exact maximum, which is kept beside the buckets.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
@@ -38,10 +39,25 @@ def sketch_counts(fields: Mapping[bytes, bytes]) -> Counter[str]:
     """The bucket counts among a minute's hash fields."""
     counts: Counter[str] = Counter()
     for name, value in fields.items():
-        text = name.decode()
-        if text.startswith(SKETCH_PREFIX):
-            counts[text] += int(value)
+        text = name.decode("utf-8", "replace")
+        if text.startswith(SKETCH_PREFIX) and _bucket_value(text) is not None:
+            try:
+                counts[text] += int(value)
+            except ValueError:  # not the writer's count: skipped, as damaged data reads as absent
+                continue
     return counts
+
+
+def _bucket_value(field: str) -> float | None:
+    """The run time a bucket field stands for; None for a field the writer cannot have written."""
+    suffix = field[len(SKETCH_PREFIX) :]
+    if suffix == "z":
+        return 0.0
+    try:
+        value = _MAPPING.value(int(suffix))
+    except (ValueError, OverflowError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def percentiles(
@@ -52,8 +68,9 @@ def percentiles(
     for field, count in counts.items():
         if count <= 0:
             continue
-        suffix = field[len(SKETCH_PREFIX) :]
-        sketch.add(0.0 if suffix == "z" else _MAPPING.value(int(suffix)), count)
+        value = _bucket_value(field)
+        if value is not None:
+            sketch.add(value, count)
     if sketch.count == 0:
         return [None for _ in quantiles]
     values = [sketch.get_quantile_value(q) for q in quantiles]

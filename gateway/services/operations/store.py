@@ -25,6 +25,7 @@ import redis
 from redis import Redis
 
 from gateway.errors import InvalidInput, InvalidParameter
+from gateway.services.domain import json_text
 from gateway.services.domain.models import JobError
 from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
 from gateway.services.domain.rqtime import rq_now
@@ -247,7 +248,7 @@ def stored_request(raw: dict[str, str]) -> tuple[str, Selector]:
     """The action and selector an operation's state holds, as start checked them; ValueError
     when they are damaged (a runner never guesses: an unknown kind is not every job)."""
     try:
-        return validate_action(raw["action"]), Selector.parse(json.loads(raw["selector"]))
+        return validate_action(raw["action"]), Selector.parse(json_text.loads(raw["selector"]))
     except (KeyError, InvalidInput) as error:
         raise ValueError(f"the operation's request cannot be read back: {error!r}") from error
 
@@ -255,7 +256,7 @@ def stored_request(raw: dict[str, str]) -> tuple[str, Selector]:
 def _operation(raw: dict[str, str], errors: list[bytes]) -> Operation:
     """Raises KeyError, ValueError, TypeError or InvalidInput on a state that is not an
     operation's."""
-    selector = json.loads(raw["selector"])
+    selector = json_text.loads(raw["selector"])
     if not isinstance(selector, dict) or len(selector) != 1 or set(selector) - set(SELECTOR_KINDS):
         raise ValueError(f"not a selector: {raw['selector'][:100]!r}")
     return Operation(

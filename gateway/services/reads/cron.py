@@ -9,14 +9,13 @@ registry entry whose hash is gone is skipped. Without a CronScheduler the list i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
 from redis import Redis
 
-from gateway.services.domain.rqtime import RQ_TIME_FORMAT
+from gateway.services.domain import json_text
+from gateway.services.domain.rqtime import rq_time_of
 from gateway.services.domain.schedules import CronJobInfo, CronRun, CronSchedulerInfo, CronView
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.decode import format_timestamp
@@ -26,9 +25,7 @@ HISTORY_SHOWN = 20
 
 
 def _time(score: float | None) -> str | None:
-    if score is None:
-        return None
-    return datetime.fromtimestamp(score, timezone.utc).strftime(RQ_TIME_FORMAT)
+    return None if score is None else rq_time_of(score)
 
 
 def _number(raw: Any) -> int | None:
@@ -42,7 +39,7 @@ def _number(raw: Any) -> int | None:
 def _cron_jobs(raw: str | None) -> list[dict[str, Any]]:
     """The scheduler's cron jobs as CronJob.to_dict wrote them; [] when unreadable."""
     try:
-        jobs = json.loads(raw or "[]")
+        jobs = json_text.loads(raw or "[]")
     except ValueError:
         return []
     return [job for job in jobs if isinstance(job, dict)] if isinstance(jobs, list) else []

@@ -8,12 +8,12 @@ come from the hash's `dependency_ids`, as RQ's Job.restore reads them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
 from redis import Redis
 
+from gateway.services.domain import json_text
 from gateway.services.domain.models import JobInfo, JobLocation
 from gateway.services.redis import damaged, keys, scripts
 from gateway.services.redis.decode import decode_job
@@ -96,8 +96,8 @@ def _dependency_ids(raw: dict[bytes, bytes]) -> list[str]:
     value = raw.get(b"dependency_ids")
     if value:
         try:
-            ids = json.loads(value.decode())
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            ids = json_text.loads(value)
+        except ValueError:
             return []
         return [str(i) for i in ids] if isinstance(ids, list) else []
     single = raw.get(b"dependency_id")

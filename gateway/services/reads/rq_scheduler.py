@@ -6,12 +6,11 @@ get_jobs deletes ids whose job is gone; here they are shown with no function).""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
 from redis import Redis
 
-from gateway.services.domain.rqtime import RQ_TIME_FORMAT
+from gateway.services.domain.rqtime import rq_time_of
 from gateway.services.domain.schedules import RqSchedulerJob, RqSchedulerView
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.decode import function_name
@@ -61,7 +60,7 @@ def read_rq_scheduler(
                 job_id=damaged.shown_name(job_id),
                 func_name=function_name(data, serializer),
                 queue=queue,
-                next_run=datetime.fromtimestamp(score, timezone.utc).strftime(RQ_TIME_FORMAT),
+                next_run=rq_time_of(score),
                 interval=_whole(meta.get("interval")),
                 cron=cron if isinstance(cron, str) else None,
                 repeat_left=_whole(meta.get("repeat")),

@@ -29,6 +29,7 @@ from typing import Any
 from redis import Redis
 
 from gateway.errors import InvalidParameter
+from gateway.services.domain import json_text
 from gateway.services.domain.models import JobInfo
 from gateway.services.domain.search_match import matches, needs_exception, needs_meta
 from gateway.services.domain.search_query import FREE, SearchQuery
@@ -242,7 +243,7 @@ def decode_search_cursor(cursor: str) -> tuple[str, str, str | None]:
     The queue is only a position: the scope, never the cursor, decides which queues are read."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        queue, state, inner = json.loads(raw)
+        queue, state, inner = json_text.loads(raw)
     except (ValueError, binascii.Error, TypeError):
         raise _invalid(cursor) from None
     if not isinstance(queue, str) or state not in SEARCH_STATES or not isinstance(inner, (str, type(None))):

@@ -3,14 +3,14 @@ trip (alone, or within the workers read of reads/workers.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import time
 from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
 
 from gateway.services.domain.control import WorkerSuspension
-from gateway.services.domain.rqtime import RQ_TIME_FORMAT
+from gateway.services.domain.rqtime import rq_time_of
 from gateway.services.redis import keys
 
 
@@ -32,10 +32,11 @@ def suspension_of(pttl: Any, expire_time: Any) -> WorkerSuspension:
     if pttl < 0:
         return WorkerSuspension(suspended=True)
     if isinstance(expire_time, int) and expire_time > 0:
-        until = datetime.fromtimestamp(expire_time / 1000, timezone.utc)
+        until = expire_time / 1000
     else:
-        until = datetime.now(timezone.utc) + timedelta(milliseconds=pttl)
-    return WorkerSuspension(suspended=True, until=until.strftime(RQ_TIME_FORMAT))
+        until = time.time() + pttl / 1000
+    # An expiry no date can hold (PSETEX reaches 292 million years) is, in effect, until resumed.
+    return WorkerSuspension(suspended=True, until=rq_time_of(until))
 
 
 def read_suspension(connection: Redis) -> WorkerSuspension:

@@ -23,7 +23,7 @@ from rq.results import Result
 from rq.serializers import DefaultSerializer
 
 from gateway.services.domain.models import JOB_STATUSES, JobInfo
-from gateway.services.domain.rqtime import RQ_TIME_FORMAT
+from gateway.services.domain.rqtime import rq_time
 from gateway.services.redis import damaged
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def format_timestamp(raw: bytes | None) -> str | None:
             parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     except (ValueError, UnicodeDecodeError, OverflowError):
         return None
-    return parsed.strftime(RQ_TIME_FORMAT)
+    return rq_time(parsed)
 
 
 def _text(raw: bytes | None) -> str | None:

@@ -9,17 +9,22 @@ slot; without a running scheduler nobody else moves it, and a failed enqueue put
 
 from __future__ import annotations
 
+import logging
 from enum import IntEnum
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.queue import Queue
 
 from gateway.errors import Conflict, JobNotFound, QueueKeyDamaged
 from gateway.services.domain.control import EnqueueNowOutcome
 from gateway.services.domain.rqtime import rq_now
-from gateway.services.redis import keys, scripts
+from gateway.services.redis import damaged, keys, scripts
+
+log = logging.getLogger(__name__)
 
 
 class EnqueueNowCode(IntEnum):
@@ -104,13 +109,24 @@ class EnqueueNow:
         try:
             job = Job.fetch(job_id, connection=self._connection, serializer=self._serializer)
             Queue(origin, connection=self._connection, serializer=self._serializer).enqueue_job(job)
-        except Exception:
+        except Exception as error:
             # Put the claim back, so the job waits where it was rather than being lost.
             if scheduled_at is not None:
                 self._connection.zadd(scheduled, {job_id: scheduled_at})
             if deferred_at is not None:
                 self._connection.zadd(deferred, {job_id: deferred_at})
-            raise
+            if isinstance(error, RedisError) and not damaged.is_wrong_type(error):
+                raise  # Redis went away or refused (out of memory, read-only): a 503, as every call
+            if isinstance(error, NoSuchJobError):
+                raise JobNotFound(job_id) from None
+            # RQ could not load or enqueue it: damaged job data (a rate-limit key that is not
+            # UTF-8, a field RQ cannot parse) or rate-limit keys of another type.
+            log.warning("enqueue-now: RQ could not enqueue job %s: %r", job_id, error)
+            raise Conflict(
+                job_id,
+                f"Job {job_id} was left where it was: RQ cannot load or enqueue it (its data or its "
+                "rate limit's state in Redis is damaged)",
+            ) from None
         return _outcome(job_id, origin, "gateway", f"Job {job_id} has been enqueued on {origin!r}")
 
 
