@@ -179,3 +179,18 @@ def test_every_operation_applies_the_same_rule(traces):
         except QueueNotFound:
             known = False
         assert known == expected, (operation.__name__, traces)
+
+
+def test_a_job_read_by_id_checks_the_queue_it_names_as_every_read(conn, factory):
+    """GET /jobs/status/{id} finds a job wherever it is; a `queue` given beside the id is checked
+    as everywhere (404 unknown, 403 outside the key's patterns), not ignored."""
+    (job_id,) = factory.failed(1)
+    client = TestClient(create_app(Settings(redis_url="redis://unused"), connection=conn))
+    assert client.get(f"{API}/status/{job_id}", params={"queue": "default"}).json()["job_id"] == job_id
+    response = client.get(f"{API}/status/{job_id}", params={"queue": "nope"})
+    assert (response.status_code, response.json()) == (404, NOT_FOUND)
+    limited = TestClient(create_app(Settings(redis_url="redis://unused", api_keys=API_KEYS), connection=conn))
+    Queue("billing-eu", connection=conn).enqueue("x.y")
+    response = limited.get(f"{API}/status/{job_id}", params={"queue": "default"}, headers=bearer("billing"))
+    assert response.status_code == 403  # the queue named, before the job (also outside its patterns)
+    assert "may not access queue 'default'" in response.json()["detail"]

@@ -124,8 +124,10 @@ def delete_failed_job(job_id: JobIdPath, service: ServiceDep, queue: QueueParam 
 @router.get("/status/{job_id}", response_model=models.JobDetail, responses=JOB_ERRORS, name="job_status")
 def job_status(job_id: JobIdPath, service: ServiceDep, queue: QueueParam = None) -> models.JobDetail:
     """Status and details of any job, whatever queue or registry it is in, with where it is
-    (`location`) and its `dependency_ids` and `dependent_ids`."""
-    service.queue_name(queue)
+    (`location`) and its `dependency_ids` and `dependent_ids`. A `queue` given is checked as
+    everywhere (403 outside the key's patterns, 404 unknown); the job is found wherever it is."""
+    if queue is not None:
+        service.known_queue(queue)
     return models.JobDetail.of(service.get_job(job_id))
 
 

@@ -14,6 +14,7 @@ from gateway.services.domain.validation import validate_job_id, validate_page_si
 from gateway.services.facade.core import ServiceCore
 from gateway.services.reads.browse import Browser, check_page_args
 from gateway.services.reads.filtered import filtered_page
+from gateway.services.reads.known import ensure_known
 from gateway.services.reads.locate import fetch_located_job
 from gateway.services.reads.streams import JobStream, filtered_chunks, registry_chunks
 from gateway.services.redis.backend import backend_call, backend_steps
@@ -89,6 +90,16 @@ class JobReads(ServiceCore):
             self._known_if_empty(queue, not page.jobs and page.total <= 0)
             return _sized(page, first)
         return self.queue_jobs(queue, "failed", first, after, "asc", with_results)
+
+    @read()
+    @backend_call()
+    def known_queue(self, queue: str) -> str:
+        """A queue named beside a job id (GET /jobs/status/{id}?queue=), checked as every read
+        checks the queue it names: outside the key's patterns a 403 (the guard), unknown to RQ a
+        404. The job itself is found wherever it is."""
+        name = self.queue_name(queue)
+        ensure_known(self.connection, name)
+        return name
 
     @read()
     @backend_call()
