@@ -94,3 +94,20 @@ def test_live_views_reconnect_after_a_gateway_restart(own_redis, gateway, browse
         assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
     finally:
         page.context.close()
+
+
+def test_the_banner_goes_once_redis_answers_even_when_the_answer_is_an_error(own_redis, gateway, browser):
+    """Redis back empty (no persistence): the queue of the page is gone, and the view says
+    NOT_FOUND. That is Redis answering: the banner must not go on saying it is unreachable."""
+    enqueue(own_redis, "default")
+    page = open_console(browser, gateway.base, "viewer", "/#/failed/default").page
+    try:
+        expect(page.get_by_text("No failed jobs here.")).to_be_visible(timeout=TIMEOUT_MS)
+        own_redis.stop()
+        page.evaluate("location.hash = '#/failed/default?exc=ValueError'")  # the list is read again
+        expect(page.locator("#banner")).to_contain_text("Redis is unreachable", timeout=TIMEOUT_MS)
+        own_redis.start()  # empty: the default queue is no longer known
+        expect(page.get_by_role("alert").first).to_contain_text("NOT_FOUND", timeout=TIMEOUT_MS)
+        expect(page.locator("#banner")).to_be_hidden(timeout=TIMEOUT_MS)
+    finally:
+        page.context.close()

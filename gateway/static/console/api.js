@@ -60,6 +60,9 @@ export function errorOf(errors) {
   return new ApiError(code, first.message || "The request failed");
 }
 
+// Refusals decided before Redis is asked: they say nothing about whether it answers.
+const BEFORE_REDIS = new Set(["UNAUTHENTICATED", "FORBIDDEN", "BAD_REQUEST", "LIMIT_EXCEEDED"]);
+
 // One GraphQL operation. Resolves to `data`; rejects with an ApiError carrying the error's
 // extensions.code, or NETWORK when the gateway did not answer at all. `quiet` leaves the outage
 // banner alone (the instance list answers even when the instance shown is down).
@@ -100,6 +103,9 @@ export async function gql(query, variables = {}, { quiet = false } = {}) {
   if (body.errors && body.errors.length) {
     const error = errorOf(body.errors);
     outage(error);
+    // Any other error that needed Redis (NOT_FOUND: the queue is gone after Redis came back
+    // empty) is Redis answering: the banner goes, or it said "unreachable" for good.
+    if (!quiet && !BEFORE_REDIS.has(error.code) && error.code !== "SERVICE_UNAVAILABLE") recovered();
     throw error;
   }
   if (!quiet) recovered();
