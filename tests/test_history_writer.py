@@ -323,3 +323,16 @@ def test_an_entry_rq_adds_before_the_walk_between_rounds_does_not_count_a_job_tw
         int(world.r.hget(minute_key(m, "default"), "failed") or 0) for m in set(world.ended["failed"])
     )
     assert counted == len(world.ended["failed"])
+
+
+def test_a_minute_key_of_the_wrong_type_is_replaced_not_a_stop_for_every_queue():
+    """The minute hashes are the gateway's own keys: one holding another type (damaged data)
+    made every commit fail (HINCRBY: WRONGTYPE), so no queue's history was written again."""
+    world = World()
+    writer = world.writers[0]
+    assert writer.tick()
+    world.job(True, 0, 1, 500)
+    world.r.set(minute_key(minute_of(world.now), "default"), "not a hash")
+    world.now += SETTLE_SECONDS + 1
+    assert writer.tick()
+    assert world.counted("failed") == world.expected("failed")

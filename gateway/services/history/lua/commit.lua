@@ -11,6 +11,7 @@
 -- Returns 1 when written (and renews the lease); 0 when the lease is no longer this token's, -1
 -- when the watermark moved (another commit came between): then nothing is written, so the
 -- counts and the seen ids of one batch land together or not at all, and no job counts twice.
+-- A minute hash of another Redis type (damaged data) is replaced by the one written here.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if (redis.call('GET', KEYS[2]) or '') ~= ARGV[2] then return -1 end
 local ttl = ARGV[4]
@@ -27,6 +28,10 @@ end
 local i = 7
 for _ = 1, tonumber(ARGV[6]) do
   local key = ARGV[i]
+  -- The gateway's own key, damaged (another type): replaced, or HINCRBY's WRONGTYPE would fail
+  -- every commit, and no queue's history would be written again.
+  local key_type = redis.call('TYPE', key)['ok']
+  if key_type ~= 'hash' and key_type ~= 'none' then redis.call('DEL', key) end
   if ARGV[i + 2] ~= '' then redis.call('HINCRBY', key, 'failed', ARGV[i + 2]) end
   if ARGV[i + 3] ~= '' then redis.call('HINCRBY', key, 'finished', ARGV[i + 3]) end
   raise(key, 'queued', ARGV[i + 4])
