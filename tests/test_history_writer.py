@@ -336,3 +336,17 @@ def test_a_minute_key_of_the_wrong_type_is_replaced_not_a_stop_for_every_queue()
     world.now += SETTLE_SECONDS + 1
     assert writer.tick()
     assert world.counted("failed") == world.expected("failed")
+
+
+@pytest.mark.parametrize("key", [LEASE_KEY, WATERMARK_KEY])
+def test_a_lease_or_watermark_of_the_wrong_type_is_replaced(key):
+    """As for the minute hashes: the gateway's own key, damaged, must not stop the history for
+    good (a lease that is not a string had no process ever write; a watermark, every commit fail)."""
+    world = World()
+    writer = world.writers[0]
+    world.r.hset(key, "damaged", "1")
+    assert writer.tick()
+    world.job(True, 0, 1, 500)
+    world.now += SETTLE_SECONDS + 1
+    assert writer.tick()
+    assert world.counted("failed") == world.expected("failed")

@@ -13,7 +13,9 @@
 -- counts and the seen ids of one batch land together or not at all, and no job counts twice.
 -- A minute hash of another Redis type (damaged data) is replaced by the one written here.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if (redis.call('GET', KEYS[2]) or '') ~= ARGV[2] then return -1 end
+-- A watermark of another type (damaged data) reads as none, and the SET below replaces it.
+local mark = redis.call('TYPE', KEYS[2])['ok'] == 'string' and redis.call('GET', KEYS[2]) or ''
+if mark ~= ARGV[2] then return -1 end
 local ttl = ARGV[4]
 local BATCH = 1000 -- arguments per ZADD/ZREM/ZMSCORE, well under Lua's unpack limit
 
