@@ -304,6 +304,15 @@ def test_an_operator_sees_retry_but_no_delete(r, redis_url, visit):
     assert buttons(admin) == set(ACTIONS)
 
 
+def test_a_key_whose_patterns_match_no_queue_is_told_so_not_that_rq_has_none(r, visit):
+    Queue("default", connection=r).enqueue(jobs.add, 1, 2)
+    page = visit("billing", "/#/").page
+    expect(page.locator("main")).to_contain_text(
+        "No queue matches this key's queue patterns: billing-*", timeout=TIMEOUT_MS
+    )
+    assert "RQ knows no queues" not in page.locator("main").inner_text()
+
+
 def test_sign_in_keeps_the_key_in_session_storage_and_sign_out_forgets_it(visit):
     page = visit(None).page
     key = page.get_by_label("API key")

@@ -60,7 +60,15 @@ function historyPicker() {
   };
 }
 
-export function render(main) {
+// A key limited to queue patterns sees only the queues they match: none of them is not "no queues".
+function emptyText(session) {
+  const patterns = (session && session.viewer.queuePatterns) || [];
+  return patterns.length
+    ? `No queue matches this key's queue patterns: ${patterns.join(", ")}.`
+    : "RQ knows no queues yet. They appear here when a job is first enqueued.";
+}
+
+export function render(main, _route, session) {
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   const history = historyPicker();
   replace(main, h("h1", {}, "Queues"), body, history.element);
@@ -81,7 +89,7 @@ export function render(main) {
               rows(queues),
               { class: "queues" },
             )
-          : h("p", {}, "RQ knows no queues yet. They appear here when a job is first enqueued."),
+          : h("p", {}, emptyText(session)),
       );
       history.queues(queues.map((queue) => queue.queueName));
       if (first) {
