@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
-    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -160,14 +159,20 @@ def cost_error(cost: int, max_cost: int) -> GraphQLError:
 
 
 class MaxCostLimiter(SchemaExtension):
-    """Refuses, before any resolver runs, an operation whose cost is over `max_cost`."""
+    """Refuses, before any resolver runs, an operation whose cost is over `max_cost`: as a
+    validation error, so every transport answers it the same way. (Set as the execution's
+    result in on_execute, as it was, the refusal held over HTTP but Strawberry's subscription
+    path ignores that result and subscribed anyway; raised from on_execute, the hooks entered
+    before it are never closed.) It must come after ValidationCache in the schema's extensions:
+    it runs once the document is known valid, and the cost depends on the variables, so it is
+    not cached with the document's validation."""
 
     def __init__(self, max_cost: int) -> None:
         self.max_cost = max_cost
 
-    def on_execute(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None and not context.result:
+        if context.graphql_document is not None and context.pre_execution_errors == []:
             try:
                 cost = operation_cost(
                     context.schema._schema,
@@ -178,5 +183,5 @@ class MaxCostLimiter(SchemaExtension):
             except CostUnknown:
                 cost = 0
             if cost > self.max_cost:
-                context.result = ExecutionResult(data=None, errors=[cost_error(cost, self.max_cost)])
+                context.pre_execution_errors = [cost_error(cost, self.max_cost)]
         yield

@@ -23,6 +23,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from gateway.docs_pages import graphiql_page
 from gateway.errors import InstanceNotFound
 from gateway.graphql.schema import schema as default_schema
+from gateway.graphql.transport_ws import GatewayTransportWSHandler
 from gateway.live import LiveHub
 from gateway.middleware import request_id_of
 from gateway.rest.deps import bind_instance, bind_principal, get_service, principal_of
@@ -86,6 +87,8 @@ def _well_formed(message: Any) -> bool:
 
 
 class _Router(GraphQLRouter):
+    graphql_transport_ws_handler_class = GatewayTransportWSHandler
+
     def parse_json(self, data: str | bytes) -> Any:
         """The request's JSON, or a 400: Strawberry turns only JSONDecodeError into one, so a body
         nested deeper than the decoder's recursion limit, bytes that are not UTF-8, or a body that

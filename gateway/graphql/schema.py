@@ -90,6 +90,22 @@ class _Schema(strawberry.Schema):
         return None
 
 
+class ParseErrorsInOperation(ParserCache):
+    """ParserCache, but a document that does not parse is left unparsed instead of raising from
+    the parsing hook: Strawberry then parses it again inside its own error handling and answers
+    the syntax error as the operation's BAD_REQUEST. Raised from the hook, the error escaped
+    `Schema.stream` (the websocket path) and the operation ended with a bare `complete` and a
+    traceback in the log; `Schema.execute` (HTTP) happened to catch it."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        except GraphQLError:
+            context.graphql_document = None
+        yield
+
+
 # Dashboards send the same few queries again and again: parse and validate each text once.
 schema = _Schema(
     query=Query,
@@ -101,7 +117,7 @@ schema = _Schema(
         WebsocketOnly,
         SearchScanBudget,
         HistoryBudget,
-        lambda: ParserCache(maxsize=256),
+        lambda: ParseErrorsInOperation(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         OperationNamed,
     ],
@@ -117,12 +133,11 @@ def build_schema(
 ) -> strawberry.Schema:
     """The served schema: the same types as `schema`, plus the abuse limits of this deployment.
     The limits run before the caches, so a cached document is still one that passed them; the
-    cost limit needs the variables, so it runs when the operation is about to execute."""
+    cost limit needs the variables, so it runs after the validation cache, on every operation."""
     limits = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
-        lambda: MaxCostLimiter(max_cost),
     ]
     if not introspection:
         limits.append(DisableIntrospection)
@@ -136,10 +151,10 @@ def build_schema(
             WebsocketOnly,
             SearchScanBudget,
             HistoryBudget,
-            HistoryBudget,
             *limits,
-            lambda: ParserCache(maxsize=256),
+            lambda: ParseErrorsInOperation(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             OperationNamed,
+            lambda: MaxCostLimiter(max_cost),  # after the validation: see its docstring
         ],
     )
