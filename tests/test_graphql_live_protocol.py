@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
+from tests.keyed import KEYS, keyed_client
 from tests.live_session import Session, connect
 
 STATS = "subscription { queueStats(intervalMs: 500) { queuedCount } }"
@@ -92,3 +93,25 @@ def test_a_null_connection_init_payload_is_an_empty_one(client):
     with connect(client) as ws:
         ws.send_json({"type": "connection_init", "payload": None})
         assert ws.receive_json() == {"type": "connection_ack"}
+
+
+@pytest.mark.parametrize("name", ["authorization", "Authorization", "AUTHORIZATION"])
+def test_the_key_s_field_in_connection_init_is_read_whatever_its_case(conn, name):
+    """It carries an HTTP header's value, and HTTP header names have no case: clients written
+    after Apollo's examples send `Authorization`."""
+    with connect(keyed_client(conn)) as ws:
+        ws.send_json({"type": "connection_init", "payload": {name: f"Bearer {KEYS['viewer']}"}})
+        assert ws.receive_json() == {"type": "connection_ack"}
+        live = Session(ws)
+        live.subscribe("1", "{ viewer { name } }")
+        assert live.payload("1")["data"]["viewer"]["name"] == "viewer"
+
+
+def test_two_keys_in_connection_init_are_refused(conn):
+    """Which of two differently cased keys counts would be a guess: neither does."""
+    payload = {"authorization": f"Bearer {KEYS['viewer']}", "Authorization": f"Bearer {KEYS['admin']}"}
+    with connect(keyed_client(conn)) as ws:
+        ws.send_json({"type": "connection_init", "payload": payload})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4403

@@ -86,6 +86,18 @@ def _well_formed(message: Any) -> bool:
     return all(isinstance(payload.get(name), (kind, type(None))) for name, kind in _OPTIONAL_FIELDS.items())
 
 
+def _authorization(params: Any) -> str | None:
+    """The `authorization` of a connection_init payload, its name in any case (it carries an HTTP
+    header's value; clients after Apollo's examples send `Authorization`). Two of them, in
+    different cases, are no key: which one counts would be a guess."""
+    if not isinstance(params, dict):
+        return None
+    found = [
+        value for name, value in params.items() if isinstance(name, str) and name.lower() == "authorization"
+    ]
+    return found[0] if len(found) == 1 and isinstance(found[0], str) else None
+
+
 class _Router(GraphQLRouter):
     graphql_transport_ws_handler_class = GatewayTransportWSHandler
 
@@ -166,11 +178,7 @@ class _Router(GraphQLRouter):
         valid (so its names are not told to anonymous callers), and named in the log."""
         request = context["request"]
         state = request.app.state
-        params = context.get("connection_params")
-        authorization = params.get("authorization") if isinstance(params, dict) else None
-        principal = state.keyring.principal(
-            authorization if isinstance(authorization, str) else None, ANONYMOUS
-        )
+        principal = state.keyring.principal(_authorization(context.get("connection_params")), ANONYMOUS)
         if principal.role is None:
             log.warning(
                 "Websocket connection refused: %s (connection %s)", principal.refusal, context["request_id"]
