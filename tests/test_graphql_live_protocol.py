@@ -115,3 +115,26 @@ def test_two_keys_in_connection_init_are_refused(conn):
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
         assert closed.value.code == 4403
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"query": "subscription a { queueStats { queuedCount } }", "operationName": "nope"}, "nope"),
+        ({"query": ""}, "query"),
+        ({"query": "{ __typename }"}, None),
+    ],
+    ids=["unknown-operation", "empty-query", "a-query-runs"],
+)
+def test_a_request_strawberry_refuses_before_execution_is_bad_request_not_internal(client, payload, message):
+    """Over HTTP these are a 400 with BAD_REQUEST; over the socket they were INTERNAL."""
+    with connect(client) as ws:
+        live = Session(ws)
+        live.init()
+        ws.send_json({"id": "1", "type": "subscribe", "payload": payload})
+        answer = live.message("1")
+        if message is None:
+            assert answer["payload"] == {"data": {"__typename": "Query"}}
+            return
+        assert _error_code(answer) == "BAD_REQUEST"
+        assert message in answer["payload"][0]["message"]

@@ -8,7 +8,9 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from gateway.errors import (
     BackendUnavailable,
@@ -32,6 +34,9 @@ CODE_BY_ERROR: dict[type[GatewayError], str] = {
     Forbidden: "FORBIDDEN",
     LimitExceeded: "LIMIT_EXCEEDED",
 }
+# Requests Strawberry refuses before execution: over HTTP its view answers 400 for them; over the
+# websocket they reach the errors as the original error of a GraphQLError, and are BAD_REQUEST.
+_REFUSED_REQUESTS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 INTERNAL = "INTERNAL"
 INTERNAL_MESSAGE = "Internal server error"
 
@@ -62,7 +67,8 @@ class ErrorCodes(MaskErrors):
 
     @staticmethod
     def _unexpected(error: GraphQLError) -> bool:
-        return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+        original = error.original_error
+        return original is not None and not isinstance(original, (GraphQLError, *_REFUSED_REQUESTS))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         context = self.execution_context.context
