@@ -23,7 +23,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from gateway.docs_pages import graphiql_page
 from gateway.errors import InstanceNotFound
 from gateway.graphql.schema import schema as default_schema
-from gateway.graphql.transport_ws import GatewayTransportWSHandler
+from gateway.graphql.transport_ws import GatewayTransportWSHandler, subscribe_shape_error
 from gateway.live import LiveHub
 from gateway.middleware import request_id_of
 from gateway.rest.deps import bind_instance, bind_principal, get_service, principal_of
@@ -68,22 +68,18 @@ async def _context(connection: HTTPConnection) -> dict[str, Any]:
     }
 
 
-# What a subscribe (graphql-transport-ws) or start (graphql-ws) payload's fields may be: a query,
-# and optionally (None: JSON null) its variables, operation name and extensions.
-_OPTIONAL_FIELDS = {"variables": dict, "operationName": str, "extensions": dict}
-
-
 def _well_formed(message: Any) -> bool:
+    """Whether Strawberry's protocol handlers can take the message at all. A graphql-transport-ws
+    subscribe of the wrong shape is let through: GatewayTransportWSHandler closes the socket with
+    a 4400 that names what is wrong. A legacy graphql-ws start is held to the same shape
+    (subscribe_shape_error), and the legacy protocol ignores what it cannot parse."""
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         return False
+    if message["type"] == "subscribe":
+        return True
     if "id" in message and not isinstance(message["id"], str):
         return False
-    if message["type"] not in ("subscribe", "start"):
-        return True
-    payload = message.get("payload")
-    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-        return False
-    return all(isinstance(payload.get(name), (kind, type(None))) for name, kind in _OPTIONAL_FIELDS.items())
+    return message["type"] != "start" or subscribe_shape_error(message) is None
 
 
 def _authorization(params: Any) -> str | None:
