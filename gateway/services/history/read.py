@@ -105,9 +105,10 @@ def _values(hashes: list[dict[bytes, bytes]], name: str, kind: Any) -> list[Any]
     for fields in hashes:
         try:
             value = kind(fields[field])
-        except (KeyError, ValueError):
+            finite = math.isfinite(value)  # OverflowError: an int past float's range
+        except (KeyError, ValueError, OverflowError):
             continue
-        if math.isfinite(value):
+        if finite:
             values.append(value)
     return values
 
