@@ -152,6 +152,14 @@ class _Shape:
         return self.by_job or self.names_queue
 
 
+def _note_worker(record: AuditRecord, outcome: object) -> None:
+    """A worker command addressed by job id (stop) names no worker in its arguments: its record
+    names the worker it found, from its outcome (CommandOutcome) or its refusal (WorkerNotListening)."""
+    worker = getattr(outcome, "worker_name", None)
+    if record.worker is None and isinstance(worker, str):
+        record.worker = worker
+
+
 def _declare(access: Access, queue_arg: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
     def decorate(method: Callable[..., T]) -> Callable[..., T]:
         names = list(inspect.signature(method).parameters)[1:]  # without self
@@ -245,6 +253,7 @@ class _Guarded:
                 return self._shown(result)
             if self.access.ids_from_result is not None:
                 record.job_ids = list(self.access.ids_from_result(result))
+            _note_worker(record, result)
             return result
         except Unauthenticated:
             # No valid key: logged and counted once per request, and never written to the capped
@@ -256,6 +265,7 @@ class _Guarded:
         except BaseException as error:
             if record is not None:
                 record.outcome, record.error = outcome_of(error)
+                _note_worker(record, error)
             raise
         finally:
             if record is not None:
