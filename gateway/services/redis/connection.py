@@ -13,10 +13,11 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import parse_url  # pyright: ignore[reportUnknownVariableType]  -- unannotated in redis-py
 from redis.retry import Retry
 from redis.sentinel import MasterNotFoundError, Sentinel
 
@@ -99,6 +100,40 @@ def parse_sentinel_url(url: str) -> SentinelTarget:
         unquote(username) or None,
         unquote(password) or None,
     )
+
+
+URL_FORMS = "a redis://, rediss://, unix:// or redis+sentinel:// URL"
+_DB = "the database must be a whole number, e.g. redis://host:6379/0"
+
+
+def check_redis_url(url: str) -> None:
+    """InvalidParameter, saying what is wrong and never showing a password, for a URL the gateway
+    could not connect with: checked at start-up, where redis-py would raise at the first
+    connection, and where it would read a database it cannot parse as 0 without a word."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        raise InvalidParameter(f"not a URL ({error}); expected {URL_FORMS}") from None
+    if parts.scheme == SENTINEL_SCHEME:
+        parse_sentinel_url(url)
+        return
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise InvalidParameter(f"expected {URL_FORMS}, got {redact(url)!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.rpartition("@")[2].endswith(":")):
+        raise InvalidParameter(f"the port must be a number from 1 to 65535, got {redact(url)!r}")
+    path_db = parts.path.replace("/", "") if parts.scheme != "unix" else ""
+    if not all(
+        db.isdigit() for db in [*parse_qs(parts.query).get("db", []), *([path_db] if path_db else [])]
+    ):
+        raise InvalidParameter(f"{_DB}, got {redact(url)!r}")
+    try:
+        parse_url(url)
+    except ValueError as error:
+        raise InvalidParameter(f"{error} ({redact(url)!r})") from None
 
 
 def is_sentinel_url(url: str | None) -> bool:
