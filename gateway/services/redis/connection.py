@@ -199,35 +199,48 @@ def sentinel_kwargs(options: ConnectionOptions) -> tuple[dict[str, Any], dict[st
     return to_sentinels, {**options.client_kwargs(), **tls}
 
 
+class SentinelsUnreachable(MasterNotFoundError):
+    """No sentinel answered at all: a wrong address, or every sentinel down. Not a failover."""
+
+    def __init__(self, asked: int):
+        super().__init__(f"No sentinel could be reached ({asked} asked)")  # pyright: ignore[reportUnknownMemberType]  -- unannotated in redis-py
+        self.asked = asked
+
+
 class ExplainedSentinel(Sentinel):
-    """A Sentinel whose "no master found", when no sentinel could be asked at all, is chained to
-    the last sentinel's connection error: redis-py folds those into its text as bare class names,
-    so a TLS failure (an untrusted certificate) would read as a failover under way. The 503 then
-    says which (services/redis/backend.py reads the chain)."""
+    """A Sentinel whose "no master found", when a sentinel could not be asked, is chained to the
+    last sentinel's connection error: redis-py folds those into its text as bare class names, so
+    a TLS failure (an untrusted certificate) would read as a failover under way. When none could
+    be asked it is SentinelsUnreachable. The 503 then says which (backend.py reads the chain)."""
 
     def __init__(self, sentinels: list[tuple[str, int]], **kwargs: Any):
         super().__init__(sentinels, **kwargs)  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
         self.last_failure: Exception | None = None
+        self.answered = False
         for client in self.sentinels:
             client.sentinel_masters = self._recording(client.sentinel_masters)
 
     def _recording(self, ask: Callable[[], Any]) -> Callable[[], Any]:
         def asking() -> Any:
             try:
-                return ask()
+                answer = ask()
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 self.last_failure = error  # shared by threads: it only explains, never decides
                 raise
+            self.answered = True
+            return answer
 
         return asking
 
     def discover_master(self, service_name: str) -> Any:
-        self.last_failure = None
+        self.last_failure, self.answered = None, False
         try:
             return super().discover_master(service_name)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  -- unannotated in redis-py
         except MasterNotFoundError as error:
             if self.last_failure is None:
                 raise
+            if not self.answered:
+                raise SentinelsUnreachable(len(self.sentinels)) from self.last_failure
             raise error from self.last_failure
 
 
