@@ -92,6 +92,21 @@ def test_options_and_url_both_reach_the_master_through_the_sentinels(sentinels):
         assert TestClient(app).get("/readyz").json() == {"status": "ready"}
 
 
+def test_a_master_name_the_sentinels_do_not_monitor_is_named_not_called_a_failover(sentinels):
+    """The sentinels answer, and none monitors that name: a setting to fix, not a failover to
+    wait out, in every 503 (REST and GraphQL) and /readyz."""
+    client = TestClient(create_app(Settings(redis_sentinel=sentinels.addresses, redis_master_name="nosuch")))
+    expected = (
+        "The sentinels monitor no master named 'nosuch'; check --redis-master-name "
+        "(or the master name in the redis+sentinel:// URL)"
+    )
+    for path in ("/readyz", "/api/v1/queues"):
+        response = client.get(path)
+        assert (response.status_code, response.json()["detail"]) == (503, expected)
+    (error,) = client.post("/graphql", json={"query": "{ queues { queueName } }"}).json()["errors"]
+    assert (error["extensions"]["code"], error["message"]) == ("SERVICE_UNAVAILABLE", expected)
+
+
 def test_a_master_short_of_replicas_refuses_writes_with_a_503_that_says_so(sentinels):
     """min-replicas-to-write (README "Deployment"): with its replica gone, the master refuses
     writes instead of acknowledging ones a failover could lose; the gateway says why, reads go on."""

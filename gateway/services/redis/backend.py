@@ -19,7 +19,7 @@ from redis.exceptions import BusyLoadingError
 from redis.sentinel import MasterNotFoundError
 
 from gateway.errors import BackendUnavailable
-from gateway.services.redis.connection import SentinelsUnreachable
+from gateway.services.redis.connection import MasterNotMonitored, SentinelsUnreachable
 from gateway.services.redis.keys import QUEUES_SET, WORKERS_SET
 
 log = logging.getLogger(__name__)
@@ -143,6 +143,8 @@ def explain(error: redis.RedisError) -> str | None:
         tls = _tls_reason(error)  # chained by connection.ExplainedSentinel
         if tls is not None:
             return f"The TLS connection to the sentinels failed ({tls}); check the Redis TLS settings"
+        if isinstance(error, MasterNotMonitored):
+            return f"{error}; check --redis-master-name (or the master name in the redis+sentinel:// URL)"
         if isinstance(error, SentinelsUnreachable):
             return f"{error}; check the sentinels' addresses and that they run, then try again"
         return "No Redis master is known to Sentinel now (a failover may be under way); try again shortly"

@@ -12,7 +12,7 @@ import os
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
@@ -207,36 +207,55 @@ class SentinelsUnreachable(MasterNotFoundError):
         self.asked = asked
 
 
+class MasterNotMonitored(MasterNotFoundError):
+    """The sentinels answered, and none monitors a master by that name: a setting, not a failover."""
+
+    def __init__(self, name: str):
+        super().__init__(f"The sentinels monitor no master named {name!r}")  # pyright: ignore[reportUnknownMemberType]  -- unannotated in redis-py
+
+
+def _monitors(masters: object, name: str) -> bool:
+    """Whether a sentinel's SENTINEL MASTERS answer (by name) names this master."""
+    return isinstance(masters, dict) and name in cast("dict[str, Any]", masters)
+
+
 class ExplainedSentinel(Sentinel):
     """A Sentinel whose "no master found", when a sentinel could not be asked, is chained to the
-    last sentinel's connection error: redis-py folds those into its text as bare class names, so
-    a TLS failure (an untrusted certificate) would read as a failover under way. When none could
-    be asked it is SentinelsUnreachable. The 503 then says which (backend.py reads the chain)."""
+        last sentinel's connection error: redis-py folds those into its text as bare class names, so
+        a TLS failure (an untrusted certificate) would read as a failover under way. When none could
+        be asked it is SentinelsUnreachable, and when those that answered monitor no master by that name,
+    MasterNotMonitored. The 503 then says which (backend.py reads the chain)."""
 
     def __init__(self, sentinels: list[tuple[str, int]], **kwargs: Any):
         super().__init__(sentinels, **kwargs)  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
         self.last_failure: Exception | None = None
         self.answered = False
+        self.monitored = False  # an answer named the master asked for (monitored, up or not)
+        self._wanted = ""
         for client in self.sentinels:
             client.sentinel_masters = self._recording(client.sentinel_masters)
 
     def _recording(self, ask: Callable[[], Any]) -> Callable[[], Any]:
         def asking() -> Any:
             try:
-                answer = ask()
+                answer: Any = ask()
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 self.last_failure = error  # shared by threads: it only explains, never decides
                 raise
             self.answered = True
+            self.monitored = self.monitored or _monitors(answer, self._wanted)
             return answer
 
         return asking
 
     def discover_master(self, service_name: str) -> Any:
-        self.last_failure, self.answered = None, False
+        self.last_failure, self.answered, self.monitored = None, False, False
+        self._wanted = service_name
         try:
             return super().discover_master(service_name)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  -- unannotated in redis-py
         except MasterNotFoundError as error:
+            if self.answered and not self.monitored:
+                raise MasterNotMonitored(service_name) from None
             if self.last_failure is None:
                 raise
             if not self.answered:
