@@ -105,6 +105,20 @@ def backend_call(probe: bool = False) -> Callable[[Callable[..., T]], Callable[.
     return decorate
 
 
+def call_on(health: BackendHealth, name: str, call: Callable[[], T]) -> T:
+    """`call` under `health`, as backend_call runs a method under its service's: for a call on
+    another instance's Redis (the audit trail lives in the default instance), so its failures
+    open that instance's fail-fast window and its 503 names that instance."""
+    health.check()
+    try:
+        return call()
+    except redis.RedisError as error:
+        unavailable = _unavailable(health, name, error)
+        if unavailable is None:
+            raise
+        raise unavailable from None
+
+
 def backend_steps(health: BackendHealth, steps: Iterator[T], name: str) -> Iterator[T]:
     """`steps` (a generator reading Redis as it is consumed), each step under backend_call's
     translation: a Redis failure between two steps is BackendUnavailable too."""
