@@ -66,6 +66,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                             settings.history_retention,
                             settings.history_lease,
                             settings.history_interval,
+                            service.health.instance,
                         )
                     )
             yield
