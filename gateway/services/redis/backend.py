@@ -157,6 +157,11 @@ def explain(error: redis.RedisError) -> str | None:
         tls = _tls_reason(error)  # chained by connection.ExplainedSentinel
         if tls is not None:
             return f"The TLS connection to the sentinels failed ({tls}); check the Redis TLS settings"
+        if isinstance(error.__cause__, redis.AuthenticationError):  # chained by ExplainedSentinel
+            return (
+                "The sentinels refused the gateway's password; check --redis-sentinel-password "
+                "(RQ_GATEWAY_REDIS_SENTINEL_PASSWORD)"
+            )
         if isinstance(error, MasterNotMonitored):
             return f"{error}; check --redis-master-name (or the master name in the redis+sentinel:// URL)"
         if isinstance(error, SentinelsUnreachable):
