@@ -18,7 +18,8 @@ from prometheus_client import Counter
 from redis.exceptions import BusyLoadingError
 from redis.sentinel import MasterNotFoundError
 
-from gateway.errors import BackendUnavailable
+from gateway.errors import BackendUnavailable, DataDamaged, GatewayError
+from gateway.services.redis import damaged
 from gateway.services.redis.connection import MasterNotMonitored, SentinelsUnreachable
 from gateway.services.redis.keys import QUEUES_SET, WORKERS_SET
 
@@ -135,9 +136,13 @@ def backend_steps(health: BackendHealth, steps: Iterator[T], name: str) -> Itera
         yield step
 
 
-def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> BackendUnavailable | None:
-    """The 503 for a Redis failure that means "this Redis cannot serve us now", else None."""
+def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> GatewayError | None:
+    """The 503 for a Redis failure that means "this Redis cannot serve us now"; the 409 for a key
+    of the wrong type (damaged data); else None (a bug: the 500 path)."""
     REDIS_ERRORS.inc()
+    if isinstance(error, redis.ResponseError) and reply_code(error) == "WRONGTYPE":
+        log.warning("Redis data of the wrong type met during %s: %s", name, error)
+        return DataDamaged()
     message = explain(error)
     if message is None:
         return None
@@ -233,7 +238,7 @@ def probe(client: redis.Redis) -> None:
     with client.pipeline(transaction=False) as pipe:  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves shard_hint unannotated
         pipe.scard(QUEUES_SET)
         pipe.scard(WORKERS_SET)
-        pipe.execute()
+        damaged.execute(pipe)  # a damaged set reads as absent, as every listing reads it
 
 
 def startup_problem(client: redis.Redis) -> str | None:
