@@ -66,6 +66,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                             settings.history_retention,
                             settings.history_lease,
                             settings.history_interval,
+                            service.health.instance,
                         )
                     )
             yield
@@ -93,7 +94,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
     )
     app.state.settings = settings
     # The audit trail lives in the default instance, for operations on every instance too.
-    operations_audit = AuditTrail(connection, settings.audit_maxlen)
+    operations_audit = AuditTrail(connection, settings.audit_maxlen, instances.service(None).health)
     for service in instances.services():
         service.use_operations(operations_audit, settings.bulk_max_rate)
         service.search_scan_limit = settings.search_scan_limit
@@ -136,7 +137,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
 def install_security(app: FastAPI, settings: Settings, connection: redis.Redis) -> None:
     """API keys, audit trail, request ids, body size limit and CORS (README "Security")."""
     app.state.keyring = KeyRing(settings.api_keys, verifier_of(settings))
-    app.state.audit = AuditTrail(connection, settings.audit_maxlen)
+    app.state.audit = AuditTrail(connection, settings.audit_maxlen, app.state.instances.service(None).health)
     app.add_middleware(RequestGuards, max_body_size=settings.max_body_size)
     if settings.cors_origins:
         app.add_middleware(

@@ -134,23 +134,28 @@ def metrics_directory() -> Iterator[str]:
 
 
 def warn_if_unreachable(settings: Settings) -> None:
-    """One warning line for a Redis the gateway cannot work with: unreachable, a TLS failure,
-    refused credentials or an ACL user without RQ's keys, each said in words. The gateway starts
-    anyway (Redis may be starting too) and answers 503 with the same words until Redis answers."""
+    """One warning line for each Redis instance the gateway cannot work with: unreachable, a TLS
+    failure, refused credentials or an ACL user without RQ's keys, each said in words. The gateway
+    starts anyway (Redis may be starting too) and answers 503 with the same words until Redis
+    answers. With several instances, each line names its instance."""
     from gateway.config import connect
+    from gateway.redis_instances import instance_settings
     from gateway.services import startup_problem
 
-    client = connect(settings)
-    try:
-        problem = startup_problem(client)
-    finally:
-        client.close()
-    if problem:
-        log.warning(
-            "Cannot reach Redis at %s (%s); serving anyway, with 503 answers until it can",
-            describe_redis(settings),
-            problem,
-        )
+    named = instance_settings(settings)
+    for name, alone in named.items():
+        client = connect(alone)
+        try:
+            problem = startup_problem(client)
+        finally:
+            client.close()
+        if problem:
+            log.warning(
+                "Cannot reach Redis%s at %s (%s); serving anyway, with 503 answers until it can",
+                f" instance {name!r}" if len(named) > 1 and alone is not settings else "",
+                describe_redis(alone),
+                problem,
+            )
 
 
 def render_schemas() -> dict[str, str]:

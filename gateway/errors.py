@@ -204,6 +204,19 @@ class CleanupBlocked(Conflict):
         self.queue_name = queue_name
 
 
+class DataDamaged(Conflict):
+    """Raised when Redis holds a key of the wrong type where a call needs RQ's data (a job hash
+    that is a string, a workers set that is a list) and the call reads it with a single command
+    or a script: damaged data, neither an outage nor a bug. Read pipelines read such keys as
+    absent instead (services/redis/damaged.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            None,
+            "Redis holds data of the wrong type where this request needs RQ's (damaged data); inspect it",
+        )
+
+
 class WorkerNotFound(NotFound):
     """Raised when a worker command names a worker with no live record (its hash)."""
 

@@ -113,6 +113,19 @@ def serialize_instances(items: tuple[str, ...]) -> str:
     return json.dumps(dict(item.split("=", 1) for item in items))
 
 
+def instance_settings(settings: Settings) -> dict[str, Settings]:
+    """The settings of each instance, the default first: --redis-url or --redis-sentinel's, then
+    each --redis item as its own URL with the shared timeouts and TLS files."""
+    named: dict[str, Settings] = {}
+    if settings.redis_url or settings.redis_sentinel:
+        named[DEFAULT_INSTANCE] = settings
+    for name, url in (item.split("=", 1) for item in settings.redis_instances):
+        named[name] = settings.model_copy(
+            update={"redis_url": url, "redis_sentinel": (), "redis_master_name": None, "redis_instances": ()}
+        )
+    return named
+
+
 def instance_services(settings: Settings, connection: redis.Redis | None = None) -> Instances:
     """One JobService per instance. The default is `connection` when given (tests, demo mode),
     else --redis-url or --redis-sentinel, else the first --redis item. Each 503 names its
@@ -120,16 +133,12 @@ def instance_services(settings: Settings, connection: redis.Redis | None = None)
     from gateway.config import connect
     from gateway.services import Instances, JobService
 
-    urls = dict(item.split("=", 1) for item in settings.redis_instances)
     connections: dict[str, redis.Redis] = {}
-    if connection is not None or settings.redis_url or settings.redis_sentinel:
-        connections[DEFAULT_INSTANCE] = connection or connect(settings)
-    for name, url in urls.items():
-        # The instance's own URL, with the shared timeouts and TLS files.
-        alone = settings.model_copy(
-            update={"redis_url": url, "redis_sentinel": (), "redis_master_name": None, "redis_instances": ()}
-        )
-        connections[name] = connect(alone)
+    if connection is not None:
+        connections[DEFAULT_INSTANCE] = connection
+    for name, alone in instance_settings(settings).items():
+        if name not in connections:
+            connections[name] = connect(alone)
     several = len(connections) > 1
     return Instances(
         {

@@ -18,8 +18,13 @@ if TYPE_CHECKING:  # imported where used: gateway.services is heavy, and Setting
 def check_topology(settings: Settings) -> None:
     """ValueError (a refusal naming the options and their variables) for contradictory Sentinel
     or TLS settings, or TLS files that do not load."""
-    from gateway.services import check_ca_file, check_client_certificate, is_sentinel_url
+    from gateway.services import check_ca_file, check_client_certificate, check_redis_url, is_sentinel_url
 
+    if settings.redis_url:
+        try:
+            check_redis_url(settings.redis_url)
+        except InvalidParameter as error:
+            raise ValueError(_named("redis_url") + ": " + error.message) from None
     sentinel = bool(settings.redis_sentinel) or is_sentinel_url(settings.redis_url)
     _check_instances(settings)
     if settings.redis_sentinel and settings.redis_url:
@@ -46,7 +51,13 @@ def check_topology(settings: Settings) -> None:
 
 def _check_instances(settings: Settings) -> None:
     from gateway.redis_instances import DEFAULT_INSTANCE
+    from gateway.services import check_redis_url
 
+    for name, _, url in (item.partition("=") for item in settings.redis_instances):
+        try:
+            check_redis_url(url)
+        except InvalidParameter as error:
+            raise ValueError(_named("redis_instances") + f": instance {name!r}: {error.message}") from None
     named = [item.split("=", 1)[0] for item in settings.redis_instances]
     if DEFAULT_INSTANCE in named and (settings.redis_url or settings.redis_sentinel):
         raise ValueError(

@@ -193,3 +193,46 @@ def test_every_option_of_every_command_has_help_text():
     for option in ("--host", "--port", "--log-level"):
         line = next(line for line in serve_help.splitlines() if line.strip().startswith(option))
         assert not re.search(rf"{option} \S+\s+\[env var", line), line
+
+
+def test_every_instance_that_cannot_be_reached_is_one_warning_line_naming_it(caplog):
+    """With several instances, the start-up check covers each, not only the default: a wrong
+    password or an address nothing listens on shows at start-up, under the instance's name."""
+    import logging
+
+    from gateway.cli import warn_if_unreachable
+    from gateway.config import Settings
+
+    default, b = free_port(), free_port()
+    settings = Settings(
+        redis_url=f"redis://127.0.0.1:{default}/0", redis_instances=(f"b=redis://:s3cret@127.0.0.1:{b}/0",)
+    )
+    with caplog.at_level(logging.WARNING, logger="gateway"):
+        warn_if_unreachable(settings)
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"Cannot reach Redis at redis://127.0.0.1:{default}/0 (")
+    assert lines[1].startswith(f"Cannot reach Redis instance 'b' at redis://:***@127.0.0.1:{b}/0 (")
+    assert all(line.endswith("serving anyway, with 503 answers until it can") for line in lines)
+
+
+def test_history_log_lines_name_their_instance_when_there_are_several(caplog):
+    """Each instance has its own history writer; with several, a failing one says which."""
+    import asyncio
+    import logging
+
+    import redis
+
+    from gateway.services.history.runner import history_sampling
+
+    async def sample_once() -> None:
+        dead = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
+        async with history_sampling(dead, 3600, 30.0, 10.0, instance="billing") as writer:
+            while not any("tick failed" in r.getMessage() for r in caplog.records):
+                await asyncio.sleep(0.01)
+            assert writer.label == "history (instance 'billing')"
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(asyncio.wait_for(sample_once(), 10))
+    (line,) = [r.getMessage() for r in caplog.records if "tick failed" in r.getMessage()]
+    assert line.startswith("history (instance 'billing'): tick failed, retrying every 10.0s: ")

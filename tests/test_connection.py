@@ -35,3 +35,28 @@ def test_logged_urls_never_show_the_password():
 def test_any_sentinel_list_reads_back_as_itself(pairs):
     """The class: whatever host:port list is written, the parser reads the same pairs back."""
     assert parse_sentinels(",".join(f"{host}:{port}" for host, port in pairs)) == tuple(pairs)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_sentinels_that_cannot_be_reached_are_not_called_a_failover():
+    """No sentinel answered at all (a wrong address, or all of them down): the 503 says so and
+    where to look, not "a failover may be under way", which only sentinels that answered can tell."""
+    import redis
+
+    from gateway.services import ConnectionOptions, SentinelTarget, connect_redis
+    from gateway.services.redis.backend import explain
+
+    target = SentinelTarget((("127.0.0.1", _closed_port()), ("127.0.0.1", _closed_port())), "mymaster")
+    client = connect_redis(target, ConnectionOptions(timeout=1, connect_timeout=1))
+    with pytest.raises(redis.RedisError) as caught:
+        client.ping()
+    message = explain(caught.value)
+    assert message is not None and "failover" not in message
+    assert message.startswith("No sentinel could be reached (2 asked)")

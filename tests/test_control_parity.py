@@ -132,3 +132,20 @@ def test_every_control_is_audited(conn, factory, transport):
         e for e in keyed_client(conn, "admin").get("/api/v1/audit").json()["entries"] if e["worker"]
     ]
     assert (read_back["action"], read_back["worker"]) == ("shutdown_worker", "nobody")
+
+
+@pytest.mark.parametrize("transport", ["rest", "graphql"])
+def test_a_stop_record_names_the_worker_it_was_sent_to(conn, transport):
+    """Stop is addressed by job id; the worker that received it is found, not named by the caller,
+    and its record names it as a shutdown's does, so the trail says which worker killed the job."""
+    from tests.test_worker_control import Listener, _started
+
+    job_id = _started(conn, "w7")
+    listener = Listener(conn, "w7")
+    error, _ = keyed(conn, transport, "admin").stop(job_id)
+    assert error is None and listener.commands() == [{"command": "stop-job", "job_id": job_id}]
+    listener.pubsub.close()  # the worker dies without unregistering: nobody receives the next stop
+    error, _ = keyed(conn, transport, "admin").stop(job_id)
+    assert error is not None
+    records = [(r["action"], r["outcome"], r["error"], r.get("worker")) for r in _records(conn)]
+    assert records == [("stop", "ok", None, "w7"), ("stop", "error", "WorkerNotListening", "w7")]

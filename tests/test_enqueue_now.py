@@ -56,6 +56,18 @@ def test_with_a_scheduler_holding_the_queue_the_job_is_handed_to_it(service, con
     assert Queue("default", connection=conn).job_ids == [job_id]
 
 
+def test_two_calls_before_the_schedulers_tick_both_hand_the_job_to_it_and_it_runs_once(service, conn):
+    """README "Scheduling": the job stays in the scheduled registry, due now, until the
+    scheduler's tick, so a second call answers as the first; after the tick, a 409."""
+    job_id = _scheduled(conn, 3600)
+    scheduler = _scheduler(conn)
+    assert [service.enqueue_now(job_id).enqueued_by for _ in range(2)] == ["scheduler", "scheduler"]
+    scheduler.enqueue_scheduled_jobs()
+    assert Queue("default", connection=conn).job_ids == [job_id]
+    with pytest.raises(Conflict, match="is queued; only scheduled or deferred jobs can be enqueued now"):
+        service.enqueue_now(job_id)
+
+
 def test_rqs_scheduler_mid_move_still_gives_one_enqueue(service, conn, monkeypatch):
     """The race the Lua script exists for: RQ's scheduler has read the due id and not yet pushed
     it (its read and its push are two steps) when enqueue-now runs."""

@@ -259,6 +259,17 @@ def test_jobs_acted_counts_each_job_once_whichever_transport(conn, factory):
     assert _acted(client, "retry_all", "ok") - bulk == len(rest)
 
 
+def test_a_replay_counts_the_one_job_it_replayed(conn, factory):
+    """Its audit record lists the old job and the new one; it acted on one job, as a replay that
+    fails counts one, so the counter does not add the job it created."""
+    client = keyed_client(conn, "admin")
+    (failed,) = factory.failed()
+    ok, error = _acted(client, "replay", "ok"), _acted(client, "replay", "error")
+    assert client.post(f"/api/v1/jobs/{failed}/replay").status_code == 200
+    assert client.post("/api/v1/jobs/no-such-job/replay").status_code == 404
+    assert (_acted(client, "replay", "ok") - ok, _acted(client, "replay", "error") - error) == (1, 1)
+
+
 def test_a_tracked_operation_counts_the_jobs_it_acted_on_once_when_it_ends(conn, factory):
     client = keyed_client(conn, "admin")
     factory.failed(3)

@@ -193,3 +193,55 @@ def test_tls_files_with_sentinel_turn_on_tls_to_the_sentinels_and_the_master(tls
     assert plain.connection_class.__name__ == "SentinelManagedConnection"
     for sentinel in plain.sentinel_manager.sentinels:
         assert sentinel.connection_pool.connection_class is redis.Connection
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("foo://h:1/0", "expected a redis://, rediss://, unix:// or redis+sentinel:// URL"),
+        ("rediss+sentinel://h:1/m/0", "expected a redis://, rediss://, unix:// or redis+sentinel:// URL"),
+        ("h:6379", "expected a redis://, rediss://, unix:// or redis+sentinel:// URL"),
+        ("redis://h:99999/0", "the port must be a number from 1 to 65535"),
+        ("redis://h:port/0", "the port must be a number from 1 to 65535"),
+        ("redis://h:1/abc", "the database must be a whole number, e.g. redis://host:6379/0"),
+        ("redis://h:1/0?db=x", "the database must be a whole number, e.g. redis://host:6379/0"),
+        ("redis://[::1", "not a URL"),
+        ("redis+sentinel://h:1", "expected redis+sentinel://host:port[,host:port...]/MASTER_NAME[/DB]"),
+        ("redis+sentinel://h:99999/m/0", "'h:99999' is not host:port"),
+    ],
+)
+def test_a_redis_url_that_cannot_be_used_is_refused_by_name_at_start_up(url, message):
+    """Each refused as a setting, naming the option: never a traceback at the first connection,
+    never a database read silently as 0 (redis-py's parse_url skips a db it cannot read)."""
+    text = refusal(redis_url=url)
+    assert text.startswith("--redis-url (REDIS_URL): ") and message in text
+
+
+def test_an_instance_url_that_cannot_be_used_is_refused_by_name_without_its_password():
+    text = refusal(redis_url="redis://h:1/0", redis_instances=("b=redis://u:s3cret@h:1/x",))
+    assert text.startswith("--redis-instances (RQ_GATEWAY_REDIS_INSTANCES): instance 'b': ")
+    assert "the database must be a whole number" in text and "s3cret" not in text
+
+
+@pytest.mark.parametrize("url", ["foo://h:1/0", "redis+sentinel://h:1", "redis://h:99999/0"])
+def test_serve_refuses_a_bad_redis_url_before_serving(url):
+    result = CliRunner().invoke(main, ["serve", "--redis-url", url])
+    assert result.exit_code == 2 and "--redis-url (REDIS_URL): " in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://h:6379/0",
+        "redis://h",
+        "redis://:pw@h:6379/15",
+        "rediss://user:pw@h:6380/1?ssl_cert_reqs=required",
+        "unix:///var/run/redis.sock?db=2",
+        "redis://h:6379/0?db=3",
+        "redis+sentinel://h:26379,k/m/0",
+        "redis://[::1]:6379/0",
+    ],
+)
+def test_urls_redis_py_and_rq_accept_are_accepted(url):
+    Settings(redis_url=url)

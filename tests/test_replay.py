@@ -38,6 +38,56 @@ def test_replay_copies_the_call_and_links_both_jobs(service, conn):
     assert new.return_value(refresh=True) == 5
 
 
+def test_a_replay_is_linked_to_its_own_original_only(service, conn):
+    """The new job's meta is the old one's call context, not its replay links: a second replay
+    must not claim the first as its own replay, and a replay of a replay names its own origin."""
+    old = _finished(conn)
+    first = service.replay(old.id).job_id
+    second = service.replay(old.id).job_id
+    assert Job.fetch(second, connection=conn).meta == {"team": "billing", "replay_of": old.id}
+    run_worker(conn)
+    third = service.replay(first).job_id
+    assert Job.fetch(third, connection=conn).meta == {"team": "billing", "replay_of": first}
+    assert Job.fetch(first, connection=conn).meta["replayed_as"] == [third]
+    assert Job.fetch(old.id, connection=conn).meta["replayed_as"] == [first, second]
+
+
+def test_replay_never_brings_back_a_job_deleted_meanwhile(service, conn, monkeypatch):
+    """The old job's link is written only if the job is still there: a job deleted (or expired)
+    between the read and the write is not recreated as a hash holding a meta alone."""
+    from gateway.services.writes import replay as replay_module
+
+    old = _finished(conn)
+    enqueue_call = Queue.enqueue_call
+
+    def delete_then_enqueue(self, *args, **kwargs):
+        conn.delete(old.key)
+        return enqueue_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(replay_module.Queue, "enqueue_call", delete_then_enqueue)
+    service.replay(old.id)
+    assert not conn.exists(old.key)
+
+
+def test_concurrent_replays_each_keep_their_link(service, conn, monkeypatch):
+    """Two replays of one job at once: `replayed_as` lists both (no lost update)."""
+    from gateway.services.writes import replay as replay_module
+
+    old = _finished(conn)
+    enqueue_call = Queue.enqueue_call
+    inner: list[str] = []
+
+    def racing_enqueue(self, *args, **kwargs):
+        if not inner:  # another replay of the same job lands while this one is between read and write
+            inner.append("running")
+            inner.append(service.replay(old.id).job_id)
+        return enqueue_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(replay_module.Queue, "enqueue_call", racing_enqueue)
+    outer = service.replay(old.id).job_id
+    assert sorted(Job.fetch(old.id, connection=conn).meta["replayed_as"]) == sorted([inner[1], outer])
+
+
 def test_replay_on_another_queue(service, conn):
     old = _finished(conn)
     outcome = service.replay(old.id, "other")
@@ -83,39 +133,3 @@ def test_replay_refuses_data_it_cannot_decode_and_enqueues_nothing(service, conn
 def test_replay_of_a_missing_job(service):
     with pytest.raises(JobNotFound):
         service.replay("missing")
-
-
-def _while_enqueuing(monkeypatch, meanwhile) -> None:
-    """Run `meanwhile` once, inside the next replay's enqueue: after it read the old job, before
-    it links the two (another replay, or a delete, racing it)."""
-    enqueue_call = Queue.enqueue_call
-    pending = [meanwhile]
-
-    def racing(self, *args, **kwargs):
-        job = enqueue_call(self, *args, **kwargs)
-        if pending:
-            pending.pop()()
-        return job
-
-    monkeypatch.setattr(Queue, "enqueue_call", racing)
-
-
-def test_two_replays_at_once_are_both_listed_in_replayed_as(service, conn, monkeypatch):
-    """Linking is one transaction over the old job: a replay that ran in between is kept, where a
-    read-modify-write from the old job as first read would drop it."""
-    old = _finished(conn)
-    inner: list[str] = []
-    _while_enqueuing(monkeypatch, lambda: inner.append(service.replay(old.id).job_id))
-    outer = service.replay(old.id)
-    assert sorted(Job.fetch(old.id, connection=conn).meta["replayed_as"]) == sorted([*inner, outer.job_id])
-    assert Job.fetch(old.id, connection=conn).meta["team"] == "billing"
-
-
-def test_a_replay_never_brings_back_a_job_deleted_meanwhile(service, conn, monkeypatch):
-    """The old job deleted while its replay is enqueued stays deleted: no hash holding only the
-    link is written in its place (a damaged job every list would then show)."""
-    old = _finished(conn)
-    _while_enqueuing(monkeypatch, lambda: conn.delete(old.key))
-    outcome = service.replay(old.id)
-    assert not conn.exists(old.key)
-    assert Job.fetch(outcome.job_id, connection=conn).meta["replay_of"] == old.id

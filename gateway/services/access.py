@@ -107,6 +107,9 @@ class Access:
     role: Role | None
     audited: bool
     ids_from_result: Callable[[Any], Iterable[str]] | None = None
+    # Whether the ids from the result are all jobs acted on (rq_gateway_jobs_acted_total); a
+    # replay's are the job replayed and the job it made, and only the first was acted on.
+    result_ids_acted: bool = True
 
 
 def action(
@@ -114,11 +117,16 @@ def action(
     role: Role,
     ids_from_result: Callable[[Any], Iterable[str]] | None = None,
     queue_arg: str = "queue",
+    result_ids_acted: bool = True,
 ) -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Declare a mutation. Its audit record lists the `job_id`/`job_ids` arguments, or, when
-    given, the ids `ids_from_result(result)` returns (e.g. the jobs a bulk call acted on).
+    given, the ids `ids_from_result(result)` returns (e.g. the jobs a bulk call acted on); with
+    `result_ids_acted=False` the counter of jobs acted on counts the arguments' ids instead.
     `queue_arg` names the argument holding the queue, when it is not `queue`."""
-    return _declare(Access(name, role, audited=True, ids_from_result=ids_from_result), queue_arg)
+    access = Access(
+        name, role, audited=True, ids_from_result=ids_from_result, result_ids_acted=result_ids_acted
+    )
+    return _declare(access, queue_arg)
 
 
 def read(
@@ -150,6 +158,14 @@ class _Shape:
     @property
     def has_queue(self) -> bool:
         return self.by_job or self.names_queue
+
+
+def _note_worker(record: AuditRecord, outcome: object) -> None:
+    """A worker command addressed by job id (stop) names no worker in its arguments: its record
+    names the worker it found, from its outcome (CommandOutcome) or its refusal (WorkerNotListening)."""
+    worker = getattr(outcome, "worker_name", None)
+    if record.worker is None and isinstance(worker, str):
+        record.worker = worker
 
 
 def _declare(access: Access, queue_arg: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
@@ -230,6 +246,7 @@ class _Guarded:
 
     def run(self, method: Callable[..., T], args: tuple, kwargs: dict) -> T:
         record = self.record
+        acted: int | None = None  # jobs acted on, when not the record's ids
         try:
             self._authorise()
             token = _current.set(self)
@@ -244,7 +261,10 @@ class _Guarded:
             if record is None:
                 return self._shown(result)
             if self.access.ids_from_result is not None:
+                if not self.access.result_ids_acted:
+                    acted = len(record.job_ids)
                 record.job_ids = list(self.access.ids_from_result(result))
+            _note_worker(record, result)
             return result
         except Unauthenticated:
             # No valid key: logged and counted once per request, and never written to the capped
@@ -256,10 +276,11 @@ class _Guarded:
         except BaseException as error:
             if record is not None:
                 record.outcome, record.error = outcome_of(error)
+                _note_worker(record, error)
             raise
         finally:
             if record is not None:
-                count_acted(record)
+                count_acted(record, acted)
             if record is not None and self.scope.audit is not None:
                 self.scope.audit.write(record, self.service.health)
 

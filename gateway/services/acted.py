@@ -23,8 +23,11 @@ JOBS_ACTED = Counter(
 )
 
 
-def count_acted(record: AuditRecord) -> None:
+def count_acted(record: AuditRecord, acted: int | None = None) -> None:
+    """`acted`, when given, is the jobs acted on where the record lists others too (a replay
+    lists the job it made)."""
     if record.action.endswith(".dry_run"):
         return
-    acted = len(record.job_ids) if record.acted is None else record.acted
+    if acted is None:
+        acted = len(record.job_ids) if record.acted is None else record.acted
     JOBS_ACTED.labels(action=record.action, outcome=record.outcome).inc(acted)

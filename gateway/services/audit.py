@@ -104,18 +104,32 @@ def outcome_of(error: BaseException) -> tuple[str, str]:
 
 
 class AuditTrail:
-    def __init__(self, connection: redis.Redis, maxlen: int = DEFAULT_MAXLEN):
+    """The stream in the default instance. `health` is that instance's: with several instances,
+    a call on another one writes and reads the trail under the default's fail-fast window, and a
+    failure of the trail's Redis is the default's, never the acting instance's."""
+
+    def __init__(self, connection: redis.Redis, maxlen: int = DEFAULT_MAXLEN, health: Any = None):
         self.connection = connection
         self.maxlen = maxlen
+        self.health = health
 
     def write(self, record: AuditRecord, health: Any) -> None:
+        """`health`: the acting instance's, used when the trail was given none of its own."""
+        from gateway.services.redis.backend import call_on
+
         line = json.dumps(record.as_dict(), separators=(",", ":"))
         log.info(line)
         if self.maxlen <= 0:
             return
         try:
-            health.check()  # Redis failed a moment ago: do not wait out another timeout
-            self.connection.xadd(AUDIT_STREAM, {"record": line}, maxlen=self.maxlen, approximate=True)
+            # Redis failed a moment ago: do not wait out another timeout.
+            call_on(
+                self.health or health,
+                "audit",
+                lambda: self.connection.xadd(
+                    AUDIT_STREAM, {"record": line}, maxlen=self.maxlen, approximate=True
+                ),
+            )
         except (GatewayError, redis.RedisError) as error:
             _warnings.warning(
                 "Audit record %s not written to Redis (%s); it is in the log only",

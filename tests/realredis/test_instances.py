@@ -208,3 +208,29 @@ def test_an_admin_limited_to_one_instance_reads_only_that_instances_audit_record
     admin_b = {"Authorization": f"Bearer {ADMIN_B}"}
     entries = client.get("/api/v1/audit", params={"instance": "b"}, headers=admin_b).json()["entries"]
     assert [e["job_ids"] for e in entries] == [[on_b[0]]]
+
+
+def test_the_default_instance_down_is_not_blamed_on_another_nor_fails_it(redis_url: str, second: RedisServer):
+    """The audit trail lives in the default instance. With the default down, reading the trail
+    through `?instance=b` is a 503 that names the default, and b's own requests go on: its
+    fail-fast window is not opened by the default's failure, and its mutations act, their records
+    in the log only."""
+    app = create_app(Settings(redis_url=second.url, redis_instances=(f"b={redis_url}",), redis_timeout=1))
+    client = TestClient(app)
+    try:
+        second.stop()
+        for _ in range(2):  # the second falls in the default's fail-fast window: the same words
+            audit = client.get("/api/v1/audit", params={"instance": "b"})
+            assert audit.status_code == 503
+            assert audit.json()["detail"].startswith("Redis instance 'default': ")
+        (error,) = client.post("/graphql?instance=b", json={"query": "{ auditLog { totalCount } }"}).json()[
+            "errors"
+        ]
+        assert error["message"].startswith("Redis instance 'default': ")
+        assert client.get("/api/v1/workers/suspension", params={"instance": "b"}).status_code == 200
+        suspended = client.post("/api/v1/workers/suspend", params={"instance": "b", "duration": 60})
+        assert suspended.status_code == 200
+        assert client.post("/api/v1/workers/resume", params={"instance": "b"}).status_code == 200
+    finally:
+        for name in app.state.instances.names:
+            app.state.instances.service(name).connection.close()

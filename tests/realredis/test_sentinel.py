@@ -23,7 +23,13 @@ from gateway.config import Settings
 
 from .helpers import API, wait_until
 from .processes import GatewayProcess, assert_retry_consistent
-from .sentinel import DOWN_AFTER_MS, MASTER_NAME, SentinelDeployment, start_sentinel_deployment
+from .sentinel import (
+    DOWN_AFTER_MS,
+    MASTER_NAME,
+    SentinelDeployment,
+    SentinelProcess,
+    start_sentinel_deployment,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -90,6 +96,21 @@ def test_options_and_url_both_reach_the_master_through_the_sentinels(sentinels):
         queues = TestClient(app).get("/api/v1/queues").json()
         assert [queue["queue_name"] for queue in queues] == ["reports"]
         assert TestClient(app).get("/readyz").json() == {"status": "ready"}
+
+
+def test_a_master_name_the_sentinels_do_not_monitor_is_named_not_called_a_failover(sentinels):
+    """The sentinels answer, and none monitors that name: a setting to fix, not a failover to
+    wait out, in every 503 (REST and GraphQL) and /readyz."""
+    client = TestClient(create_app(Settings(redis_sentinel=sentinels.addresses, redis_master_name="nosuch")))
+    expected = (
+        "The sentinels monitor no master named 'nosuch'; check --redis-master-name "
+        "(or the master name in the redis+sentinel:// URL)"
+    )
+    for path in ("/readyz", "/api/v1/queues"):
+        response = client.get(path)
+        assert (response.status_code, response.json()["detail"]) == (503, expected)
+    (error,) = client.post("/graphql", json={"query": "{ queues { queueName } }"}).json()["errors"]
+    assert (error["extensions"]["code"], error["message"]) == ("SERVICE_UNAVAILABLE", expected)
 
 
 def test_a_master_short_of_replicas_refuses_writes_with_a_503_that_says_so(sentinels):
@@ -167,3 +188,40 @@ def test_failover_mid_retry_all_and_reads_503s_only_in_the_window_and_loses_noth
         f"503s for {max(s for s, _ in unavailable) - killed:.2f}s after the kill; "
         f"{len(unavailable)} of {len(reads.answers)} reads; retry-all answers {codes}"
     )
+
+
+class _PasswordSentinel(SentinelProcess):
+    """A sentinel with its own `requirepass`, monitoring a master that need not answer."""
+
+    def arguments(self) -> list[str]:
+        arguments = super().arguments()
+        config = self.directory / "sentinel.conf"
+        config.write_text(config.read_text() + "requirepass sentinel-pass\n")
+        return arguments
+
+    def client(self, **kwargs):
+        return super().client(password="sentinel-pass", **kwargs)
+
+
+@pytest.mark.parametrize("password", [None, "wrong"])
+def test_sentinels_that_refuse_the_password_say_so(redis_server_binary, redis_url, tmp_path, password):
+    """A sentinel reached with a wrong (or no) --redis-sentinel-password is a credentials problem,
+    not an unreachable sentinel and not a failover."""
+    sentinel = _PasswordSentinel(
+        redis_server_binary, tmp_path / "sentinel", int(redis_url.rsplit(":", 1)[1][:-2])
+    )
+    sentinel.start()
+    try:
+        settings = Settings(
+            redis_sentinel=f"127.0.0.1:{sentinel.port}",
+            redis_master_name=MASTER_NAME,
+            redis_sentinel_password=password,
+        )
+        response = TestClient(create_app(settings)).get("/api/v1/queues")
+        assert response.status_code == 503
+        assert response.json()["detail"] == (
+            "The sentinels refused the gateway's password; check --redis-sentinel-password "
+            "(RQ_GATEWAY_REDIS_SENTINEL_PASSWORD)"
+        )
+    finally:
+        sentinel.stop()

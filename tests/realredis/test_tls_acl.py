@@ -242,3 +242,26 @@ def test_nothing_listens_means_a_plain_outage_not_a_tls_message(tls, tmp_path):
     response = TestClient(create_app(settings), raise_server_exceptions=False).get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"detail": "Redis is unavailable; try again shortly"}
+
+
+def test_a_user_without_the_gateways_keys_acts_where_no_gateway_key_is_touched(tls_redis, admin, caplog):
+    """README "Deployment": without `~rq-gateway:*` the worker controls, cancel and replay act,
+    each audit record in the log only; retries and deletes, which keep the queue history's
+    record of the failed registry in the same script, are a 503 that names the ACL."""
+    no_own_keys = ("rq-only", "rq-only-pass", ["~rq:*", "&rq:*", "+@all", "-@dangerous", "+info"])
+    name, password, rules = no_own_keys
+    admin.execute_command("ACL", "SETUSER", name, "reset", "on", f">{password}", *rules)
+    url = worker_url(tls_redis)
+    queue = Queue("default", connection=redis.Redis.from_url(url))
+    failed = queue.enqueue(jobs.parse_report, "bad-0").id
+    run_worker(url)
+    queued = queue.enqueue(jobs.add, 1, 2).id
+    with in_process(tls_redis, no_own_keys) as client:
+        assert client.post("/api/v1/workers/suspend?duration=60").status_code == 200
+        assert client.post("/api/v1/workers/resume").status_code == 200
+        assert client.post(f"/api/v1/jobs/{queued}/cancel").status_code == 200
+        assert client.post(f"/api/v1/jobs/{failed}/replay").status_code == 200
+        refused = client.post(f"{API}/failed/{failed}/retry")
+        assert refused.status_code == 503 and "ACL NOPERM" in refused.json()["detail"]
+    assert not admin.exists("rq-gateway:audit")
+    assert caplog.text.count("it is in the log only") == 5

@@ -8,7 +8,7 @@ from gateway.services.audit import AuditPage, read_audit
 from gateway.services.domain.caller import CallerInfo
 from gateway.services.domain.validation import validate_page_size
 from gateway.services.facade.core import ServiceCore
-from gateway.services.redis.backend import backend_call
+from gateway.services.redis.backend import backend_call, call_on
 
 
 class AccessBound(ServiceCore):
@@ -20,21 +20,26 @@ class AccessBound(ServiceCore):
         those of other queues or instances, nor queue-less ones."""
         validate_page_size(first)
         # The trail the mutations were written to: the default instance's, whichever instance
-        # this service reads (several Redis instances keep one trail).
-        trail = (
-            self.scope.audit.connection if self.scope is not None and self.scope.audit else self.connection
-        )
+        # this service reads (several Redis instances keep one trail), read under that
+        # instance's health: its outage is its own 503, not this instance's.
+        audit = self.scope.audit if self.scope is not None else None
+        trail = audit.connection if audit is not None else self.connection
+        health = audit.health if audit is not None and audit.health is not None else self.health
         if self.scope is None or not self.scope.principal.queues:
-            return read_audit(trail, first, after)
+            return call_on(health, "audit_log", lambda: read_audit(trail, first, after))
         visible = self.scope.principal.may_access_queue
         # A queue-limited key of a gateway with several instances reads this instance's records
         # only (its patterns were bound to this instance; the trail holds every instance's).
-        return read_audit(
-            trail,
-            first,
-            after,
-            lambda queue: isinstance(queue, str) and visible(queue),
-            self.health.instance,
+        return call_on(
+            health,
+            "audit_log",
+            lambda: read_audit(
+                trail,
+                first,
+                after,
+                lambda queue: isinstance(queue, str) and visible(queue),
+                self.health.instance,
+            ),
         )
 
     @read()

@@ -60,7 +60,7 @@ class OnCallControls(ServiceCore):
         name = self._job_queue(job_id)
         return EnqueueNow(self.connection, self.default_queue, self.serializer).run(job_id, name, force)
 
-    @action("replay", Role.OPERATOR, ids_from_result=_replay_ids)
+    @action("replay", Role.OPERATOR, ids_from_result=_replay_ids, result_ids_acted=False)
     @backend_call()
     def replay(self, job_id: str, target_queue: str | None = None) -> ReplayOutcome:
         """A new job with a finished or failed job's call, on its queue or `target_queue`."""

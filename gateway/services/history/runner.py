@@ -50,11 +50,13 @@ async def _run(writer: HistoryWriter, stop: asyncio.Event, clock=time.monotonic)
             pause = pause_after(writer.tick_period, clock() - started)
         except redis.RedisError as error:
             if not failing:
-                log.warning("history: tick failed, retrying every %.1fs: %s", writer.tick_period, error)
+                log.warning(
+                    "%s: tick failed, retrying every %.1fs: %s", writer.label, writer.tick_period, error
+                )
             failing = True
             writer.is_writer = False
         except Exception:
-            log.exception("history: tick failed")
+            log.exception("%s: tick failed", writer.label)
         await _pause(writer, stop, pause, clock)
 
 
@@ -71,16 +73,23 @@ async def _pause(writer: HistoryWriter, stop: asyncio.Event, seconds: float, clo
             except redis.RedisError:
                 writer.is_writer = False  # the next tick finds out again
             except Exception:
-                log.exception("history: renewing the lease failed")
+                log.exception("%s: renewing the lease failed", writer.label)
                 writer.is_writer = False
 
 
 @contextlib.asynccontextmanager
 async def history_sampling(
-    connection: redis.Redis, retention: int, lease_seconds: float, interval: float
+    connection: redis.Redis,
+    retention: int,
+    lease_seconds: float,
+    interval: float,
+    instance: str | None = None,
 ) -> AsyncIterator[HistoryWriter]:
-    """Sample while the context is open; on exit stop and hand the lease over."""
+    """Sample while the context is open; on exit stop and hand the lease over. `instance` names
+    the Redis instance in the log lines when the gateway serves several."""
     writer = HistoryWriter(connection, retention, lease_seconds, interval)
+    if instance is not None:
+        writer.label = f"history (instance {instance!r})"
     stop = asyncio.Event()
     task = asyncio.create_task(_run(writer, stop), name="rq-gateway history")
     try:

@@ -110,6 +110,8 @@ class HistoryWriter:
     ):
         self.connection = connection
         self.retention = retention
+        # How its log lines start: "history", or with several instances "history (instance 'b')".
+        self.label = "history"
         self.lease = Lease(connection, lease_seconds)
         self.tick_period = min(interval, lease_seconds / 3)
         self.catch_up = 2 * lease_seconds + 120
@@ -189,7 +191,9 @@ class HistoryWriter:
         """Write one batch, if the lease and the watermark are still the ones this tick left."""
         outcome = self._commit(keys=[LEASE_KEY, WATERMARK_KEY], args=args)
         if outcome != 1:
-            log.info("history: tick not written (%s)", "lease lost" if outcome == 0 else "watermark moved")
+            log.info(
+                "%s: tick not written (%s)", self.label, "lease lost" if outcome == 0 else "watermark moved"
+            )
         return outcome == 1
 
     def _begin(self) -> tuple[_Window, list[str], bytes] | None:
@@ -255,7 +259,7 @@ class HistoryWriter:
 
     def _note_role(self, held: bool) -> None:
         if held != self.is_writer:
-            log.info("history: this process %s the writer", "is now" if held else "is no longer")
+            log.info("%s: this process %s the writer", self.label, "is now" if held else "is no longer")
         self.is_writer = held
 
     def release(self) -> None:

@@ -18,7 +18,9 @@ from prometheus_client import Counter
 from redis.exceptions import BusyLoadingError
 from redis.sentinel import MasterNotFoundError
 
-from gateway.errors import BackendUnavailable
+from gateway.errors import BackendUnavailable, DataDamaged, GatewayError
+from gateway.services.redis import damaged
+from gateway.services.redis.connection import MasterNotMonitored, SentinelsUnreachable
 from gateway.services.redis.keys import QUEUES_SET, WORKERS_SET
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,20 @@ def backend_call(probe: bool = False) -> Callable[[Callable[..., T]], Callable[.
     return decorate
 
 
+def call_on(health: BackendHealth, name: str, call: Callable[[], T]) -> T:
+    """`call` under `health`, as backend_call runs a method under its service's: for a call on
+    another instance's Redis (the audit trail lives in the default instance), so its failures
+    open that instance's fail-fast window and its 503 names that instance."""
+    health.check()
+    try:
+        return call()
+    except redis.RedisError as error:
+        unavailable = _unavailable(health, name, error)
+        if unavailable is None:
+            raise
+        raise unavailable from None
+
+
 def backend_steps(health: BackendHealth, steps: Iterator[T], name: str) -> Iterator[T]:
     """`steps` (a generator reading Redis as it is consumed), each step under backend_call's
     translation: a Redis failure between two steps is BackendUnavailable too."""
@@ -120,9 +136,13 @@ def backend_steps(health: BackendHealth, steps: Iterator[T], name: str) -> Itera
         yield step
 
 
-def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> BackendUnavailable | None:
-    """The 503 for a Redis failure that means "this Redis cannot serve us now", else None."""
+def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> GatewayError | None:
+    """The 503 for a Redis failure that means "this Redis cannot serve us now"; the 409 for a key
+    of the wrong type (damaged data); else None (a bug: the 500 path)."""
     REDIS_ERRORS.inc()
+    if isinstance(error, redis.ResponseError) and reply_code(error) == "WRONGTYPE":
+        log.warning("Redis data of the wrong type met during %s: %s", name, error)
+        return DataDamaged()
     message = explain(error)
     if message is None:
         return None
@@ -142,6 +162,15 @@ def explain(error: redis.RedisError) -> str | None:
         tls = _tls_reason(error)  # chained by connection.ExplainedSentinel
         if tls is not None:
             return f"The TLS connection to the sentinels failed ({tls}); check the Redis TLS settings"
+        if isinstance(error.__cause__, redis.AuthenticationError):  # chained by ExplainedSentinel
+            return (
+                "The sentinels refused the gateway's password; check --redis-sentinel-password "
+                "(RQ_GATEWAY_REDIS_SENTINEL_PASSWORD)"
+            )
+        if isinstance(error, MasterNotMonitored):
+            return f"{error}; check --redis-master-name (or the master name in the redis+sentinel:// URL)"
+        if isinstance(error, SentinelsUnreachable):
+            return f"{error}; check the sentinels' addresses and that they run, then try again"
         return "No Redis master is known to Sentinel now (a failover may be under way); try again shortly"
     if isinstance(error, redis.AuthenticationError):
         return "Redis refused the gateway's credentials (user or password); check the Redis URL"
@@ -209,7 +238,7 @@ def probe(client: redis.Redis) -> None:
     with client.pipeline(transaction=False) as pipe:  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves shard_hint unannotated
         pipe.scard(QUEUES_SET)
         pipe.scard(WORKERS_SET)
-        pipe.execute()
+        damaged.execute(pipe)  # a damaged set reads as absent, as every listing reads it
 
 
 def startup_problem(client: redis.Redis) -> str | None:

@@ -12,11 +12,12 @@ import os
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from typing import Any, cast
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import parse_url  # pyright: ignore[reportUnknownVariableType]  -- unannotated in redis-py
 from redis.retry import Retry
 from redis.sentinel import MasterNotFoundError, Sentinel
 
@@ -101,6 +102,40 @@ def parse_sentinel_url(url: str) -> SentinelTarget:
     )
 
 
+URL_FORMS = "a redis://, rediss://, unix:// or redis+sentinel:// URL"
+_DB = "the database must be a whole number, e.g. redis://host:6379/0"
+
+
+def check_redis_url(url: str) -> None:
+    """InvalidParameter, saying what is wrong and never showing a password, for a URL the gateway
+    could not connect with: checked at start-up, where redis-py would raise at the first
+    connection, and where it would read a database it cannot parse as 0 without a word."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        raise InvalidParameter(f"not a URL ({error}); expected {URL_FORMS}") from None
+    if parts.scheme == SENTINEL_SCHEME:
+        parse_sentinel_url(url)
+        return
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise InvalidParameter(f"expected {URL_FORMS}, got {redact(url)!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.rpartition("@")[2].endswith(":")):
+        raise InvalidParameter(f"the port must be a number from 1 to 65535, got {redact(url)!r}")
+    path_db = parts.path.replace("/", "") if parts.scheme != "unix" else ""
+    if not all(
+        db.isdigit() for db in [*parse_qs(parts.query).get("db", []), *([path_db] if path_db else [])]
+    ):
+        raise InvalidParameter(f"{_DB}, got {redact(url)!r}")
+    try:
+        parse_url(url)
+    except ValueError as error:
+        raise InvalidParameter(f"{error} ({redact(url)!r})") from None
+
+
 def is_sentinel_url(url: str | None) -> bool:
     return bool(url) and urlsplit(url).scheme == SENTINEL_SCHEME
 
@@ -164,35 +199,67 @@ def sentinel_kwargs(options: ConnectionOptions) -> tuple[dict[str, Any], dict[st
     return to_sentinels, {**options.client_kwargs(), **tls}
 
 
+class SentinelsUnreachable(MasterNotFoundError):
+    """No sentinel answered at all: a wrong address, or every sentinel down. Not a failover."""
+
+    def __init__(self, asked: int):
+        super().__init__(f"No sentinel could be reached ({asked} asked)")  # pyright: ignore[reportUnknownMemberType]  -- unannotated in redis-py
+        self.asked = asked
+
+
+class MasterNotMonitored(MasterNotFoundError):
+    """The sentinels answered, and none monitors a master by that name: a setting, not a failover."""
+
+    def __init__(self, name: str):
+        super().__init__(f"The sentinels monitor no master named {name!r}")  # pyright: ignore[reportUnknownMemberType]  -- unannotated in redis-py
+
+
+def _monitors(masters: object, name: str) -> bool:
+    """Whether a sentinel's SENTINEL MASTERS answer (by name) names this master."""
+    return isinstance(masters, dict) and name in cast("dict[str, Any]", masters)
+
+
 class ExplainedSentinel(Sentinel):
-    """A Sentinel whose "no master found", when no sentinel could be asked at all, is chained to
-    the last sentinel's connection error: redis-py folds those into its text as bare class names,
-    so a TLS failure (an untrusted certificate) would read as a failover under way. The 503 then
-    says which (services/redis/backend.py reads the chain)."""
+    """A Sentinel whose "no master found", when a sentinel could not be asked, is chained to the
+        last sentinel's connection error: redis-py folds those into its text as bare class names, so
+        a TLS failure (an untrusted certificate) would read as a failover under way. When none could
+        be asked it is SentinelsUnreachable, and when those that answered monitor no master by that name,
+    MasterNotMonitored. The 503 then says which (backend.py reads the chain)."""
 
     def __init__(self, sentinels: list[tuple[str, int]], **kwargs: Any):
         super().__init__(sentinels, **kwargs)  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
         self.last_failure: Exception | None = None
+        self.answered = False
+        self.monitored = False  # an answer named the master asked for (monitored, up or not)
+        self._wanted = ""
         for client in self.sentinels:
             client.sentinel_masters = self._recording(client.sentinel_masters)
 
     def _recording(self, ask: Callable[[], Any]) -> Callable[[], Any]:
         def asking() -> Any:
             try:
-                return ask()
+                answer: Any = ask()
             except (redis.ConnectionError, redis.TimeoutError) as error:
                 self.last_failure = error  # shared by threads: it only explains, never decides
                 raise
+            self.answered = True
+            self.monitored = self.monitored or _monitors(answer, self._wanted)
+            return answer
 
         return asking
 
     def discover_master(self, service_name: str) -> Any:
-        self.last_failure = None
+        self.last_failure, self.answered, self.monitored = None, False, False
+        self._wanted = service_name
         try:
             return super().discover_master(service_name)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  -- unannotated in redis-py
         except MasterNotFoundError as error:
+            if self.answered and not self.monitored:
+                raise MasterNotMonitored(service_name) from None
             if self.last_failure is None:
                 raise
+            if not self.answered:
+                raise SentinelsUnreachable(len(self.sentinels)) from self.last_failure
             raise error from self.last_failure
 
 

@@ -4,10 +4,16 @@ The new job has the same function (by name, so the gateway never imports it), ar
 timeout, result TTL, failure TTL and meta. The two are linked in their meta: the new job's
 `replay_of` names the old one, and the old one's `replayed_as` lists its replays. RQ, not the
 gateway, builds and enqueues the new job, so it is exactly what `Queue.enqueue_call` makes.
+
+The new job's meta is the old one's without its `replayed_as`: those are the old job's replays,
+not the new one's. The old job's link is added in a WATCH/MULTI transaction on its key, from its
+meta as it is then, so two replays at once both stay listed, and a job deleted (or expired)
+meanwhile is not brought back as a hash holding a meta alone.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from redis import Redis
@@ -22,6 +28,8 @@ from gateway.services.domain.control import ReplayOutcome
 REPLAYABLE = ("finished", "failed")
 REPLAY_OF = "replay_of"
 REPLAYED_AS = "replayed_as"
+
+log = logging.getLogger(__name__)
 
 
 def _undecodable(job_id: str) -> Conflict:
@@ -72,37 +80,30 @@ def replay(connection: Redis, job_id: str, queue: str, serializer: Any) -> Repla
         timeout=old.timeout,  # pyright: ignore[reportArgumentType]  -- RQ restores timeouts as numbers, passed on as stored
         result_ttl=old.result_ttl,
         failure_ttl=old.failure_ttl,
-        meta={**old.meta, REPLAY_OF: old.id},
+        meta={**{k: v for k, v in old.meta.items() if k != REPLAYED_AS}, REPLAY_OF: old.id},
     )
-    _link(connection, old.key, new.id, serializer)
+    _link(connection, old, new.id)
     return ReplayOutcome(job_id=new.id, replay_of=old.id, queue=queue)
 
 
-def _link(connection: Redis, old_key: str, new_id: str, serializer: Any) -> None:
-    """Add the replay to the old job's `replayed_as` in one optimistic transaction (WATCH on the
-    old job, redone if it changed meanwhile): replays of one job at once all land, where a save of
-    the meta read at the start would drop the ones in between. A job deleted meanwhile stays
-    deleted (no hash holding only meta), and a meta that no longer decodes is left as it is."""
+def _link(connection: Redis, old: Job, new_id: str) -> None:
+    """Add `new_id` to the old job's `replayed_as`, from its meta as stored now, only if it is
+    still there; a meta that no longer decodes is left as it is (the replay itself is done)."""
 
-    def link(pipe: Pipeline) -> None:
-        if not pipe.exists(old_key):
+    def append(pipe: Pipeline) -> None:
+        if not pipe.exists(old.key):
             return
-        meta = _meta_of(pipe.hget(old_key, "meta"), serializer)
-        if meta is None:
+        raw = pipe.hget(old.key, "meta")
+        try:
+            meta = {} if raw is None else old.serializer.loads(raw)  # pyright: ignore[reportArgumentType]
+        except Exception:
+            meta = None
+        if not isinstance(meta, dict):
+            log.warning("replay %s of job %s: its meta no longer decodes; not linked", new_id, old.id)
             return
         replays = meta.get(REPLAYED_AS)
         meta[REPLAYED_AS] = [*(replays if isinstance(replays, list) else []), new_id]
         pipe.multi()
-        pipe.hset(old_key, "meta", serializer.dumps(meta))
+        pipe.hset(old.key, "meta", old.serializer.dumps(meta))
 
-    connection.transaction(link, old_key)
-
-
-def _meta_of(raw: Any, serializer: Any) -> dict[str, Any] | None:
-    if not raw:
-        return {}  # RQ's own reading of a job saved without meta
-    try:
-        meta = serializer.loads(raw)
-    except Exception:  # pickle raises whatever the bytes make it raise
-        return None
-    return meta if isinstance(meta, dict) else None
+    connection.transaction(append, old.key)
