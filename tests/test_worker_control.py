@@ -156,3 +156,20 @@ def test_a_suspension_expiring_beyond_any_date_reads_as_until_resumed(service, c
     assert suspension_of(10**15, Exception("ERR unknown command")).until is None
     assert client.get("/api/v1/workers/suspension").json() == {"suspended": True, "until": None}
     assert client.get("/api/v1/workers").status_code == 200
+
+
+def test_stop_of_a_job_its_worker_is_not_running_is_a_conflict_and_sends_nothing(service, conn):
+    """A stale `started` (its worker died mid-job, its name now taken by a live worker busy with
+    other work): RQ's handler would ignore the stop ("Not working on job"), so the gateway says
+    so rather than answering that the job ends as stopped."""
+    worker = Worker([Queue("default", connection=conn)], name="w1", connection=conn)
+    worker.register_birth()
+    listener = Listener(conn, "w1")
+    job_id = _started(conn, "w1")
+    conn.sadd("rq:worker:w1:executions", "another-job:1")
+    with pytest.raises(Conflict, match="status is stale"):
+        service.stop_job(job_id)
+    assert listener.commands() == []
+    conn.sadd("rq:worker:w1:executions", f"{job_id}:2")  # now it runs the job: the stop goes
+    assert service.stop_job(job_id).worker_name == "w1"
+    assert listener.commands() == [{"command": "stop-job", "job_id": job_id}]

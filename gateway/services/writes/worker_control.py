@@ -21,7 +21,7 @@ from gateway.errors import Conflict, InvalidParameter, JobNotFound, WorkerNotFou
 from gateway.services.domain.control import CommandOutcome, WorkerSuspension
 from gateway.services.domain.validation import validate_name
 from gateway.services.reads.suspension import read_suspension
-from gateway.services.redis import keys
+from gateway.services.redis import damaged, keys
 
 # The longest suspension accepted: GraphQL's Int bound, and far beyond any incident.
 MAX_SUSPEND_SECONDS = 2**31 - 1
@@ -51,6 +51,12 @@ def stop_job(connection: Redis, job_id: str) -> CommandOutcome:
     if not worker:
         raise Conflict(job_id, f"Job {job_id} is started but names no worker; it cannot be sent a stop")
     worker_name = worker.decode(errors="replace")
+    if _running_something_else(connection, worker_name, job_id):
+        raise Conflict(
+            job_id,
+            f"Job {job_id} says it runs on worker {worker_name}, which is running other work: its "
+            "status is stale (the worker it ran on may have died); RQ would ignore a stop, none was sent",
+        )
     if not _publish(connection, worker_name, "stop-job", job_id=job_id):
         raise WorkerNotListening(worker_name, job_id)
     return CommandOutcome(
@@ -59,6 +65,21 @@ def stop_job(connection: Redis, job_id: str) -> CommandOutcome:
         job_id=job_id,
         message=f"Job {job_id}: stop sent to worker {worker_name}; it ends as stopped",
     )
+
+
+def _running_something_else(connection: Redis, worker_name: str, job_id: str) -> bool:
+    """Whether the worker is known not to run the job. RQ 2 and later index a worker's running
+    jobs as executions (`job_id:execution_id`), and its stop-job handler ignores a job it is not
+    running; a worker of an older RQ, or a hash that is gone, says nothing either way."""
+    with connection.pipeline(transaction=False) as pipe:  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves shard_hint unannotated
+        pipe.hget(damaged.key_bytes(keys.worker_key(worker_name)), "version")
+        pipe.smembers(damaged.key_bytes(keys.worker_executions_key(worker_name)))
+        version, executions = damaged.execute(pipe)
+    major = version.split(b".", 1)[0] if isinstance(version, bytes) else b""
+    if not (major.isdigit() and int(major) >= 2):
+        return False
+    prefix = f"{job_id}:".encode()
+    return not any(member.startswith(prefix) for member in executions or ())
 
 
 def shutdown_worker(connection: Redis, worker_name: str, kill_horse: bool) -> CommandOutcome:
