@@ -71,7 +71,7 @@ def _running_something_else(connection: Redis, worker_name: str, job_id: str) ->
     """Whether the worker is known not to run the job. RQ 2 and later index a worker's running
     jobs as executions (`job_id:execution_id`), and its stop-job handler ignores a job it is not
     running; a worker of an older RQ, or a hash that is gone, says nothing either way."""
-    with connection.pipeline(transaction=False) as pipe:  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves shard_hint unannotated
+    with connection.pipeline(transaction=False) as pipe:
         pipe.hget(damaged.key_bytes(keys.worker_key(worker_name)), "version")
         pipe.smembers(damaged.key_bytes(keys.worker_executions_key(worker_name)))
         version, executions = damaged.execute(pipe)
