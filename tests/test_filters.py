@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 from datetime import datetime, timezone
 
@@ -253,3 +254,23 @@ def test_the_filter_matches_as_the_jobs_read_whole_do(service, conn, criteria):
     job_filter = FailedJobFilter.parse(**criteria)
     whole = [job.job_id for job in service.list_failed() if job_filter.matches(job)]
     assert [job.job_id for job in service.list_failed(job_filter=job_filter)] == whole
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"failedAfter": "nope"}, "Invalid failedAfter 'nope'"),
+        ({"failedBefore": "2024-13-01"}, "Invalid failedBefore"),
+        ({"failedAfter": "2024-02-01", "failedBefore": "2024-01-01"}, "failedAfter must be earlier"),
+        ({"excType": "x" * 1001}, "excType must be at most 1000 characters"),
+    ],
+)
+def test_graphql_filter_errors_name_the_arguments_as_graphql_does(client, given, named):
+    """REST names its query parameters failed_after; the GraphQL filter's fields are failedAfter."""
+    arguments = ", ".join(f"{name}: {json.dumps(value)}" for name, value in given.items())
+    query = f"{{ failedJobs(filter: {{{arguments}}}) {{ totalCount }} }}"
+    (error,) = client.post("/graphql", json={"query": query}).json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST" and error["message"].startswith(named)
+    snake = {"failedAfter": "failed_after", "failedBefore": "failed_before", "excType": "exc_type"}
+    response = client.get("/api/v1/jobs/failed", params={snake[k]: v for k, v in given.items()})
+    assert response.status_code == 422 and snake[next(iter(given))] in response.json()["detail"]

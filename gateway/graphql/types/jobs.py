@@ -126,6 +126,16 @@ class JobActionResult:
         return cls(success=outcome.success, job_id=strawberry.ID(outcome.job_id), message=outcome.message)
 
 
+# The filter's fields as the schema names them, for its error messages.
+GRAPHQL_NAMES = {
+    "func_name": "funcName",
+    "exc_type": "excType",
+    "search": "search",
+    "failed_after": "failedAfter",
+    "failed_before": "failedBefore",
+}
+
+
 @strawberry.input(
     name="FailedJobFilter", description="All given criteria must hold; see REST's query parameters."
 )
@@ -145,7 +155,7 @@ class FailedJobFilterInput:
     )
 
     def parse(self) -> services.FailedJobFilter:
-        """InvalidParameter on a bad date or an oversized text."""
+        """InvalidParameter on a bad date or an oversized text, naming the argument as GraphQL does."""
         return services.FailedJobFilter.parse(
-            self.func_name, self.exc_type, self.search, self.failed_after, self.failed_before
+            self.func_name, self.exc_type, self.search, self.failed_after, self.failed_before, GRAPHQL_NAMES
         )

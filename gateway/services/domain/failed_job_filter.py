@@ -12,6 +12,7 @@ The interval is half-open: `failed_after <= ended_at < failed_before`, so consec
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -70,16 +71,22 @@ class FailedJobFilter:
         search: str | None = None,
         failed_after: str | None = None,
         failed_before: str | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> FailedJobFilter:
-        """Build a filter from transport input; InvalidParameter on a bad value."""
-        after = parse_date("failed_after", failed_after)
-        before = parse_date("failed_before", failed_before)
+        """Build a filter from transport input; InvalidParameter on a bad value, naming the
+        parameter as the transport does (`names`: GraphQL's failedAfter for failed_after)."""
+
+        def name(field: str) -> str:
+            return (names or {}).get(field, field)
+
+        after = parse_date(name("failed_after"), failed_after)
+        before = parse_date(name("failed_before"), failed_before)
         if after is not None and before is not None and after >= before:
-            raise InvalidParameter("failed_after must be earlier than failed_before")
+            raise InvalidParameter(f"{name('failed_after')} must be earlier than {name('failed_before')}")
         return cls(
-            func_name=_text("func_name", func_name),
-            exc_type=_text("exc_type", exc_type),
-            search=_text("search", search),
+            func_name=_text(name("func_name"), func_name),
+            exc_type=_text(name("exc_type"), exc_type),
+            search=_text(name("search"), search),
             failed_after=after,
             failed_before=before,
         )
