@@ -319,6 +319,8 @@ def test_an_id_in_a_queue_outside_the_keys_patterns_answers_as_one_that_does_not
 
 INVALID_MESSAGES = {
     "nested too deeply": '{"id": "1", "type": "subscribe", "payload": ' + "[" * 5000 + "]" * 5000 + "}",
+    # json.loads raises a plain ValueError (not JSONDecodeError) past its 4300-digit int limit
+    "an integer too long": '{"type": "ping", "payload": {"n": ' + "1" * 5000 + "}}",
     "not an object": "[1]",
     "a number": "5",
     "type not a string": '{"type": 1}',

@@ -119,10 +119,12 @@ class _Router(GraphQLRouter):
         object, or a subscribe whose id or payload fields are of another type failed inside them
         (a traceback, the socket dropped with no close frame). Such a message is not JSON to them:
         graphql-transport-ws closes the socket with 4400, as the protocol says, and the legacy
-        graphql-ws ignores it, as it ignores every message it cannot parse."""
+        graphql-ws ignores it, as it ignores every message it cannot parse. json.loads raises
+        RecursionError for such nesting, and a plain ValueError for an integer past its digit
+        limit: neither is the JSONDecodeError Strawberry catches."""
         try:
             message = json.loads(data)
-        except RecursionError:
+        except (RecursionError, ValueError):
             message = None
         if not _well_formed(message):
             raise json.JSONDecodeError("Invalid message", "", 0)
