@@ -78,3 +78,16 @@ def test_a_registry_of_another_type_is_a_conflict_naming_it_not_a_500(conn, clie
     assert "rq:" not in response.json()["detail"]  # messages name no Redis key
     graphql = client.post("/graphql", json={"query": 'mutation { cleanupQueue(name: "q") { totalRemoved } }'})
     assert graphql.json()["errors"][0]["extensions"]["code"] == "CONFLICT"
+
+
+def test_damage_rq_meets_inside_its_own_pipeline_is_the_cleanups_conflict(conn, client):
+    """RQ's cleanup fails an abandoned job in a pipeline, whose errors redis-py annotates
+    ('Command # 7 (XADD ...) of pipeline caused error: WRONGTYPE ...'): that is damage RQ met on
+    its way too, answered as such, not as the generic wrong-type conflict."""
+    job = Queue("q", connection=conn).enqueue(jobs.add, 1, 2)
+    conn.hset(job.key, "status", "started")
+    conn.zadd("rq:wip:q", {job.id: 1})
+    conn.set(f"rq:results:{job.id}", "not a stream")
+    response = client.post("/api/v1/queues/q/cleanup")
+    assert response.status_code == 409, response.text
+    assert response.json()["detail"].startswith("RQ's cleanup of queue 'q' stopped on damaged data")

@@ -140,7 +140,7 @@ def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> G
     """The 503 for a Redis failure that means "this Redis cannot serve us now"; the 409 for a key
     of the wrong type (damaged data); else None (a bug: the 500 path)."""
     REDIS_ERRORS.inc()
-    if isinstance(error, redis.ResponseError) and reply_code(error) == "WRONGTYPE":
+    if damaged.is_wrong_type(error):
         log.warning("Redis data of the wrong type met during %s: %s", name, error)
         return DataDamaged()
     message = explain(error)

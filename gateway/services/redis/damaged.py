@@ -58,8 +58,13 @@ def shown_name(name: str) -> str:
     return shown(key_bytes(name))
 
 
+# How redis-py prefixes an error a pipeline's command raised ("Command # 7 (XADD ...) of ...").
+_IN_PIPELINE = " of pipeline caused error: "
+
+
 def is_wrong_type(reply: Any) -> bool:
-    return isinstance(reply, ResponseError) and str(reply).startswith("WRONGTYPE")
+    """Whether a reply or a raised error is Redis's WRONGTYPE, also as a pipeline annotates it."""
+    return isinstance(reply, ResponseError) and str(reply).split(_IN_PIPELINE, 1)[-1].startswith("WRONGTYPE")
 
 
 def readable(reply: Any) -> Any:
