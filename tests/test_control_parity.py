@@ -149,3 +149,20 @@ def test_a_stop_record_names_the_worker_it_was_sent_to(conn, transport):
     assert error is not None
     records = [(r["action"], r["outcome"], r["error"], r.get("worker")) for r in _records(conn)]
     assert records == [("stop", "ok", None, "w7"), ("stop", "error", "WorkerNotListening", "w7")]
+
+
+@pytest.mark.parametrize("transport", ["rest", "graphql"])
+def test_a_stale_stop_record_names_the_worker_that_runs_other_work(conn, transport):
+    """A stop refused because the named worker runs other work (a stale `started`) names that
+    worker in its record too, as a delivered or undelivered stop does."""
+    from rq import Worker
+
+    from tests.test_worker_control import _started
+
+    Worker([Queue("default", connection=conn)], name="w8", connection=conn).register_birth()
+    job_id = _started(conn, "w8")
+    conn.sadd("rq:worker:w8:executions", "another-job:1")
+    error, _ = keyed(conn, transport, "admin").stop(job_id)
+    assert error is not None
+    records = [(r["action"], r["outcome"], r.get("worker")) for r in _records(conn)]
+    assert records == [("stop", "error", "w8")]

@@ -162,7 +162,8 @@ class _Shape:
 
 def _note_worker(record: AuditRecord, outcome: object) -> None:
     """A worker command addressed by job id (stop) names no worker in its arguments: its record
-    names the worker it found, from its outcome (CommandOutcome) or its refusal (WorkerNotListening)."""
+    names the worker it found, from its outcome (CommandOutcome) or its refusal (WorkerNotListening,
+    WorkerRunsOtherWork)."""
     worker = getattr(outcome, "worker_name", None)
     if record.worker is None and isinstance(worker, str):
         record.worker = worker

@@ -17,7 +17,14 @@ from typing import cast
 from redis import Redis
 from rq import suspension
 
-from gateway.errors import Conflict, InvalidParameter, JobNotFound, WorkerNotFound, WorkerNotListening
+from gateway.errors import (
+    Conflict,
+    InvalidParameter,
+    JobNotFound,
+    WorkerNotFound,
+    WorkerNotListening,
+    WorkerRunsOtherWork,
+)
 from gateway.services.domain.control import CommandOutcome, WorkerSuspension
 from gateway.services.domain.validation import validate_name
 from gateway.services.reads.suspension import read_suspension
@@ -52,11 +59,7 @@ def stop_job(connection: Redis, job_id: str) -> CommandOutcome:
         raise Conflict(job_id, f"Job {job_id} is started but names no worker; it cannot be sent a stop")
     worker_name = worker.decode(errors="replace")
     if _running_something_else(connection, worker_name, job_id):
-        raise Conflict(
-            job_id,
-            f"Job {job_id} says it runs on worker {worker_name}, which is running other work: its "
-            "status is stale (the worker it ran on may have died); RQ would ignore a stop, none was sent",
-        )
+        raise WorkerRunsOtherWork(worker_name, job_id)
     if not _publish(connection, worker_name, "stop-job", job_id=job_id):
         raise WorkerNotListening(worker_name, job_id)
     return CommandOutcome(
