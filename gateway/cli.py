@@ -152,7 +152,7 @@ def warn_if_unreachable(settings: Settings) -> None:
         if problem:
             log.warning(
                 "Cannot reach Redis%s at %s (%s); serving anyway, with 503 answers until it can",
-                f" instance {name!r}" if len(named) > 1 and alone is not settings else "",
+                f" instance {name!r}" if len(named) > 1 else "",
                 describe_redis(alone),
                 problem,
             )
