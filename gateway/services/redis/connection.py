@@ -221,10 +221,10 @@ def _monitors(masters: object, name: str) -> bool:
 
 class ExplainedSentinel(Sentinel):
     """A Sentinel whose "no master found", when a sentinel could not be asked, is chained to the
-        last sentinel's connection error: redis-py folds those into its text as bare class names, so
-        a TLS failure (an untrusted certificate) would read as a failover under way. When none could
-        be asked it is SentinelsUnreachable, and when those that answered monitor no master by that name,
-    MasterNotMonitored. The 503 then says which (backend.py reads the chain)."""
+    last sentinel's connection error: redis-py folds those into its text as bare class names, so
+    a TLS failure (an untrusted certificate) would read as a failover under way. When none could
+    be asked it is SentinelsUnreachable, and when those that answered monitor no master by that
+    name, MasterNotMonitored. The 503 then says which (backend.py reads the chain)."""
 
     def __init__(self, sentinels: list[tuple[str, int]], **kwargs: Any):
         super().__init__(sentinels, **kwargs)  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
