@@ -13,7 +13,10 @@ from tests.keyed import keyed_client
 
 JSON = {"Content-Type": "application/json"}
 
-UNREADABLE = "Invalid request: the body cannot be read as JSON (it is not UTF-8, or nested too deeply)"
+UNREADABLE = (
+    "Invalid request: the body cannot be read as JSON (it is not UTF-8, is nested too deeply, or "
+    "holds a number of over 4300 digits)"
+)
 
 
 def nested(depth: int, opener: str = "[", closer: str = "]") -> str:

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-UNREADABLE = "Invalid request: the body cannot be read as JSON (it is not UTF-8, or nested too deeply)"
+UNREADABLE = (
+    "Invalid request: the body cannot be read as JSON (it is not UTF-8, is nested too deeply, or "
+    "holds a number of over 4300 digits)"
+)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/jobs/failed/retry", "/api/v1/jobs/failed/delete"])
-def test_a_body_that_is_not_utf8_is_a_422_with_detail(client, path):
-    response = client.post(path, content=b"\xff\xfe?", headers={"content-type": "application/json"})
+@pytest.mark.parametrize(
+    "body", [b"\xff\xfe?", b'{"job_ids": [' + b"1" * 5000 + b"]}"], ids=["not-utf8", "long-int"]
+)
+def test_a_body_that_is_not_utf8_is_a_422_with_detail(client, path, body):
+    """json.loads refuses an integer of over 4300 digits with a ValueError, which FastAPI
+    answers as it answers bytes that are not UTF-8."""
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert response.json() == {"detail": UNREADABLE}
 

@@ -119,13 +119,17 @@ async def _invalid_request(_: Request, error: Exception) -> JSONResponse:
 
 
 _UNDECODABLE_BODY = "There was an error parsing the body"
-_UNREADABLE_BODY = "Invalid request: the body cannot be read as JSON (it is not UTF-8, or nested too deeply)"
+_UNREADABLE_BODY = (
+    "Invalid request: the body cannot be read as JSON (it is not UTF-8, is nested too deeply, or "
+    "holds a number of over 4300 digits)"
+)
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
     """FastAPI's own HTTP errors, unchanged, except a body its JSON decoder cannot take (FastAPI's
-    400, the same for bytes that are not UTF-8 and for nesting past the decoder's recursion
-    limit): bad input is a 422 everywhere else, JSON syntax errors included."""
+    400, the same for bytes that are not UTF-8, for nesting past the decoder's recursion limit and
+    for an integer past its digit limit): bad input is a 422 everywhere else, JSON syntax errors
+    included."""
     assert isinstance(error, HTTPException)
     if error.status_code == 400 and error.detail == _UNDECODABLE_BODY:
         return JSONResponse({"detail": _UNREADABLE_BODY}, status_code=422)
