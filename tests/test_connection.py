@@ -60,3 +60,52 @@ def test_sentinels_that_cannot_be_reached_are_not_called_a_failover():
     message = explain(caught.value)
     assert message is not None and "failover" not in message
     assert message.startswith("No sentinel could be reached (2 asked)")
+
+
+def test_what_one_discovery_saw_is_not_another_threads():
+    """Connections discover the master from several threads at once: one thread's discovery
+    (no sentinel reachable) must not change what another's says (its sentinels answered with the
+    master down: a failover, not 'no sentinel could be reached')."""
+    import threading
+
+    import redis
+    from redis.sentinel import MasterNotFoundError
+
+    from gateway.services.redis.connection import ExplainedSentinel, MasterNotMonitored, SentinelsUnreachable
+
+    sentinel = ExplainedSentinel([("127.0.0.1", _closed_port()), ("127.0.0.1", _closed_port())])
+    down = {"mymaster": {"is_master": True, "is_sdown": True, "is_odown": False, "num-other-sentinels": 2}}
+    a_asking, b_done = threading.Event(), threading.Event()
+
+    def first() -> dict:
+        if threading.current_thread().name == "b":
+            raise redis.ConnectionError("refused")
+        return down
+
+    def second() -> dict:
+        if threading.current_thread().name == "a":
+            a_asking.set()
+            assert b_done.wait(5)
+        raise redis.ConnectionError("refused")
+
+    for client, answer in zip(sentinel.sentinels, (first, second), strict=True):
+        client.sentinel_masters = sentinel._recording(answer)
+    raised: dict[str, BaseException] = {}
+
+    def discover(name: str) -> None:
+        if name == "b":
+            assert a_asking.wait(5)
+        try:
+            sentinel.discover_master("mymaster")
+        except MasterNotFoundError as error:
+            raised[name] = error
+        if name == "b":
+            b_done.set()
+
+    threads = [threading.Thread(target=discover, args=(name,), name=name) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert isinstance(raised["b"], SentinelsUnreachable)
+    assert not isinstance(raised["a"], (SentinelsUnreachable, MasterNotMonitored)), raised["a"]

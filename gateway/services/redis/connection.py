@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -228,39 +229,42 @@ class ExplainedSentinel(Sentinel):
 
     def __init__(self, sentinels: list[tuple[str, int]], **kwargs: Any):
         super().__init__(sentinels, **kwargs)  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
-        self.last_failure: Exception | None = None
-        self.answered = False
-        self.monitored = False  # an answer named the master asked for (monitored, up or not)
-        self._wanted = ""
+        # What this thread's discovery saw: connections discover the master from several threads
+        # at once, and redis-py asks the sentinels in the discovering thread.
+        self._seen = threading.local()
         for client in self.sentinels:
             client.sentinel_masters = self._recording(client.sentinel_masters)
 
     def _recording(self, ask: Callable[[], Any]) -> Callable[[], Any]:
         def asking() -> Any:
+            seen = self._seen
             try:
                 answer: Any = ask()
             except (redis.ConnectionError, redis.TimeoutError) as error:
-                self.last_failure = error  # shared by threads: it only explains, never decides
+                seen.last_failure = error
                 raise
-            self.answered = True
-            self.monitored = self.monitored or _monitors(answer, self._wanted)
+            seen.answered = True
+            # An answer named the master asked for (monitored, up or not).
+            seen.monitored = getattr(seen, "monitored", False) or _monitors(
+                answer, getattr(seen, "wanted", "")
+            )
             return answer
 
         return asking
 
     def discover_master(self, service_name: str) -> Any:
-        self.last_failure, self.answered, self.monitored = None, False, False
-        self._wanted = service_name
+        seen = self._seen
+        seen.last_failure, seen.answered, seen.monitored, seen.wanted = None, False, False, service_name
         try:
             return super().discover_master(service_name)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  -- unannotated in redis-py
         except MasterNotFoundError as error:
-            if self.answered and not self.monitored:
+            if seen.answered and not seen.monitored:
                 raise MasterNotMonitored(service_name) from None
-            if self.last_failure is None:
+            if seen.last_failure is None:
                 raise
-            if not self.answered:
-                raise SentinelsUnreachable(len(self.sentinels)) from self.last_failure
-            raise error from self.last_failure
+            if not seen.answered:
+                raise SentinelsUnreachable(len(self.sentinels)) from seen.last_failure
+            raise error from seen.last_failure
 
 
 def _sentinel_master(target: SentinelTarget, options: ConnectionOptions) -> redis.Redis:
