@@ -21,7 +21,7 @@ from pathlib import Path
 import redis
 
 from bench.infra import log, redis_server
-from gateway.services.history.layout import rq_time
+from gateway.services.domain.rqtime import rq_time_of as rq_time
 from gateway.services.history.writer import HistoryWriter
 
 REGISTRY = "rq:failed:default"

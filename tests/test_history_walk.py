@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.services.domain.rqtime import rq_time_of as rq_time
 from gateway.services.history import walk
-from gateway.services.history.layout import minute_key, minute_of, mirror_key, rq_time
+from gateway.services.history.layout import minute_key, minute_of, mirror_key
 from gateway.services.history.writer import HistoryWriter
 
 NOW = float(int(time.time()))

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.services.domain.rqtime import rq_time_of as rq_time
 from gateway.services.history import writer as writer_module
 from gateway.services.history.layout import (
     LEASE_KEY,
@@ -20,7 +21,6 @@ from gateway.services.history.layout import (
     minute_key,
     minute_of,
     mirror_key,
-    rq_time,
 )
 from gateway.services.history.walk import walk_round
 from gateway.services.history.writer import SETTLE_SECONDS, HistoryWriter

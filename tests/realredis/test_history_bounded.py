@@ -21,7 +21,8 @@ from collections import Counter
 import pytest
 import redis
 
-from gateway.services.history.layout import minute_key, minute_of, mirror_key, rq_time
+from gateway.services.domain.rqtime import rq_time_of as rq_time
+from gateway.services.history.layout import minute_key, minute_of, mirror_key
 from gateway.services.history.writer import HistoryWriter
 
 pytestmark = pytest.mark.e2e

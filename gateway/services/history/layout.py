@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from gateway.services.domain import rqtime
 from gateway.services.domain.rqtime import RQ_TIME_FORMAT
 from gateway.services.redis import damaged, keys
 
@@ -53,11 +52,6 @@ def mirror_key(registry: str, queue_name: str) -> bytes:
 
 def minute_of(seconds: float) -> int:
     return int(seconds // 60)
-
-
-def rq_time(seconds: float) -> str:
-    """Unix seconds as RQ writes `ended_at`, so Lua compares the two as strings."""
-    return rqtime.rq_time(datetime.fromtimestamp(seconds, timezone.utc))
 
 
 def parse_rq_time(text: bytes | str | None) -> float | None:
