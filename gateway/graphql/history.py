@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from contextvars import ContextVar
 
 import strawberry
-from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
 from gateway import services
+from gateway.graphql.budget import OperationBudget
 from gateway.graphql.context import service_of
 from gateway.graphql.errors import call_service
 
@@ -43,39 +41,24 @@ async def resolve_history(
     if not getattr(root, "name_decodes", True):
         return []  # a damaged name (not UTF-8 in Redis) addresses nothing, as in Queue.jobs
     name: str = getattr(root, "queue_name")  # noqa: B009 -- the Queue type this field is attached to
-    budget = _MINUTES_LEFT.get()
+    budget = HistoryBudget.budget.get()
     if budget is None:  # a schema built without HistoryBudget
         history = await call_service(service_of(info).queue_history, name, since, until, step)
         return [HistoryBucket.of(bucket) for bucket in history.buckets]
     async with budget.turn:
-        history = await call_service(service_of(info).queue_history, name, since, until, step, budget.left)
-        budget.left -= len(history.buckets) * history.step
+        left = services.MAX_MINUTES if budget.left is None else budget.left
+        history = await call_service(service_of(info).queue_history, name, since, until, step, left)
+        budget.left = left - len(history.buckets) * history.step
     return [HistoryBucket.of(bucket) for bucket in history.buckets]
 
 
-class _MinutesLeft:
-    """What an executing operation's history fields have left of one request's range (31 days of
-    minutes). They take turns, in the order they start (the document's)."""
-
-    def __init__(self) -> None:
-        self.turn = asyncio.Lock()
-        self.left = services.MAX_MINUTES
-
-
-_MINUTES_LEFT: ContextVar[_MinutesLeft | None] = ContextVar("history_minutes_left", default=None)
-
-
-class HistoryBudget(SchemaExtension):
+class HistoryBudget(OperationBudget):
     """One request's history range per executed operation, as per REST request: without it, 30
     aliases of `history` (a list of buckets to the cost limit) each read 31 days of minutes,
     44,640 keys in one transaction, thirty times over."""
 
-    def on_execute(self) -> Iterator[None]:
-        token = _MINUTES_LEFT.set(_MinutesLeft())
-        try:
-            yield
-        finally:
-            _MINUTES_LEFT.reset(token)
+    budget = ContextVar("history_minutes_left", default=None)
+    start = services.MAX_MINUTES
 
 
 history_field = strawberry.field(

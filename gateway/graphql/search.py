@@ -3,14 +3,12 @@ with `scanned` and `complete` (README "Search")."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from contextvars import ContextVar
 
 import strawberry
-from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
+from gateway.graphql.budget import OperationBudget
 from gateway.graphql.context import service_of
 from gateway.graphql.errors import call_service
 from gateway.graphql.queues import JobState
@@ -61,7 +59,7 @@ class SearchQuery:
         size = 100 if first is None else first
         state_name = state.value if state is not None else None
         service = service_of(info)
-        budget = _SCAN_BUDGET.get()
+        budget = SearchScanBudget.budget.get()
         if budget is None:  # a schema built without SearchScanBudget
             return SearchJobConnection.of(
                 await call_service(service.search, query, queue, state_name, size, after)
@@ -73,25 +71,9 @@ class SearchQuery:
         return SearchJobConnection.of(page)
 
 
-class _ScanBudget:
-    """What an executing operation's searchJobs fields have left of --search-scan-limit. They take
-    turns, in the order they start (the document's), each with what the ones before it left."""
-
-    def __init__(self) -> None:
-        self.turn = asyncio.Lock()
-        self.left: int | None = None  # the first search's service sets it
-
-
-_SCAN_BUDGET: ContextVar[_ScanBudget | None] = ContextVar("search_scan_budget", default=None)
-
-
-class SearchScanBudget(SchemaExtension):
+class SearchScanBudget(OperationBudget):
     """One --search-scan-limit per executed operation, as per REST request (README "Search"):
-    without it, each of 30 aliases of searchJobs would examine as many jobs as one request may."""
+    without it, each of 30 aliases of searchJobs would examine as many jobs as one request may.
+    Its `left` is None until the first search's service sets it."""
 
-    def on_execute(self) -> Iterator[None]:
-        token = _SCAN_BUDGET.set(_ScanBudget())
-        try:
-            yield
-        finally:
-            _SCAN_BUDGET.reset(token)
+    budget = ContextVar("search_scan_budget", default=None)
