@@ -247,14 +247,15 @@ class WorkerNotListening(Conflict):
 
 
 class WorkerRunsOtherWork(Conflict):
-    """Raised when a stop names a job whose worker (RQ 2 or later) is running other work: its
-    `started` is stale, and RQ's stop handler would ignore the command, so none is sent."""
+    """Raised when a stop names a job whose worker (RQ 2 or later) is not running it (idle, or
+    busy with other work): its `started` is stale, and RQ's stop handler would ignore the command,
+    so none is sent."""
 
     def __init__(self, worker_name: str, job_id: str):
         super().__init__(
             job_id,
-            f"Job {job_id} says it runs on worker {worker_name}, which is running other work: its "
-            "status is stale (the worker it ran on may have died); RQ would ignore a stop, none was sent",
+            f"Job {job_id} says it runs on worker {worker_name}, which is not running it: its status "
+            "is stale (the worker it ran on may have died); RQ would ignore a stop, none was sent",
         )
         self.worker_name = worker_name  # the audit record names it (services/access.py)
 

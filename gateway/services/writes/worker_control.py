@@ -58,7 +58,7 @@ def stop_job(connection: Redis, job_id: str) -> CommandOutcome:
     if not worker:
         raise Conflict(job_id, f"Job {job_id} is started but names no worker; it cannot be sent a stop")
     worker_name = worker.decode(errors="replace")
-    if _running_something_else(connection, worker_name, job_id):
+    if _not_running(connection, worker_name, job_id):
         raise WorkerRunsOtherWork(worker_name, job_id)
     if not _publish(connection, worker_name, "stop-job", job_id=job_id):
         raise WorkerNotListening(worker_name, job_id)
@@ -70,7 +70,7 @@ def stop_job(connection: Redis, job_id: str) -> CommandOutcome:
     )
 
 
-def _running_something_else(connection: Redis, worker_name: str, job_id: str) -> bool:
+def _not_running(connection: Redis, worker_name: str, job_id: str) -> bool:
     """Whether the worker is known not to run the job. RQ 2 and later index a worker's running
     jobs as executions (`job_id:execution_id`), and its stop-job handler ignores a job it is not
     running; a worker of an older RQ, or a hash that is gone, says nothing either way."""
