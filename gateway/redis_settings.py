@@ -34,9 +34,8 @@ def check_topology(settings: Settings) -> None:
     if settings.redis_sentinel_password and not sentinel:
         raise ValueError(_named("redis_sentinel_password") + ": only used with Sentinel")
     tls = [f for f in ("redis_ca_file", "redis_cert_file", "redis_key_file") if getattr(settings, f)]
-    # With Sentinel, the TLS files alone turn TLS on, for the sentinels and the master alike.
-    if tls and not sentinel and not (settings.redis_url or "").startswith("rediss://"):
-        raise ValueError(_both(*tls) + ": needs a rediss:// URL (TLS)")
+    if tls:
+        _check_tls_targets(settings, tls, sentinel)
     try:
         if settings.redis_ca_file:
             check_ca_file(settings.redis_ca_file)
@@ -47,6 +46,28 @@ def check_topology(settings: Settings) -> None:
             check_client_certificate(settings.redis_cert_file, settings.redis_key_file)
     except InvalidParameter as error:
         raise ValueError(_both("redis_cert_file", "redis_key_file") + ": " + error.message) from None
+
+
+def _check_tls_targets(settings: Settings, tls: list[str], sentinel: bool) -> None:
+    """The shared TLS files apply to every instance, so each must be one that takes TLS: a
+    rediss:// URL, or Sentinel (where the TLS files alone turn TLS on, for the sentinels and the
+    master alike). An instance that would be refused at its first connection is refused now, by
+    name, with the way out (README "Several Redis instances")."""
+    from gateway.services import is_sentinel_url
+
+    def takes_tls(url: str) -> bool:
+        return url.startswith("rediss://") or is_sentinel_url(url)
+
+    if not (sentinel or settings.redis_url or settings.redis_instances):
+        raise ValueError(_both(*tls) + ": needs a rediss:// URL (TLS)")
+    if settings.redis_url and not takes_tls(settings.redis_url):
+        raise ValueError(_both(*tls) + ": needs a rediss:// URL (TLS)")
+    for name, _, url in (item.partition("=") for item in settings.redis_instances):
+        if not takes_tls(url):
+            raise ValueError(
+                _both(*tls) + f": apply to every instance, and instance {name!r} has no rediss:// URL; "
+                "give it one, or its own TLS files in a settings file's instance table"
+            )
 
 
 def _check_instances(settings: Settings) -> None:

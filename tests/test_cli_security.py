@@ -132,7 +132,7 @@ def _topologies(tmp_path) -> list[dict]:
         "redis_ca_file": str(tls.ca),
         "redis_cert_file": str(tls.client_cert),
         "redis_key_file": str(tls.client_key),
-        "redis_instances": "b=redis://127.0.0.1:3/0",
+        "redis_instances": "b=rediss://127.0.0.1:3/0",
         "oidc_issuer": "https://id.example.com",
         "oidc_audience": "rq-gateway",
         "oidc_role_claim": "groups",

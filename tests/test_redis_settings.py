@@ -105,6 +105,20 @@ def test_tls_settings_are_read_from_their_variables(clean_env, tls):
             {"redis_url": "rediss://h:1/0", "redis_cert_file": "/etc/hostname"},
             "a client certificate and its key go together: give both files or neither",
         ),
+        (
+            # The shared TLS files apply to every instance: a plain one failed at its first
+            # connection (a traceback at start-up), now here, by name.
+            {
+                "redis_url": "rediss://h:1/0",
+                "redis_instances": "b=redis://h:2/0",
+                "redis_ca_file": "/etc/hostname",
+            },
+            "apply to every instance, and instance 'b' has no rediss:// URL",
+        ),
+        (
+            {"redis_instances": "a=rediss://h:1/0,b=redis://h:2/0", "redis_ca_file": "/etc/hostname"},
+            "instance 'b' has no rediss:// URL",
+        ),
     ],
 )
 def test_contradictory_or_unloadable_topology_settings_are_refused_by_name(values, message):

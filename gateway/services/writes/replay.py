@@ -95,7 +95,7 @@ def _link(connection: Redis, old: Job, new_id: str) -> None:
             return
         raw = pipe.hget(old.key, "meta")
         try:
-            meta = {} if raw is None else old.serializer.loads(raw)  # pyright: ignore[reportArgumentType]
+            meta = {} if raw is None else old.serializer.loads(raw)  # pyright: ignore[reportArgumentType]  -- a job hash field, bytes, as RQ passes it
         except Exception:
             meta = None
         if not isinstance(meta, dict):
