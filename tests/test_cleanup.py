@@ -86,7 +86,7 @@ def test_damage_rq_meets_inside_its_own_pipeline_is_the_cleanups_conflict(conn, 
     its way too, answered as such, not as the generic wrong-type conflict."""
     job = Queue("q", connection=conn).enqueue(jobs.add, 1, 2)
     conn.hset(job.key, "status", "started")
-    conn.zadd("rq:wip:q", {job.id: 1})
+    conn.zadd("rq:wip:q", {f"{job.id}:1": 1})  # RQ 3 keeps job_id:execution_id here
     conn.set(f"rq:results:{job.id}", "not a stream")
     response = client.post("/api/v1/queues/q/cleanup")
     assert response.status_code == 409, response.text
