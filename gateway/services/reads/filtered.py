@@ -21,7 +21,7 @@ from gateway.services.reads.read_ahead import read_ahead
 from gateway.services.redis import keys, scripts
 from gateway.services.redis.failure_facts import FailureFacts, decode_facts, read_cause_fields, read_facts
 from gateway.services.redis.fetch import fetch_jobs
-from gateway.services.redis.registry import Entry, RegistryReader, entries_of, now_timestamp
+from gateway.services.redis.registry import Entry, RegistryReader, entries_of, now_timestamp, up_to
 
 # Entries one script call examines at most: keeps each call a few milliseconds inside Redis.
 SCAN_BUDGET = 1000
@@ -82,7 +82,7 @@ class FilteredView:
         while True:
             total, entries, last, done = self._candidates(cursor, chunk)
             if bound is not None:
-                entries = [e for e in entries if e.position <= bound]
+                entries = up_to(entries, bound)
                 done = done or last is None or last.position >= bound
             members = [e.member for e in entries] if self._filter.needs_job else []
             yield total, entries, read_cause_fields(self._connection, members)
