@@ -72,7 +72,8 @@ class FilteredView:
             return
         for total, entries, fields in read_ahead(self._reads(cursor, bound, chunk), "filtered-walk"):
             facts = decode_facts(fields, self._serializer)
-            yield total, [entry for entry, fact in zip(entries, facts, strict=True) if self._meets(fact)]
+            met = [entry for entry, fact in zip(entries, facts, strict=True) if _meets(self._filter, fact)]
+            yield total, met
 
     def _reads(
         self, cursor: tuple[str, bytes] | None, bound: tuple[float, bytes] | None, chunk: int
@@ -89,10 +90,6 @@ class FilteredView:
             if done or last is None:
                 return
             cursor = (last.score, last.raw)
-
-    def _meets(self, fact: FailureFacts) -> bool:
-        # The dates were checked in Redis (_candidates).
-        return self._filter.matches_failure(fact.func_name, fact.traceback, fact.ended_at)
 
     def first(self, count: int, cursor: tuple[str, bytes] | None = None) -> list[Entry]:
         """Up to `count` matches after `cursor`."""
@@ -150,8 +147,10 @@ def matching_entries(
 ) -> list[Entry]:
     """The entries whose job meets every criterion of the filter, dates included, in one call."""
     facts = read_facts(connection, [e.member for e in entries], serializer)
-    return [
-        entry
-        for entry, fact in zip(entries, facts, strict=True)
-        if job_filter.matches_failure(fact.func_name, fact.traceback, fact.ended_at)
-    ]
+    return [entry for entry, fact in zip(entries, facts, strict=True) if _meets(job_filter, fact)]
+
+
+def _meets(job_filter: FailedJobFilter, fact: FailureFacts) -> bool:
+    """Every criterion of the filter, on what failure_facts read of a job (a view's walk checked
+    the dates in Redis already; they hold again here)."""
+    return job_filter.matches_failure(fact.func_name, fact.traceback, fact.ended_at)
