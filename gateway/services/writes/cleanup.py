@@ -41,8 +41,9 @@ def cleanup_queue(connection: Redis, queue_name: str, serializer: Any) -> Cleanu
     wrong = tuple(state for state, kind in zip(cleaned, types, strict=True) if kind not in _SORTED_OR_NONE)
     if wrong:
         raise CleanupBlocked(queue_name, wrong)
-    if any(isinstance(reply, Exception) for reply in expired):
-        raise next(reply for reply in expired if isinstance(reply, Exception))
+    for reply in expired:
+        if isinstance(reply, Exception):
+            raise reply
     try:
         clean_registries(Queue(queue_name, connection=connection, serializer=serializer))
     except ResponseError as error:  # damage further on: the rate-limit keys, a job's own keys
