@@ -38,3 +38,15 @@ def test_without_keys_the_caller_is_the_anonymous_admin(client):
 def test_the_secret_never_appears(conn):
     body = gql(keyed_client(conn, "admin"), QUERY)
     assert KEYS["admin"] not in str(body)
+
+
+@pytest.mark.parametrize(
+    ("hide", "key", "hidden"), [(True, "viewer", True), (True, "operator", False), (False, "viewer", False)]
+)
+def test_viewer_says_whether_payloads_are_hidden_from_it_as_they_are(conn, factory, hide, key, hidden):
+    job_id = factory.queued()
+    client = keyed_client(conn, key, hide_payloads=hide)
+    said = gql(client, "{ viewer { payloadsHidden } }")["data"]["viewer"]["payloadsHidden"]
+    shown = gql(client, "query($id: ID!) { job(id: $id) { args } }", id=job_id)["data"]["job"]["args"]
+    assert said is hidden
+    assert (shown is None) is hidden

@@ -18,10 +18,18 @@ class Viewer:
     queue_patterns: list[str] = strawberry.field(
         description="The key's queue patterns (fnmatch); empty means every queue."
     )
+    payloads_hidden: bool = strawberry.field(
+        description="Whether `--hide-payloads` shows this key jobs' args, kwargs and result as null."
+    )
 
     @classmethod
     def of(cls, caller: CallerInfo) -> Viewer:
-        return cls(name=caller.name, role=caller.role, queue_patterns=list(caller.queue_patterns))
+        return cls(
+            name=caller.name,
+            role=caller.role,
+            queue_patterns=list(caller.queue_patterns),
+            payloads_hidden=caller.payloads_hidden,
+        )
 
 
 @strawberry.type

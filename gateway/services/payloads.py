@@ -126,7 +126,7 @@ SHOWN: dict[type, frozenset[str]] = {
     AuditEntry: frozenset(field.name for field in dataclasses.fields(AuditEntry)),
     AuditPage: frozenset({"total", "end_cursor", "has_next_page"}),
     JobStream: frozenset({"empty"}),
-    CallerInfo: frozenset({"name", "role", "queue_patterns"}),
+    CallerInfo: frozenset({"name", "role", "queue_patterns", "payloads_hidden"}),
     JobPlace: frozenset({"job_id", "exists", "queue"}),
     QueueGauges: frozenset({"ready_count", "latency_seconds"}),
     QueueHistory: frozenset({"queue", "step"}),

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CallerInfo:
-    """The API key's name (or `anonymous`), its role, and its queue patterns (empty: every queue)."""
+    """The API key's name (or `anonymous`), its role, its queue patterns (empty: every queue),
+    and whether `--hide-payloads` hides job payloads from it (so a client can say "hidden" where
+    it would otherwise show a `null` that looks like the job's own)."""
 
     name: str
     role: str
     queue_patterns: tuple[str, ...]
+    payloads_hidden: bool = False

@@ -48,7 +48,8 @@ class AccessBound(ServiceCore):
         by every read, which is how a client learns that it must ask for a key."""
         principal = self._principal or ANONYMOUS
         role = principal.role.label if principal.role is not None else ""
-        return CallerInfo(name=principal.name, role=role, queue_patterns=principal.queues)
+        hidden = self.scope is not None and self.scope.hides_payloads
+        return CallerInfo(principal.name, role, principal.queues, payloads_hidden=hidden)
 
     @read()
     def check_caller(self) -> None:

@@ -17,7 +17,19 @@ import * as workers from "./views/workers.js";
 
 const ROLES = { viewer: 1, operator: 2, admin: 3 };
 // Which role each action needs; the server checks again on every call.
-const NEEDS = { retry: "operator", cancel: "operator", requeue: "operator", delete: "admin", clear: "admin", audit: "admin" };
+const NEEDS = {
+  retry: "operator",
+  cancel: "operator",
+  requeue: "operator",
+  stop: "operator",
+  enqueueNow: "operator",
+  replay: "operator",
+  delete: "admin",
+  clear: "admin",
+  audit: "admin",
+  suspend: "admin",
+  shutdown: "admin",
+};
 
 const EXPIRED = "Your sign-in has expired or is no longer accepted. Sign in again.";
 
@@ -56,7 +68,7 @@ async function boot() {
     return;
   }
   try {
-    const data = await gql("query Viewer { viewer { name role queuePatterns } }");
+    const data = await gql("query Viewer { viewer { name role queuePatterns payloadsHidden } }");
     session = makeSession(data.viewer);
     await refreshInstances();
     renderShell();

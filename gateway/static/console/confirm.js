@@ -5,8 +5,9 @@
 import { h } from "./dom.js";
 
 // Resolves to true when confirmed. `count`: when given, the Delete button stays disabled until
-// exactly this number is typed.
-export function confirmAction({ title, text, action, count = null }) {
+// exactly this number is typed. `extra`: elements shown above the buttons (an option the caller
+// reads once this resolves, such as a checkbox).
+export function confirmAction({ title, text, action, count = null, extra = null }) {
   return new Promise((resolve) => {
     const input =
       count === null
@@ -23,6 +24,7 @@ export function confirmAction({ title, text, action, count = null }) {
         h("h2", { id: "confirm-title" }, title),
         h("p", { id: "confirm-text" }, text),
         input ? [h("label", { for: "confirm-count" }, `Type ${count} to confirm`), input] : null,
+        extra,
         h("div", { class: "buttons" }, cancel, go),
       ),
     );

@@ -20,14 +20,21 @@ function ids(list) {
   return h("ul", { class: "ids" }, list.map((id) => h("li", {}, jobLink(id))));
 }
 
+// Each control: when it applies, the action name the session checks (app.js NEEDS) and its label.
+const CONTROLS = [
+  { name: "retry", label: "Retry", when: ["FAILED"] },
+  { name: "stop", label: "Stop", when: ["STARTED"], danger: true },
+  { name: "enqueueNow", label: "Enqueue now", when: ["SCHEDULED", "DEFERRED"] },
+  { name: "replay", label: "Replay", when: ["FINISHED", "FAILED"] },
+  { name: "cancel", label: "Cancel", when: ["QUEUED", "DEFERRED", "SCHEDULED"] },
+  { name: "requeue", label: "Requeue", when: ["CANCELED", "STOPPED"] },
+  { name: "delete", label: "Delete", when: ["FAILED"], danger: true },
+];
+
 function actionsFor(job, session, act) {
-  const status = job.status;
-  const buttons = [];
-  if (status === "FAILED" && session.may("retry")) buttons.push(h("button", { type: "button", onclick: () => act("retry") }, "Retry"));
-  if (status === "FAILED" && session.may("delete")) buttons.push(h("button", { type: "button", class: "danger", onclick: () => act("delete") }, "Delete"));
-  if (["QUEUED", "DEFERRED", "SCHEDULED"].includes(status) && session.may("cancel")) buttons.push(h("button", { type: "button", onclick: () => act("cancel") }, "Cancel"));
-  if (["CANCELED", "STOPPED"].includes(status) && session.may("requeue")) buttons.push(h("button", { type: "button", onclick: () => act("requeue") }, "Requeue"));
-  return buttons;
+  return CONTROLS.filter((control) => control.when.includes(job.status) && session.may(control.name)).map((control) =>
+    h("button", { type: "button", class: control.danger ? "danger" : null, onclick: () => act(control.name, job) }, control.label),
+  );
 }
 
 const MUTATIONS = {
@@ -35,7 +42,24 @@ const MUTATIONS = {
   delete: "mutation Delete($id: ID!) { done: deleteFailedJob(id: $id) { success message } }",
   cancel: "mutation Cancel($id: ID!) { done: cancelJob(id: $id) { success message } }",
   requeue: "mutation Requeue($id: ID!) { done: requeueJob(id: $id) { success message } }",
+  stop: "mutation Stop($id: ID!) { done: stopJob(id: $id) { success message } }",
+  enqueueNow: "mutation EnqueueNow($id: ID!, $force: Boolean!) { done: enqueueJobNow(id: $id, force: $force) { success message } }",
+  replay: "mutation Replay($id: ID!) { done: replayJob(id: $id) { jobId queue } }",
 };
+
+// What each control asks before it acts; null: it acts at once.
+function question(name, job) {
+  const id = job.id;
+  if (name === "delete") return { title: "Delete job", text: `This deletes job ${id} and everything RQ keeps for it.`, action: "Delete" };
+  if (name === "stop") return { title: "Stop job", text: `This tells the worker running job ${id} to stop it now; it ends as stopped.`, action: "Stop" };
+  if (name === "enqueueNow" && job.status === "DEFERRED")
+    return {
+      title: "Enqueue a deferred job",
+      text: `Job ${id} waits for jobs it depends on. Enqueued now, it runs without waiting for them, whether or not they have finished.`,
+      action: "Enqueue anyway",
+    };
+  return null;
+}
 
 export function render(main, current, session) {
   const id = current.arg;
@@ -43,18 +67,21 @@ export function render(main, current, session) {
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   replace(main, h("h1", {}, "Job ", h("span", { class: "mono" }, id)), status, body);
 
-  async function act(name) {
-    if (name === "delete") {
-      const ok = await confirmAction({ title: "Delete job", text: `This deletes job ${id} and everything RQ keeps for it.`, action: "Delete" });
-      if (!ok) return;
-    }
+  async function act(name, job) {
+    const ask = question(name, job);
+    if (ask && !(await confirmAction(ask))) return;
+    const variables = name === "enqueueNow" ? { id, force: job.status === "DEFERRED" } : { id };
     try {
-      const { done } = await gql(MUTATIONS[name], { id });
-      notice(status, done.message);
+      const { done } = await gql(MUTATIONS[name], variables);
+      if (name === "replay") replace(status, h("p", { class: "notice ok", role: "status" }, "Replayed as ", jobLink(done.jobId), ` on ${done.queue}.`));
+      else notice(status, done.message);
     } catch (error) {
       showError(status, error);
     }
   }
+
+  // Under --hide-payloads a viewer's payloads come as null: say so, not "null", which reads as the job's own.
+  const payload = (value) => (session.viewer.payloadsHidden ? h("span", { class: "muted" }, "hidden (--hide-payloads)") : json(value));
 
   function show(job) {
     if (!job) {
@@ -82,11 +109,11 @@ export function render(main, current, session) {
       ),
       h("h2", {}, "Arguments"),
       h("h3", {}, "args"),
-      json(job.args),
+      payload(job.args),
       h("h3", {}, "kwargs"),
-      json(job.kwargs),
+      payload(job.kwargs),
       h("h2", {}, "Result"),
-      json(job.result),
+      payload(job.result),
       job.excInfo ? [h("h2", {}, "Traceback"), h("pre", { class: "traceback", tabindex: "0", "aria-label": "Traceback" }, job.excInfo)] : null,
     );
   }

@@ -1,0 +1,166 @@
+"""The on-call controls in the console (issue 15's actions, in chromium): stop a running job,
+enqueue a scheduled or deferred job now, replay a job, suspend and resume the workers, shut one
+down. Each click is followed through to what a real `rq worker` does and what REST reports; each
+control shows only to the roles that may use it.
+
+The module's gateway runs with --hide-payloads, so a viewer's job page says its payloads are
+hidden rather than showing a null that reads as the job's own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+from rq import Queue
+
+from gateway.demo import jobs
+
+from .console import TIMEOUT_MS, failing, rest, start_gateway
+from .control_workers import running_worker, wait_exit
+from .helpers import RedisServer, start_worker, wait_worker
+from .processes import GatewayProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+
+@pytest.fixture(scope="module")
+def gateway(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    log = tmp_path_factory.mktemp("console-controls") / "gateway.log"
+    process = start_gateway(redis_server.url, log, "--hide-payloads")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def status_of(page):
+    return page.locator("#job-status")
+
+
+def confirm(page, action: str) -> None:
+    page.get_by_role("dialog").get_by_role("button", name=action, exact=True).click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def test_an_operator_stops_a_running_job_and_requeues_it_from_its_page(
+    r, redis_url, gateway, visit, tmp_path
+):
+    release = "rq-gateway:test:release"
+    job_id = Queue("default", connection=r).enqueue("lifecycle_jobs.wait_for_release", release).id
+    worker = start_worker(redis_url, log=tmp_path / "worker.log")
+    try:
+        page = visit("operator", f"/#/job/{job_id}").page
+        expect(status_of(page)).to_have_text("started", timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Stop", exact=True).click()
+        expect(page.get_by_role("dialog")).to_contain_text(f"the worker running job {job_id}")
+        confirm(page, "Stop")
+        expect(status_of(page)).to_have_text("stopped", timeout=TIMEOUT_MS)
+    finally:
+        wait_worker(worker)  # a burst worker exits once the stopped job is handled
+    assert rest(gateway, f"/api/v1/jobs/status/{job_id}", "operator")["status"] == "stopped"
+
+    r.set(release, 1)
+    page.get_by_role("button", name="Requeue").click()
+    expect(status_of(page)).to_have_text("queued", timeout=TIMEOUT_MS)
+    wait_worker(start_worker(redis_url, log=tmp_path / "worker2.log"))
+    expect(status_of(page)).to_have_text("finished", timeout=TIMEOUT_MS)
+
+
+def test_enqueue_now_runs_a_scheduled_job_and_asks_first_for_a_deferred_one(r, redis_url, gateway, visit):
+    q = Queue("default", connection=r)
+    scheduled = q.enqueue_in(timedelta(hours=1), jobs.add, 1, 2).id
+    blocker = q.enqueue_in(timedelta(hours=1), jobs.add, 0, 0)
+    deferred = q.enqueue(jobs.add, 3, 4, depends_on=blocker).id
+
+    page = visit("operator", f"/#/job/{scheduled}").page
+    expect(status_of(page)).to_have_text("scheduled", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Enqueue now").click()  # a scheduled job: no question
+    expect(status_of(page)).to_have_text("queued", timeout=TIMEOUT_MS)
+    assert r.lrange("rq:queue:default", 0, -1) == [scheduled.encode()]
+
+    page = visit("operator", f"/#/job/{deferred}").page
+    expect(status_of(page)).to_have_text("deferred", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Enqueue now").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("runs without waiting for them")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert rest(gateway, f"/api/v1/jobs/status/{deferred}", "operator")["status"] == "deferred"
+    page.get_by_role("button", name="Enqueue now").click()
+    confirm(page, "Enqueue anyway")
+    expect(status_of(page)).to_have_text("queued", timeout=TIMEOUT_MS)
+    assert r.lrange("rq:queue:default", 0, -1) == [scheduled.encode(), deferred.encode()]
+
+
+def test_replay_of_a_failed_job_links_to_the_new_job_which_a_real_worker_runs(r, redis_url, gateway, visit):
+    (job_id,) = failing(r, redis_url, 1)
+    page = visit("operator", f"/#/job/{job_id}").page
+    expect(status_of(page)).to_have_text("failed", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Replay").click()
+    notice = page.get_by_role("status").filter(has_text="Replayed as")
+    expect(notice).to_be_visible(timeout=TIMEOUT_MS)
+    new_id = notice.get_by_role("link").inner_text()
+    assert new_id != job_id
+    assert rest(gateway, f"/api/v1/jobs/status/{new_id}", "operator")["status"] == "queued"
+    assert r.hget(f"rq:job:{new_id}", "origin") == b"default"
+
+    notice.get_by_role("link").click()
+    expect(page.get_by_role("heading", name=f"Job {new_id}")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(status_of(page)).to_have_text("queued", timeout=TIMEOUT_MS)
+    Queue("default", connection=r).enqueue(jobs.add, 0, 0)  # the burst worker's exit comes after it
+    wait_worker(start_worker(redis_url))
+    expect(status_of(page)).to_have_text("failed", timeout=TIMEOUT_MS)  # the same bad report, again
+
+
+def test_an_admin_suspends_resumes_and_shuts_a_worker_down_from_the_workers_page(
+    r, redis_url, gateway, visit, tmp_path
+):
+    log = tmp_path / "worker.log"
+    with running_worker(redis_url, "console-shut-me", log) as process:
+        page = visit("admin", "/#/workers").page
+        row = page.locator('tr[data-worker="console-shut-me"]')
+        expect(row).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.locator("#suspension")).to_contain_text("Workers take new jobs.")
+
+        page.get_by_role("button", name="Suspend workers…").click()
+        page.get_by_label("For how many seconds (empty: until resumed)").fill("600")
+        confirm(page, "Suspend")
+        expect(page.locator("#suspension")).to_contain_text("Workers are suspended until", timeout=TIMEOUT_MS)
+        suspension = rest(gateway, "/api/v1/workers/suspension", "admin")
+        assert suspension["suspended"] is True and suspension["until"] is not None
+        assert 590 <= r.ttl("rq:suspended") <= 600  # what `rq suspend --duration 600` leaves
+
+        page.get_by_role("button", name="Resume workers").click()
+        expect(page.locator("#suspension")).to_contain_text("Workers take new jobs.", timeout=TIMEOUT_MS)
+        assert r.exists("rq:suspended") == 0
+
+        page.get_by_role("button", name="Shut down console-shut-me").click()
+        expect(page.get_by_role("dialog")).to_contain_text("finishes the job it is running")
+        confirm(page, "Shut down")
+        # Wait through the page: its requests pass through this process (the origin check's route).
+        expect(page.get_by_role("status")).to_contain_text("warm shutdown sent", timeout=TIMEOUT_MS)
+        assert wait_exit(process, 30, log) == 0  # RQ's warm shutdown: the worker exits cleanly
+        expect(row).to_have_count(0, timeout=TIMEOUT_MS)  # gone from the list without a reload
+
+
+def test_each_role_sees_only_the_controls_it_may_use(r, redis_url, gateway, visit):
+    (failed_id,) = failing(r, redis_url, 1)
+    viewer = visit("viewer", f"/#/job/{failed_id}").page
+    expect(status_of(viewer)).to_have_text("failed", timeout=TIMEOUT_MS)
+    assert viewer.locator("main button").count() == 0
+    # --hide-payloads: said, not shown as a null that reads as the job's own.
+    expect(viewer.locator("main")).to_contain_text("hidden (--hide-payloads)")
+    assert viewer.locator("pre.json").count() == 0
+
+    operator = visit("operator", f"/#/job/{failed_id}").page
+    expect(status_of(operator)).to_have_text("failed", timeout=TIMEOUT_MS)
+    buttons = operator.locator("main .actions button").all_inner_texts()
+    assert buttons == ["Retry", "Replay"]
+    assert operator.locator("pre.json").first.inner_text() == '[\n  "bad-default-0"\n]'
+
+    workers = visit("operator", "/#/workers").page
+    expect(workers.locator("#suspension")).to_contain_text("Workers take new jobs.", timeout=TIMEOUT_MS)
+    assert workers.get_by_role("button").filter(has_text="Suspend").count() == 0
+    admin = visit("admin", "/#/workers").page
+    expect(admin.get_by_role("button", name="Suspend workers…")).to_be_visible(timeout=TIMEOUT_MS)
