@@ -54,7 +54,8 @@ PAGES = {
     "queue": ("/#/queue/default?state=failed", "table.jobs"),
     "failed": ("/#/failed/default", "table.groups"),
     "job": ("/#/job/{job}", "pre.traceback"),
-    "workers": ("/#/workers", "main p"),
+    "workers": ("/#/workers", "#suspension"),
+    "scheduling": ("/#/scheduling", "main h2"),
     "audit": ("/#/audit", "main table"),
     "sign-in": ("/", "#key"),
     # The issuer's answer to a sign-in this tab did not start: the page says so.

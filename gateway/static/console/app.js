@@ -13,6 +13,7 @@ import * as failed from "./views/failed.js";
 import * as job from "./views/job.js";
 import * as overview from "./views/overview.js";
 import * as queue from "./views/queue.js";
+import * as scheduling from "./views/scheduling.js";
 import * as workers from "./views/workers.js";
 
 const ROLES = { viewer: 1, operator: 2, admin: 3 };
@@ -33,7 +34,7 @@ const NEEDS = {
 
 const EXPIRED = "Your sign-in has expired or is no longer accepted. Sign in again.";
 
-const VIEWS = { "": overview, queue, failed, job, workers, audit };
+const VIEWS = { "": overview, queue, failed, job, workers, scheduling, audit };
 
 const app = document.getElementById("app");
 let session = null;
@@ -134,6 +135,7 @@ function renderShell() {
     h("a", { href: "#/", class: "brand" }, "rq-gateway"),
     h("a", { href: "#/" }, "Overview"),
     h("a", { href: "#/workers" }, "Workers"),
+    h("a", { href: "#/scheduling" }, "Scheduling"),
     session.may("audit") ? h("a", { href: "#/audit" }, "Audit log") : null,
     h("a", { href: "graphql" }, "GraphiQL"),
     h("a", { href: "docs" }, "REST API"),

@@ -1,11 +1,12 @@
 // Workers: state, queues, current job (linked), counts, last heartbeat; whether `rq suspend` is in
 // force. An admin suspends and resumes them and shuts one down (RQ's own commands, so a stock
-// `rq worker` obeys). The list is read again every few seconds while the tab is visible.
+// `rq worker` obeys). The list is re-read every few seconds while the tab is visible (poll.js).
 
 import { gql } from "../api.js";
 import { confirmAction } from "../confirm.js";
 import { h, jobLink, queueLink, replace, seconds, table, time } from "../dom.js";
 import { notice, showError } from "../messages.js";
+import { poll } from "../poll.js";
 
 export const REFRESH_MS = 3000;
 
@@ -82,8 +83,6 @@ export function render(main, _current, session) {
   const status = h("div", { class: "status-line" });
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   replace(main, h("h1", {}, "Workers"), status, body);
-  let timer = null;
-  let stopped = false;
 
   async function act(control) {
     try {
@@ -92,7 +91,7 @@ export function render(main, _current, session) {
     } catch (error) {
       showError(status, error);
     }
-    refresh();
+    polling.now();
   }
 
   function show({ workers, workerSuspension }) {
@@ -107,23 +106,6 @@ export function render(main, _current, session) {
     );
   }
 
-  function refresh() {
-    clearTimeout(timer);
-    if (stopped) return;
-    if (document.hidden || document.querySelector("dialog[open]")) {
-      timer = setTimeout(refresh, REFRESH_MS); // paused while hidden, and while a dialog asks
-      return;
-    }
-    gql(QUERY).then(show, (error) => showError(body, error)).finally(() => {
-      if (stopped) return;
-      clearTimeout(timer); // an action's refresh may have overlapped this one: one timer only
-      timer = setTimeout(refresh, REFRESH_MS);
-    });
-  }
-
-  refresh();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  const polling = poll(REFRESH_MS, () => gql(QUERY).then(show, (error) => showError(body, error)));
+  return polling.stop;
 }

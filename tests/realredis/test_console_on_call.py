@@ -1,25 +1,30 @@
 """The on-call controls in the console (issue 15's actions, in chromium): stop a running job,
 enqueue a scheduled or deferred job now, replay a job, suspend and resume the workers, shut one
 down. Each click is followed through to what a real `rq worker` does and what REST reports; each
-control shows only to the roles that may use it.
+control shows only to the roles that may use it. And the scheduling view, against a real
+`rq cron` process.
 
 The module's gateway runs with --hide-payloads, so a viewer's job page says its payloads are
 hidden rather than showing a null that reads as the job's own."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
 from rq import Queue
+from rq.job import Job
 
 from gateway.demo import jobs
 
 from .console import TIMEOUT_MS, failing, rest, start_gateway
 from .control_workers import running_worker, wait_exit
-from .helpers import RedisServer, start_worker, wait_worker
+from .helpers import HERE, RQ_BIN, RedisServer, start_worker, wait_until, wait_worker
 from .processes import GatewayProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -164,3 +169,55 @@ def test_each_role_sees_only_the_controls_it_may_use(r, redis_url, gateway, visi
     assert workers.get_by_role("button").filter(has_text="Suspend").count() == 0
     admin = visit("admin", "/#/workers").page
     expect(admin.get_by_role("button", name="Suspend workers…")).to_be_visible(timeout=TIMEOUT_MS)
+
+
+def test_the_scheduling_view_shows_a_real_cron_scheduler_and_rq_schedulers_jobs_as_rest_does(
+    r, redis_url, gateway, visit, tmp_path
+):
+    # What rq-scheduler's Scheduler.schedule(interval=300, repeat=3) writes.
+    planned = Job.create(
+        jobs.add, args=(1, 1), connection=r, meta={"interval": 300, "repeat": 3}, origin="default"
+    )
+    planned.save()
+    r.zadd(
+        "rq:scheduler:scheduled_jobs",
+        {planned.id: (datetime.now(timezone.utc) + timedelta(minutes=5)).timestamp()},
+    )
+    pythonpath = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+    with (tmp_path / "cron.log").open("wb") as log:
+        cron = subprocess.Popen(
+            [str(RQ_BIN), "cron", "--url", redis_url, "cron_config"],
+            cwd=HERE,
+            env={**os.environ, "PYTHONPATH": pythonpath},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        spawned = wait_until(
+            lambda: Queue("default", connection=r).job_ids, 30, "the interval job's first run"
+        )
+        page = visit("viewer", "/#/scheduling").page
+        hourly = page.locator('table.cron tr[data-cron-job="hourly"]')
+        expect(hourly).to_contain_text(spawned[0], timeout=TIMEOUT_MS)
+        (scheduler,) = rest(gateway, "/api/v1/cron", "viewer")["schedulers"]
+        by_name = {job["name"]: job for job in scheduler["cron_jobs"]}
+        cells = hourly.locator("th, td").all_inner_texts()
+        assert cells[:4] == ["hourly", by_name["hourly"]["func_name"], "default", "every 1 h"]
+        nightly = page.locator('table.cron tr[data-cron-job="nightly"] td').all_inner_texts()
+        assert nightly[2] == by_name["nightly"]["cron"] == "0 3 * * *"
+        assert nightly[5] == "none yet"
+        assert scheduler["name"] in page.locator("main h3").all_inner_texts()
+
+        (listed,) = rest(gateway, "/api/v1/scheduler", "viewer")["jobs"]
+        expect(page.locator("table.rq-scheduler tbody tr")).to_have_count(1)
+        row = page.locator("table.rq-scheduler tbody tr th, table.rq-scheduler tbody tr td").all_inner_texts()
+        assert listed["job_id"] == planned.id
+        assert row[:3] == [planned.id, listed["func_name"], "default"]
+        assert row[3].replace(" ", "T").startswith(listed["next_run"][:19])
+        assert row[4:6] == ["every 5 min", "3"]
+
+        hourly.get_by_role("link", name=spawned[0]).click()  # a run links to the job it enqueued
+        expect(page.locator("#job-status")).to_have_text("queued", timeout=TIMEOUT_MS)
+    finally:
+        cron.send_signal(signal.SIGTERM)
+        cron.wait(timeout=20)
