@@ -103,6 +103,8 @@ def test_readme_http_examples_run_against_the_demo():
     assert "only scheduled or deferred jobs can be enqueued now" in text
     assert '{"schedulers":[]}' in text and '{"rate_limits":[]}' in text and '{"groups":[]}' in text
     assert "Internal server error" not in text
+    # Emptying a queue: the dry run counts and deletes nothing.
+    assert '{"queue_name":"default","deleted_count":' in text and '"dry_run":true}' in text
     # Tracked operations: the named id ends as an error, and the dry run counted the jobs.
     assert '"status":"succeeded"' in text and '"error":"not found in failed jobs registry"' in text
     assert '"startOperation":{"total":' in text.replace(" ", "")

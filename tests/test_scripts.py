@@ -13,7 +13,16 @@ from lupa import lua51
 from gateway.services.redis import scripts
 
 SCRIPTS = ["LIVE_SLICE", "LIVE_LAST", "LIVE_AFTER", "LIVE_BEFORE", "REQUEUE", "REQUEUE_DRY", "DELETE"]
-SCRIPTS += ["DELETE_DRY", "CANCEL", "QUEUE_PAGE", "FILTER_AFTER", "LOCATE", "CAUSE_FIELDS", "JOB_FIELDS"]
+SCRIPTS += [
+    "DELETE_DRY",
+    "CANCEL",
+    "EMPTY",
+    "QUEUE_PAGE",
+    "FILTER_AFTER",
+    "LOCATE",
+    "CAUSE_FIELDS",
+    "JOB_FIELDS",
+]
 SCRIPTS += ["ENQUEUE_NOW"]
 SCRIPTS += [
     "OPERATION_REQUEUE",

@@ -1,4 +1,4 @@
-"""Queue queries and the cleanup mutation: parse, call the service, map the result."""
+"""Queue queries and the cleanup and empty mutations: parse, call the service, map the result."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from gateway import services
 from gateway.graphql.context import asks_for_results, service_of
 from gateway.graphql.errors import call_service
 from gateway.graphql.history import history_field
-from gateway.graphql.types import CleanupResult, JobConnection, QueueStats
+from gateway.graphql.types import CleanupResult, EmptyQueueResult, JobConnection, QueueStats
 from gateway.services import ORDERS, STATES
 
 JobState = strawberry.enum(  # pyright: ignore[reportCallIssue]  -- an Enum built at runtime
@@ -82,3 +82,10 @@ class QueueMutation:
     )
     async def cleanup_queue(self, info: Info, name: str) -> CleanupResult:
         return CleanupResult.of(await call_service(service_of(info).cleanup_queue, name))
+
+    @strawberry.mutation(
+        description="Delete every job waiting in the queue with its keys, as `rq empty` does (role "
+        "admin). dryRun counts them and deletes nothing. Jobs enqueued while it runs may go too."
+    )
+    async def empty_queue(self, info: Info, name: str, dry_run: bool = False) -> EmptyQueueResult:
+        return EmptyQueueResult.of(await call_service(service_of(info).empty_queue, name, dry_run))

@@ -1,4 +1,4 @@
-"""Queues, their registries and their cleanup under /api/v1/queues. Plain `def` handlers: FastAPI
+"""Queues, their registries, their cleanup and emptying under /api/v1/queues. Plain `def` handlers: FastAPI
 runs their blocking Redis calls in its threadpool."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Annotated, Literal, TypeAlias
 
 from fastapi import APIRouter, Path, Query, Response
 
-from gateway.errors import BackendUnavailable, InvalidInput, NotFound
+from gateway.errors import BackendUnavailable, DataDamaged, InvalidInput, NotFound
 from gateway.rest import models
 from gateway.rest.deps import ServiceDep
 from gateway.rest.errors import error_responses
@@ -85,3 +85,25 @@ def cleanup_queue(queue: QueuePath, service: ServiceDep) -> models.Cleanup:
     entries never expire, so their counts are always 0. This writes to Redis. 404 when RQ does
     not know the queue."""
     return models.Cleanup.of(service.cleanup_queue(queue))
+
+
+_EMPTY_ERRORS = error_responses(
+    (NotFound, "RQ does not know this queue: `Queue 'nope' not found`"),
+    (InvalidInput, "Invalid queue name or parameter"),
+    (DataDamaged, "The queue's key holds another Redis type than a list"),
+    BackendUnavailable,
+)
+
+
+@router.post("/{queue}/empty", response_model=models.EmptyQueue, responses=_EMPTY_ERRORS, name="empty_queue")
+def empty_queue(
+    queue: QueuePath,
+    service: ServiceDep,
+    dry_run: Annotated[bool, Query(description="Count the jobs queued now and delete nothing.")] = False,
+) -> models.EmptyQueue:
+    """Delete every job waiting in the queue with its keys (job hash, results, dependents), as
+    `rq empty QUEUE` does; role admin, audited. It takes a bounded chunk of the queue per Redis
+    call, so workers keep being served, and goes on until the queue is empty: jobs enqueued
+    while it runs may go too. Jobs that were waiting on a deleted job stay deferred, as with
+    `rq empty`. 404 when RQ does not know the queue."""
+    return models.EmptyQueue.of(service.empty_queue(queue, dry_run))

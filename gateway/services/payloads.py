@@ -27,6 +27,7 @@ from gateway.services.domain.gauges import QueueGauges, RqSnapshot
 from gateway.services.domain.models import (
     BulkOutcome,
     CleanupOutcome,
+    EmptyOutcome,
     FailureGroup,
     FailureGroups,
     GroupOutcome,
@@ -119,6 +120,7 @@ SHOWN: dict[type, frozenset[str]] = {
     FailureGroup: frozenset(field.name for field in dataclasses.fields(FailureGroup)),
     FailureGroups: frozenset({"total_failed"}),
     CleanupOutcome: frozenset({"queue_name", "removed"}),
+    EmptyOutcome: frozenset(field.name for field in dataclasses.fields(EmptyOutcome)),
     JobActionOutcome: frozenset({"job_id", "message", "success"}),
     JobError: frozenset({"job_id", "error"}),
     BulkOutcome: frozenset({"total_failed", "done_jobs"}),

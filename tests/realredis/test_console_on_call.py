@@ -221,3 +221,26 @@ def test_the_scheduling_view_shows_a_real_cron_scheduler_and_rq_schedulers_jobs_
     finally:
         cron.send_signal(signal.SIGTERM)
         cron.wait(timeout=20)
+
+
+def test_an_admin_empties_a_queue_only_after_typing_the_dry_runs_count(r, gateway, visit):
+    q = Queue("bulk", connection=r)
+    ids = [q.enqueue(jobs.add, i, i).id for i in range(12)]
+    operator = visit("operator", "/#/queue/bulk?state=queued").page
+    expect(operator.locator("table.jobs tbody tr")).to_have_count(12, timeout=TIMEOUT_MS)
+    assert operator.get_by_role("button", name="Empty queue…").count() == 0
+
+    page = visit("admin", "/#/queue/bulk?state=queued").page
+    page.get_by_role("button", name="Empty queue…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("The dry run found 12 jobs waiting in bulk", timeout=TIMEOUT_MS)
+    delete = dialog.get_by_role("button", name="Delete 12 jobs")
+    expect(delete).to_be_disabled()
+    dialog.get_by_label("Type 12 to confirm").fill("12")
+    delete.click()
+    expect(page.get_by_role("status").filter(has_text="Deleted 12 jobs from bulk")).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    expect(page.get_by_text("No queued jobs.")).to_be_visible(timeout=TIMEOUT_MS)
+    assert r.llen("rq:queue:bulk") == 0 and not any(r.exists(f"rq:job:{job_id}") for job_id in ids)
+    assert rest(gateway, "/api/v1/queues/bulk", "admin")["queued_count"] == 0

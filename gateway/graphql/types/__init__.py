@@ -18,13 +18,14 @@ from gateway.graphql.types.jobs import (
     JobStatus,
     PageInfo,
 )
-from gateway.graphql.types.queues import CleanupResult, QueueStats, RegistryCounts
+from gateway.graphql.types.queues import CleanupResult, EmptyQueueResult, QueueStats, RegistryCounts
 from gateway.graphql.types.workers import Worker
 
 __all__ = [
     "CleanupResult",
     "ClearResult",
     "DeleteFailureGroupResult",
+    "EmptyQueueResult",
     "FailedJobFilterInput",
     "FailureGroup",
     "FailureGroups",

@@ -46,3 +46,16 @@ class CleanupResult:
             total_removed=outcome.total_removed,
             removed=RegistryCounts(**outcome.removed),
         )
+
+
+@strawberry.type(description="What emptying a queue deleted; in a dry run, what it would delete now.")
+class EmptyQueueResult:
+    queue_name: str
+    deleted_count: int = strawberry.field(description="Jobs deleted; in a dry run, the jobs queued now.")
+    dry_run: bool
+
+    @classmethod
+    def of(cls, outcome: services.EmptyOutcome) -> EmptyQueueResult:
+        return cls(
+            queue_name=outcome.queue_name, deleted_count=outcome.deleted_count, dry_run=outcome.dry_run
+        )

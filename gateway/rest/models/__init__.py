@@ -7,7 +7,7 @@ from gateway.rest.models.control import EnqueueNow, Replay, Suspension, WorkerCo
 from gateway.rest.models.errors import ErrorDetail
 from gateway.rest.models.groups import FailureGroup, FailureGroups, GroupDelete, GroupRetry
 from gateway.rest.models.jobs import Job, JobAction, JobDetail, JobList, JobLocation, SelectedJobs, job_dict
-from gateway.rest.models.queues import Cleanup, Queue, RegistryCounts, Stats
+from gateway.rest.models.queues import Cleanup, EmptyQueue, Queue, RegistryCounts, Stats
 from gateway.rest.models.rq3 import JobGroup, JobGroups, RateLimits
 from gateway.rest.models.schedules import Cron, RqScheduler
 from gateway.rest.models.workers import Worker
@@ -18,6 +18,7 @@ __all__ = [
     "Cleanup",
     "Clear",
     "Cron",
+    "EmptyQueue",
     "EnqueueNow",
     "ErrorDetail",
     "FailureGroup",

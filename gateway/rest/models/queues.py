@@ -1,10 +1,10 @@
-"""Queues: their counts, latency and workers, and the answer of a cleanup."""
+"""Queues: their counts, latency and workers, and the answers of a cleanup and of emptying."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.services import CleanupOutcome, QueueInfo, QueueStats
+from gateway.services import CleanupOutcome, EmptyOutcome, QueueInfo, QueueStats
 
 
 class Stats(BaseModel):
@@ -93,4 +93,20 @@ class Cleanup(BaseModel):
             queue_name=outcome.queue_name,
             total_removed=outcome.total_removed,
             removed=RegistryCounts(**outcome.removed),
+        )
+
+
+class EmptyQueue(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"queue_name": "default", "deleted_count": 8, "dry_run": False}]}
+    )
+
+    queue_name: str
+    deleted_count: int = Field(description="Jobs deleted; in a dry run, the jobs queued now.")
+    dry_run: bool
+
+    @classmethod
+    def of(cls, outcome: EmptyOutcome) -> EmptyQueue:
+        return cls(
+            queue_name=outcome.queue_name, deleted_count=outcome.deleted_count, dry_run=outcome.dry_run
         )

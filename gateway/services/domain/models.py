@@ -172,6 +172,15 @@ class CleanupOutcome:
 
 
 @dataclass(frozen=True)
+class EmptyOutcome:
+    """The queued jobs emptying a queue deleted, or, in a dry run, the jobs queued now."""
+
+    queue_name: str
+    deleted_count: int
+    dry_run: bool
+
+
+@dataclass(frozen=True)
 class FailureGroup:
     """Failed jobs sharing one cause: function, exception type and normalized last traceback
     line. `kind` is "failure", or "orphan"/"unreadable" for jobs that cannot say their cause."""

@@ -1,10 +1,10 @@
-"""Queues and workers: a queue's counts, every queue, one queue, the workers, and RQ's registry
-cleanup of a queue."""
+"""Queues and workers: a queue's counts, every queue, one queue, the workers, RQ's registry
+cleanup of a queue, and emptying a queue (`rq empty`)."""
 
 from __future__ import annotations
 
 from gateway.services.access import Role, action, read
-from gateway.services.domain.models import CleanupOutcome, QueueInfo, QueueStats, WorkerInfo
+from gateway.services.domain.models import CleanupOutcome, EmptyOutcome, QueueInfo, QueueStats, WorkerInfo
 from gateway.services.domain.validation import validate_queue_name
 from gateway.services.facade.core import ServiceCore
 from gateway.services.reads.queues import get_queue, list_queues
@@ -12,6 +12,11 @@ from gateway.services.reads.stats import queue_stats
 from gateway.services.reads.workers import list_workers
 from gateway.services.redis.backend import backend_call
 from gateway.services.writes.cleanup import cleanup_queue
+from gateway.services.writes.empty_queue import empty_queue
+
+
+def _deleted(outcome: EmptyOutcome) -> int:
+    return outcome.deleted_count
 
 
 class QueueViews(ServiceCore):
@@ -44,4 +49,14 @@ class QueueViews(ServiceCore):
         abandoned started jobs move to the failed registry)."""
         outcome = cleanup_queue(self.connection, validate_queue_name(name), self.serializer)
         self._known_if_empty(name, not outcome.total_removed)
+        return outcome
+
+    @action("empty", Role.ADMIN, queue_arg="name", acted_from_result=_deleted)
+    @backend_call()
+    def empty_queue(self, name: str, dry_run: bool = False) -> EmptyOutcome:
+        """MUTATES: deletes every job waiting in the queue with its keys, as `rq empty` does, a
+        chunk at a time; a dry run counts them. The audit record counts the jobs and lists none
+        (a queue may hold millions)."""
+        outcome = empty_queue(self.connection, validate_queue_name(name), dry_run)
+        self._known_if_empty(name, not outcome.deleted_count)
         return outcome

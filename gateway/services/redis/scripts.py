@@ -41,6 +41,8 @@ _DELETE_BODY = read_lua("delete")
 DELETE = PRELUDE + "local dry, listed = false, false\n" + _DELETE_BODY
 DELETE_DRY = PRELUDE + "local dry, listed = true, false\n" + _DELETE_BODY
 CANCEL = read_lua("cancel")
+# Emptying a queue, a chunk a call (writes/empty_queue.py).
+EMPTY = PRELUDE + read_lua("empty")
 
 
 def _operation(body: str, driver: str) -> str:

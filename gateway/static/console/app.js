@@ -27,6 +27,7 @@ const NEEDS = {
   replay: "operator",
   delete: "admin",
   clear: "admin",
+  empty: "admin",
   audit: "admin",
   suspend: "admin",
   shutdown: "admin",

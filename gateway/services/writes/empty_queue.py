@@ -1,0 +1,36 @@
+"""Emptying a queue, as `rq empty QUEUE` does (RQ's Queue.empty): every job waiting in the queue
+is deleted with its keys. RQ does it in one Lua call, which holds Redis for as long as the queue
+is long; here each call takes at most BULK_CHUNK ids, so workers and other clients are served
+between chunks. It goes on until the list is empty, so jobs enqueued while it runs may go too,
+as with `rq empty`."""
+
+from __future__ import annotations
+
+from redis import Redis
+
+from gateway.services.domain.models import EmptyOutcome
+from gateway.services.redis import keys, scripts
+from gateway.services.writes.failed_actions import BULK_CHUNK
+
+
+def empty_args(chunk: int) -> list[str | int]:
+    """ARGV of scripts.EMPTY: the chunk size, the groups' keys, then the keys of each job."""
+    args: list[str | int] = [chunk, keys.GROUP_PREFIX, keys.GROUPS_SET]
+    for prefix, suffix in keys.JOB_KEY_PARTS:
+        args.extend((prefix, suffix))
+    return args
+
+
+def empty_queue(connection: Redis, queue_name: str, dry_run: bool = False) -> EmptyOutcome:
+    """Delete every job waiting in the queue; a dry run counts them and writes nothing."""
+    queue_key = keys.queue_key(queue_name)
+    if dry_run:
+        return EmptyOutcome(queue_name, int(connection.llen(queue_key)), dry_run=True)
+    script = connection.register_script(scripts.EMPTY)
+    args = empty_args(BULK_CHUNK)
+    deleted = 0
+    while True:
+        taken = int(script(keys=[queue_key], args=args))
+        deleted += taken
+        if taken < BULK_CHUNK:
+            return EmptyOutcome(queue_name, deleted, dry_run=False)
