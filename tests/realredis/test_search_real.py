@@ -164,3 +164,23 @@ def test_a_queue_whose_name_is_not_utf8_is_searched_and_shown_escaped(r, client,
         if cursor is None:
             break
     assert sorted(seen) == sorted(by_id)
+
+
+def test_an_id_lookup_finds_a_job_of_a_queue_whose_name_is_not_utf8(r, client) -> None:
+    """The `id:` lookup locates a job by its origin's bytes and shows the queue escaped; it must
+    find it in the scope (which holds the name as read from rq:queues) as the scan does, and its
+    cursor resume the scan right after it."""
+    r.sadd("rq:queues", b"rq:queue:caf\xe9")
+    for job_id in ("before", "cafe-job", "after"):
+        r.hset(f"rq:job:{job_id}", mapping={"status": "queued", "origin": b"caf\xe9", "description": "x()"})
+        r.rpush(b"rq:queue:caf\xe9", job_id)
+
+    response = client.get("/api/v1/search", params={"q": "id:cafe-job"})
+    assert response.status_code == 200, response.text
+    assert [(job["job_id"], job["origin"]) for job in response.json()["jobs"]] == [("cafe-job", "caf\\xe9")]
+    graphql = client.post(
+        "/graphql", json={"query": '{ searchJobs(query: "id:cafe-job") { edges { cursor node { id } } } }'}
+    ).json()
+    (edge,) = graphql["data"]["searchJobs"]["edges"]
+    rest = client.get("/api/v1/search", params={"q": "", "cursor": edge["cursor"]}).json()
+    assert [job["job_id"] for job in rest["jobs"]] == ["after"]
