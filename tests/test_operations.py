@@ -126,6 +126,27 @@ def test_rest_and_graphql_refuse_an_empty_selector_and_say_to_use_all(client, fa
     assert len(client.get("/api/v1/jobs/failed").json()) == len(ids)
 
 
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        ({"all": True, "filter": None, "group_id": None, "job_ids": None, "query": None}, "all"),
+        ({"all": None, "query": "exc:ValueError"}, "query"),
+        ({"job_ids": ["a"], "filter": None}, "job_ids"),
+    ],
+)
+def test_a_null_selector_field_is_absent_as_in_graphql(raw, kind):
+    """A typed client (an OpenAPI-generated one) writes every selector field, null when unset;
+    GraphQL's OperationSelectorInput treats null as absent, and so does a filter's field. REST
+    refused the same selector with "exactly one of". Null is absent everywhere now."""
+    assert Selector.parse(raw).kind == kind
+
+
+@pytest.mark.parametrize("raw", [{"all": None}, {"filter": None}, {"query": None, "job_ids": None}])
+def test_a_selector_of_nulls_alone_holds_none(raw):
+    with pytest.raises(InvalidInput, match="exactly one of all, filter"):
+        Selector.parse(raw)
+
+
 def test_job_ids_selector_keeps_each_id_once_in_order():
     assert Selector.parse({"job_ids": ["b", "a", "b"]}).value == ["b", "a"]
 

@@ -202,6 +202,10 @@ def _rest_reads(client, job_ids: list[str]) -> list:
         "/api/v1/queues/default",
         "/api/v1/queues/dmg",
         "/api/v1/workers",
+        "/api/v1/search?q=",
+        "/api/v1/search?q=exc:ValueError+args:bad&state=failed",
+        "/api/v1/search?q=meta.a:1+kwargs.b:2",
+        "/api/v1/search?q=&queue=dmg",
     ]
     paths += [f"/api/v1/queues/{q}/jobs?state={s}" for q in ("default", "dmg") for s in STATES]
     paths += [f"/api/v1/queues/default/jobs?state={s}&order=desc&limit=2" for s in STATES]
@@ -218,6 +222,15 @@ def _rest_reads(client, job_ids: list[str]) -> list:
             if response.status_code != 200 or not response.json()["next_cursor"]:
                 break
             cursor, seen = response.json()["next_cursor"], seen + 1
+    cursor, seen = None, 0
+    while seen < 40:  # every queue's every place, one job a page
+        response = client.get(
+            "/api/v1/search", params={"q": "", "limit": 1, **({"cursor": cursor} if cursor else {})}
+        )
+        responses.append(response)
+        if response.status_code != 200 or not response.json()["next_cursor"]:
+            break
+        cursor, seen = response.json()["next_cursor"], seen + 1
     return responses
 
 

@@ -38,6 +38,12 @@ UNREADABLE: dict[str, Callable[[redis.Redis, str], object]] = {
     "no id": lambda r, key: r.hdel(key, "id"),
     "no started_at": lambda r, key: r.hdel(key, "started_at"),
     "only a stray field": lambda r, key: (r.delete(key), r.hset(key, "foo", "bar")),
+    # Fields that parse as text or a number but are no operation's: shown, they broke the
+    # contract (status is one of four; counts are never negative; the id is the one asked for).
+    "status unknown": lambda r, key: r.hset(key, "status", "exploded"),
+    "status empty": lambda r, key: r.hset(key, "status", ""),
+    "count negative": lambda r, key: r.hset(key, "done", "-5"),
+    "id of another operation": lambda r, key: r.hset(key, "id", "0" * 32),
 }
 
 

@@ -137,3 +137,50 @@ def test_an_id_lookups_cursor_resumes_a_queue_scan_after_its_job_although_it_was
     assert client.post(f"/api/v1/jobs/{ids[4]}/cancel").status_code == 200
     resumed = [edge["node"]["id"] for edge in edges("", looked_up["cursor"])]
     assert resumed == [*ids[5:], ids[4]]  # the canceled job again in the canceled registry
+
+
+def test_a_queue_whose_name_is_not_utf8_is_searched_and_shown_escaped(r, client, fail_jobs) -> None:
+    """RQ's queues set may hold a name that is not UTF-8 (damaged.py). A search over every queue
+    reads it by its exact bytes, shows its jobs' origin escaped as the queue list shows the name,
+    and pages through it by cursor; it never fails the search."""
+    (healthy,) = fail_jobs(1)
+    r.sadd("rq:queues", b"rq:queue:caf\xe9")
+    r.rpush(b"rq:queue:caf\xe9", b"lost-job")  # its job hash is gone: listed as the queue shows it
+    r.zadd(b"rq:failed:caf\xe9", {b"orphan-job": -1})  # -1: never expires
+
+    body = client.get("/api/v1/search", params={"q": ""}).json()
+    by_id = {job["job_id"]: job["origin"] for job in body["jobs"]}
+    assert by_id == {healthy: "default", "lost-job": "caf\\xe9", "orphan-job": "caf\\xe9"}
+    assert body["complete"]
+    assert "caf\\xe9" in [queue["queue_name"] for queue in client.get("/api/v1/queues").json()]
+
+    seen, cursor = [], None
+    while True:
+        params = {"q": "", "limit": 1, **({"cursor": cursor} if cursor else {})}
+        response = client.get("/api/v1/search", params=params)
+        assert response.status_code == 200, response.text
+        seen += [job["job_id"] for job in response.json()["jobs"]]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(by_id)
+
+
+def test_an_id_lookup_finds_a_job_of_a_queue_whose_name_is_not_utf8(r, client) -> None:
+    """The `id:` lookup locates a job by its origin's bytes and shows the queue escaped; it must
+    find it in the scope (which holds the name as read from rq:queues) as the scan does, and its
+    cursor resume the scan right after it."""
+    r.sadd("rq:queues", b"rq:queue:caf\xe9")
+    for job_id in ("before", "cafe-job", "after"):
+        r.hset(f"rq:job:{job_id}", mapping={"status": "queued", "origin": b"caf\xe9", "description": "x()"})
+        r.rpush(b"rq:queue:caf\xe9", job_id)
+
+    response = client.get("/api/v1/search", params={"q": "id:cafe-job"})
+    assert response.status_code == 200, response.text
+    assert [(job["job_id"], job["origin"]) for job in response.json()["jobs"]] == [("cafe-job", "caf\\xe9")]
+    graphql = client.post(
+        "/graphql", json={"query": '{ searchJobs(query: "id:cafe-job") { edges { cursor node { id } } } }'}
+    ).json()
+    (edge,) = graphql["data"]["searchJobs"]["edges"]
+    rest = client.get("/api/v1/search", params={"q": "", "cursor": edge["cursor"]}).json()
+    assert [job["job_id"] for job in rest["jobs"]] == ["after"]

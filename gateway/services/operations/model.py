@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from gateway.errors import InvalidParameter
 from gateway.services.domain.failed_job_filter import FailedJobFilter
@@ -33,6 +33,8 @@ class Selector:
 
     @classmethod
     def parse(cls, raw: Any) -> Selector:
+        if isinstance(raw, dict):  # a null field is absent, as in GraphQL's input and in a filter
+            raw = {kind: value for kind, value in cast("dict[Any, Any]", raw).items() if value is not None}
         if not isinstance(raw, dict) or len(raw) != 1:
             raise InvalidParameter(f"selector must hold exactly one of {', '.join(SELECTOR_KINDS)}")
         ((kind, value),) = raw.items()

@@ -32,6 +32,7 @@ from gateway.services.domain.rqtime import rq_now
 from gateway.services.operations.model import (
     ERRORS_SHOWN,
     SELECTOR_KINDS,
+    STATUSES,
     Operation,
     Selector,
     validate_action,
@@ -182,7 +183,7 @@ class OperationStore:
             return None
         fields = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in raw.items()}
         try:
-            return _operation(fields, errors or [])
+            return _operation(operation_id, fields, errors or [])
         except (KeyError, ValueError, TypeError, InvalidInput) as error:
             log.warning("Operation %s cannot be read, so it reads as absent: %r", operation_id, error)
             return None
@@ -253,23 +254,31 @@ def stored_request(raw: dict[str, str]) -> tuple[str, Selector]:
         raise ValueError(f"the operation's request cannot be read back: {error!r}") from error
 
 
-def _operation(raw: dict[str, str], errors: list[bytes]) -> Operation:
-    """Raises KeyError, ValueError, TypeError or InvalidInput on a state that is not an
-    operation's."""
+def _operation(operation_id: str, raw: dict[str, str], errors: list[bytes]) -> Operation:
+    """Raises KeyError, ValueError, TypeError or InvalidInput on a state that is not an operation's:
+    unparsable, or what none holds (an unknown status, a negative count, another one's id)."""
     selector = json_text.loads(raw["selector"])
     if not isinstance(selector, dict) or len(selector) != 1 or set(selector) - set(SELECTOR_KINDS):
         raise ValueError(f"not a selector: {raw['selector'][:100]!r}")
+    if raw["id"] != operation_id:
+        raise ValueError(f"the id field names another operation: {raw['id'][:100]!r}")
+    if raw["status"] not in STATUSES:
+        raise ValueError(f"not a status: {raw['status'][:100]!r}")
+    counted = ("total", "done", "matched", "acted", "error_count")
+    total, done, matched, acted, error_count = (int(raw.get(name, "0")) for name in counted)
+    if min(total, done, matched, acted, error_count) < 0:
+        raise ValueError("a negative count")
     return Operation(
         id=raw["id"],
         action=validate_action(raw["action"]),
         queue=raw["queue"],
         selector=selector,
         status=raw["status"],
-        total=int(raw.get("total", "0")),
-        done=int(raw.get("done", "0")),
-        matched=int(raw.get("matched", "0")),
-        acted=int(raw.get("acted", "0")),
-        error_count=int(raw.get("error_count", "0")),
+        total=total,
+        done=done,
+        matched=matched,
+        acted=acted,
+        error_count=error_count,
         started_at=raw["started_at"],
         finished_at=raw.get("finished_at") or None,
         key=raw["key"],

@@ -17,7 +17,7 @@ from gateway.services.domain.lazy_cursors import LazyCursors
 from gateway.services.domain.models import JobInfo, JobPage
 from gateway.services.domain.validation import validate_page_size
 from gateway.services.reads.queue_list import QueueLists
-from gateway.services.redis import keys
+from gateway.services.redis import damaged, keys
 from gateway.services.redis.fetch import fetch_jobs, id_of
 from gateway.services.redis.registry import (
     Entry,
@@ -99,7 +99,9 @@ class Browser:
         with_results: bool,
         fields: tuple[str, ...] | None = None,
     ) -> list[JobInfo]:
-        """The jobs of a page's references, as the page shows them (`fields`: see fetch_jobs)."""
+        """The jobs of a page's references, as the page shows them (`fields`: see fetch_jobs). A job
+        without its own origin shows the queue's name as an answer may print it (damaged.py)."""
+        queue = damaged.shown_name(queue)
         if state == "failed":
             # Unchanged from the failed list: orphans show as failed entries of this queue.
             return fetch_jobs(

@@ -99,7 +99,7 @@ def cursor_at(connection: Redis, queue: str, member: bytes, index: int) -> str:
     The id alone when the list moved since `index` was read."""
     lo = max(index - 2 * WIDTH, 0)
     with connection.pipeline(transaction=False) as pipe:
-        pipe.lrange(keys.queue_key(queue), lo, index + 2 * WIDTH)
+        pipe.lrange(damaged.key_bytes(keys.queue_key(queue)), lo, index + 2 * WIDTH)
         (around,) = damaged.execute(pipe)
     around = list(around or [])
     if not 0 <= index - lo < len(around) or around[index - lo] != member:
@@ -119,7 +119,7 @@ class QueueLists:
         if after:
             window = decode_window(after)
             args += [window.hint, window.seen, *window.ids]
-        length, lo, start, around = self._script(keys=[keys.queue_key(queue)], args=args)
+        length, lo, start, around = self._script(keys=[damaged.key_bytes(keys.queue_key(queue))], args=args)
         return _page(int(length), int(lo), int(start), list(around), first, order == "asc")
 
 

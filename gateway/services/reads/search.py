@@ -228,7 +228,8 @@ def _existing(
         return []
     with connection.pipeline(transaction=False) as pipe:
         for queue, state, _ in batch:
-            pipe.exists(keys.queue_key(queue) if state == "queued" else keys.registry_key(state, queue))
+            key = keys.queue_key(queue) if state == "queued" else keys.registry_key(state, queue)
+            pipe.exists(damaged.key_bytes(key))  # a queue name from rq:queues may not be UTF-8
         found = pipe.execute()
     return [source for source, exists in zip(batch, found, strict=True) if exists]
 

@@ -26,6 +26,7 @@ from gateway.services.reads.search import (
     metas_of,
     scan_search,
 )
+from gateway.services.redis import damaged
 from gateway.services.redis.registry import decode_cursor, encode_cursor
 
 DEFAULT_SCAN_LIMIT = 100_000
@@ -123,9 +124,11 @@ def lookup_page(
     validate_job_id(job_id)
     start = decode_search_cursor(after) if after else None  # a tampered cursor is refused here too
     job, place = fetch_located_job_at(connection, job_id, serializer, default_queue, with_results=True)
-    if job is None or job.location is None or job.location.queue not in scope.queues:
+    # The location shows the queue as answers print it; the scope holds names as rq:queues does.
+    queue = _scope_queue(scope, job.location.queue) if job is not None and job.location else None
+    if job is None or job.location is None or queue is None:
         return SearchPage([], 1, True, None)
-    queue, state = job.location.queue, job.location.registry or ""
+    state = job.location.registry or ""
     if state not in scope.states or place is None:
         return SearchPage([], 1, True, None)
     if start is not None and not _lies_after(connection, queue, state, place, start):
@@ -137,6 +140,11 @@ def lookup_page(
         return SearchPage([], 1, True, None)
     inner = _inner(connection, queue, job_id, place)
     return SearchPage([listed], 1, True, None, [encode_search_cursor(queue, state, inner)])
+
+
+def _scope_queue(scope: SearchScope, shown: str) -> str | None:
+    """The scope's name of the queue a location shows (damaged.shown_name), None outside it."""
+    return next((name for name in scope.queues if damaged.shown_name(name) == shown), None)
 
 
 def _inner(connection: Redis, queue: str, job_id: str, place: Place) -> str:

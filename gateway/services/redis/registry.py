@@ -157,7 +157,8 @@ def decode_cursor(cursor: str) -> tuple[str, bytes]:
 
 
 class RegistryReader:
-    """Live entries of one sorted-set registry: scores below 0 or after now."""
+    """Live entries of one sorted-set registry: scores below 0 or after now. The key may be built
+    from a queue name that is not UTF-8 (damaged.internal): it is sent as its exact bytes."""
 
     def __init__(self, connection: Redis):
         self._slice = connection.register_script(scripts.LIVE_SLICE)
@@ -167,13 +168,15 @@ class RegistryReader:
 
     def last(self, key: str) -> tuple[int, Entry | None]:
         """(live total, the last live entry or None), read atomically."""
-        total, flat = self._last(keys=[key], args=[now_timestamp()])
+        total, flat = self._last(keys=[damaged.key_bytes(key)], args=[now_timestamp()])
         entries = entries_of(flat, key)
         return int(total), entries[0] if entries else None
 
     def slice(self, key: str, offset: int = 0, limit: int | None = None) -> tuple[int, list[Entry]]:
         """(live total, entries) from position `offset`; limit None means all of them."""
-        total, flat = self._slice(keys=[key], args=[now_timestamp(), offset, -1 if limit is None else limit])
+        total, flat = self._slice(
+            keys=[damaged.key_bytes(key)], args=[now_timestamp(), offset, -1 if limit is None else limit]
+        )
         return int(total), entries_of(flat, key)
 
     def after(
@@ -184,7 +187,7 @@ class RegistryReader:
         args: list[EncodableT] = [_now(expiring), limit]
         if cursor is not None:
             args.extend(cursor)
-        total, flat = self._after(keys=[key], args=args)
+        total, flat = self._after(keys=[damaged.key_bytes(key)], args=args)
         return int(total), entries_of(flat, key)
 
     def before(
@@ -194,7 +197,7 @@ class RegistryReader:
         args: list[EncodableT] = [_now(expiring), limit]
         if cursor is not None:
             args.extend(cursor)
-        total, flat = self._before(keys=[key], args=args)
+        total, flat = self._before(keys=[damaged.key_bytes(key)], args=args)
         return int(total), entries_of(flat, key)
 
 
