@@ -11,6 +11,7 @@ import { finishSignIn, forgetSso, signedInWithSso, signOn, startSignIn } from ".
 import * as audit from "./views/audit.js";
 import * as failed from "./views/failed.js";
 import * as job from "./views/job.js";
+import * as operations from "./views/operations.js";
 import * as overview from "./views/overview.js";
 import * as queue from "./views/queue.js";
 import * as workers from "./views/workers.js";
@@ -21,7 +22,7 @@ const NEEDS = { retry: "operator", cancel: "operator", requeue: "operator", dele
 
 const EXPIRED = "Your sign-in has expired or is no longer accepted. Sign in again.";
 
-const VIEWS = { "": overview, queue, failed, job, workers, audit };
+const VIEWS = { "": overview, queue, failed, job, workers, audit, operations, operation: operations };
 
 const app = document.getElementById("app");
 let session = null;
@@ -122,6 +123,7 @@ function renderShell() {
     h("a", { href: "#/", class: "brand" }, "rq-gateway"),
     h("a", { href: "#/" }, "Overview"),
     h("a", { href: "#/workers" }, "Workers"),
+    h("a", { href: "#/operations" }, "Operations"),
     session.may("audit") ? h("a", { href: "#/audit" }, "Audit log") : null,
     h("a", { href: "graphql" }, "GraphiQL"),
     h("a", { href: "docs" }, "REST API"),
