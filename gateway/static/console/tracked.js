@@ -79,7 +79,8 @@ export function outcomeText(operation) {
 
 // Follows operation `id` in `target` until it ends: status, a progress bar, the counts and Cancel
 // (when the key may). onEnd(operation) runs once, with its last state. Returns stop().
-export function follow(target, id, session, { onEnd = () => {}, onUpdate = () => {} } = {}) {
+// An error before any state (a mistyped or expired id) leaves only the error, and onError(error).
+export function follow(target, id, session, { onEnd = () => {}, onUpdate = () => {}, onError = () => {} } = {}) {
   const status = h("strong", { class: "op-status" }, "…");
   const bar = h("progress", { max: 1, value: 0, "aria-label": "Progress" });
   const counts = h("span", { class: "op-counts" });
@@ -87,7 +88,12 @@ export function follow(target, id, session, { onEnd = () => {}, onUpdate = () =>
   const problem = h("div");
   replace(target, h("div", { class: "operation-progress" }, h("span", { role: "status" }, status, " ", bar, " ", counts), " ", cancel), problem);
   let ended = false;
+  let seen = false;
+  let feedFailed = false; // an outage's error goes once the stream answers again
   const show = (operation) => {
+    seen = true;
+    if (feedFailed) replace(problem);
+    feedFailed = false;
     target.dataset.status = operation.status;
     status.textContent = operation.status;
     bar.max = Math.max(operation.total, 1);
@@ -117,7 +123,12 @@ export function follow(target, id, session, { onEnd = () => {}, onUpdate = () =>
     intervalMs: INTERVAL_MS,
     ends: (data) => !data.operation || data.operation.status !== "running",
     onData: (data) => data.operation && show(data.operation),
-    onError: (error) => showError(problem, error),
+    onError(error) {
+      if (!seen) replace(target, problem);
+      feedFailed = true;
+      showError(problem, error);
+      onError(error);
+    },
   });
   return stop;
 }

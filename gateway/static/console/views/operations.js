@@ -86,6 +86,7 @@ function renderOne(main, id, session) {
       showErrors(errors, op);
       if (op.finishedAt) showDetails(details, op);
     },
+    onError: () => drawn || replace(details),
   });
   return stop;
 }
