@@ -7,7 +7,7 @@
 import { gql } from "../api.js";
 import { confirmAction } from "../confirm.js";
 import { h, replace } from "../dom.js";
-import { showError } from "../messages.js";
+import { notice, showError } from "../messages.js";
 import { follow, newIdempotencyKey, operationLink, outcomeText, startOperation } from "../tracked.js";
 
 const TYPED_ABOVE = 10; // a selected delete of more jobs than this needs the typed count
@@ -77,7 +77,10 @@ async function track(ctx, action, selector, title, key) {
   });
 }
 
+// A dry run walks every job it would (seconds for a million): say so meanwhile, unless the
+// status line follows an operation.
 function dryRun(ctx, action, selector) {
+  if (!following) notice(ctx.status, "Counting the jobs (dry run)…");
   return startOperation({ action, selector, queue: ctx.queue, dryRun: true });
 }
 
