@@ -49,7 +49,7 @@ export function selectorText(selector) {
   if (!selector) return "—";
   if (selector.all) return "every failed job";
   if (selector.group_id || selector.groupId) return `failure group ${selector.group_id || selector.groupId}`;
-  if (selector.job_ids || selector.jobIds) return `${(selector.job_ids || selector.jobIds).length} named jobs`;
+  if (selector.job_ids || selector.jobIds) return count((selector.job_ids || selector.jobIds).length, "named job");
   if (selector.query !== undefined && selector.query !== null) return `search “${selector.query}”`;
   const filter = selector.filter || {};
   const words = {
@@ -65,16 +65,21 @@ export function selectorText(selector) {
   return parts.length ? `failed jobs with ${parts.join(", ")}` : "—";
 }
 
+// "1 error", "2,000 errors"
+function count(value, noun) {
+  return `${Number(value).toLocaleString("en")} ${noun}${value === 1 ? "" : "s"}`;
+}
+
 export function progressText(operation) {
   const n = (value) => Number(value).toLocaleString("en");
-  return `${n(operation.done)} of ${n(operation.total)} examined, ${n(operation.acted)} ${DONE[operation.action] || "acted on"}, ${n(operation.errorCount)} errors`;
+  return `${n(operation.done)} of ${n(operation.total)} examined, ${n(operation.acted)} ${DONE[operation.action] || "acted on"}, ${count(operation.errorCount, "error")}`;
 }
 
 export function outcomeText(operation) {
   const verb = operation.action === "delete" ? "Deleted" : "Requeued";
-  const errors = operation.errorCount ? ` ${operation.errorCount.toLocaleString("en")} could not be.` : "";
+  const errors = operation.errorCount ? ` ${count(operation.errorCount, "job")} could not be.` : "";
   const how = operation.status === "succeeded" ? "" : ` The operation ${operation.status === "canceled" ? "was canceled" : "failed"}.`;
-  return `${verb} ${operation.acted.toLocaleString("en")} jobs.${errors}${how}`;
+  return `${verb} ${count(operation.acted, "job")}.${errors}${how}`;
 }
 
 // Follows operation `id` in `target` until it ends: status, a progress bar, the counts and Cancel

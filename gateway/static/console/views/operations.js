@@ -7,7 +7,8 @@ import { encodeQuery, h, jobLink, link, replace, table, time } from "../dom.js";
 import { showError } from "../messages.js";
 import { follow, LIST_FIELDS, operationLink, progressText, selectorText } from "../tracked.js";
 
-const PAGE = 50;
+// A page of 20 (the API's default): a job_ids operation's selector holds up to 10,000 ids.
+const PAGE = 20;
 export const LIST_REFRESH_MS = 2000; // the list is re-read this often while an operation runs
 
 export function render(main, route, session) {
@@ -63,7 +64,7 @@ function showList(body, route, operations) {
     body,
     operations.length
       ? table("The latest operations, newest first", ["Started", "Action", "Queue", "Jobs", "Status", "Progress", "Finished", "Key"], rows, { class: "operations" })
-      : h("p", {}, "No tracked operation yet. Retry all, clear and failure-group actions in the failed jobs view start one."),
+      : h("p", {}, route.params.after ? "No older operations." : "No tracked operation yet. Retry all, clear and failure-group actions in the failed jobs view start one."),
     h(
       "nav",
       { class: "pager", "aria-label": "Pages" },
@@ -113,5 +114,5 @@ function showErrors(target, op) {
   if (!op.errorCount) return replace(target);
   const rows = op.errors.map((e) => h("tr", {}, h("td", {}, jobLink(e.jobId)), h("td", { class: "small" }, e.error)));
   const shown = op.errors.length < op.errorCount ? ` (the first ${op.errors.length})` : "";
-  replace(target, h("h2", { id: "errors-title" }, `${op.errorCount} jobs could not be acted on${shown}`), table("Jobs the operation could not act on", ["Job", "Error"], rows));
+  replace(target, h("h2", { id: "errors-title" }, `${op.errorCount.toLocaleString("en")} ${op.errorCount === 1 ? "job" : "jobs"} could not be acted on${shown}`), table("Jobs the operation could not act on", ["Job", "Error"], rows));
 }
