@@ -1,8 +1,9 @@
 """The console's bulk actions as tracked operations, in chromium against the CLI-started gateway
 (with --bulk-max-rate, so an operation over a few thousand jobs lasts long enough to watch and
 cancel), a real redis-server and jobs failed by a real `rq worker --burst`: retry-all shows its
-progress live and ends where REST agrees, a lost answer to the start never starts a second
-operation, the operation page cancels it, and only the keys that may cancel see Cancel.
+progress live (again after a reload) and ends where REST agrees, a lost answer to the start
+never starts a second operation, the operation page cancels it, and only the keys that may
+cancel see Cancel.
 
 One browser and one gateway serve the whole module; Redis is flushed before each test."""
 
@@ -73,6 +74,10 @@ def test_retry_all_runs_as_one_tracked_operation_with_live_progress(r, redis_url
     assert float(panel.locator("progress").get_attribute("value") or 0) < JOBS
     expect(panel).to_contain_text(f"of {JOBS:,} examined", timeout=TIMEOUT_MS)
     assert any('"type":"next"' in frame and '"operation"' in frame for frame in seen.frames)
+    # A reload (or a page change) finds the queue's running operation and follows it again.
+    page.reload()
+    expect(panel).to_have_attribute("data-status", "running", timeout=TIMEOUT_MS)
+    expect(page.locator("#operation-title")).to_contain_text("Retrying every failed job")
 
     # Its end reloads the lists, with the outcome.
     done = page.get_by_role("status").filter(has_text=f"Requeued {JOBS:,} jobs.")

@@ -8,7 +8,7 @@ import { gql } from "../api.js";
 import { confirmAction } from "../confirm.js";
 import { h, replace } from "../dom.js";
 import { notice, showError } from "../messages.js";
-import { follow, newIdempotencyKey, operationLink, outcomeText, startOperation } from "../tracked.js";
+import { follow, LIST_FIELDS, newIdempotencyKey, operationLink, outcomeText, selectorText, startOperation } from "../tracked.js";
 
 const TYPED_ABOVE = 10; // a selected delete of more jobs than this needs the typed count
 const RESULT = "success totalFailed errorCount errors { jobId error }";
@@ -66,6 +66,24 @@ export function deleteSelected(ctx, ids) {
 // Starts the operation and follows it in the status line; the view reloads when it ends.
 async function track(ctx, action, selector, title, key) {
   const operation = await startOperation({ action, selector, queue: ctx.queue, idempotencyKey: key });
+  show(ctx, operation, title);
+}
+
+// After a reload, a page change or in another tab: an operation still running on the queue is
+// followed again (the newest; the list has the others). Quiet: the lists show the view's errors.
+export async function resumeFollowing(ctx) {
+  if (following || busy) return;
+  let operations;
+  try {
+    operations = (await gql(`query Running { operations(limit: 20) { ${LIST_FIELDS} } }`)).operations;
+  } catch {
+    return;
+  }
+  const running = operations.find((op) => op.status === "running" && op.queue === ctx.queue);
+  if (running && !following && !busy && ctx.status.isConnected) show(ctx, running, `${running.action === "delete" ? "Deleting" : "Retrying"} ${selectorText(running.selector)}`);
+}
+
+function show(ctx, operation, title) {
   stopFollowing();
   const panel = h("div", { class: "operation-panel" });
   replace(ctx.status, h("h2", { id: "operation-title" }, title, " (", operationLink(operation.id, "operation"), ")"), panel);
