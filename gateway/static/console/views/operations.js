@@ -35,12 +35,19 @@ function renderList(main, route) {
     }
     if (stopped) return;
     showList(body, route, operations);
-    if (operations.some((op) => op.status === "running")) timer = setTimeout(load, LIST_REFRESH_MS);
+    if (operations.some((op) => op.status === "running")) timer = setTimeout(again, LIST_REFRESH_MS);
+  };
+  // As the live feeds: nothing is read while the tab is hidden; shown again, it reads at once.
+  const again = () => {
+    if (stopped) return;
+    if (document.hidden) document.addEventListener("visibilitychange", again, { once: true });
+    else load();
   };
   load();
   return () => {
     stopped = true;
     clearTimeout(timer);
+    document.removeEventListener("visibilitychange", again);
   };
 }
 
