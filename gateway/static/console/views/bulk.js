@@ -13,7 +13,21 @@ import { follow, LIST_FIELDS, newIdempotencyKey, operationLink, outcomeText, sel
 const TYPED_ABOVE = 10; // a selected delete of more jobs than this needs the typed count
 const RESULT = "success totalFailed errorCount errors { jobId error }";
 let following = null; // stop() of the operation the view follows
+let shown = []; // its heading and progress panel, moved into each reload of the same view
+let view = null; // the failed view as last rendered (its status line, finish, queue)
 let busy = false; // an action between its click and its start: further clicks are ignored
+
+// Each render of the failed view: the progress of the operation it follows stays on it (an
+// action's outcome, another page of the list); the ends and later actions report to it.
+export function attach(ctx) {
+  view = ctx;
+  if (following) ctx.status.append(...shown);
+}
+
+// The view as rendered now, when it still shows ctx's queue (a reload during a confirmation).
+function latest(ctx) {
+  return view && view.queue === ctx.queue && view.status.isConnected ? view : ctx;
+}
 
 export function stopFollowing() {
   if (following) following();
@@ -27,7 +41,7 @@ async function guarded(ctx, work) {
   try {
     await work();
   } catch (error) {
-    showError(ctx.status, error);
+    showError(latest(ctx).status, error);
   } finally {
     busy = false;
   }
@@ -80,17 +94,19 @@ export async function resumeFollowing(ctx) {
     return;
   }
   const running = operations.find((op) => op.status === "running" && op.queue === ctx.queue);
-  if (running && !following && !busy && ctx.status.isConnected) show(ctx, running, `${running.action === "delete" ? "Deleting" : "Retrying"} ${selectorText(running.selector)}`);
+  if (running && !following && !busy && latest(ctx) === ctx) show(ctx, running, `${running.action === "delete" ? "Deleting" : "Retrying"} ${selectorText(running.selector)}`);
 }
 
 function show(ctx, operation, title) {
   stopFollowing();
   const panel = h("div", { class: "operation-panel" });
-  replace(ctx.status, h("h2", { id: "operation-title" }, title, " (", operationLink(operation.id, "operation"), ")"), panel);
+  shown = [h("h2", { id: "operation-title" }, title, " (", operationLink(operation.id, "operation"), ")"), panel];
+  replace(latest(ctx).status, shown);
   following = follow(panel, operation.id, ctx.session, {
     onEnd: (ended) => {
       following = null;
-      ctx.finish([outcomeText(ended), " ", operationLink(ended.id)]);
+      shown = [];
+      latest(ctx).finish([outcomeText(ended), " ", operationLink(ended.id)]);
     },
   });
 }
@@ -98,13 +114,15 @@ function show(ctx, operation, title) {
 // A dry run walks every job it would (seconds for a million): say so meanwhile, unless the
 // status line follows an operation.
 function dryRun(ctx, action, selector) {
-  if (!following) notice(ctx.status, "Counting the jobs (dry run)…");
+  if (!following) notice(latest(ctx).status, "Counting the jobs (dry run)…");
   return startOperation({ action, selector, queue: ctx.queue, dryRun: true });
 }
 
 function errorsNote(dry) {
-  return dry.errorCount ? ` ${dry.errorCount} more could not be (damaged or gone).` : "";
+  const verb = dry.action === "delete" ? "deleted" : "retried";
+  return dry.errorCount ? ` ${dry.errorCount} cannot be ${verb} (damaged or gone).` : "";
 }
+
 
 export function retryAll(ctx, filter) {
   return guarded(ctx, async () => {

@@ -5,7 +5,7 @@
 import { gql } from "../api.js";
 import { encodeQuery, h, jobLink, lastLine, link, replace, table, time } from "../dom.js";
 import { notice, showError } from "../messages.js";
-import { clearAll, deleteSelected, groupAction, resumeFollowing, retryAll, retrySelected, stopFollowing } from "./bulk.js";
+import { attach, clearAll, deleteSelected, groupAction, resumeFollowing, retryAll, retrySelected, stopFollowing } from "./bulk.js";
 
 const PAGE = 100;
 // Grouping reads every failed job (seconds for 100k): above this many it waits for a click.
@@ -76,6 +76,7 @@ export function render(main, current, session, message = "") {
       render(main, current, session, message);
     },
   };
+  attach(run); // the progress of an operation this view follows stays above the lists
   loadJobs(jobs, queue, params, filter, session, run).then((failedCount) => {
     if (failedCount === undefined) return;
     if (!message) resumeFollowing(run);
