@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import requests
 from rq import Queue
 
 from gateway.demo import jobs
+from tests.keyed import KEYS
 
 from .console import PROJECT_ROOT, TIMEOUT_MS, open_console, start_gateway
 from .helpers import RedisServer, failed_ids, run_worker
@@ -49,6 +51,17 @@ def serious(page) -> list[str]:
     return violations
 
 
+def start_operation(gateway: GatewayProcess, selector: dict) -> str:
+    response = requests.post(
+        gateway.base + "/api/v1/operations",
+        json={"action": "retry", "queue": "default", "selector": selector},
+        headers={"Authorization": f"Bearer {KEYS['admin']}"},
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    return response.json()["id"]
+
+
 PAGES = {
     "overview": ("/", "table.queues"),
     "queue": ("/#/queue/default?state=failed", "table.jobs"),
@@ -57,6 +70,8 @@ PAGES = {
     "workers": ("/#/workers", "#suspension"),
     "scheduling": ("/#/scheduling", "main h2"),
     "audit": ("/#/audit", "main table"),
+    "operations": ("/#/operations", "table.operations"),
+    "operation": ("/#/operation/{operation}", ".operation-panel[data-status]"),
     "sign-in": ("/", "#key"),
     # The issuer's answer to a sign-in this tab did not start: the page says so.
     "sign-in-refused": ("/?code=stolen&state=forged", ".signin [role=alert]"),
@@ -70,8 +85,12 @@ def test_no_serious_accessibility_violation(r, redis_url, gateway, browser, name
     run_worker(redis_url, ["default"])
     (job_id,) = failed_ids(r)
     path, ready = PAGES.get(name, ("/#/failed/default", "table.groups"))
+    operation = ""
+    if name.startswith("operation"):  # one that could not act on one of its jobs: its errors show
+        operation = start_operation(gateway, {"job_ids": [job_id, "no-such-job"]})
     signed_out = name.startswith("sign-in")
-    seen = open_console(browser, gateway.base, None if signed_out else "admin", path.format(job=job_id))
+    path = path.format(job=job_id, operation=operation)
+    seen = open_console(browser, gateway.base, None if signed_out else "admin", path)
     page = seen.page
     try:
         page.emulate_media(color_scheme=scheme)

@@ -212,12 +212,14 @@ def test_a_failure_in_a_worker_reaches_the_overview_within_two_intervals(r, redi
 # Bulk deletes need the typed count.
 
 
-def test_clear_cannot_run_without_the_typed_count(r, redis_url, visit):
+def test_clear_cannot_run_without_the_typed_count(r, redis_url, gateway, visit):
     failing(r, redis_url, 12)
     page = visit("admin", "/#/failed/default").page
-    page.get_by_role("button", name="Clear").click()
+    # Two clicks before the dry run answers (a double click; the button does not move first): one.
+    page.get_by_role("button", name="Clear").evaluate("button => { button.click(); button.click(); }")
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("found 12 failed jobs", timeout=TIMEOUT_MS)
+    expect(page.locator("dialog")).to_have_count(1)
     delete = dialog.get_by_role("button", name="Delete 12 jobs")
     expect(delete).to_be_disabled()
     count = dialog.get_by_label("Type 12 to confirm")
@@ -229,12 +231,17 @@ def test_clear_cannot_run_without_the_typed_count(r, redis_url, visit):
     assert r.zcard("rq:failed:default") == 12
     dialog.get_by_role("button", name="Cancel").click()
     assert r.zcard("rq:failed:default") == 12
+    # The count came from the operation's dry run, which starts nothing.
+    assert rest(gateway, "/api/v1/operations", "admin")["operations"] == []
 
     page.get_by_role("button", name="Clear").click()
     page.get_by_label("Type 12 to confirm").fill("12")
     page.get_by_role("button", name="Delete 12 jobs").click()
     expect(page.get_by_role("status").filter(has_text="Deleted 12 jobs")).to_be_visible(timeout=TIMEOUT_MS)
     assert r.zcard("rq:failed:default") == 0
+    # One tracked operation did it.
+    (operation,) = rest(gateway, "/api/v1/operations", "admin")["operations"]
+    assert (operation["action"], operation["selector"], operation["acted"]) == ("delete", {"all": True}, 12)
 
 
 def test_group_delete_and_large_selections_need_the_typed_count(r, redis_url, visit):

@@ -11,6 +11,7 @@ import { finishSignIn, forgetSso, signedInWithSso, signOn, startSignIn } from ".
 import * as audit from "./views/audit.js";
 import * as failed from "./views/failed.js";
 import * as job from "./views/job.js";
+import * as operations from "./views/operations.js";
 import * as overview from "./views/overview.js";
 import * as queue from "./views/queue.js";
 import * as scheduling from "./views/scheduling.js";
@@ -35,7 +36,7 @@ const NEEDS = {
 
 const EXPIRED = "Your sign-in has expired or is no longer accepted. Sign in again.";
 
-const VIEWS = { "": overview, queue, failed, job, workers, scheduling, audit };
+const VIEWS = { "": overview, queue, failed, job, workers, scheduling, audit, operations, operation: operations };
 
 const app = document.getElementById("app");
 let session = null;
@@ -137,6 +138,7 @@ function renderShell() {
     h("a", { href: "#/" }, "Overview"),
     h("a", { href: "#/workers" }, "Workers"),
     h("a", { href: "#/scheduling" }, "Scheduling"),
+    h("a", { href: "#/operations" }, "Operations"),
     session.may("audit") ? h("a", { href: "#/audit" }, "Audit log") : null,
     h("a", { href: "graphql" }, "GraphiQL"),
     h("a", { href: "docs" }, "REST API"),

@@ -1,14 +1,13 @@
 // Failed jobs of a queue: filters, failure groups, selection with retry/delete, retry-all and
-// clear. Every bulk delete (clear, group delete, a selection of more than 10) first runs the dry
-// run where the API has one, shows the count and asks for it to be typed (confirm.js).
+// clear. The actions, and the rule that a bulk delete needs the dry run's count typed, are in
+// bulk.js; retry-all, clear and group actions run as tracked operations followed live.
 
 import { gql } from "../api.js";
-import { confirmAction } from "../confirm.js";
 import { encodeQuery, h, jobLink, lastLine, link, replace, table, time } from "../dom.js";
 import { notice, showError } from "../messages.js";
+import { attach, clearAll, deleteSelected, groupAction, resumeFollowing, retryAll, retrySelected, stopFollowing } from "./bulk.js";
 
 const PAGE = 100;
-const TYPED_ABOVE = 10; // a selected delete of more jobs than this needs the typed count
 // Grouping reads every failed job (seconds for 100k): above this many it waits for a click.
 const GROUPS_AUTOMATIC_UP_TO = 10_000;
 // The groups of each queue, kept while paging or filtering; an action drops them.
@@ -68,20 +67,23 @@ export function render(main, current, session, message = "") {
   );
   if (message) notice(status, message);
   // An action's outcome is shown above the reloaded lists.
-  const run = async (work) => {
-    try {
-      const message = await work();
+  const run = {
+    queue,
+    session,
+    status,
+    finish(message) {
       groupsOf.delete(queue);
       render(main, current, session, message);
-    } catch (error) {
-      showError(status, error);
-    }
+    },
   };
+  attach(run); // the progress of an operation this view follows stays above the lists
   loadJobs(jobs, queue, params, filter, session, run).then((failedCount) => {
     if (failedCount === undefined) return;
+    if (!message) resumeFollowing(run);
     if (groupsOf.has(queue) || failedCount <= GROUPS_AUTOMATIC_UP_TO) loadGroups(groups, queue, session, run);
     else offerGroups(groups, queue, failedCount, session, run);
   });
+  return stopFollowing; // leaving the view stops following an operation (it runs on)
 }
 
 function offerGroups(target, queue, failedCount, session, run) {
@@ -141,14 +143,14 @@ async function loadJobs(target, queue, params, filter, session, run) {
   const actions = [];
   if (mayRetry) {
     actions.push(
-      h("button", { type: "button", onclick: () => retrySelected(queue, selected(), run) }, "Retry selected"),
-      h("button", { type: "button", onclick: () => retryAll(queue, filter, run) }, filter ? "Retry all matching" : "Retry all"),
+      h("button", { type: "button", onclick: () => retrySelected(run, selected()) }, "Retry selected"),
+      h("button", { type: "button", onclick: () => retryAll(run, filter) }, filter ? "Retry all matching" : "Retry all"),
     );
   }
   if (mayDelete) {
     actions.push(
-      h("button", { type: "button", class: "danger", onclick: () => deleteSelected(queue, selected(), run) }, "Delete selected"),
-      h("button", { type: "button", class: "danger", onclick: () => clearAll(queue, filter, run) }, filter ? "Delete all matching" : "Clear"),
+      h("button", { type: "button", class: "danger", onclick: () => deleteSelected(run, selected()) }, "Delete selected"),
+      h("button", { type: "button", class: "danger", onclick: () => clearAll(run, filter) }, filter ? "Delete all matching" : "Clear"),
     );
   }
   replace(
@@ -172,72 +174,6 @@ async function loadJobs(target, queue, params, filter, session, run) {
   );
   performance.mark("console:failed-page-rendered");
   return failedCount;
-}
-
-const RESULT = "success totalFailed errorCount errors { jobId error }";
-
-async function retrySelected(queue, ids, run) {
-  if (!ids.length) return;
-  await run(async () => {
-    const { retryFailedJobs: r } = await gql(
-      `mutation RetrySelected($ids: [ID!]!, $queue: String) { retryFailedJobs(ids: $ids, queue: $queue) { requeuedCount ${RESULT} } }`,
-      { ids, queue },
-    );
-    return `Requeued ${r.requeuedCount} of ${ids.length} selected jobs.`;
-  });
-}
-
-async function deleteSelected(queue, ids, run) {
-  if (!ids.length) return;
-  // The API has no dry run for a selection: the count is the selection itself.
-  const typed = ids.length > TYPED_ABOVE;
-  const ok = await confirmAction({
-    title: "Delete selected jobs",
-    text: `This deletes ${ids.length} failed jobs and everything RQ keeps for them.`,
-    action: `Delete ${ids.length} jobs`,
-    count: typed ? ids.length : null,
-  });
-  if (!ok) return;
-  await run(async () => {
-    const { deleteFailedJobs: r } = await gql(
-      `mutation DeleteSelected($ids: [ID!]!, $queue: String) { deleteFailedJobs(ids: $ids, queue: $queue) { deletedCount ${RESULT} } }`,
-      { ids, queue },
-    );
-    return `Deleted ${r.deletedCount} of ${ids.length} selected jobs.`;
-  });
-}
-
-async function retryAll(queue, filter, run) {
-  const ok = await confirmAction({
-    title: "Retry all",
-    text: `This requeues every failed job of ${queue}${filter ? " matching the filters" : ""}.`,
-    action: "Retry all",
-  });
-  if (!ok) return;
-  await run(async () => {
-    const { retryAllFailedJobs: r } = await gql(
-      `mutation RetryAll($queue: String, $filter: FailedJobFilter) { retryAllFailedJobs(queue: $queue, filter: $filter) { requeuedCount ${RESULT} } }`,
-      { queue, filter },
-    );
-    return `Requeued ${r.requeuedCount} jobs.`;
-  });
-}
-
-async function clearAll(queue, filter, run) {
-  await run(async () => {
-    const query = `mutation Clear($queue: String, $filter: FailedJobFilter, $dryRun: Boolean!) {
-      clearFailedJobs(queue: $queue, filter: $filter, dryRun: $dryRun) { deletedCount ${RESULT} } }`;
-    const dry = (await gql(query, { queue, filter, dryRun: true })).clearFailedJobs;
-    const ok = await confirmAction({
-      title: filter ? "Delete all matching jobs" : "Clear the failed registry",
-      text: `The dry run found ${dry.deletedCount} failed jobs of ${queue}${filter ? " matching the filters" : ""} to delete.`,
-      action: `Delete ${dry.deletedCount} jobs`,
-      count: dry.deletedCount,
-    });
-    if (!ok) return "Nothing was deleted.";
-    const done = (await gql(query, { queue, filter, dryRun: false })).clearFailedJobs;
-    return `Deleted ${done.deletedCount} jobs.`;
-  });
 }
 
 async function loadGroups(target, queue, session, run) {
@@ -273,8 +209,8 @@ async function loadGroups(target, queue, session, run) {
         link(routeOf(queue, { func: group.funcName || "", exc: group.excType || "" }), "Show"),
         " ",
         jobLink(group.sampleJobId),
-        session.may("retry") ? h("button", { type: "button", onclick: () => groupAction(queue, group, false, run) }, "Retry group") : null,
-        session.may("delete") ? h("button", { type: "button", class: "danger", onclick: () => groupAction(queue, group, true, run) }, "Delete group") : null,
+        session.may("retry") ? h("button", { type: "button", onclick: () => groupAction(run, group, false) }, "Retry group") : null,
+        session.may("delete") ? h("button", { type: "button", class: "danger", onclick: () => groupAction(run, group, true) }, "Delete group") : null,
       ),
     ),
   );
@@ -284,23 +220,4 @@ async function loadGroups(target, queue, session, run) {
     h("p", {}, h("button", { type: "button", onclick: () => (groupsOf.delete(queue), loadGroups(target, queue, session, run)) }, "Refresh groups")),
     rows.length ? table("Failed jobs grouped by function, exception and message", ["Jobs", "Function", "Exception", "Message", "Last failed", "Sample and actions"], rows, { class: "groups" }) : h("p", {}, "No failure groups."),
   );
-}
-
-async function groupAction(queue, group, remove, run) {
-  const field = remove ? "deleteFailureGroup" : "retryFailureGroup";
-  const done = remove ? "deletedCount" : "requeuedCount";
-  const query = `mutation Group($groupId: ID!, $queue: String, $dryRun: Boolean!) {
-    ${field}(groupId: $groupId, queue: $queue, dryRun: $dryRun) { matchedCount ${done} ${RESULT} } }`;
-  await run(async () => {
-    const dry = (await gql(query, { groupId: group.groupId, queue, dryRun: true }))[field];
-    const ok = await confirmAction({
-      title: remove ? "Delete failure group" : "Retry failure group",
-      text: `The dry run matched ${dry.matchedCount} failed jobs of ${queue} in this group.`,
-      action: remove ? `Delete ${dry.matchedCount} jobs` : `Retry ${dry.matchedCount} jobs`,
-      count: remove ? dry.matchedCount : null,
-    });
-    if (!ok) return "Nothing was changed.";
-    const result = (await gql(query, { groupId: group.groupId, queue, dryRun: false }))[field];
-    return `${remove ? "Deleted" : "Requeued"} ${result[done]} jobs.`;
-  });
 }
