@@ -304,3 +304,34 @@ def test_bulk_max_rate_is_documented_as_the_jobs_examined_per_second_which_the_r
     (row,) = [line for line in readme.splitlines() if line.startswith("| `--bulk-max-rate`")]
     for text in (OPTIONS["bulk_max_rate"]["help"], row):
         assert "examine" in text and "act on;" not in text and "retry or delete;" not in text
+
+
+@pytest.mark.parametrize(
+    ("selector", "named"),
+    [
+        ('{filter: {failedAfter: "garbage"}}', "failedAfter"),
+        ('{filter: {failedAfter: "2026-01-02", failedBefore: "2026-01-01"}}', "failedAfter"),
+    ],
+)
+def test_graphql_selector_filter_errors_name_the_schemas_fields(client, factory, selector, named):
+    """They named REST's body fields (`Invalid failed_after ...`)."""
+    factory.failed(1)
+    query = f"mutation {{ startOperation(action: RETRY, selector: {selector}) {{ id }} }}"
+    error = client.post("/graphql", json={"query": query}).json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert named in error["message"] and "failed_" not in error["message"]
+
+
+def test_a_reused_idempotency_key_is_refused_in_words_both_transports_use(client, factory):
+    factory.failed(2)
+    first = {"action": "retry", "selector": {"all": True}}
+    assert client.post("/api/v1/operations", json=first, headers={"Idempotency-Key": "k1"}).status_code == 202
+    other = {**first, "selector": {"group_id": "0" * 16}}
+    rest = client.post("/api/v1/operations", json=other, headers={"Idempotency-Key": "k1"})
+    mutation = (
+        'mutation { startOperation(action: RETRY, selector: {groupId: "%s"}, idempotencyKey: "k1") { id } }'
+    )
+    graphql = client.post("/graphql", json={"query": mutation % ("0" * 16)}).json()["errors"][0]
+    said = "This idempotency key was used for another request in the last 24 h"
+    assert (rest.status_code, rest.json()["detail"]) == (422, said)
+    assert (graphql["extensions"]["code"], graphql["message"]) == ("BAD_REQUEST", said)

@@ -54,6 +54,8 @@ class OperationMutation:
         service = service_of(info)
         if idempotency_key is not None:  # named as this argument, not as REST's header
             await call_service(validate_idempotency_key, idempotency_key, "idempotencyKey")
+        if selector.filter is not None:  # its bad dates named as this schema names them
+            await call_service(selector.filter.parse)
         operation, _ = await call_service(
             service.start_operation, action.value, selector.as_dict(), queue, dry_run, idempotency_key
         )

@@ -152,7 +152,7 @@ class OperationStore:
                 pipe.hget(operation_key(found), "request")
                 (earlier,) = damaged.execute(pipe)
             if earlier not in (None, request.encode()):  # None: unreadable, which read() says
-                raise InvalidParameter("This Idempotency-Key was used for another request in the last 24 h")
+                raise InvalidParameter("This idempotency key was used for another request in the last 24 h")
         return found, bool(new)
 
     def _announce(self, operation_id: str) -> None:
