@@ -4,13 +4,15 @@
     python scripts/console_screenshots.py     # needs redis-server and chromium on the PATH
 
 It starts its own redis-server, puts jobs in every state on a few queues with a real
-`rq worker --burst`, keeps one `rq worker` running for the workers page, starts the gateway
+`rq worker --burst`, keeps one `rq worker` running for the workers page and one `rq cron` for
+the scheduling page, starts the gateway
 through its CLI (no keys, plus a second one with keys for the sign-in screen), and saves one PNG
 per view with Playwright driving Debian's chromium. Timestamps and ids differ on every run.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import requests  # noqa: E402
 from rq import Queue  # noqa: E402
 
 from bench.infra import RQ_BIN, free_port, redis_server, start_gateway, start_server, stop_process  # noqa: E402
@@ -30,6 +33,13 @@ from gateway.demo import jobs  # noqa: E402
 
 OUT = REPO / "docs" / "console"
 VIEWPORT = {"width": 1280, "height": 800}
+# What `rq cron` loads for the scheduling page: an interval job and a nightly one.
+CRON_CONFIG = """from rq import cron
+from gateway.demo import jobs
+
+cron.register(jobs.add, "emails", args=(1, 2), interval=600, name="digest")
+cron.register(jobs.parse_report, "reports", args=("nightly",), cron="0 3 * * *", name="nightly-report")
+"""
 KEYED = ["--api-keys", f"ops:operator:{hash_key('rqg_screenshot-key')}", "--log-level", "warning"]
 
 
@@ -59,7 +69,6 @@ def seed(r, redis_url: str) -> str:
 def chart_some_history(r, redis_url: str, base: str) -> None:
     """Failures and finishes in the gateway's first minute, so the charts show a point: the
     history counts only what ends while a gateway samples."""
-    import requests
 
     default = Queue("default", connection=r)
     for i in range(3):
@@ -99,6 +108,14 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        (Path(tmp) / "console_cron.py").write_text(CRON_CONFIG)
+        cron = subprocess.Popen(
+            [str(RQ_BIN), "cron", "--url", redis_url, "console_cron"],
+            cwd=tmp,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([tmp, str(REPO)])},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         gateway = start_gateway(redis_url, Path(tmp), "--history-interval", "1")
         chart_some_history(r, redis_url, gateway.base)
         port = free_port()
@@ -122,6 +139,10 @@ def main() -> None:
                 failed = next(m.decode() for m in r.zrange("rq:failed:default", 0, -1))
                 shoot(page, gateway.base, f"/#/job/{failed}", "pre.traceback", "job")
                 shoot(page, gateway.base, "/#/workers", "table", "workers")
+                shoot(page, gateway.base, "/#/scheduling", 'tr[data-cron-job="digest"] a', "scheduling")
+                start = {"action": "retry", "queue": "reports", "selector": {"all": True}}
+                started = requests.post(gateway.base + "/api/v1/operations", json=start, timeout=10).json()
+                shoot(page, gateway.base, f"/#/operation/{started['id']}", ".operation-panel", "operation")
                 shoot(page, gateway.base, "/#/audit", "table", "audit-log")
                 page.goto(gateway.base + "/#/failed/default")
                 page.locator("table.groups").wait_for(timeout=20_000)
@@ -139,6 +160,7 @@ def main() -> None:
             keyed.stop()
             gateway.stop()
             stop_process(worker, "rq worker")
+            stop_process(cron, "rq cron")
 
 
 if __name__ == "__main__":
