@@ -301,7 +301,7 @@ class _Guarded:
             if self.queue_error is not None:
                 raise self.queue_error
             if not self.by_job and self.queue is not None and not principal.may_access_queue(self.queue):
-                raise Forbidden(f"API key {principal.name!r} may not access queue {self.queue!r}")
+                raise Forbidden.queue(principal.name, self.queue)
         elif principal.queues and self.access.audited:
             raise Forbidden(
                 f"API key {principal.name!r} is limited to some queues; {self.access.action} is not"
@@ -315,7 +315,7 @@ class _Guarded:
         if not self.has_queue and principal.queues:
             for job in _jobs_in(result):
                 if not principal.may_access_queue(job.origin):
-                    raise Forbidden(f"API key {principal.name!r} may not access queue {job.origin!r}")
+                    raise Forbidden.queue(principal.name, str(job.origin))
         if self.scope.hides_payloads:
             return hide_payloads(result)
         return result

@@ -9,7 +9,7 @@ from typing import Any
 import redis
 from rq.serializers import resolve_serializer
 
-from gateway.errors import GatewayError
+from gateway.errors import Forbidden, GatewayError
 from gateway.services.access import Principal, RequestScope, public
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.validation import validate_job_id, validate_queue_name
@@ -74,6 +74,16 @@ class ServiceCore:
     @property
     def _principal(self) -> Principal | None:
         return self.scope.principal if self.scope is not None else None
+
+    @property
+    def _principal_name(self) -> str:
+        return self.scope.principal.name if self.scope is not None else "anonymous"
+
+    def _check_queue(self, queue: str) -> None:
+        """Forbidden.queue for a queue outside the caller's patterns: for the queues a call names
+        beyond the one its guard checks (a replay's target, a search's `queue:` terms)."""
+        if not self.may_access_queue(queue):
+            raise Forbidden.queue(self._principal_name, queue)
 
     def _job_queue(
         self, job_id: str, queue: str | None = None, registry: bool = False, needs_queue: bool = True

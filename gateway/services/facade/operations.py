@@ -78,7 +78,7 @@ class TrackedOperations(ServiceCore):
     ) -> tuple[Operation, bool]:
         parsed = Selector.parse(selector)
         if parsed.kind == "query":  # its queue: terms, as a search checks them
-            check_named_queues(parsed.query, None, self.may_access_queue)
+            check_named_queues(parsed.query, None, self._check_queue)
         name = self.queue_name(queue)
         principal = self._principal.name if self._principal is not None else "-"
         if parsed.kind != "job_ids":
