@@ -27,7 +27,7 @@ from gateway.graphql.transport_ws import REFUSAL, GatewayTransportWSHandler, sub
 from gateway.live import LiveHub
 from gateway.middleware import request_id_of
 from gateway.rest.deps import bind_instance, bind_principal, get_service, principal_of
-from gateway.services import ANONYMOUS, MISSING_KEY
+from gateway.services import ANONYMOUS, MISSING_KEY, read_json
 
 log = logging.getLogger(__name__)
 
@@ -114,12 +114,10 @@ class _Router(GraphQLRouter):
         nested deeper than the decoder's recursion limit, bytes that are not UTF-8, or a body that
         is not an object were 500s."""
         try:
-            value = json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
-        except RecursionError:
-            raise HTTPException(400, "Invalid JSON: nested too deeply") from None
+            value = read_json(data.decode("utf-8") if isinstance(data, bytes) else data)
         except UnicodeDecodeError:
             raise HTTPException(400, "Invalid JSON: the body is not UTF-8") from None
-        except ValueError as error:  # JSONDecodeError
+        except ValueError as error:  # not JSON, or nested too deeply (read_json says which)
             raise HTTPException(400, f"Invalid JSON: {error}") from None
         if not isinstance(value, (dict, list)):
             raise HTTPException(400, "Invalid request: expected a JSON object")
@@ -131,12 +129,12 @@ class _Router(GraphQLRouter):
         object, or a subscribe whose id or payload fields are of another type failed inside them
         (a traceback, the socket dropped with no close frame). Such a message is not JSON to them:
         graphql-transport-ws closes the socket with 4400, as the protocol says, and the legacy
-        graphql-ws ignores it, as it ignores every message it cannot parse. json.loads raises
-        RecursionError for such nesting, and a plain ValueError for an integer past its digit
-        limit: neither is the JSONDecodeError Strawberry catches."""
+        graphql-ws ignores it, as it ignores every message it cannot parse. read_json (the
+        services' one reader of JSON the gateway did not write) raises ValueError for such nesting
+        and for an integer past its digit limit: neither is the JSONDecodeError Strawberry catches."""
         try:
-            message = json.loads(data)
-        except (RecursionError, ValueError):
+            message = read_json(data)
+        except ValueError:
             message = None
         if not _well_formed(message):
             raise json.JSONDecodeError("Invalid message", "", 0)

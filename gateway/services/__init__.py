@@ -16,6 +16,7 @@ from gateway.services.domain.control import (  # issue 15: on-call controls
 )
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.gauges import QueueGauges, RqSnapshot
+from gateway.services.domain.json_text import loads as read_json
 from gateway.services.domain.models import (
     JOB_STATUSES,
     BulkOutcome,
@@ -133,6 +134,7 @@ __all__ = [
     "history_sampling",
     "is_sentinel_url",
     "parse_sentinels",
+    "read_json",
     "redact",
     "startup_problem",
     "validate_idempotency_key",
