@@ -3,10 +3,11 @@ enqueue a scheduled job now, replay a finished or failed job."""
 
 from __future__ import annotations
 
-from gateway.services.access import Role, action, read
+from gateway.services.access import action, read
 from gateway.services.domain.control import CommandOutcome, EnqueueNowOutcome, ReplayOutcome, WorkerSuspension
 from gateway.services.domain.validation import validate_job_id, validate_queue_name
 from gateway.services.facade.core import ServiceCore
+from gateway.services.principal import Role
 from gateway.services.reads.suspension import read_suspension
 from gateway.services.redis.backend import backend_call
 from gateway.services.writes import worker_control

@@ -10,10 +10,11 @@ import redis
 from rq.serializers import resolve_serializer
 
 from gateway.errors import Forbidden, GatewayError
-from gateway.services.access import Principal, RequestScope, public
+from gateway.services.access import public
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.validation import validate_job_id, validate_queue_name
 from gateway.services.job_access import authorise_job, hidden_jobs
+from gateway.services.principal import Principal, RequestScope
 from gateway.services.reads.filtered import FilteredView
 from gateway.services.reads.known import ensure_known
 from gateway.services.reads.snapshot import SharedRead, read_snapshot

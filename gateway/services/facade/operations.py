@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.errors import Forbidden, OperationNotFound
-from gateway.services.access import Role, action, note_operation, public, read
+from gateway.services.access import action, note_operation, public, read
 from gateway.services.facade.core import ServiceCore
 from gateway.services.operations.model import Operation, Selector, validate_action
 from gateway.services.operations.runner import OperationRunner
 from gateway.services.operations.tracker import Operations
+from gateway.services.principal import Role
 from gateway.services.reads.search_page import check_named_queues
 from gateway.services.redis.backend import backend_call
 
