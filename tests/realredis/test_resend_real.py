@@ -103,3 +103,16 @@ def test_an_operation_start_whose_reply_is_lost_starts_at_most_one(cut_client, p
     assert response.status_code == 503, response.text
     assert UNKNOWN in response.json()["detail"]
     assert r.zcard(OPERATIONS) <= 1
+
+
+def test_a_retry_whose_reply_is_lost_is_answered_unknown_not_not_found(cut_client, proxy, r, fail_jobs):
+    """requeue.lua claims the job from the failed registry: sent again, it found the job gone and
+    answered 404 'not found in failed registry' for the job its first run had just requeued."""
+    (failed,) = fail_jobs(1)
+    r.script_load(scripts.REQUEUE)
+    proxy.cut_reply_to(_sha(scripts.REQUEUE))
+    response = cut_client.post(f"{API}/failed/{failed}/retry")
+    assert proxy.cuts == 1
+    assert response.status_code == 503, response.text
+    assert UNKNOWN in response.json()["detail"]
+    assert queued_ids(r) == [failed]
