@@ -267,6 +267,11 @@ class Unauthenticated(GatewayError):
 class Forbidden(GatewayError):
     """Raised when the API key is valid but its role or queue patterns do not allow the action."""
 
+    @classmethod
+    def queue(cls, key: str, queue: str) -> Forbidden:
+        """The one answer to a queue outside the key's patterns, wherever it is checked."""
+        return cls(f"API key {key!r} may not access queue {queue!r}")
+
 
 class LimitExceeded(GatewayError):
     """Raised when a connection asks for more subscriptions than --max-subscriptions-per-connection

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from gateway.apikeys import ApiKey, hash_key
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.services.access import Role
+from gateway.services.principal import Role
 
 KEYS = {
     "viewer": "rqg_viewer-secret-0123456789",

@@ -11,7 +11,8 @@ import pytest
 
 from gateway.errors import Forbidden
 from gateway.services import JobService
-from gateway.services.access import Role, access_of
+from gateway.services.access import access_of
+from gateway.services.principal import Role
 from tests.keyed import KEYS, bearer, code_of, gql, keyed_client
 
 REST_CODES = {200: "ok", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 422: "BAD_REQUEST"}
@@ -257,8 +258,9 @@ def test_anonymous_mode_serves_everything_as_anonymous_admin(client, factory):
 
 
 def test_an_operation_calling_another_is_checked_and_audited_once(conn, factory, caplog):
-    from gateway.services.access import Principal, RequestScope, action
+    from gateway.services.access import action
     from gateway.services.audit import AuditTrail
+    from gateway.services.principal import Principal, RequestScope
 
     class Extended(JobService):
         @action("retry_two", Role.OPERATOR)

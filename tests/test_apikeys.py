@@ -21,7 +21,7 @@ from gateway.apikeys import (
     new_key,
     parse_keys,
 )
-from gateway.services.access import Principal, Role
+from gateway.services.principal import Principal, Role
 from gateway.services.refusals import INVALID_KEY, MISSING_KEY
 from tests.keyed import API_KEYS, keyed_client
 

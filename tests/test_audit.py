@@ -9,8 +9,8 @@ import logging
 import pytest
 
 from gateway.apikeys import ApiKey, hash_key
-from gateway.services.access import Role
 from gateway.services.audit import AUDIT_STREAM
+from gateway.services.principal import Role
 from tests.keyed import API_KEYS, bearer, code_of, gql, keyed_client
 
 RETRY = "mutation($id: ID!) { retryFailedJob(id: $id) { success } }"

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from gateway.apikeys import ApiKey, hash_key
 from gateway.services import JobService
-from gateway.services.access import Principal, RequestScope, Role
 from gateway.services.audit import AUDIT_STREAM, AuditRecord, AuditTrail
+from gateway.services.principal import Principal, RequestScope, Role
 from tests.keyed import API_KEYS, bearer, gql, keyed_client
 
 LIMITED = {"billing-admin": ("billing-*",), "two-admin": ("default", "other")}

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rq import Queue
@@ -16,8 +17,9 @@ from rq.registry import DeferredJobRegistry, ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
 from gateway.demo import jobs
-from gateway.errors import Conflict, JobNotFound
+from gateway.errors import BackendUnavailable, Conflict, JobNotFound
 from gateway.services import JobService
+from gateway.services.redis.resend import OutcomeUnknown
 from tests.conftest import run_worker
 
 
@@ -178,3 +180,65 @@ def test_a_rate_limited_job_rq_cannot_load_stays_scheduled_and_is_a_conflict(ser
     assert Queue("default", connection=conn).job_ids == []
     with pytest.raises(Conflict):
         service.enqueue_now(job_id)
+
+
+def _dropping_zadds(conn, monkeypatch, drops: int) -> list[tuple]:
+    """The first `drops` ZADDs fail as a dropped connection does; the calls made, in order."""
+    real, calls = conn.zadd, []
+
+    def zadd(name, mapping, *args, **kwargs):
+        calls.append((name, dict(mapping)))
+        if len(calls) <= drops:
+            raise redis.ConnectionError("Connection closed by server.")
+        return real(name, mapping, *args, **kwargs)
+
+    monkeypatch.setattr(conn, "zadd", zadd)
+    return calls
+
+
+def test_a_put_back_meeting_a_dropped_connection_is_sent_again_and_the_first_error_stands(
+    service, conn, monkeypatch
+):
+    """RQ cannot load the claimed job (409); the put-back's first ZADD meets a dropped connection.
+    The put-back (a ZADD of the score it had: the same however often sent) is sent again and the
+    job waits where it was; the answer is the first error, not the dropped connection's 503."""
+    job_id = _scheduled(conn, 3600)
+    score = conn.zscore("rq:scheduled:default", job_id)
+    conn.hset(f"rq:job:{job_id}", "rate_limit_key", b"limit-\xff")
+    calls = _dropping_zadds(conn, monkeypatch, drops=1)
+    with pytest.raises(Conflict, match="left where it was"):
+        service.enqueue_now(job_id)
+    assert len(calls) == 2
+    assert ScheduledJobRegistry("default", connection=conn).get_job_ids() == [job_id]
+    assert conn.zscore("rq:scheduled:default", job_id) == score
+
+
+def test_a_put_back_that_cannot_be_done_reports_the_first_error_chained_to_it(
+    service, conn, monkeypatch, caplog
+):
+    job_id = _scheduled(conn, 3600)
+    conn.hset(f"rq:job:{job_id}", "rate_limit_key", b"limit-\xff")
+    _dropping_zadds(conn, monkeypatch, drops=10)
+    with pytest.raises(Conflict, match="could not be put back") as raised:
+        service.enqueue_now(job_id)
+    assert isinstance(raised.value.__cause__, redis.ConnectionError)
+    # Nothing is lost in silence: the log says where the job was, to put it back by hand.
+    assert any(job_id in r.getMessage() and "rq:scheduled:default" in r.getMessage() for r in caplog.records)
+
+
+def test_an_enqueue_whose_reply_was_lost_is_not_put_back_when_rq_did_push_it(service, conn, monkeypatch):
+    """RQ's enqueue ran but its reply was lost (OutcomeUnknown): the job is in its queue, so it is
+    not also put back in its registry (it would run twice); the 503 says the outcome is unknown."""
+    job_id = _scheduled(conn, 3600)
+    conn.hset(f"rq:job:{job_id}", "rate_limit_key", "limit")
+    real = Queue.enqueue_job
+
+    def enqueue_then_lose_the_reply(queue, job, *args, **kwargs):
+        real(queue, job, *args, **kwargs)
+        raise OutcomeUnknown("EXEC")
+
+    monkeypatch.setattr(Queue, "enqueue_job", enqueue_then_lose_the_reply)
+    with pytest.raises(BackendUnavailable, match="may or may not have taken effect"):
+        service.enqueue_now(job_id)
+    assert Queue("default", connection=conn).job_ids == [job_id]
+    assert ScheduledJobRegistry("default", connection=conn).get_job_ids() == []

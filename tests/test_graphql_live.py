@@ -19,7 +19,7 @@ from gateway.demo import jobs
 from gateway.graphql.schema import schema
 from gateway.services import JobService
 from tests.keyed import KEYS, keyed_client
-from tests.live_session import Session, code, connect
+from tests.live_session import PROTOCOL, Session, code, connect
 from tests.realredis.helpers import wait_until
 
 STATS = """subscription($queue: String, $ms: Int!) {
@@ -48,13 +48,39 @@ def test_queue_stats_sends_the_counts_then_each_change(client, conn):
         assert live.payload("1")["data"]["queueStats"]["queuedCount"] == 2
 
 
-def test_a_missing_or_unknown_key_closes_the_socket_with_4403(conn):
+def test_a_missing_or_unknown_key_closes_the_socket_with_4403_saying_why(conn):
+    """The close reason says why (it was "Forbidden" whatever the cause, the why in the log only):
+    a missing key says where a websocket sends it, never echoing a key sent."""
     client = keyed_client(conn)
-    for key in (None, "rqg_not-a-key"):
+    for key, why in (
+        (None, 'Missing API key: send {"authorization": "Bearer <key>"} in connection_init\'s payload'),
+        ("rqg_not-a-key", "Invalid API key"),
+    ):
         with connect(client) as ws:
             with pytest.raises(WebSocketDisconnect) as closed:
                 Session(ws).init(key)
             assert closed.value.code == 4403
+            assert closed.value.reason == why
+            assert len(closed.value.reason.encode()) <= 123
+
+
+def test_an_unknown_instance_closes_the_socket_with_4403_naming_it(conn):
+    client = keyed_client(conn)
+    with client.websocket_connect("/graphql?instance=nope", subprotocols=[PROTOCOL]) as ws:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            Session(ws).init(KEYS["viewer"])
+        assert (closed.value.code, closed.value.reason) == (4403, "Redis instance 'nope' is not configured")
+
+
+def test_a_close_reason_is_cut_to_the_protocols_123_bytes(conn):
+    client = keyed_client(conn)
+    name = "ü" * 64  # 128 bytes of UTF-8 in the name alone
+    with client.websocket_connect(f"/graphql?instance={name}", subprotocols=[PROTOCOL]) as ws:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            Session(ws).init(KEYS["viewer"])
+        assert closed.value.code == 4403
+        assert closed.value.reason.startswith("Redis instance 'üü")
+        assert len(closed.value.reason.encode()) <= 123
 
 
 def test_the_key_of_connection_init_is_the_connections_key(conn):

@@ -23,7 +23,8 @@ from gateway.services.history.layout import (
     mirror_key,
 )
 from gateway.services.history.walk import walk_round
-from gateway.services.history.writer import SETTLE_SECONDS, HistoryWriter
+from gateway.services.history.window import SETTLE_SECONDS
+from gateway.services.history.writer import HistoryWriter
 from tests.conftest import RoundTrips
 
 # Near the real clock: the minute hashes expire by it (EXPIREAT), whatever the simulated time.

@@ -12,8 +12,9 @@ import pytest
 from gateway.apikeys import ApiKey, hash_key
 from gateway.errors import FailedJobNotFound, JobInOtherQueue, JobNotFound
 from gateway.services import JobService
-from gateway.services.access import Principal, RequestScope, Role, action, read
+from gateway.services.access import action, read
 from gateway.services.job_access import authorise_job, hidden_jobs
+from gateway.services.principal import Principal, RequestScope, Role
 from gateway.services.redis.origins import JobPlace, read_places
 from tests.keyed import keyed_client
 

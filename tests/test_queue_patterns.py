@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from gateway.services import JobService
-from gateway.services.access import Role
+from gateway.services.principal import Role
 from tests.keyed import code_of, gql, keyed_client
 
 JOB = "query($id: ID!) { job(id: $id) { id } }"
@@ -45,7 +45,7 @@ def test_queue_patterns_limit_a_key_to_its_queues(conn, factory, transport):
 
 
 def test_may_access_queue_filters_lists_of_queues(conn):
-    from gateway.services.access import Principal, RequestScope
+    from gateway.services.principal import Principal, RequestScope
 
     service = JobService(conn)
     assert service.may_access_queue("anything"), "an unbound service is unrestricted"

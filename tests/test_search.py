@@ -188,7 +188,7 @@ def test_malformed_input_is_refused_with_where(service: JobService) -> None:
         service.search("", cursor=deep)
 
 
-@pytest.mark.parametrize("state", ["queued", "failed"])
+@pytest.mark.parametrize("state", ["queued", "failed", "rate_limited"])
 def test_a_tampered_cursor_is_refused_alike_by_a_scan_and_an_id_lookup_naming_what_was_sent(
     service: JobService, seeded, state
 ) -> None:

@@ -133,10 +133,10 @@ def test_a_queue_term_is_checked_as_the_queue_parameter_is(conn, seeded) -> None
     for params in ({"queue": "reports"}, {"q": "queue:reports"}, {"q": "customer queue:reports"}):
         response = billing.get("/api/v1/search", params=params)
         assert response.status_code == 403, (params, response.text)
-        assert response.json()["detail"] == "This API key may not access queue 'reports'"
+        assert response.json()["detail"] == "API key 'billing' may not access queue 'reports'"
     body = gql(billing, SEARCH, q="queue:reports")
     assert code_of(body) == "FORBIDDEN"
-    assert body["errors"][0]["message"] == "This API key may not access queue 'reports'"
+    assert body["errors"][0]["message"] == "API key 'billing' may not access queue 'reports'"
     assert code_of(gql(billing, SEARCH, q="queue:nope")) == "FORBIDDEN"  # unknown or not, as ?queue=
     assert billing.get("/api/v1/search", params={"q": "queue:nope"}).status_code == 403
     found = rest_search(billing, q="queue:billing-eu")["jobs"]

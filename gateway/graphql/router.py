@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 from urllib.parse import urlsplit
 
 import strawberry
@@ -23,11 +23,11 @@ from strawberry.types.unset import UNSET, UnsetType
 from gateway.docs_pages import graphiql_page
 from gateway.errors import InstanceNotFound
 from gateway.graphql.schema import schema as default_schema
-from gateway.graphql.transport_ws import GatewayTransportWSHandler, subscribe_shape_error
+from gateway.graphql.transport_ws import REFUSAL, GatewayTransportWSHandler, subscribe_shape_error
 from gateway.live import LiveHub
 from gateway.middleware import request_id_of
 from gateway.rest.deps import bind_instance, bind_principal, get_service, principal_of
-from gateway.services import ANONYMOUS
+from gateway.services import ANONYMOUS, MISSING_KEY, read_json
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,18 @@ def _authorization(params: Any) -> str | None:
     return found[0] if len(found) == 1 and isinstance(found[0], str) else None
 
 
+# Where a websocket sends its key: not the header REST's MISSING_KEY names.
+WS_MISSING_KEY = 'Missing API key: send {"authorization": "Bearer <key>"} in connection_init\'s payload'
+
+
+def _refuse(context: dict[str, Any], why: str) -> NoReturn:
+    """Refuse the connection_init: 4403 with `why` as the close reason (transport_ws.REFUSAL), and
+    the legacy graphql-ws protocol's connection_error payload. `why` names no key or token."""
+    log.warning("Websocket connection refused: %s (connection %s)", why, context["request_id"])
+    context[REFUSAL] = why
+    raise ConnectionRejectionError({"message": why})
+
+
 class _Router(GraphQLRouter):
     graphql_transport_ws_handler_class = GatewayTransportWSHandler
 
@@ -102,12 +114,10 @@ class _Router(GraphQLRouter):
         nested deeper than the decoder's recursion limit, bytes that are not UTF-8, or a body that
         is not an object were 500s."""
         try:
-            value = json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
-        except RecursionError:
-            raise HTTPException(400, "Invalid JSON: nested too deeply") from None
+            value = read_json(data.decode("utf-8") if isinstance(data, bytes) else data)
         except UnicodeDecodeError:
             raise HTTPException(400, "Invalid JSON: the body is not UTF-8") from None
-        except ValueError as error:  # JSONDecodeError
+        except ValueError as error:  # not JSON, or nested too deeply (read_json says which)
             raise HTTPException(400, f"Invalid JSON: {error}") from None
         if not isinstance(value, (dict, list)):
             raise HTTPException(400, "Invalid request: expected a JSON object")
@@ -119,12 +129,12 @@ class _Router(GraphQLRouter):
         object, or a subscribe whose id or payload fields are of another type failed inside them
         (a traceback, the socket dropped with no close frame). Such a message is not JSON to them:
         graphql-transport-ws closes the socket with 4400, as the protocol says, and the legacy
-        graphql-ws ignores it, as it ignores every message it cannot parse. json.loads raises
-        RecursionError for such nesting, and a plain ValueError for an integer past its digit
-        limit: neither is the JSONDecodeError Strawberry catches."""
+        graphql-ws ignores it, as it ignores every message it cannot parse. read_json (the
+        services' one reader of JSON the gateway did not write) raises ValueError for such nesting
+        and for an integer past its digit limit: neither is the JSONDecodeError Strawberry catches."""
         try:
-            message = json.loads(data)
-        except (RecursionError, ValueError):
+            message = read_json(data)
+        except ValueError:
             message = None
         if not _well_formed(message):
             raise json.JSONDecodeError("Invalid message", "", 0)
@@ -170,26 +180,21 @@ class _Router(GraphQLRouter):
     async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
         """The key arrives in connection_init as {"authorization": "Bearer <key>"}. With keys
         configured, a missing or unknown one closes the socket with 4403 (graphql-transport-ws's
-        Forbidden); otherwise the connection's operations run on the service bound to it, on the
-        Redis instance the websocket URL names (`/graphql?instance=NAME`, else the default). An
-        instance the gateway is not configured with is refused the same way, once the key is
-        valid (so its names are not told to anonymous callers), and named in the log."""
+        Forbidden), its close reason saying which; otherwise the connection's operations run on
+        the service bound to it, on the Redis instance the websocket URL names
+        (`/graphql?instance=NAME`, else the default). An instance the gateway is not configured
+        with is refused the same way, once the key is valid (so its names are not told to
+        anonymous callers), and named in the close reason and the log."""
         request = context["request"]
         state = request.app.state
         principal = state.keyring.principal(_authorization(context.get("connection_params")), ANONYMOUS)
         if principal.role is None:
-            log.warning(
-                "Websocket connection refused: %s (connection %s)", principal.refusal, context["request_id"]
-            )
-            raise ConnectionRejectionError()
+            _refuse(context, WS_MISSING_KEY if principal.refusal == MISSING_KEY else principal.refusal)
         instance = request.query_params.get("instance")
         try:
             context["service"] = bind_principal(state, principal, instance, context["request_id"])
         except InstanceNotFound as error:
-            log.warning(
-                "Websocket connection refused: %s (connection %s)", error.message, context["request_id"]
-            )
-            raise ConnectionRejectionError() from None
+            _refuse(context, error.message)
         # The live streams read with the instance's unbound service, and are keyed by its name,
         # so two instances never share a poller (graphql/live.py).
         context["unbound_service"] = state.instances.service(instance)

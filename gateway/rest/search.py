@@ -53,6 +53,7 @@ def search_jobs(
     ] = None,
 ) -> Any:
     """Jobs matching `q`, in scan order: queues by name, each queue's waiting jobs first, then its
-    registries. One request examines at most --search-scan-limit jobs; `complete` says whether it
-    reached the end, and `next_cursor` goes on from where it stopped. An `id:` query is one lookup."""
+    registries; then RQ 3's jobs waiting for a rate-limit slot. One request examines at most
+    --search-scan-limit jobs; `complete` says whether it reached the end, and `next_cursor` goes
+    on from where it stopped. An `id:` query is one lookup."""
     return SearchResult.of(service.search(q, queue, state, limit, cursor))

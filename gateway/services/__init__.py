@@ -5,7 +5,6 @@ the app, the CLI, settings and API keys) imports from here only, never a submodu
 tests/test_architecture.py fails otherwise. ARCHITECTURE.md shows the layers behind it.
 """
 
-from gateway.services.access import ANONYMOUS, Principal, RequestScope, Role
 from gateway.services.audit import AuditEntry, AuditPage, AuditTrail
 from gateway.services.domain.caller import CallerInfo
 from gateway.services.domain.control import (  # issue 15: on-call controls
@@ -16,6 +15,7 @@ from gateway.services.domain.control import (  # issue 15: on-call controls
 )
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.gauges import QueueGauges, RqSnapshot
+from gateway.services.domain.json_text import loads as read_json
 from gateway.services.domain.models import (
     JOB_STATUSES,
     BulkOutcome,
@@ -49,6 +49,7 @@ from gateway.services.instances import InstanceHealth, Instances
 from gateway.services.operations.model import Operation
 from gateway.services.operations.store import validate_idempotency_key
 from gateway.services.operations.tracker import validate_listed
+from gateway.services.principal import ANONYMOUS, Principal, RequestScope, Role
 from gateway.services.reads.browse import ORDERS, STATES
 from gateway.services.redis.backend import startup_problem
 from gateway.services.redis.connection import (
@@ -135,6 +136,7 @@ __all__ = [
     "history_sampling",
     "is_sentinel_url",
     "parse_sentinels",
+    "read_json",
     "redact",
     "startup_problem",
     "validate_idempotency_key",

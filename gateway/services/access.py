@@ -1,5 +1,6 @@
-"""Who may do what: roles, per-request principals, and the one guard every JobService call goes
-through, whichever transport made it.
+"""Who may do what: the one guard every JobService call goes through, whichever transport made
+it, and the declarations it reads. Who the caller is (roles, principals, the request scope) is
+principal.py.
 
 Each public JobService method declares its access in one line:
 
@@ -25,19 +26,17 @@ import functools
 import inspect
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from enum import IntEnum
-from fnmatch import fnmatchcase
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gateway.errors import Forbidden, InvalidInput, Unauthenticated
 from gateway.services.acted import count_acted
-from gateway.services.audit import AuditRecord, AuditTrail, outcome_of
+from gateway.services.audit import AuditRecord, outcome_of
 from gateway.services.domain.models import JobInfo, JobPage, SearchPage
 from gateway.services.payloads import hide_payloads  # the one definition; re-exported here
+from gateway.services.principal import RequestScope, Role
 from gateway.services.reads.streams import JobStream
-from gateway.services.redis.origins import JobPlace
-from gateway.services.refusals import RefusalOnce, refuse_unauthenticated
+from gateway.services.refusals import refuse_unauthenticated
 
 T = TypeVar("T")
 ACCESS_ATTRIBUTE = "__gateway_access__"
@@ -46,57 +45,6 @@ ACCESS_ATTRIBUTE = "__gateway_access__"
 # variable, not a field of the service: one GraphQL request runs several resolvers at once on
 # the same bound service, each in its own context.
 _current: ContextVar[_Guarded | None] = ContextVar("current_guarded_call", default=None)
-
-
-class Role(IntEnum):
-    """Ordered: each role may do everything the roles below it may."""
-
-    VIEWER = 1
-    OPERATOR = 2
-    ADMIN = 3
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller of one request. `role` is None when the request failed authentication, and
-    `refusal` says why; the refusal is raised only when the request calls a guarded method, so
-    REST and GraphQL audit it the same way."""
-
-    name: str
-    role: Role | None
-    queues: tuple[str, ...] = ()  # fnmatch patterns; empty = every queue
-    refusal: str = ""
-
-    def may_access_queue(self, queue: str) -> bool:
-        return not self.queues or any(fnmatchcase(queue, pattern) for pattern in self.queues)
-
-    def may_see_job(self, place: JobPlace) -> bool:
-        """A job whose queue is unknown is in no pattern: only unrestricted keys see it."""
-        return not self.queues or (place.queue is not None and self.may_access_queue(place.queue))
-
-
-# Served when no keys are configured (loopback, demo mode or --allow-anonymous).
-ANONYMOUS = Principal(name="anonymous", role=Role.ADMIN)
-
-
-@dataclass(frozen=True)
-class RequestScope:
-    """What a service bound to one request knows about it."""
-
-    principal: Principal
-    request_id: str
-    audit: AuditTrail | None = None
-    hide_payloads: bool = False
-    unauthenticated: RefusalOnce = field(default_factory=RefusalOnce, compare=False, repr=False)
-
-    @property
-    def hides_payloads(self) -> bool:
-        """Whether results for this request pass through `hide_payloads` (viewers, when configured)."""
-        return self.hide_payloads and self.principal.role == Role.VIEWER
 
 
 @dataclass(frozen=True)
@@ -306,7 +254,7 @@ class _Guarded:
             if self.queue_error is not None:
                 raise self.queue_error
             if not self.by_job and self.queue is not None and not principal.may_access_queue(self.queue):
-                raise Forbidden(f"API key {principal.name!r} may not access queue {self.queue!r}")
+                raise Forbidden.queue(principal.name, self.queue)
         elif principal.queues and self.access.audited:
             raise Forbidden(
                 f"API key {principal.name!r} is limited to some queues; {self.access.action} is not"
@@ -320,7 +268,7 @@ class _Guarded:
         if not self.has_queue and principal.queues:
             for job in _jobs_in(result):
                 if not principal.may_access_queue(job.origin):
-                    raise Forbidden(f"API key {principal.name!r} may not access queue {job.origin!r}")
+                    raise Forbidden.queue(principal.name, str(job.origin))
         if self.scope.hides_payloads:
             return hide_payloads(result)
         return result

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from gateway.errors import BackendUnavailable, InstanceNotFound
-from gateway.services.access import Principal
+from gateway.services.principal import Principal
 from gateway.services.service import JobService
 
 # A queue pattern no queue name matches (names never hold control characters): a key whose

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 
 from gateway.errors import FailedJobNotFound, JobInOtherQueue, JobNotFound, NotFound
-from gateway.services.access import Principal, current_request_id, note_jobs_checked
+from gateway.services.access import current_request_id, note_jobs_checked
+from gateway.services.principal import Principal
 from gateway.services.redis.origins import JobPlace
 
 log = logging.getLogger("rq_gateway.access")

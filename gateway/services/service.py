@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 
-from gateway.services.access import RequestScope, public
+from gateway.services.access import public
 from gateway.services.facade.access_bound import AccessBound
 from gateway.services.facade.actions import JobActions
 from gateway.services.facade.control import OnCallControls
@@ -21,6 +21,7 @@ from gateway.services.facade.operations import TrackedOperations
 from gateway.services.facade.queues import QueueViews
 from gateway.services.facade.rq_views import RqViews
 from gateway.services.facade.search import Search
+from gateway.services.principal import RequestScope
 
 
 class JobService(

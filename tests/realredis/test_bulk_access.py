@@ -91,12 +91,17 @@ def test_an_operation_of_a_limited_key_takes_only_the_queues_own_jobs(r, odd, se
     assert {f: dry[f] for f in fields} == {f: retried[f] for f in fields}
     assert retried["status"] == "succeeded"
     assert retried["acted"] == (0 if named else 2)
+    # The entries not the queue's own are examined (the registry's size, as its failed_count
+    # says) but, as absent to this key, not matched: matched is what it took, not 5 (or 4).
+    assert (retried["total"], retried["done"]) == ((2, 2) if named else (5, 5))
+    assert retried["matched"] == 2
     if named:  # as for ids that do not exist: not found in the failed registry
         assert retried["error_count"] == 2
         assert {e["job_id"] for e in retried["errors"]} == {"foreign", "orphan"}
     _left_alone(r, odd, mine_too=named)
     deleted = _operation(client, "admin-billing", "delete", selector)
     assert deleted["status"] == "succeeded" and deleted["acted"] == 0
+    assert deleted["matched"] == (2 if named else 0)
     _left_alone(r, odd, mine_too=named)
 
 

@@ -18,7 +18,8 @@ from gateway.app import create_app
 from gateway.config import Settings
 from gateway.services import JobService
 from gateway.services.history.layout import LEASE_KEY, WATERMARK_KEY, minute_key, minute_of, mirror_key
-from gateway.services.history.writer import SETTLE_SECONDS, HistoryWriter
+from gateway.services.history.window import SETTLE_SECONDS
+from gateway.services.history.writer import HistoryWriter
 
 from .helpers import run_worker, start_redis_server, wait_until
 from .processes import GatewayProcess

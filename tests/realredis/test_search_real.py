@@ -10,8 +10,12 @@ import subprocess
 import sys
 
 import pytest
+from rq import Queue
+from rq.job import Job
+from rq.rate_limit import RateLimit
 
 from bench.seed import seed_failed
+from gateway.demo import jobs as demo_jobs
 from gateway.services import JobService
 
 from .helpers import HERE
@@ -184,3 +188,30 @@ def test_an_id_lookup_finds_a_job_of_a_queue_whose_name_is_not_utf8(r, client) -
     (edge,) = graphql["data"]["searchJobs"]["edges"]
     rest = client.get("/api/v1/search", params={"q": "", "cursor": edge["cursor"]}).json()
     assert [job["job_id"] for job in rest["jobs"]] == ["after"]
+
+
+def test_jobs_waiting_on_an_rq3_rate_limit_are_searched_each_once_in_scope(client, r) -> None:
+    """RQ 3 keeps a job waiting for a rate-limit slot (status rate_limited) in its rate-limit
+    key's waiting set, in no queue list or registry: a search of every source met none of them.
+    They are one source, read after every queue, kept to the jobs of the queues in scope."""
+    limit = RateLimit("search-limit", 1)
+    default, other = Queue("default", connection=r), Queue("other", connection=r)
+    running = default.enqueue(demo_jobs.add, 1, 1, rate_limit=limit).id  # takes the slot: queued
+    waiting = [default.enqueue(demo_jobs.add, 2, i, rate_limit=limit).id for i in range(3)]
+    elsewhere = other.enqueue(demo_jobs.add, 3, 3, rate_limit=limit).id
+    assert {Job.fetch(i, connection=r).get_status() for i in [*waiting, elsewhere]} == {"rate_limited"}
+    every = {running, *waiting, elsewhere}
+    assert found(client, "func:gateway.demo.jobs.add") == every
+    assert found(client, "func:gateway.demo.jobs.add", queue="default") == {running, *waiting}
+    assert found(client, "status:rate_limited", queue="other") == {elsewhere}
+    # A job a page: each met once, the cursor resuming inside the waiting set.
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        params = {"q": "func:gateway.demo.jobs.add", "limit": 1, **({"cursor": cursor} if cursor else {})}
+        body = client.get("/api/v1/search", params=params).json()
+        seen += [job["job_id"] for job in body["jobs"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(every)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from gateway.errors import InvalidParameter
-from gateway.services.domain.models import JobInfo
 from gateway.services.domain.rqtime import rq_time
 from gateway.services.domain.tracebacks import exception_type
 
@@ -114,10 +113,6 @@ class FailedJobFilter:
             rq_time(self.failed_after) if self.failed_after else "",
             rq_time(self.failed_before) if self.failed_before else "",
         )
-
-    def matches(self, job: JobInfo) -> bool:
-        """Every criterion, dates included, read from the decoded job."""
-        return self.matches_failure(job.func_name, job.exc_info, job.ended_at)
 
     def matches_failure(self, func_name: str | None, exc_info: str | None, ended_at: str | None) -> bool:
         """Every criterion, on what a failed job says: its function, its traceback and its

@@ -3,11 +3,12 @@ patterns), who it is (the console, issue 11), and the bare check of several inst
 
 from __future__ import annotations
 
-from gateway.services.access import ANONYMOUS, Role, read
+from gateway.services.access import read
 from gateway.services.audit import AuditPage, read_audit
 from gateway.services.domain.caller import CallerInfo
 from gateway.services.domain.validation import validate_page_size
 from gateway.services.facade.core import ServiceCore
+from gateway.services.principal import ANONYMOUS, Role
 from gateway.services.redis.backend import backend_call, call_on
 
 

@@ -4,12 +4,13 @@ the selected ones; cancel a waiting job, requeue a canceled or stopped one (issu
 from __future__ import annotations
 
 from gateway.errors import FailedJobNotFound
-from gateway.services.access import Role, action
+from gateway.services.access import action
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.models import BulkOutcome, JobActionOutcome
 from gateway.services.domain.outcome import RETRY_ERRORS, RETRY_REFUSALS, Outcome
 from gateway.services.domain.validation import validate_job_id
 from gateway.services.facade.core import ServiceCore
+from gateway.services.principal import Role
 from gateway.services.redis.backend import backend_call
 from gateway.services.writes.failed_actions import FailedJobActions, run_bulk
 from gateway.services.writes.lifecycle import Lifecycle

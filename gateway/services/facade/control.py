@@ -3,11 +3,11 @@ enqueue a scheduled job now, replay a finished or failed job."""
 
 from __future__ import annotations
 
-from gateway.errors import Forbidden
-from gateway.services.access import Role, action, read
+from gateway.services.access import action, read
 from gateway.services.domain.control import CommandOutcome, EnqueueNowOutcome, ReplayOutcome, WorkerSuspension
 from gateway.services.domain.validation import validate_job_id, validate_queue_name
 from gateway.services.facade.core import ServiceCore
+from gateway.services.principal import Role
 from gateway.services.reads.suspension import read_suspension
 from gateway.services.redis.backend import backend_call
 from gateway.services.writes import worker_control
@@ -67,10 +67,5 @@ class OnCallControls(ServiceCore):
         validate_job_id(job_id)
         origin = self._job_queue(job_id)
         target = validate_queue_name(target_queue) if target_queue is not None else origin
-        if not self.may_access_queue(target):
-            raise Forbidden(f"API key {self._principal_name!r} may not access queue {target!r}")
+        self._check_queue(target)
         return replay_job(self.connection, job_id, target, self.serializer)
-
-    @property
-    def _principal_name(self) -> str:
-        return self.scope.principal.name if self.scope is not None else "anonymous"

@@ -9,11 +9,12 @@ from typing import Any
 import redis
 from rq.serializers import resolve_serializer
 
-from gateway.errors import GatewayError
-from gateway.services.access import Principal, RequestScope, public
+from gateway.errors import Forbidden, GatewayError
+from gateway.services.access import public
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.validation import validate_job_id, validate_queue_name
 from gateway.services.job_access import authorise_job, hidden_jobs
+from gateway.services.principal import Principal, RequestScope
 from gateway.services.reads.filtered import FilteredView
 from gateway.services.reads.known import ensure_known
 from gateway.services.reads.snapshot import SharedRead, read_snapshot
@@ -74,6 +75,16 @@ class ServiceCore:
     @property
     def _principal(self) -> Principal | None:
         return self.scope.principal if self.scope is not None else None
+
+    @property
+    def _principal_name(self) -> str:
+        return self.scope.principal.name if self.scope is not None else "anonymous"
+
+    def _check_queue(self, queue: str) -> None:
+        """Forbidden.queue for a queue outside the caller's patterns: for the queues a call names
+        beyond the one its guard checks (a replay's target, a search's `queue:` terms)."""
+        if not self.may_access_queue(queue):
+            raise Forbidden.queue(self._principal_name, queue)
 
     def _job_queue(
         self, job_id: str, queue: str | None = None, registry: bool = False, needs_queue: bool = True

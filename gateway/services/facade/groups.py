@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from gateway.errors import FailureGroupNotFound
-from gateway.services.access import Role, action, read
+from gateway.services.access import action, read
 from gateway.services.domain.models import FailureGroups, GroupOutcome
 from gateway.services.facade.actions import _done_jobs
 from gateway.services.facade.core import ServiceCore
+from gateway.services.principal import Role
 from gateway.services.redis.backend import backend_call
 from gateway.services.writes.failed_actions import FailedJobActions
 from gateway.services.writes.groups import act_on_group, failure_groups, validate_group_id

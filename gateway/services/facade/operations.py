@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.errors import Forbidden, OperationNotFound
-from gateway.services.access import Role, action, note_operation, public, read
+from gateway.services.access import action, note_operation, public, read
 from gateway.services.facade.core import ServiceCore
 from gateway.services.operations.model import Operation, Selector, validate_action
 from gateway.services.operations.runner import OperationRunner
 from gateway.services.operations.tracker import Operations
+from gateway.services.principal import Role
 from gateway.services.reads.search_page import check_named_queues
 from gateway.services.redis.backend import backend_call
 
@@ -78,7 +79,7 @@ class TrackedOperations(ServiceCore):
     ) -> tuple[Operation, bool]:
         parsed = Selector.parse(selector)
         if parsed.kind == "query":  # its queue: terms, as a search checks them
-            check_named_queues(parsed.query, None, self.may_access_queue)
+            check_named_queues(parsed.query, None, self._check_queue)
         name = self.queue_name(queue)
         principal = self._principal.name if self._principal is not None else "-"
         if parsed.kind != "job_ids":

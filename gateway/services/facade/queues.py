@@ -3,10 +3,11 @@ cleanup of a queue, and emptying a queue (`rq empty`)."""
 
 from __future__ import annotations
 
-from gateway.services.access import Role, action, read
+from gateway.services.access import action, read
 from gateway.services.domain.models import CleanupOutcome, EmptyOutcome, QueueInfo, QueueStats, WorkerInfo
 from gateway.services.domain.validation import validate_queue_name
 from gateway.services.facade.core import ServiceCore
+from gateway.services.principal import Role
 from gateway.services.reads.queues import get_queue, list_queues
 from gateway.services.reads.stats import queue_stats
 from gateway.services.reads.workers import list_workers

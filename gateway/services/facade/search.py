@@ -31,7 +31,13 @@ class Search(ServiceCore):
                 "meta. terms are not allowed, and free text matches only the bare call"
             )
         return search_scope(
-            self.connection, query, queue, state, self.may_access_queue, hide_payloads if hides else None
+            self.connection,
+            query,
+            queue,
+            state,
+            self.may_access_queue,
+            self._check_queue,
+            hide_payloads if hides else None,
         )
 
     @read(queue_arg="")  # not one queue: search_scope checks the named one, or keeps the allowed ones

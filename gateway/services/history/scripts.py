@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from importlib.resources import files
 
+from gateway.services.redis.resend import reads_only
+
 LUA = files(__name__.rpartition(".")[0]).joinpath("lua")
 
 
@@ -16,4 +18,4 @@ def read_lua(name: str) -> str:
 LEASE = read_lua("lease")
 RELEASE = read_lua("release")
 COMMIT = read_lua("commit")
-UNSEEN = read_lua("unseen")
+UNSEEN = reads_only(read_lua("unseen"))  # sent again after a dropped connection (redis/resend.py)

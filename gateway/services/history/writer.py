@@ -30,30 +30,14 @@ the commits of a tick form a chain nobody else's commit can enter: a writer that
 or a second one racing it, writes nothing more. A writer that dies mid-tick leaves a consistent
 state; the next one walks again and finds the rest.
 
-Jobs count in the minute of their `ended_at`. The watermark is the time up to which the
-registries have been walked; a tick counts the new jobs that ended before now - SETTLE_SECONDS
-and leaves later ones for the next tick. A job a walk skipped (ranks shift while RQ adds and
-removes entries) is found by a later tick and still counted in its minute, if it ended after the
-origin: the start of the writers' current unbroken run, kept beside the watermark (and at most
-`catch_up` seconds before it).
-
-Gaps stay gaps. The first writer, or one that finds the watermark older than `catch_up`
-(nobody wrote for longer than a handover takes), starts at the beginning of the current minute,
-which is also the new origin: that minute is counted whole, the minutes before it keep no hash
-and read as null. A handover within `catch_up` continues from the watermark.
-
-The clock is Redis's (TIME), shared by every gateway process and replica. `ended_at` is the
-worker's clock: SETTLE_SECONDS leaves a worker time to add a job it just ended to its registry
-(and absorbs that much clock skew) before the tick stops waiting for it.
+The watermark, and the window of time one tick counts from it: window.py.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
-from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from redis import Redis
@@ -64,34 +48,10 @@ from gateway.services.history.layout import LEASE_KEY, WATERMARK_KEY, minute_of,
 from gateway.services.history.lease import Lease
 from gateway.services.history.sample import queue_commands, queue_samples, read_job_fields
 from gateway.services.history.walk import BUDGET, Walk, walk_round, walks_for
+from gateway.services.history.window import Chain, Window, covered, window_of
 from gateway.services.redis import damaged, keys
 
 log = logging.getLogger(__name__)
-
-SETTLE_SECONDS = 2.0
-
-
-def _field(mark: bytes | None, index: int) -> float | None:
-    """A number in a watermark, `<seconds> <nonce> <origin>`: the nonce makes every commit's
-    value new, so a commit that moved nothing still fails a stale commit's check."""
-    try:
-        return float(mark.split()[index]) if mark else None
-    except (ValueError, IndexError):
-        return None  # not ours to trust: counted as a gap, and replaced by the next commit
-
-
-@dataclass
-class _Window:
-    """What one tick counts: new jobs that ended in [count_from, end); minutes [start, end) are
-    covered (they read 0, not null)."""
-
-    now: float
-    start: float
-    end: float
-    origin: float
-
-    def count_from(self, catch_up: float) -> float:
-        return max(self.origin, self.start - catch_up)
 
 
 class HistoryWriter:
@@ -142,7 +102,7 @@ class HistoryWriter:
         if begun is None:
             return
         window, names, mark = begun
-        chain = _Chain(self, mark, window)
+        chain = Chain(mark, window, self.lease, self.retention, self.batch_ids)
         walks = walks_for(names)
         before: list[Any] | None = queue_commands(names)
         pending = Batch()
@@ -177,7 +137,7 @@ class HistoryWriter:
         for walk in walks:
             if not walk.gone:
                 samples.renew(walk.mirror, walk.registry_key)
-        for part in samples.pieces(self.batch_ids) + self._covered(names, window).pieces(self.batch_ids):
+        for part in samples.pieces(self.batch_ids) + covered(names, window).pieces(self.batch_ids):
             pending = yield from chain.add(pending, part)
         yield chain.args(pending, final=True)
 
@@ -196,7 +156,7 @@ class HistoryWriter:
             )
         return outcome == 1
 
-    def _begin(self) -> tuple[_Window, list[str], bytes] | None:
+    def _begin(self) -> tuple[Window, list[str], bytes] | None:
         """Round trip 1: the window, the queue names and the watermark, or None when this process
         is not the writer."""
         with self.connection.pipeline(transaction=False) as pipe:
@@ -212,21 +172,9 @@ class HistoryWriter:
         prefix = keys.QUEUE_PREFIX
         texts = (damaged.internal(member) for member in members or ())
         names = sorted(text[len(prefix) :] for text in texts if text.startswith(prefix))
-        return self._window(now, mark), names, mark or b""
+        return window_of(now, mark, self.catch_up), names, mark or b""
 
-    def _window(self, now: float, mark: bytes | None) -> _Window:
-        settled = now - SETTLE_SECONDS
-        seconds, origin = _field(mark, 0), _field(mark, 2)
-        if seconds is None or seconds < now - self.catch_up:
-            start = minute_of(settled) * 60.0  # a gap: count from this minute's start
-            if seconds is not None:
-                start = max(start, seconds)
-            origin = start
-        else:
-            start = seconds
-        return _Window(now, start, max(start, settled), start if origin is None else origin)
-
-    def _counted(self, new: list[tuple[Walk, bytes]], times: list[Any], window: _Window) -> Batch:
+    def _counted(self, new: list[tuple[Walk, bytes]], times: list[Any], window: Window) -> Batch:
         """The batch that counts these new entries and adds them to their mirrors. One that ended
         at or after the window's end is left for a later tick; one that ended before the origin
         (or unreadable) is marked seen, not counted."""
@@ -244,17 +192,6 @@ class HistoryWriter:
             started = parse_rq_time(started_text)
             if started is not None:
                 minute.time(max(0.0, ended - started))
-        return part
-
-    @staticmethod
-    def _covered(names: list[str], window: _Window) -> Batch:
-        """The minutes the window [start, end) touches are counted: they read 0, not null."""
-        part = Batch()
-        if window.end > window.start:
-            for minute in range(minute_of(window.start), minute_of(window.end - 1e-6) + 1):
-                for name in names:
-                    added = part.minutes[minute, name]
-                    added.failed, added.finished = 0, 0
         return part
 
     def _note_role(self, held: bool) -> None:
@@ -279,34 +216,3 @@ def _not_pending(new: list[tuple[Any, bytes]], pending: Batch) -> list[tuple[Any
         (mirror, job_id) for (kind, mirror, _), ids in pending.ids.items() if kind == "add" for job_id in ids
     }
     return [(walk, job_id) for walk, job_id in new if (walk.mirror, job_id) not in waiting]
-
-
-class _Chain:
-    """The watermarks of one tick's commits: each names the one its predecessor wrote."""
-
-    def __init__(self, writer: HistoryWriter, mark: bytes, window: _Window):
-        self.writer = writer
-        self.expected: bytes | str = mark
-        self.window = window
-
-    def args(self, batch: Batch, final: bool) -> list[Any]:
-        """The commit of `batch`; the final one moves the watermark to the window's end."""
-        seconds = self.window.end if final else self.window.start
-        new = f"{seconds!r} {secrets.token_hex(4)} {self.window.origin!r}"
-        head = [
-            self.writer.lease.token,
-            self.expected,
-            new,
-            self.writer.retention,
-            self.writer.lease.milliseconds,
-        ]
-        self.expected = new
-        return batch.args(head, self.writer.retention)
-
-    def add(self, pending: Batch, part: Batch) -> Generator[list[Any], None, Batch]:
-        """Merge `part` into `pending`, committing `pending` first when both would not fit."""
-        if pending.size() and not pending.fits(part, self.writer.batch_ids):
-            yield self.args(pending, final=False)
-            pending = Batch()
-        pending.merge(part)
-        return pending

@@ -50,7 +50,9 @@ def dry_counts(
         counts.done += chunk.examined
         counts.matched += len(codes)
         for member, code in zip(chunk.members, codes, strict=True):
-            if code == Outcome.DONE:
+            if code == Outcome.NOT_IN_REGISTRY and code not in errors:
+                counts.matched -= 1  # absent to the caller: not matched (prelude_operation.lua)
+            elif code == Outcome.DONE:
                 counts.acted += 1
             elif code in errors:
                 counts.error_count += 1

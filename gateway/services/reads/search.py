@@ -2,7 +2,8 @@
 bounded and resumable. Reads only.
 
 The scan visits queues in name order and, in each, the queue itself first and then every
-registry (STATES order). Each source is read in its own stable order, through Browser: a
+registry (STATES order); then, once, RQ 3's jobs waiting for a rate-limit slot, which sit in no
+queue or registry (search_limited.py). Each source is read in its own stable order, through Browser: a
 registry by (score, member), the queue list from the ids around the last one seen, which finds
 its place again when that job left the queue (queue_list.py says how). A cursor
 is (queue, state, that source's cursor): it resumes exactly after the last entry examined, so a
@@ -36,6 +37,7 @@ from gateway.services.domain.search_query import FREE, SearchQuery
 from gateway.services.reads.browse import STATES, Browser
 from gateway.services.reads.queue_list import decode_window
 from gateway.services.reads.read_ahead import read_ahead
+from gateway.services.reads.search_limited import RATE_LIMITED, decode_limited_cursor, limited_refs
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.decode import decode_meta
 from gateway.services.redis.registry import RegistryReader, decode_cursor
@@ -47,8 +49,9 @@ CHUNK = 500
 LOOKAHEAD = 500
 # A source's inner cursor once it was read to its end: the scan resumes at the next source.
 _END = ""
-# The queue list first (see the module docstring), then the registries.
-SEARCH_STATES = ("queued", *(state for state in STATES if state != "queued"))
+# The queue list first (see the module docstring), then the registries; RQ 3's rate-limited
+# jobs, which span queues, are one source read once after every queue (search_limited.py).
+SEARCH_STATES = ("queued", *(state for state in STATES if state != "queued"), RATE_LIMITED)
 
 
 def _everything(_queue: str) -> bool:
@@ -101,7 +104,8 @@ def scan_search(
     nothing is held between chunks but the cursor. The next chunk is read (and decoded) while
     this one is matched (read_ahead.py). InvalidParameter for a cursor not ours."""
     browser = Browser(connection, RegistryReader(connection), serializer)
-    for probe in read_ahead(_probes(connection, browser, query, scope, after, scan_limit, chunk), "search"):
+    probes = _probes(connection, browser, RegistryReader(connection), query, scope, after, scan_limit, chunk)
+    for probe in read_ahead(probes, "search"):
         if probe.refs is None:  # out of budget, or the end of the scope
             yield SearchChunk([], 0, probe.cursor, probe.cursor is None)
             return
@@ -110,6 +114,7 @@ def scan_search(
             index
             for index, job in enumerate(probe.jobs)
             if _visible(job, scope, query, metas[index] if metas is not None else None)
+            and (probe.state != RATE_LIMITED or job.origin in scope.queues)
         ]
         refs, cursors = probe.refs, probe.cursors
         jobs = browser.fetch([refs[i] for i in matched], probe.state, probe.queue, True) if matched else []
@@ -136,6 +141,7 @@ class _Probe:
 def _probes(
     connection: Redis,
     browser: Browser,
+    reader: RegistryReader,
     query: SearchQuery,
     scope: SearchScope,
     after: str | None,
@@ -149,7 +155,10 @@ def _probes(
     for queue, state, inner in _present(connection, _sources(scope, after)):
         while True:
             size = chunk if budget is None else min(chunk, budget)
-            _, refs, cursors, more = browser.refs(queue, state, max(size, 0), inner)
+            if state == RATE_LIMITED:
+                refs, cursors, more = limited_refs(connection, reader, max(size, 0), inner)
+            else:
+                _, refs, cursors, more = browser.refs(queue, state, max(size, 0), inner)
             if size <= 0:
                 if more:  # out of budget with entries left: stop here, resumable
                     yield _Probe(cursor=encode_search_cursor(queue, state, inner))
@@ -192,8 +201,11 @@ def _visible(job: JobInfo, scope: SearchScope, query: SearchQuery, meta: dict[st
 def _sources(scope: SearchScope, after: str | None) -> Iterator[tuple[str, str, str | None]]:
     """(queue, state, inner cursor) of each source left to read, from the cursor on."""
     start = decode_search_cursor(after) if after else None
-    for queue in scope.queues:
+    past_queues = start is not None and start[1] == RATE_LIMITED
+    for queue in () if past_queues else scope.queues:
         for state in scope.states:
+            if state == RATE_LIMITED:
+                continue
             if start is None:
                 yield queue, state, None
                 continue
@@ -203,6 +215,11 @@ def _sources(scope: SearchScope, after: str | None) -> Iterator[tuple[str, str, 
                 yield queue, state, start[2]
             elif position > begun:
                 yield queue, state, None
+    if RATE_LIMITED in scope.states and scope.queues:  # after every queue
+        if start is None or start[1] != RATE_LIMITED:
+            yield "", RATE_LIMITED, None
+        elif start[2] != _END:
+            yield "", RATE_LIMITED, start[2]
 
 
 def _present(
@@ -228,8 +245,11 @@ def _existing(
         return []
     with connection.pipeline(transaction=False) as pipe:
         for queue, state, _ in batch:
-            key = keys.queue_key(queue) if state == "queued" else keys.registry_key(state, queue)
-            pipe.exists(damaged.key_bytes(key))  # a queue name from rq:queues may not be UTF-8
+            if state == RATE_LIMITED:
+                pipe.exists(keys.RATE_LIMIT_KEYS)
+            else:
+                key = keys.queue_key(queue) if state == "queued" else keys.registry_key(state, queue)
+                pipe.exists(damaged.key_bytes(key))  # a queue name from rq:queues may not be UTF-8
         found = pipe.execute()
     return [source for source, exists in zip(batch, found, strict=True) if exists]
 
@@ -251,7 +271,10 @@ def decode_search_cursor(cursor: str) -> tuple[str, str, str | None]:
         raise _invalid(cursor)
     if inner:  # the source's own cursor, checked now whether or not this request reads that source
         try:
-            decode_window(inner) if state == "queued" else decode_cursor(inner)
+            if state == RATE_LIMITED:
+                decode_limited_cursor(inner)
+            else:
+                decode_window(inner) if state == "queued" else decode_cursor(inner)
         except InvalidParameter:
             raise _invalid(cursor) from None
     return queue, state, inner

@@ -9,7 +9,7 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.errors import Forbidden, InvalidParameter
+from gateway.errors import InvalidParameter
 from gateway.services.domain.models import JobInfo, SearchPage
 from gateway.services.domain.search_match import matches, needs_meta
 from gateway.services.domain.search_query import SearchQuery
@@ -38,6 +38,7 @@ def search_scope(
     queue: str | None,
     state: str | None,
     may_access_queue: Callable[[str], bool],
+    check_queue: Callable[[str], None],
     shown: Callable[[JobInfo], JobInfo] | None = None,
 ) -> SearchScope:
     """The queues and states a search reads: the named queue, or every queue in RQ's queues set
@@ -46,7 +47,7 @@ def search_scope(
     name, Forbidden outside the key's patterns. The named state, or the queue and every registry."""
     if state is not None and state not in STATES:
         raise InvalidParameter(f"Invalid state {state[:40]!r}: use one of {', '.join(STATES)}")
-    check_named_queues(query, queue, may_access_queue)
+    check_named_queues(query, queue, check_queue)
     named = set(query.values("queue"))
     if queue is not None:
         names = {queue}
@@ -64,16 +65,13 @@ def search_scope(
     )
 
 
-def check_named_queues(
-    query: SearchQuery, queue: str | None, may_access_queue: Callable[[str], bool]
-) -> None:
+def check_named_queues(query: SearchQuery, queue: str | None, check_queue: Callable[[str], None]) -> None:
     """The queues a search names, by `queue` and by `queue:` terms, checked alike wherever a query
     runs (a search, an operation's search selector): InvalidParameter for an invalid name,
     Forbidden outside the key's patterns."""
     for name in ([queue] if queue is not None else []) + query.values("queue"):
         validate_queue_name(name)
-        if not may_access_queue(name):
-            raise Forbidden(f"This API key may not access queue {name!r}")
+        check_queue(name)  # the caller's service: Forbidden.queue, as every other check
 
 
 def search_page(

@@ -22,6 +22,7 @@ from gateway.errors import BackendUnavailable, DataDamaged, GatewayError
 from gateway.services.redis import damaged
 from gateway.services.redis.connection import MasterNotMonitored, SentinelsUnreachable
 from gateway.services.redis.keys import QUEUES_SET, WORKERS_SET
+from gateway.services.redis.resend import OutcomeUnknown
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,10 @@ def _unavailable(health: BackendHealth, name: str, error: redis.RedisError) -> G
     message = explain(error)
     if message is None:
         return None
-    if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
+    if isinstance(error, OutcomeUnknown):
+        # One command's reply lost, not Redis known down: the next call finds out for itself.
+        log.warning("Redis connection lost during %s, outcome unknown: %s", name, error.__cause__)
+    elif isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
         log.warning("Redis unavailable during %s: %s", name, error)
         health.failed(message)
     else:
@@ -176,6 +180,8 @@ def explain(error: redis.RedisError) -> str | None:
         return "Redis refused the gateway's credentials (user or password); check the Redis URL"
     if isinstance(error, BusyLoadingError):  # a ConnectionError to redis-py
         return "Redis cannot serve this request now (LOADING); try again shortly"
+    if isinstance(error, OutcomeUnknown):
+        return str(error)
     if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
         tls = _tls_reason(error)
         if tls is not None:

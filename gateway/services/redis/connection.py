@@ -23,6 +23,7 @@ from redis.retry import Retry
 from redis.sentinel import MasterNotFoundError, Sentinel
 
 from gateway.errors import InvalidParameter
+from gateway.services.redis.resend import GatewayRedis, SendOnceRetry
 
 SENTINEL_SCHEME = "redis+sentinel"
 SENTINEL_PORT = 26379
@@ -61,11 +62,12 @@ class ConnectionOptions:
 
     def client_kwargs(self) -> dict[str, Any]:
         # One retry on a dropped connection: a restarted Redis, or (with Sentinel) a master that
-        # moved, is picked up silently; NoBackoff keeps the bound near 2 x the timeouts.
+        # moved, is picked up silently; NoBackoff keeps the bound near 2 x the timeouts. A write
+        # whose reply was lost is never sent again (resend.py): it may have run.
         return {
             "socket_timeout": self.timeout,
             "socket_connect_timeout": self.connect_timeout,
-            "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+            "retry": SendOnceRetry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
             "health_check_interval": 15,
         }
 
@@ -178,7 +180,7 @@ def connect_redis(url: str | SentinelTarget, options: ConnectionOptions) -> redi
     tls = options.tls_kwargs()
     if tls and urlsplit(url).scheme != "rediss":
         raise InvalidParameter("TLS files need a rediss:// URL")
-    return redis.Redis.from_url(  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
+    return GatewayRedis.from_url(  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
         url, **options.client_kwargs(), **tls
     )
 
@@ -272,6 +274,7 @@ def _sentinel_master(target: SentinelTarget, options: ConnectionOptions) -> redi
     sentinel = ExplainedSentinel(list(target.sentinels), sentinel_kwargs=to_sentinels)
     return sentinel.master_for(  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves service_name and **kwargs unannotated
         target.master_name,
+        redis_class=GatewayRedis,
         db=target.db,
         username=target.username,
         password=target.password,

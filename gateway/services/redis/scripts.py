@@ -9,11 +9,16 @@ _lease), which touch no registry entry.
 
 Registry entries whose score lies in [0, now] are ones RQ's own cleanup would delete; every
 script treats them as absent and never writes them. Scores below 0 (failure_ttl=-1) never expire.
+
+The scripts that only read are declared `reads_only`: only their calls are sent again after a
+dropped connection (resend.py); every other script is sent at most once.
 """
 
 from __future__ import annotations
 
 from importlib.resources import files
+
+from gateway.services.redis.resend import reads_only
 
 # The package this module is in (`__package__` may be None to a type checker).
 LUA = files(__name__.rpartition(".")[0]).joinpath("lua")
@@ -27,10 +32,10 @@ def read_lua(name: str) -> str:
 PRELUDE = read_lua("prelude")
 
 # Registry reads (registry.py).
-LIVE_SLICE = PRELUDE + read_lua("live_slice")
-LIVE_LAST = PRELUDE + read_lua("live_last")
-LIVE_AFTER = PRELUDE + read_lua("live_after")
-LIVE_BEFORE = PRELUDE + read_lua("prelude_desc") + read_lua("live_before")
+LIVE_SLICE = reads_only(PRELUDE + read_lua("live_slice"))
+LIVE_LAST = reads_only(PRELUDE + read_lua("live_last"))
+LIVE_AFTER = reads_only(PRELUDE + read_lua("live_after"))
+LIVE_BEFORE = reads_only(PRELUDE + read_lua("prelude_desc") + read_lua("live_before"))
 
 # Failed-job actions (writes/failed_actions.py, writes/lifecycle.py). A dry run runs the same
 # body with every write skipped, so it predicts the real run on any data.
@@ -67,17 +72,17 @@ OPERATION_WALK_REQUEUE = _operation(_REQUEUE_BODY, "operation_walk")
 OPERATION_WALK_DELETE = _operation(_DELETE_BODY, "operation_walk")
 
 # Reads (reads/browse.py, reads/filtered.py, reads/locate.py, writes/groups.py).
-QUEUE_PAGE = PRELUDE + read_lua("queue_page")
-FILTER_AFTER = PRELUDE + read_lua("filter_after")
-LOCATE = PRELUDE + read_lua("locate")
-CAUSE_FIELDS = PRELUDE + read_lua("cause_fields")
+QUEUE_PAGE = reads_only(PRELUDE + read_lua("queue_page"))
+FILTER_AFTER = reads_only(PRELUDE + read_lua("filter_after"))
+LOCATE = reads_only(PRELUDE + read_lua("locate"))
+CAUSE_FIELDS = reads_only(PRELUDE + read_lua("cause_fields"))
 
 # Tracked operations (operations/store.py).
 OPERATION_CREATE = read_lua("prelude_own_keys") + read_lua("operation_create")
 OPERATION_END = read_lua("prelude_own_keys") + read_lua("operation_end")
 OPERATION_LEASE = read_lua("prelude_own_keys") + read_lua("operation_lease")
 OPERATION_HANDED_OVER = read_lua("operation_handed_over")
-JOB_FIELDS = PRELUDE + read_lua("job_fields")
+JOB_FIELDS = reads_only(PRELUDE + read_lua("job_fields"))
 
 # On-call controls (writes/enqueue_now.py).
 ENQUEUE_NOW = PRELUDE + read_lua("enqueue_now")

@@ -14,6 +14,7 @@ from enum import IntEnum
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -23,6 +24,7 @@ from gateway.errors import Conflict, JobNotFound, QueueKeyDamaged
 from gateway.services.domain.control import EnqueueNowOutcome
 from gateway.services.domain.rqtime import rq_now
 from gateway.services.redis import damaged, keys, scripts
+from gateway.services.redis.resend import OutcomeUnknown
 
 log = logging.getLogger(__name__)
 
@@ -110,24 +112,64 @@ class EnqueueNow:
             job = Job.fetch(job_id, connection=self._connection, serializer=self._serializer)
             Queue(origin, connection=self._connection, serializer=self._serializer).enqueue_job(job)
         except Exception as error:
-            # Put the claim back, so the job waits where it was rather than being lost.
-            if scheduled_at is not None:
-                self._connection.zadd(scheduled, {job_id: scheduled_at})
-            if deferred_at is not None:
-                self._connection.zadd(deferred, {job_id: deferred_at})
+            # Put the claim back, so the job waits where it was rather than being lost. The first
+            # error is the answer; a put-back that failed too is chained to it, and logged.
+            lost = _put_back(
+                self._connection, job_id, origin, {scheduled: scheduled_at, deferred: deferred_at}, error
+            )
             if isinstance(error, RedisError) and not damaged.is_wrong_type(error):
-                raise  # Redis went away or refused (out of memory, read-only): a 503, as every call
+                raise error from lost  # Redis went away or refused: a 503, as every call
             if isinstance(error, NoSuchJobError):
-                raise JobNotFound(job_id) from None
+                raise JobNotFound(job_id) from lost
             # RQ could not load or enqueue it: damaged job data (a rate-limit key that is not
             # UTF-8, a field RQ cannot parse) or rate-limit keys of another type.
             log.warning("enqueue-now: RQ could not enqueue job %s: %r", job_id, error)
+            where = (
+                "was left where it was"
+                if lost is None
+                else "could not be put back where it was (see the log)"
+            )
             raise Conflict(
                 job_id,
-                f"Job {job_id} was left where it was: RQ cannot load or enqueue it (its data or its "
-                "rate limit's state in Redis is damaged)",
-            ) from None
+                f"Job {job_id} {where}: RQ cannot load or enqueue it (its data or its rate limit's state "
+                "in Redis is damaged)",
+            ) from lost
         return _outcome(job_id, origin, "gateway", f"Job {job_id} has been enqueued on {origin!r}")
+
+
+def _put_back(
+    connection: Redis, job_id: str, origin: str, claims: dict[str, float | None], error: BaseException
+) -> RedisError | None:
+    """The claimed job back in the registry it was claimed from, at the score it had: None when
+    it is (or when RQ's enqueue, whose reply was lost, did push it: it is then not put back too),
+    else the put-back's own failure, logged with what restores the job. A ZADD of the score it
+    had is the same however often sent, so one dropped connection is met by sending it again."""
+    try:
+        if isinstance(error, OutcomeUnknown) and connection.lpos(keys.queue_key(origin), job_id) is not None:
+            return None
+        for attempt in (1, 2):
+            try:
+                for key, score in claims.items():
+                    if score is not None:
+                        connection.zadd(key, {job_id: score})
+                return None
+            except RedisConnectionError:
+                if attempt == 2:
+                    raise
+    except RedisError as failure:
+        where = " or ".join(
+            f"ZADD {key} {score} {job_id}" for key, score in claims.items() if score is not None
+        )
+        log.error(
+            "enqueue-now: job %s is out of its registry and could not be put back (%r, after %r); "
+            "%s restores it",
+            job_id,
+            failure,
+            error,
+            where,
+        )
+        return failure
+    return None
 
 
 def _outcome(job_id: str, queue: str, by: str, message: str) -> EnqueueNowOutcome:

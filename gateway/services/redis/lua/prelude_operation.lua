@@ -17,13 +17,19 @@ local LIMITED_KEPT = 604800
 
 -- Count a chunk's codes into the operation and keep its first errors ("code id"), move its
 -- position, renew the lease. `ids[i]` is the job of `codes[i]`; `error_codes` is ",-1,3,".
+-- An entry absent when acted on (code 0: gone meanwhile, or, for a queue-limited caller, a job
+-- not the queue's own) is not matched, unless absence is an error (named ids): what the
+-- selector took is what was there for the caller to take (operations/dry_run.py counts alike).
 -- Rate-limited jobs (code 2), which RQ's own requeue must take, go to the `limited` list in the
 -- same step: a runner that dies before handing them over leaves them to the one that resumes.
 local function record(op, lease, errors, limited, lease_ms, position, examined, ids, codes, error_codes, kept)
-  local acted, failed = 0, 0
+  local acted, failed, absent = 0, 0, 0
+  local absent_is_error = string.find(error_codes, ',0,', 1, true)
   local room = kept - redis.call('LLEN', errors)
   for i, code in ipairs(codes) do
-    if code == 1 then
+    if code == 0 and not absent_is_error then
+      absent = absent + 1
+    elseif code == 1 then
       acted = acted + 1
     elseif code == 2 then
       redis.call('RPUSH', limited, ids[i])
@@ -37,7 +43,7 @@ local function record(op, lease, errors, limited, lease_ms, position, examined, 
     end
   end
   redis.call('HINCRBY', op, 'done', examined)
-  redis.call('HINCRBY', op, 'matched', #codes)
+  redis.call('HINCRBY', op, 'matched', #codes - absent)
   redis.call('HINCRBY', op, 'acted', acted)
   redis.call('HINCRBY', op, 'error_count', failed)
   redis.call('HSET', op, 'position', position)
