@@ -244,3 +244,31 @@ def test_an_admin_empties_a_queue_only_after_typing_the_dry_runs_count(r, gatewa
     expect(page.get_by_text("No queued jobs.")).to_be_visible(timeout=TIMEOUT_MS)
     assert r.llen("rq:queue:bulk") == 0 and not any(r.exists(f"rq:job:{job_id}") for job_id in ids)
     assert rest(gateway, "/api/v1/queues/bulk", "admin")["queued_count"] == 0
+
+
+def _focus_survives_a_re_read(page, focused: str, region: str) -> None:
+    """Focus `focused`, wait until the view has re-read itself (the region's first child is a new
+    node), then the element with the same name has the focus again, not <body>."""
+    page.locator(focused).first.focus()
+    page.locator(region).first.evaluate("(el) => { window.__before = el; }")
+    page.wait_for_function(
+        f"() => document.querySelector({region!r}) !== window.__before", timeout=TIMEOUT_MS
+    )
+    described = "(el) => el === document.activeElement"
+    assert page.locator(focused).first.evaluate(described), page.evaluate(
+        "document.activeElement.outerHTML.slice(0, 120)"
+    )
+
+
+def test_a_re_read_keeps_the_keyboard_focus_where_it_was(r, redis_url, gateway, visit, tmp_path):
+    # Workers re-read every 3 s and the overview on each live update: a keyboard user on a
+    # control must not be thrown back to the top of the page by either.
+    with running_worker(redis_url, "console-focus", tmp_path / "worker.log"):
+        page = visit("admin", "/#/workers").page
+        button = 'tr[data-worker="console-focus"] button'
+        expect(page.locator(button)).to_be_visible(timeout=TIMEOUT_MS)
+        _focus_survives_a_re_read(page, button, "main table")
+    Queue("default", connection=r).enqueue("jobs.ok")  # a queue to link to
+    overview = visit("viewer", "/#/").page
+    expect(overview.locator("table.queues")).to_be_visible(timeout=TIMEOUT_MS)
+    _focus_survives_a_re_read(overview, 'table.queues a[href="#/queue/default"]', "table.queues")

@@ -3,7 +3,7 @@
 
 import { gql } from "../api.js";
 import { confirmAction } from "../confirm.js";
-import { h, jobLink, json, queueLink, replace, time } from "../dom.js";
+import { h, jobLink, json, queueLink, refresh, replace, time } from "../dom.js";
 import { live } from "../live.js";
 import { notice, showError } from "../messages.js";
 
@@ -89,7 +89,7 @@ export function render(main, current, session) {
       return;
     }
     const buttons = actionsFor(job, session, act);
-    replace(
+    refresh(
       body,
       h("p", { class: "job-status" }, "Status: ", h("span", { class: `status ${job.status.toLowerCase()}`, "aria-live": "polite", id: "job-status" }, job.status.toLowerCase())),
       buttons.length ? h("div", { class: "actions", role: "group", "aria-label": "Actions" }, buttons) : null,

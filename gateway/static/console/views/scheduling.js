@@ -3,7 +3,7 @@
 // "Enqueue now"; each queue's scheduled registry is on its queue page.
 
 import { gql } from "../api.js";
-import { h, jobLink, queueLink, replace, table, time } from "../dom.js";
+import { h, jobLink, queueLink, refresh, replace, table, time } from "../dom.js";
 import { showError } from "../messages.js";
 import { poll } from "../poll.js";
 
@@ -100,7 +100,7 @@ export function render(main) {
   const polling = poll(REFRESH_MS, () =>
     gql(QUERY, { first: RQ_SCHEDULER_PAGE }).then(
       ({ cron, scheduler }) =>
-        replace(body, h("h2", {}, "Cron"), cronSection(cron.schedulers), h("h2", {}, "rq-scheduler"), rqSchedulerSection(scheduler)),
+        refresh(body, h("h2", {}, "Cron"), cronSection(cron.schedulers), h("h2", {}, "rq-scheduler"), rqSchedulerSection(scheduler)),
       (error) => showError(body, error),
     ),
   );
