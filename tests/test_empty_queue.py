@@ -4,6 +4,8 @@ a bounded chunk per Redis call, admin only, audited with its count, with a dry r
 from __future__ import annotations
 
 import pytest
+import redis
+from redis.commands.core import Script
 from rq import Queue
 from rq.job import Job
 
@@ -122,3 +124,34 @@ def test_it_is_audited_with_its_count_and_counted_once_in_the_metrics(conn):
         [],
     )
     assert (dry["action"], dry["job_count"]) == ("empty.dry_run", 6)  # as a clear's dry run counts
+
+
+def test_redis_failing_midway_is_a_503_and_the_audit_counts_what_was_deleted(conn, monkeypatch):
+    # Two chunks of 7 go, then Redis refuses (out of memory): the answer is a 503, and the audit
+    # record and the metric say 14 jobs were deleted, not 0, which would hide a loss.
+    monkeypatch.setattr(empty_module, "BULK_CHUNK", 7)
+    _queued(conn, 30)
+    client = keyed_client(conn, "admin")
+    calls = []
+    call = Script.__call__
+
+    def failing(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'.")
+        return call(self, *args, **kwargs)
+
+    def acted() -> float:
+        return value(scrape(client), "rq_gateway_jobs_acted_total", 0.0, action="empty", outcome="error")
+
+    before = acted()
+    monkeypatch.setattr(Script, "__call__", failing)
+    answer = client.post("/api/v1/queues/default/empty")
+    monkeypatch.setattr(Script, "__call__", call)
+    assert answer.status_code == 503 and "detail" in answer.json(), answer.text
+    assert conn.llen("rq:queue:default") == 16
+    (entry,) = client.get("/api/v1/audit", params={"limit": 1}).json()["entries"]
+    assert (entry["action"], entry["outcome"], entry["job_count"]) == ("empty", "error", 14)
+    assert acted() - before == 14
+    # Sent again, it empties the rest.
+    assert client.post("/api/v1/queues/default/empty").json()["deleted_count"] == 16
