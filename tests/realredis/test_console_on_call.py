@@ -272,3 +272,25 @@ def test_a_re_read_keeps_the_keyboard_focus_where_it_was(r, redis_url, gateway, 
     overview = visit("viewer", "/#/").page
     expect(overview.locator("table.queues")).to_be_visible(timeout=TIMEOUT_MS)
     _focus_survives_a_re_read(overview, 'table.queues a[href="#/queue/default"]', "table.queues")
+
+
+def test_an_admin_key_limited_to_some_queues_sees_no_worker_controls(redis_url, gateway, visit, tmp_path):
+    # Suspending and shutting down act on every queue's workers, so the server refuses them to a
+    # key limited to queue patterns, admin or not; the console must not offer them either. The
+    # viewer query's answer is given the patterns such a key has.
+    def limited(route) -> None:
+        if "query Viewer" not in (route.request.post_data or ""):
+            route.continue_()
+            return
+        answer = route.fetch()
+        data = answer.json()
+        data["data"]["viewer"]["queuePatterns"] = ["billing-*"]
+        route.fulfill(response=answer, json=data)
+
+    with running_worker(redis_url, "console-limited", tmp_path / "worker.log"):
+        page = visit("admin", "/#/workers").page
+        page.route("**/graphql", limited)
+        page.reload()
+        expect(page.locator('tr[data-worker="console-limited"]')).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.locator("#suspension")).to_contain_text("Workers take new jobs.")
+        assert page.locator("main button").count() == 0
