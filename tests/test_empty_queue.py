@@ -7,6 +7,7 @@ import pytest
 import redis
 from redis.commands.core import Script
 from rq import Queue
+from rq.group import Group
 from rq.job import Job
 
 from gateway.demo import jobs
@@ -155,3 +156,23 @@ def test_redis_failing_midway_is_a_503_and_the_audit_counts_what_was_deleted(con
     assert acted() - before == 14
     # Sent again, it empties the rest.
     assert client.post("/api/v1/queues/default/empty").json()["deleted_count"] == 16
+
+
+def test_an_emptied_job_leaves_its_rq_group_and_damaged_job_keys_do_not_stop_it(conn):
+    group = Group.create(connection=conn, name="batch")
+    grouped = [
+        job.id
+        for job in group.enqueue_many(
+            Queue("default", connection=conn), [Queue.prepare_data(jobs.add, (i, i)) for i in range(3)]
+        )
+    ]
+    (elsewhere,) = [
+        job.id
+        for job in group.enqueue_many(Queue("other", connection=conn), [Queue.prepare_data(jobs.add, (9, 9))])
+    ]
+    conn.rpush("rq:queue:default", "string-job")
+    conn.set("rq:job:string-job", "not a hash")  # HGET group_id fails on it: the chunk goes on
+    answer = keyed_client(conn, "admin").post("/api/v1/queues/default/empty")
+    assert answer.json()["deleted_count"] == 4, answer.text
+    assert conn.smembers("rq:group:batch") == {elsewhere.encode()}  # as Job.delete's Group.delete_job
+    assert not any(conn.exists(f"rq:job:{job_id}") for job_id in [*grouped, "string-job"])
