@@ -294,3 +294,47 @@ def test_an_admin_key_limited_to_some_queues_sees_no_worker_controls(redis_url, 
         expect(page.locator('tr[data-worker="console-limited"]')).to_be_visible(timeout=TIMEOUT_MS)
         expect(page.locator("#suspension")).to_contain_text("Workers take new jobs.")
         assert page.locator("main button").count() == 0
+
+
+def test_a_re_read_that_answers_late_never_shows_the_state_from_before_an_action(
+    r, redis_url, gateway, visit, tmp_path
+):
+    # The workers page re-reads on a timer and after each action. A timer's read still on its way
+    # when the admin suspends (Redis slow) must not, answering after the action's own read, put
+    # back "Workers take new jobs." and the Suspend button. Its answer is held here, then given.
+    held: list = []
+    stale = {"data": {"workerSuspension": {"suspended": False, "until": None}, "workers": []}}
+
+    def hold_one(route) -> None:
+        if not held and "query Workers" in (route.request.post_data or ""):
+            held.append(route)
+        else:
+            route.continue_()
+
+    with running_worker(redis_url, "console-late", tmp_path / "worker.log"):
+        page = visit("admin", "/#/workers").page
+        expect(page.locator('tr[data-worker="console-late"]')).to_be_visible(timeout=TIMEOUT_MS)
+        page.evaluate(
+            """() => { window.__said = [];
+              const said = () => window.__said.push(document.querySelector('#suspension')?.textContent);
+              const main = document.querySelector('main');
+              new MutationObserver(said).observe(main, { childList: true, subtree: true });
+            }"""
+        )
+        with page.expect_request(lambda request: "query Workers" in (request.post_data or "")):
+            page.route("**/graphql", hold_one)  # the timer's next read is held
+        try:
+            page.get_by_role("button", name="Suspend workers…").click()
+            confirm(page, "Suspend")
+            expect(page.locator("#suspension")).to_contain_text("Workers are suspended", timeout=TIMEOUT_MS)
+            (late,) = held
+            with page.expect_request_finished(lambda request: request is late.request):
+                late.fulfill(json=stale)
+            # The next timer read starts after the late answer's rendering, if any, is done.
+            with page.expect_request(lambda request: "query Workers" in (request.post_data or "")):
+                pass
+            said = page.evaluate("window.__said")
+            after = said[next(i for i, text in enumerate(said) if text and "suspended" in text) :]
+            assert not any(text and "Workers take new jobs." in text for text in after), after
+        finally:
+            r.delete("rq:suspended")

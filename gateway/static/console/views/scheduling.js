@@ -97,12 +97,12 @@ function rqSchedulerSection(view) {
 export function render(main) {
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   replace(main, h("h1", {}, "Scheduling"), body);
-  const polling = poll(REFRESH_MS, () =>
-    gql(QUERY, { first: RQ_SCHEDULER_PAGE }).then(
-      ({ cron, scheduler }) =>
-        refresh(body, h("h2", {}, "Cron"), cronSection(cron.schedulers), h("h2", {}, "rq-scheduler"), rqSchedulerSection(scheduler)),
-      (error) => showError(body, error),
-    ),
+  const polling = poll(
+    REFRESH_MS,
+    () => gql(QUERY, { first: RQ_SCHEDULER_PAGE }),
+    ({ cron, scheduler }) =>
+      refresh(body, h("h2", {}, "Cron"), cronSection(cron.schedulers), h("h2", {}, "rq-scheduler"), rqSchedulerSection(scheduler)),
+    (error) => showError(body, error),
   );
   return polling.stop;
 }

@@ -106,6 +106,6 @@ export function render(main, _current, session) {
     );
   }
 
-  const polling = poll(REFRESH_MS, () => gql(QUERY).then(show, (error) => showError(body, error)));
+  const polling = poll(REFRESH_MS, () => gql(QUERY), show, (error) => showError(body, error));
   return polling.stop;
 }
