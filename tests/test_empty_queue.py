@@ -9,6 +9,7 @@ from redis.commands.core import Script
 from rq import Queue
 from rq.group import Group
 from rq.job import Job
+from rq.rate_limit import RateLimit, RateLimitRegistry
 
 from gateway.demo import jobs
 from gateway.services.writes import empty_queue as empty_module
@@ -176,3 +177,20 @@ def test_an_emptied_job_leaves_its_rq_group_and_damaged_job_keys_do_not_stop_it(
     assert answer.json()["deleted_count"] == 4, answer.text
     assert conn.smembers("rq:group:batch") == {elsewhere.encode()}  # as Job.delete's Group.delete_job
     assert not any(conn.exists(f"rq:job:{job_id}") for job_id in [*grouped, "string-job"])
+
+
+def test_rate_limited_jobs_slots_come_back_at_rqs_cleanup_as_after_rq_empty(conn):
+    # README: a job holding an RQ 3 rate-limit slot frees it at RQ's next registry cleanup, and
+    # jobs waiting for a slot are not in the queue: they stay, and that cleanup lets them in.
+    q = Queue("limited", connection=conn)
+    limit = RateLimit("api", concurrency=2)
+    ids = [q.enqueue(jobs.add, i, i, rate_limit=limit).id for i in range(5)]
+    registry = RateLimitRegistry("api", conn)
+    assert (conn.llen("rq:queue:limited"), registry.get_rate_limited_job_count()) == (2, 3)
+    client = keyed_client(conn, "admin")
+    assert client.post("/api/v1/queues/limited/empty").json()["deleted_count"] == 2
+    assert registry.get_rate_limited_job_count() == 3 and conn.llen("rq:queue:limited") == 0
+    assert client.post("/api/v1/queues/limited/cleanup").status_code == 200
+    promoted = q.job_ids  # the two freed slots go to two of the jobs waiting
+    assert len(promoted) == 2 and set(promoted) <= set(ids[2:])
+    assert registry.get_rate_limited_job_count() == 1
