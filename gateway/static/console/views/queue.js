@@ -83,7 +83,7 @@ export function render(main, current, session) {
       link(route(name, { state, order: other }), order === "asc" ? "Newest first" : "Oldest first"),
       state === "failed" ? [" · ", link(`#/failed/${encodeURIComponent(name)}`, "Failed jobs: filters, groups and actions")] : null,
       state === "queued" && session.may("empty") && jobs.totalCount
-        ? h("button", { type: "button", class: "danger", onclick: async () => (await emptyQueue(name, status)) && load() }, "Empty queue…")
+        ? [" · ", h("button", { type: "button", class: "danger", onclick: async () => (await emptyQueue(name, status)) && load() }, "Empty queue…")]
         : null,
     );
     const rows = jobs.nodes.map((job) =>
