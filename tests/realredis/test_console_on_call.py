@@ -62,6 +62,10 @@ def test_an_operator_stops_a_running_job_and_requeues_it_from_its_page(
         expect(page.get_by_role("dialog")).to_contain_text(f"the worker running job {job_id}")
         confirm(page, "Stop")
         expect(status_of(page)).to_have_text("stopped", timeout=TIMEOUT_MS)
+        # The Stop button is gone with the status: the focus goes to the line saying what was done,
+        # not back to the top of the page.
+        expect(page.locator(".status-line")).to_be_focused()
+        expect(page.locator(".status-line")).to_contain_text("stop sent")
     finally:
         wait_worker(worker)  # a burst worker exits once the stopped job is handled
     assert rest(gateway, f"/api/v1/jobs/status/{job_id}", "operator")["status"] == "stopped"

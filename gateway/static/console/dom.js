@@ -27,14 +27,20 @@ function focusKey(element) {
 
 // `replace` for a region that re-renders itself (a poll, a live feed): the element that had the
 // keyboard focus inside it has it again in the new content when it is still there, instead of
-// the focus falling back to <body>, the top of the page, every few seconds.
-export function refresh(target, ...children) {
+// the focus falling back to <body>, the top of the page, every few seconds. When it is gone (a
+// job's Stop once the job stopped), the focus goes to `fallback`, if given: the line saying what
+// was done (made focusable by script only).
+export function refresh(target, children, fallback = null) {
   const focused = document.activeElement;
   const key = focused && focused !== document.body && target.contains(focused) ? focusKey(focused) : null;
-  replace(target, ...children);
+  replace(target, children);
   if (key === null || target.contains(focused)) return;
   const again = [...target.querySelectorAll(focused.tagName)].find((element) => focusKey(element) === key);
   if (again) again.focus({ preventScroll: true });
+  else if (fallback) {
+    fallback.tabIndex = -1;
+    fallback.focus({ preventScroll: true });
+  }
 }
 
 // A link to another view: a plain <a href="#/...">, so it opens in a new tab and can be copied.

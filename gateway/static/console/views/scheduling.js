@@ -101,7 +101,7 @@ export function render(main) {
     REFRESH_MS,
     () => gql(QUERY, { first: RQ_SCHEDULER_PAGE }),
     ({ cron, scheduler }) =>
-      refresh(body, h("h2", {}, "Cron"), cronSection(cron.schedulers), h("h2", {}, "rq-scheduler"), rqSchedulerSection(scheduler)),
+      refresh(body, [h("h2", {}, "Cron"), cronSection(cron.schedulers), h("h2", {}, "rq-scheduler"), rqSchedulerSection(scheduler)]),
     (error) => showError(body, error),
   );
   return polling.stop;

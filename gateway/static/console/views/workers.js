@@ -99,10 +99,13 @@ export function render(main, _current, session) {
     if (session.may("shutdown")) headers.push("Actions");
     refresh(
       body,
-      suspensionLine(workerSuspension, session, act),
-      workers.length
-        ? table(`${workers.length} live workers`, headers, workers.map((w) => row(w, session, act)))
-        : h("p", {}, "No live workers. Start one with `rq worker`."),
+      [
+        suspensionLine(workerSuspension, session, act),
+        workers.length
+          ? table(`${workers.length} live workers`, headers, workers.map((w) => row(w, session, act)))
+          : h("p", {}, "No live workers. Start one with `rq worker`."),
+      ],
+      status,
     );
   }
 
