@@ -246,6 +246,7 @@ def test_an_admin_empties_a_queue_only_after_typing_the_dry_runs_count(r, gatewa
         timeout=TIMEOUT_MS
     )
     expect(page.get_by_text("No queued jobs.")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator(".status-line")).to_be_focused()  # not <body>: the button is gone
     assert r.llen("rq:queue:bulk") == 0 and not any(r.exists(f"rq:job:{job_id}") for job_id in ids)
     assert rest(gateway, "/api/v1/queues/bulk", "admin")["queued_count"] == 0
 
