@@ -4,8 +4,12 @@ a bounded chunk per Redis call, admin only, audited with its count, with a dry r
 from __future__ import annotations
 
 import pytest
+import redis
+from redis.commands.core import Script
 from rq import Queue
+from rq.group import Group
 from rq.job import Job
+from rq.rate_limit import RateLimit, RateLimitRegistry
 
 from gateway.demo import jobs
 from gateway.services.writes import empty_queue as empty_module
@@ -122,3 +126,71 @@ def test_it_is_audited_with_its_count_and_counted_once_in_the_metrics(conn):
         [],
     )
     assert (dry["action"], dry["job_count"]) == ("empty.dry_run", 6)  # as a clear's dry run counts
+
+
+def test_redis_failing_midway_is_a_503_and_the_audit_counts_what_was_deleted(conn, monkeypatch):
+    # Two chunks of 7 go, then Redis refuses (out of memory): the answer is a 503, and the audit
+    # record and the metric say 14 jobs were deleted, not 0, which would hide a loss.
+    monkeypatch.setattr(empty_module, "BULK_CHUNK", 7)
+    _queued(conn, 30)
+    client = keyed_client(conn, "admin")
+    calls = []
+    call = Script.__call__
+
+    def failing(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'.")
+        return call(self, *args, **kwargs)
+
+    def acted() -> float:
+        return value(scrape(client), "rq_gateway_jobs_acted_total", 0.0, action="empty", outcome="error")
+
+    before = acted()
+    monkeypatch.setattr(Script, "__call__", failing)
+    answer = client.post("/api/v1/queues/default/empty")
+    monkeypatch.setattr(Script, "__call__", call)
+    assert answer.status_code == 503 and "detail" in answer.json(), answer.text
+    assert conn.llen("rq:queue:default") == 16
+    (entry,) = client.get("/api/v1/audit", params={"limit": 1}).json()["entries"]
+    assert (entry["action"], entry["outcome"], entry["job_count"]) == ("empty", "error", 14)
+    assert acted() - before == 14
+    # Sent again, it empties the rest.
+    assert client.post("/api/v1/queues/default/empty").json()["deleted_count"] == 16
+
+
+def test_an_emptied_job_leaves_its_rq_group_and_damaged_job_keys_do_not_stop_it(conn):
+    group = Group.create(connection=conn, name="batch")
+    grouped = [
+        job.id
+        for job in group.enqueue_many(
+            Queue("default", connection=conn), [Queue.prepare_data(jobs.add, (i, i)) for i in range(3)]
+        )
+    ]
+    (elsewhere,) = [
+        job.id
+        for job in group.enqueue_many(Queue("other", connection=conn), [Queue.prepare_data(jobs.add, (9, 9))])
+    ]
+    conn.rpush("rq:queue:default", "string-job")
+    conn.set("rq:job:string-job", "not a hash")  # HGET group_id fails on it: the chunk goes on
+    answer = keyed_client(conn, "admin").post("/api/v1/queues/default/empty")
+    assert answer.json()["deleted_count"] == 4, answer.text
+    assert conn.smembers("rq:group:batch") == {elsewhere.encode()}  # as Job.delete's Group.delete_job
+    assert not any(conn.exists(f"rq:job:{job_id}") for job_id in [*grouped, "string-job"])
+
+
+def test_rate_limited_jobs_slots_come_back_at_rqs_cleanup_as_after_rq_empty(conn):
+    # README: a job holding an RQ 3 rate-limit slot frees it at RQ's next registry cleanup, and
+    # jobs waiting for a slot are not in the queue: they stay, and that cleanup lets them in.
+    q = Queue("limited", connection=conn)
+    limit = RateLimit("api", concurrency=2)
+    ids = [q.enqueue(jobs.add, i, i, rate_limit=limit).id for i in range(5)]
+    registry = RateLimitRegistry("api", conn)
+    assert (conn.llen("rq:queue:limited"), registry.get_rate_limited_job_count()) == (2, 3)
+    client = keyed_client(conn, "admin")
+    assert client.post("/api/v1/queues/limited/empty").json()["deleted_count"] == 2
+    assert registry.get_rate_limited_job_count() == 3 and conn.llen("rq:queue:limited") == 0
+    assert client.post("/api/v1/queues/limited/cleanup").status_code == 200
+    promoted = q.job_ids  # the two freed slots go to two of the jobs waiting
+    assert len(promoted) == 2 and set(promoted) <= set(ids[2:])
+    assert registry.get_rate_limited_job_count() == 1

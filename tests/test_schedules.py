@@ -161,3 +161,27 @@ def test_a_scheduler_whose_cron_jobs_do_not_read_is_shown_without_them(client, c
     response = client.get("/api/v1/cron")
     assert response.status_code == 200, response.text
     assert [s["cron_jobs"] for s in response.json()["schedulers"]] == [[]]
+
+
+def test_cron_jobs_of_one_function_on_two_queues_show_only_their_own_runs(conn):
+    # RQ keys a cron job's history by its name, the function's by default, so the same function
+    # on two queues shares one history. Each cron job must show the runs of its own queue only,
+    # and a key limited to one queue must not see the other's job ids and statuses.
+    scheduler = CronScheduler(connection=conn, name="cron-shared")
+    scheduler.register(jobs.add, "default", args=(1, 2), interval=60)
+    scheduler.register(jobs.add, "billing-eu", args=(3, 4), interval=60)
+    scheduler.register_birth()
+    scheduler.enqueue_jobs()
+    scheduler.save()
+    (in_default,) = Queue("default", connection=conn).job_ids
+    (in_billing,) = Queue("billing-eu", connection=conn).job_ids
+    Job.fetch(in_default, connection=conn).delete()  # a run whose job is gone: its queue unknown
+    for key, expected in (
+        ("viewer", {"default": [], "billing-eu": [in_billing]}),
+        ("billing", {"billing-eu": [in_billing]}),
+    ):
+        (shown,) = keyed_client(conn, key).get("/api/v1/cron").json()["schedulers"]
+        runs = {job["queue"]: [run["job_id"] for run in job["history"]] for job in shown["cron_jobs"]}
+        totals = {job["queue"]: job["history_total"] for job in shown["cron_jobs"]}
+        assert runs == expected, key
+        assert totals == {queue: len(ids) for queue, ids in expected.items()}, key

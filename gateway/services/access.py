@@ -294,6 +294,14 @@ def note_operation(operation_id: str, queue: str) -> None:
         call.record.queue = queue
 
 
+def note_acted(count: int) -> None:
+    """Called by a chunked write after each chunk with the jobs acted on so far: if a later chunk
+    fails, the audit record and the metric still count what was done (not 0)."""
+    call = _current.get()
+    if call is not None and call.record is not None:
+        call.record.acted = count
+
+
 def current_request_id() -> str:
     call = _current.get()
     return call.scope.request_id if call is not None else "-"

@@ -62,6 +62,10 @@ def test_an_operator_stops_a_running_job_and_requeues_it_from_its_page(
         expect(page.get_by_role("dialog")).to_contain_text(f"the worker running job {job_id}")
         confirm(page, "Stop")
         expect(status_of(page)).to_have_text("stopped", timeout=TIMEOUT_MS)
+        # The Stop button is gone with the status: the focus goes to the line saying what was done,
+        # not back to the top of the page.
+        expect(page.locator(".status-line")).to_be_focused()
+        expect(page.locator(".status-line")).to_contain_text("stop sent")
     finally:
         wait_worker(worker)  # a burst worker exits once the stopped job is handled
     assert rest(gateway, f"/api/v1/jobs/status/{job_id}", "operator")["status"] == "stopped"
@@ -242,5 +246,100 @@ def test_an_admin_empties_a_queue_only_after_typing_the_dry_runs_count(r, gatewa
         timeout=TIMEOUT_MS
     )
     expect(page.get_by_text("No queued jobs.")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator(".status-line")).to_be_focused()  # not <body>: the button is gone
     assert r.llen("rq:queue:bulk") == 0 and not any(r.exists(f"rq:job:{job_id}") for job_id in ids)
     assert rest(gateway, "/api/v1/queues/bulk", "admin")["queued_count"] == 0
+
+
+def _focus_survives_a_re_read(page, focused: str, region: str) -> None:
+    """Focus `focused`, wait until the view has re-read itself (the region's first child is a new
+    node), then the element with the same name has the focus again, not <body>."""
+    page.locator(focused).first.focus()
+    page.locator(region).first.evaluate("(el) => { window.__before = el; }")
+    page.wait_for_function(
+        f"() => document.querySelector({region!r}) !== window.__before", timeout=TIMEOUT_MS
+    )
+    described = "(el) => el === document.activeElement"
+    assert page.locator(focused).first.evaluate(described), page.evaluate(
+        "document.activeElement.outerHTML.slice(0, 120)"
+    )
+
+
+def test_a_re_read_keeps_the_keyboard_focus_where_it_was(r, redis_url, gateway, visit, tmp_path):
+    # Workers re-read every 3 s and the overview on each live update: a keyboard user on a
+    # control must not be thrown back to the top of the page by either.
+    with running_worker(redis_url, "console-focus", tmp_path / "worker.log"):
+        page = visit("admin", "/#/workers").page
+        button = 'tr[data-worker="console-focus"] button'
+        expect(page.locator(button)).to_be_visible(timeout=TIMEOUT_MS)
+        _focus_survives_a_re_read(page, button, "main table")
+    Queue("default", connection=r).enqueue("jobs.ok")  # a queue to link to
+    overview = visit("viewer", "/#/").page
+    expect(overview.locator("table.queues")).to_be_visible(timeout=TIMEOUT_MS)
+    _focus_survives_a_re_read(overview, 'table.queues a[href="#/queue/default"]', "table.queues")
+
+
+def test_an_admin_key_limited_to_some_queues_sees_no_worker_controls(redis_url, gateway, visit, tmp_path):
+    # Suspending and shutting down act on every queue's workers, so the server refuses them to a
+    # key limited to queue patterns, admin or not; the console must not offer them either. The
+    # viewer query's answer is given the patterns such a key has.
+    def limited(route) -> None:
+        if "query Viewer" not in (route.request.post_data or ""):
+            route.continue_()
+            return
+        answer = route.fetch()
+        data = answer.json()
+        data["data"]["viewer"]["queuePatterns"] = ["billing-*"]
+        route.fulfill(response=answer, json=data)
+
+    with running_worker(redis_url, "console-limited", tmp_path / "worker.log"):
+        page = visit("admin", "/#/workers").page
+        page.route("**/graphql", limited)
+        page.reload()
+        expect(page.locator('tr[data-worker="console-limited"]')).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.locator("#suspension")).to_contain_text("Workers take new jobs.")
+        assert page.locator("main button").count() == 0
+
+
+def test_a_re_read_that_answers_late_never_shows_the_state_from_before_an_action(
+    r, redis_url, gateway, visit, tmp_path
+):
+    # The workers page re-reads on a timer and after each action. A timer's read still on its way
+    # when the admin suspends (Redis slow) must not, answering after the action's own read, put
+    # back "Workers take new jobs." and the Suspend button. Its answer is held here, then given.
+    held: list = []
+    stale = {"data": {"workerSuspension": {"suspended": False, "until": None}, "workers": []}}
+
+    def hold_one(route) -> None:
+        if not held and "query Workers" in (route.request.post_data or ""):
+            held.append(route)
+        else:
+            route.continue_()
+
+    with running_worker(redis_url, "console-late", tmp_path / "worker.log"):
+        page = visit("admin", "/#/workers").page
+        expect(page.locator('tr[data-worker="console-late"]')).to_be_visible(timeout=TIMEOUT_MS)
+        page.evaluate(
+            """() => { window.__said = [];
+              const said = () => window.__said.push(document.querySelector('#suspension')?.textContent);
+              const main = document.querySelector('main');
+              new MutationObserver(said).observe(main, { childList: true, subtree: true });
+            }"""
+        )
+        with page.expect_request(lambda request: "query Workers" in (request.post_data or "")):
+            page.route("**/graphql", hold_one)  # the timer's next read is held
+        try:
+            page.get_by_role("button", name="Suspend workers…").click()
+            confirm(page, "Suspend")
+            expect(page.locator("#suspension")).to_contain_text("Workers are suspended", timeout=TIMEOUT_MS)
+            (late,) = held
+            with page.expect_request_finished(lambda request: request is late.request):
+                late.fulfill(json=stale)
+            # The next timer read starts after the late answer's rendering, if any, is done.
+            with page.expect_request(lambda request: "query Workers" in (request.post_data or "")):
+                pass
+            said = page.evaluate("window.__said")
+            after = said[next(i for i, text in enumerate(said) if text and "suspended" in text) :]
+            assert not any(text and "Workers take new jobs." in text for text in after), after
+        finally:
+            r.delete("rq:suspended")

@@ -3,7 +3,7 @@ cleanup of a queue, and emptying a queue (`rq empty`)."""
 
 from __future__ import annotations
 
-from gateway.services.access import action, read
+from gateway.services.access import action, note_acted, read
 from gateway.services.domain.models import CleanupOutcome, EmptyOutcome, QueueInfo, QueueStats, WorkerInfo
 from gateway.services.domain.validation import validate_queue_name
 from gateway.services.facade.core import ServiceCore
@@ -57,7 +57,7 @@ class QueueViews(ServiceCore):
     def empty_queue(self, name: str, dry_run: bool = False) -> EmptyOutcome:
         """MUTATES: deletes every job waiting in the queue with its keys, as `rq empty` does, a
         chunk at a time; a dry run counts them. The audit record counts the jobs and lists none
-        (a queue may hold millions)."""
-        outcome = empty_queue(self.connection, validate_queue_name(name), dry_run)
+        (a queue may hold millions), also those deleted before a failure."""
+        outcome = empty_queue(self.connection, validate_queue_name(name), dry_run, progress=note_acted)
         self._known_if_empty(name, not outcome.deleted_count)
         return outcome

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
+from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT
 
 from gateway.services.domain import json_text
 from gateway.services.domain.rqtime import rq_time_of
@@ -22,6 +23,8 @@ from gateway.services.redis.decode import format_timestamp
 
 # The newest runs shown per cron job; `history_total` counts them all.
 HISTORY_SHOWN = 20
+# The runs RQ keeps per cron job name (rq.defaults.DEFAULT_CRON_JOB_HISTORY_LIMIT).
+RQ_HISTORY_LIMIT = DEFAULT_CRON_JOB_HISTORY_LIMIT
 
 
 def _time(score: float | None) -> str | None:
@@ -68,8 +71,11 @@ def read_cron(connection: Redis, may_access_queue: Callable[[str], bool]) -> Cro
             if may_access_queue(str(job.get("queue_name", "")))
         ]
         schedulers.append((name, heartbeat, text, jobs))
-    names_of_jobs = {str(job.get("name") or job.get("func_name")) for *_, jobs in schedulers for job in jobs}
-    histories = _histories(connection, names_of_jobs)
+    queues_of: dict[str, set[str]] = {}
+    for job in (job for _, _, text, _ in schedulers for job in _cron_jobs(text.get("cron_jobs"))):
+        queues_of.setdefault(_name(job), set()).add(_queue(job))
+    wanted = {(_name(job), _queue(job)) for *_, jobs in schedulers for job in jobs}
+    histories = _histories(connection, wanted, queues_of)
     return CronView(
         schedulers=[
             CronSchedulerInfo(
@@ -86,15 +92,25 @@ def read_cron(connection: Redis, may_access_queue: Callable[[str], bool]) -> Cro
     )
 
 
-def _cron_job(job: dict[str, Any], histories: dict[str, tuple[int, list[CronRun]]]) -> CronJobInfo:
+def _name(job: dict[str, Any]) -> str:
+    return str(job.get("name") or job.get("func_name") or "")
+
+
+def _queue(job: dict[str, Any]) -> str:
+    return str(job.get("queue_name") or "")
+
+
+def _cron_job(
+    job: dict[str, Any], histories: dict[tuple[str, str], tuple[int, list[CronRun]]]
+) -> CronJobInfo:
     func_name = str(job.get("func_name") or "")
-    name = str(job.get("name") or func_name)
-    total, runs = histories.get(name, (0, []))
+    name = _name(job)
+    total, runs = histories.get((name, _queue(job)), (0, []))
     last = format_timestamp(str(job.get("latest_enqueue_time") or "").encode())
     return CronJobInfo(
         name=name,
         func_name=func_name,
-        queue=str(job.get("queue_name") or ""),
+        queue=_queue(job),
         cron=job.get("cron") if isinstance(job.get("cron"), str) else None,
         interval=_number(job.get("interval")),
         next_run=format_timestamp(str(job.get("next_enqueue_time") or "").encode()),
@@ -104,15 +120,24 @@ def _cron_job(job: dict[str, Any], histories: dict[str, tuple[int, list[CronRun]
     )
 
 
-def _histories(connection: Redis, names: set[str]) -> dict[str, tuple[int, list[CronRun]]]:
-    """Each cron job name's run count and newest runs, with each run's job status."""
-    ordered = sorted(names)
+def _histories(
+    connection: Redis, wanted: set[tuple[str, str]], queues_of: dict[str, set[str]]
+) -> dict[tuple[str, str], tuple[int, list[CronRun]]]:
+    """Each wanted (cron job name, queue)'s run count and newest runs, with each run's status.
+    RQ keys the history by name alone, so one function registered on two queues shares one: a
+    run is shown on the cron job of the queue its job was enqueued to (its origin), never on the
+    other (a key limited to that one must not see the other's ids). When the name is on several
+    queues, its whole history (at most RQ's limit) is read to count each queue's runs, and a run
+    whose job is gone (queue unknown) is shown on none."""
+    ordered = sorted({name for name, _ in wanted})
     if not ordered:
         return {}
+    shared = {name for name in ordered if len(queues_of.get(name, ())) > 1}
     with connection.pipeline(transaction=False) as pipe:
         for name in ordered:
             pipe.zcard(keys.cron_history_key(name))
-            pipe.zrange(keys.cron_history_key(name), 0, HISTORY_SHOWN - 1, desc=True, withscores=True)
+            last = (RQ_HISTORY_LIMIT if name in shared else HISTORY_SHOWN) - 1
+            pipe.zrange(keys.cron_history_key(name), 0, last, desc=True, withscores=True)
         replies = damaged.execute(pipe)
     runs = {
         name: [(damaged.internal(job_id), score) for job_id, score in entries or ()]
@@ -121,15 +146,19 @@ def _histories(connection: Redis, names: set[str]) -> dict[str, tuple[int, list[
     with connection.pipeline(transaction=False) as pipe:
         for entries in runs.values():
             for job_id, _ in entries:
-                pipe.hget(damaged.key_bytes(keys.job_key(job_id)), "status")
-        statuses = iter(damaged.execute(pipe))
+                pipe.hmget(damaged.key_bytes(keys.job_key(job_id)), ["status", "origin"])
+        fields = iter(damaged.execute(pipe))
+    seen = {
+        name: [(job_id, score, *(next(fields) or (None, None))) for job_id, score in runs[name]]
+        for name in ordered
+    }
     result = {}
-    for name, total in zip(ordered, replies[0::2], strict=True):
-        result[name] = (
-            int(total or 0),
-            [
-                CronRun(damaged.shown_name(job_id), damaged.shown_or_none(next(statuses)), _time(score))
-                for job_id, score in runs[name]
-            ],
-        )
+    for name, queue in wanted:
+        own = [
+            CronRun(damaged.shown_name(job_id), damaged.shown_or_none(status), _time(score))
+            for job_id, score, status, origin in seen[name]
+            if (damaged.shown_or_none(origin) == queue) or (origin is None and name not in shared)
+        ]
+        total = len(own) if name in shared else int(replies[2 * ordered.index(name)] or 0)
+        result[(name, queue)] = (total, own[:HISTORY_SHOWN])
     return result

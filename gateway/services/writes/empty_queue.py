@@ -6,6 +6,8 @@ as with `rq empty`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from redis import Redis
 
 from gateway.services.domain.models import EmptyOutcome
@@ -21,8 +23,15 @@ def empty_args(chunk: int) -> list[str | int]:
     return args
 
 
-def empty_queue(connection: Redis, queue_name: str, dry_run: bool = False) -> EmptyOutcome:
-    """Delete every job waiting in the queue; a dry run counts them and writes nothing."""
+def empty_queue(
+    connection: Redis,
+    queue_name: str,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> EmptyOutcome:
+    """Delete every job waiting in the queue; a dry run counts them and writes nothing.
+    `progress(deleted)` is told the jobs deleted so far after each chunk, so that a chunk failing
+    later still leaves the earlier ones counted (in the audit record)."""
     queue_key = keys.queue_key(queue_name)
     if dry_run:
         return EmptyOutcome(queue_name, int(connection.llen(queue_key)), dry_run=True)
@@ -32,5 +41,7 @@ def empty_queue(connection: Redis, queue_name: str, dry_run: bool = False) -> Em
     while True:
         taken = int(script(keys=[queue_key], args=args))
         deleted += taken
+        if progress is not None:
+            progress(deleted)
         if taken < BULK_CHUNK:
             return EmptyOutcome(queue_name, deleted, dry_run=False)

@@ -54,10 +54,15 @@ function parseRoute() {
   };
 }
 
+// Actions on no one queue (every worker of the Redis): the server refuses them to a key limited
+// to queue patterns, whatever its role.
+const UNLIMITED_ONLY = new Set(["suspend", "shutdown"]);
+
 function makeSession(viewer) {
   return {
     viewer,
     may(action) {
+      if (UNLIMITED_ONLY.has(action) && viewer.queuePatterns.length) return false;
       return (ROLES[viewer.role] || 0) >= ROLES[NEEDS[action] || "admin"];
     },
   };

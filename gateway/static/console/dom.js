@@ -20,6 +20,29 @@ export function replace(target, ...children) {
   target.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 }
 
+// What makes a focusable element "the same one" after a re-render builds it anew.
+function focusKey(element) {
+  return [element.tagName, element.id, element.getAttribute("href"), element.getAttribute("aria-label"), element.textContent].join("\u0000");
+}
+
+// `replace` for a region that re-renders itself (a poll, a live feed): the element that had the
+// keyboard focus inside it has it again in the new content when it is still there, instead of
+// the focus falling back to <body>, the top of the page, every few seconds. When it is gone (a
+// job's Stop once the job stopped), the focus goes to `fallback`, if given: the line saying what
+// was done (made focusable by script only).
+export function refresh(target, children, fallback = null) {
+  const focused = document.activeElement;
+  const key = focused && focused !== document.body && target.contains(focused) ? focusKey(focused) : null;
+  replace(target, children);
+  if (key === null || target.contains(focused)) return;
+  const again = [...target.querySelectorAll(focused.tagName)].find((element) => focusKey(element) === key);
+  if (again) again.focus({ preventScroll: true });
+  else if (fallback) {
+    fallback.tabIndex = -1;
+    fallback.focus({ preventScroll: true });
+  }
+}
+
 // A link to another view: a plain <a href="#/...">, so it opens in a new tab and can be copied.
 export function link(route, text, attrs = {}) {
   return h("a", { href: route, ...attrs }, text);

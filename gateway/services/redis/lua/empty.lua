@@ -1,7 +1,8 @@
 -- Run by empty_queue (gateway/services/writes/empty_queue.py), after prelude.lua.
 -- One chunk of emptying a queue, as `rq empty` does it (Queue.empty): take ids from the head of
 -- the queue's list and delete each with everything RQ's Job.delete removes (the job hash, results
--- stream, dependents, dependencies and executions keys, and the id in its group).
+-- stream, dependents, dependencies and executions keys, and the id in its group), but for an
+-- RQ 3 rate-limit slot: as after `rq empty`, RQ's next registry cleanup frees it.
 -- KEYS[1] the queue's list. ARGV: how many ids to take, group key prefix, RQ's set of group
 -- names, then the (prefix, suffix) pairs of the keys to delete. Reply: the number of ids taken;
 -- fewer than asked means the list is empty now.

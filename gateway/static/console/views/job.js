@@ -3,7 +3,7 @@
 
 import { gql } from "../api.js";
 import { confirmAction } from "../confirm.js";
-import { h, jobLink, json, queueLink, replace, time } from "../dom.js";
+import { h, jobLink, json, queueLink, refresh, replace, time } from "../dom.js";
 import { live } from "../live.js";
 import { notice, showError } from "../messages.js";
 
@@ -89,32 +89,35 @@ export function render(main, current, session) {
       return;
     }
     const buttons = actionsFor(job, session, act);
-    replace(
+    refresh(
       body,
-      h("p", { class: "job-status" }, "Status: ", h("span", { class: `status ${job.status.toLowerCase()}`, "aria-live": "polite", id: "job-status" }, job.status.toLowerCase())),
-      buttons.length ? h("div", { class: "actions", role: "group", "aria-label": "Actions" }, buttons) : null,
-      h(
-        "dl",
-        { class: "fields" },
-        row("Function", job.funcName && h("span", { class: "mono" }, job.funcName)),
-        row("Description", job.description && h("span", { class: "mono" }, job.description)),
-        row("Queue", queueLink(job.origin)),
-        row("Location", job.location ? [queueLink(job.location.queue, job.location.registry === "queued" ? null : job.location.registry), ` · ${job.location.registry || "in no registry"}`] : null),
-        row("Created", time(job.createdAt)),
-        row("Enqueued", time(job.enqueuedAt)),
-        row("Started", time(job.startedAt)),
-        row("Ended", time(job.endedAt)),
-        row("Depends on", ids(job.dependencyIds)),
-        row("Dependents", ids(job.dependentIds)),
-      ),
-      h("h2", {}, "Arguments"),
-      h("h3", {}, "args"),
-      payload(job.args),
-      h("h3", {}, "kwargs"),
-      payload(job.kwargs),
-      h("h2", {}, "Result"),
-      payload(job.result),
-      job.excInfo ? [h("h2", {}, "Traceback"), h("pre", { class: "traceback", tabindex: "0", "aria-label": "Traceback" }, job.excInfo)] : null,
+      [
+        h("p", { class: "job-status" }, "Status: ", h("span", { class: `status ${job.status.toLowerCase()}`, "aria-live": "polite", id: "job-status" }, job.status.toLowerCase())),
+        buttons.length ? h("div", { class: "actions", role: "group", "aria-label": "Actions" }, buttons) : null,
+        h(
+          "dl",
+          { class: "fields" },
+          row("Function", job.funcName && h("span", { class: "mono" }, job.funcName)),
+          row("Description", job.description && h("span", { class: "mono" }, job.description)),
+          row("Queue", queueLink(job.origin)),
+          row("Location", job.location ? [queueLink(job.location.queue, job.location.registry === "queued" ? null : job.location.registry), ` · ${job.location.registry || "in no registry"}`] : null),
+          row("Created", time(job.createdAt)),
+          row("Enqueued", time(job.enqueuedAt)),
+          row("Started", time(job.startedAt)),
+          row("Ended", time(job.endedAt)),
+          row("Depends on", ids(job.dependencyIds)),
+          row("Dependents", ids(job.dependentIds)),
+        ),
+        h("h2", {}, "Arguments"),
+        h("h3", {}, "args"),
+        payload(job.args),
+        h("h3", {}, "kwargs"),
+        payload(job.kwargs),
+        h("h2", {}, "Result"),
+        payload(job.result),
+        job.excInfo ? [h("h2", {}, "Traceback"), h("pre", { class: "traceback", tabindex: "0", "aria-label": "Traceback" }, job.excInfo)] : null,
+      ],
+      status,
     );
   }
 

@@ -1,7 +1,7 @@
 // Overview: every queue with its seven counts, latency and workers, live.
 
 import { historyChart } from "../history.js";
-import { h, link, queueLink, replace, seconds, table } from "../dom.js";
+import { h, link, queueLink, refresh, replace, seconds, table } from "../dom.js";
 import { live } from "../live.js";
 import { showError } from "../messages.js";
 
@@ -80,7 +80,7 @@ export function render(main, _route, session) {
     intervalMs: INTERVAL_MS,
     onData(data) {
       const queues = data.queues;
-      replace(
+      refresh(
         body,
         queues.length
           ? table(

@@ -4,7 +4,7 @@
 import { gql } from "../api.js";
 import { confirmAction } from "../confirm.js";
 import { historyChart } from "../history.js";
-import { encodeQuery, h, jobLink, link, replace, table, time } from "../dom.js";
+import { encodeQuery, h, jobLink, link, refresh, replace, table, time } from "../dom.js";
 import { notice, showError } from "../messages.js";
 
 const STATES = ["queued", "started", "failed", "finished", "deferred", "scheduled", "canceled"];
@@ -83,7 +83,7 @@ export function render(main, current, session) {
       link(route(name, { state, order: other }), order === "asc" ? "Newest first" : "Oldest first"),
       state === "failed" ? [" · ", link(`#/failed/${encodeURIComponent(name)}`, "Failed jobs: filters, groups and actions")] : null,
       state === "queued" && session.may("empty") && jobs.totalCount
-        ? h("button", { type: "button", class: "danger", onclick: async () => (await emptyQueue(name, status)) && load() }, "Empty queue…")
+        ? [" · ", h("button", { type: "button", class: "danger", onclick: async () => (await emptyQueue(name, status)) && load() }, "Empty queue…")]
         : null,
     );
     const rows = jobs.nodes.map((job) =>
@@ -98,19 +98,23 @@ export function render(main, current, session) {
         h("td", {}, time(job.endedAt)),
       ),
     );
-    replace(
+    // Re-read after emptying: the Empty queue… button that had the focus is gone (refresh).
+    refresh(
       body,
-      tabs,
-      controls,
-      jobs.nodes.length
-        ? table(`${state} jobs of ${name}`, ["Job", "Status", "Function", "Enqueued", "Started", "Ended"], rows, { class: "jobs" })
-        : h("p", {}, `No ${state} jobs.`),
-      h(
-        "nav",
-        { class: "pager", "aria-label": "Pages" },
-        after ? link(route(name, { state, order }), "First page") : null,
-        jobs.pageInfo.hasNextPage ? link(route(name, { state, order, after: jobs.pageInfo.endCursor }), "Next page") : null,
-      ),
+      [
+        tabs,
+        controls,
+        jobs.nodes.length
+          ? table(`${state} jobs of ${name}`, ["Job", "Status", "Function", "Enqueued", "Started", "Ended"], rows, { class: "jobs" })
+          : h("p", {}, `No ${state} jobs.`),
+        h(
+          "nav",
+          { class: "pager", "aria-label": "Pages" },
+          after ? link(route(name, { state, order }), "First page") : null,
+          jobs.pageInfo.hasNextPage ? link(route(name, { state, order, after: jobs.pageInfo.endCursor }), "Next page") : null,
+        ),
+      ],
+      status,
     );
   }, (error) => showError(body, error));
   load();

@@ -3,7 +3,7 @@
 // "Enqueue now"; each queue's scheduled registry is on its queue page.
 
 import { gql } from "../api.js";
-import { h, jobLink, queueLink, replace, table, time } from "../dom.js";
+import { h, jobLink, queueLink, refresh, replace, table, time } from "../dom.js";
 import { showError } from "../messages.js";
 import { poll } from "../poll.js";
 
@@ -97,12 +97,12 @@ function rqSchedulerSection(view) {
 export function render(main) {
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   replace(main, h("h1", {}, "Scheduling"), body);
-  const polling = poll(REFRESH_MS, () =>
-    gql(QUERY, { first: RQ_SCHEDULER_PAGE }).then(
-      ({ cron, scheduler }) =>
-        replace(body, h("h2", {}, "Cron"), cronSection(cron.schedulers), h("h2", {}, "rq-scheduler"), rqSchedulerSection(scheduler)),
-      (error) => showError(body, error),
-    ),
+  const polling = poll(
+    REFRESH_MS,
+    () => gql(QUERY, { first: RQ_SCHEDULER_PAGE }),
+    ({ cron, scheduler }) =>
+      refresh(body, [h("h2", {}, "Cron"), cronSection(cron.schedulers), h("h2", {}, "rq-scheduler"), rqSchedulerSection(scheduler)]),
+    (error) => showError(body, error),
   );
   return polling.stop;
 }

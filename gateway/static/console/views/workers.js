@@ -4,7 +4,7 @@
 
 import { gql } from "../api.js";
 import { confirmAction } from "../confirm.js";
-import { h, jobLink, queueLink, replace, seconds, table, time } from "../dom.js";
+import { h, jobLink, queueLink, refresh, replace, seconds, table, time } from "../dom.js";
 import { notice, showError } from "../messages.js";
 import { poll } from "../poll.js";
 
@@ -97,15 +97,18 @@ export function render(main, _current, session) {
   function show({ workers, workerSuspension }) {
     const headers = ["Name", "State", "Queues", "Current job", "Succeeded", "Failed", "Working time", "Last heartbeat", "Host"];
     if (session.may("shutdown")) headers.push("Actions");
-    replace(
+    refresh(
       body,
-      suspensionLine(workerSuspension, session, act),
-      workers.length
-        ? table(`${workers.length} live workers`, headers, workers.map((w) => row(w, session, act)))
-        : h("p", {}, "No live workers. Start one with `rq worker`."),
+      [
+        suspensionLine(workerSuspension, session, act),
+        workers.length
+          ? table(`${workers.length} live workers`, headers, workers.map((w) => row(w, session, act)))
+          : h("p", {}, "No live workers. Start one with `rq worker`."),
+      ],
+      status,
     );
   }
 
-  const polling = poll(REFRESH_MS, () => gql(QUERY).then(show, (error) => showError(body, error)));
+  const polling = poll(REFRESH_MS, () => gql(QUERY), show, (error) => showError(body, error));
   return polling.stop;
 }
