@@ -34,7 +34,7 @@ from gateway.services.acted import count_acted
 from gateway.services.audit import AuditRecord, outcome_of
 from gateway.services.domain.models import JobInfo, JobPage, SearchPage
 from gateway.services.payloads import hide_payloads  # the one definition; re-exported here
-from gateway.services.principal import RequestScope, Role
+from gateway.services.principal import Principal, RequestScope, Role
 from gateway.services.reads.streams import JobStream
 from gateway.services.refusals import refuse_unauthenticated
 
@@ -261,7 +261,8 @@ class _Guarded:
             )
 
     def _shown(self, result: Any) -> Any:
-        """Check queue-less reads job by job, and hide payloads from viewers when configured."""
+        """Check queue-less reads job by job; in a queue's read, hide the data of jobs of other
+        queues a limited key finds in it; hide payloads from viewers when configured."""
         if isinstance(result, JobStream):  # each chunk as it is read
             return result.map(self._shown)
         principal = self.scope.principal
@@ -271,6 +272,8 @@ class _Guarded:
                     raise Forbidden.queue(principal.name, str(job.origin))
         if self.scope.hides_payloads:
             return hide_payloads(result)
+        if principal.queues:
+            return hide_payloads(result, lambda job: not _may_read(principal, job.origin))
         return result
 
 
@@ -305,6 +308,10 @@ def note_acted(count: int) -> None:
 def current_request_id() -> str:
     call = _current.get()
     return call.scope.request_id if call is not None else "-"
+
+
+def _may_read(principal: Principal, origin: str | None) -> bool:
+    return origin is not None and principal.may_access_queue(origin)
 
 
 def _jobs_in(result: Any) -> Iterable[JobInfo]:

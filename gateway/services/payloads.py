@@ -174,22 +174,31 @@ def _plan(kind: type) -> _Plan | None:
     return _Plan(replace, nested) if replace or nested else None
 
 
-def hide_payloads(result: Any) -> Any:
+def hide_payloads(result: Any, foreign: Callable[[JobInfo], bool] | None = None) -> Any:
     """`result` with every payload field of every job in it replaced (see the module docstring):
-    a JobInfo, a JobPage, a list or tuple of them, or any other result the service returns."""
+    a JobInfo, a JobPage, a list or tuple of them, or any other result the service returns.
+
+    With `foreign`, only the jobs it names are hidden, their traceback too, and nothing else:
+    for a queue-limited key reading its queue, the jobs of another queue that sit in it (damaged
+    data: a job whose hash names another origin, in this queue's registry)."""
     if isinstance(result, JobStream):
-        return result.map(hide_payloads)
+        return result.map(lambda chunk: hide_payloads(chunk, foreign))
     if isinstance(result, list):
-        return [hide_payloads(item) for item in result]
+        return [hide_payloads(item, foreign) for item in result]
     if isinstance(result, tuple):
-        return tuple(hide_payloads(item) for item in result)
+        return tuple(hide_payloads(item, foreign) for item in result)
     if isinstance(result, dict):
-        return {key: hide_payloads(value) for key, value in result.items()}
+        return {key: hide_payloads(value, foreign) for key, value in result.items()}
     if not dataclasses.is_dataclass(result) or isinstance(result, type):
         return result
     plan = _plan(type(result))
     if plan is None:
         return result
-    changes = {name: hide(result) for name, hide in plan.replace.items()}
-    changes.update({name: hide_payloads(getattr(result, name)) for name in plan.nested})
+    if foreign is None:
+        changes = {name: hide(result) for name, hide in plan.replace.items()}
+    elif isinstance(result, JobInfo) and foreign(result):
+        changes = {name: hide(result) for name, hide in plan.replace.items()} | {"exc_info": None}
+    else:
+        changes = {}
+    changes.update({name: hide_payloads(getattr(result, name), foreign) for name in plan.nested})
     return dataclasses.replace(result, **changes)

@@ -25,6 +25,7 @@ def odd(r, fail_jobs) -> dict[str, list[str]]:
     r.hset(f"rq:job:{emptied}", "origin", "")
     (reports,) = fail_jobs(1, queue="reports")
     r.copy(f"rq:job:{reports}", "rq:job:foreign")
+    r.copy(f"rq:results:{reports}", "rq:results:foreign")  # its traceback, as RQ 3 keeps it
     score = r.zscore(REGISTRY, mine[0])
     r.zadd(REGISTRY, {"foreign": score, "orphan": score})
     return {"mine": mine, "others": ["foreign", "orphan", emptied]}
@@ -124,3 +125,56 @@ def test_a_failure_group_action_of_a_limited_key_takes_only_the_queues_own_jobs(
         assert answer.status_code in (200, 404), answer.text
     assert sorted(queued_ids(r, QUEUE)) == sorted(odd["mine"])
     _left_alone(r, odd)
+
+
+READS = [
+    f"/api/v1/jobs/failed?queue={QUEUE}",
+    f"/api/v1/jobs/failed?queue={QUEUE}&limit=10",
+    f"/api/v1/queues/{QUEUE}/jobs?state=failed",
+]
+
+
+def _listed(body) -> list[dict]:
+    if isinstance(body, dict):
+        body = body["jobs"]
+    return [job for job in body if job]
+
+
+@pytest.mark.parametrize("path", READS)
+def test_a_limited_keys_list_shows_another_queues_job_in_its_registry_without_its_data(r, odd, path):
+    """The entry is in the queue's registry, so the list shows where it is; its arguments,
+    result and traceback are another queue's data, which the key may not read (by id it is a
+    404). An unrestricted key sees it whole."""
+    client = keyed_app_client(r)
+    limited = client.get(path, headers=bearer("operator-billing"))
+    assert limited.status_code == 200, limited.text
+    by_id = {job["job_id"]: job for job in _listed(limited.json())}
+    foreign = by_id["foreign"]
+    assert (foreign["args"], foreign["kwargs"], foreign["result"], foreign["exc_info"]) == (None,) * 4
+    assert all(by_id[own]["exc_info"] for own in odd["mine"])  # its own jobs whole
+    whole = {job["job_id"]: job for job in _listed(client.get(path, headers=bearer("admin-all")).json())}
+    assert whole["foreign"]["args"] is not None and whole["foreign"]["exc_info"]
+
+
+def test_graphql_lists_of_a_limited_key_show_another_queues_job_without_its_data(r, odd):
+    client = keyed_app_client(r)
+    query = """query($q: String!) {
+      failedJobs(queue: $q, first: 50) { nodes { id args excInfo } }
+      queue(name: $q) { jobs(state: FAILED, first: 50) { nodes { id args excInfo } } } }"""
+    body = client.post(
+        "/graphql", json={"query": query, "variables": {"q": QUEUE}}, headers=bearer("operator-billing")
+    ).json()
+    for nodes in (body["data"]["failedJobs"]["nodes"], body["data"]["queue"]["jobs"]["nodes"]):
+        by_id = {node["id"]: node for node in nodes}
+        assert (by_id["foreign"]["args"], by_id["foreign"]["excInfo"]) == (None, None)
+        assert all(by_id[own]["excInfo"] for own in odd["mine"])
+
+
+def test_a_limited_keys_search_leaves_out_another_queues_job_in_its_registry(r, odd):
+    """Search keeps only jobs whose origin the key may see (every match is a job of its queues)."""
+    client = keyed_app_client(r)
+    path = f"/api/v1/search?q=&queue={QUEUE}&state=failed"
+    limited = {job["job_id"] for job in client.get(path, headers=bearer("operator-billing")).json()["jobs"]}
+    whole = {job["job_id"] for job in client.get(path, headers=bearer("admin-all")).json()["jobs"]}
+    assert "foreign" in whole and "foreign" not in limited
+    assert set(odd["mine"]) <= limited
