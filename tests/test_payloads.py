@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from rq import Queue
 
 from gateway.services import AuditPage, CallerInfo, JobInfo, Operation, QueueHistory
-from gateway.services.access import access_of, hide_payloads
+from gateway.services.access import access_of
+from gateway.services.payloads import hide_payloads
 from gateway.services.domain import models
 from gateway.services.payloads import NESTED, PAYLOAD, SHOWN
 from gateway.services.reads.streams import JobStream

@@ -12,7 +12,7 @@ The transports bind a principal to the service per request (`JobService.scoped`)
 service (tests, library use) is unrestricted and not audited. The queue a call acts on is its
 `queue` argument (None = the default queue), or the argument named by `queue_arg=`. A call
 without one is checked on the origin of every job it returns (reads) or refused to queue-limited
-keys (mutations), so a new operation cannot silently escape the queue patterns.
+keys (mutations), so a new operation cannot silently escape the queue patterns (read_scope.py).
 
 An operation addressed by job id (a `job_id` argument) is checked on the job's own queue instead,
 by job_access.authorise_job, which the operation calls once it has read where the job is; one
@@ -32,10 +32,8 @@ from typing import Any, TypeVar
 from gateway.errors import Forbidden, InvalidInput, Unauthenticated
 from gateway.services.acted import count_acted
 from gateway.services.audit import AuditRecord, outcome_of
-from gateway.services.domain.models import JobInfo, JobPage, SearchPage
-from gateway.services.payloads import hide_payloads  # the one definition; re-exported here
-from gateway.services.principal import Principal, RequestScope, Role
-from gateway.services.reads.streams import JobStream
+from gateway.services.principal import RequestScope, Role
+from gateway.services.read_scope import shown_to
 from gateway.services.refusals import refuse_unauthenticated
 
 T = TypeVar("T")
@@ -261,20 +259,7 @@ class _Guarded:
             )
 
     def _shown(self, result: Any) -> Any:
-        """Check queue-less reads job by job; in a queue's read, hide the data of jobs of other
-        queues a limited key finds in it; hide payloads from viewers when configured."""
-        if isinstance(result, JobStream):  # each chunk as it is read
-            return result.map(self._shown)
-        principal = self.scope.principal
-        if not self.has_queue and principal.queues:
-            for job in _jobs_in(result):
-                if not principal.may_access_queue(job.origin):
-                    raise Forbidden.queue(principal.name, str(job.origin))
-        if self.scope.hides_payloads:
-            return hide_payloads(result)
-        if principal.queues:
-            return hide_payloads(result, lambda job: not _may_read(principal, job.origin))
-        return result
+        return shown_to(self.scope, self.has_queue, result)
 
 
 def note_jobs_checked(job_id: str | None = None, queue: str | None = None) -> None:
@@ -308,17 +293,3 @@ def note_acted(count: int) -> None:
 def current_request_id() -> str:
     call = _current.get()
     return call.scope.request_id if call is not None else "-"
-
-
-def _may_read(principal: Principal, origin: str | None) -> bool:
-    return origin is not None and principal.may_access_queue(origin)
-
-
-def _jobs_in(result: Any) -> Iterable[JobInfo]:
-    if isinstance(result, JobInfo):
-        yield result
-    elif isinstance(result, (JobPage, SearchPage)):
-        yield from (job for job in result.jobs if job is not None)
-    elif isinstance(result, (list, tuple)):
-        for item in result:
-            yield from _jobs_in(item)
