@@ -14,9 +14,8 @@ from rq import Queue
 
 from gateway.services import AuditPage, CallerInfo, JobInfo, Operation, QueueHistory
 from gateway.services.access import access_of
-from gateway.services.payloads import hide_payloads
 from gateway.services.domain import models
-from gateway.services.payloads import NESTED, PAYLOAD, SHOWN
+from gateway.services.payloads import NESTED, PAYLOAD, SHOWN, hide_payloads
 from gateway.services.reads.streams import JobStream
 from tests import payload_jobs
 from tests.conftest import run_worker
