@@ -77,8 +77,26 @@ def test_each_redis_call_takes_one_bounded_chunk(conn, monkeypatch, round_trips)
     round_trips.reset()
     outcome = empty_module.empty_queue(conn, "default")
     assert outcome.deleted_count == 30
-    # 7 + 7 + 7 + 7 + 2: the short chunk says the list is empty; nothing is read beforehand.
+    # 7 + 7 + 7 + 7 + 2: each call says how many are left; nothing is read beforehand.
     assert round_trips.commands == ["EVALSHA"] * 5
+
+
+def test_producers_faster_than_the_empty_cannot_keep_it_going(conn, monkeypatch):
+    """Each chunk's deletion is followed by 7 new jobs (a producer as fast as the empty): it
+    stops once it has deleted as many as the queue held when it began (20), where a loop until
+    the list is empty would never end."""
+    monkeypatch.setattr(empty_module, "BULK_CHUNK", 7)
+    _queued(conn, 20)
+    calls = []
+
+    def produce(deleted: int) -> None:
+        calls.append(deleted)
+        assert len(calls) < 10, "the empty did not stop"
+        _queued(conn, 7)
+
+    outcome = empty_module.empty_queue(conn, "default", progress=produce)
+    assert outcome.deleted_count == 21 and calls == [7, 14, 21]
+    assert conn.llen("rq:queue:default") == 20 - 21 + 3 * 7
 
 
 @pytest.mark.parametrize(

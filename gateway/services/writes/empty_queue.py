@@ -2,7 +2,8 @@
 is deleted with its keys. RQ does it in one Lua call, which holds Redis for as long as the queue
 is long; here each call takes at most BULK_CHUNK ids, so workers and other clients are served
 between chunks. It goes on until the list is empty, so jobs enqueued while it runs may go too,
-as with `rq empty`."""
+as with `rq empty`; but it stops once it has deleted as many jobs as the queue held when it
+began, which RQ's single call never needs to."""
 
 from __future__ import annotations
 
@@ -38,10 +39,15 @@ def empty_queue(
     script = connection.register_script(scripts.EMPTY)
     args = empty_args(BULK_CHUNK)
     deleted = 0
+    most: int | None = None  # the queue's length when the empty began
     while True:
-        taken = int(script(keys=[queue_key], args=args))
+        taken, left = (int(count) for count in script(keys=[queue_key], args=args))
+        if most is None:
+            most = taken + left
         deleted += taken
         if progress is not None:
             progress(deleted)
-        if taken < BULK_CHUNK:
+        # Empty now; or as many deleted as the queue held at first, so that producers enqueuing
+        # faster than it deletes cannot keep the request going for ever.
+        if left == 0 or deleted >= most:
             return EmptyOutcome(queue_name, deleted, dry_run=False)
