@@ -48,8 +48,15 @@ def _qualified(actual: str | None, wanted: str) -> bool:
     return actual is not None and (actual == wanted or actual.endswith("." + wanted))
 
 
+# One encoder each, built once: json.dumps with any argument builds a new JSONEncoder per call,
+# which a scan over 100,000 jobs pays 100,000 times (json.dumps(x, **kw) is encoder.encode(x)).
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_SPACED = json.JSONEncoder(ensure_ascii=False)
+
+
 def _canonical_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 @lru_cache(maxsize=256)
@@ -85,9 +92,9 @@ def _renderings(args: Any, needle: str) -> Iterator[str]:
     one with a space after each `,` and `:` between values: a needle that holds no such space
     (neither `, ` nor `: `, and no leading space) found in it is found in the compact one too, so
     a scan renders the args once for most needles, as it did before both were searched."""
-    yield json.dumps(args, ensure_ascii=False, separators=(",", ":"))
+    yield _COMPACT.encode(args)
     if needle.startswith(" ") or ", " in needle or ": " in needle:
-        yield json.dumps(args, ensure_ascii=False)
+        yield _SPACED.encode(args)
 
 
 def _free(term: Term, job: JobInfo, _meta: Any) -> bool:
