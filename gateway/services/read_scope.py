@@ -26,10 +26,10 @@ def shown_to(scope: RequestScope, names_queue: bool, result: Any) -> Any:
         for job in _jobs_in(result):
             if not principal.may_access_queue(job.origin):
                 raise Forbidden.queue(principal.name, str(job.origin))
-    if scope.hides_payloads:
-        return hide_payloads(result)
     if principal.queues:
-        return hide_payloads(result, lambda job: not _may_read(principal, job.origin))
+        result = hide_payloads(result, lambda job: not _may_read(principal, job.origin))
+    if scope.hides_payloads:
+        result = hide_payloads(result)
     return result
 
 

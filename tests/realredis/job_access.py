@@ -44,8 +44,9 @@ def bearer(name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {_secret(name)}"}
 
 
-def keyed_app_client(r: redis.Redis) -> TestClient:
-    app = create_app(Settings(redis_url="redis://unused", api_keys=API_KEYS), connection=r)
+def keyed_app_client(r: redis.Redis, hide_payloads: bool = False) -> TestClient:
+    settings = Settings(redis_url="redis://unused", api_keys=API_KEYS, hide_payloads=hide_payloads)
+    app = create_app(settings, connection=r)
     return TestClient(app, raise_server_exceptions=False)
 
 

@@ -178,3 +178,13 @@ def test_a_limited_keys_search_leaves_out_another_queues_job_in_its_registry(r, 
     whole = {job["job_id"] for job in client.get(path, headers=bearer("admin-all")).json()["jobs"]}
     assert "foreign" in whole and "foreign" not in limited
     assert set(odd["mine"]) <= limited
+
+
+def test_a_limited_viewer_under_hide_payloads_does_not_read_another_queues_traceback(r, odd):
+    """--hide-payloads shows viewers tracebacks (not payload); another queue's, found in this
+    queue's registry, is still not this key's to read."""
+    client = keyed_app_client(r, hide_payloads=True)
+    listed = client.get(f"/api/v1/jobs/failed?queue={QUEUE}", headers=bearer("viewer-billing")).json()
+    by_id = {job["job_id"]: job for job in listed}
+    assert by_id["foreign"]["exc_info"] is None and by_id["foreign"]["args"] is None
+    assert all(by_id[own]["exc_info"] and by_id[own]["args"] is None for own in odd["mine"])
