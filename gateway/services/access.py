@@ -56,8 +56,6 @@ class Access:
     # Whether the ids from the result are all jobs acted on (rq_gateway_jobs_acted_total); a
     # replay's are the job replayed and the job it made, and only the first was acted on.
     result_ids_acted: bool = True
-    # How many jobs the result says were acted on, for mutations that list none (an emptied queue).
-    acted_from_result: Callable[[Any], int] | None = None
 
 
 def action(
@@ -66,15 +64,15 @@ def action(
     ids_from_result: Callable[[Any], Iterable[str]] | None = None,
     queue_arg: str = "queue",
     result_ids_acted: bool = True,
-    acted_from_result: Callable[[Any], int] | None = None,
 ) -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Declare a mutation. Its audit record lists the `job_id`/`job_ids` arguments, or, when
     given, the ids `ids_from_result(result)` returns (e.g. the jobs a bulk call acted on); with
-    `result_ids_acted=False` the counter of jobs acted on counts the arguments' ids instead.
-    `acted_from_result(result)`, when given, is the number of jobs acted on, which the record
-    counts (`job_count`) without listing them. `queue_arg` names the argument holding the queue,
-    when it is not `queue`."""
-    access = Access(name, role, True, ids_from_result, result_ids_acted, acted_from_result)
+    `result_ids_acted=False` the counter of jobs acted on counts the arguments' ids instead. A
+    mutation that acts on too many jobs to list counts them with `note_acted`. `queue_arg` names
+    the argument holding the queue, when it is not `queue`."""
+    access = Access(
+        name, role, audited=True, ids_from_result=ids_from_result, result_ids_acted=result_ids_acted
+    )
     return _declare(access, queue_arg)
 
 
@@ -214,8 +212,6 @@ class _Guarded:
                 if not self.access.result_ids_acted:
                     acted = len(record.job_ids)
                 record.job_ids = list(self.access.ids_from_result(result))
-            if self.access.acted_from_result is not None:
-                record.acted = self.access.acted_from_result(result)
             _note_worker(record, result)
             return result
         except Unauthenticated:

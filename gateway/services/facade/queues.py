@@ -16,10 +16,6 @@ from gateway.services.writes.cleanup import cleanup_queue
 from gateway.services.writes.empty_queue import empty_queue
 
 
-def _deleted(outcome: EmptyOutcome) -> int:
-    return outcome.deleted_count
-
-
 class QueueViews(ServiceCore):
     @read()
     @backend_call()
@@ -52,7 +48,7 @@ class QueueViews(ServiceCore):
         self._known_if_empty(name, not outcome.total_removed)
         return outcome
 
-    @action("empty", Role.ADMIN, queue_arg="name", acted_from_result=_deleted)
+    @action("empty", Role.ADMIN, queue_arg="name")
     @backend_call()
     def empty_queue(self, name: str, dry_run: bool = False) -> EmptyOutcome:
         """MUTATES: deletes every job waiting in the queue with its keys, as `rq empty` does, a

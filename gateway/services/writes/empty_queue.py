@@ -32,10 +32,14 @@ def empty_queue(
 ) -> EmptyOutcome:
     """Delete every job waiting in the queue; a dry run counts them and writes nothing.
     `progress(deleted)` is told the jobs deleted so far after each chunk, so that a chunk failing
-    later still leaves the earlier ones counted (in the audit record)."""
+    later still leaves the earlier ones counted (in the audit record); a dry run tells it the
+    jobs it would delete."""
     queue_key = keys.queue_key(queue_name)
     if dry_run:
-        return EmptyOutcome(queue_name, int(connection.llen(queue_key)), dry_run=True)
+        waiting = int(connection.llen(queue_key))
+        if progress is not None:
+            progress(waiting)
+        return EmptyOutcome(queue_name, waiting, dry_run=True)
     script = connection.register_script(scripts.EMPTY)
     args = empty_args(BULK_CHUNK)
     deleted = 0
