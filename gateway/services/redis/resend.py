@@ -137,19 +137,19 @@ class GatewayPipeline(Pipeline):
     is sent or answered is OutcomeUnknown (some of its commands may have run)."""
 
     def _execute_transaction(self, connection: Any, commands: Any, raise_on_error: Any) -> Any:
-        try:
-            return super()._execute_transaction(connection, commands, raise_on_error)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  -- unannotated in redis-py
-        except _LOST as error:
-            unknown = unknown_if_written(error, [args for args, _ in commands])
-            if unknown is None:
-                raise
-            raise unknown from error
+        return _sent_once(super()._execute_transaction, connection, commands, raise_on_error)  # pyright: ignore[reportUnknownMemberType]  -- unannotated in redis-py
 
     def _execute_pipeline(self, connection: Any, commands: Any, raise_on_error: Any) -> Any:
-        try:
-            return super()._execute_pipeline(connection, commands, raise_on_error)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  -- unannotated in redis-py
-        except _LOST as error:
-            unknown = unknown_if_written(error, [args for args, _ in commands])
-            if unknown is None:
-                raise
-            raise unknown from error
+        return _sent_once(super()._execute_pipeline, connection, commands, raise_on_error)  # pyright: ignore[reportUnknownMemberType]  -- unannotated in redis-py
+
+
+def _sent_once(execute: Any, connection: Any, commands: Any, raise_on_error: Any) -> Any:
+    """A pipeline's or transaction's `execute`, its lost connection OutcomeUnknown when one of
+    its commands may write."""
+    try:
+        return execute(connection, commands, raise_on_error)
+    except _LOST as error:
+        unknown = unknown_if_written(error, [args for args, _ in commands])
+        if unknown is None:
+            raise
+        raise unknown from error
