@@ -1,5 +1,6 @@
-"""A real, long-running `rq worker` (not --burst) for the worker-control tests: suspension and
-shutdown concern workers that stay up. Always stopped at the end of its `with` block."""
+"""Real, long-running RQ processes for the worker-control and schedule tests: an `rq worker` (not
+--burst; suspension and shutdown concern workers that stay up) and an `rq cron`. Each is always
+stopped at the end of its `with` block."""
 
 from __future__ import annotations
 
@@ -48,3 +49,22 @@ def wait_exit(process: subprocess.Popen, timeout: float, log: Path) -> int:
         return process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         pytest.fail(f"rq worker did not exit within {timeout}s:\n{log.read_text()[-3000:]}", pytrace=False)
+
+
+@contextmanager
+def running_cron(url: str, log: Path, config: str = "cron_config") -> Iterator[subprocess.Popen]:
+    """`rq cron` loading `config` from this directory; stopped with SIGTERM (it unregisters)."""
+    pythonpath = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(RQ_BIN), "cron", "--url", url, config],
+            cwd=HERE,
+            env={**os.environ, "PYTHONPATH": pythonpath},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)

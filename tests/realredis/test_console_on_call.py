@@ -9,9 +9,6 @@ hidden rather than showing a null that reads as the job's own."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
@@ -23,8 +20,8 @@ from rq.job import Job
 from gateway.demo import jobs
 
 from .console import TIMEOUT_MS, failing, rest, start_gateway
-from .control_workers import running_worker, wait_exit
-from .helpers import HERE, RQ_BIN, RedisServer, start_worker, wait_until, wait_worker
+from .control_workers import running_cron, running_worker, wait_exit
+from .helpers import RedisServer, start_worker, wait_until, wait_worker
 from .processes import GatewayProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -187,16 +184,7 @@ def test_the_scheduling_view_shows_a_real_cron_scheduler_and_rq_schedulers_jobs_
         "rq:scheduler:scheduled_jobs",
         {planned.id: (datetime.now(timezone.utc) + timedelta(minutes=5)).timestamp()},
     )
-    pythonpath = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
-    with (tmp_path / "cron.log").open("wb") as log:
-        cron = subprocess.Popen(
-            [str(RQ_BIN), "cron", "--url", redis_url, "cron_config"],
-            cwd=HERE,
-            env={**os.environ, "PYTHONPATH": pythonpath},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with running_cron(redis_url, tmp_path / "cron.log"):
         spawned = wait_until(
             lambda: Queue("default", connection=r).job_ids, 30, "the interval job's first run"
         )
@@ -222,9 +210,6 @@ def test_the_scheduling_view_shows_a_real_cron_scheduler_and_rq_schedulers_jobs_
 
         hourly.get_by_role("link", name=spawned[0]).click()  # a run links to the job it enqueued
         expect(page.locator("#job-status")).to_have_text("queued", timeout=TIMEOUT_MS)
-    finally:
-        cron.send_signal(signal.SIGTERM)
-        cron.wait(timeout=20)
 
 
 def test_an_admin_empties_a_queue_only_after_typing_the_dry_runs_count(r, gateway, visit):

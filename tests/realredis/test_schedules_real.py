@@ -4,13 +4,10 @@ itself, which a real worker then runs."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-
 from rq import Queue
 
-from .helpers import API, HERE, RQ_BIN, wait_until
+from .control_workers import running_cron
+from .helpers import API, wait_until
 
 RUNS = "rq-gateway:test:cron-runs"
 
@@ -27,21 +24,8 @@ def test_a_real_cron_scheduler_is_shown_and_its_runs_link_to_their_jobs(
     client, r, redis_url, worker, tmp_path
 ):
     assert client.get("/api/v1/cron").json() == {"schedulers": []}
-    pythonpath = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
-    log = (tmp_path / "cron.log").open("wb")
-    process = subprocess.Popen(
-        [str(RQ_BIN), "cron", "--url", redis_url, "cron_config"],
-        cwd=HERE,
-        env={**os.environ, "PYTHONPATH": pythonpath},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with running_cron(redis_url, tmp_path / "cron.log") as process:
         _check_the_view(client, r, worker, process.pid)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-        log.close()
     # Stopped, it unregistered: the view is empty again (its runs stay in RQ's history).
     assert client.get("/api/v1/cron").json() == {"schedulers": []}
 
