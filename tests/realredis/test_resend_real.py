@@ -45,6 +45,13 @@ def cut_client(proxy: ReplyCutProxy, r) -> Iterator[TestClient]:
         app.state.service.connection.close()
 
 
+def _answered_unknown(response, proxy: ReplyCutProxy) -> None:
+    """The one reply was cut, and the write answered 503: its outcome is unknown."""
+    assert proxy.cuts == 1
+    assert response.status_code == 503, response.text
+    assert UNKNOWN in response.json()["detail"]
+
+
 def _sha(script: str) -> bytes:
     return hashlib.sha1(script.encode()).hexdigest().encode()
 
@@ -54,9 +61,7 @@ def test_a_replay_whose_reply_is_lost_is_enqueued_once_and_answered_unknown(cut_
     queued_before = queued_ids(r)
     proxy.cut_reply_to(b"RPUSH")  # RQ's enqueue: the job hash and the push, one pipeline
     response = cut_client.post(f"{API}/{failed}/replay")
-    assert proxy.cuts == 1
-    assert response.status_code == 503, response.text
-    assert UNKNOWN in response.json()["detail"]
+    _answered_unknown(response, proxy)
     pushed = [job_id for job_id in queued_ids(r) if job_id not in queued_before]
     assert len(pushed) == 1, f"the new job was pushed {len(pushed)} times: {pushed}"
 
@@ -66,11 +71,9 @@ def test_an_enqueue_now_whose_reply_is_lost_is_answered_unknown_not_refused(cut_
     r.script_load(scripts.ENQUEUE_NOW)  # the EVALSHA runs at once (no NOSCRIPT round first)
     proxy.cut_reply_to(_sha(scripts.ENQUEUE_NOW))
     response = cut_client.post(f"{API}/{job_id}/enqueue-now")
-    assert proxy.cuts == 1
     # Sent again, the claim would find the job gone from its registry and answer 409 "not
     # scheduled" for a job the first send had just enqueued.
-    assert response.status_code == 503, response.text
-    assert UNKNOWN in response.json()["detail"]
+    _answered_unknown(response, proxy)
     assert queued_ids(r) == [job_id]
 
 
@@ -99,9 +102,7 @@ def test_an_operation_start_whose_reply_is_lost_starts_at_most_one(cut_client, p
     r.script_load(scripts.OPERATION_CREATE)
     proxy.cut_reply_to(_sha(scripts.OPERATION_CREATE))
     response = cut_client.post("/api/v1/operations", json={"action": "retry", "selector": {"all": True}})
-    assert proxy.cuts == 1
-    assert response.status_code == 503, response.text
-    assert UNKNOWN in response.json()["detail"]
+    _answered_unknown(response, proxy)
     assert r.zcard(OPERATIONS) <= 1
 
 
@@ -112,7 +113,5 @@ def test_a_retry_whose_reply_is_lost_is_answered_unknown_not_not_found(cut_clien
     r.script_load(scripts.REQUEUE)
     proxy.cut_reply_to(_sha(scripts.REQUEUE))
     response = cut_client.post(f"{API}/failed/{failed}/retry")
-    assert proxy.cuts == 1
-    assert response.status_code == 503, response.text
-    assert UNKNOWN in response.json()["detail"]
+    _answered_unknown(response, proxy)
     assert queued_ids(r) == [failed]
