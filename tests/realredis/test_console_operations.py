@@ -119,7 +119,7 @@ def test_cancel_from_the_operation_page_for_the_keys_that_may(r, redis_url, visi
     page.get_by_role("button", name="Retry all", exact=True).click()
     page.get_by_role("dialog").get_by_role("button", name="Retry all").click()
     expect(page.locator(".operation-panel")).to_have_attribute("data-status", "running", timeout=TIMEOUT_MS)
-    # A confirmation refused reloads the view with its outcome: the progress line stays on it.
+    # A confirmation refused says so in the status line: the progress line stays on it.
     page.get_by_role("button", name="Retry group").click()
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("status").filter(has_text="Nothing was changed.")).to_be_visible(

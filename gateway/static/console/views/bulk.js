@@ -111,6 +111,15 @@ function show(ctx, operation, title) {
   });
 }
 
+// An outcome that changed nothing: said in the status line, above the progress of the operation
+// the view follows, as a reload would show it, without reloading (which would replace the
+// buttons under a person about to press one again).
+function say(ctx, text) {
+  const status = latest(ctx).status;
+  notice(status, text);
+  if (following) status.append(...shown);
+}
+
 // A dry run walks every job it would (seconds for a million): say so meanwhile, unless the
 // status line follows an operation.
 function dryRun(ctx, action, selector) {
@@ -148,7 +157,7 @@ export function clearAll(ctx, filter) {
       action: `Delete ${dry.acted} jobs`,
       count: dry.acted,
     });
-    if (!ok) return ctx.finish("Nothing was deleted.");
+    if (!ok) return say(ctx, "Nothing was deleted.");
     await track(ctx, "delete", selector, filter ? "Deleting all matching jobs" : "Clearing the failed registry", key);
   });
 }
@@ -165,7 +174,7 @@ export function groupAction(ctx, group, remove) {
       action: remove ? `Delete ${dry.acted} jobs` : `Retry ${dry.acted} jobs`,
       count: remove ? dry.acted : null,
     });
-    if (!ok) return ctx.finish("Nothing was changed.");
+    if (!ok) return say(ctx, "Nothing was changed.");
     await track(ctx, action, selector, remove ? "Deleting a failure group" : "Retrying a failure group", key);
   });
 }
