@@ -1,12 +1,19 @@
+import math
 import pickle
 import sys
 import types
 import zlib
 from base64 import b64encode
+from collections import OrderedDict
+from datetime import datetime
+from decimal import Decimal
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rq.serializers import DefaultSerializer
 
-from gateway.services.redis.decode import _decode_call, decode_job, format_timestamp, to_json
+from gateway.services.redis.decode import _decode_call, decode_fields, decode_job, format_timestamp, to_json
 
 
 def test_to_json_converts_tuples_and_reprs_what_json_cannot_hold():
@@ -51,3 +58,112 @@ def test_an_exception_text_that_is_not_utf8_is_shown_with_backslash_escapes_as_o
     stream_entry = [(b"1-0", {b"type": b"2", b"exc_string": b64encode(zlib.compress(text))})]
     streamed = decode_job("j", {b"status": b"failed"}, stream_entry, DefaultSerializer, "q")
     assert legacy.exc_info == streamed.exc_info == "KeyError: caf\\xe9"
+
+
+# to_json as it was before its fast path for flat lists and dicts: the fast path must give the
+# same answer for every value, to the type (True is not 1, a list is not a tuple).
+def _reference_to_json(value, depth=0):
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if depth >= 64 and isinstance(value, (list, tuple, dict)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return [_reference_to_json(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {
+            k if isinstance(k, str) else repr(k): _reference_to_json(v, depth + 1) for k, v in value.items()
+        }
+    return repr(value)
+
+
+class _Text(str):
+    pass
+
+
+class _Number(int):
+    pass
+
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=5),
+    st.builds(_Text, st.text(max_size=3)),
+    st.builds(_Number, st.integers()),
+    st.binary(max_size=3),
+    st.sampled_from([datetime(2026, 1, 2), Decimal("1.5"), {1, 2}]),
+)
+_keys = st.one_of(st.text(max_size=3), st.integers(), st.booleans(), st.none())
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=4).map(tuple),
+        st.dictionaries(_keys, inner, max_size=4),
+        st.dictionaries(st.text(max_size=3), inner, max_size=4).map(OrderedDict),
+    ),
+    max_leaves=12,
+)
+
+
+def _typed(value):
+    """The value with every type spelled out, so True and 1, or [] and (), compare unequal."""
+    if isinstance(value, list):
+        return ("list", [_typed(item) for item in value])
+    if isinstance(value, dict):
+        return (type(value).__name__, [(_typed(k), _typed(v)) for k, v in value.items()])
+    return (type(value).__name__, repr(value))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_values)
+def test_to_json_gives_every_value_what_the_general_rule_gives(value):
+    assert _typed(to_json(value)) == _typed(_reference_to_json(value))
+
+
+@pytest.mark.parametrize("flat", [["leaf", 1], {"leaf": 1}])
+@pytest.mark.parametrize("levels", range(60, 68))
+def test_to_json_reprs_a_flat_container_nested_too_deep_as_the_general_rule_does(flat, levels):
+    deep = flat
+    for _ in range(levels):
+        deep = [deep]
+    assert _typed(to_json(deep)) == _typed(_reference_to_json(deep))
+
+
+_FIELDS = ("status", "origin", "data", "description", "exc_info")
+_field_values = st.one_of(
+    st.none(),
+    st.just(b""),
+    st.binary(max_size=8),
+    st.sampled_from(
+        [
+            b"failed",
+            b"finished",
+            b"queued",
+            b"billing",
+            zlib.compress(pickle.dumps(("m.f", None, ("cust-4711", 2), {"k": [1]}))),
+            pickle.dumps(("m.f", None, (), {})),
+            zlib.compress(b"Traceback\nValueError: boom"),
+            "caf\u00e9".encode(),
+            b"\xff\xfe",
+        ]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(_FIELDS), min_size=1, max_size=5, unique=True),
+    st.data(),
+    st.sampled_from(["failed", "created"]),
+)
+def test_decode_fields_gives_what_decode_job_gives_for_the_same_fields(fields, data, default_status):
+    values = [data.draw(_field_values) for _ in fields]
+    raw = {name.encode(): value for name, value in zip(fields, values, strict=True) if value}
+    expected = decode_job("j1", raw, None, DefaultSerializer, "q", default_status) if raw else None
+    got = decode_fields("j1", tuple(fields), values, DefaultSerializer, "q", default_status)
+    assert got == expected

@@ -20,7 +20,7 @@ description reduced to the bare call, so free text never matches the arguments i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -29,9 +29,21 @@ from gateway.services.domain.models import JobInfo
 from gateway.services.domain.search_query import FREE, SearchQuery, Term
 from gateway.services.domain.tracebacks import exception_line, exception_type
 
+Test = Callable[[JobInfo, Any], bool]  # (job, its decoded meta or None) -> whether it matches
+
 
 def matches(query: SearchQuery, job: JobInfo, meta: dict[str, Any] | None = None) -> bool:
-    return all(_TESTS[term.field](term, job, meta) for term in query.terms)
+    return predicate(query)(job, meta)
+
+
+@lru_cache(maxsize=64)
+def predicate(query: SearchQuery) -> Test:
+    """The query as one test, built once: a scan calls it for every job it examines, so each
+    term's needle is folded and its rendering chosen here, not per job."""
+    tests = tuple(_TESTS[term.field](term) for term in query.terms)
+    if len(tests) == 1:
+        return tests[0]
+    return lambda job, meta: all(test(job, meta) for test in tests)
 
 
 def needs_exception(query: SearchQuery) -> bool:
@@ -79,38 +91,52 @@ def _in_mapping(mapping: Any, term: Term) -> bool:
     return isinstance(mapping, dict) and term.name in mapping and _equals(mapping[term.name], term.value)
 
 
-def _args(term: Term, job: JobInfo, _meta: Any) -> bool:
-    if job.args is None:
-        return False
-    needle = term.value.casefold()
-    return any(needle in rendering.casefold() for rendering in _renderings(job.args, needle))
-
-
-def _renderings(args: Any, needle: str) -> Iterator[str]:
+def _args(term: Term) -> Test:
     """The args as the list and GraphQL show them (compact), then as json.dumps spaces them, when
     that can hold the needle where the compact one does not. The spaced rendering is the compact
     one with a space after each `,` and `:` between values: a needle that holds no such space
     (neither `, ` nor `: `, and no leading space) found in it is found in the compact one too, so
     a scan renders the args once for most needles, as it did before both were searched."""
-    yield _COMPACT.encode(args)
-    if needle.startswith(" ") or ", " in needle or ": " in needle:
-        yield _SPACED.encode(args)
-
-
-def _free(term: Term, job: JobInfo, _meta: Any) -> bool:
     needle = term.value.casefold()
-    texts = (job.description, exception_line(job.exc_info))
-    return any(text is not None and needle in text.casefold() for text in texts)
+    spaced = needle.startswith(" ") or ", " in needle or ": " in needle
+
+    def test(job: JobInfo, _meta: Any) -> bool:
+        args = job.args
+        if args is None:
+            return False
+        return needle in _COMPACT.encode(args).casefold() or (
+            spaced and needle in _SPACED.encode(args).casefold()
+        )
+
+    return test
 
 
-_TESTS: dict[str, Callable[[Term, JobInfo, Any], bool]] = {
-    "id": lambda term, job, _: job.job_id == term.value,
-    "status": lambda term, job, _: job.status == term.value,
-    "queue": lambda term, job, _: job.origin == term.value,
-    "func": lambda term, job, _: _qualified(job.func_name, term.value),
-    "exc": lambda term, job, _: _qualified(exception_type(job.exc_info), term.value),
+def _free(term: Term) -> Test:
+    needle = term.value.casefold()
+
+    def test(job: JobInfo, _meta: Any) -> bool:
+        texts = (job.description, exception_line(job.exc_info))
+        return any(text is not None and needle in text.casefold() for text in texts)
+
+    return test
+
+
+def _exact(read: Callable[[JobInfo], str | None]) -> Callable[[Term], Test]:
+    return lambda term: lambda job, _meta: read(job) == term.value
+
+
+def _named(read: Callable[[JobInfo], str | None]) -> Callable[[Term], Test]:
+    return lambda term: lambda job, _meta: _qualified(read(job), term.value)
+
+
+_TESTS: dict[str, Callable[[Term], Test]] = {
+    "id": _exact(lambda job: job.job_id),
+    "status": _exact(lambda job: job.status),
+    "queue": _exact(lambda job: job.origin),
+    "func": _named(lambda job: job.func_name),
+    "exc": _named(lambda job: exception_type(job.exc_info)),
     "args": _args,
-    "kwargs": lambda term, job, _: _in_mapping(job.kwargs, term),
-    "meta": lambda term, _job, meta: _in_mapping(meta, term),
+    "kwargs": lambda term: lambda job, _meta: _in_mapping(job.kwargs, term),
+    "meta": lambda term: lambda _job, meta: _in_mapping(meta, term),
     FREE: _free,
 }

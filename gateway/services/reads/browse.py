@@ -7,7 +7,7 @@ says how)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis import Redis
@@ -18,7 +18,7 @@ from gateway.services.domain.models import JobInfo, JobPage
 from gateway.services.domain.validation import validate_page_size
 from gateway.services.reads.queue_list import QueueLists
 from gateway.services.redis import damaged, keys
-from gateway.services.redis.fetch import fetch_jobs, id_of
+from gateway.services.redis.fetch import id_of, read_jobs
 from gateway.services.redis.registry import (
     Entry,
     RegistryReader,
@@ -101,25 +101,27 @@ class Browser:
     ) -> list[JobInfo]:
         """The jobs of a page's references, as the page shows them (`fields`: see fetch_jobs). A job
         without its own origin shows the queue's name as an answer may print it (damaged.py)."""
+        return self.read(refs, state, queue, with_results, fields)()
+
+    def read(
+        self,
+        refs: list[str | bytes],
+        state: str,
+        queue: str,
+        with_results: bool,
+        fields: tuple[str, ...] | None = None,
+    ) -> Callable[[], list[JobInfo]]:
+        """fetch in two steps (fetch.read_jobs): the reads now, the decoding when called."""
         queue = damaged.shown_name(queue)
-        if state == "failed":
-            # Unchanged from the failed list: orphans show as failed entries of this queue.
-            return fetch_jobs(
-                self._connection,
-                refs,
-                self._serializer,
-                queue,
-                in_failed_registry=True,
-                with_results=with_results,
-                fields=fields,
-            )
-        jobs = fetch_jobs(
-            self._connection, refs, self._serializer, queue, with_results=with_results, fields=fields
-        )
+        # Unchanged from the failed list: orphans show as failed entries of this queue.
+        in_failed = state == "failed"
+        decode = read_jobs(self._connection, refs, self._serializer, queue, in_failed, with_results, fields)
+        if in_failed:
+            return decode
         # An entry whose job hash is gone still shows, so a page always matches its total.
-        return [
+        return lambda: [
             job or JobInfo(job_id=id_of(ref), status=state, origin=queue)
-            for ref, job in zip(refs, jobs, strict=True)
+            for ref, job in zip(refs, decode(), strict=True)
         ]
 
 

@@ -24,7 +24,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
@@ -32,7 +32,7 @@ from redis import Redis
 from gateway.errors import InvalidParameter
 from gateway.services.domain import json_text
 from gateway.services.domain.models import JobInfo
-from gateway.services.domain.search_match import matches, needs_exception, needs_meta
+from gateway.services.domain.search_match import Test, needs_exception, needs_meta, predicate
 from gateway.services.domain.search_query import FREE, SearchQuery
 from gateway.services.reads.browse import STATES, Browser
 from gateway.services.reads.queue_list import decode_window
@@ -101,19 +101,21 @@ def scan_search(
     examined (None: no limit) or the scope is exhausted (the last chunk says `complete`). Each
     chunk is one registry read, one script call for the fields the terms need (a pipeline when
     they need the traceback), one more pipeline for `meta.` terms and one for the matches whole:
-    nothing is held between chunks but the cursor. The next chunk is read (and decoded) while
+    nothing is held between chunks but the cursor. The next chunk is read from Redis while
     this one is matched (read_ahead.py). InvalidParameter for a cursor not ours."""
     browser = Browser(connection, RegistryReader(connection), serializer)
+    test = predicate(query)
     probes = _probes(connection, browser, RegistryReader(connection), query, scope, after, scan_limit, chunk)
     for probe in read_ahead(probes, "search"):
         if probe.refs is None:  # out of budget, or the end of the scope
             yield SearchChunk([], 0, probe.cursor, probe.cursor is None)
             return
-        metas = metas_of(connection, probe.jobs, serializer) if needs_meta(query) else None
+        probe_jobs = probe.decode()
+        metas = metas_of(connection, probe_jobs, serializer) if needs_meta(query) else None
         matched = [
             index
-            for index, job in enumerate(probe.jobs)
-            if _visible(job, scope, query, metas[index] if metas is not None else None)
+            for index, job in enumerate(probe_jobs)
+            if _visible(job, scope, test, metas[index] if metas is not None else None)
             and (probe.state != RATE_LIMITED or job.origin in scope.queues)
         ]
         refs, cursors = probe.refs, probe.cursors
@@ -127,14 +129,15 @@ def scan_search(
 
 @dataclass(frozen=True)
 class _Probe:
-    """One chunk read: its references, their cursors and the fields the terms need, decoded; the
-    cursor after it. Without `refs`: the scan stops here, resumable at `cursor` (None: complete)."""
+    """One chunk read: its references, their cursors and the fields the terms need, read and
+    decoded when `decode` is called (by the consumer, while the next chunk is read); the cursor
+    after it. Without `refs`: the scan stops here, resumable at `cursor` (None: complete)."""
 
     queue: str = ""
     state: str = ""
     refs: list[str | bytes] | None = None
     cursors: Any = ()
-    jobs: list[JobInfo] = field(default_factory=list)
+    decode: Callable[[], list[JobInfo]] = list
     cursor: str | None = None
 
 
@@ -165,12 +168,12 @@ def _probes(
                     return
                 break  # this source has nothing left: a scan ending at the limit is complete
             # Only the fields the terms read; the matches are fetched whole by the consumer.
-            jobs = browser.fetch(refs, state, queue, with_results, fields)
+            decode = browser.read(refs, state, queue, with_results, fields)
             if budget is not None:
                 budget -= len(refs)
             inner = cursors[-1] if cursors else inner
             cursor = encode_search_cursor(queue, state, inner if more else _END)
-            yield _Probe(queue, state, refs, cursors, jobs, cursor)
+            yield _Probe(queue, state, refs, cursors, decode, cursor)
             if not more:
                 break
     yield _Probe()
@@ -190,12 +193,12 @@ def fields_for(query: SearchQuery) -> tuple[str, ...]:
     return tuple(fields)
 
 
-def _visible(job: JobInfo, scope: SearchScope, query: SearchQuery, meta: dict[str, Any] | None) -> bool:
+def _visible(job: JobInfo, scope: SearchScope, test: Test, meta: dict[str, Any] | None) -> bool:
     # A job whose origin is another queue than the one it sits in (damaged or hand-written data)
     # is shown only to a key that may see that queue too.
     if not scope.may_access_queue(job.origin):
         return False
-    return matches(query, scope.shown(job) if scope.shown is not None else job, meta)
+    return test(scope.shown(job) if scope.shown is not None else job, meta)
 
 
 def _sources(scope: SearchScope, after: str | None) -> Iterator[tuple[str, str, str | None]]:

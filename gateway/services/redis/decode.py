@@ -41,9 +41,25 @@ def _safe_repr(value: Any) -> str:
         return f"<unrepresentable {type(value).__name__}>"
 
 
+# Types to_json returns unchanged (exact types: a subclass may render otherwise). Floats are not
+# among them: a NaN or an infinity becomes its repr.
+_PLAIN = frozenset({str, int, bool, type(None)})
+_TEXT = frozenset({str})
+
+
 def to_json(value: Any, _depth: int = 0) -> Any:
     """Convert a Python value to JSON-compatible data; what JSON cannot hold becomes its repr,
     and so does a container nested too deep (self-referencing ones included)."""
+    # The common call's args and kwargs: flat, of plain values. One C-level pass over their types
+    # instead of a call per item; the result is what the general rule below gives them.
+    if _depth < _MAX_DEPTH and type(value) in (list, tuple):
+        items = cast("list[Any] | tuple[Any, ...]", value)
+        if _PLAIN.issuperset(map(type, items)):
+            return list(items)
+    elif _depth < _MAX_DEPTH and type(value) is dict:
+        mapping = cast("dict[Any, Any]", value)
+        if _TEXT.issuperset(map(type, mapping)) and _PLAIN.issuperset(map(type, mapping.values())):
+            return dict(mapping)
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
@@ -232,6 +248,38 @@ def decode_job(
         exc_info=exc_info,
     )
 
+
+def decode_fields(
+    job_id: str,
+    fields: tuple[str, ...],
+    values: list[bytes | None],
+    serializer: Any,
+    queue_name: str,
+    default_status: str,
+) -> JobInfo | None:
+    """decode_job of a hash read in part (HMGET of `fields`, no results entry), None when none
+    of them is set (as an empty hash). The same JobInfo, without decode_job's work for the fields
+    that were not read: search decodes every job it examines this way (about 5 µs a job less)."""
+    raw = dict(zip(fields, values, strict=True))
+    if not any(values):
+        return None
+    status = _text(raw.get("status"))
+    if status not in JOB_STATUSES:
+        status = default_status
+    func_name, args, kwargs = _decode_call(raw.get("data"), serializer)
+    return JobInfo(
+        job_id=job_id,
+        status=status,
+        origin=_text(raw.get("origin")) or queue_name,
+        func_name=func_name,
+        args=args,
+        kwargs=kwargs,
+        description=_text(raw.get("description")),
+        exc_info=_legacy_exc_info(raw.get("exc_info")) if status == _FAILED else None,
+    )
+
+
+_FAILED = JobStatus.FAILED.value
 
 # For readers that need only part of a job (failure groups read the function and traceback).
 decode_call = _decode_call
