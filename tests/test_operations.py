@@ -197,11 +197,12 @@ def test_rest_refuses_a_bad_operation_id_and_answers_404_for_a_missing_one(clien
     assert client.post("/api/v1/operations/" + "0" * 32 + "/cancel").status_code == 404
 
 
-def test_rest_refuses_a_bad_idempotency_key(client):
+@pytest.mark.parametrize("key", ["x" * 300, " "])
+def test_rest_refuses_a_bad_idempotency_key(client, key):
     response = client.post(
         "/api/v1/operations",
         json={"action": "retry", "selector": {"all": True}},
-        headers={"Idempotency-Key": "x" * 300},
+        headers={"Idempotency-Key": key},
     )
     assert response.status_code == 422 and "Idempotency-Key" in response.json()["detail"]
 
@@ -274,6 +275,16 @@ def test_hide_payloads_hides_a_search_selector_from_viewers_on_rest_and_graphql(
         ("{ operations(limit: 101) { id } }", "limit", "first"),
         (
             'mutation { startOperation(action: RETRY, selector: {all: true}, idempotencyKey: "") { id } }',
+            "idempotencyKey",
+            "Idempotency-Key",
+        ),
+        (
+            'mutation { startOperation(action: RETRY, selector: {all: true}, idempotencyKey: " ") { id } }',
+            "idempotencyKey",
+            "Idempotency-Key",
+        ),
+        (
+            'mutation { startOperation(action: RETRY, selector: {all: true}, idempotencyKey: "k1 ") { id } }',
             "idempotencyKey",
             "Idempotency-Key",
         ),

@@ -82,9 +82,14 @@ def limited_key(operation_id: str) -> str:
 
 def validate_idempotency_key(key: str, argument: str = "Idempotency-Key") -> str:
     """An idempotency key as a client may send it; the error names the transport's `argument`
-    (REST's `Idempotency-Key` header, GraphQL's `idempotencyKey`)."""
-    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or not key.isprintable():
-        raise InvalidParameter(f"{argument} must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters")
+    (REST's `Idempotency-Key` header, GraphQL's `idempotencyKey`). Not one that begins or ends
+    with a space: HTTP drops those from a header, so REST could never send it, and " k" would be
+    another key than the "k" a REST client sends for it."""
+    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or not key.isprintable() or key != key.strip():
+        raise InvalidParameter(
+            f"{argument} must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters, "
+            "not beginning or ending with a space"
+        )
     return key
 
 
