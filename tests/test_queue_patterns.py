@@ -82,3 +82,46 @@ def test_queue_listings_and_cleanup_follow_roles_and_patterns(conn, factory, cap
         ("operator", "cleanup", "default", "refused"),
         ("admin", "cleanup", "default", "ok"),
     ]
+
+
+WORKERS = "{ workers { name queues currentJobId } }"
+
+
+@pytest.mark.parametrize("transport", ["rest", "graphql"])
+def test_a_limited_key_sees_only_its_queues_workers_and_their_jobs(conn, factory, transport):
+    """The worker list used to be served whole to every key: a `billing-*` key read the names of
+    queues `GET /queues` hides from it, and the ids of the jobs other queues' workers ran."""
+    from rq import Queue, Worker
+
+    def worker(name: str, queues: list[str], current: str | None = None) -> None:
+        registered = Worker([Queue(q, connection=conn) for q in queues], name=name, connection=conn)
+        registered.register_birth()
+        if current is not None:  # as RQ 1.x kept it (RQ 2+: an execution; both are read)
+            conn.hset(registered.key, "current_job", current)
+
+    billing_job = factory.queued("billing-us")
+    default_job = factory.queued("default")
+    worker("a-both", ["billing-eu", "default"], current=default_job)
+    worker("b-default", ["default"], current=default_job)
+    worker("c-billing", ["billing-us"], current=billing_job)
+    worker("d-gone-job", ["billing-eu"], current="no-such-job")
+    admin, billing = keyed_client(conn, "admin"), keyed_client(conn, "billing")
+
+    def seen(client) -> list[tuple]:
+        if transport == "rest":
+            rows = client.get("/api/v1/workers").json()
+            return [(w["name"], w["queues"], w["current_job_id"]) for w in rows]
+        rows = gql(client, WORKERS)["data"]["workers"]
+        return [(w["name"], w["queues"], w["currentJobId"]) for w in rows]
+
+    assert seen(billing) == [
+        ("a-both", ["billing-eu"], None),
+        ("c-billing", ["billing-us"], billing_job),
+        ("d-gone-job", ["billing-eu"], None),
+    ]
+    assert seen(admin) == [
+        ("a-both", ["billing-eu", "default"], default_job),
+        ("b-default", ["default"], default_job),
+        ("c-billing", ["billing-us"], billing_job),
+        ("d-gone-job", ["billing-eu"], "no-such-job"),
+    ]

@@ -10,7 +10,7 @@ from gateway.services.facade.core import ServiceCore
 from gateway.services.principal import Role
 from gateway.services.reads.queues import get_queue, list_queues
 from gateway.services.reads.stats import queue_stats
-from gateway.services.reads.workers import list_workers
+from gateway.services.reads.workers import list_workers, workers_seen_by
 from gateway.services.redis.backend import backend_call
 from gateway.services.writes.cleanup import cleanup_queue
 from gateway.services.writes.empty_queue import empty_queue
@@ -37,7 +37,11 @@ class QueueViews(ServiceCore):
     @read()
     @backend_call()
     def workers(self) -> list[WorkerInfo]:
-        return list_workers(self.connection)
+        """Every worker; a key limited to queue patterns sees only its queues' (workers_seen_by)."""
+        workers = list_workers(self.connection)
+        if self._principal is None or not self._principal.queues:
+            return workers
+        return workers_seen_by(self.connection, workers, self.may_access_queue)
 
     @action("cleanup", Role.ADMIN, queue_arg="name")
     @backend_call()

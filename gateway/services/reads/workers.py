@@ -1,11 +1,14 @@
 """Every RQ worker in at most three pipelined round trips, whatever their number: the workers set
 (with the suspension flag), then each worker's hash and execution index, then whether those
-executions are still alive."""
+executions are still alive. A key limited to queue patterns sees them through workers_seen_by
+(one more round trip when any of its workers is busy)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
@@ -47,6 +50,36 @@ def list_workers(connection: Redis) -> list[WorkerInfo]:
         _worker(name, data, [e for e in running if e in alive], suspension)
         for name, data, running in zip(names, hashes, executions, strict=True)
         if data
+    ]
+
+
+def workers_seen_by(
+    connection: Redis, workers: list[WorkerInfo], may_access_queue: Callable[[str], bool]
+) -> list[WorkerInfo]:
+    """The workers as a key limited to queue patterns sees them: those listening to a queue it may
+    access, each showing only those queues, and its current job only when that job's queue (its
+    origin, read in one pipeline) is one of them. Another queue's name or job id is as hidden
+    here as in `queues` and `job(id)`."""
+    shown = [
+        dataclasses.replace(worker, queues=[queue for queue in worker.queues if may_access_queue(queue)])
+        for worker in workers
+    ]
+    shown = [worker for worker in shown if worker.queues]
+    busy = [worker for worker in shown if worker.current_job_id is not None]
+    if not busy:
+        return shown
+    with connection.pipeline(transaction=False) as pipe:
+        for worker in busy:
+            pipe.hget(damaged.key_bytes(keys.job_key(worker.current_job_id or "")), "origin")
+        origins = damaged.execute(pipe)  # a job key of another type: an unknown queue
+    hidden = {
+        worker.name
+        for worker, origin in zip(busy, origins, strict=True)
+        if not (isinstance(origin, bytes) and may_access_queue(damaged.internal(origin)))
+    }
+    return [
+        dataclasses.replace(worker, current_job_id=None) if worker.name in hidden else worker
+        for worker in shown
     ]
 
 
