@@ -15,9 +15,7 @@ import redis
 from pydantic import (
     AfterValidator,
     AliasGenerator,
-    BeforeValidator,
     Field,
-    PlainSerializer,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -26,106 +24,31 @@ from pydantic import (
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
-    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
-from gateway.apikeys import ApiKey, KeyConfigError, load_keys
-from gateway.errors import InvalidParameter
+from gateway.apikeys import KeyConfigError, load_keys
 from gateway.logs import LOG_FORMATS, LogFormat
-from gateway.redis_instances import parse_instances, serialize_instances
+from gateway.setting_kinds import (
+    KEYS_FILE,
+    QUEUE_NAME,
+    SERIALIZER,
+    ApiKeys,
+    Origins,
+    RedisInstances,
+    Sentinels,
+    flag,
+    seconds,
+    setting,
+    whole,
+)
 
 ENV_PREFIX = "RQ_GATEWAY_"
 DEFAULT_QUEUE = "default"
 DEFAULT_AUDIT_MAXLEN = 10_000
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
-_BOOLEAN = "1, true, yes or on (or 0, false, no, off)"
-
-
-def _setting(default: Any, expected: str, **constraints: Any) -> Any:
-    """A field whose refusal says `expected` (e.g. "a number of seconds")."""
-    return Field(default, json_schema_extra={"expected": expected}, **constraints)
-
-
-def _whole(default: int, least: int) -> Any:
-    return _setting(default, f"a whole number, at least {least}", ge=least)
-
-
-def _seconds(default: float) -> Any:
-    return _setting(default, "a number of seconds", gt=0, allow_inf_nan=False)
-
-
-def _flag() -> Any:
-    return _setting(False, _BOOLEAN)
-
-
-def _queue_name(name: str) -> str:
-    from gateway.services import validate_queue_name
-
-    try:
-        return validate_queue_name(name)
-    except InvalidParameter as error:
-        raise ValueError(error.message) from None
-
-
-def _serializer(path: str | None) -> str | None:
-    from gateway.services import validate_serializer
-
-    try:
-        return validate_serializer(path)
-    except InvalidParameter as error:
-        raise ValueError(error.message) from None
-
-
-def _keys_file(path: str | None) -> str | None:
-    """Read and parse now, so that a bad file is refused under its own name."""
-    try:
-        load_keys(path, None)
-    except KeyConfigError as error:
-        raise ValueError(str(error)) from None
-    return path
-
-
-def _sentinels(hosts: tuple[str, ...]) -> tuple[str, ...]:
-    from gateway.services import parse_sentinels
-
-    try:
-        return tuple(f"{host}:{port}" for host, port in parse_sentinels(",".join(hosts))) if hosts else ()
-    except InvalidParameter as error:
-        raise ValueError(error.message) from None
-
-
-def _comma_list(value: Any) -> Any:
-    if isinstance(value, str):
-        return tuple(item.strip() for item in value.split(",") if item.strip())
-    return value
-
-
-# Each list type pairs its parser with the serializer `export_environment` uses, so a value
-# written for the worker processes always reads back as itself. NoDecode: not JSON.
-Origins = Annotated[
-    tuple[str, ...], NoDecode, BeforeValidator(_comma_list), PlainSerializer(",".join, when_used="json")
-]
-Sentinels = Annotated[
-    tuple[str, ...],
-    NoDecode,
-    BeforeValidator(_comma_list),
-    AfterValidator(_sentinels),
-    PlainSerializer(",".join, when_used="json"),
-]
-RedisInstances = Annotated[
-    tuple[str, ...],
-    NoDecode,
-    BeforeValidator(lambda value: parse_instances(value) if value else ()),
-    PlainSerializer(serialize_instances, when_used="json"),
-]
-ApiKeys = Annotated[
-    tuple[ApiKey, ...],
-    NoDecode,
-    PlainSerializer(lambda keys: ";".join(key.line() for key in keys), when_used="json"),
-]
 
 
 def _config_file(path: str | None) -> str | None:
@@ -175,22 +98,22 @@ class Settings(BaseSettings):
     # More Redis instances, NAME=URL (gateway/redis_instances.py); the default is --redis-url.
     redis_instances: RedisInstances = ()
     host: str = "127.0.0.1"
-    port: int = _setting(8000, "a TCP port number, 0-65535", ge=0, le=65535)
-    workers: int = _whole(1, 1)
-    default_queue: Annotated[str, AfterValidator(_queue_name)] = DEFAULT_QUEUE
+    port: int = setting(8000, "a TCP port number, 0-65535", ge=0, le=65535)
+    workers: int = whole(1, 1)
+    default_queue: Annotated[str, QUEUE_NAME] = DEFAULT_QUEUE
     # Seconds one Redis command may take. redis-py retries multiply it: we allow one retry on a
     # dropped connection (so a restarted Redis is picked up silently), giving a bound of about
     # 2 x (connect + socket) timeouts, well inside the 10 s a client should wait for a 503.
-    redis_timeout: float = _seconds(2.5)
-    redis_connect_timeout: float = _seconds(1.5)
-    serializer: Annotated[str | None, AfterValidator(_serializer)] = None
-    log_level: LogLevel = _setting("info", "one of " + ", ".join(LOG_LEVELS))
+    redis_timeout: float = seconds(2.5)
+    redis_connect_timeout: float = seconds(1.5)
+    serializer: Annotated[str | None, SERIALIZER] = None
+    log_level: LogLevel = setting("info", "one of " + ", ".join(LOG_LEVELS))
     # Security (see README "Security"). No keys = anonymous; the CLI allows that only on loopback,
     # in demo mode or with --allow-anonymous. The file is read into api_keys, which is what the
     # worker processes get: they do not read the file again.
-    api_keys_file: Annotated[str | None, AfterValidator(_keys_file)] = Field(None, exclude=True)
+    api_keys_file: Annotated[str | None, KEYS_FILE] = Field(None, exclude=True)
     api_keys: ApiKeys = Field((), validate_default=True)
-    allow_anonymous: bool = _flag()
+    allow_anonymous: bool = flag()
     # Single sign-on (gateway/oidc.py): bearer JWTs from this issuer, next to the API keys.
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
@@ -200,41 +123,41 @@ class Settings(BaseSettings):
     # The console's sign-in through that issuer (gateway/console_sign_on.py): its public client.
     oidc_client_id: str | None = None
     oidc_scopes: str = "openid profile"
-    hide_payloads: bool = _flag()
+    hide_payloads: bool = flag()
     # Jobs one search request examines at most (README "Search"); it answers a cursor to go on.
-    search_scan_limit: int = _whole(100_000, 1)
+    search_scan_limit: int = whole(100_000, 1)
     cors_origins: Origins = ()
-    audit_maxlen: int = _whole(DEFAULT_AUDIT_MAXLEN, 0)
-    max_body_size: int = _whole(1_048_576, 1)
-    graphql_max_depth: int = _whole(10, 1)
-    graphql_max_aliases: int = _whole(30, 0)
-    graphql_max_tokens: int = _whole(2000, 1)
+    audit_maxlen: int = whole(DEFAULT_AUDIT_MAXLEN, 0)
+    max_body_size: int = whole(1_048_576, 1)
+    graphql_max_depth: int = whole(10, 1)
+    graphql_max_aliases: int = whole(30, 0)
+    graphql_max_tokens: int = whole(2000, 1)
     # See gateway/graphql/cost.py: one page of 1000 jobs with every field is about 36,000.
-    graphql_max_cost: int = _whole(40_000, 1)
-    no_graphiql: bool = _flag()
-    no_introspection: bool = _flag()
-    no_ui: bool = _flag()
+    graphql_max_cost: int = whole(40_000, 1)
+    no_graphiql: bool = flag()
+    no_introspection: bool = flag()
+    no_ui: bool = flag()
     # Tracked operations (services/operations/pacing.py): jobs examined per second, 0 = uncapped.
-    bulk_max_rate: float = _setting(
+    bulk_max_rate: float = setting(
         0.0, "a number of jobs per second, 0 for no cap", ge=0, allow_inf_nan=False
     )
     # GraphQL subscriptions (README "Subscriptions"): the bounds of gateway/live, per process.
-    max_websocket_connections: int = _whole(1000, 1)
-    max_subscriptions_per_connection: int = _whole(100, 1)
+    max_websocket_connections: int = whole(1000, 1)
+    max_subscriptions_per_connection: int = whole(100, 1)
     # Issue 12: monitoring (README "Monitoring").
-    log_format: LogFormat = _setting("text", "one of " + ", ".join(LOG_FORMATS))
-    metrics_public: bool = _flag()
+    log_format: LogFormat = setting("text", "one of " + ", ".join(LOG_FORMATS))
+    metrics_public: bool = flag()
     # Queue history (README "Queue history"): kept this long; one writer samples every interval,
     # chosen by a Redis lease of this length. The interval is capped so a failure shows in its
     # minute within 30 s.
-    history_retention: int = _whole(86_400, 60)
-    history_interval: float = _setting(
+    history_retention: int = whole(86_400, 60)
+    history_interval: float = setting(
         10.0, "a number of seconds, at most 15", gt=0, le=15, allow_inf_nan=False
     )
-    history_lease: float = _seconds(30.0)
+    history_lease: float = seconds(30.0)
     # Off: this process never samples (for a read-only ACL user, or a gateway that must send
     # Redis no command while idle); other processes may still write the history.
-    no_history: bool = _flag()
+    no_history: bool = flag()
 
     def __init__(self, **values: Any) -> None:
         # Keywords are passed on under the variables' names: pydantic-settings 2.7 takes a
