@@ -6,12 +6,13 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from rq import Queue
+from rq import Callback, Queue
 from rq.job import Job
 
 from .helpers import API
 
 RUNS = "rq-gateway:test:runs"
+CALLBACKS = "rq-gateway:test:callbacks"  # control_jobs.py's callbacks note here
 
 
 def test_a_replay_runs_on_a_real_worker_and_links_both_jobs(client, r, worker):
@@ -68,3 +69,33 @@ def test_replays_of_one_job_at_once_are_each_enqueued_and_listed_once(client, r,
     assert len(set(new_ids)) == 8
     assert sorted(Job.fetch(failed, connection=r).meta["replayed_as"]) == sorted(new_ids)
     assert sorted(Queue("default", connection=r).job_ids) == sorted(new_ids)
+
+
+def test_a_replay_keeps_the_jobs_callbacks_and_description(client, r, worker):
+    """A replay lost the job's on_success and on_failure callbacks (and a description given at
+    enqueue): the new job ran, and whatever the callbacks did (notify, clean up) never happened."""
+    queue = Queue("default", connection=r)
+    succeeds = queue.enqueue(
+        "control_jobs.count_run",
+        RUNS,
+        on_success=Callback("control_jobs.note_success", timeout=30),
+        on_failure=Callback("control_jobs.note_failure"),
+        description="nightly billing run",
+    )
+    fails = queue.enqueue("control_jobs.fail", "boom", on_failure=Callback("control_jobs.note_failure", 45))
+    worker()
+    replays = {old.id: client.post(f"{API}/{old.id}/replay").json()["job_id"] for old in (succeeds, fails)}
+    worker()
+
+    seen = {k.decode(): v.decode() for k, v in r.hgetall(CALLBACKS).items()}
+    assert seen == {
+        succeeds.id: "success",
+        replays[succeeds.id]: "success",
+        fails.id: "failure:RuntimeError",
+        replays[fails.id]: "failure:RuntimeError",
+    }
+    new = Job.fetch(replays[succeeds.id], connection=r)
+    assert new.description == "nightly billing run"
+    old = Job.fetch(succeeds.id, connection=r)
+    assert (new.success_callback_timeout, new.failure_callback_timeout) == (30, old.failure_callback_timeout)
+    assert Job.fetch(replays[fails.id], connection=r).failure_callback_timeout == 45

@@ -1,7 +1,10 @@
 """Replay a finished or failed job: a new job with the old one's call, on its queue or another.
 
 The new job has the same function (by name, so the gateway never imports it), args, kwargs,
-timeout, result TTL, failure TTL and meta. The two are linked in their meta: the new job's
+description, timeout, result TTL, failure TTL, callbacks (on_success, on_failure, on_stopped, by
+name and with their timeouts) and meta. Not a Retry policy: RQ keeps only the retries left (none,
+once a failed job used them all) and their intervals, not the policy it was enqueued with. The
+two are linked in their meta: the new job's
 `replay_of` names the old one, and the old one's `replayed_as` lists its replays. RQ, not the
 gateway, builds and enqueues the new job, so it is exactly what `Queue.enqueue_call` makes.
 
@@ -18,6 +21,7 @@ from typing import Any
 
 from redis import Redis
 from redis.client import Pipeline
+from rq import Callback
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.queue import Queue
@@ -80,10 +84,20 @@ def replay(connection: Redis, job_id: str, queue: str, serializer: Any) -> Repla
         timeout=old.timeout,  # pyright: ignore[reportArgumentType]  -- RQ restores timeouts as numbers, passed on as stored
         result_ttl=old.result_ttl,
         failure_ttl=old.failure_ttl,
+        description=old.description,
+        on_success=_callback(old._success_callback_name, old._success_callback_timeout),
+        on_failure=_callback(old._failure_callback_name, old._failure_callback_timeout),
+        on_stopped=_callback(old._stopped_callback_name, old._stopped_callback_timeout),
         meta={**{k: v for k, v in old.meta.items() if k != REPLAYED_AS}, REPLAY_OF: old.id},
     )
     _link(connection, old, new.id)
     return ReplayOutcome(job_id=new.id, replay_of=old.id, queue=queue)
+
+
+def _callback(name: str | None, timeout: int | None) -> Callback | None:
+    """A callback of the old job as enqueue_call takes it: by the name RQ stored (the gateway
+    imports none), with the timeout it stored (None: RQ's default)."""
+    return Callback(name, timeout) if name else None
 
 
 def _link(connection: Redis, old: Job, new_id: str) -> None:
