@@ -188,3 +188,42 @@ def test_a_limited_viewer_under_hide_payloads_does_not_read_another_queues_trace
     by_id = {job["job_id"]: job for job in listed}
     assert by_id["foreign"]["exc_info"] is None and by_id["foreign"]["args"] is None
     assert all(by_id[own]["exc_info"] and by_id[own]["args"] is None for own in odd["mine"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/jobs/failed?queue={QUEUE}&search=bad-reports",
+        f"/api/v1/jobs/failed?queue={QUEUE}&search=bad-reports&limit=10",
+        f"/api/v1/jobs/failed?queue={QUEUE}&exc_type=ValueError&limit=10",
+    ],
+)
+def test_a_limited_keys_filter_never_matches_on_another_queues_traceback(r, odd, path):
+    """The list hides another queue's traceback, but a filter on the traceback still listed the
+    job when its hidden text matched: `search=bad-reports` told a billing-* key what the reports
+    job's error said. A filter that reads a job never matches one the key may not read; an
+    unrestricted key's filter still finds it."""
+    client = keyed_app_client(r)
+    limited = {job["job_id"] for job in _listed(client.get(path, headers=bearer("operator-billing")).json())}
+    whole = {job["job_id"] for job in _listed(client.get(path, headers=bearer("admin-all")).json())}
+    assert "foreign" in whole and "foreign" not in limited
+    if "exc_type" in path:
+        assert limited == set(odd["mine"])
+
+
+def test_a_limited_keys_failure_groups_hold_only_the_queues_own_jobs(r, odd):
+    """Groups showed a billing-* key the exception type and cause of another queue's job in its
+    registry (and counted it, and the orphan, though a group action never takes them). Now they
+    hold exactly the jobs its group actions act on."""
+    client = keyed_app_client(r)
+    path = f"/api/v1/jobs/failed/groups?queue={QUEUE}"
+    limited = client.get(path, headers=bearer("operator-billing")).json()
+    whole = client.get(path, headers=bearer("admin-all")).json()
+    assert (limited["total_failed"], sum(g["count"] for g in limited["groups"])) == (2, 2)
+    assert (whole["total_failed"], sum(g["count"] for g in whole["groups"])) == (5, 5)
+    assert "reports" not in str(limited) and "orphan" not in {g["kind"] for g in limited["groups"]}
+    query = "query($q: String) { failureGroups(queue: $q) { totalFailed groups { count } } }"
+    graphql = client.post(
+        "/graphql", json={"query": query, "variables": {"q": QUEUE}}, headers=bearer("operator-billing")
+    ).json()["data"]["failureGroups"]
+    assert graphql["totalFailed"] == 2 and sum(g["count"] for g in graphql["groups"]) == 2

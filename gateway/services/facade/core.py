@@ -56,7 +56,8 @@ class ServiceCore:
         )
 
     def _view(self, queue_name: str, job_filter: FailedJobFilter) -> FilteredView:
-        return FilteredView(self.connection, queue_name, job_filter, self.serializer)
+        only_origin = queue_name if self._own_jobs_only else None
+        return FilteredView(self.connection, queue_name, job_filter, self.serializer, only_origin)
 
     def _known_if_empty(self, queue: str | None, empty: bool) -> None:
         """A queue named explicitly whose answer is empty must be one RQ knows, or the answer is

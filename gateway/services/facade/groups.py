@@ -18,7 +18,7 @@ class FailureGroupActions(ServiceCore):
     @backend_call()
     def failure_groups(self, queue: str | None = None) -> FailureGroups:
         """The queue's failed jobs grouped by function, exception type and cause line (causes.py)."""
-        groups = failure_groups(self.connection, self.queue_name(queue), self.serializer)
+        groups = failure_groups(self.connection, self.queue_name(queue), self.serializer, self._own_jobs_only)
         self._known_if_empty(queue, not groups.total_failed)
         return groups
 

@@ -32,9 +32,17 @@ class FilteredView:
     """Matching live entries of one failed registry, in registry order."""
 
     def __init__(
-        self, connection: Redis, queue_name: str, job_filter: FailedJobFilter, serializer: Any
+        self,
+        connection: Redis,
+        queue_name: str,
+        job_filter: FailedJobFilter,
+        serializer: Any,
+        only_origin: str | None = None,
     ) -> None:
+        """`only_origin`: for a queue-limited key, criteria that read a job (function, traceback)
+        match only jobs whose origin is this queue, never one whose data the key may not read."""
         self._connection = connection
+        self._only_origin = only_origin
         self.queue_name = queue_name
         self._filter = job_filter
         self._serializer = serializer
@@ -72,7 +80,11 @@ class FilteredView:
             return
         for total, entries, fields in read_ahead(self._reads(cursor, bound, chunk), "filtered-walk"):
             facts = decode_facts(fields, self._serializer)
-            met = [entry for entry, fact in zip(entries, facts, strict=True) if _meets(self._filter, fact)]
+            met = [
+                entry
+                for entry, fact in zip(entries, facts, strict=True)
+                if _meets(self._filter, fact, self._only_origin)
+            ]
             yield total, met
 
     def _reads(
@@ -147,10 +159,12 @@ def matching_entries(
 ) -> list[Entry]:
     """The entries whose job meets every criterion of the filter, dates included, in one call."""
     facts = read_facts(connection, [e.member for e in entries], serializer)
-    return [entry for entry, fact in zip(entries, facts, strict=True) if _meets(job_filter, fact)]
+    return [entry for entry, fact in zip(entries, facts, strict=True) if _meets(job_filter, fact, None)]
 
 
-def _meets(job_filter: FailedJobFilter, fact: FailureFacts) -> bool:
+def _meets(job_filter: FailedJobFilter, fact: FailureFacts, only_origin: str | None) -> bool:
     """Every criterion of the filter, on what failure_facts read of a job (a view's walk checked
-    the dates in Redis already; they hold again here)."""
+    the dates in Redis already; they hold again here), and the job is `only_origin`'s if set."""
+    if only_origin is not None and not fact.of_queue(only_origin):
+        return False
     return job_filter.matches_failure(fact.func_name, fact.traceback, fact.ended_at)

@@ -15,9 +15,10 @@ from typing import Any
 
 from redis import Redis
 
-from gateway.services.redis import decode, keys, scripts
+from gateway.services.redis import damaged, decode, keys, scripts
 
 Member = str | bytes
+FIELDS = 5  # values per job in lua/cause_fields.lua's reply
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,15 @@ class FailureFacts:
     traceback: str | None
     ended_at: str | None  # as lists show it (decode.format_timestamp)
     orphan: bool  # no job hash (or none of a job's fields)
+    origin: str | None = None  # the hash's origin as a queue name (damaged.internal), if any
+
+    def of_queue(self, queue_name: str) -> bool:
+        """Whether the job names `queue_name` as its origin: a queue-limited key reads it."""
+        return self.origin == queue_name
 
 
 def read_cause_fields(connection: Redis, members: list[Member]) -> list[Any]:
-    """The raw fields of each member's job: 4 values per member, for decode_facts."""
+    """The raw fields of each member's job: FIELDS values per member, for decode_facts."""
     if not members:
         return []
     read = connection.register_script(scripts.CAUSE_FIELDS)
@@ -38,10 +44,11 @@ def read_cause_fields(connection: Redis, members: list[Member]) -> list[Any]:
 
 def decode_facts(flat: list[Any], serializer: Any) -> list[FailureFacts]:
     facts: list[FailureFacts] = []
-    for index in range(0, len(flat), 4):
-        data, ended_at, legacy, exc_string = flat[index : index + 4]
+    for index in range(0, len(flat), FIELDS):
+        data, ended_at, legacy, raw_origin, exc_string = flat[index : index + FIELDS]
+        origin = damaged.internal(raw_origin) if raw_origin else None
         if data is None and ended_at is None and legacy is None:
-            facts.append(FailureFacts(None, None, None, orphan=True))
+            facts.append(FailureFacts(None, None, None, orphan=True, origin=origin))
             continue
         facts.append(
             FailureFacts(
@@ -49,6 +56,7 @@ def decode_facts(flat: list[Any], serializer: Any) -> list[FailureFacts]:
                 _traceback(exc_string, legacy),
                 decode.format_timestamp(ended_at),
                 orphan=False,
+                origin=origin,
             )
         )
     return facts

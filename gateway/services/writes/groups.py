@@ -87,9 +87,13 @@ def _members_of(entries: list[Entry], facts: list[FailureFacts]) -> list[_Member
     return members
 
 
-def failure_groups(connection: Redis, queue_name: str, serializer: Any) -> FailureGroups:
+def failure_groups(
+    connection: Redis, queue_name: str, serializer: Any, own_jobs_only: bool = False
+) -> FailureGroups:
     """Every failed job of the queue in exactly one group; sorted by count (largest first),
-    then group_id. Times are the jobs' ended_at; orphans have none."""
+    then group_id. Times are the jobs' ended_at; orphans have none. `own_jobs_only` (a
+    queue-limited key): only the jobs whose origin is the queue, the ones its group actions take;
+    another queue's job, an orphan or a job of no known queue is in no group, nor in the total."""
     table: dict[Cause, list[Any]] = {}  # cause -> [count, first, last, sample id]
     total = 0
     registry = keys.registry_key("failed", queue_name)
@@ -98,9 +102,15 @@ def failure_groups(connection: Redis, queue_name: str, serializer: Any) -> Failu
         (seen_at_start, entries, read_cause_fields(connection, [e.member for e in entries]))
         for seen_at_start, entries in walk_registry(RegistryReader(connection), registry, READ_CHUNK)
     )
+    own = 0
     for seen_at_start, entries, fields in read_ahead(reads, "failure-groups"):
         total = seen_at_start
-        for member in _members_of(entries, decode_facts(fields, serializer)):
+        facts = decode_facts(fields, serializer)
+        if own_jobs_only:
+            kept = [(e, f) for e, f in zip(entries, facts, strict=True) if f.of_queue(queue_name)]
+            entries, facts = [e for e, _ in kept], [f for _, f in kept]
+            own += len(kept)
+        for member in _members_of(entries, facts):
             row = table.get(member.cause)
             at = member.failed_at
             if row is None:
@@ -127,7 +137,7 @@ def failure_groups(connection: Redis, queue_name: str, serializer: Any) -> Failu
         for cause, (count, first, last, sample) in table.items()
     ]
     groups.sort(key=lambda g: (-g.count, g.group_id))
-    return FailureGroups(groups=groups, total_failed=total)
+    return FailureGroups(groups=groups, total_failed=own if own_jobs_only else total)
 
 
 def act_on_group(
