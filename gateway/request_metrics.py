@@ -43,7 +43,9 @@ def route_template(scope: Scope, outer_root_path: str = "") -> str:
         return template
     mount = scope.get("root_path", "")[len(outer_root_path) :]
     if mount:
-        return mount + "/{path}"
+        # Starlette's mount pattern ends in `$`, which also matches before a final newline: for
+        # `/static/a%0A` it sets root_path to `/static/`, one character off.
+        return mount.rstrip("/") + "/{path}"
     path: str = scope["path"]
     for name, value in (scope.get("path_params") or {}).items():
         value = str(value)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import redis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rq import Queue, Worker
 
@@ -309,6 +309,9 @@ _SEGMENT = st.text(alphabet=st.characters(codec="ascii", exclude_characters="/?#
     segments=st.lists(_SEGMENT, max_size=4),
     method=st.sampled_from(["GET", "POST", "DELETE", "PUT", "BREW"]),
 )
+# Starlette's mount pattern matches before a final newline and set root_path `/static/`: the
+# label was `/static//{path}` (found by this test).
+@example(prefix="/static", segments=["a\n"], method="POST")
 def test_every_route_label_is_a_template_whatever_the_path(client, prefix, segments, method):
     """The whole class: any path, any method, only the app's own templates (or unmatched/other).
     The counter is the process's, which other tests' apps count into too: only the series this
@@ -340,3 +343,14 @@ def test_a_dead_workers_key_is_skipped_and_left_in_place(client, conn):
     found = scrape(client)
     assert {item.labels["name"] for item in found["rq_workers"].samples} == {"alive"}
     assert conn.sismember("rq:workers", "rq:worker:ghost")  # RQ's Worker.all would SREM it
+
+
+def test_no_created_series_so_one_process_and_many_expose_the_same_series(client):
+    """prometheus-client adds a `_created` gauge beside every counter and histogram child; its
+    multiprocess collector (--workers N) writes none. So `--workers 1` served a series per child
+    that `--workers 2` did not, and doubled the series of every counter."""
+    client.get("/api/v1/jobs/stats")
+    client.get("/api/v1/jobs/status/no-such-job")
+    text = client.get("/metrics").text
+    assert "rq_gateway_http_requests_total" in text
+    assert [line for line in text.splitlines() if "_created" in line] == []

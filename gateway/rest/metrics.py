@@ -21,7 +21,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from prometheus_client import REGISTRY, CollectorRegistry, Summary, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Summary, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -31,6 +31,9 @@ from gateway.rest.deps import get_service
 from gateway.services import JobService, RqSnapshot
 
 router = APIRouter(tags=["monitoring"])
+# No `_created` gauge beside each counter and histogram child: the multiprocess collector of
+# --workers N writes none, so one process and many expose the same series (and half as many).
+disable_created_metrics()
 # What generate_latest writes. Named here: prometheus-client 0.26's CONTENT_TYPE_LATEST says 1.0.0,
 # which Prometheus servers before 3.0 do not know.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
