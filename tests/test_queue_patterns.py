@@ -125,3 +125,20 @@ def test_a_limited_key_sees_only_its_queues_workers_and_their_jobs(conn, factory
         ("c-billing", ["billing-us"], billing_job),
         ("d-gone-job", ["billing-eu"], "no-such-job"),
     ]
+
+
+def test_a_limited_key_sees_a_workers_job_only_when_it_may_see_that_job_by_id(conn, factory):
+    """A job whose origin is not UTF-8 has an unknown queue, in no pattern: `job(id)` answers a
+    billing-* key 404 for it. The worker list read that origin with surrogate escapes, which
+    `billing-*` matched, so it showed the key the id of a job it may not see."""
+    from rq import Queue, Worker
+
+    odd_job = factory.queued("billing-us")
+    conn.hset(f"rq:job:{odd_job}", "origin", b"billing-\xff")
+    worker = Worker([Queue("billing-us", connection=conn)], name="w", connection=conn)
+    worker.register_birth()
+    conn.hset(worker.key, "current_job", odd_job)
+    billing = keyed_client(conn, "billing")
+    assert billing.get(f"/api/v1/jobs/status/{odd_job}").status_code == 404
+    assert [(w["name"], w["current_job_id"]) for w in billing.get("/api/v1/workers").json()] == [("w", None)]
+    assert keyed_client(conn, "admin").get("/api/v1/workers").json()[0]["current_job_id"] == odd_job

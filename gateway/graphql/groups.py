@@ -14,7 +14,9 @@ from gateway.graphql.types import DeleteFailureGroupResult, FailureGroups, Retry
 class GroupQuery:
     @strawberry.field(
         description="A queue's failed jobs grouped by function, exception type and normalized last "
-        "traceback line; largest group first."
+        "traceback line; largest group first. A key limited to queue patterns gets only the jobs whose "
+        "origin is the queue: another queue's job in its registry, or an orphan, is in no group and "
+        "not in totalFailed."
     )
     async def failure_groups(self, info: Info, queue: str | None = None) -> FailureGroups:
         return FailureGroups.of(await call_service(service_of(info).failure_groups, queue))

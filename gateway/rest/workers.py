@@ -20,5 +20,7 @@ router = APIRouter(prefix="/api/v1/workers", tags=["workers"])
 )
 def list_workers(service: ServiceDep) -> list[models.Worker]:
     """Every live RQ worker, sorted by name: state, queues, current job, counters and heartbeat.
-    At most three Redis round trips whatever the number of workers."""
+    A key limited to queue patterns gets only the workers listening to one of its queues, each
+    with only those queues in `queues`, and `current_job_id` only when that job's queue is one of
+    them. At most four Redis round trips whatever the number of workers."""
     return [models.Worker.of(worker) for worker in service.workers()]

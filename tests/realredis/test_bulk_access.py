@@ -227,3 +227,28 @@ def test_a_limited_keys_failure_groups_hold_only_the_queues_own_jobs(r, odd):
         "/graphql", json={"query": query, "variables": {"q": QUEUE}}, headers=bearer("operator-billing")
     ).json()["data"]["failureGroups"]
     assert graphql["totalFailed"] == 2 and sum(g["count"] for g in graphql["groups"]) == 2
+
+
+def test_a_limited_keys_group_action_finds_only_the_groups_it_lists(r, odd):
+    """A group id depends only on the cause, so a limited key could name the group of another
+    queue's job in its registry (the whole list gives it to any unrestricted key): the action
+    matched that job, and its `matched_count` (a dry run included) told the key the hidden job's
+    cause was there. A limited key's group action matches exactly the jobs its group lists."""
+    client = keyed_app_client(r)
+    path = f"/api/v1/jobs/failed/groups?queue={QUEUE}"
+    listed = client.get(path, headers=bearer("operator-billing")).json()["groups"]
+    whole = client.get(path, headers=bearer("admin-all")).json()["groups"]
+    hidden = [g["group_id"] for g in whole if g["group_id"] not in {own["group_id"] for own in listed}]
+    assert hidden  # the reports job's group, and the orphans'
+    for group_id in hidden:
+        answer = client.post(
+            f"/api/v1/jobs/failed/groups/{group_id}/retry?queue={QUEUE}&dry_run=true",
+            headers=bearer("operator-billing"),
+        )
+        assert answer.status_code == 404, answer.text
+    for group in listed:
+        answer = client.post(
+            f"/api/v1/jobs/failed/groups/{group['group_id']}/retry?queue={QUEUE}&dry_run=true",
+            headers=bearer("operator-billing"),
+        ).json()
+        assert answer["matched_count"] == group["count"], answer

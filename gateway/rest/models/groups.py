@@ -68,7 +68,10 @@ class FailureGroups(BaseModel):
     )
 
     groups: list[FailureGroup] = Field(description="Largest group first, then by group_id.")
-    total_failed: int = Field(description="Entries of the failed registry when the walk began.")
+    total_failed: int = Field(
+        description="Entries of the failed registry when the walk began; for a key limited to queue "
+        "patterns, those whose job's origin is the queue (the jobs its groups hold)."
+    )
 
     @classmethod
     def of(cls, result: services.FailureGroups) -> FailureGroups:

@@ -18,6 +18,7 @@ from gateway.services.domain.models import WorkerInfo
 from gateway.services.reads.suspension import queue_suspension_read, suspension_of
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.decode import format_timestamp
+from gateway.services.redis.origins import read_places
 
 # What RQ's parse_composite_key reads: one ':' between the job id and the execution id.
 _JOB_EXECUTION = re.compile(r"[^:]+:[^:]+")
@@ -58,8 +59,8 @@ def workers_seen_by(
 ) -> list[WorkerInfo]:
     """The workers as a key limited to queue patterns sees them: those listening to a queue it may
     access, each showing only those queues, and its current job only when that job's queue (its
-    origin, read in one pipeline) is one of them. Another queue's name or job id is as hidden
-    here as in `queues` and `job(id)`."""
+    origin, read in one pipeline as job(id) reads it) is one of them. Another queue's name or job
+    id is as hidden here as in `queues` and `job(id)`."""
     shown = [
         dataclasses.replace(worker, queues=[queue for queue in worker.queues if may_access_queue(queue)])
         for worker in workers
@@ -68,17 +69,16 @@ def workers_seen_by(
     busy = [worker for worker in shown if worker.current_job_id is not None]
     if not busy:
         return shown
-    with connection.pipeline(transaction=False) as pipe:
-        for worker in busy:
-            pipe.hget(damaged.key_bytes(keys.job_key(worker.current_job_id or "")), "origin")
-        origins = damaged.execute(pipe)  # a job key of another type: an unknown queue
+    # The job's queue as job(id) reads it (origins.py): an origin empty, missing or not UTF-8,
+    # or a job key of another type, is an unknown queue, in no pattern.
+    job_ids = sorted({worker.current_job_id or "" for worker in busy})
     hidden = {
-        worker.name
-        for worker, origin in zip(busy, origins, strict=True)
-        if not (isinstance(origin, bytes) and may_access_queue(damaged.internal(origin)))
+        place.job_id
+        for place in read_places(connection, job_ids)
+        if place.queue is None or not may_access_queue(place.queue)
     }
     return [
-        dataclasses.replace(worker, current_job_id=None) if worker.name in hidden else worker
+        dataclasses.replace(worker, current_job_id=None) if worker.current_job_id in hidden else worker
         for worker in shown
     ]
 

@@ -60,6 +60,11 @@ class FailedJobActions:
         self._delete = connection.register_script(self.delete_script)
 
     @property
+    def only_origin(self) -> str:
+        """The queue whose own jobs alone are acted on ('' for any: an unrestricted caller)."""
+        return self._only_origin
+
+    @property
     def registry_key(self) -> str:
         return self._registry_key
 

@@ -69,14 +69,21 @@ class _Member:
         return self.entry.job_id
 
 
-def _members(connection: Redis, entries: list[Entry], serializer: Any) -> list[_Member]:
-    """The cause of each entry's job, in one read-only script call."""
-    return _members_of(entries, read_facts(connection, [e.member for e in entries], serializer))
+def _members(
+    connection: Redis, entries: list[Entry], serializer: Any, only_origin: str = ""
+) -> list[_Member]:
+    """The cause of each entry's job, in one read-only script call (`only_origin`: _members_of)."""
+    return _members_of(entries, read_facts(connection, [e.member for e in entries], serializer), only_origin)
 
 
-def _members_of(entries: list[Entry], facts: list[FailureFacts]) -> list[_Member]:
+def _members_of(entries: list[Entry], facts: list[FailureFacts], only_origin: str = "") -> list[_Member]:
+    """The entries' jobs with their causes. `only_origin` (a queue-limited key's queue): only
+    the jobs whose origin is that queue, in its groups' listing and its group actions alike; a
+    job of another queue, an orphan or a job of no known queue is in none of its groups."""
     members = []
     for entry, fact in zip(entries, facts, strict=True):
+        if only_origin and not fact.of_queue(only_origin):
+            continue
         if fact.orphan:  # as the failed list shows it
             members.append(_Member(entry, (ORPHAN_KIND, None, None, ORPHAN_MESSAGE), None))
             continue
@@ -103,14 +110,12 @@ def failure_groups(
         for seen_at_start, entries in walk_registry(RegistryReader(connection), registry, READ_CHUNK)
     )
     own = 0
+    only_origin = queue_name if own_jobs_only else ""
     for seen_at_start, entries, fields in read_ahead(reads, "failure-groups"):
         total = seen_at_start
-        facts = decode_facts(fields, serializer)
-        if own_jobs_only:
-            kept = [(e, f) for e, f in zip(entries, facts, strict=True) if f.of_queue(queue_name)]
-            entries, facts = [e for e, _ in kept], [f for _, f in kept]
-            own += len(kept)
-        for member in _members_of(entries, facts):
+        members = _members_of(entries, decode_facts(fields, serializer), only_origin)
+        own += len(members)
+        for member in members:
             row = table.get(member.cause)
             at = member.failed_at
             if row is None:
@@ -157,7 +162,8 @@ def act_on_group(
     tally = Tally(Outcome.DONE, RETRY_ERRORS if retry else {})
     for seen_at_start, entries in actions.chunks():
         total = seen_at_start
-        members = [m for m in _members(connection, entries, serializer) if group_id_of(m.cause) == group_id]
+        members = _members(connection, entries, serializer, actions.only_origin)
+        members = [m for m in members if group_id_of(m.cause) == group_id]
         if not members:
             continue
         matched += len(members)
