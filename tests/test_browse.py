@@ -213,3 +213,29 @@ def test_a_tampered_queue_cursor_is_refused(conn, service):
     # so both go on at the head.
     assert len(service.queue_jobs("default", "queued", 1, forged(b"w|0|1|a|b")).jobs) == 1
     assert len(service.queue_jobs("default", "queued", 1, forged(b"q|gone")).jobs) == 1
+
+
+def test_jobs_holding_ints_too_long_to_write_are_listed_with_a_note_of_their_size(client, conn):
+    """A job whose argument or result is an int of more than 4,300 digits answered its queue's
+    pages and job(id) with a 500 (Python writes no such int as text, so JSON cannot hold it)."""
+    from tests.conftest import run_worker
+
+    queue = Queue("default", connection=conn)
+    # RQ writes a description from the args unless given one: it cannot write this int either.
+    waiting = queue.enqueue_call(
+        "builtins.pow", args=(10**5000, 1), description="pow(...)", meta={"n": 10**5000}
+    )
+    done = Queue("done", connection=conn).enqueue("builtins.pow", 10, 5000)
+    run_worker(conn, "done")
+    note = "<int of about 5001 digits>"
+    page = client.get("/api/v1/queues/default/jobs?state=queued")
+    assert page.status_code == 200 and page.json()["jobs"][0]["args"] == [note, 1]
+    finished = client.get("/api/v1/queues/done/jobs?state=finished")
+    assert finished.status_code == 200 and finished.json()["jobs"][0]["result"] == note
+    query = "query($id: ID!) { job(id: $id) { args result } }"
+    for job_id, expected in (
+        (waiting.id, {"args": [note, 1], "result": None}),
+        (done.id, {"args": [10, 5000], "result": note}),
+    ):
+        answer = client.post("/graphql", json={"query": query, "variables": {"id": job_id}}).json()
+        assert answer == {"data": {"job": expected}}

@@ -1,3 +1,4 @@
+import json
 import math
 import pickle
 import sys
@@ -13,7 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rq.serializers import DefaultSerializer
 
-from gateway.services.redis.decode import _decode_call, decode_fields, decode_job, format_timestamp, to_json
+from gateway.services.redis.decode import (
+    SMALL_PAYLOAD,
+    _decode_call,
+    decode_fields,
+    decode_job,
+    format_timestamp,
+    to_json,
+)
 
 
 def test_to_json_converts_tuples_and_reprs_what_json_cannot_hold():
@@ -123,6 +131,7 @@ def _typed(value):
 @given(_values)
 def test_to_json_gives_every_value_what_the_general_rule_gives(value):
     assert _typed(to_json(value)) == _typed(_reference_to_json(value))
+    assert _typed(to_json(value, small=True)) == _typed(_reference_to_json(value))
 
 
 @pytest.mark.parametrize("flat", [["leaf", 1], {"leaf": 1}])
@@ -131,7 +140,7 @@ def test_to_json_reprs_a_flat_container_nested_too_deep_as_the_general_rule_does
     deep = flat
     for _ in range(levels):
         deep = [deep]
-    assert _typed(to_json(deep)) == _typed(_reference_to_json(deep))
+    assert _typed(to_json(deep, small=True)) == _typed(_reference_to_json(deep))
 
 
 _FIELDS = ("status", "origin", "data", "description", "exc_info")
@@ -167,3 +176,18 @@ def test_decode_fields_gives_what_decode_job_gives_for_the_same_fields(fields, d
     expected = decode_job("j1", raw, None, DefaultSerializer, "q", default_status) if raw else None
     got = decode_fields("j1", tuple(fields), values, DefaultSerializer, "q", default_status)
     assert got == expected
+
+
+def test_an_int_too_long_to_write_is_a_note_of_its_size_and_the_rest_decodes():
+    """Python writes no int of more than 4,300 digits as text, so a job whose argument was
+    10**5000 failed every page it was on (a 500 from the JSON encoder). Its pickle is longer than
+    SMALL_PAYLOAD, so it takes the path that looks at ints; a short payload cannot hold one."""
+    big = 10**5000
+    call = ("m.f", None, (big, -big, 7, [big]), {"k": big, "n": 1})
+    data = zlib.compress(pickle.dumps(call))
+    assert len(pickle.dumps(call)) >= SMALL_PAYLOAD
+    func_name, args, kwargs = _decode_call(data, DefaultSerializer)
+    note = "<int of about 5001 digits>"
+    assert (func_name, args, kwargs) == ("m.f", [note, note, 7, [note]], {"k": note, "n": 1})
+    assert json.dumps([args, kwargs])  # the whole answer renders
+    assert to_json(2**64) == 2**64 and to_json({"a": [2**64]}) == {"a": [2**64]}

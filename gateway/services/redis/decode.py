@@ -11,6 +11,7 @@ import logging
 import math
 import pickle
 import re
+import sys
 import zlib
 from base64 import b64decode
 from collections.abc import Callable, Iterable
@@ -34,6 +35,10 @@ _RQ_TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 _MAX_DEPTH = 64
 
 
+def _long_int(value: int) -> str:
+    return f"<int of about {int(value.bit_length() * 0.30103) + 1} digits>"
+
+
 def _safe_repr(value: Any) -> str:
     try:
         return repr(value)
@@ -45,34 +50,45 @@ def _safe_repr(value: Any) -> str:
 # among them: a NaN or an infinity becomes its repr.
 _PLAIN = frozenset({str, int, bool, type(None)})
 _TEXT = frozenset({str})
+# Python writes no int of more decimal digits than this as text (sys.set_int_max_str_digits), so
+# no JSON answer could hold it: a job's argument 10**5000 failed the whole page it was on.
+_DIGITS = sys.get_int_max_str_digits() or math.inf
+_MAX_INT_BITS = _DIGITS * 3.3 - 8  # log2(10) < 3.33: fewer bits always means fewer digits
+# A payload of fewer bytes than this cannot spell such an int (pickle writes an int's bits, JSON
+# its digits), so what it decodes to may take the fast path below, which does not look at ints.
+SMALL_PAYLOAD = int(min(_MAX_INT_BITS, 2**40)) // 8
 
 
-def to_json(value: Any, _depth: int = 0) -> Any:
-    """Convert a Python value to JSON-compatible data; what JSON cannot hold becomes its repr,
-    and so does a container nested too deep (self-referencing ones included)."""
+def to_json(value: Any, _depth: int = 0, small: bool = False) -> Any:
+    """Convert a Python value to JSON-compatible data; what JSON cannot hold becomes its repr (an
+    int too long to write, a note of its size), and so does a container nested too deep (self-
+    referencing ones included). `small`: the value was decoded from fewer than SMALL_PAYLOAD
+    bytes, so it holds no int too long to write."""
     # The common call's args and kwargs: flat, of plain values. One C-level pass over their types
     # instead of a call per item; the result is what the general rule below gives them.
-    if _depth < _MAX_DEPTH and type(value) in (list, tuple):
+    if small and _depth < _MAX_DEPTH and type(value) in (list, tuple):
         items = cast("list[Any] | tuple[Any, ...]", value)
         if _PLAIN.issuperset(map(type, items)):
             return list(items)
-    elif _depth < _MAX_DEPTH and type(value) is dict:
+    elif small and _depth < _MAX_DEPTH and type(value) is dict:
         mapping = cast("dict[Any, Any]", value)
         if _TEXT.issuperset(map(type, mapping)) and _PLAIN.issuperset(map(type, mapping.values())):
             return dict(mapping)
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, int):
+        return value if small or value.bit_length() <= _MAX_INT_BITS else _long_int(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
     if _depth >= _MAX_DEPTH and isinstance(value, (list, tuple, dict)):
         return _safe_repr(value)
     if isinstance(value, (list, tuple)):
         items = cast("Iterable[Any]", value)  # a list or tuple of anything
-        return [to_json(item, _depth + 1) for item in items]
+        return [to_json(item, _depth + 1, small) for item in items]
     if isinstance(value, dict):
         mapping = cast("dict[Any, Any]", value)  # a dict of anything
         return {
-            key if isinstance(key, str) else _safe_repr(key): to_json(item, _depth + 1)
+            key if isinstance(key, str) else _safe_repr(key): to_json(item, _depth + 1, small)
             for key, item in mapping.items()
         }
     return _safe_repr(value)
@@ -124,12 +140,14 @@ def _decode_call(data: bytes | None, serializer: Any) -> tuple[str | None, Any, 
         payload = zlib.decompress(data)
     except zlib.error:
         payload = data
+    # Pickle spells an int by its bits: a short payload holds no int too long to write as text.
+    small = serializer is DefaultSerializer and len(payload) < SMALL_PAYLOAD
     try:
         func_name, _instance, args, kwargs = serializer.loads(payload)
     except Exception:
         pass
     else:
-        return str(func_name), _json_or_none(list, args), _json_or_none(dict, kwargs)
+        return str(func_name), _json_or_none(list, args, small), _json_or_none(dict, kwargs, small)
     if serializer is not DefaultSerializer:
         return None, None, None
     try:
@@ -138,14 +156,14 @@ def _decode_call(data: bytes | None, serializer: Any) -> tuple[str | None, Any, 
         return None, None, None
     return (
         func_name if isinstance(func_name, str) else None,
-        None if _holds_unimportable(args) else _json_or_none(list, args),
-        None if _holds_unimportable(kwargs) else _json_or_none(dict, kwargs),
+        None if _holds_unimportable(args) else _json_or_none(list, args, small),
+        None if _holds_unimportable(kwargs) else _json_or_none(dict, kwargs, small),
     )
 
 
-def _json_or_none(kind: Callable[[Any], Any], value: Any) -> Any:
+def _json_or_none(kind: Callable[[Any], Any], value: Any, small: bool = False) -> Any:
     try:
-        return to_json(kind(value))
+        return to_json(kind(value), small=small)
     except Exception:
         return None
 
