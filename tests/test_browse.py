@@ -3,8 +3,10 @@ entries only, stable cursors, input checks, and no writes."""
 
 from __future__ import annotations
 
+import pickle
 import random
 import time
+import zlib
 from datetime import timedelta
 
 import pytest
@@ -239,3 +241,28 @@ def test_jobs_holding_ints_too_long_to_write_are_listed_with_a_note_of_their_siz
     ):
         answer = client.post("/graphql", json={"query": query, "variables": {"id": job_id}}).json()
         assert answer == {"data": {"job": expected}}
+
+
+def test_jobs_holding_lone_surrogates_answer_every_read_with_their_escapes(client, conn):
+    """A str may hold a lone surrogate, which pickle carries and UTF-8 cannot: /jobs/status,
+    /search and the failure groups answered 500 for a job whose function name or argument held
+    one. It is shown as its backslash escape, as bytes that are not UTF-8 are."""
+    queue = Queue("default", connection=conn)
+    job = queue.enqueue_call(
+        "os.getcwd", args=("a\ud800b", {"k\udfff": 1}), description="x", meta={"m": "\ud800"}
+    )
+    call = ("o\ud800s.getcwd", None, ("a\ud800b", {"k\udfff": 1}), {})
+    conn.hset(f"rq:job:{job.id}", "data", zlib.compress(pickle.dumps(call)))
+    # The same job, damaged, in the failed registry as well: the groups read its function.
+    conn.zadd("rq:failed:default", {job.id: time.time() + 3600})
+    answers = [
+        client.get(f"/api/v1/jobs/status/{job.id}"),
+        client.get("/api/v1/queues/default/jobs?state=queued"),
+        client.get("/api/v1/search?q=args:b&queue=default"),
+        client.get("/api/v1/jobs/failed/groups?queue=default"),
+    ]
+    assert [answer.status_code for answer in answers] == [200] * 4, [a.text[:200] for a in answers]
+    shown = answers[0].json()
+    assert (shown["args"], shown["func_name"]) == (["a\\ud800b", {"k\\udfff": 1}], "o\\ud800s.getcwd")
+    assert answers[2].json()["jobs"][0]["args"] == shown["args"]
+    assert [group["func_name"] for group in answers[3].json()["groups"]] == ["o\\ud800s.getcwd"]

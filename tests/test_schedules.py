@@ -185,3 +185,27 @@ def test_cron_jobs_of_one_function_on_two_queues_show_only_their_own_runs(conn):
         totals = {job["queue"]: job["history_total"] for job in shown["cron_jobs"]}
         assert runs == expected, key
         assert totals == {queue: len(ids) for queue, ids in expected.items()}, key
+
+
+def test_a_schedule_no_json_answer_can_hold_reads_as_absent_or_escaped(client, conn):
+    """rq-scheduler's meta is a pickle like any other: a cron string holding a lone surrogate, or
+    an interval of more digits than Python writes as text, answered /api/v1/scheduler with a 500.
+    The cron string is shown with its escape; a count beyond GraphQL's Int reads as none."""
+    now = datetime.now(timezone.utc)
+    job = Job.create(
+        jobs.add,
+        args=(1, 1),
+        connection=conn,
+        origin="default",
+        meta={"cron_string": "*/5 \ud800", "interval": 10**5000, "repeat": 2**40},
+    )
+    job.save()
+    conn.zadd("rq:scheduler:scheduled_jobs", {job.id: (now + timedelta(seconds=60)).timestamp()})
+    rest = client.get("/api/v1/scheduler")
+    assert rest.status_code == 200, rest.text
+    (shown,) = rest.json()["jobs"]
+    assert (shown["cron"], shown["interval"], shown["repeat_left"]) == ("*/5 \\ud800", None, None)
+    graphql = client.post("/graphql", json={"query": f"{{ scheduler {{ {SCHEDULER_FIELDS} }} }}"}).json()
+    assert (
+        "errors" not in graphql and to_rest_shape(graphql["data"])["scheduler"]["jobs"] == rest.json()["jobs"]
+    )

@@ -13,7 +13,7 @@ from redis import Redis
 from gateway.services.domain.rqtime import rq_time_of
 from gateway.services.domain.schedules import RqSchedulerJob, RqSchedulerView
 from gateway.services.redis import damaged, keys
-from gateway.services.redis.decode import function_name
+from gateway.services.redis.decode import function_name, writable
 
 
 def _meta(raw: bytes | None, serializer: Any) -> dict[str, Any]:
@@ -27,7 +27,10 @@ def _meta(raw: bytes | None, serializer: Any) -> dict[str, Any]:
 
 
 def _whole(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A count rq-scheduler wrote, or None: not an int, or beyond GraphQL's Int (and of more digits
+    than Python writes as text, for a damaged one)."""
+    whole = isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
+    return value if whole else None
 
 
 def read_rq_scheduler(
@@ -62,7 +65,7 @@ def read_rq_scheduler(
                 queue=queue,
                 next_run=rq_time_of(score),
                 interval=_whole(meta.get("interval")),
-                cron=cron if isinstance(cron, str) else None,
+                cron=writable(cron) if isinstance(cron, str) else None,
                 repeat_left=_whole(meta.get("repeat")),
                 status=damaged.shown_or_none(status),
             )

@@ -35,6 +35,18 @@ _RQ_TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 _MAX_DEPTH = 64
 
 
+def writable(text: str) -> str:
+    """`text` as UTF-8 can carry it: a lone surrogate, which a str can hold and no answer can,
+    becomes its backslash escape, as damaged.shown writes bytes that are not UTF-8."""
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode()
+    return text
+
+
 def _long_int(value: int) -> str:
     return f"<int of about {int(value.bit_length() * 0.30103) + 1} digits>"
 
@@ -54,41 +66,51 @@ _TEXT = frozenset({str})
 # no JSON answer could hold it: a job's argument 10**5000 failed the whole page it was on.
 _DIGITS = sys.get_int_max_str_digits() or math.inf
 _MAX_INT_BITS = _DIGITS * 3.3 - 8  # log2(10) < 3.33: fewer bits always means fewer digits
-# A payload of fewer bytes than this cannot spell such an int (pickle writes an int's bits, JSON
-# its digits), so what it decodes to may take the fast path below, which does not look at ints.
-SMALL_PAYLOAD = int(min(_MAX_INT_BITS, 2**40)) // 8
+# What a payload must not exceed, or hold, for to_json's fast path, which looks at neither ints
+# nor strings: pickle writes an int's bits (so a shorter payload spells no int too long to
+# write), and a lone surrogate (a str pickle and JSON can hold and UTF-8 cannot) as the bytes
+# ED A0-BF (protocols 1+) or as a \udXXX escape (protocol 0).
+PLAIN_PAYLOAD = int(min(_MAX_INT_BITS, 2**40)) // 8
+_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]|\\u[dD][89a-fA-F]")
 
 
-def to_json(value: Any, _depth: int = 0, small: bool = False) -> Any:
+def plain_payload(payload: bytes, serializer: Any) -> bool:
+    """Whether what `payload` decodes to may take to_json's fast path (`plain`)."""
+    return serializer is DefaultSerializer and len(payload) < PLAIN_PAYLOAD and not _SURROGATE.search(payload)
+
+
+def to_json(value: Any, _depth: int = 0, plain: bool = False) -> Any:
     """Convert a Python value to JSON-compatible data; what JSON cannot hold becomes its repr (an
-    int too long to write, a note of its size), and so does a container nested too deep (self-
-    referencing ones included). `small`: the value was decoded from fewer than SMALL_PAYLOAD
-    bytes, so it holds no int too long to write."""
+    int too long to write, a note of its size; a lone surrogate in a str, its backslash escape),
+    and so does a container nested too deep (self-referencing ones included). `plain`: the value
+    was decoded from a payload plain_payload accepts, so it holds neither."""
     # The common call's args and kwargs: flat, of plain values. One C-level pass over their types
     # instead of a call per item; the result is what the general rule below gives them.
-    if small and _depth < _MAX_DEPTH and type(value) in (list, tuple):
+    if plain and _depth < _MAX_DEPTH and type(value) in (list, tuple):
         items = cast("list[Any] | tuple[Any, ...]", value)
         if _PLAIN.issuperset(map(type, items)):
             return list(items)
-    elif small and _depth < _MAX_DEPTH and type(value) is dict:
+    elif plain and _depth < _MAX_DEPTH and type(value) is dict:
         mapping = cast("dict[Any, Any]", value)
         if _TEXT.issuperset(map(type, mapping)) and _PLAIN.issuperset(map(type, mapping.values())):
             return dict(mapping)
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return value if plain else writable(value)
     if isinstance(value, int):
-        return value if small or value.bit_length() <= _MAX_INT_BITS else _long_int(value)
+        return value if plain or value.bit_length() <= _MAX_INT_BITS else _long_int(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
     if _depth >= _MAX_DEPTH and isinstance(value, (list, tuple, dict)):
         return _safe_repr(value)
     if isinstance(value, (list, tuple)):
         items = cast("Iterable[Any]", value)  # a list or tuple of anything
-        return [to_json(item, _depth + 1, small) for item in items]
+        return [to_json(item, _depth + 1, plain) for item in items]
     if isinstance(value, dict):
         mapping = cast("dict[Any, Any]", value)  # a dict of anything
         return {
-            key if isinstance(key, str) else _safe_repr(key): to_json(item, _depth + 1, small)
+            (writable(key) if isinstance(key, str) else _safe_repr(key)): to_json(item, _depth + 1, plain)
             for key, item in mapping.items()
         }
     return _safe_repr(value)
@@ -140,14 +162,13 @@ def _decode_call(data: bytes | None, serializer: Any) -> tuple[str | None, Any, 
         payload = zlib.decompress(data)
     except zlib.error:
         payload = data
-    # Pickle spells an int by its bits: a short payload holds no int too long to write as text.
-    small = serializer is DefaultSerializer and len(payload) < SMALL_PAYLOAD
+    plain = plain_payload(payload, serializer)
     try:
         func_name, _instance, args, kwargs = serializer.loads(payload)
     except Exception:
         pass
     else:
-        return str(func_name), _json_or_none(list, args, small), _json_or_none(dict, kwargs, small)
+        return writable(str(func_name)), _json_or_none(list, args, plain), _json_or_none(dict, kwargs, plain)
     if serializer is not DefaultSerializer:
         return None, None, None
     try:
@@ -155,15 +176,15 @@ def _decode_call(data: bytes | None, serializer: Any) -> tuple[str | None, Any, 
     except Exception:
         return None, None, None
     return (
-        func_name if isinstance(func_name, str) else None,
-        None if _holds_unimportable(args) else _json_or_none(list, args, small),
-        None if _holds_unimportable(kwargs) else _json_or_none(dict, kwargs, small),
+        writable(func_name) if isinstance(func_name, str) else None,
+        None if _holds_unimportable(args) else _json_or_none(list, args, plain),
+        None if _holds_unimportable(kwargs) else _json_or_none(dict, kwargs, plain),
     )
 
 
-def _json_or_none(kind: Callable[[Any], Any], value: Any, small: bool = False) -> Any:
+def _json_or_none(kind: Callable[[Any], Any], value: Any, plain: bool = False) -> Any:
     try:
-        return to_json(kind(value), small=small)
+        return to_json(kind(value), plain=plain)
     except Exception:
         return None
 

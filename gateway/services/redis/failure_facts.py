@@ -73,7 +73,7 @@ def _func_name(data: bytes | None, serializer: Any) -> str | None:
         func_name = serializer.loads(zlib.decompress(data))[0]
     except Exception:
         return decode.decode_call(data, serializer)[0]
-    return func_name if isinstance(func_name, str) else None
+    return decode.writable(func_name) if isinstance(func_name, str) else None
 
 
 def _traceback(exc_string: bytes | None, legacy: bytes | None) -> str | None:
