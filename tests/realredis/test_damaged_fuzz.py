@@ -8,6 +8,10 @@ hashes of random bytes). Healthy jobs failed by a real `rq worker` sit beside th
 
 from __future__ import annotations
 
+import pickle
+import zlib
+from base64 import b64encode
+
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +22,10 @@ from gateway.config import Settings
 
 from .helpers import API, restore, snapshot
 
+_ODD_CALLS = [
+    ("os.getcwd", None, (10**5000, [-(10**4400)]), {"n": 10**5000}),
+    ("o\ud800s.getcwd", None, ("a\ud800b", {"k\udfff": float("nan")}), {"\ud800": "\udfff"}),
+]
 FIELDS = (
     "status",
     "origin",
@@ -58,8 +66,32 @@ SPECIAL = [
     b"x:y:z",
 ]
 VALUES = st.one_of(st.sampled_from(SPECIAL), st.binary(max_size=40), st.text(max_size=20).map(str.encode))
-HASH = st.dictionaries(
-    st.one_of(st.sampled_from(FIELDS), st.binary(min_size=1, max_size=8)), VALUES, max_size=10
+# Payloads that decode, to values no JSON answer can hold as they are: an int of more digits than
+# Python writes as text, lone surrogates in strings, keys and the function's name, NaN; as job data
+# (zlib'd or not; protocol 0 writes ints as text, so it cannot hold the long one), meta, and a
+# result's return_value. A job of them is otherwise whole, so every read decodes it.
+ODD_DATA = [
+    *(zlib.compress(pickle.dumps(call)) for call in _ODD_CALLS),
+    *(pickle.dumps(call) for call in _ODD_CALLS),
+    zlib.compress(pickle.dumps(_ODD_CALLS[1], protocol=0)),
+]
+ODD_META = [pickle.dumps({"cron_string": "*/5 \ud800", "interval": 10**5000, "k\udfff": float("nan")})]
+ODD_RESULTS = [
+    b64encode(pickle.dumps(10**5000)),
+    b64encode(pickle.dumps(["\ud800", {"\udfff": -(10**4400)}])),
+]
+HASH = st.one_of(
+    st.dictionaries(
+        st.one_of(st.sampled_from(FIELDS), st.binary(min_size=1, max_size=8)), VALUES, max_size=10
+    ),
+    st.fixed_dictionaries(
+        {
+            "status": st.sampled_from([b"failed", b"finished", b"queued"]),
+            "origin": st.just(b"default"),
+            "data": st.sampled_from(ODD_DATA),
+        },
+        optional={"meta": st.sampled_from(ODD_META), "ended_at": st.just(b"2026-01-01T00:00:00.000000Z")},
+    ),
 )
 KEY_TYPES = st.sampled_from(["hash", "hash", "hash", "string", "list", "set", "zset", "stream", "none"])
 IDS = st.one_of(
@@ -81,6 +113,7 @@ JOB = st.fixed_dictionaries(
             st.dictionaries(
                 st.sampled_from([b"type", b"exc_string", b"return_value"]), VALUES, min_size=1, max_size=3
             ),
+            st.fixed_dictionaries({b"type": st.just(b"1"), b"return_value": st.sampled_from(ODD_RESULTS)}),
         ),
     }
 )
