@@ -13,7 +13,8 @@ from redis import Redis
 from gateway.services.domain.rqtime import rq_time_of
 from gateway.services.domain.schedules import RqSchedulerJob, RqSchedulerView
 from gateway.services.redis import damaged, keys
-from gateway.services.redis.decode import function_name, writable
+from gateway.services.redis.decode import function_name
+from gateway.services.redis.json_safe import writable
 
 
 def _meta(raw: bytes | None, serializer: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from redis import Redis
 
 from gateway.services.redis import damaged, decode, keys, scripts
+from gateway.services.redis.json_safe import writable
 
 Member = str | bytes
 FIELDS = 5  # values per job in lua/cause_fields.lua's reply
@@ -73,7 +74,7 @@ def _func_name(data: bytes | None, serializer: Any) -> str | None:
         func_name = serializer.loads(zlib.decompress(data))[0]
     except Exception:
         return decode.decode_call(data, serializer)[0]
-    return decode.writable(func_name) if isinstance(func_name, str) else None
+    return writable(func_name) if isinstance(func_name, str) else None
 
 
 def _traceback(exc_string: bytes | None, legacy: bytes | None) -> str | None:
