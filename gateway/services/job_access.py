@@ -10,9 +10,11 @@ same error, so the same 404 and message (GraphQL: NOT_FOUND and null), and the s
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from gateway.errors import FailedJobNotFound, JobInOtherQueue, JobNotFound, NotFound
 from gateway.services.access import current_request_id, note_jobs_checked
+from gateway.services.domain.models import JobInfo
 from gateway.services.principal import Principal
 from gateway.services.redis.origins import JobPlace
 
@@ -78,6 +80,21 @@ def hidden_jobs(principal: Principal | None, places: list[JobPlace]) -> set[str]
     if principal is None or not principal.queues:
         return set()
     return {place.job_id for place in places if place.exists and not principal.may_see_job(place)}
+
+
+def visible_links(principal: Principal | None, job: JobInfo, places: list[JobPlace]) -> JobInfo:
+    """`job` with only the dependencies and dependents the key may see (`places`: where each of
+    origins.linked_ids is). For a limited key a linked job of another queue, or of none (a
+    dependency since deleted, which RQ's hash still names), is left out, as a missing job would
+    be: so a job's links name no job id of another queue."""
+    if principal is None or not principal.queues or (not job.dependency_ids and not job.dependent_ids):
+        return job
+    seen = {place.job_id for place in places if principal.may_see_job(place)}
+
+    def kept(ids: list[str] | None) -> list[str] | None:
+        return None if ids is None else [job_id for job_id in ids if job_id in seen]
+
+    return replace(job, dependency_ids=kept(job.dependency_ids), dependent_ids=kept(job.dependent_ids))
 
 
 def _hidden(principal: Principal, place: JobPlace, not_found: type[NotFound]) -> NotFound:

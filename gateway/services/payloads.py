@@ -91,7 +91,7 @@ NESTED: dict[type, frozenset[str]] = {
     AuditPage: frozenset({"entries"}),
     BulkOutcome: frozenset({"errors"}),
     GroupOutcome: frozenset({"errors"}),
-    JobSighting: frozenset({"job", "place"}),
+    JobSighting: frozenset({"job", "place", "links"}),
     SearchPage: frozenset({"jobs"}),
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
     RqSnapshot: frozenset({"queues", "workers"}),
