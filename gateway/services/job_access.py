@@ -57,6 +57,9 @@ def authorise_job(
         if restricted is not None and not restricted.may_access_queue(place.queue):
             raise _hidden(restricted, place, not_found)
         if named is not None and named != place.queue:
+            # The audit record names the queue the job was found in, as for a call that acts on
+            # it: a reader of the named queue's records must not learn that it exists elsewhere.
+            note_jobs_checked(job_id, place.queue)
             raise JobInOtherQueue(job_id, named, place.queue)
         target = place.queue
     elif place.exists:
