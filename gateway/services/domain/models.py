@@ -146,9 +146,11 @@ class WorkerInfo:
     state: str
     queues: list[str]
     current_job_id: str | None
-    successful_job_count: int
-    failed_job_count: int
-    total_working_time: float
+    # None for a queue-limited key when the worker also listens to another queue: they count its
+    # jobs too (reads/workers.py workers_seen_by).
+    successful_job_count: int | None
+    failed_job_count: int | None
+    total_working_time: float | None
     last_heartbeat: str | None
     birth_date: str | None
     hostname: str | None
