@@ -80,6 +80,13 @@ def hidden_jobs(principal: Principal | None, places: list[JobPlace]) -> set[str]
     """Of the ids an operation names together (in a queue the guard let the key access), those
     of jobs the key may not see: the operation answers for them as for ids that are not there."""
     note_jobs_checked()
+    return unseen_jobs(principal, places)
+
+
+def unseen_jobs(principal: Principal | None, places: list[JobPlace]) -> set[str]:
+    """Of named ids (`places`: where each job is), those of jobs the key may not see: they exist,
+    in a queue outside its patterns or in none it can name. An id of no job names nothing of any
+    queue, so it is not among them (a deleted job's id stays in the record of its deletion)."""
     if principal is None or not principal.queues:
         return set()
     return {place.job_id for place in places if place.exists and not principal.may_see_job(place)}

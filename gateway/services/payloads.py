@@ -51,7 +51,7 @@ from gateway.services.domain.schedules import (
     RqSchedulerView,
 )
 from gateway.services.history.models import HistoryBucket, QueueHistory
-from gateway.services.operations.model import Operation
+from gateway.services.operations.model import Operation, OperationSighting
 from gateway.services.reads.sighting import JobSighting
 from gateway.services.reads.streams import JobStream
 from gateway.services.redis.origins import JobPlace
@@ -104,6 +104,7 @@ NESTED: dict[type, frozenset[str]] = {
     RateLimitInfo: frozenset({"allowed", "waiting"}),
     JobGroupInfo: frozenset({"jobs"}),
     Operation: frozenset({"errors"}),
+    OperationSighting: frozenset({"operation", "places"}),
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).

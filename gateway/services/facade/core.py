@@ -14,7 +14,7 @@ from gateway.services.access import public
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.models import JobInfo
 from gateway.services.domain.validation import validate_job_id, validate_queue_name
-from gateway.services.job_access import authorise_job, hidden_jobs, visible_links
+from gateway.services.job_access import authorise_job, hidden_jobs, unseen_jobs, visible_links
 from gateway.services.principal import Principal, RequestScope
 from gateway.services.reads.filtered import FilteredView
 from gateway.services.reads.known import ensure_known
@@ -106,6 +106,14 @@ class ServiceCore:
         principal = self._principal
         linked = linked_ids(job) if principal is not None and principal.queues else []
         return visible_links(principal, job, read_places(self.connection, linked)) if linked else job
+
+    def _unseen(self, job_ids: list[str]) -> set[str]:
+        """Of ids shown in a record (an audit entry, an operation), those of jobs the caller may
+        not see (job_access.unseen_jobs): one round trip, for a queue-limited key only."""
+        principal = self._principal
+        if principal is None or not principal.queues or not job_ids:
+            return set()
+        return unseen_jobs(principal, read_places(self.connection, list(dict.fromkeys(job_ids))))
 
     def _recorded_queue(self, job_id: str) -> str | None:
         """The job's queue for the audit record of a call refused before its job was checked."""

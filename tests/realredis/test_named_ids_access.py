@@ -1,0 +1,62 @@
+"""Job ids a caller named on a queue's records: an unrestricted admin's selected retry and job_ids
+operation on billing-eu that name reports jobs. The audit record and the operation (its selector
+and errors) belong to billing-eu, so billing-* keys read them; they must not read the reports
+jobs' ids there (status/{id} answers 404 for them), while an id that names no job at all, or a
+billing job, stays (a deleted job's id is the trail's whole point)."""
+
+from __future__ import annotations
+
+from rq import Queue
+
+from gateway.demo import jobs
+from tests.live_session import Session, connect
+
+from .helpers import API, wait_until
+from .job_access import _secret, bearer, keyed_app_client
+
+LIVE = "subscription($id: ID!) { operation(id: $id, intervalMs: 500) { selector errors { jobId } } }"
+
+
+def test_ids_of_other_queues_jobs_named_on_a_queue_are_hidden_from_its_limited_readers(r, fail_jobs):
+    (foreign,) = fail_jobs(1, "reports")
+    (own,) = fail_jobs(1, "billing-eu")
+    waiting = Queue("billing-eu", connection=r).enqueue(jobs.add, 1, 2).id  # a billing job, not failed
+    named = [foreign, own, waiting, "no-such-job"]
+    client = keyed_app_client(r)
+    admin = bearer("admin-all")
+    body = {"job_ids": named}
+    assert client.post(f"{API}/failed/delete?queue=billing-eu", json=body, headers=admin).status_code == 200
+    started = client.post(
+        "/api/v1/operations",
+        json={"action": "retry", "queue": "billing-eu", "selector": {"job_ids": named}},
+        headers=admin,
+    ).json()
+
+    def ended(key: str) -> dict | None:
+        found = client.get(f"/api/v1/operations/{started['id']}", headers=bearer(key)).json()
+        return found if found["status"] != "running" else None
+
+    everyone = [foreign, waiting, "no-such-job"]  # `own` was deleted by the selected delete
+    seen = [waiting, "no-such-job"]
+    whole = wait_until(lambda: ended("admin-all"), 30, "the operation to end")
+    assert whole["selector"]["job_ids"] == named
+    assert [error["job_id"] for error in whole["errors"]] == [*everyone[:1], own, *everyone[1:]]
+    for key in ("viewer-billing", "admin-billing"):
+        limited = ended(key)
+        assert limited is not None
+        assert limited["selector"]["job_ids"] == [own, *seen], key
+        assert [error["job_id"] for error in limited["errors"]] == [own, *seen], key
+        (listed,) = client.get("/api/v1/operations", headers=bearer(key)).json()["operations"]
+        assert listed == limited, key
+        with connect(keyed_app_client(r)) as ws:
+            live = Session(ws)
+            live.init(_secret(key))
+            live.subscribe("1", LIVE, id=started["id"])
+            streamed = live.payload("1")["data"]["operation"]
+        assert streamed["selector"]["job_ids"] == [own, *seen], key
+        assert [error["jobId"] for error in streamed["errors"]] == [own, *seen], key
+    trail = client.get("/api/v1/audit", headers=bearer("admin-billing")).json()["entries"]
+    deleted = next(entry for entry in trail if entry["action"] == "delete_selected")
+    assert deleted["job_ids"] == [own, *seen]
+    trail = client.get("/api/v1/audit", headers=admin).json()["entries"]
+    assert next(entry for entry in trail if entry["action"] == "delete_selected")["job_ids"] == named
