@@ -60,3 +60,35 @@ def test_ids_of_other_queues_jobs_named_on_a_queue_are_hidden_from_its_limited_r
     assert deleted["job_ids"] == [own, *seen]
     trail = client.get("/api/v1/audit", headers=admin).json()["entries"]
     assert next(entry for entry in trail if entry["action"] == "delete_selected")["job_ids"] == named
+
+
+def test_a_search_selector_naming_another_queue_is_hidden_from_its_limited_readers(r, fail_jobs):
+    """An unrestricted admin may retry the entries of billing-eu's failed registry that belong to
+    reports (`queue:reports`): the operation is billing-eu's, and its query names reports."""
+    fail_jobs(1, "billing-eu")
+    Queue("reports", connection=r)  # a queue RQ knows
+    client = keyed_app_client(r)
+    started = {}
+    for query in ("queue:reports", "queue:billing-eu parse_report"):
+        body = {"action": "retry", "queue": "billing-eu", "selector": {"query": query}}
+        started[query] = client.post("/api/v1/operations", json=body, headers=bearer("admin-all")).json()[
+            "id"
+        ]
+
+    def selectors(key: str) -> dict[str, object]:
+        return {
+            query: client.get(f"/api/v1/operations/{op}", headers=bearer(key)).json()["selector"]["query"]
+            for query, op in started.items()
+        }
+
+    assert selectors("admin-all") == {query: query for query in started}
+    for key in ("viewer-billing", "operator-billing"):
+        assert selectors(key) == {
+            "queue:reports": None,
+            "queue:billing-eu parse_report": "queue:billing-eu parse_report",
+        }
+        listed = client.get("/api/v1/operations", headers=bearer(key)).json()["operations"]
+        assert {op["id"]: op["selector"]["query"] for op in listed} == {
+            started["queue:reports"]: None,
+            started["queue:billing-eu parse_report"]: "queue:billing-eu parse_report",
+        }

@@ -14,8 +14,8 @@ from gateway.services.operations.model import (
     OperationSighting,
     Selector,
     named_ids,
+    seen_as,
     validate_action,
-    without_ids,
 )
 from gateway.services.operations.runner import OperationRunner
 from gateway.services.operations.tracker import Operations
@@ -115,8 +115,9 @@ class TrackedOperations(ServiceCore):
     def _shown(self, operation: Operation) -> Operation:
         """The operation without the ids of jobs the caller may not see: an unrestricted key's
         operation on a queue may name jobs of other queues (a job_ids selector, their errors)."""
-        ids = named_ids(operation) if self._own_jobs_only else []
-        return without_ids(operation, self._unseen(ids)) if ids else operation
+        if not self._own_jobs_only:
+            return operation
+        return seen_as(operation, self._unseen(named_ids(operation)), self.may_access_queue)
 
     @read()
     @backend_call()
@@ -139,7 +140,9 @@ class TrackedOperations(ServiceCore):
             [job_id for operation in found for job_id in named_ids(operation)] if self._own_jobs_only else []
         )
         hidden = self._unseen(ids) if ids else set()
-        return [without_ids(operation, hidden) for operation in found], cursor
+        if not self._own_jobs_only:
+            return found, cursor
+        return [seen_as(operation, hidden, self.may_access_queue) for operation in found], cursor
 
     @action("operation_cancel", Role.OPERATOR)
     @backend_call()
@@ -170,4 +173,7 @@ class TrackedOperations(ServiceCore):
         operation = sighting.operation
         if not self.may_access_queue(operation.queue):
             raise OperationNotFound(operation.id)
-        return without_ids(operation, unseen_jobs(self._principal, list(sighting.places)))
+        if not self._own_jobs_only:
+            return operation
+        hidden = unseen_jobs(self._principal, list(sighting.places))
+        return seen_as(operation, hidden, self.may_access_queue)
