@@ -92,3 +92,36 @@ def test_a_search_selector_naming_another_queue_is_hidden_from_its_limited_reade
             started["queue:reports"]: None,
             started["queue:billing-eu parse_report"]: "queue:billing-eu parse_report",
         }
+
+
+def test_the_ids_a_limited_key_named_itself_stay_in_its_records(r, fail_jobs):
+    """Its own selected delete and job_ids operation naming a reports job answered that id as
+    a missing one ("not found in failed jobs registry"); leaving it out of its own records would
+    set it apart from a missing one."""
+    (foreign,) = fail_jobs(1, "reports")
+    fail_jobs(1, "billing-eu")
+    client = keyed_app_client(r)
+    key = bearer("admin-billing")
+    named = [foreign, "no-such-job"]
+    assert (
+        client.post(f"{API}/failed/delete?queue=billing-eu", json={"job_ids": named}, headers=key).status_code
+        == 200
+    )
+    body = {"action": "delete", "queue": "billing-eu", "selector": {"job_ids": named}}
+    started = client.post("/api/v1/operations", json=body, headers=key).json()
+    done = wait_until(
+        lambda: (
+            (found := client.get(f"/api/v1/operations/{started['id']}", headers=key).json())["status"]
+            != "running"
+            and found
+        ),
+        30,
+        "the operation to end",
+    )
+    assert done["selector"]["job_ids"] == named and [e["job_id"] for e in done["errors"]] == named
+    (entry,) = [
+        e
+        for e in client.get("/api/v1/audit", headers=key).json()["entries"]
+        if e["action"] == "delete_selected"
+    ]
+    assert entry["job_ids"] == named

@@ -45,11 +45,16 @@ class AccessBound(ServiceCore):
             ),
         )
         # A record of its queue may name another queue's jobs (an unrestricted key's selected
-        # action naming them): their ids are left out, as everywhere (this instance's jobs).
-        hidden = self._unseen([job_id for entry in page.entries for job_id in entry.job_ids])
+        # action naming them): their ids are left out, as everywhere (this instance's jobs). The
+        # ids a key named itself are its own to see (they answered it as missing ones do).
+        name = self.scope.principal.name
+        hidden = self._unseen([i for entry in page.entries if entry.key != name for i in entry.job_ids])
         if not hidden:
             return page
-        entries = [replace(e, job_ids=[i for i in e.job_ids if i not in hidden]) for e in page.entries]
+        entries = [
+            e if e.key == name else replace(e, job_ids=[i for i in e.job_ids if i not in hidden])
+            for e in page.entries
+        ]
         return replace(page, entries=entries)
 
     @read()

@@ -115,9 +115,15 @@ class TrackedOperations(ServiceCore):
     def _shown(self, operation: Operation) -> Operation:
         """The operation without the ids of jobs the caller may not see: an unrestricted key's
         operation on a queue may name jobs of other queues (a job_ids selector, their errors)."""
-        if not self._own_jobs_only:
+        if not self._others(operation):
             return operation
         return seen_as(operation, self._unseen(named_ids(operation)), self.may_access_queue)
+
+    def _others(self, operation: Operation) -> bool:
+        """Whether the operation is shown through seen_as: another key's, to a limited key. The
+        ids a key named itself are its own (a job of another queue it named answers as a missing
+        one, in its errors too), so its own operations are shown as they are."""
+        return self._own_jobs_only and operation.key != self._principal_name
 
     @read()
     @backend_call()
@@ -136,13 +142,13 @@ class TrackedOperations(ServiceCore):
 
     def _page(self, first: int, after: str | None) -> tuple[list[Operation], str | None]:
         found, cursor = self._tracker.page(first, after, lambda op: self.may_access_queue(op.queue))
-        ids = (
-            [job_id for operation in found for job_id in named_ids(operation)] if self._own_jobs_only else []
-        )
-        hidden = self._unseen(ids) if ids else set()
-        if not self._own_jobs_only:
-            return found, cursor
-        return [seen_as(operation, hidden, self.may_access_queue) for operation in found], cursor
+        others = [operation for operation in found if self._others(operation)]
+        hidden = self._unseen([job_id for operation in others for job_id in named_ids(operation)])
+        shown = [
+            seen_as(operation, hidden, self.may_access_queue) if self._others(operation) else operation
+            for operation in found
+        ]
+        return shown, cursor
 
     @action("operation_cancel", Role.OPERATOR)
     @backend_call()
@@ -173,7 +179,7 @@ class TrackedOperations(ServiceCore):
         operation = sighting.operation
         if not self.may_access_queue(operation.queue):
             raise OperationNotFound(operation.id)
-        if not self._own_jobs_only:
+        if not self._others(operation):
             return operation
         hidden = unseen_jobs(self._principal, list(sighting.places))
         return seen_as(operation, hidden, self.may_access_queue)
