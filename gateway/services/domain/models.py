@@ -43,6 +43,9 @@ class JobInfo:
     location: JobLocation | None = None
     dependency_ids: list[str] | None = None
     dependent_ids: list[str] | None = None
+    # False when the job names no readable origin (no hash, an empty or undecodable field):
+    # `origin` is then the queue it was found in, and its queue is unknown (job_access.py).
+    origin_known: bool = True
 
     @property
     def is_finished(self) -> bool:

@@ -68,6 +68,13 @@ class SearchScope:
     states: tuple[str, ...] = SEARCH_STATES
     may_access_queue: Callable[[str], bool] = _everything
     shown: Callable[[JobInfo], JobInfo] | None = None
+    # Whether the caller may see a job whose queue is unknown (no readable origin): only keys
+    # without queue patterns (job_access.py).
+    unknown_origins: bool = True
+
+    def sees(self, job: JobInfo) -> bool:
+        """Whether the caller may see the job, by its queue: its origin, when it names one."""
+        return self.may_access_queue(job.origin) if job.origin_known else self.unknown_origins
 
 
 @dataclass(frozen=True)
@@ -196,7 +203,7 @@ def fields_for(query: SearchQuery) -> tuple[str, ...]:
 def _visible(job: JobInfo, scope: SearchScope, test: Test, meta: dict[str, Any] | None) -> bool:
     # A job whose origin is another queue than the one it sits in (damaged or hand-written data)
     # is shown only to a key that may see that queue too.
-    if not scope.may_access_queue(job.origin):
+    if not scope.sees(job):
         return False
     return test(scope.shown(job) if scope.shown is not None else job, meta)
 
