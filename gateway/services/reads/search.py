@@ -127,11 +127,21 @@ def scan_search(
         ]
         refs, cursors = probe.refs, probe.cursors
         jobs = browser.fetch([refs[i] for i in matched], probe.state, probe.queue, True) if matched else []
+        counted = _counted(probe.state, probe_jobs, scope)
         hits = [
-            SearchHit(job, encode_search_cursor(probe.queue, probe.state, cursors[i]), i + 1)
+            SearchHit(job, encode_search_cursor(probe.queue, probe.state, cursors[i]), sum(counted[: i + 1]))
             for i, job in zip(matched, jobs, strict=True)
         ]
-        yield SearchChunk(hits, len(refs), probe.cursor, False)
+        yield SearchChunk(hits, sum(counted), probe.cursor, False)
+
+
+def _counted(state: str, probe_jobs: list[JobInfo], scope: SearchScope) -> list[bool]:
+    """Which entries of a chunk count as examined (`scanned`): every entry of a queue or registry
+    in scope, but of the rate-limited jobs, which span queues, only those of the scope's queues:
+    counting the others would tell a queue-limited key how many of other queues' jobs wait."""
+    if state != RATE_LIMITED:
+        return [True] * len(probe_jobs)
+    return [scope.sees(job) and job.origin in scope.queues for job in probe_jobs]
 
 
 @dataclass(frozen=True)
