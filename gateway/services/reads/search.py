@@ -37,7 +37,12 @@ from gateway.services.domain.search_query import FREE, SearchQuery
 from gateway.services.reads.browse import STATES, Browser
 from gateway.services.reads.queue_list import decode_window
 from gateway.services.reads.read_ahead import read_ahead
-from gateway.services.reads.search_limited import RATE_LIMITED, decode_limited_cursor, limited_refs
+from gateway.services.reads.search_limited import (
+    RATE_LIMITED,
+    counted_entries,
+    decode_limited_cursor,
+    limited_refs,
+)
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.decode import decode_meta
 from gateway.services.redis.registry import RegistryReader, decode_cursor
@@ -68,9 +73,7 @@ class SearchScope:
     states: tuple[str, ...] = SEARCH_STATES
     may_access_queue: Callable[[str], bool] = _everything
     shown: Callable[[JobInfo], JobInfo] | None = None
-    # Whether the caller may see a job whose queue is unknown (no readable origin): only keys
-    # without queue patterns (job_access.py).
-    unknown_origins: bool = True
+    unknown_origins: bool = True  # sees jobs of no readable origin: keys without patterns only
 
     def sees(self, job: JobInfo) -> bool:
         """Whether the caller may see the job, by its queue: its origin, when it names one."""
@@ -127,21 +130,14 @@ def scan_search(
         ]
         refs, cursors = probe.refs, probe.cursors
         jobs = browser.fetch([refs[i] for i in matched], probe.state, probe.queue, True) if matched else []
-        counted = _counted(probe.state, probe_jobs, scope)
+        counted = counted_entries(
+            probe.state, probe_jobs, lambda job: scope.sees(job) and job.origin in scope.queues
+        )
         hits = [
             SearchHit(job, encode_search_cursor(probe.queue, probe.state, cursors[i]), sum(counted[: i + 1]))
             for i, job in zip(matched, jobs, strict=True)
         ]
         yield SearchChunk(hits, sum(counted), probe.cursor, False)
-
-
-def _counted(state: str, probe_jobs: list[JobInfo], scope: SearchScope) -> list[bool]:
-    """Which entries of a chunk count as examined (`scanned`): every entry of a queue or registry
-    in scope, but of the rate-limited jobs, which span queues, only those of the scope's queues:
-    counting the others would tell a queue-limited key how many of other queues' jobs wait."""
-    if state != RATE_LIMITED:
-        return [True] * len(probe_jobs)
-    return [scope.sees(job) and job.origin in scope.queues for job in probe_jobs]
 
 
 @dataclass(frozen=True)
