@@ -122,3 +122,17 @@ def test_limited_readers_tolerate_damaged_records(conn):
     service = JobService(conn).scoped(RequestScope(Principal("r", Role.ADMIN, ("billing-*",)), "r"))
     page = service.audit_log(10)
     assert [entry.request_id for entry in page.entries] == ["1"] and page.total == 1
+
+
+def test_an_action_on_a_job_of_another_queue_than_named_is_recorded_in_the_jobs_queue(conn, factory):
+    """An unrestricted admin retrying a reports job with ?queue=billing-eu is told the job is in
+    reports; the record names reports, so a billing-* admin's trail does not say that the job
+    exists elsewhere (as it would beside a record of its own queue, with JobInOtherQueue)."""
+    client = keyed_client(conn, api_keys=ADMINS)
+    factory.queued(queue="billing-eu")
+    (job_id,) = factory.failed(1, queue="reports")
+    response = client.post(f"/api/v1/jobs/failed/{job_id}/retry?queue=billing-eu", headers=bearer("admin"))
+    assert response.status_code == 404 and "'reports'" in response.json()["detail"]
+    (entry,) = client.get("/api/v1/audit", headers=bearer("admin")).json()["entries"]
+    assert (entry["queue"], entry["job_ids"], entry["error"]) == ("reports", [job_id], "JobInOtherQueue")
+    assert client.get("/api/v1/audit", headers=as_key("billing-admin")).json()["entries"] == []

@@ -142,3 +142,32 @@ def test_a_limited_key_sees_a_workers_job_only_when_it_may_see_that_job_by_id(co
     assert billing.get(f"/api/v1/jobs/status/{odd_job}").status_code == 404
     assert [(w["name"], w["current_job_id"]) for w in billing.get("/api/v1/workers").json()] == [("w", None)]
     assert keyed_client(conn, "admin").get("/api/v1/workers").json()[0]["current_job_id"] == odd_job
+
+
+@pytest.mark.parametrize("transport", ["rest", "graphql"])
+def test_a_limited_key_reads_no_counters_of_a_worker_that_serves_other_queues(conn, transport):
+    """A worker's job counters and working time cover every queue it listens to: a billing-* key
+    seeing a worker of billing-eu and default would read how many default jobs ran and failed."""
+    from rq import Queue, Worker
+
+    for name, queues, counts in (("a-both", ["billing-eu", "default"], 7), ("c-billing", ["billing-us"], 3)):
+        registered = Worker([Queue(q, connection=conn) for q in queues], name=name, connection=conn)
+        registered.register_birth()
+        conn.hset(
+            registered.key,
+            mapping={"successful_job_count": counts, "failed_job_count": 1, "total_working_time": 2.5},
+        )
+    admin, billing = keyed_client(conn, "admin"), keyed_client(conn, "billing")
+
+    def counters(client) -> list[tuple]:
+        if transport == "rest":
+            rows = client.get("/api/v1/workers").json()
+            keys = ("successful_job_count", "failed_job_count", "total_working_time")
+        else:
+            query = "{ workers { name successfulJobCount failedJobCount totalWorkingTime } }"
+            rows = gql(client, query)["data"]["workers"]
+            keys = ("successfulJobCount", "failedJobCount", "totalWorkingTime")
+        return [(row["name"], *(row[key] for key in keys)) for row in rows]
+
+    assert counters(billing) == [("a-both", None, None, None), ("c-billing", 3, 1, 2.5)]
+    assert counters(admin) == [("a-both", 7, 1, 2.5), ("c-billing", 3, 1, 2.5)]

@@ -209,3 +209,31 @@ def test_a_schedule_no_json_answer_can_hold_reads_as_absent_or_escaped(client, c
     assert (
         "errors" not in graphql and to_rest_shape(graphql["data"])["scheduler"]["jobs"] == rest.json()["jobs"]
     )
+
+
+def test_a_limited_key_counts_and_pages_only_its_queues_rq_scheduler_jobs(conn):
+    """`total` counted every entry of rq-scheduler's set, and a page was the first `limit` entries
+    with other queues' left out: a billing-* key read how many jobs other queues have scheduled,
+    and, from the gaps, where they are."""
+    _, billing_id, _ = _rq_scheduler(conn)  # by next run: default (30 s), default (60 s), billing-eu
+    client = keyed_client(conn, "billing")
+    for first in (1, 2, 100):
+        view = client.get("/api/v1/scheduler", params={"first": first}).json()
+        assert (view["total"], [job["job_id"] for job in view["jobs"]]) == (1, [billing_id]), first
+    assert client.get("/api/v1/scheduler", params={"first": 0}).json() == {"total": 1, "jobs": []}
+    assert keyed_client(conn, "viewer").get("/api/v1/scheduler").json()["total"] == 3
+
+
+def test_a_limited_key_sees_no_cron_scheduler_of_other_queues_alone(conn):
+    """A CronScheduler whose cron jobs are all of other queues is, to a billing-* key, as a worker
+    of other queues is: not listed (its name, host and config file are those queues' business)."""
+    _cron(conn)
+    other = CronScheduler(connection=conn, name="cron-reports")
+    other.register(jobs.add, "reports", args=(1, 2), cron="0 4 * * *", name="reports-nightly")
+    other.register_birth()
+    other.save()
+    names = {
+        key: [s["name"] for s in keyed_client(conn, key).get("/api/v1/cron").json()["schedulers"]]
+        for key in ("billing", "viewer")
+    }
+    assert names == {"billing": ["cron-1"], "viewer": sorted(["cron-1", "cron-reports"])}

@@ -236,3 +236,23 @@ def test_scan_search_yields_bounded_chunks_for_operations(conn, seeded) -> None:
     assert [len(chunk.hits) for chunk in chunks] == [4, 2, 0]
     assert [hit.job.job_id for chunk in chunks for hit in chunk.hits] == seeded["failed"]
     assert chunks[-1].complete and all(not chunk.complete for chunk in chunks[:-1])
+
+
+def test_a_limited_keys_search_counts_no_other_queues_rate_limited_jobs(conn) -> None:
+    """RQ 3's jobs waiting for a rate-limit slot span queues and are scanned after every queue:
+    `scanned` counted all of them, so a billing-* key's search told how many jobs of other queues
+    wait for a slot (its scanned minus its own queues' sizes)."""
+    from rq.rate_limit import RateLimit
+
+    from tests.keyed import keyed_client
+
+    own = Queue("billing-eu", connection=conn).enqueue(jobs.add, 1, 2).id
+    reports = Queue("reports", connection=conn)
+    waiting = [reports.enqueue(jobs.add, i, i, rate_limit=RateLimit("reports-api", 1)) for i in range(4)]
+    assert conn.zcard("rq:rl:reports-api:rate_limited") == 3, "three wait for the slot one holds"
+    billing = keyed_client(conn, "billing").get("/api/v1/search", params={"q": ""}).json()
+    assert ([job["job_id"] for job in billing["jobs"]], billing["scanned"]) == ([own], 1)
+    admin = keyed_client(conn, "admin").get("/api/v1/search", params={"q": ""}).json()
+    assert admin["scanned"] == 1 + 1 + 3 and {job["job_id"] for job in admin["jobs"]} >= {
+        w.id for w in waiting
+    }

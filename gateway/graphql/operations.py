@@ -74,7 +74,7 @@ def _operation_stream(operation_id: str, interval_ms: int, own: JobService, unbo
     own.operations(1)  # the role check, before the stream starts
     return _Stream(
         key=("operation", operation_id, interval_ms),
-        read=partial(unbound.operation, operation_id),  # one read per stream, shared (gateway/live)
+        read=partial(unbound.sight_operation, operation_id),  # one read per stream, shared (gateway/live)
         view=own.view_operation,
         show=Operation.of,
         changed_by=lambda operation: (

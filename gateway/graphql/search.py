@@ -24,7 +24,9 @@ class SearchJobConnection:
         description="endCursor goes on where this request stopped: after its last job when the page "
         "is full, else after the last job examined. hasNextPage is false once complete."
     )
-    scanned: int = strawberry.field(description="Jobs this request examined (at most --search-scan-limit).")
+    scanned: int = strawberry.field(
+        description="Jobs of the queues searched this request examined (at most --search-scan-limit)."
+    )
     complete: bool = strawberry.field(description="True when every job in scope was examined.")
 
     @classmethod

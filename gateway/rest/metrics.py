@@ -115,7 +115,8 @@ def _worker_families(snapshot: RqSnapshot) -> Iterator[Metric]:
     for worker in snapshot.workers:
         queues = ",".join(worker.queues)
         workers.add_metric([worker.name, queues, worker.state], 1)
-        success.add_metric([worker.name, queues], worker.successful_job_count)
-        failed.add_metric([worker.name, queues], worker.failed_job_count)
-        working.add_metric([worker.name, queues], worker.total_working_time)
+        # The snapshot is read for every queue, so each counter is set (None only for a limited key).
+        success.add_metric([worker.name, queues], worker.successful_job_count or 0)
+        failed.add_metric([worker.name, queues], worker.failed_job_count or 0)
+        working.add_metric([worker.name, queues], worker.total_working_time or 0.0)
     yield from (workers, success, failed, working)

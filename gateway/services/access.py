@@ -255,7 +255,7 @@ class _Guarded:
             )
 
     def _shown(self, result: Any) -> Any:
-        return shown_to(self.scope, self.has_queue, result)
+        return shown_to(self.scope, self.has_queue, result, None if self.by_job else self.queue)
 
 
 def note_jobs_checked(job_id: str | None = None, queue: str | None = None) -> None:

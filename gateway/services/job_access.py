@@ -10,9 +10,11 @@ same error, so the same 404 and message (GraphQL: NOT_FOUND and null), and the s
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from gateway.errors import FailedJobNotFound, JobInOtherQueue, JobNotFound, NotFound
 from gateway.services.access import current_request_id, note_jobs_checked
+from gateway.services.domain.models import JobInfo
 from gateway.services.principal import Principal
 from gateway.services.redis.origins import JobPlace
 
@@ -55,6 +57,9 @@ def authorise_job(
         if restricted is not None and not restricted.may_access_queue(place.queue):
             raise _hidden(restricted, place, not_found)
         if named is not None and named != place.queue:
+            # The audit record names the queue the job was found in, as for a call that acts on
+            # it: a reader of the named queue's records must not learn that it exists elsewhere.
+            note_jobs_checked(job_id, place.queue)
             raise JobInOtherQueue(job_id, named, place.queue)
         target = place.queue
     elif place.exists:
@@ -75,9 +80,31 @@ def hidden_jobs(principal: Principal | None, places: list[JobPlace]) -> set[str]
     """Of the ids an operation names together (in a queue the guard let the key access), those
     of jobs the key may not see: the operation answers for them as for ids that are not there."""
     note_jobs_checked()
+    return unseen_jobs(principal, places)
+
+
+def unseen_jobs(principal: Principal | None, places: list[JobPlace]) -> set[str]:
+    """Of named ids (`places`: where each job is), those of jobs the key may not see: they exist,
+    in a queue outside its patterns or in none it can name. An id of no job names nothing of any
+    queue, so it is not among them (a deleted job's id stays in the record of its deletion)."""
     if principal is None or not principal.queues:
         return set()
     return {place.job_id for place in places if place.exists and not principal.may_see_job(place)}
+
+
+def visible_links(principal: Principal | None, job: JobInfo, places: list[JobPlace]) -> JobInfo:
+    """`job` with only the dependencies and dependents the key may see (`places`: where each of
+    origins.linked_ids is). For a limited key a linked job of another queue, or of none (a
+    dependency since deleted, which RQ's hash still names), is left out, as a missing job would
+    be: so a job's links name no job id of another queue."""
+    if principal is None or not principal.queues or (not job.dependency_ids and not job.dependent_ids):
+        return job
+    seen = {place.job_id for place in places if principal.may_see_job(place)}
+
+    def kept(ids: list[str] | None) -> list[str] | None:
+        return None if ids is None else [job_id for job_id in ids if job_id in seen]
+
+    return replace(job, dependency_ids=kept(job.dependency_ids), dependent_ids=kept(job.dependent_ids))
 
 
 def _hidden(principal: Principal, place: JobPlace, not_found: type[NotFound]) -> NotFound:

@@ -51,7 +51,7 @@ from gateway.services.domain.schedules import (
     RqSchedulerView,
 )
 from gateway.services.history.models import HistoryBucket, QueueHistory
-from gateway.services.operations.model import Operation
+from gateway.services.operations.model import Operation, OperationSighting
 from gateway.services.reads.sighting import JobSighting
 from gateway.services.reads.streams import JobStream
 from gateway.services.redis.origins import JobPlace
@@ -91,7 +91,7 @@ NESTED: dict[type, frozenset[str]] = {
     AuditPage: frozenset({"entries"}),
     BulkOutcome: frozenset({"errors"}),
     GroupOutcome: frozenset({"errors"}),
-    JobSighting: frozenset({"job", "place"}),
+    JobSighting: frozenset({"job", "place", "links"}),
     SearchPage: frozenset({"jobs"}),
     JobStream: frozenset({"chunks"}),  # walked chunk by chunk as it is read, see hide_payloads
     RqSnapshot: frozenset({"queues", "workers"}),
@@ -104,13 +104,14 @@ NESTED: dict[type, frozenset[str]] = {
     RateLimitInfo: frozenset({"allowed", "waiting"}),
     JobGroupInfo: frozenset({"jobs"}),
     Operation: frozenset({"errors"}),
+    OperationSighting: frozenset({"operation", "places"}),
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).
 SHOWN: dict[type, frozenset[str]] = {
     JobInfo: frozenset(
         {"job_id", "status", "origin", "func_name", "created_at", "enqueued_at", "started_at"}
-        | {"ended_at", "exc_info", "dependency_ids", "dependent_ids"}
+        | {"ended_at", "exc_info", "dependency_ids", "dependent_ids", "origin_known"}
     ),
     JobLocation: frozenset({"queue", "registry"}),
     JobPage: frozenset({"total", "end_cursor", "has_next_page", "cursors"}),
@@ -174,21 +175,24 @@ def _plan(kind: type) -> _Plan | None:
     return _Plan(replace, nested) if replace or nested else None
 
 
-def hide_payloads(result: Any, foreign: Callable[[JobInfo], bool] | None = None) -> Any:
+def hide_payloads(
+    result: Any, foreign: Callable[[JobInfo], bool] | None = None, listed_in: str | None = None
+) -> Any:
     """`result` with every payload field of every job in it replaced (see the module docstring):
     a JobInfo, a JobPage, a list or tuple of them, or any other result the service returns.
 
     With `foreign`, only the jobs it names are hidden, their traceback too, and nothing else:
-    for a queue-limited key reading its queue, the jobs of another queue that sit in it (damaged
-    data: a job whose hash names another origin, in this queue's registry)."""
+    for a queue-limited key reading its queue, the jobs of another (or of an unknown) queue that
+    sit in it (damaged data: a job whose hash names another origin, or none, in this queue's
+    registry). Their origin is then `listed_in`, the queue read, as for a job without one."""
     if isinstance(result, JobStream):
-        return result.map(lambda chunk: hide_payloads(chunk, foreign))
+        return result.map(lambda chunk: hide_payloads(chunk, foreign, listed_in))
     if isinstance(result, list):
-        return [hide_payloads(item, foreign) for item in result]
+        return [hide_payloads(item, foreign, listed_in) for item in result]
     if isinstance(result, tuple):
-        return tuple(hide_payloads(item, foreign) for item in result)
+        return tuple(hide_payloads(item, foreign, listed_in) for item in result)
     if isinstance(result, dict):
-        return {key: hide_payloads(value, foreign) for key, value in result.items()}
+        return {key: hide_payloads(value, foreign, listed_in) for key, value in result.items()}
     if not dataclasses.is_dataclass(result) or isinstance(result, type):
         return result
     plan = _plan(type(result))
@@ -198,7 +202,9 @@ def hide_payloads(result: Any, foreign: Callable[[JobInfo], bool] | None = None)
         changes = {name: hide(result) for name, hide in plan.replace.items()}
     elif isinstance(result, JobInfo) and foreign(result):
         changes = {name: hide(result) for name, hide in plan.replace.items()} | {"exc_info": None}
+        if listed_in is not None:
+            changes |= {"origin": listed_in, "origin_known": False}
     else:
         changes = {}
-    changes.update({name: hide_payloads(getattr(result, name), foreign) for name in plan.nested})
+    changes.update({name: hide_payloads(getattr(result, name), foreign, listed_in) for name in plan.nested})
     return dataclasses.replace(result, **changes)

@@ -16,18 +16,20 @@ from gateway.services.principal import Principal, RequestScope
 from gateway.services.reads.streams import JobStream
 
 
-def shown_to(scope: RequestScope, names_queue: bool, result: Any) -> Any:
+def shown_to(scope: RequestScope, names_queue: bool, result: Any, queue: str | None = None) -> Any:
     """`result` as the caller of `scope` may see it; `names_queue`: the read was of one queue,
-    which the guard has already checked."""
+    which the guard has already checked: `queue` (None when it was a job's, by its id)."""
     if isinstance(result, JobStream):  # each chunk as it is read
-        return result.map(lambda chunk: shown_to(scope, names_queue, chunk))
+        return result.map(lambda chunk: shown_to(scope, names_queue, chunk, queue))
     principal = scope.principal
     if not names_queue and principal.queues:
         for job in _jobs_in(result):
-            if not principal.may_access_queue(job.origin):
+            if not _may_read(principal, _queue_of(job)):
                 raise Forbidden.queue(principal.name, str(job.origin))
     if principal.queues:
-        result = hide_payloads(result, lambda job: not _may_read(principal, job.origin))
+        # A job of another queue, or of an unknown one, found in this queue: shown where it is,
+        # as a job without an origin is, and without its data (README "Roles").
+        result = hide_payloads(result, lambda job: not _may_read(principal, _queue_of(job)), queue)
     if scope.hides_payloads:
         result = hide_payloads(result)
     return result
@@ -35,6 +37,10 @@ def shown_to(scope: RequestScope, names_queue: bool, result: Any) -> Any:
 
 def _may_read(principal: Principal, origin: str | None) -> bool:
     return origin is not None and principal.may_access_queue(origin)
+
+
+def _queue_of(job: JobInfo) -> str | None:
+    return job.origin if job.origin_known else None
 
 
 def _jobs_in(result: Any) -> Iterable[JobInfo]:

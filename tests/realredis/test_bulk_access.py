@@ -252,3 +252,48 @@ def test_a_limited_keys_group_action_finds_only_the_groups_it_lists(r, odd):
             headers=bearer("operator-billing"),
         ).json()
         assert answer["matched_count"] == group["count"], answer
+
+
+@pytest.mark.parametrize("path", READS)
+def test_a_limited_key_reads_neither_another_queues_name_nor_an_unknown_queues_job_in_its_list(r, odd, path):
+    """The entries not known to be the queue's look alike to a limited key: in the queue they are
+    listed in, without data. The copy of a reports job showed `origin` "reports", a queue name
+    GET /queues hides; the job whose origin was emptied (an unknown queue, in no pattern: a 404
+    by id) showed its arguments and traceback."""
+    client = keyed_app_client(r)
+    limited = {
+        job["job_id"]: job for job in _listed(client.get(path, headers=bearer("operator-billing")).json())
+    }
+    for other in odd["others"]:
+        assert limited[other]["origin"] == QUEUE, other
+        assert (limited[other]["args"], limited[other]["exc_info"]) == (None, None), other
+    assert all(limited[own]["args"] and limited[own]["origin"] == QUEUE for own in odd["mine"])
+    whole = {job["job_id"]: job for job in _listed(client.get(path, headers=bearer("admin-all")).json())}
+    assert whole["foreign"]["origin"] == "reports"
+    emptied = odd["others"][2]
+    assert whole[emptied]["args"] and whole[emptied]["exc_info"]
+
+
+def test_graphql_lists_of_a_limited_key_name_no_other_queue(r, odd):
+    client = keyed_app_client(r)
+    query = """query($q: String!) {
+      failedJobs(queue: $q, first: 50) { nodes { id origin args } }
+      queue(name: $q) { jobs(state: FAILED, first: 50) { nodes { id origin args } } } }"""
+    body = client.post(
+        "/graphql", json={"query": query, "variables": {"q": QUEUE}}, headers=bearer("viewer-billing")
+    ).json()
+    for nodes in (body["data"]["failedJobs"]["nodes"], body["data"]["queue"]["jobs"]["nodes"]):
+        by_id = {node["id"]: node for node in nodes}
+        assert [(by_id[o]["origin"], by_id[o]["args"]) for o in odd["others"]] == [(QUEUE, None)] * 3
+
+
+def test_a_limited_keys_search_leaves_out_a_job_of_an_unknown_queue(r, odd):
+    """Search showed the job whose origin was emptied, with its data, to a billing-* key (its
+    origin read as the queue it was found in); by id it is a 404, as a job in no pattern."""
+    client = keyed_app_client(r)
+    emptied = odd["others"][2]
+    path = f"/api/v1/search?q=&queue={QUEUE}"
+    limited = client.get(path, headers=bearer("operator-billing")).json()
+    assert emptied not in {job["job_id"] for job in limited["jobs"]}
+    assert set(odd["mine"]) <= {job["job_id"] for job in limited["jobs"]}
+    assert emptied in {job["job_id"] for job in client.get(path, headers=bearer("admin-all")).json()["jobs"]}

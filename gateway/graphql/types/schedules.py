@@ -92,7 +92,10 @@ class RqSchedulerJob:
 
 @strawberry.type
 class RqSchedulerView:
-    total_count: int = strawberry.field(description="Entries in rq-scheduler's set (REST `total`).")
+    total_count: int = strawberry.field(
+        description="Entries in rq-scheduler's set (for a queue-limited key, those of its queues; "
+        "REST `total`)."
+    )
     jobs: list[RqSchedulerJob]
 
     @classmethod

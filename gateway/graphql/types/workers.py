@@ -6,6 +6,12 @@ import strawberry
 
 from gateway import services
 
+# A worker's counters cover every queue it listens to (README "Roles").
+COUNTER = (
+    "{}, whichever of its queues they were of; null for a queue-limited API key when the worker also "
+    "listens to a queue outside the key's patterns"
+)
+
 
 @strawberry.type
 class Worker:
@@ -13,9 +19,11 @@ class Worker:
     state: str = strawberry.field(description="RQ's worker state: started, idle, busy, suspended (or '?').")
     queues: list[str]
     current_job_id: strawberry.ID | None
-    successful_job_count: int
-    failed_job_count: int
-    total_working_time: float = strawberry.field(description="Seconds spent running jobs.")
+    successful_job_count: int | None = strawberry.field(description=COUNTER.format("Jobs it finished"))
+    failed_job_count: int | None = strawberry.field(description=COUNTER.format("Jobs it failed"))
+    total_working_time: float | None = strawberry.field(
+        description=COUNTER.format("Seconds spent running jobs")
+    )
     last_heartbeat: str | None
     birth_date: str | None
     hostname: str | None

@@ -63,7 +63,10 @@ class RqSchedulerJob(BaseModel):
 
 class RqScheduler(BaseModel):
     model_config = _FROM
-    total: int = Field(description="Entries in rq-scheduler's set; 0 when it is not used.")
+    total: int = Field(
+        description="Entries in rq-scheduler's set (for a queue-limited key, those of its queues); "
+        "0 when it is not used."
+    )
     jobs: list[RqSchedulerJob] = Field(description="By next run, the first `first`.")
 
     @classmethod

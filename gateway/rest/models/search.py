@@ -12,7 +12,9 @@ from gateway.services import SearchPage
 
 class SearchResult(BaseModel):
     jobs: list[Job] = Field(description="Matching jobs in scan order, with the fields of the failed list.")
-    scanned: int = Field(description="Jobs this request examined (at most --search-scan-limit).")
+    scanned: int = Field(
+        description="Jobs of the queues searched this request examined (at most --search-scan-limit)."
+    )
     complete: bool = Field(description="True when every job in scope was examined: there is nothing more.")
     next_cursor: str | None = Field(
         description="Pass as `cursor` to go on where this request stopped; null when complete."

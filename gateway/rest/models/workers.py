@@ -6,6 +6,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.services import WorkerInfo
 
+# A worker's counters cover every queue it listens to (README "Roles").
+_COUNTER = (
+    "{}, whichever of its queues they were of; null for a queue-limited API key when the worker also "
+    "listens to a queue outside the key's patterns"
+)
+
 
 class Worker(BaseModel):
     model_config = ConfigDict(
@@ -34,9 +40,9 @@ class Worker(BaseModel):
     state: str = Field(description="RQ's worker state: started, idle, busy, suspended (or '?').")
     queues: list[str]
     current_job_id: str | None
-    successful_job_count: int
-    failed_job_count: int
-    total_working_time: float = Field(description="Seconds spent running jobs.")
+    successful_job_count: int | None = Field(description=_COUNTER.format("Jobs it finished"))
+    failed_job_count: int | None = Field(description=_COUNTER.format("Jobs it failed"))
+    total_working_time: float | None = Field(description=_COUNTER.format("Seconds spent running jobs"))
     last_heartbeat: str | None = Field(description="ISO 8601, UTC, ending in Z.")
     birth_date: str | None = Field(description="ISO 8601, UTC, ending in Z.")
     hostname: str | None

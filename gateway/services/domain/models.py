@@ -43,6 +43,9 @@ class JobInfo:
     location: JobLocation | None = None
     dependency_ids: list[str] | None = None
     dependent_ids: list[str] | None = None
+    # False when the job names no readable origin (no hash, an empty or undecodable field):
+    # `origin` is then the queue it was found in, and its queue is unknown (job_access.py).
+    origin_known: bool = True
 
     @property
     def is_finished(self) -> bool:
@@ -146,9 +149,11 @@ class WorkerInfo:
     state: str
     queues: list[str]
     current_job_id: str | None
-    successful_job_count: int
-    failed_job_count: int
-    total_working_time: float
+    # None for a queue-limited key when the worker also listens to another queue: they count its
+    # jobs too (reads/workers.py workers_seen_by).
+    successful_job_count: int | None
+    failed_job_count: int | None
+    total_working_time: float | None
     last_heartbeat: str | None
     birth_date: str | None
     hostname: str | None

@@ -3,6 +3,8 @@ patterns), who it is (the console, issue 11), and the bare check of several inst
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gateway.services.access import read
 from gateway.services.audit import AuditPage, read_audit
 from gateway.services.domain.caller import CallerInfo
@@ -31,7 +33,7 @@ class AccessBound(ServiceCore):
         visible = self.scope.principal.may_access_queue
         # A queue-limited key of a gateway with several instances reads this instance's records
         # only (its patterns were bound to this instance; the trail holds every instance's).
-        return call_on(
+        page = call_on(
             health,
             "audit_log",
             lambda: read_audit(
@@ -42,6 +44,18 @@ class AccessBound(ServiceCore):
                 self.health.instance,
             ),
         )
+        # A record of its queue may name another queue's jobs (an unrestricted key's selected
+        # action naming them): their ids are left out, as everywhere (this instance's jobs). The
+        # ids a key named itself are its own to see (they answered it as missing ones do).
+        name = self.scope.principal.name
+        hidden = self._unseen([i for entry in page.entries if entry.key != name for i in entry.job_ids])
+        if not hidden:
+            return page
+        entries = [
+            e if e.key == name else replace(e, job_ids=[i for i in e.job_ids if i not in hidden])
+            for e in page.entries
+        ]
+        return replace(page, entries=entries)
 
     @read()
     def caller(self) -> CallerInfo:

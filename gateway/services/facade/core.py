@@ -12,14 +12,15 @@ from rq.serializers import resolve_serializer
 from gateway.errors import Forbidden, GatewayError
 from gateway.services.access import public
 from gateway.services.domain.failed_job_filter import FailedJobFilter
+from gateway.services.domain.models import JobInfo
 from gateway.services.domain.validation import validate_job_id, validate_queue_name
-from gateway.services.job_access import authorise_job, hidden_jobs
+from gateway.services.job_access import authorise_job, hidden_jobs, unseen_jobs, visible_links
 from gateway.services.principal import Principal, RequestScope
 from gateway.services.reads.filtered import FilteredView
 from gateway.services.reads.known import ensure_known
 from gateway.services.reads.snapshot import SharedRead, read_snapshot
 from gateway.services.redis.backend import BackendHealth, backend_call, probe
-from gateway.services.redis.origins import read_places
+from gateway.services.redis.origins import linked_ids, read_places
 from gateway.services.redis.registry import RegistryReader
 from gateway.services.writes.failed_actions import FailedJobActions
 
@@ -98,6 +99,21 @@ class ServiceCore:
         restricted = principal is not None and bool(principal.queues)
         place = read_places(self.connection, [job_id])[0] if needs_queue or restricted else None
         return authorise_job(principal, job_id, place, named, self.default_queue, registry)
+
+    def _visible_links(self, job: JobInfo) -> JobInfo:
+        """The job with only the dependencies and dependents the caller may see (one more round
+        trip, for a queue-limited key reading a job that links to others)."""
+        principal = self._principal
+        linked = linked_ids(job) if principal is not None and principal.queues else []
+        return visible_links(principal, job, read_places(self.connection, linked)) if linked else job
+
+    def _unseen(self, job_ids: list[str]) -> set[str]:
+        """Of ids shown in a record (an audit entry, an operation), those of jobs the caller may
+        not see (job_access.unseen_jobs): one round trip, for a queue-limited key only."""
+        principal = self._principal
+        if principal is None or not principal.queues or not job_ids:
+            return set()
+        return unseen_jobs(principal, read_places(self.connection, list(dict.fromkeys(job_ids))))
 
     def _recorded_queue(self, job_id: str) -> str | None:
         """The job's queue for the audit record of a call refused before its job was checked."""

@@ -111,7 +111,7 @@ class JobReads(ServiceCore):
         )
         if job is None:
             raise JobNotFound(job_id)
-        return job
+        return self._visible_links(job)
 
     @cached_property
     def _browser(self) -> Browser:

@@ -8,7 +8,7 @@ from gateway.services.access import read
 from gateway.services.domain.models import JobInfo, QueueInfo
 from gateway.services.domain.validation import validate_job_id
 from gateway.services.facade.core import ServiceCore
-from gateway.services.job_access import authorise_job
+from gateway.services.job_access import authorise_job, visible_links
 from gateway.services.reads.sighting import JobSighting, read_sighting
 from gateway.services.redis.backend import backend_call
 
@@ -42,4 +42,4 @@ class LiveViews(ServiceCore):
         authorise_job(self._principal, job_id, sighting.place, None, self.default_queue)
         if sighting.job is None:
             raise JobNotFound(job_id)
-        return sighting.job
+        return visible_links(self._principal, sighting.job, list(sighting.links))

@@ -8,12 +8,21 @@ from typing import Any
 from gateway.errors import Forbidden, OperationNotFound
 from gateway.services.access import action, note_operation, public, read
 from gateway.services.facade.core import ServiceCore
-from gateway.services.operations.model import Operation, Selector, validate_action
+from gateway.services.job_access import unseen_jobs
+from gateway.services.operations.model import (
+    Operation,
+    OperationSighting,
+    Selector,
+    named_ids,
+    seen_as,
+    validate_action,
+)
 from gateway.services.operations.runner import OperationRunner
 from gateway.services.operations.tracker import Operations
 from gateway.services.principal import Role
 from gateway.services.reads.search_page import check_named_queues
 from gateway.services.redis.backend import backend_call
+from gateway.services.redis.origins import read_places
 
 
 class TrackedOperations(ServiceCore):
@@ -95,10 +104,26 @@ class TrackedOperations(ServiceCore):
     @read()
     @backend_call()
     def operation(self, operation_id: str) -> Operation:
+        return self._shown(self._visible(operation_id))
+
+    def _visible(self, operation_id: str) -> Operation:
         found = self._tracker.get(operation_id)
         if found is None or not self.may_access_queue(found.queue):
             raise OperationNotFound(operation_id)
         return found
+
+    def _shown(self, operation: Operation) -> Operation:
+        """The operation without the ids of jobs the caller may not see: an unrestricted key's
+        operation on a queue may name jobs of other queues (a job_ids selector, their errors)."""
+        if not self._others(operation):
+            return operation
+        return seen_as(operation, self._unseen(named_ids(operation)), self.may_access_queue)
+
+    def _others(self, operation: Operation) -> bool:
+        """Whether the operation is shown through seen_as: another key's, to a limited key. The
+        ids a key named itself are its own (a job of another queue it named answers as a missing
+        one, in its errors too), so its own operations are shown as they are."""
+        return self._own_jobs_only and operation.key != self._principal_name
 
     @read()
     @backend_call()
@@ -116,14 +141,21 @@ class TrackedOperations(ServiceCore):
         return self._page(first, after)
 
     def _page(self, first: int, after: str | None) -> tuple[list[Operation], str | None]:
-        return self._tracker.page(first, after, lambda op: self.may_access_queue(op.queue))
+        found, cursor = self._tracker.page(first, after, lambda op: self.may_access_queue(op.queue))
+        others = [operation for operation in found if self._others(operation)]
+        hidden = self._unseen([job_id for operation in others for job_id in named_ids(operation)])
+        shown = [
+            seen_as(operation, hidden, self.may_access_queue) if self._others(operation) else operation
+            for operation in found
+        ]
+        return shown, cursor
 
     @action("operation_cancel", Role.OPERATOR)
     @backend_call()
     def cancel_operation(self, operation_id: str) -> Operation:
         """Stop an operation before its next chunk (a delete operation needs an admin, as its
         start did). Canceling one that has ended changes nothing and answers it as it is."""
-        found = self.operation(operation_id)
+        found = self._visible(operation_id)
         note_operation(found.id, found.queue)
         principal = self._principal
         if found.action == "delete" and principal is not None and (principal.role or 0) < Role.ADMIN:
@@ -132,9 +164,22 @@ class TrackedOperations(ServiceCore):
         return self.operation(operation_id)
 
     @read()
-    def view_operation(self, operation: Operation) -> Operation:
+    @backend_call()
+    def sight_operation(self, operation_id: str) -> OperationSighting:
+        """An operation and where the jobs it names are: its live stream's one shared read."""
+        found = self._visible(operation_id)
+        ids = named_ids(found)
+        return OperationSighting(found, tuple(read_places(self.connection, ids)) if ids else ())
+
+    @read()
+    def view_operation(self, sighting: OperationSighting) -> Operation:
         """A shared read of an operation (its live stream) as this caller sees it: not found
-        when the key may not access its queue, as `operation` answers."""
+        when the key may not access its queue, as `operation` answers, and without the ids of
+        jobs it may not see."""
+        operation = sighting.operation
         if not self.may_access_queue(operation.queue):
             raise OperationNotFound(operation.id)
-        return operation
+        if not self._others(operation):
+            return operation
+        hidden = unseen_jobs(self._principal, list(sighting.places))
+        return seen_as(operation, hidden, self.may_access_queue)

@@ -18,16 +18,20 @@ class RqViews(ServiceCore):
     @read()
     @backend_call()
     def cron(self) -> CronView:
-        """RQ's CronSchedulers and their cron jobs (of the queues the key may access), with each
-        cron job's newest runs; empty without a CronScheduler (or with RQ < 2.4)."""
-        return read_cron(self.connection, self.may_access_queue)
+        """RQ's CronSchedulers and their cron jobs (of the queues the key may access; a limited
+        key sees no scheduler without one), with each cron job's newest runs; empty without a
+        CronScheduler (or with RQ < 2.4)."""
+        return read_cron(self.connection, self.may_access_queue, self._restricted)
 
     @read()
     @backend_call()
     def rq_scheduler(self, limit: int = 100) -> RqSchedulerView:
-        """rq-scheduler's scheduled jobs by next run; empty when its key does not exist."""
+        """rq-scheduler's scheduled jobs by next run; empty when its key does not exist. A limited
+        key's total and page count only its queues' jobs."""
         validate_page_size(limit)
-        return read_rq_scheduler(self.connection, self.serializer, limit, self._may_see_queue)
+        return read_rq_scheduler(
+            self.connection, self.serializer, limit, self._may_see_queue, self._restricted
+        )
 
     def _may_see_queue(self, queue: str | None) -> bool:
         """A job's queue, for reads that list jobs of many queues: a job whose queue is unknown

@@ -38,6 +38,7 @@ class Search(ServiceCore):
             self.may_access_queue,
             self._check_queue,
             hide_payloads if hides else None,
+            self._own_jobs_only,
         )
 
     @read(queue_arg="")  # not one queue: search_scope checks the named one, or keeps the allowed ones

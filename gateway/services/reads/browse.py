@@ -120,7 +120,7 @@ class Browser:
             return decode
         # An entry whose job hash is gone still shows, so a page always matches its total.
         return lambda: [
-            job or JobInfo(job_id=id_of(ref), status=state, origin=queue)
+            job or JobInfo(job_id=id_of(ref), status=state, origin=queue, origin_known=False)
             for ref, job in zip(refs, decode(), strict=True)
         ]
 

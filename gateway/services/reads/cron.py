@@ -48,8 +48,12 @@ def _cron_jobs(raw: str | None) -> list[dict[str, Any]]:
     return [job for job in jobs if isinstance(job, dict)] if isinstance(jobs, list) else []
 
 
-def read_cron(connection: Redis, may_access_queue: Callable[[str], bool]) -> CronView:
-    """Every registered CronScheduler, with the cron jobs of queues the caller may access."""
+def read_cron(
+    connection: Redis, may_access_queue: Callable[[str], bool], restricted: bool = False
+) -> CronView:
+    """Every registered CronScheduler, with the cron jobs of queues the caller may access; for a
+    `restricted` (queue-limited) caller, only the schedulers with one of those, as the workers of
+    other queues are not listed to it."""
     with connection.pipeline(transaction=False) as pipe:
         pipe.zrange(keys.CRON_SCHEDULERS, 0, -1, withscores=True)
         (registered,) = damaged.execute(pipe)
@@ -70,7 +74,8 @@ def read_cron(connection: Redis, may_access_queue: Callable[[str], bool]) -> Cro
             for job in _cron_jobs(text.get("cron_jobs"))
             if may_access_queue(str(job.get("queue_name", "")))
         ]
-        schedulers.append((name, heartbeat, text, jobs))
+        if jobs or not restricted:
+            schedulers.append((name, heartbeat, text, jobs))
     queues_of: dict[str, set[str]] = {}
     for job in (job for _, _, text, _ in schedulers for job in _cron_jobs(text.get("cron_jobs"))):
         queues_of.setdefault(_name(job), set()).add(_queue(job))

@@ -37,7 +37,12 @@ from gateway.services.domain.search_query import FREE, SearchQuery
 from gateway.services.reads.browse import STATES, Browser
 from gateway.services.reads.queue_list import decode_window
 from gateway.services.reads.read_ahead import read_ahead
-from gateway.services.reads.search_limited import RATE_LIMITED, decode_limited_cursor, limited_refs
+from gateway.services.reads.search_limited import (
+    RATE_LIMITED,
+    counted_entries,
+    decode_limited_cursor,
+    limited_refs,
+)
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.decode import decode_meta
 from gateway.services.redis.registry import RegistryReader, decode_cursor
@@ -68,6 +73,11 @@ class SearchScope:
     states: tuple[str, ...] = SEARCH_STATES
     may_access_queue: Callable[[str], bool] = _everything
     shown: Callable[[JobInfo], JobInfo] | None = None
+    unknown_origins: bool = True  # sees jobs of no readable origin: keys without patterns only
+
+    def sees(self, job: JobInfo) -> bool:
+        """Whether the caller may see the job, by its queue: its origin, when it names one."""
+        return self.may_access_queue(job.origin) if job.origin_known else self.unknown_origins
 
 
 @dataclass(frozen=True)
@@ -120,11 +130,14 @@ def scan_search(
         ]
         refs, cursors = probe.refs, probe.cursors
         jobs = browser.fetch([refs[i] for i in matched], probe.state, probe.queue, True) if matched else []
+        counted = counted_entries(
+            probe.state, probe_jobs, lambda job: scope.sees(job) and job.origin in scope.queues
+        )
         hits = [
-            SearchHit(job, encode_search_cursor(probe.queue, probe.state, cursors[i]), i + 1)
+            SearchHit(job, encode_search_cursor(probe.queue, probe.state, cursors[i]), sum(counted[: i + 1]))
             for i, job in zip(matched, jobs, strict=True)
         ]
-        yield SearchChunk(hits, len(refs), probe.cursor, False)
+        yield SearchChunk(hits, sum(counted), probe.cursor, False)
 
 
 @dataclass(frozen=True)
@@ -196,7 +209,7 @@ def fields_for(query: SearchQuery) -> tuple[str, ...]:
 def _visible(job: JobInfo, scope: SearchScope, test: Test, meta: dict[str, Any] | None) -> bool:
     # A job whose origin is another queue than the one it sits in (damaged or hand-written data)
     # is shown only to a key that may see that queue too.
-    if not scope.may_access_queue(job.origin):
+    if not scope.sees(job):
         return False
     return test(scope.shown(job) if scope.shown is not None else job, meta)
 

@@ -11,12 +11,13 @@ is met once however the scan is split into requests."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from redis import Redis
 
 from gateway.errors import InvalidParameter
 from gateway.services.domain import json_text
+from gateway.services.domain.models import JobInfo
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.registry import RegistryReader, decode_cursor, encode_cursor
 
@@ -62,3 +63,12 @@ def decode_limited_cursor(inner: str) -> tuple[str, tuple[str, bytes] | None]:
     if not isinstance(name, str) or not isinstance(cursor, str):
         raise InvalidParameter("not a rate-limited jobs cursor")
     return name, decode_cursor(cursor)
+
+
+def counted_entries(state: str, jobs: list[JobInfo], in_scope: Callable[[JobInfo], bool]) -> list[bool]:
+    """Which entries of a chunk count as examined (a search's `scanned`): every entry of a queue
+    or registry in scope, but of the rate-limited jobs, which span queues, only those `in_scope`:
+    counting the others would tell a queue-limited key how many of other queues' jobs wait."""
+    if state != RATE_LIMITED:
+        return [True] * len(jobs)
+    return [in_scope(job) for job in jobs]

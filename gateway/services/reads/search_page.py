@@ -40,6 +40,7 @@ def search_scope(
     may_access_queue: Callable[[str], bool],
     check_queue: Callable[[str], None],
     shown: Callable[[JobInfo], JobInfo] | None = None,
+    restricted: bool = False,
 ) -> SearchScope:
     """The queues and states a search reads: the named queue, or every queue in RQ's queues set
     the key may access; narrowed to the `queue:` terms, which must all name the same queue. A
@@ -62,6 +63,7 @@ def search_scope(
         states=(state,) if state is not None else SEARCH_STATES,
         may_access_queue=may_access_queue,
         shown=shown,
+        unknown_origins=not restricted,
     )
 
 
@@ -134,7 +136,7 @@ def lookup_page(
     listed = dataclasses.replace(job, location=None, dependency_ids=None, dependent_ids=None)
     seen = scope.shown(listed) if scope.shown is not None else listed
     meta = metas_of(connection, [listed], serializer)[0] if needs_meta(query) else None
-    if not (scope.may_access_queue(listed.origin) and matches(query, seen, meta)):
+    if not (scope.sees(listed) and matches(query, seen, meta)):
         return SearchPage([], 1, True, None)
     inner = _inner(connection, queue, job_id, place)
     return SearchPage([listed], 1, True, None, [encode_search_cursor(queue, state, inner)])

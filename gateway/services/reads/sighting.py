@@ -14,18 +14,21 @@ from redis import Redis
 
 from gateway.services.domain.models import JobInfo
 from gateway.services.reads.locate import fetch_located_job
-from gateway.services.redis.origins import JobPlace, read_places
+from gateway.services.redis.origins import JobPlace, linked_ids, read_places
 
 
 @dataclass(frozen=True)
 class JobSighting:
     place: JobPlace
     job: JobInfo | None  # None when the key holds no readable job hash
+    # Where each job it links to is (origins.linked_ids), for each subscriber's check of them.
+    links: tuple[JobPlace, ...] = ()
 
 
 def read_sighting(connection: Redis, job_id: str, serializer: Any, default_queue: str) -> JobSighting:
     """Two round trips: the place first, so a job deleted between them reads as gone, not as a
-    job in no queue."""
+    job in no queue; a third for the places of the jobs it links to, when it links to any."""
     (place,) = read_places(connection, [job_id])
     job = fetch_located_job(connection, job_id, serializer, default_queue) if place.exists else None
-    return JobSighting(place, job)
+    linked = linked_ids(job) if job is not None else []
+    return JobSighting(place, job, tuple(read_places(connection, linked)) if linked else ())

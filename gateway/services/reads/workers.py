@@ -60,11 +60,10 @@ def workers_seen_by(
     """The workers as a key limited to queue patterns sees them: those listening to a queue it may
     access, each showing only those queues, and its current job only when that job's queue (its
     origin, read in one pipeline as job(id) reads it) is one of them. Another queue's name or job
-    id is as hidden here as in `queues` and `job(id)`."""
-    shown = [
-        dataclasses.replace(worker, queues=[queue for queue in worker.queues if may_access_queue(queue)])
-        for worker in workers
-    ]
+    id is as hidden here as in `queues` and `job(id)`; so are the counts of its jobs: a worker
+    that also listens to another queue shows no job counters or working time (None), which count
+    that queue's jobs."""
+    shown = [_seen(worker, may_access_queue) for worker in workers]
     shown = [worker for worker in shown if worker.queues]
     busy = [worker for worker in shown if worker.current_job_id is not None]
     if not busy:
@@ -81,6 +80,15 @@ def workers_seen_by(
         dataclasses.replace(worker, current_job_id=None) if worker.current_job_id in hidden else worker
         for worker in shown
     ]
+
+
+def _seen(worker: WorkerInfo, may_access_queue: Callable[[str], bool]) -> WorkerInfo:
+    queues = [queue for queue in worker.queues if may_access_queue(queue)]
+    if len(queues) == len(worker.queues):
+        return worker
+    return dataclasses.replace(
+        worker, queues=queues, successful_job_count=None, failed_job_count=None, total_working_time=None
+    )
 
 
 def _alive_executions(composite_keys: list[str], connection: Redis) -> set[str]:

@@ -161,7 +161,7 @@ def _legacy_exc_info(raw: bytes | None) -> str | None:
 
 def orphan(job_id: str, queue_name: str) -> JobInfo:
     """A failed-registry entry whose job hash is gone: shown so it can be seen and cleaned up."""
-    return JobInfo(job_id=job_id, status=JobStatus.FAILED.value, origin=queue_name)
+    return JobInfo(job_id=job_id, status=JobStatus.FAILED.value, origin=queue_name, origin_known=False)
 
 
 def decode_job(
@@ -190,6 +190,7 @@ def decode_job(
         job_id=job_id,
         status=status,
         origin=_text(raw.get(b"origin")) or queue_name,
+        origin_known=bool(_text(raw.get(b"origin"))),
         func_name=func_name,
         args=args,
         kwargs=kwargs,
@@ -225,6 +226,7 @@ def decode_fields(
         job_id=job_id,
         status=status,
         origin=_text(raw.get("origin")) or queue_name,
+        origin_known=bool(_text(raw.get("origin"))),
         func_name=func_name,
         args=args,
         kwargs=kwargs,

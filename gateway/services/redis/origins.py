@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from redis import Redis
 
+from gateway.services.domain.models import JobInfo
 from gateway.services.redis import damaged, keys
 
 
@@ -32,6 +33,11 @@ def read_places(connection: Redis, job_ids: list[str]) -> list[JobPlace]:
         JobPlace(job_id, bool(replies[2 * index + 1]), _queue_name(replies[2 * index]))
         for index, job_id in enumerate(job_ids)
     ]
+
+
+def linked_ids(job: JobInfo) -> list[str]:
+    """The ids a located job names besides its own: its dependencies, then its dependents."""
+    return [*(job.dependency_ids or ()), *(job.dependent_ids or ())]
 
 
 def _queue_name(origin: bytes | None) -> str | None:
