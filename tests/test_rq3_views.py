@@ -89,6 +89,31 @@ def test_queue_patterns(conn):
     assert client.get(f"/api/v1/job-groups/{name}").status_code == 404  # all its jobs are in default
 
 
+def test_a_limited_keys_counts_cover_every_member_not_the_first_listed(conn):
+    """A group's or rate limit's first 100 members (by id, by score) may all be other queues'
+    jobs: a billing-* key's jobGroup then answered NOT_FOUND for a group holding its jobs, and its
+    counts covered only its jobs among those 100. They now cover every member."""
+    group = Group.create(conn, name="big")
+    default, billing = Queue("default", connection=conn), Queue("billing-eu", connection=conn)
+    others = group.enqueue_many(default, [Queue.prepare_data(jobs.add, (i, 1)) for i in range(150)])
+    mine = group.enqueue_many(billing, [Queue.prepare_data(jobs.add, (i, 2)) for i in range(3)])
+    # Ids sort the other queue's jobs first, as ids of any group may happen to.
+    for job in others:
+        conn.rename(f"rq:job:{job.id}", f"rq:job:0-{job.id}")
+        conn.srem("rq:group:big", job.id)
+        conn.sadd("rq:group:big", f"0-{job.id}")
+    _limited(conn, "default", count=150)
+    billing_limited = _limited(conn, "billing-eu", count=2)
+    client = keyed_client(conn, "billing")
+    answer = client.get("/api/v1/job-groups/big")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["job_count"] == 3
+    assert sorted(job["job_id"] for job in answer.json()["jobs"]) == sorted(job.id for job in mine)
+    (limit,) = client.get("/api/v1/rate-limits").json()["rate_limits"]
+    assert limit["allowed_count"] + limit["waiting_count"] == 2
+    assert sorted(job["job_id"] for job in limit["allowed"] + limit["waiting"]) == sorted(billing_limited)
+
+
 def test_both_transports_answer_alike(client, conn):
     _limited(conn)
     name, _ = _group(conn)

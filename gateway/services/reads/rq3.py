@@ -19,21 +19,27 @@ from gateway.services.redis import damaged, keys
 MaySee = Callable[[str | None], bool]
 # The jobs listed per rate-limit set or group; the counts cover them all.
 JOBS_SHOWN = 100
+# Jobs whose origin one pipeline reads: a queue-limited key's counts read every member's origin.
+READ_CHUNK = 1000
 
 
-def _jobs(connection: Redis, ids: list[str], may_see: MaySee) -> list[LimitedJob]:
-    if not ids:
-        return []
-    with connection.pipeline(transaction=False) as pipe:
-        for job_id in ids:
-            pipe.hmget(damaged.key_bytes(keys.job_key(job_id)), "origin", "status")
-        replies = damaged.execute(pipe)
+def _jobs(connection: Redis, ids: list[str], may_see: MaySee, restricted: bool) -> list[LimitedJob]:
+    """The jobs of `ids` the caller may see, in order, with origin and status: one pipeline for
+    the listed jobs of an unrestricted read, READ_CHUNK a pipeline for every member of a
+    queue-limited key's (however many there are)."""
     jobs = []
-    for job_id, fields in zip(ids, replies, strict=True):
-        origin, status = fields or (None, None)
-        queue = damaged.shown_or_none(origin)
-        if may_see(queue):
-            jobs.append(LimitedJob(damaged.shown_name(job_id), queue, damaged.shown_or_none(status)))
+    step = READ_CHUNK if restricted else max(len(ids), 1)
+    for start in range(0, len(ids), step):
+        chunk = ids[start : start + step]
+        with connection.pipeline(transaction=False) as pipe:
+            for job_id in chunk:
+                pipe.hmget(damaged.key_bytes(keys.job_key(job_id)), "origin", "status")
+            replies = damaged.execute(pipe)
+        for job_id, fields in zip(chunk, replies, strict=True):
+            origin, status = fields or (None, None)
+            queue = damaged.shown_or_none(origin)
+            if may_see(queue):
+                jobs.append(LimitedJob(damaged.shown_name(job_id), queue, damaged.shown_or_none(status)))
     return jobs
 
 
@@ -50,13 +56,18 @@ def read_rate_limits(connection: Redis, may_see: MaySee, restricted: bool) -> li
             pipe.hget(damaged.key_bytes(config), "concurrency")
             pipe.zcard(damaged.key_bytes(allowed))
             pipe.zcard(damaged.key_bytes(waiting))
-            pipe.zrange(damaged.key_bytes(allowed), 0, JOBS_SHOWN - 1)
-            pipe.zrange(damaged.key_bytes(waiting), 0, JOBS_SHOWN - 1)
+            # A queue-limited key counts only its queues' jobs, so it reads every member's origin.
+            last = -1 if restricted else JOBS_SHOWN - 1
+            pipe.zrange(damaged.key_bytes(allowed), 0, last)
+            pipe.zrange(damaged.key_bytes(waiting), 0, last)
         replies = damaged.execute(pipe)
     sets = [replies[index * 5 + 3 : index * 5 + 5] for index in range(len(names))]
     # Every listed job's origin and status in one round trip, whatever the number of keys.
     listed = _jobs(
-        connection, [damaged.internal(i) for pair in sets for ids in pair for i in ids or ()], may_see
+        connection,
+        [damaged.internal(i) for pair in sets for ids in pair for i in ids or ()],
+        may_see,
+        restricted,
     )
     by_id = {job.job_id: job for job in listed}
     limits = []
@@ -73,8 +84,8 @@ def read_rate_limits(connection: Redis, may_see: MaySee, restricted: bool) -> li
                 concurrency=_count(concurrency),
                 allowed_count=len(allowed) if restricted else int(allowed_count or 0),
                 waiting_count=len(waiting) if restricted else int(waiting_count or 0),
-                allowed=allowed,
-                waiting=waiting,
+                allowed=allowed[:JOBS_SHOWN],
+                waiting=waiting[:JOBS_SHOWN],
             )
         )
     return limits
@@ -111,13 +122,15 @@ def read_job_groups(connection: Redis) -> list[JobGroupSummary]:
 
 
 def read_job_group(connection: Redis, name: str, may_see: MaySee, restricted: bool) -> JobGroupInfo:
-    """One group's jobs (the first JOBS_SHOWN by id) with their statuses."""
+    """One group's jobs (the first JOBS_SHOWN by id) with their statuses. A queue-limited key's
+    count and list cover only its queues' jobs, found among all the members (not the first ones
+    alone, which may all be other queues')."""
     key = damaged.key_bytes(keys.GROUP_PREFIX + name)
     with connection.pipeline(transaction=False) as pipe:
         pipe.smembers(key)
         (members,) = damaged.execute(pipe)
     ids = sorted(damaged.internal(member) for member in members or ())
-    jobs = _jobs(connection, ids[:JOBS_SHOWN], may_see)
+    jobs = _jobs(connection, ids if restricted else ids[:JOBS_SHOWN], may_see, restricted)
     if not ids or (restricted and not jobs):
         raise JobGroupNotFound(name)
-    return JobGroupInfo(name=name, job_count=len(jobs) if restricted else len(ids), jobs=jobs)
+    return JobGroupInfo(name=name, job_count=len(jobs) if restricted else len(ids), jobs=jobs[:JOBS_SHOWN])
