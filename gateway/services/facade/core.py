@@ -95,17 +95,14 @@ class ServiceCore:
         Where the job is is read here, once, and only when the check or the operation needs it.
         `registry`: the operation acts on a failed registry (retry, delete)."""
         named = self.queue_name(queue) if queue is not None else None
-        principal = self._principal
-        restricted = principal is not None and bool(principal.queues)
-        place = read_places(self.connection, [job_id])[0] if needs_queue or restricted else None
-        return authorise_job(principal, job_id, place, named, self.default_queue, registry)
+        place = read_places(self.connection, [job_id])[0] if needs_queue or self._restricted else None
+        return authorise_job(self._principal, job_id, place, named, self.default_queue, registry)
 
     def _visible_links(self, job: JobInfo) -> JobInfo:
         """The job with only the dependencies and dependents the caller may see (one more round
         trip, for a queue-limited key reading a job that links to others)."""
-        principal = self._principal
-        linked = linked_ids(job) if principal is not None and principal.queues else []
-        return visible_links(principal, job, read_places(self.connection, linked)) if linked else job
+        linked = linked_ids(job) if self._restricted else []
+        return visible_links(self._principal, job, read_places(self.connection, linked)) if linked else job
 
     def _unseen(self, job_ids: list[str]) -> set[str]:
         """Of ids shown in a record (an audit entry, an operation), those of jobs the caller may
@@ -124,13 +121,17 @@ class ServiceCore:
             return None  # the refusal is answered and recorded all the same
 
     @property
-    def _own_jobs_only(self) -> bool:
-        """Whether bulk actions take only a queue's own jobs: for a queue-limited key, a job in
-        the queue's failed registry whose origin is another queue is as absent as anywhere else."""
+    def _restricted(self) -> bool:
+        """Whether the caller's key is limited to queue patterns."""
         principal = self._principal
         return principal is not None and bool(principal.queues)
 
+    @property
+    def _own_jobs_only(self) -> bool:
+        """Whether bulk actions take only a queue's own jobs: for a queue-limited key, a job in
+        the queue's failed registry whose origin is another queue is as absent as anywhere else."""
+        return self._restricted
+
     def _hidden_jobs(self, job_ids: list[str]) -> set[str]:
-        principal = self._principal
-        restricted = principal is not None and bool(principal.queues)
-        return hidden_jobs(principal, read_places(self.connection, job_ids) if restricted else [])
+        places = read_places(self.connection, job_ids) if self._restricted else []
+        return hidden_jobs(self._principal, places)

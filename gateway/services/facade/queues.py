@@ -39,7 +39,7 @@ class QueueViews(ServiceCore):
     def workers(self) -> list[WorkerInfo]:
         """Every worker; a key limited to queue patterns sees only its queues' (workers_seen_by)."""
         workers = list_workers(self.connection)
-        if self._principal is None or not self._principal.queues:
+        if not self._restricted:
             return workers
         return workers_seen_by(self.connection, workers, self.may_access_queue)
 

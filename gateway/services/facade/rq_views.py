@@ -60,8 +60,3 @@ class RqViews(ServiceCore):
         """One RQ job group's jobs with their statuses (JobGroupNotFound when it has none)."""
         validate_name(name, "job group")
         return read_job_group(self.connection, name, self._may_see_queue, self._restricted)
-
-    @property
-    def _restricted(self) -> bool:
-        principal = self._principal
-        return principal is not None and bool(principal.queues)
