@@ -23,15 +23,7 @@ def running_worker(
     args = [str(RQ_BIN), "worker", "--url", url, "--name", name, *queues]
     if with_scheduler:
         args.insert(2, "--with-scheduler")
-    pythonpath = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            args,
-            cwd=HERE,
-            env={**os.environ, "PYTHONPATH": pythonpath},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    process = _rq(args, log)
     try:
         yield process
     finally:
@@ -54,17 +46,23 @@ def wait_exit(process: subprocess.Popen, timeout: float, log: Path) -> int:
 @contextmanager
 def running_cron(url: str, log: Path, config: str = "cron_config") -> Iterator[subprocess.Popen]:
     """`rq cron` loading `config` from this directory; stopped with SIGTERM (it unregisters)."""
-    pythonpath = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(RQ_BIN), "cron", "--url", url, config],
-            cwd=HERE,
-            env={**os.environ, "PYTHONPATH": pythonpath},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    process = _rq([str(RQ_BIN), "cron", "--url", url, config], log)
     try:
         yield process
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
+
+
+def _rq(args: list[str], log: Path) -> subprocess.Popen:
+    """An `rq` command run from this directory, which is on its PYTHONPATH (the job functions and
+    the cron config live here), its output in `log`."""
+    pythonpath = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            args,
+            cwd=HERE,
+            env={**os.environ, "PYTHONPATH": pythonpath},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
