@@ -156,15 +156,22 @@ def test_a_limited_keys_list_shows_another_queues_job_in_its_registry_without_it
     assert whole["foreign"]["args"] is not None and whole["foreign"]["exc_info"]
 
 
+def _graphql_lists(r, key: str, fields: str) -> tuple[list[dict], list[dict]]:
+    """The queue's failed jobs as `key` reads them through GraphQL: failedJobs, and the queue's
+    FAILED page."""
+    query = f"""query($q: String!) {{
+      failedJobs(queue: $q, first: 50) {{ nodes {{ {fields} }} }}
+      queue(name: $q) {{ jobs(state: FAILED, first: 50) {{ nodes {{ {fields} }} }} }} }}"""
+    body = (
+        keyed_app_client(r)
+        .post("/graphql", json={"query": query, "variables": {"q": QUEUE}}, headers=bearer(key))
+        .json()
+    )
+    return body["data"]["failedJobs"]["nodes"], body["data"]["queue"]["jobs"]["nodes"]
+
+
 def test_graphql_lists_of_a_limited_key_show_another_queues_job_without_its_data(r, odd):
-    client = keyed_app_client(r)
-    query = """query($q: String!) {
-      failedJobs(queue: $q, first: 50) { nodes { id args excInfo } }
-      queue(name: $q) { jobs(state: FAILED, first: 50) { nodes { id args excInfo } } } }"""
-    body = client.post(
-        "/graphql", json={"query": query, "variables": {"q": QUEUE}}, headers=bearer("operator-billing")
-    ).json()
-    for nodes in (body["data"]["failedJobs"]["nodes"], body["data"]["queue"]["jobs"]["nodes"]):
+    for nodes in _graphql_lists(r, "operator-billing", "id args excInfo"):
         by_id = {node["id"]: node for node in nodes}
         assert (by_id["foreign"]["args"], by_id["foreign"]["excInfo"]) == (None, None)
         assert all(by_id[own]["excInfo"] for own in odd["mine"])
@@ -275,14 +282,7 @@ def test_a_limited_key_reads_neither_another_queues_name_nor_an_unknown_queues_j
 
 
 def test_graphql_lists_of_a_limited_key_name_no_other_queue(r, odd):
-    client = keyed_app_client(r)
-    query = """query($q: String!) {
-      failedJobs(queue: $q, first: 50) { nodes { id origin args } }
-      queue(name: $q) { jobs(state: FAILED, first: 50) { nodes { id origin args } } } }"""
-    body = client.post(
-        "/graphql", json={"query": query, "variables": {"q": QUEUE}}, headers=bearer("viewer-billing")
-    ).json()
-    for nodes in (body["data"]["failedJobs"]["nodes"], body["data"]["queue"]["jobs"]["nodes"]):
+    for nodes in _graphql_lists(r, "viewer-billing", "id origin args"):
         by_id = {node["id"]: node for node in nodes}
         assert [(by_id[o]["origin"], by_id[o]["args"]) for o in odd["others"]] == [(QUEUE, None)] * 3
 
