@@ -8,7 +8,7 @@ PINGs. A PING loop in a thread of this process, without rest, took one of the ma
 cores from Redis and the gateway, and measured its own scheduling: CI once saw a lone 22 ms PING
 while Redis's slow log held no command over 20 ms.
 
-Why it holds: each Lua call acts on a chunk sized to stay about 3 ms inside Redis
+Why it holds: each Lua call acts on a chunk sized to stay about 2 ms inside Redis
 (services/operations/pacing.py), and the runner lets go between chunks.
 
 What a PING waits for is the command Redis is running when it arrives, so the check is made on
