@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 import redis
+from rq.intermediate_queue import IntermediateQueue
 
 from bench.infra import BIN, REPO, cpu_seconds, log, proc_status, redis_server, start_gateway
 from bench.pinger import Pinger
@@ -146,8 +147,12 @@ def operation_row(url: str, r: redis.Redis, workdir: Path, action: str, n: int) 
             log(f"slow in Redis: {entry['duration'] / 1000:.1f} ms {entry['command'][:80]!r}")
         worker.terminate()  # a warm shutdown: the job under way finishes
         worker.wait(timeout=60)
-        # None lost: every job of the other queue finished, or still waits in its queue.
-        finished = r.zcard("rq:finished:other") + r.llen("rq:queue:other")
+        # None lost: every job of the other queue finished, or still waits in its queue. A stop
+        # that lands between RQ's dequeue and the job's start leaves the job in RQ's intermediate
+        # queue (the worker is not yet busy, so it stops at once), and RQ's own maintenance puts
+        # it back later: RQ's, not lost, counted apart.
+        stranded = r.llen(IntermediateQueue.get_intermediate_queue_key("rq:queue:other"))
+        finished = r.zcard("rq:finished:other") + r.llen("rq:queue:other") + stranded
     finally:
         if worker.poll() is None:
             worker.kill()
@@ -167,6 +172,7 @@ def operation_row(url: str, r: redis.Redis, workdir: Path, action: str, n: int) 
         "redis_over_5ms": len(slow),
         "worker_finished_during": finished_during,
         "worker_lost": OTHER_JOBS - finished,
+        "worker_stranded": stranded,
         "redis_script_seconds": in_scripts,
         "redis_cpu_seconds": redis_cpu,
         "gateway_cpu_seconds": cpu,
@@ -223,6 +229,8 @@ def report(rows: list[dict], floors: dict[str, dict], contract: dict, contract_f
     ]
     for row in rows:
         floor = floors[row["action"]]
+        stranded = row["worker_stranded"]
+        by_stop = f" ({stranded} left by its stop in RQ's intermediate queue)" if stranded else ""
         lines.append(
             f"| tracked {row['action']} | {row['n']:,} | {row['seconds']:.1f} s | {row['rate']:,.0f} | "
             f"{floor['us_per_job']:.1f} µs wall, {floor['redis_us_per_job']:.1f} µs of Redis CPU "
@@ -232,7 +240,8 @@ def report(rows: list[dict], floors: dict[str, dict], contract: dict, contract_f
             f"{row['ping_max_ms']:.1f} / {row['ping_p99_ms']:.1f} ms "
             f"({row['pings_over_20ms']} of {row['pings']:,}) | "
             f"{row['redis_longest_ms']:.1f} ms ({row['redis_over_5ms']}) | "
-            f"{row['worker_finished_during']} finished during, {row['worker_lost']} lost "
+            f"{row['worker_finished_during']} finished during, {row['worker_lost']} lost"
+            f"{by_stop} "
             f"| {row['load']:.1f} |"
         )
     floor = contract_floor
