@@ -59,7 +59,8 @@ def bind_instance(request: Request, instance: str | None) -> JobService:
     """The service of Redis instance `instance` (None: the default), bound to this request's
     principal as that instance sees it (its `INSTANCE:QUEUE` key patterns). Every route that uses
     the keyed service takes `?instance=` through this, and GraphQL's `instance(name:)` too.
-    Unknown names are InstanceNotFound (404)."""
+    Unknown names are InstanceNotFound (404), and so, to a key, are those of instances where its
+    queue patterns allow no queue (Instances.service_for)."""
     return bind_principal(request.app.state, principal_of(request), instance, request_id_of(request.scope))
 
 
@@ -69,7 +70,7 @@ def bind_principal(state: Any, caller: Principal, instance: str | None, request_
     if instance is not None and instance not in instances.names and caller.role is None:
         # Authentication first: without a valid key, the names of instances are not told.
         raise Unauthenticated(caller.refusal)
-    service = instances.service(instance)
+    service = instances.service_for(caller, instance)
     principal = instances.principal_for(caller, instance or instances.default)
     scope = RequestScope(principal, request_id, state.audit, state.settings.hide_payloads)
     return service.scoped(scope)

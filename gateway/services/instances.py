@@ -3,17 +3,21 @@
 The first instance is the default, which serves every request that names none, so the published
 contract is unchanged on it. API key queue patterns of the form `INSTANCE:QUEUE` apply to that
 instance only (when INSTANCE is a configured instance's name); plain patterns apply to every
-instance."""
+instance. To a key whose patterns allow no queue of an instance, that instance's name is as
+unknown as a name of none (`service_for`), so the configured names cannot be probed."""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from gateway.errors import BackendUnavailable, InstanceNotFound
 from gateway.services.principal import Principal
 from gateway.services.service import JobService
+
+log = logging.getLogger("rq_gateway.access")
 
 # A queue pattern no queue name matches (names never hold control characters): a key whose
 # patterns all name other instances may access no queue of this one, which an empty tuple
@@ -52,6 +56,23 @@ class Instances:
             return self._services[name]
         except KeyError:
             raise InstanceNotFound(name) from None
+
+    def service_for(self, principal: Principal, name: str | None) -> JobService:
+        """`service(name)` as `principal` may ask for it: an instance named to a key that may
+        access none of its queues is InstanceNotFound, exactly as a name of no instance is (the
+        same 404 and `detail`, GraphQL NOT_FOUND, websocket close reason). Without a name, the
+        default instance answers every request, and refuses queue by queue."""
+        service = self.service(name)
+        if name is not None and not self.may_access(principal, name):
+            # The client sees an unknown name; the operator's log says what happened.
+            log.warning(
+                "API key %r named Redis instance %r, where its queue patterns allow no queue; "
+                "answered as not configured",
+                principal.name,
+                name,
+            )
+            raise InstanceNotFound(name)
+        return service
 
     def health(self, names: Iterable[str] | None = None) -> list[InstanceHealth]:
         """Each instance asked in turn: one that is down is reported, never raised."""

@@ -11,12 +11,14 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from rq import Queue
+from starlette.websockets import WebSocketDisconnect
 
 from gateway.apikeys import hash_key
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.demo import jobs
 from gateway.services.audit import AUDIT_STREAM
+from tests.live_session import PROTOCOL, Session
 
 from .helpers import RedisServer, failed_ids, run_worker
 
@@ -165,10 +167,51 @@ def test_keys_limited_to_an_instance(redis_url: str, second: RedisServer):
     assert _ids(client.get("/api/v1/jobs/failed", params=params, headers=as_b)) == sorted(on_b)
     # The same queue name on another instance is not in the key's patterns.
     assert client.get("/api/v1/jobs/failed", params={"queue": "billing"}, headers=as_b).status_code == 403
-    assert client.get("/api/v1/jobs/failed", params=params, headers=as_a).status_code == 403
+    # An instance the key may not see answers as one that does not exist (the test below).
+    assert client.get("/api/v1/jobs/failed", params=params, headers=as_a).status_code == 404
     assert client.get("/api/v1/jobs/failed", params={"queue": "billing"}, headers=as_a).status_code == 200
     listed = client.post("/graphql", json={"query": "{ instances { name } }"}, headers=as_b).json()
     assert listed["data"]["instances"] == [{"name": "b"}]
+
+
+def test_an_instance_a_limited_key_may_not_see_answers_as_one_that_does_not_exist(
+    redis_url: str, second: RedisServer
+):
+    """A key whose patterns all name instance b, asking for the default instance by name, got 403
+    (no queue of its there) where a name of no instance got 404: it could probe which instance
+    names are configured. Every place that takes an instance name now answers both alike: REST's
+    `?instance=`, GraphQL's `instance(name:)` and `/graphql?instance=`, and the websocket's."""
+    keys = f"vb:viewer:{hash_key(VIEWER_B)}:b:billing*"
+    app = create_app(Settings(redis_url=redis_url, redis_instances=(f"b={second.url}",), api_keys=keys))
+    client = TestClient(app, headers={"Authorization": f"Bearer {VIEWER_B}"})
+
+    def answers(name: str) -> list[object]:
+        seen: list[object] = []
+        for path in ("/api/v1/jobs/failed", "/api/v1/queues", "/api/v1/workers"):
+            response = client.get(path, params={"instance": name, "queue": "billing"})
+            seen.append((response.status_code, response.text.replace(name, "NAME")))
+        for url, query in (
+            ("/graphql", f'{{ instance(name: "{name}") {{ queues {{ queueName }} }} }}'),
+            (f"/graphql?instance={name}", "{ queues { queueName } workers { name } }"),
+            (f"/graphql?instance={name}", 'mutation { cleanupQueue(name: "billing") { __typename } }'),
+        ):
+            response = client.post(url, json={"query": query})
+            seen.append((response.status_code, response.text.replace(name, "NAME")))
+        socket = client.websocket_connect(f"/graphql?instance={name}", subprotocols=[PROTOCOL])
+        with socket as ws, pytest.raises(WebSocketDisconnect) as closed:
+            Session(ws).init(VIEWER_B)
+        seen.append((closed.value.code, closed.value.reason.replace(name, "NAME")))
+        return seen
+
+    hidden, unknown = answers("default"), answers("nope")
+    assert hidden == unknown
+    assert hidden[0] == (404, '{"detail":"Redis instance \'NAME\' is not configured"}')
+    assert json.loads(hidden[3][1])["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert hidden[-1] == (4403, "Redis instance 'NAME' is not configured")
+    # Its own instance answers; without a valid key, the name is checked after the key, as before.
+    assert client.get("/api/v1/queues", params={"instance": "b"}).status_code == 200
+    anonymous = client.get("/api/v1/queues", params={"instance": "default"}, headers={"Authorization": ""})
+    assert anonymous.status_code == 401
 
 
 def test_graphql_mutations_act_on_the_instance_the_request_names(two):
