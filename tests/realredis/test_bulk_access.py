@@ -261,6 +261,34 @@ def test_a_limited_keys_group_action_finds_only_the_groups_it_lists(r, odd):
         assert answer["matched_count"] == group["count"], answer
 
 
+def test_a_limited_keys_group_action_counts_total_failed_as_its_group_listing_does(r, odd):
+    """The listing of a limited key's groups counts only the queue's own jobs in `total_failed`,
+    while its group actions (dry run or not, retry or delete) answered the whole registry's size:
+    the difference told it how many entries of other queues' jobs (or orphans) the registry held."""
+    client = keyed_app_client(r)
+    path = f"/api/v1/jobs/failed/groups?queue={QUEUE}"
+    listing = client.get(path, headers=bearer("admin-billing")).json()
+    assert listing["total_failed"] == 2
+    (group,) = listing["groups"]
+    action = f"/api/v1/jobs/failed/groups/{group['group_id']}"
+    for key, verb, url in (
+        ("operator-billing", "post", f"{action}/retry?queue={QUEUE}&dry_run=true"),
+        ("admin-billing", "delete", f"{action}?queue={QUEUE}&dry_run=true"),
+        ("operator-billing", "post", f"{action}/retry?queue={QUEUE}"),
+    ):
+        answer = client.request(verb.upper(), url, headers=bearer(key))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["total_failed"] == listing["total_failed"], (url, answer.json())
+    # An unrestricted key's answer still counts the whole registry, as its listing does.
+    whole = client.get(path, headers=bearer("admin-all")).json()
+    assert whole["total_failed"] == 3  # the two retried are gone; the other queue's three stay
+    other = whole["groups"][0]["group_id"]
+    answer = client.delete(
+        f"/api/v1/jobs/failed/groups/{other}?queue={QUEUE}&dry_run=true", headers=bearer("admin-all")
+    )
+    assert answer.json()["total_failed"] == 3
+
+
 @pytest.mark.parametrize("path", READS)
 def test_a_limited_key_reads_neither_another_queues_name_nor_an_unknown_queues_job_in_its_list(r, odd, path):
     """The entries not known to be the queue's look alike to a limited key: in the queue they are

@@ -156,13 +156,17 @@ def act_on_group(
 ) -> GroupOutcome:
     """Retry (or delete) every current member of the group. Membership is read chunk by chunk
     just before acting; each job's claim and action is one Lua call, so concurrent callers act on
-    each job once. A dry run reads the same members and changes nothing."""
-    total, matched = 0, 0
+    each job once. A dry run reads the same members and changes nothing. `total_failed` is what
+    the caller's failure_groups counts: for a queue-limited caller (`actions.only_origin`), the
+    queue's own jobs the walk met, not the registry's size, which would tell it how many entries
+    of other queues' jobs the registry holds."""
+    total, own, matched = 0, 0, 0
     # Any code but done or a retry error: another caller took the job first; in neither list.
     tally = Tally(Outcome.DONE, RETRY_ERRORS if retry else {})
     for seen_at_start, entries in actions.chunks():
         total = seen_at_start
         members = _members(connection, entries, serializer, actions.only_origin)
+        own += len(members)
         members = [m for m in members if group_id_of(m.cause) == group_id]
         if not members:
             continue
@@ -172,8 +176,9 @@ def act_on_group(
         tally.add([m.job_id for m in members], actions.requeue(raw) if retry else actions.delete(raw))
     if not matched:
         raise FailureGroupNotFound(group_id, queue_name)
+    counted = own if actions.only_origin else total
     return GroupOutcome(
-        total, tally.done, tally.errors, group_id=group_id, dry_run=dry_run, matched_count=matched
+        counted, tally.done, tally.errors, group_id=group_id, dry_run=dry_run, matched_count=matched
     )
 
 
