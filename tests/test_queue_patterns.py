@@ -127,6 +127,34 @@ def test_a_limited_key_sees_only_its_queues_workers_and_their_jobs(conn, factory
     ]
 
 
+@pytest.mark.parametrize("transport", ["rest", "graphql"])
+def test_a_limited_key_sees_a_worker_busy_with_another_queues_job_as_busy_without_its_job(
+    conn, factory, transport
+):
+    """Decided, not a leak to fix (README "Roles and API keys"): a worker of billing-eu and
+    default running a default job is `busy` with no current job to a billing-* key. Its state is
+    the key's business: the worker takes none of its jobs now, which is why they wait; shown idle,
+    it would send the key looking for a fault that is not there. What the key learns, that the
+    worker runs a job it may not see, its queue's wait tells it anyway; which job or queue, never."""
+    from rq import Queue, Worker
+
+    default_job = factory.queued("default")
+    worker = Worker([Queue(q, connection=conn) for q in ("billing-eu", "default")], name="w", connection=conn)
+    worker.register_birth()
+    conn.hset(worker.key, mapping={"state": "busy", "current_job": default_job})
+    billing, admin = keyed_client(conn, "billing"), keyed_client(conn, "admin")
+
+    def seen(client) -> tuple:
+        if transport == "rest":
+            (row,) = client.get("/api/v1/workers").json()
+            return row["state"], row["queues"], row["current_job_id"]
+        (row,) = gql(client, "{ workers { state queues currentJobId } }")["data"]["workers"]
+        return row["state"], row["queues"], row["currentJobId"]
+
+    assert seen(billing) == ("busy", ["billing-eu"], None)
+    assert seen(admin) == ("busy", ["billing-eu", "default"], default_job)
+
+
 def test_a_limited_key_sees_a_workers_job_only_when_it_may_see_that_job_by_id(conn, factory):
     """A job whose origin is not UTF-8 has an unknown queue, in no pattern: `job(id)` answers a
     billing-* key 404 for it. The worker list read that origin with surrogate escapes, which
