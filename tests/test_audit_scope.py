@@ -136,3 +136,36 @@ def test_an_action_on_a_job_of_another_queue_than_named_is_recorded_in_the_jobs_
     (entry,) = client.get("/api/v1/audit", headers=bearer("admin")).json()["entries"]
     assert (entry["queue"], entry["job_ids"], entry["error"]) == ("reports", [job_id], "JobInOtherQueue")
     assert client.get("/api/v1/audit", headers=as_key("billing-admin")).json()["entries"] == []
+
+
+def test_a_limited_reader_counts_a_records_ids_without_those_of_jobs_it_may_not_see(conn, factory):
+    """Another key's record of a billing queue may name reports jobs: a billing-* admin reads it
+    without their ids, and without them in `job_count` (it counted them, so the difference told
+    how many were named). Its own records stay whole; the ids beyond the ten a record keeps, which
+    no reader sees, stay counted."""
+    (foreign,) = factory.failed(1, queue="reports")
+    (own,) = factory.failed(1, queue="billing-eu")
+    many = [f"x{i}" for i in range(11)]
+    for record in (
+        AuditRecord("selected", "admin", "retry_selected", "billing-eu", [foreign, own, "gone"]),
+        # A replay lists the job it replayed (the one counted), then the job it made.
+        AuditRecord("replay", "admin", "replay", "billing-eu", [foreign, own], acted=1),
+        AuditRecord("many", "admin", "retry_selected", "billing-eu", [foreign, *many]),
+        AuditRecord("own", "r", "retry_selected", "billing-eu", [foreign, own]),
+    ):
+        conn.xadd(AUDIT_STREAM, {"record": json.dumps(record.as_dict())})
+    service = JobService(conn).scoped(RequestScope(Principal("r", Role.ADMIN, ("billing-*",)), "r"))
+    seen = {entry.request_id: (entry.job_ids, entry.job_count) for entry in service.audit_log(10).entries}
+    assert seen == {
+        "selected": ([own, "gone"], 2),
+        "replay": ([own], 0),
+        "many": (many[:9], 11),
+        "own": ([foreign, own], 2),
+    }
+    whole = JobService(conn).scoped(RequestScope(Principal("a", Role.ADMIN, ()), "a")).audit_log(10)
+    assert {entry.request_id: entry.job_count for entry in whole.entries} == {
+        "selected": 3,
+        "replay": 1,
+        "many": 12,
+        "own": 2,
+    }

@@ -58,8 +58,61 @@ def test_ids_of_other_queues_jobs_named_on_a_queue_are_hidden_from_its_limited_r
     trail = client.get("/api/v1/audit", headers=bearer("admin-billing")).json()["entries"]
     deleted = next(entry for entry in trail if entry["action"] == "delete_selected")
     assert deleted["job_ids"] == [own, *seen]
+    assert deleted["job_count"] == 3  # the reports job is not counted either
     trail = client.get("/api/v1/audit", headers=admin).json()["entries"]
-    assert next(entry for entry in trail if entry["action"] == "delete_selected")["job_ids"] == named
+    whole_record = next(entry for entry in trail if entry["action"] == "delete_selected")
+    assert (whole_record["job_ids"], whole_record["job_count"]) == (named, 4)
+
+
+COUNTS = ("total", "done", "matched", "acted", "error_count")
+LIVE_COUNTS = """subscription($id: ID!) { operation(id: $id, intervalMs: 500) {
+  status total done matched acted errorCount errors { jobId } } }"""
+
+
+def test_a_limited_reader_counts_another_keys_operation_as_if_it_named_only_the_ids_it_may_see(r, fail_jobs):
+    """The ids of other queues' jobs were left out of the operation's selector and errors, but
+    its counts (total, done, matched, acted, error_count) still counted them: their difference
+    from the ids shown told a billing-* reader how many jobs of other queues were named. It now
+    reads exactly what an operation naming only the ids it may see reports (the admin's dry run
+    of them, before), with more errors than the 100 an operation lists too."""
+    own = fail_jobs(2, "billing-eu")
+    reports = Queue("reports", connection=r)
+    foreign = [reports.enqueue(jobs.add, 1, i).id for i in range(110)]  # jobs of reports: hidden
+    missing = [f"no-such-job-{i}" for i in range(110)]  # ids of no job: seen by everyone
+    named = [own[0], *(job_id for pair in zip(foreign, missing, strict=True) for job_id in pair), own[1]]
+    client = keyed_app_client(r)
+    admin = bearer("admin-all")
+
+    def start(ids: list[str], dry_run: bool) -> dict:
+        body = {"action": "retry", "queue": "billing-eu", "selector": {"job_ids": ids}, "dry_run": dry_run}
+        return client.post("/api/v1/operations", json=body, headers=admin).json()
+
+    expected = start([own[0], *missing, own[1]], dry_run=True)
+    started = start(named, dry_run=False)
+
+    def ended(key: str) -> dict | None:
+        found = client.get(f"/api/v1/operations/{started['id']}", headers=bearer(key)).json()
+        return found if found["status"] != "running" else None
+
+    whole = wait_until(lambda: ended("admin-all"), 30, "the operation to end")
+    assert [whole[name] for name in COUNTS] == [222, 222, 222, 2, 220]
+    assert [expected[name] for name in COUNTS] == [112, 112, 112, 2, 110]
+    for key in ("viewer-billing", "admin-billing"):
+        limited = ended(key)
+        assert limited is not None
+        assert [limited[name] for name in COUNTS] == [expected[name] for name in COUNTS], key
+        assert [e["job_id"] for e in limited["errors"]] == [e["job_id"] for e in expected["errors"]], key
+        (listed,) = client.get("/api/v1/operations", headers=bearer(key)).json()["operations"]
+        assert listed == limited, key
+        with connect(keyed_app_client(r)) as ws:
+            live = Session(ws)
+            live.init(_secret(key))
+            live.subscribe("1", LIVE_COUNTS, id=started["id"])
+            streamed = live.payload("1")["data"]["operation"]
+        assert [streamed[name] for name in ("total", "done", "matched", "acted", "errorCount")] == [
+            expected[name] for name in COUNTS
+        ], key
+        assert [e["jobId"] for e in streamed["errors"]] == [e["job_id"] for e in expected["errors"]], key
 
 
 def test_a_search_selector_naming_another_queue_is_hidden_from_its_limited_readers(r, fail_jobs):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from gateway.services.access import read
-from gateway.services.audit import AuditPage, read_audit
+from gateway.services.audit import AuditEntry, AuditPage, read_audit
 from gateway.services.domain.caller import CallerInfo
 from gateway.services.domain.validation import validate_page_size
 from gateway.services.facade.core import ServiceCore
@@ -45,16 +45,14 @@ class AccessBound(ServiceCore):
             ),
         )
         # A record of its queue may name another queue's jobs (an unrestricted key's selected
-        # action naming them): their ids are left out, as everywhere (this instance's jobs). The
-        # ids a key named itself are its own to see (they answered it as missing ones do).
+        # action naming them): their ids are left out, as everywhere (this instance's jobs), and
+        # so is their count. The ids a key named itself are its own to see (they answered it as
+        # missing ones do).
         name = self.scope.principal.name
         hidden = self._unseen([i for entry in page.entries if entry.key != name for i in entry.job_ids])
         if not hidden:
             return page
-        entries = [
-            e if e.key == name else replace(e, job_ids=[i for i in e.job_ids if i not in hidden])
-            for e in page.entries
-        ]
+        entries = [e if e.key == name else _without(e, hidden) for e in page.entries]
         return replace(page, entries=entries)
 
     @read()
@@ -70,3 +68,16 @@ class AccessBound(ServiceCore):
     def check_caller(self) -> None:
         """Nothing but the guard's check that the caller is an authenticated viewer or more: for
         the instance list, and for binding an instance before its fields are read."""
+
+
+def _without(entry: AuditEntry, hidden: set[str]) -> AuditEntry:
+    """The record without the ids `hidden`, in its ids and its `job_count`. The count's ids are
+    the first of its list (a replay lists the job replayed, counted, then the job it made); a
+    record of more than IDS_SHOWN ids keeps only those, so the ones beyond, which no reader sees,
+    stay counted (README "Audit trail")."""
+    counted = sum(1 for job_id in entry.job_ids[: entry.job_count] if job_id in hidden)
+    return replace(
+        entry,
+        job_ids=[job_id for job_id in entry.job_ids if job_id not in hidden],
+        job_count=entry.job_count - counted,
+    )

@@ -14,10 +14,10 @@ from gateway.services.operations.model import (
     OperationSighting,
     Selector,
     named_ids,
-    seen_as,
     validate_action,
 )
 from gateway.services.operations.runner import OperationRunner
+from gateway.services.operations.seen import needs_every_error, seen_as
 from gateway.services.operations.tracker import Operations
 from gateway.services.principal import Role
 from gateway.services.reads.search_page import check_named_queues
@@ -117,7 +117,15 @@ class TrackedOperations(ServiceCore):
         operation on a queue may name jobs of other queues (a job_ids selector, their errors)."""
         if not self._others(operation):
             return operation
-        return seen_as(operation, self._unseen(named_ids(operation)), self.may_access_queue)
+        return self._seen_as(operation, self._unseen(named_ids(operation)))
+
+    def _seen_as(self, operation: Operation, hidden: set[str]) -> Operation:
+        """seen_as, with every error of the operation read when its counts need them."""
+        named = operation.selector.get("job_ids")
+        every = None
+        if needs_every_error(operation) and isinstance(named, list) and hidden.intersection(named):
+            every = self._tracker.runner.store.every_error(operation.id)
+        return seen_as(operation, hidden, self.may_access_queue, every)
 
     def _others(self, operation: Operation) -> bool:
         """Whether the operation is shown through seen_as: another key's, to a limited key. The
@@ -145,8 +153,7 @@ class TrackedOperations(ServiceCore):
         others = [operation for operation in found if self._others(operation)]
         hidden = self._unseen([job_id for operation in others for job_id in named_ids(operation)])
         shown = [
-            seen_as(operation, hidden, self.may_access_queue) if self._others(operation) else operation
-            for operation in found
+            self._seen_as(operation, hidden) if self._others(operation) else operation for operation in found
         ]
         return shown, cursor
 
@@ -169,7 +176,14 @@ class TrackedOperations(ServiceCore):
         """An operation and where the jobs it names are: its live stream's one shared read."""
         found = self._visible(operation_id)
         ids = named_ids(found)
-        return OperationSighting(found, tuple(read_places(self.connection, ids)) if ids else ())
+        places = tuple(read_places(self.connection, ids)) if ids else ()
+        # Its errors beyond those listed, when some limited subscriber may have ids left out of
+        # its counts: a named job of another queue than the operation's (seen.py).
+        foreign = any(place.exists and place.queue != found.queue for place in places)
+        every = None
+        if foreign and needs_every_error(found):
+            every = tuple(self._tracker.runner.store.every_error(found.id))
+        return OperationSighting(found, places, every)
 
     @read()
     def view_operation(self, sighting: OperationSighting) -> Operation:
@@ -182,4 +196,4 @@ class TrackedOperations(ServiceCore):
         if not self._others(operation):
             return operation
         hidden = unseen_jobs(self._principal, list(sighting.places))
-        return seen_as(operation, hidden, self.may_access_queue)
+        return seen_as(operation, hidden, self.may_access_queue, sighting.every_error)

@@ -4,8 +4,7 @@ Redis in sight. The store (store.py) keeps the state in Redis; the runner (runne
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from gateway.errors import InvalidParameter
@@ -147,28 +146,6 @@ def named_ids(operation: Operation) -> list[str]:
     return list(dict.fromkeys([*ids, *(error.job_id for error in operation.errors)]))
 
 
-def seen_as(operation: Operation, hidden: set[str], may_access_queue: Callable[[str], bool]) -> Operation:
-    """The operation as a key sees it: the ids `hidden` left out of its selector and errors (its
-    counts stay), and a search selector's query as None when its `queue:` terms name a queue the
-    key may not access (an unrestricted key may walk a queue's entries of another queue's jobs)."""
-    selector = operation.selector
-    if isinstance(selector.get("job_ids"), list) and hidden:
-        selector = {**selector, "job_ids": [i for i in selector["job_ids"] if i not in hidden]}
-    if isinstance(selector.get("query"), str) and not _names_only(selector["query"], may_access_queue):
-        selector = {**selector, "query": None}
-    errors = [error for error in operation.errors if error.job_id not in hidden]
-    if selector is operation.selector and len(errors) == len(operation.errors):
-        return operation
-    return replace(operation, selector=selector, errors=errors)
-
-
-def _names_only(query: str, may_access_queue: Callable[[str], bool]) -> bool:
-    try:
-        return all(may_access_queue(name) for name in parse_query(query).values("queue"))
-    except InvalidParameter:
-        return False  # not a query of ours (damaged state): shown to no limited key
-
-
 @dataclass(frozen=True)
 class OperationSighting:
     """An operation and where each job it names is (named_ids), read once for every subscriber
@@ -176,3 +153,5 @@ class OperationSighting:
 
     operation: Operation
     places: tuple[JobPlace, ...] = ()
+    # Every error it kept, when it lists fewer than it counts (seen.py needs them; None: not read).
+    every_error: tuple[JobError, ...] | None = None
