@@ -214,8 +214,9 @@ class OperationRunner:
                 if listener is None:  # (again) after Redis failed: a process may start in an outage
                     listener = self._listener()
                 if not self.store.running_ids():
-                    while not self._stopping.is_set() and listener.get_message(timeout=1.0) is None:
-                        pass
+                    if not self._wait_for_start(listener, _master_of(self._connection)):
+                        listener.close()  # subscribe again, on the new master
+                        listener = None
                     continue
                 self.resume_orphans()
             except redis.RedisError:
@@ -227,6 +228,18 @@ class OperationRunner:
             self._stopping.wait(RESUME_POLL_SECONDS)
         if listener is not None:
             listener.close()
+
+    def _wait_for_start(self, listener: Any, master: object) -> bool:
+        """Wait for a start on the channel (True), or until the process stops. False when the
+        master has moved (a Sentinel failover the old master lived through, so nothing broke the
+        subscription): an operation whose last chunks and end the old master took is running
+        again on the new one, and no start will announce it. Checked locally, sending nothing."""
+        while not self._stopping.is_set():
+            if listener.get_message(timeout=1.0) is not None:
+                return True
+            if _master_of(self._connection) != master:
+                return False
+        return True
 
     def _listener(self) -> Any:
         # Its own client without health checks: an idle subscriber sends no PING either.
@@ -250,3 +263,9 @@ class OperationRunner:
             threads = list(self._threads.values())
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _master_of(connection: Redis) -> object:
+    """Where a Sentinel client's pool last found the master (None for a plain URL, whose server
+    cannot move under a live subscription without breaking it)."""
+    return getattr(connection.connection_pool, "master_address", None)

@@ -24,7 +24,7 @@ from redis.sentinel import MasterNotFoundError, Sentinel
 
 from gateway.errors import InvalidParameter
 from gateway.services.redis.resend import GatewayRedis, SendOnceRetry
-from gateway.services.redis.sentinel_connection import sentinel_connection_class
+from gateway.services.redis.sentinel_connection import GatewaySentinelPool, sentinel_connection_class
 
 SENTINEL_SCHEME = "redis+sentinel"
 SENTINEL_PORT = 26379
@@ -279,6 +279,7 @@ def _sentinel_master(target: SentinelTarget, options: ConnectionOptions) -> redi
     return sentinel.master_for(  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves service_name and **kwargs unannotated
         target.master_name,
         redis_class=GatewayRedis,
+        connection_pool_class=GatewaySentinelPool,
         db=target.db,
         username=target.username,
         password=target.password,

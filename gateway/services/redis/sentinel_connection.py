@@ -1,5 +1,6 @@
 """The connection to a Sentinel-managed master: one that drops its socket when a reply does not
-come, as a plain redis-py connection does.
+come, as a plain redis-py connection does; and a pool that notices a failover the old master
+lived through.
 
 redis-py's SentinelManagedConnection reads replies with `disconnect_on_error=False`, so a command
 that times out leaves its socket open and the connection goes back to the pool still attached to
@@ -10,15 +11,28 @@ waits out `--redis-timeout` on it and answers 503 for as long as the hang lasts.
 socket on a timeout (or any failed read) makes the next use of the connection reconnect, which
 asks the sentinels, and finds the new master; redis-py then closes the pool's other idle
 connections to the old one (SentinelConnectionPool.get_master_address).
+
+A master that lives through the failover (`SENTINEL FAILOVER`, or one back from a hang) stays a
+master, answering, until Sentinel reconfigures it as a replica, about ten seconds later; redis-py
+would keep every pooled connection on it meanwhile, and whatever the gateway wrote there (a
+retry, an operation's last chunks and its end) is lost when it resyncs. So the pool asks the
+sentinels again, at most once every MASTER_CHECK_SECONDS, as it hands out a connection: a moved
+master closes the idle connections to the old one, and those in use are closed as they come back.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import threading
+import time
+from typing import Any, cast
 
+import redis
 from redis.connection import SSLConnection
-from redis.sentinel import SentinelManagedConnection
+from redis.sentinel import SentinelConnectionPool, SentinelManagedConnection
 from redis.utils import SENTINEL
+
+MASTER_CHECK_SECONDS = 1.0
 
 
 class GatewaySentinelConnection(SentinelManagedConnection):
@@ -48,3 +62,34 @@ class GatewaySentinelSSLConnection(GatewaySentinelConnection, SSLConnection):
 
 def sentinel_connection_class(tls: bool) -> type[SentinelManagedConnection]:
     return GatewaySentinelSSLConnection if tls else GatewaySentinelConnection
+
+
+class GatewaySentinelPool(SentinelConnectionPool):
+    """A Sentinel master's pool that asks the sentinels where the master is at most once every
+    MASTER_CHECK_SECONDS while it is used (an idle gateway asks nothing), not only when it opens
+    a connection."""
+
+    def __init__(self, service_name: str, sentinel_manager: Any, **kwargs: Any):
+        super().__init__(service_name, sentinel_manager, **kwargs)  # pyright: ignore[reportUnknownMemberType]  -- unannotated in redis-py
+        self._checked_at = time.monotonic()
+        self._checking = threading.Lock()
+
+    def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        self._check_master()
+        return super().get_connection(*args, **kwargs)  # pyright: ignore[reportUnknownMemberType]  -- unannotated in redis-py
+
+    def _check_master(self) -> None:
+        now = time.monotonic()
+        known = cast("object", self.master_address)  # pyright: ignore[reportUnknownMemberType]  -- unannotated in redis-py
+        if known is None or now - self._checked_at < MASTER_CHECK_SECONDS:
+            return  # none known yet: the connection asks as it connects
+        if not self._checking.acquire(blocking=False):
+            return  # another thread is asking
+        try:
+            self._checked_at = now
+            # Advisory: sentinels that cannot say (down, or a failover under way) leave the
+            # connections as they are, and the command itself tells whether the master answers.
+            with contextlib.suppress(redis.RedisError):
+                self.get_master_address()
+        finally:
+            self._checking.release()
