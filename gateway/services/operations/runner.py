@@ -87,7 +87,7 @@ class OperationRunner:
     def run(self, operation_id: str, token: str) -> None:
         """Drive one operation to its end while this token holds its lease."""
         try:
-            status = self._drive_recorded(operation_id, token)
+            ended = self._drive_recorded(operation_id, token)
         except redis.RedisError as error:
             if not fails_again(error):
                 # Nothing can be recorded without Redis: the lease lapses and any process resumes.
@@ -98,26 +98,33 @@ class OperationRunner:
         except Exception:
             log.exception("Operation %s failed", operation_id)
             status = "failed"
-        if status is not None and self.store.finish(operation_id, token, status):
+        else:
+            if ended:
+                self._audit_end(operation_id, "succeeded")
+            return
+        if self.store.finish(operation_id, token, status):
             self._audit_end(operation_id, status)
 
-    def _drive_recorded(self, operation_id: str, token: str) -> str | None:
-        """_drive, again from the recorded position when Redis rewound the walk under it
-        (steps.Rewound); a few times at most in one run, else the lease lapses and a resumer
-        takes the operation over."""
+    def _drive_recorded(self, operation_id: str, token: str) -> bool:
+        """_drive, and the operation ended 'succeeded' where its walk's end is recorded (True
+        when this call ended it); again from the recorded position when Redis rewound the walk
+        under it (steps.Rewound), its last chunks or its end lost; a few times at most in one
+        run, else the lease lapses and a resumer takes the operation over."""
         for _ in range(REWINDS_PER_RUN):
             try:
-                return self._drive(operation_id, token)
+                walked = self._drive(operation_id, token)
+                return walked is not None and self.store.finish(operation_id, token, "succeeded", walked)
             except Rewound:
                 log.warning(
                     "Operation %s: Redis lost its last chunks (a restore or a failover); "
                     "walking again from the position it recorded",
                     operation_id,
                 )
-        return None
+        return False
 
-    def _drive(self, operation_id: str, token: str) -> str | None:
-        """'succeeded' when the walk ended, None when this runner must stop (lease lost, canceled)."""
+    def _drive(self, operation_id: str, token: str) -> tuple[str, str] | None:
+        """The walk's end mark (Steps.walked) when it ended, None when this runner must stop
+        (lease lost, canceled)."""
         state = self.store.state(operation_id)
         if state.get("status") != "running":
             return None
@@ -139,7 +146,7 @@ class OperationRunner:
                     steps.close()
                     # Calls queued behind the last one may have listed rate-limited jobs too.
                     self._finish_rate_limited(operation_id, state["queue"])
-                    return "succeeded"
+                    return steps.walked()
                 wait = pace.wait_after(step.examined)
                 # Between chunks the thread lets go (time.sleep(0) too): other requests run.
                 self._stopping.wait(min(wait, stored.LEASE_MS / 2000)) if wait else time.sleep(0)
