@@ -115,3 +115,27 @@ def test_a_frozen_master_is_failed_over_and_the_gateway_follows_the_new_one(
         asyncio.run(scenario())
     finally:
         gateway.stop()
+
+
+def test_hung_sentinels_delay_no_request_while_the_master_answers(sentinels: SentinelDeployment, tmp_path):
+    """The pool asks the sentinels where the master is about once a second while used; with every
+    sentinel hung, that would hold a request for each one's timeout, so it asks from a thread of
+    its own, and requests go on at the master's pace."""
+    gateway = GatewayProcess(sentinels.url, tmp_path / "gateway.log").start()
+    hung = [sentinel.pid for sentinel in sentinels.sentinels]
+    slowest = 0.0
+    try:
+        assert requests.get(f"{gateway.base}{API}/stats", timeout=30).status_code == 200
+        for pid in hung:
+            os.kill(pid, signal.SIGSTOP)
+        # Long enough for several checks (one a second), each of which would wait out three timeouts.
+        watched_until = time.monotonic() + 4
+        while time.monotonic() < watched_until:
+            sent = time.monotonic()
+            assert requests.get(f"{gateway.base}{API}/stats", timeout=30).status_code == 200
+            slowest = max(slowest, time.monotonic() - sent)
+    finally:
+        for pid in hung:
+            os.kill(pid, signal.SIGCONT)
+        gateway.stop()
+    assert slowest < 1.0, f"a request waited {slowest:.1f}s on the hung sentinels"

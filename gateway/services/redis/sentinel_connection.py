@@ -18,6 +18,8 @@ would keep every pooled connection on it meanwhile, and whatever the gateway wro
 retry, an operation's last chunks and its end) is lost when it resyncs. So the pool asks the
 sentinels again, at most once every MASTER_CHECK_SECONDS, as it hands out a connection: a moved
 master closes the idle connections to the old one, and those in use are closed as they come back.
+It asks from a thread of its own, so no request waits on the sentinels (hung ones would hold it
+for a timeout each).
 """
 
 from __future__ import annotations
@@ -84,9 +86,12 @@ class GatewaySentinelPool(SentinelConnectionPool):
         if known is None or now - self._checked_at < MASTER_CHECK_SECONDS:
             return  # none known yet: the connection asks as it connects
         if not self._checking.acquire(blocking=False):
-            return  # another thread is asking
+            return  # a check is under way
+        self._checked_at = now
+        threading.Thread(target=self._ask_sentinels, name="sentinel-master-check", daemon=True).start()
+
+    def _ask_sentinels(self) -> None:
         try:
-            self._checked_at = now
             # Advisory: sentinels that cannot say (down, or a failover under way) leave the
             # connections as they are, and the command itself tells whether the master answers.
             with contextlib.suppress(redis.RedisError):
