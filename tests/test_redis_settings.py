@@ -8,7 +8,7 @@ import pytest
 import redis
 from click.testing import CliRunner
 from pydantic import ValidationError
-from redis.sentinel import SentinelConnectionPool
+from redis.sentinel import SentinelConnectionPool, SentinelManagedConnection
 
 from gateway.cli import main
 from gateway.config import Settings, connect, describe_refusal, env_name, environment
@@ -197,14 +197,16 @@ def test_tls_files_with_sentinel_turn_on_tls_to_the_sentinels_and_the_master(tls
     client = connect(Settings(**where, **files))
     pool = client.connection_pool
     assert isinstance(pool, SentinelConnectionPool)
-    assert pool.connection_class.__name__ == "SentinelManagedSSLConnection"
+    assert issubclass(pool.connection_class, SentinelManagedConnection)
+    assert issubclass(pool.connection_class, redis.SSLConnection)
     assert expected.items() <= pool.connection_kwargs.items()
     for sentinel in pool.sentinel_manager.sentinels:
         kwargs = sentinel.connection_pool.connection_kwargs
         assert sentinel.connection_pool.connection_class is redis.SSLConnection
         assert expected.items() <= kwargs.items()
     plain = connect(Settings(**where)).connection_pool
-    assert plain.connection_class.__name__ == "SentinelManagedConnection"
+    assert issubclass(plain.connection_class, SentinelManagedConnection)
+    assert not issubclass(plain.connection_class, redis.SSLConnection)
     for sentinel in plain.sentinel_manager.sentinels:
         assert sentinel.connection_pool.connection_class is redis.Connection
 

@@ -277,3 +277,27 @@ def test_the_default_instance_down_is_not_blamed_on_another_nor_fails_it(redis_u
     finally:
         for name in app.state.instances.names:
             app.state.instances.service(name).connection.close()
+
+
+def test_with_the_default_down_a_query_that_reads_it_through_instance_keeps_the_others_answers(
+    redis_url: str, second: RedisServer
+):
+    """README "Several Redis instances": a top-level field is non-null, so its error nulls the
+    whole `data`; the same read through `instance(name: "default")` nulls only its own part."""
+    app = create_app(Settings(redis_url=second.url, redis_instances=(f"b={redis_url}",), redis_timeout=1))
+    client = TestClient(app)
+    try:
+        second.stop()
+        names = "{ queues { queueName } }"
+        both = f'{{ d: instance(name: "default") {names} b: instance(name: "b") {names} }}'
+        answer = client.post("/graphql", json={"query": both}).json()
+        assert answer["data"] == {"d": None, "b": {"queues": []}}
+        assert [error["extensions"]["code"] for error in answer["errors"]] == ["SERVICE_UNAVAILABLE"]
+        root = client.post(
+            "/graphql",
+            json={"query": '{ queues { queueName } b: instance(name: "b") { queues { queueName } } }'},
+        )
+        assert root.json()["data"] is None
+    finally:
+        for name in app.state.instances.names:
+            app.state.instances.service(name).connection.close()

@@ -81,6 +81,55 @@ def test_a_restore_to_a_snapshot_taken_mid_operation_walks_again_from_the_record
         assert assert_clear_consistent(r, ids) == {"deleted": N, "failed": 0}
 
 
+def _restored_before_the_end(r: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snapshot Redis after the runner's first chunk; restore it as the runner ends the operation,
+    after its walk ended: its last chunks and the end met two different Redis states, as after a
+    failover between them (a manual one: the old master took the chunks, the new one the end)."""
+    taken: dict = {}
+    restored: list[bool] = []
+    observe, finish = pacing.ChunkSizer.observe, stored.OperationStore.finish
+
+    def observed(sizer: pacing.ChunkSizer, jobs: int, seconds: float) -> None:
+        if not taken:
+            taken.update(snapshot(r))
+        observe(sizer, jobs, seconds)
+
+    def finished(store: stored.OperationStore, *args, **kwargs) -> bool:
+        if not restored:
+            restore(r, taken)
+            restored.append(True)
+        return finish(store, *args, **kwargs)
+
+    monkeypatch.setattr(pacing.ChunkSizer, "observe", observed)
+    monkeypatch.setattr(stored.OperationStore, "finish", finished)
+
+
+@pytest.mark.parametrize("action", ["retry", "delete"])
+@pytest.mark.parametrize("kind", [*SELECTORS, "job_ids"])
+def test_an_end_written_where_the_walk_had_not_ended_walks_on_and_ends_there(
+    redis_url, r, fail_jobs, monkeypatch, kind, action
+):
+    ids = fail_jobs(N)
+    service = JobService(redis.Redis.from_url(redis_url))
+    service.use_operations(max_rate=100)  # chunks of 10
+    runner = service.operations_runner
+    monkeypatch.setattr(runner, "run_in_background", lambda *_: None)
+    selector = {"job_ids": ids} if kind == "job_ids" else SELECTORS[kind]
+    operation, _ = service.start_operation(action, selector)
+    token = r.get(stored.lease_key(operation.id)).decode()
+    _restored_before_the_end(r, monkeypatch)
+
+    runner.run(operation.id, token)
+
+    final = service.operation(operation.id)
+    assert final.status == "succeeded"
+    assert (final.total, final.done, final.matched, final.acted, final.error_count) == (N, N, N, N, 0)
+    if action == "retry":
+        assert assert_retry_consistent(r, ids) == {"queue": N, "failed": 0}
+    else:
+        assert assert_clear_consistent(r, ids) == {"deleted": N, "failed": 0}
+
+
 def test_a_chunk_sent_again_after_it_ran_acts_and_counts_once(redis_url, r, fail_jobs, monkeypatch):
     """redis-py sends a command again once when the connection drops (connection.py's Retry): a
     chunk that ran before the drop arrives a second time. It used to run again on its own ids:

@@ -238,6 +238,11 @@ class ChunkAction:
         self._position = chunk.position
         return ChunkDone(seconds, [Outcome(code) for code in reply])
 
+    @property
+    def position(self) -> str:
+        """Where this walk's last chunk left the operation's recorded position."""
+        return self._position
+
 
 class WalkSteps:
     """A walk the gateway reads (ids, filter, group, search), each chunk acted on by ChunkAction."""
@@ -262,6 +267,9 @@ class WalkSteps:
 
     def close(self) -> None:
         """Each chunk's call is read before the next is sent: nothing is held between steps."""
+
+    def walked(self) -> tuple[str, str]:
+        return ("position", self._act.position)
 
 
 def steps_for(

@@ -87,6 +87,11 @@ class RegistrySteps:
             self.close()
         return Step(seconds, examined, examined, list(reply[2:]), ended)
 
+    def walked(self) -> tuple[str, str]:
+        # Recorded by the call that found the end (operation_walk.lua); none when the registry
+        # was empty at the start, and no call ran.
+        return ("walked", "1") if self._bound is not None else ("", "")
+
     def close(self) -> None:
         """Read the replies of the calls still queued (each call records its own work in Redis,
         read or not) and give the connection back."""

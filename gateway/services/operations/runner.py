@@ -87,7 +87,7 @@ class OperationRunner:
     def run(self, operation_id: str, token: str) -> None:
         """Drive one operation to its end while this token holds its lease."""
         try:
-            status = self._drive_recorded(operation_id, token)
+            ended = self._drive_recorded(operation_id, token)
         except redis.RedisError as error:
             if not fails_again(error):
                 # Nothing can be recorded without Redis: the lease lapses and any process resumes.
@@ -98,26 +98,33 @@ class OperationRunner:
         except Exception:
             log.exception("Operation %s failed", operation_id)
             status = "failed"
-        if status is not None and self.store.finish(operation_id, token, status):
+        else:
+            if ended:
+                self._audit_end(operation_id, "succeeded")
+            return
+        if self.store.finish(operation_id, token, status):
             self._audit_end(operation_id, status)
 
-    def _drive_recorded(self, operation_id: str, token: str) -> str | None:
-        """_drive, again from the recorded position when Redis rewound the walk under it
-        (steps.Rewound); a few times at most in one run, else the lease lapses and a resumer
-        takes the operation over."""
+    def _drive_recorded(self, operation_id: str, token: str) -> bool:
+        """_drive, and the operation ended 'succeeded' where its walk's end is recorded (True
+        when this call ended it); again from the recorded position when Redis rewound the walk
+        under it (steps.Rewound), its last chunks or its end lost; a few times at most in one
+        run, else the lease lapses and a resumer takes the operation over."""
         for _ in range(REWINDS_PER_RUN):
             try:
-                return self._drive(operation_id, token)
+                walked = self._drive(operation_id, token)
+                return walked is not None and self.store.finish(operation_id, token, "succeeded", walked)
             except Rewound:
                 log.warning(
                     "Operation %s: Redis lost its last chunks (a restore or a failover); "
                     "walking again from the position it recorded",
                     operation_id,
                 )
-        return None
+        return False
 
-    def _drive(self, operation_id: str, token: str) -> str | None:
-        """'succeeded' when the walk ended, None when this runner must stop (lease lost, canceled)."""
+    def _drive(self, operation_id: str, token: str) -> tuple[str, str] | None:
+        """The walk's end mark (Steps.walked) when it ended, None when this runner must stop
+        (lease lost, canceled)."""
         state = self.store.state(operation_id)
         if state.get("status") != "running":
             return None
@@ -139,7 +146,7 @@ class OperationRunner:
                     steps.close()
                     # Calls queued behind the last one may have listed rate-limited jobs too.
                     self._finish_rate_limited(operation_id, state["queue"])
-                    return "succeeded"
+                    return steps.walked()
                 wait = pace.wait_after(step.examined)
                 # Between chunks the thread lets go (time.sleep(0) too): other requests run.
                 self._stopping.wait(min(wait, stored.LEASE_MS / 2000)) if wait else time.sleep(0)
@@ -214,8 +221,9 @@ class OperationRunner:
                 if listener is None:  # (again) after Redis failed: a process may start in an outage
                     listener = self._listener()
                 if not self.store.running_ids():
-                    while not self._stopping.is_set() and listener.get_message(timeout=1.0) is None:
-                        pass
+                    if not self._wait_for_start(listener, _master_of(self._connection)):
+                        listener.close()  # subscribe again, on the new master
+                        listener = None
                     continue
                 self.resume_orphans()
             except redis.RedisError:
@@ -227,6 +235,18 @@ class OperationRunner:
             self._stopping.wait(RESUME_POLL_SECONDS)
         if listener is not None:
             listener.close()
+
+    def _wait_for_start(self, listener: Any, master: object) -> bool:
+        """Wait for a start on the channel (True), or until the process stops. False when the
+        master has moved (a Sentinel failover the old master lived through, so nothing broke the
+        subscription): an operation whose last chunks and end the old master took is running
+        again on the new one, and no start will announce it. Checked locally, sending nothing."""
+        while not self._stopping.is_set():
+            if listener.get_message(timeout=1.0) is not None:
+                return True
+            if _master_of(self._connection) != master:
+                return False
+        return True
 
     def _listener(self) -> Any:
         # Its own client without health checks: an idle subscriber sends no PING either.
@@ -250,3 +270,9 @@ class OperationRunner:
             threads = list(self._threads.values())
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _master_of(connection: Redis) -> object:
+    """Where a Sentinel client's pool last found the master (None for a plain URL, whose server
+    cannot move under a live subscription without breaking it)."""
+    return getattr(connection.connection_pool, "master_address", None)

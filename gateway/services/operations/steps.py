@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
 from gateway.services.operations import store
+from gateway.services.operations.store import Rewound as Rewound  # the walks raise it too
 from gateway.services.redis import keys
 from gateway.services.writes.failed_actions import delete_args, requeue_args
 
@@ -70,12 +71,6 @@ class Step:
 ENDED = Step(0.0, 0, 0, [], True)
 
 
-class Rewound(Exception):
-    """The operation's recorded position is not where this runner's walk left it: Redis went back
-    in time under a lease it still holds (restarted from a snapshot, or failed over to a replica
-    that lacked the last chunks). The runner walks again from the recorded position."""
-
-
 class Steps(Protocol):
     def step(self, size: int) -> Step | None:
         """The next chunk of at most `size` entries, done; None when the runner must stop (its
@@ -84,4 +79,9 @@ class Steps(Protocol):
 
     def close(self) -> None:
         """Let go of what the steps hold in Redis's connection (calls still queued)."""
+        ...
+
+    def walked(self) -> tuple[str, str]:
+        """Once the walk ended: the operation's field and the value its last chunk recorded there
+        (store.finish ends the operation only where Redis holds them); ('', '') checks nothing."""
         ...

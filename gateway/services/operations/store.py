@@ -64,6 +64,16 @@ ERROR_MESSAGES: dict[int, str] = {**RETRY_ERRORS, Outcome.NOT_IN_REGISTRY: NOT_I
 _INT_FIELDS = ("total", "done", "matched", "acted", "error_count")
 
 
+# No walk's end to check: a cancel, or a runner that ends its operation 'failed'.
+NO_MARK = ("", "")
+
+
+class Rewound(Exception):
+    """The operation's recorded position is not where this runner's walk left it: Redis went back
+    in time under a lease it still holds (restarted from a snapshot, or failed over to a replica
+    that lacked the last chunks). The runner walks again from the recorded position."""
+
+
 def operation_key(operation_id: str) -> str:
     return PREFIX + operation_id
 
@@ -230,17 +240,25 @@ class OperationStore:
         keys = [operation_key(operation_id), lease_key(operation_id), RUNNING]
         return bool(self._lease(keys=keys, args=[token, LEASE_MS, operation_id]))
 
-    def finish(self, operation_id: str, token: str, status: str) -> bool:
-        return self._end_with(operation_id, status, token)
+    def finish(self, operation_id: str, token: str, status: str, walked: tuple[str, str] = NO_MARK) -> bool:
+        """End the operation this token runs. `walked`: the field and value the walk's last chunk
+        recorded (Steps.walked); when Redis does not hold them, the walk has not ended there
+        (Redis went back in time under it) and steps.Rewound is raised instead."""
+        return self._end_with(operation_id, status, token, walked)
 
     def cancel(self, operation_id: str) -> bool:
         """Canceled now (True), or it had already ended. The runner stops at its next chunk:
         the chunk script acts only on a running operation."""
         return self._end_with(operation_id, "canceled", "")
 
-    def _end_with(self, operation_id: str, status: str, token: str) -> bool:
+    def _end_with(
+        self, operation_id: str, status: str, token: str, walked: tuple[str, str] = ("", "")
+    ) -> bool:
         keys = [operation_key(operation_id), RUNNING, lease_key(operation_id), errors_key(operation_id)]
-        return bool(self._end(keys=keys, args=[operation_id, status, rq_now(), KEPT_SECONDS, token]))
+        reply = self._end(keys=keys, args=[operation_id, status, rq_now(), KEPT_SECONDS, token, *walked])
+        if reply == -1:
+            raise Rewound
+        return bool(reply)
 
     def limited(self, operation_id: str) -> list[bytes]:
         """The rate-limited jobs chunks left for RQ's own requeue, not handed over yet."""

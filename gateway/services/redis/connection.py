@@ -24,6 +24,7 @@ from redis.sentinel import MasterNotFoundError, Sentinel
 
 from gateway.errors import InvalidParameter
 from gateway.services.redis.resend import GatewayRedis, SendOnceRetry
+from gateway.services.redis.sentinel_connection import GatewaySentinelPool, sentinel_connection_class
 
 SENTINEL_SCHEME = "redis+sentinel"
 SENTINEL_PORT = 26379
@@ -199,7 +200,10 @@ def sentinel_kwargs(options: ConnectionOptions) -> tuple[dict[str, Any], dict[st
         "retry": Retry(NoBackoff(), 0),
         **tls,
     }
-    return to_sentinels, {**options.client_kwargs(), **tls}
+    # The master's connections drop a socket whose reply timed out, so a hung master is left for
+    # the one Sentinel promotes (sentinel_connection.py); its class carries TLS, not `ssl`.
+    to_master = {**options.client_kwargs(), **options.tls_kwargs()}
+    return to_sentinels, {**to_master, "connection_class": sentinel_connection_class(bool(tls))}
 
 
 class SentinelsUnreachable(MasterNotFoundError):
@@ -275,6 +279,7 @@ def _sentinel_master(target: SentinelTarget, options: ConnectionOptions) -> redi
     return sentinel.master_for(  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves service_name and **kwargs unannotated
         target.master_name,
         redis_class=GatewayRedis,
+        connection_pool_class=GatewaySentinelPool,
         db=target.db,
         username=target.username,
         password=target.password,

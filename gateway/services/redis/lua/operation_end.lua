@@ -2,8 +2,11 @@
 -- End a running operation: set its final status once, take it off the running set and let its
 -- state expire. A runner ends it only while it holds the lease; a cancel at any time.
 -- KEYS[1] operation hash, KEYS[2] running set, KEYS[3] its lease, KEYS[4] its errors list.
--- ARGV: id, status, finished_at, seconds kept, lease token ('' for a cancel).
--- Reply: 1 ended now, 0 it was not running (or the lease is another runner's).
+-- ARGV: id, status, finished_at, seconds kept, lease token ('' for a cancel), then for a runner
+-- whose walk ended the field and value the walk's last chunk recorded ('' and '' for none).
+-- Reply: 1 ended now, 0 it was not running (or the lease is another runner's), -1 the walk has
+-- not ended here: Redis went back in time under the runner (a failover between its last chunks
+-- and this call), which walks on from the recorded position.
 own_key(KEYS[2], 'set')
 if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then  -- damaged: not an operation to end, nor to resume
   redis.call('SREM', KEYS[2], ARGV[1])
@@ -17,6 +20,7 @@ if status ~= 'running' then
   return 0
 end
 if ARGV[5] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[5] then return 0 end
+if ARGV[6] ~= '' and (redis.call('HGET', KEYS[1], ARGV[6]) or '') ~= ARGV[7] then return -1 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[3])
 redis.call('SREM', KEYS[2], ARGV[1])
 if ARGV[5] ~= '' then redis.call('DEL', KEYS[3]) end

@@ -10,7 +10,8 @@
 -- end (the score and member of the registry's last entry when the operation started: jobs failing
 -- meanwhile land after it), ARGV[6] the codes that are errors as ",-1,3,", ARGV[7] errors kept,
 -- ARGV[8] now (entries scored in [0, now] are expired: not live), then act's ARGV without ids.
--- The position is stored in the operation as "<score> <member in hex>" (hash values must be text).
+-- The position is stored in the operation as "<score> <member in hex>" (hash values must be text),
+-- and `walked` = 1 once a call found the walk's end.
 -- Reply: a refusal (prelude_operation.lua), else {entries examined, 1 when the walk has ended,
 -- then the rate-limited ids (code 2), which the runner hands to RQ's own requeue}.
 local reg, op, lease, errors = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -58,6 +59,10 @@ end
 -- The walk's last entry taken: nothing more to read (saves a call that would find that out).
 if last_member == bound_member and to_score(last_score) == bound_score then ended = true end
 
+-- The walk's end is recorded with its last chunk: the runner ends the operation only where Redis
+-- holds it (operation_end.lua), so an end written to another server than the chunks (a failover
+-- between them) finds the walk unfinished there, and the runner walks on from its position.
+if ended then redis.call('HSET', op, 'walked', '1') end
 local reply = {#ids, ended and 1 or 0}
 if #ids > 0 then
   local inner = {}
