@@ -79,7 +79,12 @@ def test_the_in_redis_walk_examines_every_live_entry_up_to_its_end_once(
     else:
         raise AssertionError("the walk never ended")
     state = store.state(operation_id)
-    assert examined == int(state.get("done", 0)) == len(live)
+    assert int(state.get("done", 0)) == len(live)
+    # A resume drops the runner before it unread, as a crash would: its calls still queued (depth
+    # above 1) ran all the same, and their entries count in `done`, not in the replies read here.
+    assert examined <= len(live)
+    if depth == 1 or not resumes:
+        assert examined == len(live)
 
     # Retry leaves orphans and non-UTF-8 ids in place as errors; delete takes them too.
     retried = [m for m in live if entries[m][1] and isinstance(m, str)]
