@@ -104,7 +104,7 @@ NESTED: dict[type, frozenset[str]] = {
     RateLimitInfo: frozenset({"allowed", "waiting"}),
     JobGroupInfo: frozenset({"jobs"}),
     Operation: frozenset({"errors"}),
-    OperationSighting: frozenset({"operation", "places"}),
+    OperationSighting: frozenset({"operation", "places", "every_error"}),
 }
 # Shown as they are. Exception text is not payload: a traceback or a failure group's message may
 # quote data the job raised with (README "Security" says so).

@@ -26,6 +26,7 @@ from gateway.services.domain.outcome import Outcome
 from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import steps_for
 from gateway.services.operations.pacing import ChunkSizer, Pace
+from gateway.services.operations.readback import stored_request
 from gateway.services.operations.steps import Rewound
 from gateway.services.operations.store import RESUME_POLL_SECONDS, OperationStore
 from gateway.services.writes.failed_actions import FailedJobActions
@@ -128,7 +129,7 @@ class OperationRunner:
         state = self.store.state(operation_id)
         if state.get("status") != "running":
             return None
-        _, selector = stored.stored_request(state)  # damaged: ValueError, the operation fails
+        _, selector = stored_request(state)  # damaged: ValueError, the operation fails
         self._finish_rate_limited(operation_id, state["queue"])  # left by a runner that died
         # Under a rate cap, one call at a time keeps the pace smooth (Pace.cap sizes one call).
         depth = 1 if self.max_rate > 0 else 2

@@ -25,18 +25,10 @@ import redis
 from redis import Redis
 
 from gateway.errors import InvalidInput, InvalidParameter
-from gateway.services.domain import json_text
 from gateway.services.domain.models import JobError
-from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
 from gateway.services.domain.rqtime import rq_now
-from gateway.services.operations.model import (
-    ERRORS_SHOWN,
-    SELECTOR_KINDS,
-    STATUSES,
-    Operation,
-    Selector,
-    validate_action,
-)
+from gateway.services.operations.model import ERRORS_SHOWN, Operation, Selector
+from gateway.services.operations.readback import error_entry, operation_from_state
 from gateway.services.redis import damaged, scripts
 
 log = logging.getLogger(__name__)
@@ -55,11 +47,6 @@ LIST_KEPT = 1000
 LEASE_MS = 10_000
 RESUME_POLL_SECONDS = 2.0
 MAX_IDEMPOTENCY_KEY = 255
-
-# The codes operation_chunk.lua lists as errors: a retry's refusals, and for named ids one that
-# is not (or no longer) in the failed registry, as retry-selected answers it.
-NOT_IN_REGISTRY_MESSAGE = "not found in failed jobs registry"
-ERROR_MESSAGES: dict[int, str] = {**RETRY_ERRORS, Outcome.NOT_IN_REGISTRY: NOT_IN_REGISTRY_MESSAGE}
 
 _INT_FIELDS = ("total", "done", "matched", "acted", "error_count")
 
@@ -198,7 +185,7 @@ class OperationStore:
             return None
         fields = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in raw.items()}
         try:
-            return _operation(operation_id, fields, errors or [])
+            return operation_from_state(operation_id, fields, errors or [])
         except (KeyError, ValueError, TypeError, InvalidInput) as error:
             log.warning("Operation %s cannot be read, so it reads as absent: %r", operation_id, error)
             return None
@@ -209,7 +196,7 @@ class OperationStore:
         with self._connection.pipeline(transaction=False) as pipe:
             pipe.lrange(errors_key(operation_id), 0, -1)
             (errors,) = damaged.execute(pipe)
-        return [_error(entry.decode(errors="replace")) for entry in errors or []]
+        return [error_entry(entry.decode(errors="replace")) for entry in errors or []]
 
     def listed_after(self, after: str | None, count: int) -> list[str] | None:
         """Up to `count` ids of the list (newest first) after the operation `after` (None: from
@@ -274,59 +261,3 @@ class OperationStore:
         longer failed: not counted twice, though then not counted at all.)"""
         keys = [operation_key(operation_id), limited_key(operation_id)]
         self._hand_over(keys=keys, args=[member, 1 if acted else 0])
-
-
-def stored_request(raw: dict[str, str]) -> tuple[str, Selector]:
-    """The action and selector an operation's state holds, as start checked them; ValueError
-    when they are damaged (a runner never guesses: an unknown kind is not every job)."""
-    try:
-        return validate_action(raw["action"]), Selector.parse(json_text.loads(raw["selector"]))
-    except (KeyError, InvalidInput) as error:
-        raise ValueError(f"the operation's request cannot be read back: {error!r}") from error
-
-
-def _operation(operation_id: str, raw: dict[str, str], errors: list[bytes]) -> Operation:
-    """Raises KeyError, ValueError, TypeError or InvalidInput on a state that is not an operation's:
-    unparsable, or what none holds (an unknown status, a negative count, another one's id)."""
-    selector = json_text.loads(raw["selector"])
-    if not isinstance(selector, dict) or len(selector) != 1 or set(selector) - set(SELECTOR_KINDS):
-        raise ValueError(f"not a selector: {raw['selector'][:100]!r}")
-    if raw["id"] != operation_id:
-        raise ValueError(f"the id field names another operation: {raw['id'][:100]!r}")
-    if raw["status"] not in STATUSES:
-        raise ValueError(f"not a status: {raw['status'][:100]!r}")
-    counted = ("total", "done", "matched", "acted", "error_count")
-    total, done, matched, acted, error_count = (int(raw.get(name, "0")) for name in counted)
-    if min(total, done, matched, acted, error_count) < 0:
-        raise ValueError("a negative count")
-    return Operation(
-        id=raw["id"],
-        action=validate_action(raw["action"]),
-        queue=raw["queue"],
-        selector=selector,
-        status=raw["status"],
-        total=total,
-        done=done,
-        matched=matched,
-        acted=acted,
-        error_count=error_count,
-        started_at=raw["started_at"],
-        finished_at=raw.get("finished_at") or None,
-        key=raw["key"],
-        errors=[_error(entry.decode(errors="replace")) for entry in errors],
-    )
-
-
-def _error(entry: str) -> JobError:
-    """An error entry, "code id"; a damaged one is shown as it is, with the generic message."""
-    code, _, job_id = entry.partition(" ")
-    try:
-        return JobError(job_id, ERROR_MESSAGES.get(int(code), "failed"))
-    except ValueError:
-        return JobError(entry, "failed")
-
-
-def recorded_error(code: int, member: str | bytes) -> JobError:
-    """The error a chunk's `record` (prelude_operation.lua) lists for `member`, as read back."""
-    raw = member if isinstance(member, bytes) else member.encode()
-    return _error((b"%d " % code + raw).decode(errors="replace"))
