@@ -17,7 +17,8 @@ from gateway.demo import jobs
 from gateway.errors import Forbidden, InvalidParameter, InvalidQuery
 from gateway.services import JobService, Principal, RequestScope, Role
 from gateway.services.domain.search_query import parse_query
-from gateway.services.reads.search import encode_search_cursor, scan_search
+from gateway.services.reads.search import scan_search
+from gateway.services.reads.search_cursor import encode_search_cursor
 from tests.conftest import run_worker
 
 

@@ -41,7 +41,8 @@ from gateway.services.operations.steps import (
     error_codes,
 )
 from gateway.services.reads.filtered import matching_entries
-from gateway.services.reads.search import SearchScope, decode_search_cursor, scan_search
+from gateway.services.reads.search import SearchScope, scan_search
+from gateway.services.reads.search_cursor import decode_search_cursor
 from gateway.services.redis import keys, scripts
 from gateway.services.redis.registry import Entry, RegistryReader, decode_cursor, now_timestamp
 from gateway.services.writes.groups import in_group

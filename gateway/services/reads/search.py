@@ -20,32 +20,22 @@ search selector both consume it.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
 
-from gateway.errors import InvalidParameter
-from gateway.services.domain import json_text
 from gateway.services.domain.models import JobInfo
 from gateway.services.domain.search_match import Test, needs_exception, needs_meta, predicate
 from gateway.services.domain.search_query import FREE, SearchQuery
-from gateway.services.reads.browse import STATES, Browser
-from gateway.services.reads.queue_list import decode_window
+from gateway.services.reads.browse import Browser
 from gateway.services.reads.read_ahead import read_ahead
-from gateway.services.reads.search_limited import (
-    RATE_LIMITED,
-    counted_entries,
-    decode_limited_cursor,
-    limited_refs,
-)
+from gateway.services.reads.search_cursor import SEARCH_STATES, decode_search_cursor, encode_search_cursor
+from gateway.services.reads.search_limited import RATE_LIMITED, counted_entries, limited_refs
 from gateway.services.redis import damaged, keys
 from gateway.services.redis.decode import decode_meta
-from gateway.services.redis.registry import RegistryReader, decode_cursor
+from gateway.services.redis.registry import RegistryReader
 
 # Entries one Redis round trip reads: a pipeline of this many job hashes stays a few
 # milliseconds inside Redis and bounds the gateway's memory by a chunk.
@@ -54,9 +44,6 @@ CHUNK = 500
 LOOKAHEAD = 500
 # A source's inner cursor once it was read to its end: the scan resumes at the next source.
 _END = ""
-# The queue list first (see the module docstring), then the registries; RQ 3's rate-limited
-# jobs, which span queues, are one source read once after every queue (search_limited.py).
-SEARCH_STATES = ("queued", *(state for state in STATES if state != "queued"), RATE_LIMITED)
 
 
 def _everything(_queue: str) -> bool:
@@ -268,36 +255,6 @@ def _existing(
                 pipe.exists(damaged.key_bytes(key))  # a queue name from rq:queues may not be UTF-8
         found = pipe.execute()
     return [source for source, exists in zip(batch, found, strict=True) if exists]
-
-
-def encode_search_cursor(queue: str, state: str, inner: str | None) -> str:
-    raw = json.dumps([queue, state, inner]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_search_cursor(cursor: str) -> tuple[str, str, str | None]:
-    """(queue, state, inner) of a search cursor; InvalidParameter when it is not one of ours.
-    The queue is only a position: the scope, never the cursor, decides which queues are read."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        queue, state, inner = json_text.loads(raw)
-    except (ValueError, binascii.Error, TypeError):
-        raise _invalid(cursor) from None
-    if not isinstance(queue, str) or state not in SEARCH_STATES or not isinstance(inner, (str, type(None))):
-        raise _invalid(cursor)
-    if inner:  # the source's own cursor, checked now whether or not this request reads that source
-        try:
-            if state == RATE_LIMITED:
-                decode_limited_cursor(inner)
-            else:
-                decode_window(inner) if state == "queued" else decode_cursor(inner)
-        except InvalidParameter:
-            raise _invalid(cursor) from None
-    return queue, state, inner
-
-
-def _invalid(cursor: str) -> InvalidParameter:
-    return InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass next_cursor or endCursor unchanged")
 
 
 def metas_of(connection: Redis, jobs: list[JobInfo], serializer: Any) -> list[dict[str, Any] | None]:

@@ -18,14 +18,8 @@ from gateway.services.reads.browse import STATES
 from gateway.services.reads.locate import Place, fetch_located_job_at
 from gateway.services.reads.queue_list import QueueLists, cursor_at
 from gateway.services.reads.queues import queue_names
-from gateway.services.reads.search import (
-    SEARCH_STATES,
-    SearchScope,
-    decode_search_cursor,
-    encode_search_cursor,
-    metas_of,
-    scan_search,
-)
+from gateway.services.reads.search import SearchScope, metas_of, scan_search
+from gateway.services.reads.search_cursor import SEARCH_STATES, decode_search_cursor, encode_search_cursor
 from gateway.services.redis import damaged
 from gateway.services.redis.registry import decode_cursor, encode_cursor
 
