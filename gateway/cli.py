@@ -138,8 +138,8 @@ def warn_if_unreachable(settings: Settings) -> None:
     failure, refused credentials or an ACL user without RQ's keys, each said in words. The gateway
     starts anyway (Redis may be starting too) and answers 503 with the same words until Redis
     answers. With several instances, each line names its instance."""
-    from gateway.config import connect
     from gateway.redis_instances import instance_settings
+    from gateway.redis_settings import connect
     from gateway.services import startup_problem
 
     named = instance_settings(settings)

@@ -11,7 +11,6 @@ import os
 from collections.abc import Mapping, MutableMapping
 from typing import Annotated, Any, Literal, get_args
 
-import redis
 from pydantic import (
     AfterValidator,
     AliasGenerator,
@@ -294,11 +293,3 @@ def describe_refusal(error: ValidationError, names: Mapping[str, str]) -> str:
         else:
             lines.append(f"{name}={problem['input']}: expected {expected_form(field)}")
     return "\n".join(lines)
-
-
-def connect(settings: Settings) -> redis.Redis:
-    """The Redis client of these settings: a URL, or Sentinel's current master (never demo mode)."""
-    from gateway.redis_settings import connection_options, redis_target
-    from gateway.services import connect_redis
-
-    return connect_redis(redis_target(settings), connection_options(settings))

@@ -130,7 +130,7 @@ def instance_services(settings: Settings, connection: redis.Redis | None = None)
     """One JobService per instance. The default is `connection` when given (tests, demo mode),
     else --redis-url or --redis-sentinel, else the first --redis item. Each 503 names its
     instance only when there are several, so a single-instance gateway answers as before."""
-    from gateway.config import connect
+    from gateway.redis_settings import connect
     from gateway.services import Instances, JobService
 
     connections: dict[str, redis.Redis] = {}

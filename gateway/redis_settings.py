@@ -1,8 +1,8 @@
 """Which Redis the settings name, and how to reach it: a URL or Sentinel, with TLS files.
 
 `check_topology` refuses settings that contradict each other or TLS files that do not load, at
-start-up and by name; `redis_target` and `connection_options` are what gateway.config.connect
-hands to the one client builder (gateway/services/redis/connection.py)."""
+start-up and by name; `connect` hands `redis_target` and `connection_options` to the one client
+builder (gateway/services/redis/connection.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from gateway.config import Settings, env_name
 from gateway.errors import InvalidParameter
 
 if TYPE_CHECKING:  # imported where used: gateway.services is heavy, and Settings is read first
+    import redis
+
     from gateway.services import ConnectionOptions, SentinelTarget
+
+
+def connect(settings: Settings) -> redis.Redis:
+    """The Redis client of these settings: a URL, or Sentinel's current master (never demo mode)."""
+    from gateway.services import connect_redis
+
+    return connect_redis(redis_target(settings), connection_options(settings))
 
 
 def check_topology(settings: Settings) -> None:

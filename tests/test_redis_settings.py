@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from redis.sentinel import SentinelConnectionPool, SentinelManagedConnection
 
 from gateway.cli import main
-from gateway.config import Settings, connect, describe_refusal, env_name, environment
-from gateway.redis_settings import describe_redis
+from gateway.config import Settings, describe_refusal, env_name, environment
+from gateway.redis_settings import connect, describe_redis
 from gateway.services import SentinelTarget
 from gateway.services.redis.connection import parse_sentinel_url
 from tests.tls_files import TlsFiles, make_tls_files

@@ -142,7 +142,7 @@ def test_instance_tables_give_sentinel_settings_and_their_own_tls_files(tmp_path
     plain, ha, secure = settings.redis_instances
     assert (plain, ha) == ("plain=redis://127.0.0.1:1/0", "ha=redis+sentinel://127.0.0.1:1,127.0.0.1:2/m/2")
     # The instance's own files travel in its URL, as redis-py reads them there.
-    from gateway.config import connect
+    from gateway.redis_settings import connect
 
     alone = Settings(redis_url=secure.split("=", 1)[1])
     kwargs = connect(alone).connection_pool.connection_kwargs
