@@ -166,8 +166,10 @@ def test_flags_read_the_booleans_click_read(clean_env, text, value):
 
 # Not the free-text ones, nor the serializer: checking it imports the named module.
 SCALARS = [f for f in Settings.model_fields if f not in ("redis_url", "host", "serializer", "api_keys_file")]
-# Checked together (tests/test_redis_settings.py): a refusal names all of them.
+# Checked together (tests/test_redis_settings.py): a refusal names all of them, each as its option
+# and its variable. The instances are checked with the topology too (their URLs, the default's name).
 TOGETHER = {
+    "redis_instances",
     "redis_sentinel",
     "redis_master_name",
     "redis_sentinel_password",
