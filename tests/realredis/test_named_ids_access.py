@@ -17,6 +17,21 @@ from .job_access import _secret, bearer, keyed_app_client
 LIVE = "subscription($id: ID!) { operation(id: $id, intervalMs: 500) { selector errors { jobId } } }"
 
 
+def _read_by(r, client, key: str, operation_id: str, subscription: str) -> tuple[dict, dict]:
+    """The ended operation as `key` reads it over REST (the same in the list of operations) and
+    in a subscription's first payload."""
+    found = client.get(f"/api/v1/operations/{operation_id}", headers=bearer(key)).json()
+    assert found["status"] != "running", key
+    (listed,) = client.get("/api/v1/operations", headers=bearer(key)).json()["operations"]
+    assert listed == found, key
+    with connect(keyed_app_client(r)) as ws:
+        live = Session(ws)
+        live.init(_secret(key))
+        live.subscribe("1", subscription, id=operation_id)
+        streamed = live.payload("1")["data"]["operation"]
+    return found, streamed
+
+
 def test_ids_of_other_queues_jobs_named_on_a_queue_are_hidden_from_its_limited_readers(r, fail_jobs):
     (foreign,) = fail_jobs(1, "reports")
     (own,) = fail_jobs(1, "billing-eu")
@@ -42,17 +57,9 @@ def test_ids_of_other_queues_jobs_named_on_a_queue_are_hidden_from_its_limited_r
     assert whole["selector"]["job_ids"] == named
     assert [error["job_id"] for error in whole["errors"]] == [*everyone[:1], own, *everyone[1:]]
     for key in ("viewer-billing", "admin-billing"):
-        limited = ended(key)
-        assert limited is not None
+        limited, streamed = _read_by(r, client, key, started["id"], LIVE)
         assert limited["selector"]["job_ids"] == [own, *seen], key
         assert [error["job_id"] for error in limited["errors"]] == [own, *seen], key
-        (listed,) = client.get("/api/v1/operations", headers=bearer(key)).json()["operations"]
-        assert listed == limited, key
-        with connect(keyed_app_client(r)) as ws:
-            live = Session(ws)
-            live.init(_secret(key))
-            live.subscribe("1", LIVE, id=started["id"])
-            streamed = live.payload("1")["data"]["operation"]
         assert streamed["selector"]["job_ids"] == [own, *seen], key
         assert [error["jobId"] for error in streamed["errors"]] == [own, *seen], key
     trail = client.get("/api/v1/audit", headers=bearer("admin-billing")).json()["entries"]
@@ -98,17 +105,9 @@ def test_a_limited_reader_counts_another_keys_operation_as_if_it_named_only_the_
     assert [whole[name] for name in COUNTS] == [222, 222, 222, 2, 220]
     assert [expected[name] for name in COUNTS] == [112, 112, 112, 2, 110]
     for key in ("viewer-billing", "admin-billing"):
-        limited = ended(key)
-        assert limited is not None
+        limited, streamed = _read_by(r, client, key, started["id"], LIVE_COUNTS)
         assert [limited[name] for name in COUNTS] == [expected[name] for name in COUNTS], key
         assert [e["job_id"] for e in limited["errors"]] == [e["job_id"] for e in expected["errors"]], key
-        (listed,) = client.get("/api/v1/operations", headers=bearer(key)).json()["operations"]
-        assert listed == limited, key
-        with connect(keyed_app_client(r)) as ws:
-            live = Session(ws)
-            live.init(_secret(key))
-            live.subscribe("1", LIVE_COUNTS, id=started["id"])
-            streamed = live.payload("1")["data"]["operation"]
         assert [streamed[name] for name in ("total", "done", "matched", "acted", "errorCount")] == [
             expected[name] for name in COUNTS
         ], key

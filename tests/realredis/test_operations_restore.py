@@ -55,32 +55,6 @@ def _restored_mid_walk(r: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pacing.ChunkSizer, "observe", observed)
 
 
-@pytest.mark.parametrize("action", ["retry", "delete"])
-@pytest.mark.parametrize("kind", [*SELECTORS, "job_ids"])
-def test_a_restore_to_a_snapshot_taken_mid_operation_walks_again_from_the_recorded_position(
-    redis_url, r, fail_jobs, monkeypatch, kind, action
-):
-    ids = fail_jobs(N)
-    service = JobService(redis.Redis.from_url(redis_url))
-    service.use_operations(max_rate=100)  # chunks of 10
-    runner = service.operations_runner
-    monkeypatch.setattr(runner, "run_in_background", lambda *_: None)
-    selector = {"job_ids": ids} if kind == "job_ids" else SELECTORS[kind]
-    operation, _ = service.start_operation(action, selector)
-    token = r.get(stored.lease_key(operation.id)).decode()
-    _restored_mid_walk(r, monkeypatch)
-
-    runner.run(operation.id, token)
-
-    final = service.operation(operation.id)
-    assert final.status == "succeeded"
-    assert (final.total, final.done, final.matched, final.acted, final.error_count) == (N, N, N, N, 0)
-    if action == "retry":
-        assert assert_retry_consistent(r, ids) == {"queue": N, "failed": 0}
-    else:
-        assert assert_clear_consistent(r, ids) == {"deleted": N, "failed": 0}
-
-
 def _restored_before_the_end(r: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
     """Snapshot Redis after the runner's first chunk; restore it as the runner ends the operation,
     after its walk ended: its last chunks and the end met two different Redis states, as after a
@@ -104,10 +78,20 @@ def _restored_before_the_end(r: redis.Redis, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(stored.OperationStore, "finish", finished)
 
 
+# How Redis goes back in time under the runner, and what the operation must do about it.
+REWINDS = {
+    # Restored to a point before its last chunks: it walks again from the recorded position.
+    "mid_walk": _restored_mid_walk,
+    # Its end written where the walk had not ended: it walks on and ends there.
+    "before_the_end": _restored_before_the_end,
+}
+
+
+@pytest.mark.parametrize("rewind", REWINDS)
 @pytest.mark.parametrize("action", ["retry", "delete"])
 @pytest.mark.parametrize("kind", [*SELECTORS, "job_ids"])
-def test_an_end_written_where_the_walk_had_not_ended_walks_on_and_ends_there(
-    redis_url, r, fail_jobs, monkeypatch, kind, action
+def test_redis_gone_back_in_time_under_an_operation_acts_on_every_job_once_and_counts_it(
+    redis_url, r, fail_jobs, monkeypatch, kind, action, rewind
 ):
     ids = fail_jobs(N)
     service = JobService(redis.Redis.from_url(redis_url))
@@ -117,7 +101,7 @@ def test_an_end_written_where_the_walk_had_not_ended_walks_on_and_ends_there(
     selector = {"job_ids": ids} if kind == "job_ids" else SELECTORS[kind]
     operation, _ = service.start_operation(action, selector)
     token = r.get(stored.lease_key(operation.id)).decode()
-    _restored_before_the_end(r, monkeypatch)
+    REWINDS[rewind](r, monkeypatch)
 
     runner.run(operation.id, token)
 
