@@ -20,9 +20,13 @@ from redis.sentinel import MasterNotFoundError
 
 from gateway.errors import BackendUnavailable, DataDamaged, GatewayError
 from gateway.services.redis import damaged
-from gateway.services.redis.connection import MasterNotMonitored, SentinelsUnreachable
 from gateway.services.redis.keys import QUEUES_SET, WORKERS_SET
 from gateway.services.redis.resend import OutcomeUnknown
+from gateway.services.redis.sentinel_discovery import (
+    MasterNotMonitored,
+    MasterWithoutReplica,
+    SentinelsUnreachable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +167,7 @@ def explain(error: redis.RedisError) -> str | None:
     (TLS, credentials, ACL, Sentinel, plain outage); None when it is not an outage but a bug.
     Never Redis' own text, which can name keys: only its error code or TLS reason."""
     if isinstance(error, MasterNotFoundError):
-        tls = _tls_reason(error)  # chained by connection.ExplainedSentinel
+        tls = _tls_reason(error)  # chained by sentinel_discovery.ExplainedSentinel
         if tls is not None:
             return f"The TLS connection to the sentinels failed ({tls}); check the Redis TLS settings"
         if isinstance(error.__cause__, redis.AuthenticationError):  # chained by ExplainedSentinel
@@ -175,6 +179,8 @@ def explain(error: redis.RedisError) -> str | None:
             return f"{error}; check --redis-master-name (or the master name in the redis+sentinel:// URL)"
         if isinstance(error, SentinelsUnreachable):
             return f"{error}; check the sentinels' addresses and that they run, then try again"
+        if isinstance(error, MasterWithoutReplica):
+            return f"{error}; the gateway answers again once it is back"
         return "No Redis master is known to Sentinel now (a failover may be under way); try again shortly"
     if isinstance(error, redis.AuthenticationError):
         return "Redis refused the gateway's credentials (user or password); check the Redis URL"

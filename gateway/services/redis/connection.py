@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import os
 import ssl
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.connection import parse_url  # pyright: ignore[reportUnknownVariableType]  -- unannotated in redis-py
 from redis.retry import Retry
-from redis.sentinel import MasterNotFoundError, Sentinel
 
 from gateway.errors import InvalidParameter
 from gateway.services.redis.resend import GatewayRedis, SendOnceRetry
 from gateway.services.redis.sentinel_connection import GatewaySentinelPool, sentinel_connection_class
+from gateway.services.redis.sentinel_discovery import ExplainedSentinel
 
 SENTINEL_SCHEME = "redis+sentinel"
 SENTINEL_PORT = 26379
@@ -204,73 +203,6 @@ def sentinel_kwargs(options: ConnectionOptions) -> tuple[dict[str, Any], dict[st
     # the one Sentinel promotes (sentinel_connection.py); its class carries TLS, not `ssl`.
     to_master = {**options.client_kwargs(), **options.tls_kwargs()}
     return to_sentinels, {**to_master, "connection_class": sentinel_connection_class(bool(tls))}
-
-
-class SentinelsUnreachable(MasterNotFoundError):
-    """No sentinel answered at all: a wrong address, or every sentinel down. Not a failover."""
-
-    def __init__(self, asked: int):
-        super().__init__(f"No sentinel could be reached ({asked} asked)")  # pyright: ignore[reportUnknownMemberType]  -- unannotated in redis-py
-        self.asked = asked
-
-
-class MasterNotMonitored(MasterNotFoundError):
-    """The sentinels answered, and none monitors a master by that name: a setting, not a failover."""
-
-    def __init__(self, name: str):
-        super().__init__(f"The sentinels monitor no master named {name!r}")  # pyright: ignore[reportUnknownMemberType]  -- unannotated in redis-py
-
-
-def _monitors(masters: object, name: str) -> bool:
-    """Whether a sentinel's SENTINEL MASTERS answer (by name) names this master."""
-    return isinstance(masters, dict) and name in cast("dict[str, Any]", masters)
-
-
-class ExplainedSentinel(Sentinel):
-    """A Sentinel whose "no master found", when a sentinel could not be asked, is chained to the
-    last sentinel's connection error: redis-py folds those into its text as bare class names, so
-    a TLS failure (an untrusted certificate) would read as a failover under way. When none could
-    be asked it is SentinelsUnreachable, and when those that answered monitor no master by that
-    name, MasterNotMonitored. The 503 then says which (backend.py reads the chain)."""
-
-    def __init__(self, sentinels: list[tuple[str, int]], **kwargs: Any):
-        super().__init__(sentinels, **kwargs)  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves **kwargs unannotated
-        # What this thread's discovery saw: connections discover the master from several threads
-        # at once, and redis-py asks the sentinels in the discovering thread.
-        self._seen = threading.local()
-        for client in self.sentinels:
-            client.sentinel_masters = self._recording(client.sentinel_masters)
-
-    def _recording(self, ask: Callable[[], Any]) -> Callable[[], Any]:
-        def asking() -> Any:
-            seen = self._seen
-            try:
-                answer: Any = ask()
-            except (redis.ConnectionError, redis.TimeoutError) as error:
-                seen.last_failure = error
-                raise
-            seen.answered = True
-            # An answer named the master asked for (monitored, up or not).
-            seen.monitored = getattr(seen, "monitored", False) or _monitors(
-                answer, getattr(seen, "wanted", "")
-            )
-            return answer
-
-        return asking
-
-    def discover_master(self, service_name: str) -> Any:
-        seen = self._seen
-        seen.last_failure, seen.answered, seen.monitored, seen.wanted = None, False, False, service_name
-        try:
-            return super().discover_master(service_name)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  -- unannotated in redis-py
-        except MasterNotFoundError as error:
-            if seen.answered and not seen.monitored:
-                raise MasterNotMonitored(service_name) from None
-            if seen.last_failure is None:
-                raise
-            if not seen.answered:
-                raise SentinelsUnreachable(len(self.sentinels)) from seen.last_failure
-            raise error from seen.last_failure
 
 
 def _sentinel_master(target: SentinelTarget, options: ConnectionOptions) -> redis.Redis:
