@@ -18,6 +18,7 @@ from tests.test_docs_browser import _require_browser
 
 from .console import Visit, open_console
 from .helpers import HERE, RedisServer, failed_ids, require_redis_server, run_worker, start_redis_server
+from .sentinel import SentinelDeployment, start_sentinel_deployment
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -50,6 +51,16 @@ def second(redis_server_binary: str, tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def sentinels(redis_server_binary: str, tmp_path: Path) -> Iterator[SentinelDeployment]:
+    """A Sentinel deployment of this test alone: a master, a replica and three sentinels."""
+    deployment = start_sentinel_deployment(redis_server_binary, tmp_path / "sentinel")
+    try:
+        yield deployment
+    finally:
+        deployment.stop()
 
 
 @pytest.fixture

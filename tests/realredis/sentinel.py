@@ -13,6 +13,9 @@ from .helpers import RedisServer, wait_until
 MASTER_NAME = "mymaster"
 # How long a silent master takes to be called down; small, so a failover fits a CI test.
 DOWN_AFTER_MS = 1000
+# Once Sentinel names the new master, what a client may still wait: the fail-fast window (1 s)
+# and one command's connect and socket timeouts (1.5 + 2.5 s) that began before it.
+SETTLE_SECONDS = 5.0
 
 
 class ConfiguredServer(RedisServer):
@@ -46,18 +49,20 @@ class SentinelProcess(RedisServer):
 
 
 class SentinelDeployment:
-    """Master, replica, three sentinels; `stop()` ends every process it started."""
+    """Master, replica (unless `replica=False`), three sentinels; `stop()` ends every process it
+    started."""
 
-    def __init__(self, binary: str, directory: Path):
+    def __init__(self, binary: str, directory: Path, replica: bool = True):
         self.master = ConfiguredServer(binary, directory / "master")
         self.replica: RedisServer | None = None
         self.sentinels: list[SentinelProcess] = []
         try:
             self.master.start()
-            self.replica = ConfiguredServer(
-                binary, directory / "replica", "--replicaof", "127.0.0.1", str(self.master.port)
-            )
-            self.replica.start()
+            if replica:
+                self.replica = ConfiguredServer(
+                    binary, directory / "replica", "--replicaof", "127.0.0.1", str(self.master.port)
+                )
+                self.replica.start()
             for i in range(3):
                 self.sentinels.append(SentinelProcess(binary, directory / f"sentinel-{i}", self.master.port))
                 self.sentinels[-1].start()
@@ -83,7 +88,9 @@ class SentinelDeployment:
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Every sentinel sees the replica and the two other sentinels, and the replica is in
-        sync: only then can a failover be elected and promote it."""
+        sync: only then can a failover be elected and promote it. Without a replica, the
+        sentinels seeing each other."""
+        replicas = 0 if self.replica is None else 1
 
         def ready() -> bool:
             for sentinel in self.sentinels:
@@ -92,9 +99,10 @@ class SentinelDeployment:
                     state = client.sentinel_master(MASTER_NAME)
                 finally:
                     client.close()
-                if state["num-slaves"] < 1 or state["num-other-sentinels"] < 2:
+                if state["num-slaves"] < replicas or state["num-other-sentinels"] < 2:
                     return False
-            assert self.replica is not None
+            if self.replica is None:
+                return True
             replica = self.replica.client(socket_timeout=2)
             try:
                 return replica.info("replication").get("master_link_status") == "up"
@@ -129,8 +137,8 @@ class SentinelDeployment:
                 process.stop()
 
 
-def start_sentinel_deployment(binary: str, directory: Path) -> SentinelDeployment:
-    deployment = SentinelDeployment(binary, directory)
+def start_sentinel_deployment(binary: str, directory: Path, replica: bool = True) -> SentinelDeployment:
+    deployment = SentinelDeployment(binary, directory, replica)
     try:
         deployment.wait_ready()
     except BaseException:

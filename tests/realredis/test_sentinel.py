@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -23,30 +22,12 @@ from gateway.config import Settings
 
 from .helpers import API, wait_until
 from .processes import GatewayProcess, assert_retry_consistent
-from .sentinel import (
-    DOWN_AFTER_MS,
-    MASTER_NAME,
-    SentinelDeployment,
-    SentinelProcess,
-    start_sentinel_deployment,
-)
+from .sentinel import DOWN_AFTER_MS, MASTER_NAME, SETTLE_SECONDS, SentinelProcess, start_sentinel_deployment
 
 pytestmark = pytest.mark.e2e
 
 # RQ_GATEWAY_TOPOLOGY_JOBS=100000 runs the opt-in size (README "Deployment").
 N = int(os.environ.get("RQ_GATEWAY_TOPOLOGY_JOBS", "10000"))
-# After Sentinel names the new master, a client may still see a 503 for: the fail-fast window
-# (1 s), plus one command's connect and socket timeouts (1.5 + 2.5 s) that began before it.
-SETTLE_SECONDS = 5.0
-
-
-@pytest.fixture
-def sentinels(redis_server_binary, tmp_path) -> Iterator[SentinelDeployment]:
-    deployment = start_sentinel_deployment(redis_server_binary, tmp_path / "sentinel")
-    try:
-        yield deployment
-    finally:
-        deployment.stop()
 
 
 class Reads(threading.Thread):
@@ -131,6 +112,29 @@ def test_a_master_short_of_replicas_refuses_writes_with_a_503_that_says_so(senti
     assert refused.json() == {"detail": "Redis cannot serve this request now (NOREPLICAS); try again shortly"}
     assert client.get(f"{API}/stats").json()["failed_count"] == len(ids)
     assert client.post(f"{API}/failed/{ids[0]}/retry").status_code == 503
+
+
+def test_a_master_down_with_no_replica_is_not_called_a_failover(redis_server_binary, tmp_path):
+    """No replica to promote: once the sentinels see the master down, the 503 says no failover will
+    replace it, where it used to say one may be under way."""
+    deployment = start_sentinel_deployment(redis_server_binary, tmp_path / "sentinel", replica=False)
+    try:
+        client = TestClient(create_app(Settings(redis_url=deployment.url)), raise_server_exceptions=False)
+        assert client.get(f"{API}/stats").status_code == 200
+        deployment.master.kill()
+
+        def said() -> dict | None:
+            answer = client.get(f"{API}/stats")
+            assert answer.status_code == 503, answer.text
+            return answer.json() if "no replica" in answer.json()["detail"] else None
+
+        body = wait_until(said, 30, "the sentinels to see the master down")
+        assert body["detail"] == (
+            f"The sentinels see Redis master '{MASTER_NAME}' down and know no replica to promote, so no "
+            "failover will replace it; the gateway answers again once it is back"
+        )
+    finally:
+        deployment.stop()
 
 
 def test_failover_mid_retry_all_and_reads_503s_only_in_the_window_and_loses_nothing(sentinels, tmp_path):

@@ -18,22 +18,9 @@ import requests
 from .helpers import API, wait_until
 from .live_client import STATS, LiveClient
 from .processes import GatewayProcess
-from .sentinel import SentinelDeployment, start_sentinel_deployment
+from .sentinel import SETTLE_SECONDS, SentinelDeployment
 
 pytestmark = pytest.mark.e2e
-
-# Once Sentinel names the new master, what a client may still wait: the fail-fast window (1 s)
-# and one command's socket and connect timeouts (2.5 + 1.5 s) that began before it.
-SETTLE_SECONDS = 5.0
-
-
-@pytest.fixture
-def sentinels(redis_server_binary, tmp_path) -> Iterator[SentinelDeployment]:
-    deployment = start_sentinel_deployment(redis_server_binary, tmp_path / "sentinel")
-    try:
-        yield deployment
-    finally:
-        deployment.stop()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ master, every job retried exactly once, without a restart or another operation t
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -17,7 +16,7 @@ from bench.seed import seed_failed
 
 from .helpers import wait_until
 from .processes import GatewayProcess, assert_retry_consistent
-from .sentinel import MASTER_NAME, SentinelDeployment, start_sentinel_deployment
+from .sentinel import MASTER_NAME, SentinelDeployment
 
 pytestmark = pytest.mark.e2e
 
@@ -25,15 +24,6 @@ N = 300
 # Slow enough that the failover lands mid-operation, fast enough that the old master, still a
 # master until Sentinel reconfigures it, takes the operation to its end.
 RATE = "150"
-
-
-@pytest.fixture
-def sentinels(redis_server_binary, tmp_path) -> Iterator[SentinelDeployment]:
-    deployment = start_sentinel_deployment(redis_server_binary, tmp_path / "sentinel")
-    try:
-        yield deployment
-    finally:
-        deployment.stop()
 
 
 # Once Sentinel names the new master: the pool's next look (MASTER_CHECK_SECONDS) and a request.
