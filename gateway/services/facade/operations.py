@@ -131,6 +131,10 @@ class TrackedOperations(ServiceCore):
             every = self._tracker.runner.store.every_error(operation.id)
         return seen_as(operation, hidden, self.may_access_queue, every)
 
+    def _acted_seen(self, operation_id: str) -> int | None:
+        found = self._tracker.get(operation_id)
+        return None if found is None else self._shown(found).acted
+
     def _others(self, operation: Operation) -> bool:
         """Whether the operation is shown through seen_as: another key's, to a limited key. The
         ids a key named itself are its own (a job of another queue it named answers as a missing
