@@ -152,8 +152,16 @@ class BackendUnavailable(GatewayError):
 
     retry_after_seconds = 5
 
-    def __init__(self, message: str = "Redis is unavailable; try again shortly"):
-        super().__init__(message)
+    def __init__(self, message: str = "Redis is unavailable; try again shortly", instance: str | None = None):
+        # With several instances the message names the one down, so a client can tell which;
+        # `reason` is the message without that name, for callers that may not see the instance.
+        super().__init__(message if instance is None else f"Redis instance {instance!r}: {message}")
+        self.instance = instance
+        self.reason = message
+
+    def unnamed(self) -> BackendUnavailable:
+        """The same outage without the instance's name (RequestScope.seen_outage)."""
+        return self if self.instance is None else BackendUnavailable(self.reason)
 
 
 class QueueNotFound(NotFound):

@@ -59,11 +59,28 @@ def test_an_older_operation_that_kept_100_errors_counts_unlisted_hidden_ids_as_e
     assert [error.job_id for error in seen.errors] == named[:100]
 
 
-def test_an_operation_over_the_registry_keeps_its_counts():
-    """Its counts are of the queue's registry entries, which the key's own listing shows too."""
+def test_an_operation_over_the_registry_keeps_its_counts_but_counts_only_the_errors_seen():
+    """Its counts are of the queue's registry entries, which the key's own listing shows too; its
+    error_count left in the hidden errors its `errors` dropped (their number was the difference)."""
     operation = _operation({"all": True}, ["h", "a"], total=5, done=5, matched=5, acted=3, error_count=2)
     seen = seen_as(operation, {"h"}, everyone)
-    assert _counts(seen) == _counts(operation) and [error.job_id for error in seen.errors] == ["a"]
+    assert _counts(seen) == (5, 5, 5, 3, 1) and [error.job_id for error in seen.errors] == ["a"]
+
+
+def test_a_registry_operations_errors_beyond_those_listed_are_counted_as_seen():
+    """More errors than the 100 listed: the kept ones are each counted when the reader may see
+    their job; errors the operation did not keep (beyond ERRORS_KEPT, or an older gateway's
+    operation that kept 100) are not counted, as nothing says whose they were."""
+    kept = [f"j{i}" for i in range(150)]
+    operation = _operation(
+        {"all": True}, kept[:100], total=300, done=300, matched=300, acted=100, error_count=200
+    )
+    assert needs_every_error(operation)
+    every = [JobError(job_id, "failed") for job_id in kept]
+    seen = seen_as(operation, {"j0", "j120"}, everyone, every_error=every)
+    assert _counts(seen) == (300, 300, 300, 100, 148)
+    assert [error.job_id for error in seen.errors] == kept[1:101]
+    assert seen_as(operation, set(), everyone, every_error=every).error_count == 150
 
 
 def test_nothing_hidden_is_the_operation_itself():

@@ -237,3 +237,43 @@ def test_a_limited_key_sees_no_cron_scheduler_of_other_queues_alone(conn):
         for key in ("billing", "viewer")
     }
     assert names == {"billing": ["cron-1"], "viewer": sorted(["cron-1", "cron-reports"])}
+
+
+def test_a_function_shared_with_another_schedulers_hidden_queue_counts_only_its_own_runs(conn):
+    """RQ keys a cron job's history by its name, and the queues sharing a name were gathered from
+    the schedulers listed to the key only: with the same function on reports in a scheduler a
+    billing-* key is not shown, its billing-eu cron job counted the reports runs in
+    `history_total` and showed the id of a reports run whose job is gone."""
+    for name, queue in (("cron-billing", "billing-eu"), ("cron-reports", "reports")):
+        scheduler = CronScheduler(connection=conn, name=name)
+        scheduler.register(jobs.add, queue, args=(1, 2), interval=60)
+        scheduler.register_birth()
+        scheduler.enqueue_jobs()
+        scheduler.save()
+    (in_billing,) = Queue("billing-eu", connection=conn).job_ids
+    (in_reports,) = Queue("reports", connection=conn).job_ids
+    Job.fetch(in_reports, connection=conn).delete()  # a run whose job is gone: its queue unknown
+    (shown,) = keyed_client(conn, "billing").get("/api/v1/cron").json()["schedulers"]
+    (cron_job,) = shown["cron_jobs"]
+    assert [run["job_id"] for run in cron_job["history"]] == [in_billing]
+    assert cron_job["history_total"] == 1
+
+
+def test_runs_of_a_queue_no_scheduler_names_now_are_not_counted_for_a_limited_key(conn):
+    """A cron job moved from reports to billing-eu keeps its history, reports runs included: a
+    billing-* key counts and sees only the billing-eu ones."""
+    from gateway.services.redis import keys
+
+    scheduler = CronScheduler(connection=conn, name="cron-moved")
+    scheduler.register(jobs.add, "billing-eu", args=(1, 2), interval=60, name="moved")
+    scheduler.register_birth()
+    scheduler.enqueue_jobs()
+    scheduler.save()
+    (in_billing,) = Queue("billing-eu", connection=conn).job_ids
+    old_run = Queue("reports", connection=conn).enqueue(jobs.add, 1, 2).id
+    conn.zadd(keys.cron_history_key("moved"), {old_run: 1})
+    (shown,) = keyed_client(conn, "billing").get("/api/v1/cron").json()["schedulers"]
+    (cron_job,) = shown["cron_jobs"]
+    assert ([run["job_id"] for run in cron_job["history"]], cron_job["history_total"]) == ([in_billing], 1)
+    (whole,) = keyed_client(conn, "viewer").get("/api/v1/cron").json()["schedulers"]
+    assert whole["cron_jobs"][0]["history_total"] == 2

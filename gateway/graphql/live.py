@@ -90,6 +90,9 @@ async def _follow(
             shown: Any = _NOTHING
             async for update in updates:
                 try:
+                    if isinstance(update.error, BackendUnavailable):
+                        # The shared read's outage, without an instance name the key may not see.
+                        raise service_of(info).seen_outage(update.error)
                     if update.error is not None:
                         raise update.error
                     view = chosen.view(update.value)

@@ -72,7 +72,8 @@ def bind_principal(state: Any, caller: Principal, instance: str | None, request_
         raise Unauthenticated(caller.refusal)
     service = instances.service_for(caller, instance)
     principal = instances.principal_for(caller, instance or instances.default)
-    scope = RequestScope(principal, request_id, state.audit, state.settings.hide_payloads)
+    seen = instances.visible_to(caller)
+    scope = RequestScope(principal, request_id, state.audit, state.settings.hide_payloads, instances=seen)
     return service.scoped(scope)
 
 

@@ -29,7 +29,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from gateway.errors import Forbidden, InvalidInput, Unauthenticated
+from gateway.errors import BackendUnavailable, Forbidden, InvalidInput, Unauthenticated
 from gateway.services.acted import count_acted
 from gateway.services.audit import AuditRecord, outcome_of
 from gateway.services.principal import RequestScope, Role
@@ -200,6 +200,11 @@ class _Guarded:
             token = _current.set(self)
             try:
                 result = method(self.service, *args, **kwargs)
+            except BackendUnavailable as error:
+                seen = self.scope.seen_outage(error)
+                if seen is error:
+                    raise
+                raise seen from None
             finally:
                 _current.reset(token)
             if self.shape.checks_jobs and not self.jobs_checked:

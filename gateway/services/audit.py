@@ -51,6 +51,9 @@ class AuditRecord:
     # `job_count` when it is not the number of `job_ids`: an operation's finish counts the jobs it
     # acted on and lists none (an operation may act on millions).
     acted: int | None = None
+    # The selector kind (`all`, `job_ids`, ...) of the operation a finish record is about: once
+    # the operation is no longer kept, it says whether its count can hold other queues' jobs.
+    selector_kind: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -59,6 +62,8 @@ class AuditRecord:
             del data["worker"]
         if data["operation_id"] is None:  # only tracked operations' records name one
             del data["operation_id"]
+        if data["selector_kind"] is None:  # only an operation's finish says it
+            del data["selector_kind"]
         data["job_count"] = len(self.job_ids) if acted is None else acted
         if self.instance is None:
             del data["instance"]  # a single-instance gateway's records are as they were
@@ -83,6 +88,7 @@ class AuditEntry:
     error: str | None
     worker: str | None = None
     operation_id: str | None = None
+    selector_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -267,4 +273,5 @@ def _entry(entry_id: bytes, fields: dict[bytes, bytes]) -> AuditEntry:
         error=_str(data.get("error")),
         worker=_str(data.get("worker")),
         operation_id=_str(data.get("operation_id")),
+        selector_kind=_str(data.get("selector_kind")),
     )

@@ -101,6 +101,12 @@ class Instances:
                 patterns.append(pattern)
         return dataclasses.replace(principal, queues=tuple(patterns) or (NO_QUEUE,))
 
+    def visible_to(self, principal: Principal) -> frozenset[str] | None:
+        """The names of the instances the key may access (None: every one, without patterns)."""
+        if not principal.queues:
+            return None
+        return frozenset(name for name in self.names if self.may_access(principal, name))
+
     def may_access(self, principal: Principal, instance: str) -> bool:
         """Whether the key may access any queue of the instance (for listing instances)."""
         return self.principal_for(principal, instance).queues != (NO_QUEUE,)

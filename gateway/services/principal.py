@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from fnmatch import fnmatchcase
 
+from gateway.errors import BackendUnavailable
 from gateway.services.audit import AuditTrail
 from gateway.services.redis.origins import JobPlace
 from gateway.services.refusals import RefusalOnce
@@ -57,6 +58,16 @@ class RequestScope:
     audit: AuditTrail | None = None
     hide_payloads: bool = False
     unauthenticated: RefusalOnce = field(default_factory=RefusalOnce, compare=False, repr=False)
+    # The Redis instances the key may see, by name (None: every one). Its requests can still
+    # reach another instance's Redis (the audit trail lives in the default instance, which also
+    # answers requests naming none), and that instance's outage must not tell the key its name.
+    instances: frozenset[str] | None = None
+
+    def seen_outage(self, error: BackendUnavailable) -> BackendUnavailable:
+        """`error` as this caller may read it: without the name of an instance it may not see."""
+        if error.instance is None or self.instances is None or error.instance in self.instances:
+            return error
+        return error.unnamed()
 
     @property
     def hides_payloads(self) -> bool:

@@ -502,3 +502,19 @@ def test_the_operations_list_pages_to_older_ones_and_a_limited_keys_pages_are_fu
     assert unknown.status_code == 422 and "Unknown cursor" in unknown.json()["detail"]
     invalid = client.get(OPS, params={"after": "nope"}, headers=access_bearer("viewer-all"))
     assert invalid.status_code == 422
+    # An operation of a queue the key may not see is, as a cursor, as unknown as no operation:
+    # its id answered a page where an id of none is a 422, so a limited key could probe ids.
+    hidden = next(op for op in everything if op not in billing)
+
+    def as_cursor(after: str) -> tuple[int, str]:
+        answer = client.get(OPS, params={"after": after}, headers=access_bearer("viewer-billing"))
+        return answer.status_code, answer.json()["detail"].replace(after, "ID")
+
+    assert as_cursor(hidden) == as_cursor("0" * 32)
+    assert as_cursor(hidden)[0] == 422
+    graphql = client.post(
+        "/graphql",
+        json={"query": query, "variables": {"after": hidden}},
+        headers=access_bearer("viewer-billing"),
+    ).json()
+    assert graphql["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

@@ -49,11 +49,30 @@ class AccessBound(ServiceCore):
         # so is their count. The ids a key named itself are its own to see (they answered it as
         # missing ones do).
         name = self.scope.principal.name
-        hidden = self._unseen([i for entry in page.entries if entry.key != name for i in entry.job_ids])
-        if not hidden:
+        others = [entry for entry in page.entries if entry.key != name]
+        hidden = self._unseen([i for entry in others for i in entry.job_ids])
+        # An operation's finish counts the jobs it acted on and names none: counted as the
+        # caller's view of the operation counts them (operations/seen.py).
+        finishes = {e.cursor: self._finish_count(e) for e in others if _is_finish(e)}
+        if not hidden and all(finishes.get(e.cursor, e.job_count) == e.job_count for e in others):
             return page
-        entries = [e if e.key == name else _without(e, hidden) for e in page.entries]
+        entries = [
+            e
+            if e.key == name
+            else _without(replace(e, job_count=finishes.get(e.cursor, e.job_count)), hidden)
+            for e in page.entries
+        ]
         return replace(page, entries=entries)
+
+    def _finish_count(self, entry: AuditEntry) -> int:
+        """The job_count of another key's operation finish, as the caller may read it: its view
+        of the operation's `acted`; once the operation is no longer kept, the recorded count only
+        for a walk of the registry (whose entries the caller's listing shows), else 0, since which
+        named jobs it acted on is no longer known (README "Audit trail")."""
+        seen = self._acted_seen(str(entry.operation_id))
+        if seen is not None:
+            return seen
+        return entry.job_count if entry.selector_kind not in (None, "job_ids") else 0
 
     @read()
     def caller(self) -> CallerInfo:
@@ -68,6 +87,10 @@ class AccessBound(ServiceCore):
     def check_caller(self) -> None:
         """Nothing but the guard's check that the caller is an authenticated viewer or more: for
         the instance list, and for binding an instance before its fields are read."""
+
+
+def _is_finish(entry: AuditEntry) -> bool:
+    return entry.operation_id is not None and entry.action.endswith(".finish")
 
 
 def _without(entry: AuditEntry, hidden: set[str]) -> AuditEntry:

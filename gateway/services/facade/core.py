@@ -9,7 +9,7 @@ from typing import Any
 import redis
 from rq.serializers import resolve_serializer
 
-from gateway.errors import Forbidden, GatewayError
+from gateway.errors import BackendUnavailable, Forbidden, GatewayError
 from gateway.services.access import public
 from gateway.services.domain.failed_job_filter import FailedJobFilter
 from gateway.services.domain.models import JobInfo
@@ -73,6 +73,17 @@ class ServiceCore:
     def may_access_queue(self, queue: str) -> bool:
         """For operations that list queues: keep only the names the caller's key may access."""
         return self.scope is None or self.scope.principal.may_access_queue(queue)
+
+    @public
+    def seen_outage(self, error: BackendUnavailable) -> BackendUnavailable:
+        """An outage met outside a guarded call (a live stream's shared read), as the caller
+        may read it: the guard does the same for every call (RequestScope.seen_outage)."""
+        return error if self.scope is None else self.scope.seen_outage(error)
+
+    def _acted_seen(self, operation_id: str) -> int | None:
+        """The jobs a tracked operation acted on, as the caller's view of it counts them (None:
+        the operation is not kept); TrackedOperations answers it, for the audit trail's finishes."""
+        return None
 
     @property
     def _principal(self) -> Principal | None:

@@ -17,7 +17,7 @@ from gateway.services.operations.model import (
     validate_action,
 )
 from gateway.services.operations.runner import OperationRunner
-from gateway.services.operations.seen import needs_every_error, seen_as
+from gateway.services.operations.seen import needs_every_error, seen_as, walks_registry
 from gateway.services.operations.tracker import Operations
 from gateway.services.principal import Role
 from gateway.services.reads.search_page import check_named_queues
@@ -120,12 +120,20 @@ class TrackedOperations(ServiceCore):
         return self._seen_as(operation, self._unseen(named_ids(operation)))
 
     def _seen_as(self, operation: Operation, hidden: set[str]) -> Operation:
-        """seen_as, with every error of the operation read when its counts need them."""
+        """seen_as, with every error of the operation read when its counts need them: a walk of
+        the registry counts only the errors the caller may see, so their jobs are looked up too."""
         named = operation.selector.get("job_ids")
         every = None
-        if needs_every_error(operation) and isinstance(named, list) and hidden.intersection(named):
+        if needs_every_error(operation) and walks_registry(operation):
+            every = self._tracker.runner.store.every_error(operation.id)
+            hidden = hidden | self._unseen([error.job_id for error in every[len(operation.errors) :]])
+        elif needs_every_error(operation) and isinstance(named, list) and hidden.intersection(named):
             every = self._tracker.runner.store.every_error(operation.id)
         return seen_as(operation, hidden, self.may_access_queue, every)
+
+    def _acted_seen(self, operation_id: str) -> int | None:
+        found = self._tracker.get(operation_id)
+        return None if found is None else self._shown(found).acted
 
     def _others(self, operation: Operation) -> bool:
         """Whether the operation is shown through seen_as: another key's, to a limited key. The
@@ -176,12 +184,16 @@ class TrackedOperations(ServiceCore):
         """An operation and where the jobs it names are: its live stream's one shared read."""
         found = self._visible(operation_id)
         ids = named_ids(found)
+        every = None
+        if needs_every_error(found) and walks_registry(found):
+            # A limited subscriber counts only the errors it may see (seen.py): where each is.
+            every = tuple(self._tracker.runner.store.every_error(found.id))
+            ids = list(dict.fromkeys([*ids, *(error.job_id for error in every)]))
         places = tuple(read_places(self.connection, ids)) if ids else ()
         # Its errors beyond those listed, when some limited subscriber may have ids left out of
         # its counts: a named job of another queue than the operation's (seen.py).
         foreign = any(place.exists and place.queue != found.queue for place in places)
-        every = None
-        if foreign and needs_every_error(found):
+        if every is None and foreign and needs_every_error(found):
             every = tuple(self._tracker.runner.store.every_error(found.id))
         return OperationSighting(found, places, every)
 

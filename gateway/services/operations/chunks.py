@@ -28,7 +28,7 @@ from redis import Redis
 from gateway.services.domain.outcome import Outcome
 from gateway.services.domain.search_query import SearchQuery
 from gateway.services.operations import store
-from gateway.services.operations.model import ERRORS_SHOWN, MAX_OPERATION_IDS, Selector
+from gateway.services.operations.model import ERRORS_KEPT, Selector
 from gateway.services.operations.registry_steps import RegistrySteps
 from gateway.services.operations.steps import (
     ENDED,
@@ -210,10 +210,9 @@ class ChunkAction:
         self._keys = chunk_keys(queue, operation_id)
         self._token = token
         self._error_codes = error_codes(*counted_errors(action, selector.kind))
-        # Named ids keep every error (no more than the ids the state holds already): a limited
-        # reader's view leaves out the ids it may not see from the counts too (operations/seen.py),
-        # which needs each one's outcome, beyond the ERRORS_SHOWN an operation lists.
-        self._errors_kept = MAX_OPERATION_IDS if selector.kind == "job_ids" else ERRORS_SHOWN
+        # Beyond the ERRORS_SHOWN an operation lists: a limited reader's view leaves out the ids
+        # it may not see from the counts too (operations/seen.py), which needs each error's id.
+        self._errors_kept = ERRORS_KEPT
 
     def run(self, chunk: Chunk) -> ChunkDone | None:
         now = now_timestamp()

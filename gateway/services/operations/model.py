@@ -22,6 +22,10 @@ FILTER_FIELDS = ("func_name", "exc_type", "search", "failed_after", "failed_befo
 # Ids a job_ids selector may name: they are kept in the operation's state, so it stays small.
 MAX_OPERATION_IDS = 10_000
 ERRORS_SHOWN = 100
+# Errors an operation keeps (it lists the first ERRORS_SHOWN): a limited reader's view leaves the
+# ids it may not see out of `error_count` too (operations/seen.py), which needs each error's id.
+# As many as named ids may have, so a job_ids operation keeps every one.
+ERRORS_KEPT = MAX_OPERATION_IDS
 _USE_ALL = 'to select every failed job, use {"all": true}'
 
 

@@ -14,7 +14,7 @@ from redis.exceptions import ConnectionError as LostConnection
 from redis.exceptions import NoScriptError
 
 from gateway.services.operations import store
-from gateway.services.operations.model import ERRORS_SHOWN
+from gateway.services.operations.model import ERRORS_KEPT
 from gateway.services.operations.steps import ENDED, Step, act_args, chunk_keys, counted_errors, error_codes
 from gateway.services.redis import scripts
 from gateway.services.redis.queued import QueuedCalls
@@ -109,4 +109,4 @@ class RegistrySteps:
         assert self._bound is not None
         now = now_timestamp()
         fixed = act_args(self._retry, now, self._queue, [], self._only_origin)
-        return [self._token, store.LEASE_MS, size, *self._bound, self._error_codes, ERRORS_SHOWN, now, *fixed]
+        return [self._token, store.LEASE_MS, size, *self._bound, self._error_codes, ERRORS_KEPT, now, *fixed]

@@ -22,6 +22,7 @@ from redis import Redis
 
 from gateway.services.acted import count_acted
 from gateway.services.audit import AuditRecord, AuditTrail
+from gateway.services.domain import json_text
 from gateway.services.domain.outcome import Outcome
 from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import steps_for
@@ -182,6 +183,7 @@ class OperationRunner:
             instance=getattr(self._health, "instance", None),
             operation_id=operation_id,
             acted=int(state.get("acted", "0")),  # job_count: the jobs it retried or deleted
+            selector_kind=_kind_of(state.get("selector")),
         )
         count_acted(record)
         if self._audit is not None:
@@ -277,3 +279,12 @@ def _master_of(connection: Redis) -> object:
     """Where a Sentinel client's pool last found the master (None for a plain URL, whose server
     cannot move under a live subscription without breaking it)."""
     return getattr(connection.connection_pool, "master_address", None)
+
+
+def _kind_of(selector: str | None) -> str | None:
+    """The kind of a stored selector (its one key), None when it does not read as one."""
+    try:
+        value = json_text.loads(selector or "")
+    except ValueError:
+        return None
+    return next(iter(value)) if isinstance(value, dict) and len(value) == 1 else None

@@ -6,7 +6,14 @@ in the answer tells it how many jobs of other queues there were (README "Roles a
 
 How each count loses a hidden id: a named-ids walk (chunks.IdsWalk) takes the ids in the
 selector's order, so the first `done` were examined; each examined id is matched, and is either
-an error (the operation keeps every error of named ids: chunks.ChunkAction) or acted on."""
+an error (the operation keeps every error of named ids: chunks.ChunkAction) or acted on.
+
+A walk of the registry (all, a filter, a group, a query) counts the queue's entries, which the
+reader's own listing shows too, so `total`, `done`, `matched` and `acted` stay; its errors are
+counted as the reader may see them: the errors it kept (up to ERRORS_KEPT) of jobs the reader may
+see. Exact while the operation kept every error; beyond, the errors it did not keep are not
+counted, since nothing says whose jobs they were (a count that may fall short, never one that
+counts a job of another queue)."""
 
 from __future__ import annotations
 
@@ -20,11 +27,14 @@ from gateway.services.operations.model import ERRORS_SHOWN, Operation
 
 
 def needs_every_error(operation: Operation) -> bool:
-    """Whether seen_as needs the errors the operation does not list: it names ids, and counts
-    more errors than it lists (OperationStore.every_error reads them)."""
-    return isinstance(operation.selector.get("job_ids"), list) and operation.error_count > len(
-        operation.errors
-    )
+    """Whether seen_as needs the errors the operation does not list: it counts more errors than
+    it lists (OperationStore.every_error reads them)."""
+    return operation.error_count > len(operation.errors)
+
+
+def walks_registry(operation: Operation) -> bool:
+    """Whether the operation walks the failed registry rather than named ids."""
+    return not isinstance(operation.selector.get("job_ids"), list)
 
 
 def seen_as(
@@ -34,9 +44,9 @@ def seen_as(
     every_error: Sequence[JobError] | None = None,
 ) -> Operation:
     """The operation as a key sees it: the ids `hidden` left out of its selector, errors and
-    counts (`every_error`: all its errors, when needs_every_error), and a search selector's query
-    as None when its `queue:` terms name a queue the key may not access (an unrestricted key may
-    walk a queue's entries of another queue's jobs)."""
+    counts (`every_error`: all its errors, when needs_every_error; `hidden` covers their ids),
+    and a search selector's query as None when its `queue:` terms name a queue the key may not
+    access (an unrestricted key may walk a queue's entries of another queue's jobs)."""
     selector = operation.selector
     named = selector.get("job_ids")
     errors = list(every_error) if every_error is not None else operation.errors
@@ -44,6 +54,10 @@ def seen_as(
     if isinstance(named, list) and hidden.intersection(named):
         selector = {**selector, "job_ids": [i for i in named if i not in hidden]}
         shown = _counted_without(operation, named, hidden, errors)
+    elif not isinstance(named, list):
+        seen_errors = sum(1 for error in errors if error.job_id not in hidden)
+        if seen_errors != operation.error_count:
+            shown = replace(operation, error_count=seen_errors)
     if isinstance(selector.get("query"), str) and not _names_only(selector["query"], may_access_queue):
         selector = {**selector, "query": None}
     kept = [error for error in errors if error.job_id not in hidden][:ERRORS_SHOWN]

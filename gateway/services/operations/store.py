@@ -1,7 +1,7 @@
 """An operation's state in Redis, where any gateway process can read, resume or cancel it.
 
     rq-gateway:operation:{id}             hash: request, status, counts, position of the walk
-    rq-gateway:operation:{id}:errors      list: the first ERRORS_SHOWN errors, "code id" (all, for job_ids)
+    rq-gateway:operation:{id}:errors      list: the first ERRORS_KEPT errors, "code id" (all, for job_ids)
     rq-gateway:operation:{id}:lease       the runner's token, expiring after LEASE_MS
     rq-gateway:operation:{id}:limited     list: rate-limited jobs a chunk left for RQ's requeue
     rq-gateway:operations                 zset: the latest LIST_KEPT ids by start time
@@ -191,8 +191,8 @@ class OperationStore:
             return None
 
     def every_error(self, operation_id: str) -> list[JobError]:
-        """Every error the operation kept, in order: beyond the ERRORS_SHOWN read() lists, those
-        of named ids (chunks.ChunkAction keeps them all), for a limited reader's view (seen.py)."""
+        """Every error the operation kept (up to ERRORS_KEPT), in order: beyond the ERRORS_SHOWN
+        read() lists, for a limited reader's view (seen.py)."""
         with self._connection.pipeline(transaction=False) as pipe:
             pipe.lrange(errors_key(operation_id), 0, -1)
             (errors,) = damaged.execute(pipe)

@@ -119,15 +119,17 @@ class Operations:
         validate_listed(first)
         if after is not None:
             validate_operation_id(after)
+            # An operation the caller may not see is, as a cursor, as unknown as no operation:
+            # else its id would answer a page where a made-up one is refused (a probe of ids).
+            anchor = self.runner.store.read(after)
+            if anchor is not None and not visible(anchor):
+                raise _unknown_cursor(after)
         found: list[Operation] = []
         cursor = after
         while len(found) <= first:
             ids = self.runner.store.listed_after(cursor, _LISTED_BATCH)
             if ids is None:
-                raise InvalidParameter(
-                    f"Unknown cursor {after!r}: not an operation listed now (the list keeps the "
-                    f"latest {LIST_KEPT}); start again without it"
-                )
+                raise _unknown_cursor(str(after))
             for operation_id in ids:
                 operation = self.runner.store.read(operation_id)
                 if operation is not None and visible(operation):
@@ -140,3 +142,10 @@ class Operations:
 
     def cancel(self, operation_id: str) -> bool:
         return self.runner.store.cancel(validate_operation_id(operation_id))
+
+
+def _unknown_cursor(after: str) -> InvalidParameter:
+    return InvalidParameter(
+        f"Unknown cursor {after!r}: not an operation listed now (the list keeps the latest "
+        f"{LIST_KEPT}); start again without it"
+    )

@@ -65,10 +65,16 @@ def read_cron(
             pipe.hgetall(damaged.key_bytes(keys.cron_scheduler_key(name)))
         hashes = damaged.execute(pipe)
     schedulers = []
+    # Every scheduler's cron jobs, listed to the caller or not: RQ keys a cron job's history by
+    # name, so whether a name is shared with another queue is told by all of them (a scheduler
+    # of other queues alone is not listed, but its runs are in the same history).
+    queues_of: dict[str, set[str]] = {}
     for (name, heartbeat), data in zip(names, hashes, strict=True):
         if not data:
             continue  # unregistered meanwhile, or its hash expired: as CronScheduler.all skips it
         text = {damaged.shown(k): damaged.shown(v) for k, v in data.items()}
+        for job in _cron_jobs(text.get("cron_jobs")):
+            queues_of.setdefault(_name(job), set()).add(_queue(job))
         jobs = [
             job
             for job in _cron_jobs(text.get("cron_jobs"))
@@ -76,11 +82,8 @@ def read_cron(
         ]
         if jobs or not restricted:
             schedulers.append((name, heartbeat, text, jobs))
-    queues_of: dict[str, set[str]] = {}
-    for job in (job for _, _, text, _ in schedulers for job in _cron_jobs(text.get("cron_jobs"))):
-        queues_of.setdefault(_name(job), set()).add(_queue(job))
     wanted = {(_name(job), _queue(job)) for *_, jobs in schedulers for job in jobs}
-    histories = _histories(connection, wanted, queues_of)
+    histories = _histories(connection, wanted, queues_of, restricted)
     return CronView(
         schedulers=[
             CronSchedulerInfo(
@@ -126,18 +129,20 @@ def _cron_job(
 
 
 def _histories(
-    connection: Redis, wanted: set[tuple[str, str]], queues_of: dict[str, set[str]]
+    connection: Redis, wanted: set[tuple[str, str]], queues_of: dict[str, set[str]], restricted: bool = False
 ) -> dict[tuple[str, str], tuple[int, list[CronRun]]]:
     """Each wanted (cron job name, queue)'s run count and newest runs, with each run's status.
     RQ keys the history by name alone, so one function registered on two queues shares one: a
     run is shown on the cron job of the queue its job was enqueued to (its origin), never on the
     other (a key limited to that one must not see the other's ids). When the name is on several
     queues, its whole history (at most RQ's limit) is read to count each queue's runs, and a run
-    whose job is gone (queue unknown) is shown on none."""
+    whose job is gone (queue unknown) is shown on none. For a `restricted` (queue-limited)
+    caller every name is read so: the history may still hold runs of a queue no scheduler names
+    now (a cron job moved to another queue), which it must not count."""
     ordered = sorted({name for name, _ in wanted})
     if not ordered:
         return {}
-    shared = {name for name in ordered if len(queues_of.get(name, ())) > 1}
+    shared = {name for name in ordered if restricted or len(queues_of.get(name, ())) > 1}
     with connection.pipeline(transaction=False) as pipe:
         for name in ordered:
             pipe.zcard(keys.cron_history_key(name))

@@ -69,9 +69,7 @@ class BackendHealth:
         self.instance = instance
 
     def unavailable(self, why: str) -> BackendUnavailable:
-        if self.instance is None:
-            return BackendUnavailable(why)
-        return BackendUnavailable(f"Redis instance {self.instance!r}: {why}")
+        return BackendUnavailable(why, instance=self.instance)
 
     def check(self) -> None:
         if time.monotonic() < self._down_until:

@@ -1,0 +1,84 @@
+"""The finish record of an unrestricted admin's operation, read by admins limited to its queue
+(README "Audit trail"). Its `job_count` is the jobs the operation acted on; when the operation
+named a job of another queue (a reports job's entry in billing-eu's failed registry, retried into
+reports), a billing-* reader's view of the operation left it out of `acted`, but the finish
+record still counted it, so the trail told the reader that a job of another queue was acted on.
+It now counts what the reader's view of the operation counts (and, once the operation is no
+longer kept, only what cannot be another queue's job)."""
+
+from __future__ import annotations
+
+from rq.registry import FailedJobRegistry
+
+from tests.keyed import gql
+
+from .helpers import wait_until
+from .job_access import bearer, keyed_app_client
+
+GQL = "{ auditLog(first: 20) { nodes { action key jobCount operationId } } }"
+
+
+def _finish_counts(client, key: str) -> tuple[int, int]:
+    """The finish record's job_count, over REST and GraphQL."""
+    entries = client.get("/api/v1/audit", headers=bearer(key)).json()["entries"]
+    (rest,) = [e["job_count"] for e in entries if e["action"].endswith(".finish")]
+    nodes = gql(client, GQL, headers=bearer(key))["data"]["auditLog"]["nodes"]
+    (graphql,) = [n["jobCount"] for n in nodes if n["action"].endswith(".finish")]
+    return rest, graphql
+
+
+def test_a_finish_record_counts_only_the_jobs_its_limited_reader_may_see(r, fail_jobs):
+    (foreign,) = fail_jobs(1, "reports")
+    own = fail_jobs(2, "billing-eu")
+    # The reports job's failure entry moved into billing-eu's registry: an unrestricted retry
+    # named on billing-eu takes it, and pushes it into its own queue, reports.
+    r.zrem(FailedJobRegistry("reports", connection=r).key, foreign)
+    r.zadd(FailedJobRegistry("billing-eu", connection=r).key, {foreign: 4_000_000_000})
+    client = keyed_app_client(r)
+    admin = bearer("admin-all")
+    body = {"action": "retry", "queue": "billing-eu", "selector": {"job_ids": [foreign, *own]}}
+    started = client.post("/api/v1/operations", json=body, headers=admin).json()
+
+    def ended(key: str) -> dict | None:
+        found = client.get(f"/api/v1/operations/{started['id']}", headers=bearer(key)).json()
+        return found if found["status"] != "running" else None
+
+    assert wait_until(lambda: ended("admin-all"), 30, "the operation to end")["acted"] == 3
+    wait_until(
+        lambda: any(
+            e["action"].endswith(".finish")
+            for e in client.get("/api/v1/audit", headers=admin).json()["entries"]
+        ),
+        10,
+        "the finish record",
+    )
+    assert _finish_counts(client, "admin-all") == (3, 3)
+    limited = ended("admin-billing")
+    assert limited is not None and limited["acted"] == 2
+    assert _finish_counts(client, "admin-billing") == (2, 2)
+    # Once the operation is no longer kept, which ids it acted on is unknown: a named-ids
+    # operation's finish counts none of them for a limited reader of another key's record.
+    r.delete(f"rq-gateway:operation:{started['id']}")
+    assert _finish_counts(client, "admin-billing") == (0, 0)
+    assert _finish_counts(client, "admin-all") == (3, 3)
+
+
+def test_a_registry_operations_finish_record_keeps_its_count(r, fail_jobs):
+    """A walk of the registry counts its entries, which the reader's listing shows: its finish
+    keeps its count for limited readers, kept or not (the record says what it walked)."""
+    fail_jobs(2, "billing-eu")
+    client = keyed_app_client(r)
+    admin = bearer("admin-all")
+    body = {"action": "retry", "queue": "billing-eu", "selector": {"all": True}}
+    started = client.post("/api/v1/operations", json=body, headers=admin).json()
+    wait_until(
+        lambda: any(
+            e["action"].endswith(".finish")
+            for e in client.get("/api/v1/audit", headers=admin).json()["entries"]
+        ),
+        30,
+        "the finish record",
+    )
+    assert _finish_counts(client, "admin-billing") == (2, 2)
+    r.delete(f"rq-gateway:operation:{started['id']}")
+    assert _finish_counts(client, "admin-billing") == (2, 2)
