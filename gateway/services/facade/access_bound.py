@@ -9,12 +9,15 @@ from gateway.services.access import read
 from gateway.services.audit import AuditEntry, AuditPage, read_audit
 from gateway.services.domain.caller import CallerInfo
 from gateway.services.domain.validation import validate_page_size
-from gateway.services.facade.core import ServiceCore
+from gateway.services.facade.operations import TrackedOperations
 from gateway.services.principal import ANONYMOUS, Role
 from gateway.services.redis.backend import backend_call, call_on
 
 
-class AccessBound(ServiceCore):
+class AccessBound(TrackedOperations):
+    """Built on TrackedOperations: an operation's finish record counts the jobs as the caller's
+    view of that operation does (_acted_seen)."""
+
     @read(Role.ADMIN)
     @backend_call()
     def audit_log(self, first: int = 100, after: str | None = None) -> AuditPage:

@@ -80,11 +80,6 @@ class ServiceCore:
         may read it: the guard does the same for every call (RequestScope.seen_outage)."""
         return error if self.scope is None else self.scope.seen_outage(error)
 
-    def _acted_seen(self, operation_id: str) -> int | None:
-        """The jobs a tracked operation acted on, as the caller's view of it counts them (None:
-        the operation is not kept); TrackedOperations answers it, for the audit trail's finishes."""
-        return None
-
     @property
     def _principal(self) -> Principal | None:
         return self.scope.principal if self.scope is not None else None

@@ -132,6 +132,8 @@ class TrackedOperations(ServiceCore):
         return seen_as(operation, hidden, self.may_access_queue, every)
 
     def _acted_seen(self, operation_id: str) -> int | None:
+        """The jobs the operation acted on, as the caller's view of it counts them; None when it
+        is no longer kept (the audit trail's finish records, AccessBound)."""
         found = self._tracker.get(operation_id)
         return None if found is None else self._shown(found).acted
 
