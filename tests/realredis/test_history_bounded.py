@@ -23,6 +23,7 @@ import redis
 
 from gateway.services.domain.rqtime import rq_time_of as rq_time
 from gateway.services.history.layout import minute_key, minute_of, mirror_key
+from gateway.services.history.window import SETTLE_SECONDS
 from gateway.services.history.writer import HistoryWriter
 
 pytestmark = pytest.mark.e2e
@@ -86,13 +87,16 @@ def heavy_calls(r: redis.Redis) -> int:
 
 def test_no_tick_blocks_redis_and_every_failure_counts_once(r):
     r.sadd("rq:queues", "rq:queue:default")
-    now = float(r.time()[0])
+    # The first tick counts from the start of the minute of now - SETTLE_SECONDS up to that
+    # instant: an empty window when that instant is the minute's start itself (Redis's TIME in
+    # whole seconds, one run in sixty), so the writer's clock starts half a second later.
+    now = float(r.time()[0]) + 0.5
     clock = [now]
     writer = HistoryWriter(r, retention=3600, lease_seconds=30, interval=1, clock=lambda: clock[0])
     failures = Failures(r)
     # Ended in the first tick's window: after its minute's start, before now - SETTLE_SECONDS.
-    origin = minute_of(now - 2) * 60
-    failures.fail(range(INITIAL), (origin + now - 2) / 2)
+    origin = minute_of(now - SETTLE_SECONDS) * 60
+    failures.fail(range(INITIAL), (origin + now - SETTLE_SECONDS) / 2)
     r.config_set("slowlog-log-slower-than", LIMIT_US)
     try:
 
