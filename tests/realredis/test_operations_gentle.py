@@ -30,13 +30,14 @@ import time
 
 import pytest
 import requests
+from rq.intermediate_queue import IntermediateQueue
 
 from bench.pinger import Pinger
 from bench.seed import enqueue, seed_failed
 from gateway.demo import jobs
 from gateway.services.operations import store as stored
 
-from .helpers import start_worker, wait_until, wait_worker
+from .helpers import start_worker, wait_until
 from .processes import GatewayProcess
 
 pytestmark = pytest.mark.e2e
@@ -82,7 +83,8 @@ def test_redis_stays_responsive_and_a_worker_keeps_working_during_an_operation(
             wait_until(lambda: r.hget(key, "status") != b"running", 300, "the operation to end", 0.05)
             finished_at_end = r.zcard("rq:finished:other")
         body = requests.get(f"{gateway.base}/api/v1/operations/{started['id']}", timeout=10).json()
-        wait_worker(worker, timeout=300)
+        worker.terminate()  # a warm shutdown: the job under way finishes
+        worker.wait(timeout=60)
     finally:
         if worker.poll() is None:
             worker.kill()
@@ -105,6 +107,16 @@ def test_redis_stays_responsive_and_a_worker_keeps_working_during_an_operation(
     )
     assert finished_at_end > finished_at_start, "the worker finished no job during the operation"
     assert finished_at_end < OTHER_JOBS, "the worker ran out of jobs before the operation ended"
-    # None lost: every job of the other queue finished, once.
-    assert r.zcard("rq:finished:other") == OTHER_JOBS and r.llen("rq:queue:other") == 0
-    assert r.zcard("rq:failed:other") == 0 and len(set(other)) == OTHER_JOBS
+    # None lost: every job of the other queue finished, or still waits in its queue. A stop that
+    # lands between RQ's dequeue and the job's start leaves it in RQ's intermediate queue, for
+    # RQ's own maintenance to put back: waiting too. (Not drained: at 60 jobs a second that took
+    # half of this test's time, the machine held for it alone.)
+    finished = {member.decode() for member in r.zrange("rq:finished:other", 0, -1)}
+    waiting = [member.decode() for member in r.lrange("rq:queue:other", 0, -1)]
+    waiting += [
+        member.decode()
+        for member in r.lrange(IntermediateQueue.get_intermediate_queue_key("rq:queue:other"), 0, -1)
+    ]
+    assert finished.isdisjoint(waiting) and len(set(waiting)) == len(waiting)
+    assert finished | set(waiting) == set(other) and len(set(other)) == OTHER_JOBS
+    assert r.zcard("rq:failed:other") == 0 and r.zcard("rq:wip:other") == 0
