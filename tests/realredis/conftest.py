@@ -116,16 +116,32 @@ def worker(redis_url: str) -> Callable[..., object]:
 
 
 @pytest.fixture
-def fail_jobs(r: redis.Redis, worker) -> Callable[..., list[str]]:
+def fail_jobs(fail_on) -> Callable[..., list[str]]:
     """fail_jobs(n, queue) enqueues n parse_report jobs with bad input and lets a real worker fail
     them; returns their ids in enqueue order."""
 
     def make(count: int, queue: str = "default", **enqueue_kwargs) -> list[str]:
-        q = Queue(queue, connection=r)
-        ids = [q.enqueue(jobs.parse_report, f"bad-{queue}-{i}", **enqueue_kwargs).id for i in range(count)]
-        worker(queue)
-        assert set(ids) <= set(failed_ids(r, queue)), "the worker did not fail every job"
-        return ids
+        return fail_on({queue: count}, **enqueue_kwargs)[queue]
+
+    return make
+
+
+@pytest.fixture
+def fail_on(r: redis.Redis, worker) -> Callable[..., dict[str, list[str]]]:
+    """fail_on({queue: n, ...}) is fail_jobs on several queues at once, with one worker run (each
+    costs half a second of the machine); returns each queue's ids in enqueue order."""
+
+    def make(counts: dict[str, int], **enqueue_kwargs) -> dict[str, list[str]]:
+        made = {}
+        for queue, count in counts.items():
+            q = Queue(queue, connection=r)
+            made[queue] = [
+                q.enqueue(jobs.parse_report, f"bad-{queue}-{i}", **enqueue_kwargs).id for i in range(count)
+            ]
+        worker(*counts)
+        for queue, ids in made.items():
+            assert set(ids) <= set(failed_ids(r, queue)), "the worker did not fail every job"
+        return made
 
     return make
 

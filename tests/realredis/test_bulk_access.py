@@ -17,13 +17,13 @@ REGISTRY = f"rq:failed:{QUEUE}"
 
 
 @pytest.fixture
-def odd(r, fail_jobs) -> dict[str, list[str]]:
+def odd(r, fail_on) -> dict[str, list[str]]:
     """The queue's own failed jobs, and three entries in its registry that are not known to be its
     own: a copy of a `reports` job, an orphan, and one of its jobs with its origin emptied."""
-    mine = fail_jobs(2, queue=QUEUE)
-    (emptied,) = fail_jobs(1, queue=QUEUE)
+    failed = fail_on({QUEUE: 3, "reports": 1})
+    *mine, emptied = failed[QUEUE]
+    (reports,) = failed["reports"]
     r.hset(f"rq:job:{emptied}", "origin", "")
-    (reports,) = fail_jobs(1, queue="reports")
     r.copy(f"rq:job:{reports}", "rq:job:foreign")
     r.copy(f"rq:results:{reports}", "rq:results:foreign")  # its traceback, as RQ 3 keeps it
     score = r.zscore(REGISTRY, mine[0])
