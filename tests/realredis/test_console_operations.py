@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from bench.seed import fail_with_worker, seed_failed
+from bench.seed import seed_failed
 
 from .console import TIMEOUT_MS, rest, start_gateway
 from .helpers import RedisServer
@@ -69,7 +69,7 @@ def lose_first_start_answer(page) -> list[dict]:
 
 
 def test_retry_all_runs_as_one_tracked_operation_with_live_progress(r, redis_url, gateway, visit):
-    fail_with_worker(r, redis_url, JOBS)
+    seed_failed(r, redis_url, JOBS, with_worker=100)  # a real worker fails 100, clones make the rest
     seen = visit("operator", "/#/failed/default")
     page = seen.page
     starts = lose_first_start_answer(page)
