@@ -55,7 +55,7 @@ def _kill_when(gateway: GatewayProcess, started, what: str) -> None:
 
 
 def test_kill9_mid_retry_all_loses_and_duplicates_nothing(redis_server, r, gateway, tmp_path):
-    ids = seed_failed(r, redis_server.url, N)
+    ids = seed_failed(r, redis_server.url, N, with_worker=20)
     thread, outcome = _in_background("POST", f"{gateway.base}{API}/failed/retry-all")
 
     _kill_when(gateway, lambda: r.llen("rq:queue:default") > 0, "retry-all to requeue its first chunk")
@@ -77,7 +77,7 @@ def test_kill9_mid_retry_all_loses_and_duplicates_nothing(redis_server, r, gatew
 
 
 def test_kill9_mid_clear_leaves_each_job_deleted_or_whole(redis_server, r, gateway, tmp_path):
-    ids = seed_failed(r, redis_server.url, N)
+    ids = seed_failed(r, redis_server.url, N, with_worker=20)
     thread, outcome = _in_background("DELETE", f"{gateway.base}{API}/failed/clear")
 
     _kill_when(gateway, lambda: r.zcard("rq:failed:default") < N, "clear to delete its first chunk")

@@ -60,7 +60,7 @@ def _crash_and_take_over(redis_server, r, tmp_path, action: str) -> tuple[dict, 
 
 
 def test_kill9_mid_retry_operation_is_finished_by_another_process(redis_server, r, tmp_path):
-    ids = seed_failed(r, redis_server.url, N)
+    ids = seed_failed(r, redis_server.url, N, with_worker=20)
     interrupted, body = _crash_and_take_over(redis_server, r, tmp_path, "retry")
     assert 0 < interrupted["done_at_kill"] < N
     assert body["status"] == "succeeded", body
@@ -76,7 +76,7 @@ def test_kill9_mid_retry_operation_is_finished_by_another_process(redis_server, 
 
 
 def test_kill9_mid_delete_operation_is_finished_by_another_process(redis_server, r, tmp_path):
-    ids = seed_failed(r, redis_server.url, N)
+    ids = seed_failed(r, redis_server.url, N, with_worker=20)
     interrupted, body = _crash_and_take_over(redis_server, r, tmp_path, "delete")
     assert 0 < interrupted["done_at_kill"] < N
     assert body["status"] == "succeeded", body

@@ -55,7 +55,7 @@ OTHER_JOBS = 1500  # a forking rq worker does about 60 a second here: it outlast
 def test_redis_stays_responsive_and_a_worker_keeps_working_during_an_operation(
     redis_server, r, tmp_path, action
 ):
-    seed_failed(r, redis_server.url, N)
+    seed_failed(r, redis_server.url, N, with_worker=20)
     other = enqueue(r, OTHER_JOBS, "other", jobs.add, lambda i: (i, 1))
     gateway = GatewayProcess(redis_server.url, tmp_path / "gateway.log").start()
     worker = start_worker(redis_server.url, ("other",), tmp_path / "worker.log")

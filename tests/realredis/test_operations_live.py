@@ -34,7 +34,7 @@ def gateway(redis_server: RedisServer, tmp_path) -> Iterator[GatewayProcess]:
 
 
 def test_the_operation_subscription_streams_progress_and_completes_when_it_ends(gateway, r, redis_server):
-    seed_failed(r, redis_server.url, 6000)
+    seed_failed(r, redis_server.url, 6000, with_worker=20)
     started = requests.post(
         f"{gateway.base}/api/v1/operations", json={"action": "retry", "selector": {"all": True}}, timeout=30
     ).json()
