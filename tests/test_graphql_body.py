@@ -28,6 +28,12 @@ def viewer(conn):
     return keyed_client(conn, "viewer")
 
 
+@pytest.fixture
+def admin(conn):
+    """One app for every example: building one an example was most of the test's time."""
+    return keyed_client(conn, "admin")
+
+
 def assert_bad_request(response) -> None:
     assert response.status_code == 400, response.text
     body = response.json()
@@ -108,9 +114,8 @@ def test_no_body_makes_graphql_answer_a_server_error(viewer, body):
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=_hostile)
-def test_no_body_makes_rest_answer_a_server_error(conn, body):
-    client = keyed_client(conn, "admin")
-    response = client.post("/api/v1/jobs/failed/retry", content=body, headers=JSON)
+def test_no_body_makes_rest_answer_a_server_error(admin, body):
+    response = admin.post("/api/v1/jobs/failed/retry", content=body, headers=JSON)
     assert response.status_code == 422, (response.status_code, response.text[:200])
     assert response.json()["detail"].startswith("Invalid request")
 

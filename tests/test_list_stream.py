@@ -189,6 +189,11 @@ def twelve(conn, factory):
     return ids
 
 
+@pytest.fixture
+def viewer(conn):
+    return keyed_client(conn, "viewer")
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     offset=st.integers(0, 14),
@@ -196,7 +201,9 @@ def twelve(conn, factory):
     chunk=st.integers(1, 13),
     filtered=st.booleans(),
 )
-def test_offset_limit_and_filters_are_those_of_one_slice(conn, twelve, offset, limit, chunk, filtered):
+def test_offset_limit_and_filters_are_those_of_one_slice(
+    conn, twelve, viewer, offset, limit, chunk, filtered
+):
     service = JobService(conn)
     job_filter = FailedJobFilter.parse(func_name="gateway.demo.jobs.flaky_charge") if filtered else None
     everything = [job.job_id for job in service.list_failed(job_filter=job_filter)]
@@ -208,5 +215,4 @@ def test_offset_limit_and_filters_are_those_of_one_slice(conn, twelve, offset, l
     if not filtered:
         assert all(len(c) <= chunk for c in chunks)
         params = {"offset": offset, **({} if limit is None else {"limit": limit})}
-        client = keyed_client(conn, "viewer")
-        assert client.get("/api/v1/jobs/failed", params=params).content == old_body(conn, offset, limit)
+        assert viewer.get("/api/v1/jobs/failed", params=params).content == old_body(conn, offset, limit)

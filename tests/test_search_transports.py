@@ -262,14 +262,20 @@ def _pages_graphql(client, q, limit):
     raise AssertionError("no end")
 
 
+@pytest.fixture
+def admin(conn):
+    """One app for every example: building one an example was most of the test's time."""
+    return keyed_client(conn, "admin")
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), limit=st.integers(1, 4))
 def test_both_transports_answer_every_query_alike_and_id_finds_what_a_scan_finds(
-    conn, mixed, data, limit
+    admin, mixed, data, limit
 ) -> None:
     """For any query, id: included, GraphQL returns the jobs REST returns; and an id: lookup
     answers exactly the job a scan for the other terms finds with that id."""
-    client = keyed_client(conn, "admin")
+    client = admin
     terms = data.draw(st.lists(st.sampled_from(_TERMS), max_size=3, unique=True))
     job_id = data.draw(st.one_of(st.none(), st.sampled_from([*mixed, "no-such-job"])))
     query = " ".join(terms)
