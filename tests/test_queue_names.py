@@ -9,7 +9,7 @@ import string
 from urllib.parse import quote
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rq import Queue
 
@@ -160,21 +160,25 @@ def test_printable_ascii_names_survive_the_path(client, conn):
     assert (response.status_code, response.json()["queue_name"]) == (200, name)
 
 
-@settings(max_examples=60, deadline=None)
-@given(name=names)
-@example(name=".")  # a dot segment: hypothesis found it once
-@example(name="..")
-def test_any_name_round_trips_through_the_encoded_path(name):
-    import fakeredis
+@pytest.fixture
+def client(conn):
+    """One app for every example (each name is new, so nothing read before can answer for it)."""
     from fastapi.testclient import TestClient
 
     from gateway.app import create_app
     from gateway.config import Settings
 
-    conn = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    return TestClient(create_app(Settings(redis_url="redis://unused"), connection=conn))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=names)
+@example(name=".")  # a dot segment: hypothesis found it once
+@example(name="..")
+def test_any_name_round_trips_through_the_encoded_path(conn, client, name):
+    conn.flushall()
     conn.sadd("rq:queues", f"rq:queue:{name}")
     conn.rpush(f"rq:queue:{name}", "abc")
-    client = TestClient(create_app(Settings(redis_url="redis://unused"), connection=conn))
     info = client.get(f"/api/v1/queues/{_path(name)}")
     assert (info.status_code, info.json()["queue_name"], info.json()["queued_count"]) == (200, name, 1)
     page = client.get(f"/api/v1/queues/{_path(name)}/jobs").json()
