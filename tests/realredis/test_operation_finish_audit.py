@@ -27,6 +27,18 @@ def _finish_counts(client, key: str) -> tuple[int, int]:
     return rest, graphql
 
 
+def _wait_for_the_finish_record(client, admin: dict, timeout: float) -> None:
+    """Until the trail holds the operation's finish (written once the runner has ended it)."""
+    wait_until(
+        lambda: any(
+            entry["action"].endswith(".finish")
+            for entry in client.get("/api/v1/audit", headers=admin).json()["entries"]
+        ),
+        timeout,
+        "the finish record",
+    )
+
+
 def test_a_finish_record_counts_only_the_jobs_its_limited_reader_may_see(r, fail_jobs):
     (foreign,) = fail_jobs(1, "reports")
     own = fail_jobs(2, "billing-eu")
@@ -44,14 +56,7 @@ def test_a_finish_record_counts_only_the_jobs_its_limited_reader_may_see(r, fail
         return found if found["status"] != "running" else None
 
     assert wait_until(lambda: ended("admin-all"), 30, "the operation to end")["acted"] == 3
-    wait_until(
-        lambda: any(
-            e["action"].endswith(".finish")
-            for e in client.get("/api/v1/audit", headers=admin).json()["entries"]
-        ),
-        10,
-        "the finish record",
-    )
+    _wait_for_the_finish_record(client, admin, 10)
     assert _finish_counts(client, "admin-all") == (3, 3)
     limited = ended("admin-billing")
     assert limited is not None and limited["acted"] == 2
@@ -71,14 +76,7 @@ def test_a_registry_operations_finish_record_keeps_its_count(r, fail_jobs):
     admin = bearer("admin-all")
     body = {"action": "retry", "queue": "billing-eu", "selector": {"all": True}}
     started = client.post("/api/v1/operations", json=body, headers=admin).json()
-    wait_until(
-        lambda: any(
-            e["action"].endswith(".finish")
-            for e in client.get("/api/v1/audit", headers=admin).json()["entries"]
-        ),
-        30,
-        "the finish record",
-    )
+    _wait_for_the_finish_record(client, admin, 30)
     assert _finish_counts(client, "admin-billing") == (2, 2)
     r.delete(f"rq-gateway:operation:{started['id']}")
     assert _finish_counts(client, "admin-billing") == (2, 2)
