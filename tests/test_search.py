@@ -18,7 +18,8 @@ from gateway.errors import Forbidden, InvalidParameter, InvalidQuery
 from gateway.services import JobService, Principal, RequestScope, Role
 from gateway.services.domain.search_query import parse_query
 from gateway.services.reads.search import scan_search
-from gateway.services.reads.search_cursor import encode_search_cursor
+from gateway.services.reads.search_cursor import decode_search_cursor, encode_search_cursor
+from gateway.services.reads.search_limited import decode_limited_cursor
 from tests.conftest import run_worker
 
 
@@ -257,3 +258,37 @@ def test_a_limited_keys_search_counts_no_other_queues_rate_limited_jobs(conn) ->
     assert admin["scanned"] == 1 + 1 + 3 and {job["job_id"] for job in admin["jobs"]} >= {
         w.id for w in waiting
     }
+
+
+def test_a_limited_keys_cursor_never_names_another_queues_rate_limited_job(conn) -> None:
+    """A search stopped by its scan limit inside the rate-limited jobs (which span queues) gave a
+    billing-* key a next_cursor holding the last entry examined: another queue's waiting job, by
+    id (a cursor is base64 JSON). Its pages must also meet each of its own waiting jobs once."""
+    from rq.rate_limit import RateLimit
+
+    from tests.keyed import keyed_client
+
+    limit = RateLimit("shared-api", 1)
+    billing_queue, reports = Queue("billing-eu", connection=conn), Queue("reports", connection=conn)
+    billing_queue.enqueue(jobs.add, 0, 0, rate_limit=limit)  # holds the one slot
+    hidden, own = [], []
+    for i in range(6):  # the waiting set, in enqueue order: reports, billing, reports, ...
+        hidden.append(reports.enqueue(jobs.add, i, i, rate_limit=limit).id)
+        own.append(billing_queue.enqueue(jobs.add, i, i, rate_limit=limit).id)
+    assert conn.zcard("rq:rl:shared-api:rate_limited") == 12
+    client = keyed_client(conn, "billing", search_scan_limit=2)
+    met, cursors, cursor = [], [], None
+    for _ in range(20):
+        params = {"q": "status:rate_limited", **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/search", params=params).json()
+        met += [job["job_id"] for job in page["jobs"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        cursors.append(cursor)
+    assert cursor is None and sorted(met) == sorted(own)
+    for sent in cursors:
+        _, state, inner = decode_search_cursor(sent)
+        assert state == "rate_limited" and inner
+        _, position = decode_limited_cursor(inner)
+        assert position is not None and position[1].decode() not in hidden, position

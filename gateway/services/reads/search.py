@@ -159,7 +159,8 @@ def _probes(
         while True:
             size = chunk if budget is None else min(chunk, budget)
             if state == RATE_LIMITED:
-                refs, cursors, more = limited_refs(connection, reader, max(size, 0), inner)
+                in_scope = scope.queues.__contains__  # as the matches and `scanned` take them
+                refs, cursors, more = limited_refs(connection, reader, max(size, 0), inner, in_scope)
             else:
                 _, refs, cursors, more = browser.refs(queue, state, max(size, 0), inner)
             if size <= 0:

@@ -19,16 +19,22 @@ from gateway.errors import InvalidParameter
 from gateway.services.domain import json_text
 from gateway.services.domain.models import JobInfo
 from gateway.services.redis import damaged, keys
-from gateway.services.redis.registry import RegistryReader, decode_cursor, encode_cursor
+from gateway.services.redis.registry import Entry, RegistryReader, decode_cursor, encode_cursor
 
 RATE_LIMITED = "rate_limited"
+# Waiting jobs read at a time (one ZRANGE, one pipeline of origins).
+READ = 500
 
 
 def limited_refs(
-    connection: Redis, reader: RegistryReader, first: int, inner: str | None
+    connection: Redis, reader: RegistryReader, first: int, inner: str | None, wanted: Callable[[str], bool]
 ) -> tuple[list[str | bytes], Sequence[str], bool]:
-    """Up to `first` waiting jobs after `inner`: (their references, the cursor after each,
-    whether more follow)."""
+    """Up to `first` waiting jobs after `inner` whose origin is `wanted`: (their references, the
+    cursor after each, whether another such job follows). The others are read past and never
+    named: a cursor is the caller's to decode, and the source spans queues, so a cursor that
+    stopped on another queue's job told a queue-limited key that job's id. Reading past them is
+    not bounded by the scan limit (they are not examined: `scanned` never counted them), only by
+    how many jobs wait for a slot."""
     start_key, cursor = decode_limited_cursor(inner) if inner else ("", None)
     with connection.pipeline(transaction=False) as pipe:
         pipe.smembers(keys.RATE_LIMIT_KEYS)
@@ -41,13 +47,28 @@ def limited_refs(
     for name in names:
         waiting = keys.rate_limit_keys(name)[2]
         after = cursor if name == start_key else None
-        _, entries = reader.after(waiting, after, first - len(refs) + 1, expiring=False)
-        for entry in entries:
-            if len(refs) == first:
-                return refs, cursors, True
-            refs.append(entry.job_ref)
-            cursors.append(_encode(name, encode_cursor(entry.score, entry.member)))
+        while True:
+            _, entries = reader.after(waiting, after, READ, expiring=False)
+            for entry, origin in zip(entries, _origins(connection, entries), strict=True):
+                if not wanted(origin):
+                    continue
+                if len(refs) == first:
+                    return refs, cursors, True
+                refs.append(entry.job_ref)
+                cursors.append(_encode(name, encode_cursor(entry.score, entry.member)))
+            if len(entries) < READ:
+                break
+            after = (entries[-1].score, entries[-1].raw)
     return refs, cursors, False
+
+
+def _origins(connection: Redis, entries: Sequence[Entry]) -> list[str]:
+    """Each waiting job's origin ("" when it has none or it is not text)."""
+    with connection.pipeline(transaction=False) as pipe:
+        for entry in entries:
+            pipe.hget(keys.JOB_PREFIX.encode() + entry.raw, "origin")
+        found = damaged.execute(pipe)
+    return [raw.decode("utf-8", "replace") if isinstance(raw, bytes) else "" for raw in found]
 
 
 def _encode(name: str, cursor: str) -> str:
