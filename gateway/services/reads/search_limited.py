@@ -19,7 +19,8 @@ from gateway.errors import InvalidParameter
 from gateway.services.domain import json_text
 from gateway.services.domain.models import JobInfo
 from gateway.services.redis import damaged, keys
-from gateway.services.redis.registry import Entry, RegistryReader, decode_cursor, encode_cursor
+from gateway.services.redis.origins import origins_of
+from gateway.services.redis.registry import RegistryReader, decode_cursor, encode_cursor
 
 RATE_LIMITED = "rate_limited"
 # Waiting jobs read at a time (one ZRANGE, one pipeline of origins).
@@ -49,8 +50,9 @@ def limited_refs(
         after = cursor if name == start_key else None
         while True:
             _, entries = reader.after(waiting, after, READ, expiring=False)
-            for entry, origin in zip(entries, _origins(connection, entries), strict=True):
-                if not wanted(origin):
+            origins = origins_of(connection, [entry.job_ref for entry in entries])
+            for entry, origin in zip(entries, origins, strict=True):
+                if origin is None or not wanted(origin):
                     continue
                 if len(refs) == first:
                     return refs, cursors, True
@@ -60,15 +62,6 @@ def limited_refs(
                 break
             after = (entries[-1].score, entries[-1].raw)
     return refs, cursors, False
-
-
-def _origins(connection: Redis, entries: Sequence[Entry]) -> list[str]:
-    """Each waiting job's origin ("" when it has none or it is not text)."""
-    with connection.pipeline(transaction=False) as pipe:
-        for entry in entries:
-            pipe.hget(keys.JOB_PREFIX.encode() + entry.raw, "origin")
-        found = damaged.execute(pipe)
-    return [raw.decode("utf-8", "replace") if isinstance(raw, bytes) else "" for raw in found]
 
 
 def _encode(name: str, cursor: str) -> str:

@@ -1,4 +1,5 @@
-"""The queue a job belongs to, as the access check of an operation addressed by job id needs it.
+"""The queue a job belongs to, as the access check of an operation addressed by job id needs it
+(and a search of the rate-limited jobs, which span queues).
 
 RQ writes the queue into the job hash's `origin` field. An empty or missing origin, one that is
 not UTF-8, or a job key of another Redis type (damaged data) says nothing about the queue: the
@@ -7,6 +8,7 @@ queue is unknown, and never guessed (see access.authorise_job for what that allo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis import Redis
@@ -33,6 +35,16 @@ def read_places(connection: Redis, job_ids: list[str]) -> list[JobPlace]:
         JobPlace(job_id, bool(replies[2 * index + 1]), _queue_name(replies[2 * index]))
         for index, job_id in enumerate(job_ids)
     ]
+
+
+def origins_of(connection: Redis, refs: Sequence[str | bytes]) -> list[str | None]:
+    """Each job's queue, as read_places reads it (None: unknown), in one round trip. A reference
+    is a job id, or a registry member that is not UTF-8 (damaged data), as Entry.job_ref gives."""
+    with connection.pipeline(transaction=False) as pipe:  # pyright: ignore[reportUnknownMemberType]  -- redis-py leaves shard_hint unannotated
+        for ref in refs:
+            pipe.hget(keys.job_key(ref) if isinstance(ref, str) else keys.JOB_PREFIX.encode() + ref, "origin")
+        replies = damaged.execute(pipe)
+    return [_queue_name(origin) for origin in replies]
 
 
 def linked_ids(job: JobInfo) -> list[str]:
