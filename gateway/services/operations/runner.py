@@ -22,7 +22,6 @@ from redis import Redis
 
 from gateway.services.acted import count_acted
 from gateway.services.audit import AuditRecord, AuditTrail
-from gateway.services.domain import json_text
 from gateway.services.domain.outcome import Outcome
 from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import steps_for
@@ -183,7 +182,7 @@ class OperationRunner:
             instance=getattr(self._health, "instance", None),
             operation_id=operation_id,
             acted=int(state.get("acted", "0")),  # job_count: the jobs it retried or deleted
-            selector_kind=_kind_of(state.get("selector")),
+            selector_kind=_kind_of(state),
         )
         count_acted(record)
         if self._audit is not None:
@@ -281,10 +280,9 @@ def _master_of(connection: Redis) -> object:
     return getattr(connection.connection_pool, "master_address", None)
 
 
-def _kind_of(selector: str | None) -> str | None:
-    """The kind of a stored selector (its one key), None when it does not read as one."""
+def _kind_of(state: dict[str, str]) -> str | None:
+    """The kind of the operation's selector, None when its request does not read back."""
     try:
-        value = json_text.loads(selector or "")
+        return stored_request(state)[1].kind
     except ValueError:
         return None
-    return next(iter(value)) if isinstance(value, dict) and len(value) == 1 else None
