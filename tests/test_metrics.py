@@ -354,3 +354,29 @@ def test_no_created_series_so_one_process_and_many_expose_the_same_series(client
     text = client.get("/metrics").text
     assert "rq_gateway_http_requests_total" in text
     assert [line for line in text.splitlines() if "_created" in line] == []
+
+
+def test_a_queue_limited_key_scrapes_only_its_queues_and_their_workers(conn, factory):
+    """The metrics honour queue patterns as GET /queues and /workers do: a key limited to
+    billing-* learns no other queue's name or counts, and no worker's counters that count
+    another queue's jobs."""
+    factory.failed(2, queue="billing-eu")
+    factory.queued("payroll")
+    _worker(conn, "w-billing", "billing-eu")
+    _worker(conn, "w-both", "billing-eu", "payroll")
+    _worker(conn, "w-payroll", "payroll")
+
+    limited = scrape(keyed_client(conn, "billing"))
+    assert {item.labels["queue"] for item in limited["rq_jobs"].samples} == {"billing-eu"}
+    assert value(limited, "rq_jobs", queue="billing-eu", status="failed") == 2
+    assert {item.labels["queue"] for item in limited["rq_queue_latency_seconds"].samples} == {"billing-eu"}
+    workers = {(item.labels["name"], item.labels["queues"]) for item in limited["rq_workers"].samples}
+    assert workers == {("w-billing", "billing-eu"), ("w-both", "billing-eu")}
+    for family in ("rq_workers_success", "rq_workers_failed", "rq_workers_working_time"):
+        assert {item.labels["name"] for item in limited[family].samples} == {"w-billing"}, family
+    assert "payroll" not in keyed_client(conn, "billing").get("/metrics").text
+
+    everything = scrape(keyed_client(conn, "viewer"))
+    assert {item.labels["queue"] for item in everything["rq_jobs"].samples} >= {"billing-eu", "payroll"}
+    assert value(everything, "rq_workers", name="w-both", queues="billing-eu,payroll") == 1
+    assert value(everything, "rq_workers_success_total", name="w-both", queues="billing-eu,payroll") == 0

@@ -10,8 +10,9 @@ metrics under `rq_gateway_`.
   errors, refused keys, and rq_gateway_redis_up, 0 when the read failed. Redis down is still a
   200, with the gateway's own metrics, so alerting keeps working.
 
-With API keys configured, any valid key reads it (Prometheus's `authorization` scrape setting);
-`--metrics-public` opens it. It is a read: never audited."""
+With API keys configured, any valid key reads it (Prometheus's `authorization` scrape setting),
+a key limited to queue patterns only its queues' gauges and their workers' (JobService.rq_snapshot);
+`--metrics-public` opens it whole. It is a read: never audited."""
 
 from __future__ import annotations
 
@@ -115,8 +116,13 @@ def _worker_families(snapshot: RqSnapshot) -> Iterator[Metric]:
     for worker in snapshot.workers:
         queues = ",".join(worker.queues)
         workers.add_metric([worker.name, queues, worker.state], 1)
-        # The snapshot is read for every queue, so each counter is set (None only for a limited key).
-        success.add_metric([worker.name, queues], worker.successful_job_count or 0)
-        failed.add_metric([worker.name, queues], worker.failed_job_count or 0)
-        working.add_metric([worker.name, queues], worker.total_working_time or 0.0)
+        # None for a queue-limited key when the worker also listens to a queue it may not see
+        # (the counters count that queue's jobs too): no sample, rather than a 0 that would read
+        # as a counter reset.
+        if worker.successful_job_count is not None:
+            success.add_metric([worker.name, queues], worker.successful_job_count)
+        if worker.failed_job_count is not None:
+            failed.add_metric([worker.name, queues], worker.failed_job_count)
+        if worker.total_working_time is not None:
+            working.add_metric([worker.name, queues], worker.total_working_time)
     yield from (workers, success, failed, working)

@@ -25,7 +25,8 @@ class QueueGauges:
 
 @dataclass(frozen=True)
 class RqSnapshot:
-    """Every queue in RQ's queues set and every live worker, read at one moment."""
+    """Every queue in RQ's queues set and every live worker, read at one moment (for a key limited
+    to queue patterns, those it may see)."""
 
     queues: list[QueueGauges]
     workers: list[WorkerInfo]

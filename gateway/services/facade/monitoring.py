@@ -11,6 +11,7 @@ from gateway.services.domain.validation import validate_queue_name
 from gateway.services.facade.core import ServiceCore
 from gateway.services.history.models import QueueHistory
 from gateway.services.history.read import MAX_MINUTES, history_range, read_history
+from gateway.services.reads.workers import workers_seen_by
 from gateway.services.redis.backend import backend_call
 
 
@@ -19,8 +20,17 @@ class Monitoring(ServiceCore):
     @backend_call()
     def rq_snapshot(self) -> RqSnapshot:
         """Every queue's counts and head-job age and every live worker, in three round trips
-        and no writes (services/reads/snapshot.py); any valid key may read it."""
-        return self._snapshots.get()
+        and no writes (services/reads/snapshot.py), shared by every caller of one second. A key
+        limited to queue patterns sees them as `queues` and `workers` show them: only its queues,
+        and only the workers listening to one (reads/workers.py, one round trip more when such a
+        worker is busy)."""
+        snapshot = self._snapshots.get()
+        if not self._restricted:
+            return snapshot
+        return RqSnapshot(
+            queues=[queue for queue in snapshot.queues if self.may_access_queue(queue.stats.queue_name)],
+            workers=workers_seen_by(self.connection, snapshot.workers, self.may_access_queue),
+        )
 
     @read(queue_arg="name")
     @backend_call()
