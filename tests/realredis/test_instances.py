@@ -301,3 +301,47 @@ def test_with_the_default_down_a_query_that_reads_it_through_instance_keeps_the_
     finally:
         for name in app.state.instances.names:
             app.state.instances.service(name).connection.close()
+
+
+def test_readyz_names_only_the_instances_the_caller_may_see(redis_url: str, second: RedisServer):
+    """With keys configured, the open probe answers everyone the same status and status code,
+    and names an instance (or tells its failure) only to a key that may see it: a key limited
+    to instance b could otherwise read the other names here, which every keyed route hides."""
+    keys = f"vb:viewer:{hash_key(VIEWER_B)}:b:billing*;va:viewer:{hash_key(VIEWER_A)}"
+    app = create_app(Settings(redis_url=redis_url, redis_instances=(f"b={second.url}",), api_keys=keys))
+    client = TestClient(app)
+    second.stop()
+
+    def probe(key: str | None) -> tuple[int, dict]:
+        response = client.get("/readyz", headers={"Authorization": f"Bearer {key}"} if key else {})
+        return response.status_code, response.json()
+
+    assert probe(None) == (200, {"status": "degraded", "instances": []})
+    assert probe("rqg_not-a-key") == (200, {"status": "degraded", "instances": []})
+    status, body = probe(VIEWER_B)
+    assert (status, body["status"], [(i["name"], i["healthy"]) for i in body["instances"]]) == (
+        200,
+        "degraded",
+        [("b", False)],
+    )
+    assert body["instances"][0]["reason"]
+    status, body = probe(VIEWER_A)
+    assert [(i["name"], i["healthy"]) for i in body["instances"]] == [("default", True), ("b", False)]
+
+
+def test_readyz_with_every_instance_down_tells_no_name_without_a_key():
+    keys = f"va:viewer:{hash_key(VIEWER_A)}"
+    settings = Settings(
+        redis_url="redis://127.0.0.1:1",
+        redis_instances=("b=redis://127.0.0.1:2",),
+        redis_timeout=0.5,
+        api_keys=keys,
+    )
+    client = TestClient(create_app(settings), raise_server_exceptions=False)
+    anonymous = client.get("/readyz")
+    assert anonymous.status_code == 503 and anonymous.headers["retry-after"]
+    assert anonymous.json() == {"detail": "No Redis instance answers"}
+    keyed = client.get("/readyz", headers={"Authorization": f"Bearer {VIEWER_A}"})
+    assert keyed.status_code == 503
+    assert keyed.json()["detail"].startswith("No Redis instance answers: ")
+    assert "'b'" in keyed.json()["detail"]
