@@ -10,6 +10,9 @@ metrics under `rq_gateway_`.
   errors, refused keys, and rq_gateway_redis_up, 0 when the read failed. Redis down is still a
   200, with the gateway's own metrics, so alerting keeps working.
 
+With several Redis instances, `?instance=NAME` reads that instance's RQ gauges (default: the
+default instance's), as every keyed route takes it.
+
 With API keys configured, any valid key reads it (Prometheus's `authorization` scrape setting),
 a key limited to queue patterns only its queues' gauges and their workers' (JobService.rq_snapshot);
 `--metrics-public` opens it whole. It is a read: never audited."""
@@ -28,7 +31,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from gateway.errors import BackendUnavailable
-from gateway.rest.deps import get_service
+from gateway.rest.deps import InstanceParam, get_service
 from gateway.services import JobService, RqSnapshot
 
 router = APIRouter(tags=["monitoring"])
@@ -47,11 +50,12 @@ JOB_STATUSES = ("queued", "started", "finished", "failed", "deferred", "schedule
 READY_STATUS = "ready_to_enqueue"
 
 
-async def _metrics_service(request: Request) -> JobService:
-    """The keyed service, or with --metrics-public the unbound one (no key asked, none refused)."""
+async def _metrics_service(request: Request, instance: InstanceParam = None) -> JobService:
+    """The keyed service of the instance named (Prometheus's `params` scrape setting; None: the
+    default), or with --metrics-public its unbound one (no key asked, none refused)."""
     if request.app.state.settings.metrics_public:
-        return request.app.state.service
-    return await get_service(request)
+        return request.app.state.instances.service(instance)
+    return await get_service(request, instance)
 
 
 @router.get("/metrics", name="metrics", include_in_schema=False)

@@ -5,10 +5,13 @@ redis-servers behind one app; `?instance=` on every REST route, GraphQL `instanc
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
+import yaml
 from fastapi.testclient import TestClient
 from rq import Queue
 from starlette.websockets import WebSocketDisconnect
@@ -19,9 +22,11 @@ from gateway.config import Settings
 from gateway.demo import jobs
 from gateway.services.audit import AUDIT_STREAM
 from tests.live_session import PROTOCOL, Session
+from tests.metrics_scrape import scrape
 
 from .helpers import RedisServer, failed_ids, run_worker
 
+README = (Path(__file__).parents[2] / "README.md").read_text()
 VIEWER_B = "rqg_viewer-of-b-billing"
 VIEWER_A = "rqg_viewer-of-everything-on-default"
 
@@ -345,3 +350,75 @@ def test_readyz_with_every_instance_down_tells_no_name_without_a_key():
     assert keyed.status_code == 503
     assert keyed.json()["detail"].startswith("No Redis instance answers: ")
     assert "'b'" in keyed.json()["detail"]
+
+
+def test_metrics_scrape_the_instance_the_request_names(redis_url: str, second: RedisServer):
+    """`/metrics?instance=b` (Prometheus's `params` scrape setting) gives instance b's RQ gauges,
+    as every keyed route takes `?instance=`; a key limited to b's billing* sees those queues only,
+    and an instance it may not see, like a name of none, is a 404, key or --metrics-public."""
+    on_a = _fail(redis_url, "default", 1)
+    on_b = _fail(second.url, "billing", 2)
+    keys = f"vb:viewer:{hash_key(VIEWER_B)}:b:billing*;va:viewer:{hash_key(VIEWER_A)}"
+    instances = (f"b={second.url}",)
+    client = TestClient(create_app(Settings(redis_url=redis_url, redis_instances=instances, api_keys=keys)))
+
+    def failed_counts(key: str, **params: str) -> dict[str, float]:
+        found = scrape(client, headers={"Authorization": f"Bearer {key}"}, params=params)
+        return {
+            s.labels["queue"]: s.value for s in found["rq_jobs"].samples if s.labels["status"] == "failed"
+        }
+
+    assert failed_counts(VIEWER_A)["default"] == len(on_a)
+    assert failed_counts(VIEWER_A, instance="b")["billing"] == len(on_b)
+    assert "default" not in failed_counts(VIEWER_A, instance="b")
+    assert failed_counts(VIEWER_B, instance="b") == {"billing": len(on_b)}
+    hidden = client.get(
+        "/metrics", params={"instance": "default"}, headers={"Authorization": f"Bearer {VIEWER_B}"}
+    )
+    unknown = client.get(
+        "/metrics", params={"instance": "nope"}, headers={"Authorization": f"Bearer {VIEWER_B}"}
+    )
+    assert hidden.status_code == unknown.status_code == 404
+    assert hidden.json()["detail"].replace("default", "NAME") == unknown.json()["detail"].replace(
+        "nope", "NAME"
+    )
+
+    public = TestClient(
+        create_app(Settings(redis_url=redis_url, redis_instances=instances, metrics_public=True))
+    )
+    found = scrape(public, params={"instance": "b"})
+    assert any(s.labels["queue"] == "billing" for s in found["rq_jobs"].samples)
+    assert public.get("/metrics", params={"instance": "nope"}).status_code == 404
+
+
+def test_the_readmes_scrape_configs_scrape_what_they_say(redis_url: str, second: RedisServer):
+    """Each Prometheus scrape job of README "Monitoring", requested as Prometheus would (its
+    metrics_path and params, its bearer key), answers that instance's gauges."""
+    monitoring = README.split("\n## Monitoring\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", monitoring, re.S)
+    jobs = [job for block in blocks for job in _scrape_jobs(block)]
+    assert [job["job_name"] for job in jobs] == ["rq-gateway", "rq-gateway-billing"]
+    _fail(redis_url, "default", 1)
+    _fail(second.url, "invoices", 1)
+    instances = (f"billing={second.url}",)
+    client = TestClient(
+        create_app(
+            Settings(
+                redis_url=redis_url, redis_instances=instances, api_keys=f"p:viewer:{hash_key(VIEWER_A)}"
+            )
+        )
+    )
+    for job, queue in zip(jobs, ("default", "invoices"), strict=True):
+        assert job["authorization"]["type"] == "Bearer"
+        params = {name: values[0] for name, values in job.get("params", {}).items()}
+        found = scrape(client, headers={"Authorization": f"Bearer {VIEWER_A}"}, params=params)
+        queues = {sample.labels["queue"] for sample in found["rq_jobs"].samples}
+        assert queue in queues, (job["job_name"], queues)
+        assert ("invoices" in queues) == (queue == "invoices")
+
+
+def _scrape_jobs(block: str) -> list[dict]:
+    loaded = yaml.safe_load(
+        block if block.lstrip().startswith(("#", "scrape_configs")) else f"scrape_configs:\n{block}"
+    )
+    return loaded["scrape_configs"]
