@@ -56,7 +56,9 @@ class AccessBound(TrackedOperations):
         hidden = self._unseen([i for entry in others for i in entry.job_ids])
         # An operation's finish counts the jobs it acted on and names none: counted as the
         # caller's view of the operation counts them (operations/seen.py).
-        finishes = {e.cursor: self._finish_count(e) for e in others if _is_finish(e)}
+        finish_records = [e for e in others if _is_finish(e)]
+        acted = self._acted_seen([str(e.operation_id) for e in finish_records])
+        finishes = {e.cursor: _finish_count(e, acted) for e in finish_records}
         if not hidden and all(finishes.get(e.cursor, e.job_count) == e.job_count for e in others):
             return page
         entries = [
@@ -66,16 +68,6 @@ class AccessBound(TrackedOperations):
             for e in page.entries
         ]
         return replace(page, entries=entries)
-
-    def _finish_count(self, entry: AuditEntry) -> int:
-        """The job_count of another key's operation finish, as the caller may read it: its view
-        of the operation's `acted`; once the operation is no longer kept, the recorded count only
-        for a walk of the registry (whose entries the caller's listing shows), else 0, since which
-        named jobs it acted on is no longer known (README "Audit trail")."""
-        seen = self._acted_seen(str(entry.operation_id))
-        if seen is not None:
-            return seen
-        return entry.job_count if entry.selector_kind not in (None, "job_ids") else 0
 
     @read()
     def caller(self) -> CallerInfo:
@@ -90,6 +82,17 @@ class AccessBound(TrackedOperations):
     def check_caller(self) -> None:
         """Nothing but the guard's check that the caller is an authenticated viewer or more: for
         the instance list, and for binding an instance before its fields are read."""
+
+
+def _finish_count(entry: AuditEntry, acted_seen: dict[str, int]) -> int:
+    """The job_count of another key's operation finish, as the caller may read it: its view of
+    the operation's `acted` (`acted_seen`, by operation id); once the operation is no longer kept,
+    the recorded count only for a walk of the registry (whose entries the caller's listing shows),
+    else 0, since which named jobs it acted on is no longer known (README "Audit trail")."""
+    seen = acted_seen.get(str(entry.operation_id))
+    if seen is not None:
+        return seen
+    return entry.job_count if entry.selector_kind not in (None, "job_ids") else 0
 
 
 def _is_finish(entry: AuditEntry) -> bool:

@@ -131,11 +131,18 @@ class TrackedOperations(ServiceCore):
             every = self._tracker.runner.store.every_error(operation.id)
         return seen_as(operation, hidden, self.may_access_queue, every)
 
-    def _acted_seen(self, operation_id: str) -> int | None:
-        """The jobs the operation acted on, as the caller's view of it counts them; None when it
-        is no longer kept (the audit trail's finish records, AccessBound)."""
-        found = self._tracker.get(operation_id)
-        return None if found is None else self._shown(found).acted
+    def _acted_seen(self, operation_ids: list[str]) -> dict[str, int]:
+        """The jobs each operation acted on, as the caller's view of it counts them, by id; those
+        no longer kept are left out (the audit trail's finish records, AccessBound). In two round
+        trips, however many operations (and one or two more for each that needs its every error)."""
+        found = list(self._tracker.get_many(operation_ids).values())
+        return {operation.id: operation.acted for operation in self._shown_all(found)}
+
+    def _shown_all(self, operations: list[Operation]) -> list[Operation]:
+        """_shown of each, with the jobs of all of them looked up in one round trip."""
+        others = [operation for operation in operations if self._others(operation)]
+        hidden = self._unseen([job_id for operation in others for job_id in named_ids(operation)])
+        return [self._seen_as(op, hidden) if self._others(op) else op for op in operations]
 
     def _others(self, operation: Operation) -> bool:
         """Whether the operation is shown through seen_as: another key's, to a limited key. The
@@ -160,12 +167,7 @@ class TrackedOperations(ServiceCore):
 
     def _page(self, first: int, after: str | None) -> tuple[list[Operation], str | None]:
         found, cursor = self._tracker.page(first, after, lambda op: self.may_access_queue(op.queue))
-        others = [operation for operation in found if self._others(operation)]
-        hidden = self._unseen([job_id for operation in others for job_id in named_ids(operation)])
-        shown = [
-            self._seen_as(operation, hidden) if self._others(operation) else operation for operation in found
-        ]
-        return shown, cursor
+        return self._shown_all(found), cursor
 
     @action("operation_cancel", Role.OPERATOR)
     @backend_call()

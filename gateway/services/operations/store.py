@@ -177,18 +177,22 @@ class OperationStore:
     def read(self, operation_id: str) -> Operation | None:
         """The operation, or None when there is none or its state cannot be read (damaged data
         reads as absent, README "Damaged data": an answer about the others never fails on it)."""
+        return self.read_many([operation_id])[0]
+
+    def read_many(self, operation_ids: list[str]) -> list[Operation | None]:
+        """read() of each, in one round trip: a page of operations or of audit records costs one
+        read, however many operations it names."""
+        if not operation_ids:
+            return []
         with self._connection.pipeline(transaction=False) as pipe:
-            pipe.hgetall(operation_key(operation_id))
-            pipe.lrange(errors_key(operation_id), 0, ERRORS_SHOWN - 1)
-            raw, errors = damaged.execute(pipe)
-        if not raw:
-            return None
-        fields = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in raw.items()}
-        try:
-            return operation_from_state(operation_id, fields, errors or [])
-        except (KeyError, ValueError, TypeError, InvalidInput) as error:
-            log.warning("Operation %s cannot be read, so it reads as absent: %r", operation_id, error)
-            return None
+            for operation_id in operation_ids:
+                pipe.hgetall(operation_key(operation_id))
+                pipe.lrange(errors_key(operation_id), 0, ERRORS_SHOWN - 1)
+            replies = damaged.execute(pipe)
+        return [
+            _operation_of(operation_id, replies[2 * i], replies[2 * i + 1])
+            for i, operation_id in enumerate(operation_ids)
+        ]
 
     def every_error(self, operation_id: str) -> list[JobError]:
         """Every error the operation kept (up to ERRORS_KEPT), in order: beyond the ERRORS_SHOWN
@@ -261,3 +265,15 @@ class OperationStore:
         longer failed: not counted twice, though then not counted at all.)"""
         keys = [operation_key(operation_id), limited_key(operation_id)]
         self._hand_over(keys=keys, args=[member, 1 if acted else 0])
+
+
+def _operation_of(operation_id: str, raw: Any, errors: Any) -> Operation | None:
+    """An operation from its hash and its first errors as read (None: absent or unreadable)."""
+    if not raw:
+        return None
+    fields = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in raw.items()}
+    try:
+        return operation_from_state(operation_id, fields, errors or [])
+    except (KeyError, ValueError, TypeError, InvalidInput) as error:
+        log.warning("Operation %s cannot be read, so it reads as absent: %r", operation_id, error)
+        return None
