@@ -75,3 +75,13 @@ def test_a_limited_admins_audit_page_reads_its_finish_records_operations_in_one_
     assert {entry.operation_id: entry.job_count for entry in finishes} == expected
     # The trail, the operations in one pipeline, and their named jobs' places in another.
     assert round_trips.count <= 4, round_trips.commands
+
+
+def test_a_finish_record_naming_no_valid_operation_id_reads_as_an_operation_no_longer_kept(conn):
+    """Damaged audit data (an id that is no operation's) answers the page, as the README's
+    rule for an operation no longer kept counts it: none, for named ids."""
+    record = AuditRecord("r", "admin", "operation_retry.finish", "billing-eu", operation_id="../not-hex")
+    record.acted, record.selector_kind = 3, "job_ids"
+    AuditTrail(conn).write(record, BackendHealth())
+    (entry,) = _service(conn, LIMITED).audit_log(first=10).entries
+    assert (entry.operation_id, entry.job_count) == ("../not-hex", 0)
