@@ -25,7 +25,7 @@ from gateway.services.audit import AuditRecord, AuditTrail
 from gateway.services.domain.outcome import Outcome
 from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import steps_for
-from gateway.services.operations.pacing import ChunkSizer, Pace
+from gateway.services.operations.pacing import MOST_CHUNK, ChunkSizer, Pace
 from gateway.services.operations.readback import stored_request
 from gateway.services.operations.steps import Rewound
 from gateway.services.operations.store import RESUME_POLL_SECONDS, OperationStore
@@ -139,7 +139,10 @@ class OperationRunner:
         sizer, pace = ChunkSizer(), Pace(self.max_rate)
         try:
             while not self._stopping.is_set():  # else shutting down: another process resumes it
-                step = steps.step(pace.cap(sizer.size))
+                # The sizer bounds the jobs one call acts on; a selective walk (a query, a filter)
+                # reads up to MOST_CHUNK entries for them, as sizing its reads by the jobs it
+                # acted on shrank them to a few entries a round trip when matches were sparse.
+                step = steps.step(pace.cap(sizer.size), pace.cap(MOST_CHUNK))
                 if step is None:
                     return None
                 sizer.observe(step.jobs, step.seconds)
