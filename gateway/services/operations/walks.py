@@ -118,24 +118,28 @@ class SearchWalk:
         self._bound = _position(bound) if bound else None
 
     def chunks(self, position: str, size: Size, reach: Size | None = None) -> Iterator[Chunk]:
-        """Chunks of at most size() matches among at most reach() entries (size() without it); a
-        chunk with more matches ends right after its size()-th, where its hit's cursor resumes."""
+        """Chunks of at most size() matches among at most reach() entries (size() without it), read
+        a probe at a time; a chunk with more matches ends right after its size()-th, where that
+        hit's cursor resumes."""
         cursor = position or None
         while True:
             most = size()
-            # The scan examines as many entries as lie up to the bound among its next reach().
-            within = self._within(cursor, max(most, reach() if reach else most))
-            if not within:
-                return
-            probe = min(within, max(most, PROBE))
-            scan = scan_search(
-                self._connection, self._serializer, self._query, self._scope, cursor, within, probe
-            )
+            limit = max(most, reach() if reach else most)
             hits: list[SearchHit] = []
-            examined, resume = 0, cursor
-            for found in scan:  # left unread once the chunk has its most jobs
+            examined, read, resume = 0, 0, cursor
+            while read < limit and len(hits) < most:
+                # The scan examines as many entries as lie up to the bound among its next ones.
+                within = self._within(resume, min(max(most, PROBE), limit - read))
+                if not within:
+                    break
+                found = next(
+                    scan_search(
+                        self._connection, self._serializer, self._query, self._scope, resume, within, within
+                    )
+                )  # one probe; the rest of this scan is never read
                 if found.complete or found.cursor is None:
                     break
+                read += within
                 if len(hits) + len(found.hits) >= most:
                     last = found.hits[most - len(hits) - 1]
                     hits += found.hits[: most - len(hits)]
