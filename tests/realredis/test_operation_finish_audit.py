@@ -8,13 +8,21 @@ longer kept, only what cannot be another queue's job)."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+from fastapi.testclient import TestClient
 from rq.registry import FailedJobRegistry
 
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.services.audit import AUDIT_STREAM
 from tests.keyed import gql
 
 from .helpers import wait_until
 from .job_access import bearer, keyed_app_client
 
+OPS = "/api/v1/operations"
 GQL = "{ auditLog(first: 20) { nodes { action key jobCount operationId } } }"
 
 
@@ -80,3 +88,53 @@ def test_a_registry_operations_finish_record_keeps_its_count(r, fail_jobs):
     assert _finish_counts(client, "admin-billing") == (2, 2)
     r.delete(f"rq-gateway:operation:{started['id']}")
     assert _finish_counts(client, "admin-billing") == (2, 2)
+
+
+def _finish_records(r) -> list[dict]:
+    records = [json.loads(fields[b"record"]) for _, fields in r.xrange(AUDIT_STREAM)]
+    return [record for record in records if record["action"].endswith(".finish")]
+
+
+@pytest.fixture
+def slow_app(redis_url):
+    """200 jobs/s: chunks of 20, a tenth of a second apart."""
+    application = create_app(Settings(redis_url=redis_url, bulk_max_rate=200))
+    yield application
+    application.state.service.operations_runner.stop()
+    application.state.service.connection.close()
+
+
+def test_a_canceled_operation_records_its_finish_with_the_jobs_it_acted_on(slow_app, r, fail_jobs):
+    """A canceled operation ended without a finish record: the trail (and
+    rq_gateway_jobs_acted_total, counted from that record) never said it had deleted jobs. The
+    runner that stops on the cancel writes it, once, with what it acted on up to its last chunk."""
+    fail_jobs(300)
+    client = TestClient(slow_app)
+    body = client.post(OPS, json={"action": "delete", "selector": {"all": True}}).json()
+    wait_until(lambda: client.get(f"{OPS}/{body['id']}").json()["acted"] > 0, 30, "a first chunk")
+    client.post(f"{OPS}/{body['id']}/cancel")
+    slow_app.state.service.operations_runner._threads[body["id"]].join(timeout=10)
+    final = client.get(f"{OPS}/{body['id']}").json()
+    assert final["status"] == "canceled" and 0 < final["acted"] < 300
+    (finish,) = wait_until(lambda: _finish_records(r), 10, "the finish record")
+    assert (finish["action"], finish["operation_id"], finish["job_count"]) == (
+        "operation_delete.finish",
+        body["id"],
+        final["acted"],
+    )
+    client.post(f"{OPS}/{body['id']}/cancel")  # canceling it again records nothing more
+    assert len(_finish_records(r)) == 1
+
+
+def test_canceling_an_operation_no_runner_holds_records_its_finish(slow_app, r, fail_jobs):
+    """No runner will stop on the cancel (its process died; the lease lapsed before any other took
+    it over): the canceling process writes the finish record."""
+    fail_jobs(300)
+    client = TestClient(slow_app)
+    body = client.post(OPS, json={"action": "delete", "selector": {"all": True}}).json()
+    wait_until(lambda: client.get(f"{OPS}/{body['id']}").json()["acted"] > 0, 30, "a first chunk")
+    slow_app.state.service.operations_runner.stop()  # as if its process had died
+    r.delete(f"rq-gateway:operation:{body['id']}:lease")  # and its lease lapsed
+    canceled = client.post(f"{OPS}/{body['id']}/cancel").json()
+    (finish,) = wait_until(lambda: _finish_records(r), 10, "the finish record")
+    assert (finish["operation_id"], finish["job_count"]) == (body["id"], canceled["acted"])

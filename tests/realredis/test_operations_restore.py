@@ -157,8 +157,8 @@ def test_rate_limited_jobs_a_lost_reply_named_are_handed_to_rq_before_the_operat
     monkeypatch.setattr(runner, "run_in_background", lambda *_: None)
     step = RegistrySteps.step
 
-    def reply_lost(steps: RegistrySteps, size: int):
-        done = step(steps, size)
+    def reply_lost(steps: RegistrySteps, size: int, reach: int = 0):
+        done = step(steps, size, reach)
         return None if done is None else dataclasses.replace(done, rate_limited=[])
 
     monkeypatch.setattr(RegistrySteps, "step", reply_lost)

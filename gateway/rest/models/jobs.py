@@ -138,7 +138,10 @@ class JobDetail(Job):
 class SelectedJobs(BaseModel):
     """The body of the selective bulk actions."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"job_ids": ["abc-123", "def-456"]}]})
+    # An unknown field (a `queue` that belongs in the query string) is a 422, not dropped.
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"job_ids": ["abc-123", "def-456"]}]}
+    )
 
     job_ids: list[str] = Field(
         max_length=MAX_SELECTED_IDS,

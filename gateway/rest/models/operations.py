@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.rest.models.bulk import JobError
 from gateway.services import Operation as OperationResult
 
 
 class OperationRequest(BaseModel):
+    # An unknown field is a 422, not dropped: a REST body spelling GraphQL's `dryRun` would
+    # otherwise start the real retry or delete it meant to preview.
+    model_config = ConfigDict(extra="forbid")
+
     action: Literal["retry", "delete"] = Field(
         description="retry needs an operator key, delete an admin key."
     )

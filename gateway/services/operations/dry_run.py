@@ -13,10 +13,10 @@ from redis import Redis
 
 from gateway.services.domain.models import JobError
 from gateway.services.domain.outcome import Outcome
-from gateway.services.operations.chunks import walk_for
 from gateway.services.operations.model import ERRORS_SHOWN, Selector
 from gateway.services.operations.readback import recorded_error
 from gateway.services.operations.steps import counted_errors
+from gateway.services.operations.walks import walk_for
 from gateway.services.writes.failed_actions import BULK_CHUNK, FailedJobActions
 
 

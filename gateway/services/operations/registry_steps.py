@@ -63,7 +63,8 @@ class RegistrySteps:
         self._only_origin = only_origin
         self._last_reply = 0.0
 
-    def step(self, size: int) -> Step | None:
+    def step(self, size: int, reach: int = 0) -> Step | None:
+        """`reach` is `size` here: the walk acts on every entry it examines."""
         if self._bound is None:  # the registry was empty when the operation started
             return ENDED
         try:

@@ -25,7 +25,7 @@ from gateway.services.audit import AuditRecord, AuditTrail
 from gateway.services.domain.outcome import Outcome
 from gateway.services.operations import store as stored
 from gateway.services.operations.chunks import steps_for
-from gateway.services.operations.pacing import ChunkSizer, Pace
+from gateway.services.operations.pacing import MOST_CHUNK, ChunkSizer, Pace
 from gateway.services.operations.readback import stored_request
 from gateway.services.operations.steps import Rewound
 from gateway.services.operations.store import RESUME_POLL_SECONDS, OperationStore
@@ -102,6 +102,8 @@ class OperationRunner:
         else:
             if ended:
                 self._audit_end(operation_id, "succeeded")
+            else:
+                self._audit_if_canceled(operation_id)
             return
         if self.store.finish(operation_id, token, status):
             self._audit_end(operation_id, status)
@@ -137,7 +139,10 @@ class OperationRunner:
         sizer, pace = ChunkSizer(), Pace(self.max_rate)
         try:
             while not self._stopping.is_set():  # else shutting down: another process resumes it
-                step = steps.step(pace.cap(sizer.size))
+                # The sizer bounds the jobs one call acts on; a selective walk (a query, a filter)
+                # reads up to MOST_CHUNK entries for them, as sizing its reads by the jobs it
+                # acted on shrank them to a few entries a round trip when matches were sparse.
+                step = steps.step(pace.cap(sizer.size), pace.cap(MOST_CHUNK))
                 if step is None:
                     return None
                 sizer.observe(step.jobs, step.seconds)
@@ -168,17 +173,34 @@ class OperationRunner:
             outcome = actions._finish_rate_limited(member, Outcome.RATE_LIMITED)
             self.store.handed_over(operation_id, member, outcome == Outcome.DONE)
 
+    def _audit_if_canceled(self, operation_id: str) -> None:
+        """This runner stopped: when on a cancel, its finish record, written after the calls it
+        had queued came back, so it counts every job the operation acted on."""
+        try:
+            if self.store.state(operation_id).get("status") == "canceled":
+                self._audit_end(operation_id, "canceled")
+        except redis.RedisError as error:
+            log.warning("Operation %s: its finish record was not written (%s)", operation_id, error)
+
+    def audit_canceled_unheld(self, operation_id: str) -> None:
+        """A cancel's process: the finish record, when no runner holds the lease to write it."""
+        if not self.store.holds_lease(operation_id):
+            self._audit_end(operation_id, "canceled")
+
     def _audit_end(self, operation_id: str, status: str) -> None:
-        """The finish record: audited when the trail is on, and counted in
-        rq_gateway_jobs_acted_total either way, as every mutation's record is (access.py)."""
+        """The finish record, once per operation (store.take_finish_record): audited when the
+        trail is on, and counted in rq_gateway_jobs_acted_total either way, as every mutation's
+        record is (access.py). A canceled operation's is `ok` too: it counts what was acted on."""
+        if not self.store.take_finish_record(operation_id):
+            return
         state = self.store.state(operation_id)
         record = AuditRecord(
             request_id=f"operation-{operation_id}",
             key=state.get("key", "-"),
             action=f"operation_{state.get('action', '?')}.finish",
             queue=state.get("queue"),
-            outcome="ok" if status == "succeeded" else "error",
-            error=None if status == "succeeded" else "InternalError",
+            outcome="error" if status == "failed" else "ok",
+            error="InternalError" if status == "failed" else None,
             instance=getattr(self._health, "instance", None),
             operation_id=operation_id,
             acted=int(state.get("acted", "0")),  # job_count: the jobs it retried or deleted

@@ -72,9 +72,11 @@ ENDED = Step(0.0, 0, 0, [], True)
 
 
 class Steps(Protocol):
-    def step(self, size: int) -> Step | None:
-        """The next chunk of at most `size` entries, done; None when the runner must stop (its
-        lease was taken over, or the operation no longer runs)."""
+    def step(self, size: int, reach: int = 0) -> Step | None:
+        """The next chunk, done: at most `size` jobs acted on in one call, among at most `reach`
+        entries examined (`size` when less; a walk that acts on every entry it examines takes
+        `size` of them); None when the runner must stop (its lease was taken over, or the
+        operation no longer runs)."""
         ...
 
     def close(self) -> None:

@@ -107,6 +107,7 @@ class OperationStore:
         self._end = connection.register_script(scripts.OPERATION_END)
         self._lease = connection.register_script(scripts.OPERATION_LEASE)
         self._hand_over = connection.register_script(scripts.OPERATION_HANDED_OVER)
+        self._finish_record = connection.register_script(scripts.OPERATION_FINISH_RECORD)
 
     def create(
         self,
@@ -250,6 +251,16 @@ class OperationStore:
         if reply == -1:
             raise Rewound
         return bool(reply)
+
+    def take_finish_record(self, operation_id: str) -> bool:
+        """Whether this caller writes the ended operation's finish record: True to the first
+        caller only, so a canceled operation, which its runner or its canceler may record, is
+        recorded once."""
+        return bool(self._finish_record(keys=[operation_key(operation_id)]))
+
+    def holds_lease(self, operation_id: str) -> bool:
+        """Whether a runner holds the operation's lease (it stops on a cancel at its next chunk)."""
+        return bool(self._read(lambda pipe: pipe.exists(lease_key(operation_id))))
 
     def limited(self, operation_id: str) -> list[bytes]:
         """The rate-limited jobs chunks left for RQ's own requeue, not handed over yet."""

@@ -144,7 +144,11 @@ class Operations:
         return page, page[-1].id if len(found) > first else None
 
     def cancel(self, operation_id: str) -> bool:
-        return self.runner.store.cancel(validate_operation_id(operation_id))
+        canceled = self.runner.store.cancel(validate_operation_id(operation_id))
+        if canceled:
+            # The runner records the finish when it stops on the cancel; with none, this process.
+            self.runner.audit_canceled_unheld(operation_id)
+        return canceled
 
 
 def _unknown_cursor(after: str) -> InvalidParameter:

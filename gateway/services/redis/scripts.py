@@ -82,6 +82,7 @@ OPERATION_CREATE = read_lua("prelude_own_keys") + read_lua("operation_create")
 OPERATION_END = read_lua("prelude_own_keys") + read_lua("operation_end")
 OPERATION_LEASE = read_lua("prelude_own_keys") + read_lua("operation_lease")
 OPERATION_HANDED_OVER = read_lua("operation_handed_over")
+OPERATION_FINISH_RECORD = read_lua("operation_finish_record")
 JOB_FIELDS = reads_only(PRELUDE + read_lua("job_fields"))
 
 # On-call controls (writes/enqueue_now.py).
