@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import redis
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
@@ -34,6 +34,7 @@ from gateway.rest import queues as queue_routes
 from gateway.rest import search as search_routes
 from gateway.rest import workers as worker_routes
 from gateway.rest.deps import get_service
+from gateway.rest.strict_query import refuse_unknown_query
 from gateway.services import AuditTrail, history_sampling
 
 DESCRIPTION = """Inspect, retry and clear RQ (Redis Queue) jobs.
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, connection: redis.Redis | None 
         docs_url=None,
         redoc_url=None,
         lifespan=_lifespan,
+        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.settings = settings
     # The audit trail lives in the default instance, for operations on every instance too.
