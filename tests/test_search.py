@@ -292,3 +292,23 @@ def test_a_limited_keys_cursor_never_names_another_queues_rate_limited_job(conn)
         assert state == "rate_limited" and inner
         _, position = decode_limited_cursor(inner)
         assert position is not None and position[1].decode() not in hidden, position
+
+
+def test_a_cursor_sent_with_another_queue_or_state_is_refused_not_read_as_the_end(
+    service: JobService, seeded
+) -> None:
+    """A cursor is a position in the search that returned it. Sent with another `queue` or
+    `state`, it stood past every source of the new search (or before them all), and the page
+    answered `complete` with no job, as if that search had nothing more (found black-box)."""
+    first = service.search("", queue="payments", state="failed", limit=1)
+    assert first.next_cursor is not None and not first.complete
+    for queue, state in (("emails", "failed"), ("payments", "finished")):
+        with pytest.raises(InvalidParameter, match="continues a search of another queue or state"):
+            service.search("", queue=queue, state=state, cursor=first.next_cursor)
+    with pytest.raises(InvalidParameter, match="another queue or state"):
+        service.search("queue:emails", state="failed", cursor=first.next_cursor)
+    # The same search goes on; so does a wider one, for which any queue is a position.
+    rest = service.search("", queue="payments", state="failed", limit=100, cursor=first.next_cursor)
+    assert ids(first) + ids(rest) == seeded["failed"] and rest.complete
+    wider = service.search("", limit=100, cursor=first.next_cursor)
+    assert set(ids(rest)) <= set(ids(wider))

@@ -10,6 +10,7 @@ from gateway.services.domain.search_query import SearchQuery, parse_query
 from gateway.services.facade.core import ServiceCore
 from gateway.services.payloads import hide_payloads
 from gateway.services.reads.search import SearchScope
+from gateway.services.reads.search_cursor import check_cursor_fits
 from gateway.services.reads.search_page import DEFAULT_SCAN_LIMIT, lookup_page, search_page, search_scope
 from gateway.services.redis.backend import backend_call
 
@@ -58,6 +59,9 @@ class Search(ServiceCore):
         parsed = parse_query(query)
         bound = self.search_scan_limit if scan_limit is None else min(scan_limit, self.search_scan_limit)
         scope = self.search_scope(parsed, queue, state)
+        if cursor:
+            named = _named_queue(parsed, queue) is not None
+            check_cursor_fits(cursor, scope.states, scope.queues if named else None)
         if parsed.values("id"):
             page = lookup_page(
                 self.connection, self.serializer, parsed, scope, self.default_queue, limit, cursor

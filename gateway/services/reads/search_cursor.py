@@ -45,5 +45,20 @@ def decode_search_cursor(cursor: str) -> tuple[str, str, str | None]:
     return queue, state, inner
 
 
+def check_cursor_fits(cursor: str, states: tuple[str, ...], named_queues: tuple[str, ...] | None) -> None:
+    """A cursor continues the search that returned it: InvalidParameter when it stands in a
+    state this search does not read, or, where the request names its queue (`named_queues`), in
+    another queue. Its position would put it past every source of this search, or before them
+    all, and the page would answer `complete` with nothing, or start over, as if it were right.
+    Without a named queue any queue is a position (a queue may go from RQ's set between pages)."""
+    queue, state, _ = decode_search_cursor(cursor)
+    elsewhere = named_queues is not None and state != RATE_LIMITED and queue not in named_queues
+    if state not in states or elsewhere:
+        raise InvalidParameter(
+            f"Cursor {cursor[:80]!r} continues a search of another queue or state: send it with the "
+            "queue and state of the request that returned it, or start again without a cursor"
+        )
+
+
 def _invalid(cursor: str) -> InvalidParameter:
     return InvalidParameter(f"Invalid cursor {cursor[:80]!r}: pass next_cursor or endCursor unchanged")
