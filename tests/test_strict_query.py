@@ -94,3 +94,11 @@ def test_reads_and_graphql_keep_ignoring_what_they_do_not_take(client):
     assert client.get("/api/v1/jobs/failed", params={"_": "1700000000"}).status_code == 200
     query = {"query": "{ queueStats { failedCount } }"}
     assert client.post("/graphql", params={"_": "1"}, json=query).status_code == 200
+
+
+def test_the_websocket_route_is_not_refused_by_the_app_wide_check(client):
+    """The check is an app-wide dependency, run for the GraphQL websocket too: it took a
+    `Request`, which a websocket route cannot give, and every subscription's upgrade was a 500."""
+    with client.websocket_connect("/graphql?_=1", subprotocols=["graphql-transport-ws"]) as socket:
+        socket.send_json({"type": "connection_init"})
+        assert socket.receive_json()["type"] == "connection_ack"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.routing import APIRoute
+from starlette.requests import HTTPConnection
 
 from gateway.errors import InvalidParameter
 
@@ -18,10 +19,14 @@ NAMES_SHOWN = 5  # a hostile request may send thousands
 NAME_SHOWN = 64
 
 
-async def refuse_unknown_query(request: Request) -> None:
-    """An app-wide dependency: a no-op for reads, GraphQL and routes outside the OpenAPI."""
+async def refuse_unknown_query(connection: HTTPConnection) -> None:
+    """An app-wide dependency: a no-op for reads, GraphQL, websockets (an HTTPConnection, as a
+    `Request` parameter fails a websocket route) and routes outside the OpenAPI."""
+    if connection.scope["type"] != "http" or not connection.query_params:
+        return
+    request = Request(connection.scope)
     route = request.scope.get("route")
-    if request.method not in MUTATIONS or not isinstance(route, APIRoute) or not request.query_params:
+    if request.method not in MUTATIONS or not isinstance(route, APIRoute):
         return
     declared = _declared(request, route)
     if declared is None:
