@@ -17,6 +17,7 @@ from rq.registry import FailedJobRegistry
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.services.audit import AUDIT_STREAM
+from gateway.services.operations.store import RUNNING
 from tests.keyed import gql
 
 from .helpers import wait_until
@@ -138,3 +139,43 @@ def test_canceling_an_operation_no_runner_holds_records_its_finish(slow_app, r, 
     canceled = client.post(f"{OPS}/{body['id']}/cancel").json()
     (finish,) = wait_until(lambda: _finish_records(r), 10, "the finish record")
     assert (finish["operation_id"], finish["job_count"]) == (body["id"], canceled["acted"])
+
+
+def test_a_runner_that_dies_holding_a_canceled_operations_lease_leaves_its_finish_to_the_resumer(
+    slow_app, redis_url, r, fail_jobs
+):
+    """The narrow case: the cancel lands while a runner holds the lease, so the canceler leaves
+    the record to that runner, which dies before the chunk that would have stopped it. The
+    operation stays in the running set until a resumer finds the lease lapsed; the resumer
+    writes the record. Before, the cancel took it off the running set and no one ever wrote it."""
+    fail_jobs(300)
+    client = TestClient(slow_app)
+    body = client.post(OPS, json={"action": "retry", "selector": {"all": True}}).json()
+    wait_until(lambda: client.get(f"{OPS}/{body['id']}").json()["acted"] > 0, 30, "a first chunk")
+    slow_app.state.service.operations_runner.stop(wait=10)  # as if its process had died
+    assert r.exists(f"rq-gateway:operation:{body['id']}:lease")  # its lease not yet lapsed
+    canceled = client.post(f"{OPS}/{body['id']}/cancel").json()
+    assert canceled["status"] == "canceled" and _finish_records(r) == []
+    assert r.sismember(RUNNING, body["id"])
+
+    r.delete(f"rq-gateway:operation:{body['id']}:lease")  # the lease lapses
+    other = create_app(Settings(redis_url=redis_url))  # another process's resumer
+    try:
+        assert other.state.service.operations_runner.resume_orphans() == []
+    finally:
+        other.state.service.connection.close()
+    (finish,) = _finish_records(r)
+    assert (finish["operation_id"], finish["job_count"]) == (body["id"], canceled["acted"])
+    assert not r.sismember(RUNNING, body["id"])
+
+
+def test_a_runner_that_stops_on_a_cancel_leaves_no_lease_and_no_running_entry(slow_app, r, fail_jobs):
+    fail_jobs(300)
+    client = TestClient(slow_app)
+    body = client.post(OPS, json={"action": "delete", "selector": {"all": True}}).json()
+    wait_until(lambda: client.get(f"{OPS}/{body['id']}").json()["acted"] > 0, 30, "a first chunk")
+    client.post(f"{OPS}/{body['id']}/cancel")
+    slow_app.state.service.operations_runner._threads[body["id"]].join(timeout=10)
+    assert len(_finish_records(r)) == 1
+    assert not r.sismember(RUNNING, body["id"])
+    assert not r.exists(f"rq-gateway:operation:{body['id']}:lease")

@@ -179,6 +179,7 @@ class OperationRunner:
         try:
             if self.store.state(operation_id).get("status") == "canceled":
                 self._audit_end(operation_id, "canceled")
+                self.store.release_ended(operation_id)
         except redis.RedisError as error:
             log.warning("Operation %s: its finish record was not written (%s)", operation_id, error)
 
@@ -221,10 +222,15 @@ class OperationRunner:
                 if mine is not None and mine.is_alive():
                     continue
             token = self.new_token()
-            if self.store.claim(operation_id, token):
+            claimed = self.store.claim(operation_id, token)
+            if claimed == "held":
                 log.warning("Resuming operation %s: its runner's lease lapsed", operation_id)
                 self.run_in_background(operation_id, token)
                 taken.append(operation_id)
+            elif claimed == "ended":
+                # Canceled while a runner held its lease, which lapsed: the runner died before the
+                # chunk that would have stopped it and written the finish record. Written here.
+                self._audit_if_canceled(operation_id)
         return taken
 
     def start_resuming(self) -> None:

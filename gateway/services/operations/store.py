@@ -19,7 +19,7 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import redis
 from redis import Redis
@@ -227,10 +227,21 @@ class OperationStore:
             (reply,) = damaged.execute(pipe)
         return reply
 
-    def claim(self, operation_id: str, token: str) -> bool:
-        """Take the lease of a running operation if it is free (or already ours)."""
+    def claim(self, operation_id: str, token: str) -> Literal["held", "busy", "ended"]:
+        """Take the lease of a running operation if it is free (or already ours): "held"; "busy"
+        when another runner holds it (or there is no such operation); "ended" when it no longer
+        runs (now off the running set: a cancel leaves it there while a runner holds the lease)."""
         keys = [operation_key(operation_id), lease_key(operation_id), RUNNING]
-        return bool(self._lease(keys=keys, args=[token, LEASE_MS, operation_id]))
+        reply = self._lease(keys=keys, args=[token, LEASE_MS, operation_id])
+        return "held" if reply == 1 else "ended" if reply == -1 else "busy"
+
+    def release_ended(self, operation_id: str) -> None:
+        """An ended operation off the running set and its lease gone, once its runner has written
+        its finish record (a cancel leaves both while a runner holds the lease)."""
+        with self._connection.pipeline(transaction=False) as pipe:
+            pipe.srem(RUNNING, operation_id)
+            pipe.delete(lease_key(operation_id))
+            damaged.execute(pipe)
 
     def finish(self, operation_id: str, token: str, status: str, walked: tuple[str, str] = NO_MARK) -> bool:
         """End the operation this token runs. `walked`: the field and value the walk's last chunk
