@@ -33,6 +33,7 @@ SCRIPTS += [
     "OPERATION_END",
     "OPERATION_LEASE",
     "OPERATION_HANDED_OVER",
+    "OPERATION_FINISH_RECORD",
 ]
 
 
@@ -47,7 +48,14 @@ def test_every_lua_file_is_found_as_package_data_and_used():
 
 
 # Scripts that touch no registry entry: cancel, and the operation store's own steps.
-WITHOUT_PRELUDE = {"CANCEL", "OPERATION_CREATE", "OPERATION_END", "OPERATION_LEASE", "OPERATION_HANDED_OVER"}
+WITHOUT_PRELUDE = {
+    "CANCEL",
+    "OPERATION_CREATE",
+    "OPERATION_END",
+    "OPERATION_LEASE",
+    "OPERATION_HANDED_OVER",
+    "OPERATION_FINISH_RECORD",
+}
 
 
 def test_the_prelude_comes_first_in_every_script_but_cancel():
