@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from rq import Queue
 
@@ -61,6 +62,15 @@ def sentinels(redis_server_binary: str, tmp_path: Path) -> Iterator[SentinelDepl
         yield deployment
     finally:
         deployment.stop()
+
+
+@pytest.fixture
+def slow_app(redis_url: str) -> Iterator[FastAPI]:
+    """An app whose operations run at 200 jobs/s: chunks of 20, a tenth of a second apart."""
+    application = create_app(Settings(redis_url=redis_url, bulk_max_rate=200))
+    yield application
+    application.state.service.operations_runner.stop()
+    application.state.service.connection.close()
 
 
 @pytest.fixture

@@ -262,15 +262,6 @@ def test_an_idempotency_replay_starts_nothing_new(client, r, fail_jobs):
     assert other.status_code == 422 and "another request" in other.json()["detail"]
 
 
-@pytest.fixture
-def slow_app(redis_url):
-    """200 jobs/s: chunks of 20, a tenth of a second apart."""
-    application = create_app(Settings(redis_url=redis_url, bulk_max_rate=200))
-    yield application
-    application.state.service.operations_runner.stop()
-    application.state.service.connection.close()
-
-
 def test_cancel_stops_within_one_chunk(slow_app, r, fail_jobs):
     fail_jobs(300)
     client = TestClient(slow_app)

@@ -115,9 +115,7 @@ class TrackedOperations(ServiceCore):
     def _shown(self, operation: Operation) -> Operation:
         """The operation without the ids of jobs the caller may not see: an unrestricted key's
         operation on a queue may name jobs of other queues (a job_ids selector, their errors)."""
-        if not self._others(operation):
-            return operation
-        return self._seen_as(operation, self._unseen(named_ids(operation)))
+        return self._shown_all([operation])[0]
 
     def _seen_as(self, operation: Operation, hidden: set[str]) -> Operation:
         """seen_as, with every error of the operation read when its counts need them: a walk of
