@@ -4,6 +4,8 @@ a field silently dropped, which turned a dry run into a real retry or delete of 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gateway.app import create_app
@@ -51,3 +53,39 @@ def test_a_queue_in_a_selected_retry_body_is_refused_not_dropped(client, conn, f
     assert response.status_code == 422, response.text
     assert "queue" in response.json()["detail"]
     assert conn.zscore("rq:failed:default", job) is not None
+
+
+FORM = "application/x-www-form-urlencoded"  # what `curl -d` sends without a header
+
+
+def _path_of(route: str) -> str:
+    return route.split(" ", 1)[1].replace("{", "").replace("}", "")
+
+
+@pytest.mark.parametrize(
+    ("route", "content_type"),
+    [(route, kind) for route, _ in _body_schemas() for kind in ("text/plain", FORM)],
+)
+def test_a_json_body_sent_as_another_type_is_told_to_say_json_and_acts_on_nothing(
+    client, conn, factory, route, content_type
+):
+    (job,) = factory.failed()
+    body = json.dumps({"action": "delete", "selector": {"all": True}, "job_ids": [job]})
+    response = client.post(_path_of(route), content=body, headers={"Content-Type": content_type})
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "Content-Type: application/json" in detail and content_type in detail, detail
+    assert conn.zscore("rq:failed:default", job) is not None
+
+
+@pytest.mark.parametrize("route", [route for route, _ in _body_schemas()])
+def test_a_missing_body_is_named_as_a_missing_json_object(client, route):
+    response = client.post(_path_of(route), headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json() == {"detail": "Invalid request: body: a JSON object is required"}
+
+
+def test_a_json_body_of_the_wrong_shape_keeps_pydantics_words(client):
+    response = client.post("/api/v1/operations", json=[1, 2])
+    assert response.status_code == 422, response.text
+    assert "Content-Type" not in response.json()["detail"]

@@ -108,14 +108,27 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-async def _invalid_request(_: Request, error: Exception) -> JSONResponse:
+async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
     """FastAPI's own parameter checks, answered in the same {"detail": str} shape as ours."""
     assert isinstance(error, RequestValidationError)
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"][1:]) or str(item["loc"][0])
-        problems.append(f"{where}: {item['msg']}")
+    problems = [_problem(item, request.headers.get("content-type")) for item in error.errors()]
     return JSONResponse({"detail": "Invalid request: " + "; ".join(problems)}, status_code=422)
+
+
+def _problem(item: Any, content_type: str | None) -> str:
+    """One problem, said in the caller's terms. A body that is not there, or not sent as JSON,
+    is named as such: FastAPI reads a body sent as text/plain or as a form (`curl -d` without a
+    header) as no JSON object at all, and pydantic's own words for that name no Content-Type."""
+    where = ".".join(str(part) for part in item["loc"][1:]) or str(item["loc"][0])
+    if tuple(item["loc"]) == ("body",):
+        if item["type"] == "missing":
+            return "body: a JSON object is required"
+        if "json" not in (content_type or "").lower():
+            return (
+                "body: send it as JSON, with Content-Type: application/json (this request's "
+                f"Content-Type is {content_type or 'missing'})"
+            )
+    return f"{where}: {item['msg']}"
 
 
 _UNDECODABLE_BODY = "There was an error parsing the body"
