@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 from gateway.errors import BackendUnavailable, Forbidden, InvalidInput, Unauthenticated
 from gateway.services.acted import count_acted
-from gateway.services.audit import AuditRecord, outcome_of
+from gateway.services.audit import DRY_RUN_SUFFIX, REPLAY_SUFFIX, AuditRecord, outcome_of
 from gateway.services.principal import RequestScope, Role
 from gateway.services.read_scope import shown_to
 from gateway.services.refusals import refuse_unauthenticated
@@ -176,7 +176,7 @@ class _Guarded:
             request_id=self.scope.request_id,
             key=self.scope.principal.name,
             # A dry run changes nothing but shows what the key could do: audited, and marked.
-            action=self.access.action + (".dry_run" if arguments.get("dry_run") else ""),
+            action=self.access.action + (DRY_RUN_SUFFIX if arguments.get("dry_run") else ""),
             queue=self.queue,
             job_ids=[str(job_id) for job_id in job_ids],
             worker=str(arguments["worker_name"]) if "worker_name" in arguments else None,
@@ -274,13 +274,16 @@ def note_jobs_checked(job_id: str | None = None, queue: str | None = None) -> No
         call.record.queue = queue
 
 
-def note_operation(operation_id: str, queue: str) -> None:
+def note_operation(operation_id: str, queue: str, replayed: bool = False) -> None:
     """Called by a tracked operation's start and cancel once they know the operation: the audit
-    record names it and its queue (a cancel names no queue of its own)."""
+    record names it and its queue (a cancel names no queue of its own). A start that replayed an
+    Idempotency-Key started nothing: its record is marked, as a dry run's is (ACTION.replay)."""
     call = _current.get()
     if call is not None and call.record is not None:
         call.record.operation_id = operation_id
         call.record.queue = queue
+        if replayed:
+            call.record.action += REPLAY_SUFFIX
 
 
 def note_acted(count: int) -> None:

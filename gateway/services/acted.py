@@ -6,15 +6,15 @@ A record lists the jobs a call addressed (`job_id`, `job_ids`) or, for bulk call
 acted on (`ids_from_result`), so a retry-all that requeued 500 jobs counts 500 `ok`, and a retry
 of a job that is not in the failed registry counts one `error`. A tracked operation counts the
 jobs it acted on once, when it ends (`operation_retry.finish`, `operation_delete.finish`), in the
-process that ran its last chunk. Dry runs act on nothing and are not counted. `action` takes
-only the declared action names and `outcome` only ok, refused and error, so the series stay
-bounded."""
+process that ran its last chunk. Dry runs and idempotent replays act on nothing and are not
+counted. `action` takes only the declared action names and `outcome` only ok, refused and error,
+so the series stay bounded."""
 
 from __future__ import annotations
 
 from prometheus_client import Counter
 
-from gateway.services.audit import AuditRecord
+from gateway.services.audit import DRY_RUN_SUFFIX, REPLAY_SUFFIX, AuditRecord
 
 JOBS_ACTED = Counter(
     "rq_gateway_jobs_acted",
@@ -26,7 +26,7 @@ JOBS_ACTED = Counter(
 def count_acted(record: AuditRecord, acted: int | None = None) -> None:
     """`acted`, when given, is the jobs acted on where the record lists others too (a replay
     lists the job it made)."""
-    if record.action.endswith(".dry_run"):
+    if record.action.endswith((DRY_RUN_SUFFIX, REPLAY_SUFFIX)):  # acted on nothing
         return
     if acted is None:
         acted = len(record.job_ids) if record.acted is None else record.acted

@@ -26,6 +26,9 @@ _warnings = logging.getLogger(__name__)
 AUDIT_STREAM = "rq-gateway:audit"
 DEFAULT_MAXLEN = 10_000
 IDS_SHOWN = 10
+# Marks on a mutation's action for a call that acted on nothing (e.g. `retry_group.dry_run`).
+DRY_RUN_SUFFIX = ".dry_run"
+REPLAY_SUFFIX = ".replay"  # a tracked operation's start that replayed an Idempotency-Key
 _STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
 _CHUNK = 1000  # entries per XREVRANGE while a queue-limited reader's pass walks the stream
 _QUEUE_FIELD = re.compile(rb'"queue":(null|"(?:[^"\\]|\\.)*")')

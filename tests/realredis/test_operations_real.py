@@ -260,6 +260,12 @@ def test_an_idempotency_replay_starts_nothing_new(client, r, fail_jobs):
     assert r.zcard("rq:failed:default") == 10  # nothing acted on the new failures
     other = _start(client, {**request, "action": "delete"}, **{"Idempotency-Key": "nightly-42"})
     assert other.status_code == 422 and "another request" in other.json()["detail"]
+    # The replay is audited as one, naming the operation it answered: it started nothing.
+    entries = client.get("/api/v1/audit").json()["entries"]
+    retries = [(e["action"], e.get("operation_id")) for e in entries if "operation_retry" in e["action"]]
+    operation_id = first.json()["id"]
+    retries.remove(("operation_retry.finish", operation_id))  # written as the first one ended
+    assert retries == [("operation_retry.replay", operation_id), ("operation_retry", operation_id)]
 
 
 def test_cancel_stops_within_one_chunk(slow_app, r, fail_jobs):

@@ -98,7 +98,7 @@ class TrackedOperations(ServiceCore):
         operation, new = self._tracker.start(
             action_name, name, parsed, principal, idempotency_key, self._own_jobs_only
         )
-        note_operation(operation.id, operation.queue)
+        note_operation(operation.id, operation.queue, replayed=not new)
         return operation, new
 
     @read()
