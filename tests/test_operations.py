@@ -14,9 +14,11 @@ from hypothesis import strategies as st
 
 from gateway.cli_options import OPTIONS
 from gateway.errors import InvalidInput
+from gateway.services.operations import store as store_module
 from gateway.services.operations.model import FILTER_FIELDS, MAX_OPERATION_IDS, Selector
 from gateway.services.operations.pacing import MOST_CHUNK, ChunkSizer, Pace
 from gateway.services.operations.runner import OperationRunner, fails_again
+from gateway.services.operations.store import OperationStore
 from tests.keyed import bearer, gql, keyed_client
 
 _json = st.recursive(
@@ -346,3 +348,16 @@ def test_a_reused_idempotency_key_is_refused_in_words_both_transports_use(client
     said = "This idempotency key was used for another request in the last 24 h"
     assert (rest.status_code, rest.json()["detail"]) == (422, said)
     assert (graphql["extensions"]["code"], graphql["message"]) == ("BAD_REQUEST", said)
+
+
+def test_operations_started_in_one_millisecond_list_in_the_order_they_started(conn, monkeypatch):
+    """The list's index is a zset by start time: operations started in the same millisecond (a
+    script, several replicas) listed in the order of their random ids, not newest first."""
+    store = OperationStore(conn)
+    monkeypatch.setattr(store_module.time, "time", lambda: 1_800_000_000.0)
+    started = [
+        store.create("retry", "default", Selector.parse({"all": True}), "admin", 0, "", "t", None)[0]
+        for _ in range(30)
+    ]
+    assert store.listed_after(None, 100) == started[::-1]
+    assert store.listed_after(started[20], 100) == started[19::-1]  # paging follows the same order

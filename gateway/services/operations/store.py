@@ -4,7 +4,7 @@
     rq-gateway:operation:{id}:errors      list: the first ERRORS_KEPT errors, "code id" (all, for job_ids)
     rq-gateway:operation:{id}:lease       the runner's token, expiring after LEASE_MS
     rq-gateway:operation:{id}:limited     list: rate-limited jobs a chunk left for RQ's requeue
-    rq-gateway:operations                 zset: the latest LIST_KEPT ids by start time
+    rq-gateway:operations                 zset: the latest LIST_KEPT ids, in the order Redis saw them start
     rq-gateway:operations:running         set: ids whose status is running
     rq-gateway:operation-idempotency:{h}  the id an idempotency key started, for 24 h
     rq-gateway:operations:started         pub/sub channel: a start wakes every idle resumer

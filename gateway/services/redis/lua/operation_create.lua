@@ -17,7 +17,13 @@ own_key(KEYS[3], 'set')
 local fields = {}
 for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+-- Newest first is the order of starts as Redis saw them: an operation scored no later than the
+-- newest listed (started in the same millisecond, or by a replica whose clock is behind) goes
+-- just after it, so ties never list in the order of the random ids.
+local score = tonumber(ARGV[2])
+local newest = redis.call('ZREVRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if newest[2] and tonumber(newest[2]) >= score then score = tonumber(newest[2]) + 1 end
+redis.call('ZADD', KEYS[2], score, ARGV[1])
 -- Only the latest are listed; older ones expire on their own once finished.
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[6]) - 1)
 redis.call('SADD', KEYS[3], ARGV[1])
