@@ -1,9 +1,9 @@
 """Under pytest-xdist, the tests that measure time run alone.
 
-CI runs the suite on two xdist workers (README "Test"). A test whose assertion is a latency bound
+CI runs the suite on three xdist workers (README "Test"). A test whose assertion is a latency bound
 or a rate measured over wall-clock time (the 20 ms PING bound during an operation, the Redis
 commands per second of 1,000 subscribers) would otherwise share the machine's two cores with
-whatever the other worker runs meanwhile, and measure its neighbour instead of the gateway.
+whatever the other workers run meanwhile, and measure its neighbours instead of the gateway.
 
 So each test holds a lock shared by all workers of the run for its whole run protocol (setup,
 call and teardown, including the module fixtures it sets up or tears down): an exclusive one for
