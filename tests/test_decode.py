@@ -127,3 +127,46 @@ def test_a_lone_surrogate_is_written_as_its_escape_and_its_payload_is_not_plain(
     func_name, args, kwargs = _decode_call(zlib.compress(payload), DefaultSerializer)
     assert (func_name, args, kwargs) == ("m.f\\ud800", ["a\\ud800b"], {"k\\udfff": "\\udfff"})
     json.dumps([func_name, args, kwargs], ensure_ascii=False).encode()  # UTF-8 carries it
+
+
+_result_types = st.one_of(st.none(), st.sampled_from([b"1", b"2", b"3", b"x", b""]))
+_exc_strings = st.one_of(
+    st.none(),
+    st.binary(max_size=8),
+    st.sampled_from(
+        [
+            b64encode(zlib.compress(b"Traceback\nKeyError: 'cust-4711'")),
+            b64encode(zlib.compress(b"KeyError: caf\xe9")),
+            b64encode(b"not zlib"),
+        ]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(_FIELDS), min_size=1, max_size=5, unique=True),
+    st.data(),
+    _result_types,
+    _exc_strings,
+    st.sampled_from(["failed", "created"]),
+)
+def test_decode_fields_with_the_newest_result_gives_decode_jobs_traceback(
+    fields, data, result_type, exc_string, default_status
+):
+    """Search matches `exc:` and free text on the traceback job_fields.lua reads as the newest
+    results entry's type and exc_string; it must be the one a job's own page shows, damaged
+    entries included."""
+    values = [data.draw(_field_values) for _ in fields]
+    raw = {name.encode(): value for name, value in zip(fields, values, strict=True) if value}
+    entry = {
+        name: value
+        for name, value in ((b"type", result_type), (b"exc_string", exc_string))
+        if value is not None
+    }
+    latest = [(b"1-0", entry)] if entry else []
+    expected = decode_job("j1", raw, latest, DefaultSerializer, "q", default_status) if raw else None
+    got = decode_fields(
+        "j1", tuple(fields), [*values, result_type, exc_string], DefaultSerializer, "q", default_status
+    )
+    assert (got and got.exc_info) == (expected and expected.exc_info)

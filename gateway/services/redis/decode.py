@@ -142,9 +142,27 @@ def _latest_result(job_id: str, entry: Any, serializer: Any) -> _LatestResult | 
         return_value = payload.get(b"return_value")
         return _LatestResult(
             type=int(payload[b"type"]),
-            exc_string=damaged.shown(zlib.decompress(b64decode(exc_string))) if exc_string else None,
+            exc_string=_exc_text(exc_string),
             return_value=serializer.loads(b64decode(return_value)) if return_value is not None else None,
         )
+    except Exception:
+        log.warning("job %s: latest result could not be decoded", job_id)
+        return None
+
+
+def _exc_text(exc_string: bytes | None) -> str | None:
+    """A results entry's exc_string as RQ's Result.restore decodes it (zlib, then base64)."""
+    return damaged.shown(zlib.decompress(b64decode(exc_string))) if exc_string else None
+
+
+def _latest_exc_text(job_id: str, result_type: bytes | None, exc_string: bytes | None) -> str | None:
+    """The traceback of a newest results entry read as its type and exc_string alone
+    (job_fields.lua), None where _latest_result would find no result."""
+    if result_type is None:
+        return None
+    try:
+        int(result_type)
+        return _exc_text(exc_string)
     except Exception:
         log.warning("job %s: latest result could not be decoded", job_id)
         return None
@@ -212,11 +230,13 @@ def decode_fields(
     queue_name: str,
     default_status: str,
 ) -> JobInfo | None:
-    """decode_job of a hash read in part (HMGET of `fields`, no results entry), None when none
-    of them is set (as an empty hash). The same JobInfo, without decode_job's work for the fields
-    that were not read: search decodes every job it examines this way (about 5 µs a job less)."""
-    raw = dict(zip(fields, values, strict=True))
-    if not any(values):
+    """decode_job of a hash read in part (HMGET of `fields`, then, when `values` has two more,
+    its newest results entry's type and exc_string), None when none of the fields is set (as an
+    empty hash). The same JobInfo, without decode_job's work for the fields that were not read:
+    search decodes every job it examines this way (about 5 µs a job less)."""
+    raw = dict(zip(fields, values, strict=False))
+    latest = values[len(fields) :]
+    if not any(values[: len(fields)]):
         return None
     status = _text(raw.get("status"))
     if status not in JOB_STATUSES:
@@ -231,8 +251,14 @@ def decode_fields(
         args=args,
         kwargs=kwargs,
         description=_text(raw.get("description")),
-        exc_info=_legacy_exc_info(raw.get("exc_info")) if status == _FAILED else None,
+        exc_info=_fields_exc_info(job_id, raw, latest) if status == _FAILED else None,
     )
+
+
+def _fields_exc_info(job_id: str, raw: dict[str, bytes | None], latest: list[bytes | None]) -> str | None:
+    """decode_job's exc_info: the newest result's traceback, else the hash's (RQ < 2)."""
+    from_result = _latest_exc_text(job_id, *latest) if latest else None
+    return from_result or _legacy_exc_info(raw.get("exc_info"))
 
 
 _FAILED = JobStatus.FAILED.value
