@@ -96,10 +96,11 @@ def scan_search(
 ) -> Iterator[SearchChunk]:
     """Chunks of matches after the cursor `after`, in scan order, until `scan_limit` entries were
     examined (None: no limit) or the scope is exhausted (the last chunk says `complete`). Each
-    chunk is one registry read, one script call for the fields the terms need (a pipeline when
-    they need the traceback), one more pipeline for `meta.` terms and one for the matches whole:
-    nothing is held between chunks but the cursor. The next chunk is read from Redis while
-    this one is matched (read_ahead.py). InvalidParameter for a cursor not ours."""
+    chunk is one registry read, script calls for the fields the terms need (and each job's newest
+    traceback when they need it: fetch.py bounds the jobs a call), one more pipeline for `meta.`
+    terms and one for the matches whole: nothing is held between chunks but the cursor. The next
+    chunk is read from Redis while this one is matched (read_ahead.py). InvalidParameter for a
+    cursor not ours."""
     browser = Browser(connection, RegistryReader(connection), serializer)
     test = predicate(query)
     probes = _probes(connection, browser, RegistryReader(connection), query, scope, after, scan_limit, chunk)
