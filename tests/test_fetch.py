@@ -23,15 +23,15 @@ def _seed(conn, n: int) -> list[str]:
     return ids
 
 
-def test_with_results_each_job_gives_its_fields_then_its_newest_results_type_and_traceback(conn) -> None:
+def test_with_results_each_job_gives_its_fields_then_its_newest_results_traceback(conn) -> None:
     ids = [*_seed(conn, 7), "never-written"]
     flat = _read_fields(conn, ids, FIELDS, with_results=True)
-    width = len(FIELDS) + 2
+    width = len(FIELDS) + 1
     rows = [flat[width * n : width * (n + 1)] for n in range(len(ids))]
     for i, row in enumerate(rows[:-1]):
-        newest = [b"3", f"new-{i}".encode()] if i % 3 else [None, None]
-        assert row == [b"failed", f"d{i}".encode(), *newest]
-    assert rows[-1] == [None, None, None, None]
+        newest = f"new-{i}".encode() if i % 3 else None
+        assert row == [b"failed", f"d{i}".encode(), newest]
+    assert rows[-1] == [None, None, None]
     assert len(flat) == width * len(ids)
 
 
@@ -39,7 +39,7 @@ def test_a_wrong_type_at_a_results_key_reads_as_no_result(conn) -> None:
     ids = _seed(conn, 2)
     conn.delete(keys.results_key(ids[1]))
     conn.set(keys.results_key(ids[1]), "not a stream")
-    assert _read_fields(conn, ids, FIELDS, with_results=True)[4:] == [b"failed", b"d1", None, None]
+    assert _read_fields(conn, ids, FIELDS, with_results=True)[3:] == [b"failed", b"d1", None]
 
 
 def test_script_calls_are_bounded_in_jobs_and_a_chunk_is_one_call(conn, round_trips) -> None:
@@ -48,5 +48,5 @@ def test_script_calls_are_bounded_in_jobs_and_a_chunk_is_one_call(conn, round_tr
     for with_results, per_call in ((False, FIELDS_CALL_JOBS), (True, FIELDS_WITH_RESULTS_CALL_JOBS)):
         round_trips.reset()
         flat = _read_fields(conn, ids, FIELDS, with_results=with_results)
-        assert len(flat) == len(ids) * (len(FIELDS) + (2 if with_results else 0))
+        assert len(flat) == len(ids) * (len(FIELDS) + (1 if with_results else 0))
         assert round_trips.commands == ["EVALSHA"] * math.ceil(len(ids) / per_call)

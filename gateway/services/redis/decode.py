@@ -11,19 +11,16 @@ import logging
 import pickle
 import re
 import zlib
-from base64 import b64decode
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
 from rq.job import JobStatus
-from rq.results import Result
 from rq.serializers import DefaultSerializer
 
 from gateway.services.domain.models import JOB_STATUSES, JobInfo
 from gateway.services.domain.rqtime import rq_time
-from gateway.services.redis import damaged
+from gateway.services.redis import damaged, result_entry
 from gateway.services.redis.json_safe import MAX_DEPTH, plain_payload, to_json, writable
 
 log = logging.getLogger(__name__)
@@ -124,59 +121,6 @@ def _text(raw: bytes | None) -> str | None:
     return damaged.shown_or_none(raw)
 
 
-@dataclass(frozen=True)
-class _LatestResult:
-    type: int
-    exc_string: str | None
-    return_value: Any
-
-
-def _latest_result(job_id: str, entry: Any, serializer: Any) -> _LatestResult | None:
-    """The newest results-stream entry, decoded as RQ's Result.restore does (without building a
-    Result per job, which costs more than the decoding itself)."""
-    if not entry:
-        return None
-    _result_id, payload = entry[0]
-    try:
-        exc_string = payload.get(b"exc_string")
-        return_value = payload.get(b"return_value")
-        return _LatestResult(
-            type=int(payload[b"type"]),
-            exc_string=_exc_text(exc_string),
-            return_value=serializer.loads(b64decode(return_value)) if return_value is not None else None,
-        )
-    except Exception:
-        log.warning("job %s: latest result could not be decoded", job_id)
-        return None
-
-
-def _exc_text(exc_string: bytes | None) -> str | None:
-    """A results entry's exc_string as RQ's Result.restore decodes it (zlib, then base64)."""
-    return damaged.shown(zlib.decompress(b64decode(exc_string))) if exc_string else None
-
-
-def _latest_exc_text(job_id: str, result_type: bytes | None, exc_string: bytes | None) -> str | None:
-    """The traceback of a newest results entry read as its type and exc_string alone
-    (job_fields.lua), None where _latest_result would find no result."""
-    if result_type is None:
-        return None
-    try:
-        int(result_type)
-        return _exc_text(exc_string)
-    except Exception:
-        log.warning("job %s: latest result could not be decoded", job_id)
-        return None
-
-
-def _legacy_exc_info(raw: bytes | None) -> str | None:
-    if not raw:
-        return None
-    try:
-        return damaged.shown(zlib.decompress(raw)) or None
-    except zlib.error:
-        return damaged.shown(raw) or None
-
-
 def orphan(job_id: str, queue_name: str) -> JobInfo:
     """A failed-registry entry whose job hash is gone: shown so it can be seen and cleaned up."""
     return JobInfo(job_id=job_id, status=JobStatus.FAILED.value, origin=queue_name, origin_known=False)
@@ -195,14 +139,14 @@ def decode_job(
     if status not in JOB_STATUSES:
         status = default_status
     func_name, args, kwargs = _decode_call(raw.get(b"data"), serializer)
-    result = _latest_result(job_id, latest, serializer)
+    payload = result_entry.newest_payload(latest)
 
     exc_info = None
     return_value = None
     if status == JobStatus.FAILED.value:
-        exc_info = (result.exc_string if result else None) or _legacy_exc_info(raw.get(b"exc_info"))
-    elif status == JobStatus.FINISHED.value and result and result.type == Result.Type.SUCCESSFUL.value:
-        return_value = _json_or_none(lambda value: value, result.return_value)
+        exc_info = result_entry.failed_traceback(job_id, payload.get(b"exc_string"), raw.get(b"exc_info"))
+    elif status == JobStatus.FINISHED.value:
+        return_value = _json_or_none(lambda value: value, result_entry.returned(job_id, payload, serializer))
 
     return JobInfo(
         job_id=job_id,
@@ -230,18 +174,19 @@ def decode_fields(
     queue_name: str,
     default_status: str,
 ) -> JobInfo | None:
-    """decode_job of a hash read in part (HMGET of `fields`, then, when `values` has two more,
-    its newest results entry's type and exc_string), None when none of the fields is set (as an
-    empty hash). The same JobInfo, without decode_job's work for the fields that were not read:
-    search decodes every job it examines this way (about 5 µs a job less)."""
+    """decode_job of a hash read in part (HMGET of `fields`, then, when `values` has one more, its
+    newest results entry's exc_string), None when none of the fields is set (as an empty hash).
+    The same JobInfo, without decode_job's work for the fields that were not read: search decodes
+    every job it examines this way (about 5 µs a job less)."""
     raw = dict(zip(fields, values, strict=False))
-    latest = values[len(fields) :]
+    exc_string = values[len(fields)] if len(values) > len(fields) else None
     if not any(values[: len(fields)]):
         return None
     status = _text(raw.get("status"))
     if status not in JOB_STATUSES:
         status = default_status
     func_name, args, kwargs = _decode_call(raw.get("data"), serializer)
+    failed = status == _FAILED
     return JobInfo(
         job_id=job_id,
         status=status,
@@ -251,21 +196,14 @@ def decode_fields(
         args=args,
         kwargs=kwargs,
         description=_text(raw.get("description")),
-        exc_info=_fields_exc_info(job_id, raw, latest) if status == _FAILED else None,
+        exc_info=result_entry.failed_traceback(job_id, exc_string, raw.get("exc_info")) if failed else None,
     )
-
-
-def _fields_exc_info(job_id: str, raw: dict[str, bytes | None], latest: list[bytes | None]) -> str | None:
-    """decode_job's exc_info: the newest result's traceback, else the hash's (RQ < 2)."""
-    from_result = _latest_exc_text(job_id, *latest) if latest else None
-    return from_result or _legacy_exc_info(raw.get("exc_info"))
 
 
 _FAILED = JobStatus.FAILED.value
 
-# For readers that need only part of a job (failure groups read the function and traceback).
+# For readers that need only part of a job (failure groups read the function).
 decode_call = _decode_call
-legacy_exc_info = _legacy_exc_info
 
 
 def decode_meta(raw: bytes | None, serializer: Any) -> dict[str, Any] | None:

@@ -9,13 +9,12 @@ this one (reads/read_ahead.py)."""
 from __future__ import annotations
 
 import zlib
-from base64 import b64decode
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
 
-from gateway.services.redis import damaged, decode, keys, scripts
+from gateway.services.redis import damaged, decode, keys, result_entry, scripts
 from gateway.services.redis.json_safe import writable
 
 Member = str | bytes
@@ -54,7 +53,7 @@ def decode_facts(flat: list[Any], serializer: Any) -> list[FailureFacts]:
         facts.append(
             FailureFacts(
                 _func_name(data, serializer),
-                _traceback(exc_string, legacy),
+                result_entry.failed_traceback(None, exc_string, legacy),
                 decode.format_timestamp(ended_at),
                 orphan=False,
                 origin=origin,
@@ -75,13 +74,3 @@ def _func_name(data: bytes | None, serializer: Any) -> str | None:
     except Exception:
         return decode.decode_call(data, serializer)[0]
     return writable(func_name) if isinstance(func_name, str) else None
-
-
-def _traceback(exc_string: bytes | None, legacy: bytes | None) -> str | None:
-    """The traceback as RQ's Result.restore decodes it, else the job hash's (RQ < 2)."""
-    if exc_string:
-        try:
-            return zlib.decompress(b64decode(exc_string)).decode("utf-8", "replace")
-        except Exception:
-            return None
-    return decode.legacy_exc_info(legacy)

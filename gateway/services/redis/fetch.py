@@ -51,7 +51,7 @@ def read_jobs(
     (search's read-ahead): Redis's time and the gateway's decoding overlap."""
     default_status = "failed" if in_failed_registry else "created"
     if fields is not None:
-        width = len(fields) + (2 if with_results else 0)
+        width = len(fields) + (1 if with_results else 0)
         flat = _read_fields(connection, job_ids, fields, with_results)
 
         def decode_fields_read() -> list[Any]:
@@ -99,7 +99,7 @@ def _read_fields(
     connection: Redis, job_ids: list[str | bytes], fields: tuple[str, ...], with_results: bool
 ) -> list[Any]:
     """`fields` of each job, flat (len(fields) values a job, None where absent), then, with
-    results, the newest results entry's type and exc_string: one script call per few hundred jobs
+    results, the newest results entry's exc_string: one script call per few hundred jobs
     (lua/job_fields.lua). A pipeline of HMGET and XREVRANGE per job cost an `exc:` scan four times
     the Python time of an `args:` one."""
     read = connection.register_script(scripts.JOB_FIELDS)

@@ -16,15 +16,6 @@ for i = 4, #ARGV do
   else
     out[n + 1], out[n + 2], out[n + 3], out[n + 4] = false, false, false, false
   end
-  local exc_string = false
-  local results = results_prefix .. id .. results_suffix
-  local latest = absent_if_error(redis.pcall('XREVRANGE', results, '+', '-', 'COUNT', 1))
-  if latest and latest[1] then
-    local kv = latest[1][2]
-    for j = 1, #kv, 2 do
-      if kv[j] == 'exc_string' then exc_string = kv[j + 1] end
-    end
-  end
-  out[n + 5] = exc_string
+  out[n + 5] = newest_exc_string(results_prefix .. id .. results_suffix)
 end
 return out

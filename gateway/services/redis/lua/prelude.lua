@@ -48,6 +48,19 @@ local function is_utf8(s)
   return true
 end
 
+-- The exc_string of a results stream's newest entry (the traceback RQ 2 and later keep there),
+-- false when there is none or the key is not a stream: cause_fields.lua and job_fields.lua read
+-- the same field the same way, so groups, filters and search match the same traceback.
+local function newest_exc_string(results)
+  local latest = absent_if_error(redis.pcall('XREVRANGE', results, '+', '-', 'COUNT', 1))
+  if not (latest and latest[1]) then return false end
+  local kv = latest[1][2]
+  for j = 1, #kv, 2 do
+    if kv[j] == 'exc_string' then return kv[j + 1] end
+  end
+  return false
+end
+
 local function live_bounds(key, now)
   local neg = redis.call('ZCOUNT', key, '-inf', '(0')
   local expired = redis.call('ZCOUNT', key, 0, now)
