@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import fields
 
 import pytest
 
 from gateway.apikeys import ApiKey, hash_key
-from gateway.services.audit import AUDIT_STREAM
+from gateway.graphql.audit import AuditEntry as GraphQLEntry
+from gateway.rest.models.audit import AuditEntry as RestEntry
+from gateway.services.audit import AUDIT_STREAM, AuditRecord, AuditTrail
+from gateway.services.audit import AuditEntry as ServiceEntry
 from gateway.services.principal import Role
+from gateway.services.redis.backend import BackendHealth
 from tests.keyed import API_KEYS, bearer, code_of, gql, keyed_client
 
 RETRY = "mutation($id: ID!) { retryFailedJob(id: $id) { success } }"
@@ -308,3 +313,24 @@ def test_hostile_ids_are_cut_to_the_longest_valid_id_and_invalid_queues_not_reco
     assert first["outcome"] == "error" and first["job_ids"] == ["x" * 512]
     assert second["outcome"] == "error" and second["queue"] is None
     assert stream_records(conn) == [first, second]
+
+
+def test_every_field_of_a_read_back_record_reaches_both_transports(conn):
+    """The service's record grew `operation_id` and `selector_kind` after the transports' models
+    were written, and the REST model dropped `selector_kind` silently (pydantic ignores extras):
+    every field the service reads back must be a field of both, under its own name."""
+    service = {f.name for f in fields(ServiceEntry)}
+    assert service - set(RestEntry.model_fields) == set()
+    graphql = {f.name for f in GraphQLEntry.__strawberry_definition__.fields} | {"cursor"}  # GraphQL: id
+    assert service - graphql == set()
+
+
+def test_an_operation_finish_reads_back_with_its_selector_kind(conn):
+    record = AuditRecord("r", "runner", "operation_retry.finish", "default", operation_id="ab" * 16)
+    record.acted, record.selector_kind = 3, "query"
+    AuditTrail(conn).write(record, BackendHealth())
+    admin = keyed_client(conn, "admin")
+    [rest] = admin.get("/api/v1/audit").json()["entries"]
+    assert (rest["operation_id"], rest["job_count"], rest["selector_kind"]) == ("ab" * 16, 3, "query")
+    [node] = gql(admin, "{ auditLog { nodes { jobCount selectorKind } } }")["data"]["auditLog"]["nodes"]
+    assert node == {"jobCount": 3, "selectorKind": "query"}

@@ -28,6 +28,9 @@ class AuditEntry:
     operation_id: str | None = strawberry.field(
         description="The tracked operation a start, cancel or finish record is about."
     )
+    selector_kind: str | None = strawberry.field(
+        description="An operation's finish: its selector's kind (all, filter, group_id, job_ids, query)."
+    )
 
     @classmethod
     def of(cls, entry: AuditEntryRecord) -> AuditEntry:
@@ -44,6 +47,7 @@ class AuditEntry:
             error=entry.error,
             worker=entry.worker,
             operation_id=entry.operation_id,
+            selector_kind=entry.selector_kind,
         )
 
 

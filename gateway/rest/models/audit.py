@@ -22,6 +22,10 @@ class AuditEntry(BaseModel):
     operation_id: str | None = Field(
         default=None, description="The tracked operation a start, cancel or finish record is about."
     )
+    selector_kind: str | None = Field(
+        default=None,
+        description="An operation's finish: its selector's kind (all, filter, group_id, job_ids, query).",
+    )
 
 
 class AuditLog(BaseModel):
