@@ -187,6 +187,21 @@ def test_job_ids_selector_lists_ids_not_in_the_registry_as_errors(client, r, fai
     assert failed_ids(r) == [ids[1]]
 
 
+def test_an_entry_whose_id_is_not_utf8_is_named_in_errors_as_the_failed_list_names_it(client, r):
+    """README: bytes that are not UTF-8 are shown with backslash escapes, in ids too. An
+    operation's errors decoded them lossily (U+FFFD), so its error could not be matched back to
+    the entry the list shows; the dry run too."""
+    r.sadd("rq:queues", "rq:queue:dmg")
+    r.zadd("rq:failed:dmg", {b"caf\xe9": 9_999_999_999})
+    [listed] = client.get("/api/v1/jobs/failed", params={"queue": "dmg"}).json()
+    assert listed["job_id"] == "caf\\xe9"
+    body = {"action": "retry", "queue": "dmg", "selector": {"all": True}}
+    dry = _start(client, body | {"dry_run": True}).json()
+    done = _finished(client, _start(client, body).json()["id"])
+    for answer in (dry, done):
+        assert [error["job_id"] for error in answer["errors"]] == [listed["job_id"]], answer
+
+
 def test_group_selector_takes_the_failure_groups_members(client, r, fail_jobs, worker):
     fail_jobs(4)
     q = Queue("default", connection=r)

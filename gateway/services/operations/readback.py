@@ -9,6 +9,7 @@ from gateway.services.domain import json_text
 from gateway.services.domain.models import JobError
 from gateway.services.domain.outcome import RETRY_ERRORS, Outcome
 from gateway.services.operations.model import SELECTOR_KINDS, STATUSES, Operation, Selector, validate_action
+from gateway.services.redis import damaged
 
 # The codes operation_chunk.lua lists as errors: a retry's refusals, and for named ids one that
 # is not (or no longer) in the failed registry, as retry-selected answers it.
@@ -53,7 +54,7 @@ def operation_from_state(operation_id: str, raw: dict[str, str], errors: list[by
         started_at=raw["started_at"],
         finished_at=raw.get("finished_at") or None,
         key=raw["key"],
-        errors=[error_entry(entry.decode(errors="replace")) for entry in errors],
+        errors=[error_entry(damaged.shown(entry)) for entry in errors],
     )
 
 
@@ -69,4 +70,4 @@ def error_entry(entry: str) -> JobError:
 def recorded_error(code: int, member: str | bytes) -> JobError:
     """The error a chunk's `record` (prelude_operation.lua) lists for `member`, as read back."""
     raw = member if isinstance(member, bytes) else member.encode()
-    return error_entry((b"%d " % code + raw).decode(errors="replace"))
+    return error_entry(damaged.shown(b"%d " % code + raw))

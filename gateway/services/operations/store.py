@@ -173,7 +173,7 @@ class OperationStore:
         with self._connection.pipeline(transaction=False) as pipe:
             pipe.hgetall(operation_key(operation_id))
             (raw,) = damaged.execute(pipe)
-        return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in (raw or {}).items()}
+        return {damaged.shown(k): damaged.shown(v) for k, v in (raw or {}).items()}
 
     def read(self, operation_id: str) -> Operation | None:
         """The operation, or None when there is none or its state cannot be read (damaged data
@@ -201,7 +201,7 @@ class OperationStore:
         with self._connection.pipeline(transaction=False) as pipe:
             pipe.lrange(errors_key(operation_id), 0, -1)
             (errors,) = damaged.execute(pipe)
-        return [error_entry(entry.decode(errors="replace")) for entry in errors or []]
+        return [error_entry(damaged.shown(entry)) for entry in errors or []]
 
     def listed_after(self, after: str | None, count: int) -> list[str] | None:
         """Up to `count` ids of the list (newest first) after the operation `after` (None: from
@@ -214,11 +214,11 @@ class OperationStore:
                 return None
             start = cast(int, rank) + 1
         members = self._read(lambda pipe: pipe.zrevrange(INDEX, start, start + count - 1)) or []
-        return [member.decode(errors="replace") for member in members]
+        return [damaged.shown(member) for member in members]
 
     def running_ids(self) -> list[str]:
         members = self._read(lambda pipe: pipe.smembers(RUNNING)) or set()
-        return sorted(member.decode(errors="replace") for member in members)
+        return sorted(damaged.shown(member) for member in members)
 
     def _read(self, command: Any) -> Any:
         """One read whose key, of another type, reads as absent (None)."""
@@ -293,7 +293,7 @@ def _operation_of(operation_id: str, raw: Any, errors: Any) -> Operation | None:
     """An operation from its hash and its first errors as read (None: absent or unreadable)."""
     if not raw:
         return None
-    fields = {k.decode(errors="replace"): v.decode(errors="replace") for k, v in raw.items()}
+    fields = {damaged.shown(k): damaged.shown(v) for k, v in raw.items()}
     try:
         return operation_from_state(operation_id, fields, errors or [])
     except (KeyError, ValueError, TypeError, InvalidInput) as error:

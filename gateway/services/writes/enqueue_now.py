@@ -71,7 +71,7 @@ class EnqueueNow:
             ],
         )
         code, raw_status = EnqueueNowCode(reply[0]), reply[1]
-        status = raw_status.decode(errors="replace") if isinstance(raw_status, bytes) else str(raw_status)
+        status = damaged.shown(raw_status) if isinstance(raw_status, bytes) else str(raw_status)
         if code == EnqueueNowCode.ENQUEUED:
             return _outcome(job_id, origin, "gateway", f"Job {job_id} has been enqueued on {origin!r}")
         if code == EnqueueNowCode.HANDED_TO_SCHEDULER:

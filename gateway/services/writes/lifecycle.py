@@ -21,7 +21,7 @@ from rq.registry import CanceledJobRegistry, FailedJobRegistry
 
 from gateway.errors import Conflict, JobNotFound
 from gateway.services.domain.outcome import CancelCode, Outcome
-from gateway.services.redis import keys, scripts
+from gateway.services.redis import damaged, keys, scripts
 from gateway.services.redis.registry import now_timestamp
 from gateway.services.writes.failed_actions import requeue_args, rq_requeue
 
@@ -42,7 +42,7 @@ class Lifecycle:
         (status,) = cast("list[bytes | None]", self._connection.hmget(keys.job_key(job_id), "status"))
         if status is None and not self._connection.exists(keys.job_key(job_id)):
             raise JobNotFound(job_id)
-        return status.decode(errors="replace") if status else ""
+        return damaged.shown(status) if status else ""
 
     def cancel(self, job_id: str, origin: str) -> None:
         """Cancel the job in `origin`, the queue the access check resolved for it."""
@@ -59,7 +59,7 @@ class Lifecycle:
             ],
             args=[job_id, origin, self._default_queue, now_timestamp()],
         )
-        status = status.decode(errors="replace") if isinstance(status, bytes) else status
+        status = damaged.shown(status) if isinstance(status, bytes) else status
         code = CancelCode(code)
         if code == CancelCode.CANCELED:
             return

@@ -52,12 +52,12 @@ def stop_job(connection: Redis, job_id: str) -> CommandOutcome:
     )
     if status is None and not connection.exists(keys.job_key(job_id)):
         raise JobNotFound(job_id)
-    state = status.decode(errors="replace") if status else "in no known state"
+    state = damaged.shown(status) if status else "in no known state"
     if state != "started":
         raise Conflict(job_id, f"Job {job_id} is {state}; only started (running) jobs can be stopped")
     if not worker:
         raise Conflict(job_id, f"Job {job_id} is started but names no worker; it cannot be sent a stop")
-    worker_name = worker.decode(errors="replace")
+    worker_name = damaged.shown(worker)
     if _not_running(connection, worker_name, job_id):
         raise WorkerRunsOtherWork(worker_name, job_id)
     if not _publish(connection, worker_name, "stop-job", job_id=job_id):
