@@ -68,8 +68,10 @@ def fetch_located_job_at(
     located, dependents = rest
     if not raw:
         return None, None  # no job hash, or a key of another type (damaged data reads as absent)
-    job = decode_job(job_id, raw, latest, serializer, default_queue)
     origin, state, *found = located
+    # A damaged status reads as the failed list reads it: failed in the failed registry.
+    default_status = "failed" if state == b"failed" else "created"
+    job = decode_job(job_id, raw, latest, serializer, default_queue, default_status)
     located_job = _with_details(
         job,
         JobLocation(queue=damaged.shown(origin), registry=state.decode() if state else None),
