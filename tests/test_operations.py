@@ -7,12 +7,15 @@ import inspect
 import json
 from pathlib import Path
 
+import anyio
 import pytest
 import redis
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.app import create_app
 from gateway.cli_options import OPTIONS
+from gateway.config import Settings
 from gateway.errors import InvalidInput
 from gateway.services.operations import store as store_module
 from gateway.services.operations.model import FILTER_FIELDS, MAX_OPERATION_IDS, Selector
@@ -361,3 +364,58 @@ def test_operations_started_in_one_millisecond_list_in_the_order_they_started(co
     ]
     assert store.listed_after(None, 100) == started[::-1]
     assert store.listed_after(started[20], 100) == started[19::-1]  # paging follows the same order
+
+
+@pytest.mark.parametrize("key", ["clé-1", "注文-4711", "k"])
+def test_an_idempotency_key_is_the_same_key_over_rest_and_graphql(client, factory, key):
+    """HTTP carries a header as bytes, which the server reads as Latin-1: a UTF-8 key sent to
+    REST ("clé-1") read as another key than the same text sent to GraphQL, so a client that
+    switched transports started a second operation."""
+    factory.failed(2)
+    mutation = (
+        "mutation($k: String) { startOperation(action: RETRY, selector: {all: true}, "
+        "idempotencyKey: $k) { id } }"
+    )
+    by_graphql = gql(client, mutation, k=key)["data"]["startOperation"]["id"]
+    body = {"action": "retry", "selector": {"all": True}}
+    rest = client.post("/api/v1/operations", json=body, headers={"Idempotency-Key": key.encode()})
+    replayed = (rest.status_code, rest.json()["id"], rest.headers.get("Idempotent-Replayed"))
+    assert replayed == (202, by_graphql, "true")
+
+
+def test_an_idempotency_key_header_that_is_not_utf8_is_refused_in_words(conn):
+    """Sent as raw ASGI: the test client re-encodes header bytes that are not UTF-8."""
+    app = create_app(Settings(redis_url="redis://unused"), connection=conn)
+    headers = [(b"content-type", b"application/json"), (b"idempotency-key", b"caf\xe9")]
+    status, body = anyio.run(
+        _asgi_post, app, "/api/v1/operations", headers, b'{"action": "retry", "selector": {"all": true}}'
+    )
+    assert status == 422 and "UTF-8" in json.loads(body)["detail"], body
+
+
+async def _asgi_post(app, path: str, headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, bytes]:
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
-from gateway.errors import BackendUnavailable, Conflict, InvalidInput, NotFound
+from gateway.errors import BackendUnavailable, Conflict, InvalidInput, InvalidParameter, NotFound
 from gateway.rest import models
 from gateway.rest.deps import ServiceDep
 from gateway.rest.errors import error_responses
@@ -65,7 +65,7 @@ def start_operation(
     chunk at a time. Answers 202 with the operation and its `Location`; a dry run answers 200
     and acts on nothing, reporting what the real operation would on the same data now."""
     operation, new = service.start_operation(
-        body.action, body.selector, body.queue, body.dry_run, idempotency_key
+        body.action, body.selector, body.queue, body.dry_run, _header_text(idempotency_key)
     )
     if operation.dry_run:
         response.status_code = 200
@@ -105,3 +105,14 @@ def cancel_operation(operation_id: OperationIdPath, service: ServiceDep) -> Oper
 
 
 __all__ = ["models", "router"]
+
+
+def _header_text(value: str | None) -> str | None:
+    """A header as the UTF-8 text its client sent. HTTP carries headers as bytes, which the server
+    reads as Latin-1; a key read so would not be the same key as the same text sent to GraphQL."""
+    if value is None:
+        return None
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise InvalidParameter("Idempotency-Key must be UTF-8 text") from None
