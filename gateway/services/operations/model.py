@@ -41,7 +41,8 @@ class Selector:
         if isinstance(raw, dict):  # a null field is absent, as in GraphQL's input and in a filter
             raw = {kind: value for kind, value in cast("dict[Any, Any]", raw).items() if value is not None}
         if not isinstance(raw, dict) or len(raw) != 1:
-            raise InvalidParameter(f"selector must hold exactly one of {', '.join(SELECTOR_KINDS)}")
+            unknown = _unknown(raw, SELECTOR_KINDS)
+            raise InvalidParameter(f"selector must hold exactly one of {', '.join(SELECTOR_KINDS)}{unknown}")
         ((kind, value),) = raw.items()
         if kind == "all":
             if value is not True:
@@ -65,7 +66,7 @@ class Selector:
             if query.values("id"):
                 raise InvalidParameter("selector query cannot use id: terms; use job_ids")
         else:
-            raise InvalidParameter(f"unknown selector {kind!r}: use one of {', '.join(SELECTOR_KINDS)}")
+            raise InvalidParameter(f"unknown selector {_shown(kind)}: use one of {', '.join(SELECTOR_KINDS)}")
         return cls(kind, value)
 
     @property
@@ -84,13 +85,35 @@ class Selector:
         return FailedJobFilter.parse(**self.value)
 
 
+def _unknown(raw: Any, known: tuple[str, ...]) -> str:
+    """The fields of `raw` not `known`, as "; unknown field 'x'" (names cut short, as a client
+    may send anything), so a misspelt one (GraphQL's `jobIds` in a REST body) is named."""
+    if not isinstance(raw, dict):
+        return ""
+    unknown = [_shown(name) for name in cast("dict[Any, Any]", raw) if name not in known]
+    if not unknown:
+        return ""
+    shown = ", ".join(unknown[:_NAMES_SHOWN]) + (", ..." if len(unknown) > _NAMES_SHOWN else "")
+    return f"; unknown field{'s' if len(unknown) > 1 else ''} {shown}"
+
+
+def _shown(name: Any) -> str:
+    text = str(name)
+    return repr(text if len(text) <= _NAME_SHOWN else text[:_NAME_SHOWN] + "...")
+
+
+_NAME_SHOWN, _NAMES_SHOWN = 64, 5
+
+
 def _filter(value: Any) -> dict[str, str]:
     """The filter's criteria, blank ones (empty or spaces only) left out as absent, as REST's
     filter parameters leave out an empty one; a filter with none left would select every
     failed job, which only {"all": true} may ask for (an empty shell variable must not clear a
     queue)."""
     if not isinstance(value, dict) or set(value) - set(FILTER_FIELDS):
-        raise InvalidParameter(f"selector filter takes only {', '.join(FILTER_FIELDS)}")
+        raise InvalidParameter(
+            f"selector filter takes only {', '.join(FILTER_FIELDS)}{_unknown(value, FILTER_FIELDS)}"
+        )
     if any(v is not None and not isinstance(v, str) for v in value.values()):
         raise InvalidParameter("selector filter values must be strings")
     given = {name: text for name, text in value.items() if text is not None and text.strip()}
