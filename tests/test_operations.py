@@ -427,3 +427,20 @@ async def _asgi_post(app, path: str, headers: list[tuple[bytes, bytes]], body: b
     await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     return start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+def test_a_query_selector_naming_another_queue_than_the_operations_is_refused(client, factory):
+    """The operation walks its queue's failed registry: a `queue:` term naming another queue
+    matched nothing, and the operation ended succeeded having done nothing."""
+    factory.failed(1, queue="billing")
+    factory.failed(1)
+    meant = {"action": "retry", "selector": {"query": "queue:billing exc:ValueError"}}
+    for body in (meant, {**meant, "dry_run": True}):
+        answer = client.post("/api/v1/operations", json=body)
+        assert answer.status_code == 422, answer.text
+        assert (
+            "names queue 'billing', but the operation acts on the failed jobs of 'default'"
+            in answer.json()["detail"]
+        )
+    dry = client.post("/api/v1/operations", json={**meant, "queue": "billing", "dry_run": True})
+    assert (dry.status_code, dry.json()["total"]) == (200, 1)
