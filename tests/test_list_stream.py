@@ -5,7 +5,6 @@ fails mid-way."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -19,6 +18,7 @@ from gateway.services import FailedJobFilter, JobService
 from gateway.services.reads import streams
 from gateway.services.redis import keys
 from gateway.services.redis.fetch import fetch_jobs
+from tests.asgi_call import call_asgi
 from tests.keyed import bearer, keyed_client
 
 FAILED = keys.registry_key("failed", "default")
@@ -70,47 +70,6 @@ def test_the_stream_reads_redis_only_as_it_is_consumed(service, factory, pipelin
     assert len(next(stream)) == 3 and pipelines == [3]
     assert len(next(stream)) == 3 and pipelines == [3, 3]
     assert sum(len(chunk) for chunk in stream) == 4 and pipelines == [3, 3, 3, 1]
-
-
-def call_asgi(app, path: str, headers: dict[str, str] | None = None):
-    """Run one GET through the ASGI app; (messages sent, exception raised or None)."""
-    messages: list[dict] = []
-    raw_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    path, _, query = path.partition("?")
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "headers": [(b"host", b"test"), *raw_headers],
-        "client": ("127.0.0.1", 1),
-        "server": ("test", 80),
-    }
-
-    requested = False
-
-    async def receive():
-        nonlocal requested
-        if not requested:
-            requested = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.Event().wait()  # the client stays connected
-
-    async def send(message):
-        messages.append(message)
-
-    async def run():
-        try:
-            await app(scope, receive, send)
-        except Exception as error:
-            return error
-        return None
-
-    return messages, asyncio.run(run())
 
 
 def test_the_answer_is_written_a_chunk_at_a_time_and_equals_the_old_body(conn, factory, small_chunks):

@@ -7,7 +7,6 @@ import inspect
 import json
 from pathlib import Path
 
-import anyio
 import pytest
 import redis
 from hypothesis import given
@@ -22,6 +21,7 @@ from gateway.services.operations.model import FILTER_FIELDS, MAX_OPERATION_IDS, 
 from gateway.services.operations.pacing import MOST_CHUNK, ChunkSizer, Pace
 from gateway.services.operations.runner import OperationRunner, fails_again
 from gateway.services.operations.store import OperationStore
+from tests.asgi_call import call_asgi, status_and_body
 from tests.keyed import bearer, gql, keyed_client
 
 _json = st.recursive(
@@ -394,39 +394,15 @@ def test_an_idempotency_key_is_the_same_key_over_rest_and_graphql(client, factor
 def test_an_idempotency_key_header_that_is_not_utf8_is_refused_in_words(conn):
     """Sent as raw ASGI: the test client re-encodes header bytes that are not UTF-8."""
     app = create_app(Settings(redis_url="redis://unused"), connection=conn)
-    headers = [(b"content-type", b"application/json"), (b"idempotency-key", b"caf\xe9")]
-    status, body = anyio.run(
-        _asgi_post, app, "/api/v1/operations", headers, b'{"action": "retry", "selector": {"all": true}}'
+    messages, error = call_asgi(
+        app,
+        "/api/v1/operations",
+        method="POST",
+        body=b'{"action": "retry", "selector": {"all": true}}',
+        raw_headers=((b"content-type", b"application/json"), (b"idempotency-key", b"caf\xe9")),
     )
-    assert status == 422 and "UTF-8" in json.loads(body)["detail"], body
-
-
-async def _asgi_post(app, path: str, headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, bytes]:
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }
-    await app(scope, receive, send)
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    return start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    status, body = status_and_body(messages)
+    assert error is None and status == 422 and "UTF-8" in json.loads(body)["detail"], body
 
 
 def test_a_query_selector_naming_another_queue_than_the_operations_is_refused(client, factory):
