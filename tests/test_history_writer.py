@@ -351,3 +351,26 @@ def test_a_lease_or_watermark_of_the_wrong_type_is_replaced(key):
     world.now += SETTLE_SECONDS + 1
     assert writer.tick()
     assert world.counted("failed") == world.expected("failed")
+
+
+def test_a_job_stopped_by_a_stop_command_counts_in_the_minute_of_its_last_heartbeat():
+    """RQ leaves ended_at empty on a job a stop-job command ended (it lands in the failed
+    registry, status stopped): the history never counted it, so the failed registry grew by a
+    job no minute showed. It ended at its last heartbeat, the worker's last sign of it."""
+    world = World()
+    writer = world.writers[0]
+    assert writer.tick()
+    stopped = world.now - 1
+    world.r.hset(
+        "rq:job:stopped-1",
+        mapping={
+            "status": "stopped",
+            "started_at": rq_time(stopped - 30),
+            "last_heartbeat": rq_time(stopped),
+        },
+    )
+    world.r.zadd("rq:failed:default", {"stopped-1": int(stopped) + 500})
+    world.ended["failed"].append(minute_of(stopped))
+    world.now += SETTLE_SECONDS + 1
+    assert writer.tick()
+    assert world.counted("failed") == world.expected("failed") == {minute_of(stopped): 1}

@@ -46,9 +46,12 @@ def read_job_fields(
     connection: Redis, heads: list[bytes], ids: list[bytes]
 ) -> tuple[list[Any], list[tuple[Any, Any]]]:
     """enqueued_at of each head job, and (ended_at, started_at) of each id, 5,000 a pipeline.
-    A job key of the wrong type reads as absent (damaged.execute)."""
+    A job key of the wrong type reads as absent (damaged.execute). A job RQ ended without an
+    ended_at (one stopped by a stop-job command: RQ leaves it empty) ended at its last heartbeat,
+    the worker's last sign of it running."""
     prefix = keys.JOB_PREFIX.encode()
-    commands = [(head, ("enqueued_at",)) for head in heads] + [(i, ("ended_at", "started_at")) for i in ids]
+    ended = ("ended_at", "started_at", "last_heartbeat")
+    commands = [(head, ("enqueued_at",)) for head in heads] + [(i, ended) for i in ids]
     replies: list[Any] = []
     for begin in range(0, len(commands), _CHUNK):
         with connection.pipeline(transaction=False) as pipe:
@@ -56,5 +59,5 @@ def read_job_fields(
                 pipe.hmget(prefix + job_id, *fields)
             replies.extend(damaged.execute(pipe))
     enqueued = [(reply or [None])[0] for reply in replies[: len(heads)]]
-    times = [tuple(reply) if reply else (None, None) for reply in replies[len(heads) :]]
+    times = [(reply[0] or reply[2], reply[1]) if reply else (None, None) for reply in replies[len(heads) :]]
     return enqueued, times
