@@ -69,6 +69,20 @@ def test_times_are_the_members_ended_at_and_the_sample_is_the_latest(conn, servi
     assert group.last_failed_at.endswith("Z")
 
 
+def test_a_stopped_jobs_failure_time_is_its_last_heartbeat_in_groups_and_date_filters(client, conn, service):
+    """RQ leaves ended_at empty on a job a stop command ended: its group had null times and no
+    date filter ever matched it. Its failure time is its last heartbeat, for groups, filters and
+    the history alike (lua/prelude.lua failed_at, history/sample.py)."""
+    ids = fail(conn, *[(jobs.fail_with, "ValueError", f"boom {i}") for i in range(2)])
+    stopped = ids[1]
+    heartbeat = "2031-01-01T00:00:00.000000Z"  # after every real failure: the group's last
+    conn.hset(f"rq:job:{stopped}", mapping={"ended_at": "", "status": "stopped", "last_heartbeat": heartbeat})
+    (group,) = service.failure_groups().groups
+    assert (group.last_failed_at, group.sample_job_id) == (heartbeat, stopped)
+    for filtered in (f"?failed_after={heartbeat}", f"?failed_after={heartbeat}&func_name={FAIL_WITH}"):
+        assert [job["job_id"] for job in client.get(f"{API}/failed{filtered}").json()] == [stopped]
+
+
 def test_group_ids_are_stable_across_calls_processes_and_restarts(conn, service):
     fail(conn, (jobs.fail_with, "ValueError", "boom 1"))
     first = service.failure_groups().groups[0]

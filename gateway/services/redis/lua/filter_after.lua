@@ -18,8 +18,9 @@ local out, last, complete = {}, {}, true
 for i = 1, #scanned, 2 do
   local id, score = scanned[i], scanned[i + 1]
   last = {id, score}
-  -- pcall: a job key of the wrong type has no ended_at (damaged data reads as absent).
-  local ended = redis.pcall('HGET', job_prefix .. id, 'ended_at')
+  -- pcall: a job key of the wrong type has no failure time (damaged data reads as absent).
+  local times = absent_if_error(redis.pcall('HMGET', job_prefix .. id, 'ended_at', 'last_heartbeat'))
+  local ended = times and failed_at(times[1], times[2])
   if type(ended) == 'string' and string.match(ended, RQ_TIME)
      and (after == '' or not bytes_lt(ended, after))
      and (before == '' or bytes_lt(ended, before)) then

@@ -48,6 +48,15 @@ local function is_utf8(s)
   return true
 end
 
+-- A failed job's failure time from its hash's ended_at and last_heartbeat: RQ leaves ended_at
+-- empty on a job a stop command ended, whose last heartbeat is the worker's last sign of it
+-- (history/sample.py reads it the same way). False when neither is set.
+local function failed_at(ended, heartbeat)
+  if ended and ended ~= '' then return ended end
+  if heartbeat and heartbeat ~= '' then return heartbeat end
+  return false
+end
+
 -- The exc_string of a results stream's newest entry (the traceback RQ 2 and later keep there),
 -- false when there is none or the key is not a stream: cause_fields.lua and job_fields.lua read
 -- the same field the same way, so groups, filters and search match the same traceback.
