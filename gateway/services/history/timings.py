@@ -6,8 +6,9 @@ logarithmic mapping (DataDog's `ddsketch`): a bucket spans 2% of its value, so a
 read back is within 1% of a real run time, and merging minutes is adding their bucket counts.
 A minute holds at most a few hundred buckets whatever the number of jobs.
 
-Percentiles use DDSketch's rank rule (the value at rank q x (n - 1), rounded down), and are
-capped by the exact maximum, which is kept beside the buckets.
+Percentiles are nearest-rank (the value at rank ceil(q x n), so at least q of the runs took no
+longer: the p95 of two runs is the longer one), and are capped by the exact maximum, which is
+kept beside the buckets. DDSketch's own rule, rank q x (n - 1) rounded down, gave the shorter.
 """
 
 from __future__ import annotations
@@ -73,6 +74,14 @@ def percentiles(
             sketch.add(value, count)
     if sketch.count == 0:
         return [None for _ in quantiles]
-    values = [sketch.get_quantile_value(q) for q in quantiles]
+    values = [sketch.get_quantile_value(_as_ddsketch_rank(q, sketch.count)) for q in quantiles]
     rounded = [None if v is None else round(v, 6) for v in values]
     return [v if v is None or cap is None else min(v, cap) for v in rounded]
+
+
+def _as_ddsketch_rank(quantile: float, count: float) -> float:
+    """The quantile DDSketch reads at the nearest rank of `quantile`: it takes the value at rank
+    floor(q' x (n - 1)), 0-based, and the nearest rank is ceil(q x n), 1-based."""
+    if count <= 1:
+        return 0.0
+    return (math.ceil(quantile * count - 1e-9) - 1) / (count - 1)
