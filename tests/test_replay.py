@@ -4,13 +4,17 @@ are refused with nothing enqueued. A replay on a real worker: tests/realredis/te
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from rq import Queue
 from rq.job import Job
 
 from gateway.demo import jobs
 from gateway.errors import Conflict, JobNotFound
+from gateway.services.audit import AUDIT_STREAM
 from tests.conftest import run_worker
+from tests.keyed import keyed_client
 
 
 def _finished(conn, queue: str = "default") -> Job:
@@ -133,3 +137,14 @@ def test_replay_refuses_data_it_cannot_decode_and_enqueues_nothing(service, conn
 def test_replay_of_a_missing_job(service):
     with pytest.raises(JobNotFound):
         service.replay("missing")
+
+
+def test_a_replay_to_another_queue_is_audited_in_the_queue_it_wrote_to(conn):
+    """The record named the source job's queue, so an admin of the queue the new job landed in
+    never saw that someone enqueued work there (README 'Worker control')."""
+    old = _finished(conn)
+    answer = keyed_client(conn, "operator").post(f"/api/v1/jobs/{old.id}/replay", params={"queue": "other"})
+    assert answer.status_code == 200, answer.text
+    [record] = [json.loads(fields[b"record"]) for _, fields in conn.xrange(AUDIT_STREAM)]
+    assert (record["action"], record["queue"]) == ("replay", "other")
+    assert record["job_ids"] == [old.id, answer.json()["job_id"]]

@@ -286,6 +286,15 @@ def note_operation(operation_id: str, queue: str, replayed: bool = False) -> Non
             call.record.action += REPLAY_SUFFIX
 
 
+def note_queue(queue: str) -> None:
+    """Called by a mutation that writes into another queue than the one it was checked on (a
+    replay to `target_queue`): its audit record names the queue written to, whose admins must
+    see it."""
+    call = _current.get()
+    if call is not None and call.record is not None:
+        call.record.queue = queue
+
+
 def note_acted(count: int) -> None:
     """Called by a chunked write after each chunk with the jobs acted on so far: if a later chunk
     fails, the audit record and the metric still count what was done (not 0)."""

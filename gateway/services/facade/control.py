@@ -3,7 +3,7 @@ enqueue a scheduled job now, replay a finished or failed job."""
 
 from __future__ import annotations
 
-from gateway.services.access import action, read
+from gateway.services.access import action, note_queue, read
 from gateway.services.domain.control import CommandOutcome, EnqueueNowOutcome, ReplayOutcome, WorkerSuspension
 from gateway.services.domain.validation import validate_job_id, validate_queue_name
 from gateway.services.facade.core import ServiceCore
@@ -68,4 +68,5 @@ class OnCallControls(ServiceCore):
         origin = self._job_queue(job_id)
         target = validate_queue_name(target_queue) if target_queue is not None else origin
         self._check_queue(target)
+        note_queue(target)
         return replay_job(self.connection, job_id, target, self.serializer)
