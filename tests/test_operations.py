@@ -403,20 +403,3 @@ def test_an_idempotency_key_header_that_is_not_utf8_is_refused_in_words(conn):
     )
     status, body = status_and_body(messages)
     assert error is None and status == 422 and "UTF-8" in json.loads(body)["detail"], body
-
-
-def test_a_query_selector_naming_another_queue_than_the_operations_is_refused(client, factory):
-    """The operation walks its queue's failed registry: a `queue:` term naming another queue
-    matched nothing, and the operation ended succeeded having done nothing."""
-    factory.failed(1, queue="billing")
-    factory.failed(1)
-    meant = {"action": "retry", "selector": {"query": "queue:billing exc:ValueError"}}
-    for body in (meant, {**meant, "dry_run": True}):
-        answer = client.post("/api/v1/operations", json=body)
-        assert answer.status_code == 422, answer.text
-        assert (
-            "names queue 'billing', but the operation acts on the failed jobs of 'default'"
-            in answer.json()["detail"]
-        )
-    dry = client.post("/api/v1/operations", json={**meant, "queue": "billing", "dry_run": True})
-    assert (dry.status_code, dry.json()["total"]) == (200, 1)

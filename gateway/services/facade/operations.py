@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import Forbidden, InvalidParameter, OperationNotFound
+from gateway.errors import Forbidden, OperationNotFound
 from gateway.services.access import action, note_operation, public, read
-from gateway.services.domain.search_query import SearchQuery
 from gateway.services.facade.core import ServiceCore
 from gateway.services.job_access import unseen_jobs
 from gateway.services.operations.model import (
@@ -91,8 +90,6 @@ class TrackedOperations(ServiceCore):
         if parsed.kind == "query":  # its queue: terms, as a search checks them
             check_named_queues(parsed.query, None, self._check_queue)
         name = self.queue_name(queue)
-        if parsed.kind == "query":
-            _check_query_names_its_queue(parsed.query, name)
         principal = self._principal.name if self._principal is not None else "-"
         if parsed.kind != "job_ids":
             self._known_if_empty(queue, not self._tracker.failed_count(name))
@@ -214,15 +211,3 @@ class TrackedOperations(ServiceCore):
             return operation
         hidden = unseen_jobs(self._principal, list(sighting.places))
         return seen_as(operation, hidden, self.may_access_queue, sighting.every_error)
-
-
-def _check_query_names_its_queue(query: SearchQuery, queue: str) -> None:
-    """An operation walks its queue's failed registry, whose jobs are that queue's: a `queue:`
-    term naming another would match none of them, and the operation would end having done nothing
-    (`{"queue": "default", "selector": {"query": "queue:billing ..."}}`, meant for billing)."""
-    for named in query.values("queue"):
-        if named != queue:
-            raise InvalidParameter(
-                f"selector query names queue {named!r}, but the operation acts on the failed jobs of "
-                f"{queue!r}: send the queue as the operation's queue"
-            )
