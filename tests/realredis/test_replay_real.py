@@ -40,7 +40,8 @@ def test_a_replay_runs_on_a_real_worker_and_links_both_jobs(client, r, worker):
     assert new.meta == {"ticket": "INC-7", "replay_of": old.id}
     assert old.meta["replayed_as"] == [new_id]
     (entry,) = [e for e in client.get("/api/v1/audit").json()["entries"] if e["action"] == "replay"]
-    assert (entry["job_ids"], entry["queue"], entry["outcome"]) == ([old.id, new_id], "default", "ok")
+    # In the queue it enqueued on, whose admins must see it.
+    assert (entry["job_ids"], entry["queue"], entry["outcome"]) == ([old.id, new_id], "replays", "ok")
 
 
 def test_a_failed_job_replays_and_fails_again_the_same_way(client, r, fail_jobs, worker):
