@@ -65,7 +65,7 @@ def start_operation(
     chunk at a time. Answers 202 with the operation and its `Location`; a dry run answers 200
     and acts on nothing, reporting what the real operation would on the same data now."""
     operation, new = service.start_operation(
-        body.action, body.selector, body.queue, body.dry_run, _header_text(idempotency_key)
+        body.action, body.selector, body.queue, body.dry_run, _idempotency_key_text(idempotency_key)
     )
     if operation.dry_run:
         response.status_code = 200
@@ -104,15 +104,16 @@ def cancel_operation(operation_id: OperationIdPath, service: ServiceDep) -> Oper
     return Operation.of(service.cancel_operation(operation_id))
 
 
-__all__ = ["models", "router"]
-
-
-def _header_text(value: str | None) -> str | None:
-    """A header as the UTF-8 text its client sent. HTTP carries headers as bytes, which the server
-    reads as Latin-1; a key read so would not be the same key as the same text sent to GraphQL."""
+def _idempotency_key_text(value: str | None) -> str | None:
+    """The Idempotency-Key header as the UTF-8 text its client sent. HTTP carries headers as
+    bytes, which the server reads as Latin-1; a key read so would not be the same key as the same
+    text sent to GraphQL."""
     if value is None:
         return None
     try:
         return value.encode("latin-1").decode("utf-8")
     except UnicodeError:
         raise InvalidParameter("Idempotency-Key must be UTF-8 text") from None
+
+
+__all__ = ["models", "router"]

@@ -84,4 +84,4 @@ def _as_ddsketch_rank(quantile: float, count: float) -> float:
     floor(q' x (n - 1)), 0-based, and the nearest rank is ceil(q x n), 1-based."""
     if count <= 1:
         return 0.0
-    return (math.ceil(quantile * count - 1e-9) - 1) / (count - 1)
+    return (math.ceil(quantile * count) - 1) / (count - 1)

@@ -32,7 +32,7 @@ def fetch_jobs(
     `with_results` the results streams are not read, and exc_info and result stay None. An id
     may be a registry member that is not UTF-8 (bytes): its job is read, and its id shown escaped.
     With `fields`, only those hash fields are read (lua/job_fields.lua, with the newest result's
-    type and traceback when `with_results`): the JobInfo then holds only what they say, for
+    traceback when `with_results`): the JobInfo then holds only what they say, for
     readers that test a few fields of many jobs (search) and fetch the matches whole."""
     return read_jobs(connection, job_ids, serializer, queue_name, in_failed_registry, with_results, fields)()
 
